@@ -1,0 +1,70 @@
+"""The configured shape of a site: its portals, alarm panel and notify targets."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .const import (
+    CONF_ALARM_PANEL,
+    CONF_CAMERAS,
+    CONF_DOOR_SENSOR,
+    CONF_LOCK,
+    CONF_NOTIFY,
+    CONF_PORTAL_ID,
+    CONF_PORTAL_NAME,
+    CONF_PORTALS,
+    CONF_SITE_NAME,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalConfig:
+    """A door: a lock, an optional door contact, optional cameras."""
+
+    portal_id: str
+    name: str
+    lock: str
+    door_sensor: str | None
+    cameras: tuple[str, ...]
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        """Every Home Assistant entity this portal relies on."""
+        sensor = (self.door_sensor,) if self.door_sensor else ()
+        return (self.lock, *sensor, *self.cameras)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """A home (or a store) as configured in its config entry."""
+
+    name: str
+    portals: tuple[PortalConfig, ...]
+    alarm_panel: str | None = None
+    notify: tuple[str, ...] = ()
+
+    @classmethod
+    def from_entry_data(
+        cls, data: Mapping[str, Any], options: Mapping[str, Any] | None = None
+    ) -> SiteConfig:
+        """Read a site from a config entry's data and options."""
+        opts = options or {}
+        return cls(
+            name=str(data[CONF_SITE_NAME]),
+            portals=tuple(
+                PortalConfig(
+                    portal_id=str(p[CONF_PORTAL_ID]),
+                    name=str(p[CONF_PORTAL_NAME]),
+                    lock=str(p[CONF_LOCK]),
+                    door_sensor=p.get(CONF_DOOR_SENSOR) or None,
+                    cameras=tuple(p.get(CONF_CAMERAS, ())),
+                )
+                for p in data[CONF_PORTALS]
+            ),
+            alarm_panel=opts.get(CONF_ALARM_PANEL) or None,
+            notify=tuple(opts.get(CONF_NOTIFY, ())),
+        )
+
+    def portal(self, portal_id: str) -> PortalConfig | None:
+        """Find a portal by id."""
+        return next((p for p in self.portals if p.portal_id == portal_id), None)
