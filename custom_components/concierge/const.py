@@ -17,3 +17,6 @@ CONF_ALARM_PANEL: Final = "alarm_panel"
 CONF_NOTIFY: Final = "notify"
 
 DOOR_DEVICE_CLASSES: Final = frozenset({"door", "garage_door", "opening", "window"})
+
+EVENT_ACCESS: Final = "concierge_access_event"
+"""Fired on Home Assistant's bus for every access event (the wire form as event data)."""

@@ -1,7 +1,14 @@
 """Fixtures for tests that run Home Assistant with Concierge loaded."""
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
 
 
 @pytest.fixture(autouse=True)
@@ -21,3 +28,106 @@ def home_entities(hass: HomeAssistant) -> None:
     hass.states.async_set("alarm_control_panel.home", "armed_away")
     hass.states.async_set("switch.kettle", "off")
     hass.services.async_register("notify", "mobile_app_owner", lambda _call: None)
+
+
+@pytest.fixture(autouse=True)
+def config_dir_in_tmp(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Keep files Home Assistant writes (the audit log) in a fresh folder per test."""
+    hass.config.config_dir = str(tmp_path)
+
+
+SITE_DATA = {
+    "site_name": "Home",
+    "portals": [
+        {
+            "id": "front",
+            "name": "Front door",
+            "lock": "lock.front_door",
+            "door_sensor": "binary_sensor.front_door_contact",
+            "cameras": [],
+        },
+        {
+            "id": "back",
+            "name": "Back door",
+            "lock": "lock.back_door",
+            "door_sensor": None,
+            "cameras": [],
+        },
+    ],
+}
+
+
+def _bolt(name: str, unlock: list[dict[str, Any]]) -> dict[str, Any]:
+    bolt = f"input_boolean.{name}_bolt"
+    return {
+        "name": name.replace("_", " ").capitalize(),
+        "state": f"{{{{ 'locked' if is_state('{bolt}', 'on') else 'unlocked' }}}}",
+        "lock": [{"action": "input_boolean.turn_on", "target": {"entity_id": bolt}}],
+        "unlock": unlock,
+    }
+
+
+@pytest.fixture
+async def real_locks(hass: HomeAssistant) -> None:
+    """Two real Home Assistant locks (template locks on input_booleans) and a door contact.
+
+    The front door works. The back door's motor fails on unlock (its unlock action
+    calls a service that does not exist), as a jammed lock would.
+    """
+    await async_setup_component(
+        hass,
+        "input_boolean",
+        {
+            "input_boolean": {
+                "front_door_bolt": {"initial": True},
+                "back_door_bolt": {"initial": True},
+            }
+        },
+    )
+    await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {
+                    "lock": [
+                        _bolt(
+                            "front_door",
+                            [
+                                {
+                                    "action": "input_boolean.turn_off",
+                                    "target": {"entity_id": "input_boolean.front_door_bolt"},
+                                }
+                            ],
+                        ),
+                        _bolt("back_door", [{"action": "lock_motor.unlock"}]),
+                    ]
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    hass.states.async_set("binary_sensor.front_door_contact", "off", {"device_class": "door"})
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert hass.states.get("lock.back_door").state == "locked"
+
+
+@pytest.fixture
+async def site(hass: HomeAssistant, real_locks: None) -> MockConfigEntry:
+    """A loaded Concierge site with the front and back door, in Berlin."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id="home", title="Home", data=SITE_DATA, options={"notify": []}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+@pytest.fixture
+def access_events(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """Every access event fired on the bus, in wire form."""
+    seen: list[dict[str, Any]] = []
+    hass.bus.async_listen(EVENT_ACCESS, lambda event: seen.append(dict(event.data)))
+    return seen

@@ -1,0 +1,513 @@
+"""The site coordinator: the imperative shell around Concierge's core.
+
+It keeps a site's grants and visits, persists them, schedules one callback at each
+grant's next window edge (no polling), records every access event in the audit chain,
+fires it on the bus and hands it to the entities. Decisions are the core's; this module
+carries them out in Home Assistant.
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, TypedDict, Unpack
+from zoneinfo import ZoneInfo
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+)
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, EVENT_ACCESS
+from .core.audit import ChainVerification, export_visit_bundle, verify_chain
+from .core.errors import ConciergeError
+from .core.events import AccessEvent, AccessEventType, EvidenceRef, Outcome, Source, to_wire
+from .core.grants import (
+    Credentials,
+    Grant,
+    GrantAction,
+    GrantKind,
+    GrantState,
+    GrantUpdate,
+    Policy,
+    apply_action,
+    grant_state,
+    new_grant,
+    next_state_change,
+)
+from .core.ids import new_id
+from .core.visits import Visit, VisitState, add_event, advance, request_visit
+from .core.windows import Schedule
+from .site import PortalConfig, SiteConfig
+from .store import AuditLog, SiteData, decode, encode, site_store
+
+_LOGGER = logging.getLogger(__name__)
+
+SAVE_DELAY = 1
+STATE_EVENTS: dict[GrantState, AccessEventType] = {
+    GrantState.ACTIVE: AccessEventType.GRANT_ACTIVATED,
+    GrantState.EXPIRED: AccessEventType.GRANT_EXPIRED,
+    GrantState.SUSPENDED: AccessEventType.GRANT_SUSPENDED,
+    GrantState.REVOKED: AccessEventType.GRANT_REVOKED,
+    GrantState.USED_UP: AccessEventType.GRANT_USED_UP,
+}
+
+
+def signal_event(entry_id: str) -> str:
+    """Dispatcher signal that carries each access event of a site."""
+    return f"{DOMAIN}_{entry_id}_event"
+
+
+def signal_new_grant(entry_id: str) -> str:
+    """Dispatcher signal that announces a grant created after setup."""
+    return f"{DOMAIN}_{entry_id}_new_grant"
+
+
+def validation_error(err: ConciergeError) -> ServiceValidationError:
+    """Turn a core error into Home Assistant's translated validation error."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=err.translation_key,
+        translation_placeholders=dict(err.placeholders),
+    )
+
+
+def _not_valid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+class EventFields(TypedDict, total=False):
+    """The optional fields of an access event the shell fills in."""
+
+    portal: str | None
+    grant: str | None
+    visit: str | None
+    reason: str | None
+    source: Source | None
+    data: Mapping[str, str | int | float | bool]
+    evidence: tuple[EvidenceRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSnapshot:
+    """What the entities show: grants with their states, open and last visits."""
+
+    grants: MappingProxyType[str, Grant]
+    states: MappingProxyType[str, GrantState]
+    open_visits: MappingProxyType[str, Visit]
+    """The visit in progress at each portal (by portal id)."""
+    last_visits: MappingProxyType[str, Visit]
+    """The newest visit that got in, at each portal (by portal id)."""
+
+
+type ConciergeConfigEntry = ConfigEntry[ConciergeCoordinator]
+
+
+class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
+    """Keeps one site's grants and visits, and acts on them."""
+
+    config_entry: ConciergeConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
+        """Prepare the site; `async_load` reads its stored state."""
+        super().__init__(hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} {entry.title}")
+        self.site = SiteConfig.from_entry_data(entry.data, entry.options)
+        self.site_id = entry.entry_id
+        self._store = site_store(hass, entry.entry_id)
+        self.audit = AuditLog(hass, entry.entry_id)
+        self._data = SiteData()
+        self._timers: dict[str, CALLBACK_TYPE] = {}
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self.site_device_id = ""
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's time zone (Home Assistant's)."""
+        return ZoneInfo(self.hass.config.time_zone)
+
+    async def async_load(self) -> None:
+        """Read stored grants, visits and the audit chain; catch up on missed edges."""
+        self._data = decode(await self._store.async_load())
+        await self.audit.async_load()
+        now = dt_util.utcnow()
+        for grant in list(self._data.grants.values()):
+            await self._async_refresh_grant(grant.id, now)
+        self._unsubs.append(
+            async_track_state_change_event(
+                self.hass,
+                [p.door_sensor for p in self.site.portals if p.door_sensor],
+                self._async_door_changed,
+            )
+        )
+        self._publish()
+
+    async def _async_update_data(self) -> SiteSnapshot:
+        """Build the snapshot; Concierge is push-only and never polls."""
+        return self._snapshot()
+
+    @callback
+    def async_shutdown_listeners(self) -> None:
+        """Cancel timers and listeners (on unload)."""
+        for unsub in (*self._timers.values(), *self._unsubs):
+            unsub()
+        self._timers.clear()
+        self._unsubs.clear()
+
+    async def async_flush(self) -> None:
+        """Write pending changes now (on unload)."""
+        await self._store.async_save(encode(self._data))
+
+    def _save(self) -> None:
+        self._store.async_delay_save(lambda: encode(self._data), SAVE_DELAY)
+
+    def _snapshot(self) -> SiteSnapshot:
+        now = dt_util.utcnow()
+        open_visits = {v.portal: v for v in self._data.visits.values() if not v.terminal}
+        entered = sorted(
+            (
+                v
+                for v in self._data.visits.values()
+                if v.state in {VisitState.IN_PROGRESS, VisitState.COMPLETED}
+            ),
+            key=lambda v: v.started_at,
+        )
+        return SiteSnapshot(
+            grants=MappingProxyType(dict(self._data.grants)),
+            states=MappingProxyType(
+                {g.id: grant_state(g, now, self.tz) for g in self._data.grants.values()}
+            ),
+            open_visits=MappingProxyType(open_visits),
+            last_visits=MappingProxyType({v.portal: v for v in entered}),
+        )
+
+    @callback
+    def _publish(self) -> None:
+        self._save()
+        self.async_set_updated_data(self._snapshot())
+
+    # --- access events ---------------------------------------------------------------
+
+    async def async_emit(
+        self,
+        event_type: AccessEventType,
+        outcome: Outcome = Outcome.INFO,
+        **fields: Unpack[EventFields],
+    ) -> AccessEvent:
+        """Record an access event: audit chain first, then the bus and the entities."""
+        event = AccessEvent(
+            time=dt_util.utcnow(), site=self.site_id, type=event_type, outcome=outcome, **fields
+        )
+        await self.audit.async_append(event)
+        self._data.audit_head = self.audit.head
+        self._data.audit_count = self.audit.count
+        self.hass.bus.async_fire(EVENT_ACCESS, to_wire(event))
+        async_dispatcher_send(self.hass, signal_event(self.site_id), event)
+        return event
+
+    # --- grants ----------------------------------------------------------------------
+
+    def grant(self, grant_id: str) -> Grant:
+        """Find a grant of this site or raise a translated error."""
+        if (grant := self._data.grants.get(grant_id)) is None:
+            raise _not_valid("unknown_grant", grant=grant_id)
+        return grant
+
+    def state_of(self, grant_id: str) -> GrantState:
+        """The grant's state now."""
+        return grant_state(self.grant(grant_id), dt_util.utcnow(), self.tz)
+
+    def _check_portals(self, portals: tuple[str, ...]) -> None:
+        for portal in portals:
+            if self.site.portal(portal) is None:
+                raise _not_valid("unknown_portal", portal=portal)
+
+    async def async_create_grant(  # noqa: PLR0913 - a grant has this many settings
+        self,
+        *,
+        label: str,
+        kind: GrantKind,
+        portals: tuple[str, ...],
+        schedule: Schedule,
+        credentials: Credentials | None = None,
+        policy: Policy | None = None,
+        max_uses: int | None = None,
+        max_visit_minutes: int | None = None,
+    ) -> Grant:
+        """Create a grant (validated by the core) and schedule its window edges."""
+        self._check_portals(portals)
+        now = dt_util.utcnow()
+        try:
+            grant = new_grant(
+                now=now,
+                label=label,
+                kind=kind,
+                portals=portals,
+                schedule=schedule,
+                credentials=credentials,
+                policy=policy,
+                max_uses=max_uses,
+                max_visit_minutes=max_visit_minutes,
+            )
+        except ConciergeError as err:
+            raise validation_error(err) from err
+        if grant_state(grant, now, self.tz) is GrantState.EXPIRED:
+            raise _not_valid("window_in_past")
+        self._data.grants[grant.id] = grant
+        await self.async_emit(AccessEventType.GRANT_CREATED, grant=grant.id, source=Source.MANUAL)
+        async_dispatcher_send(self.hass, signal_new_grant(self.site_id), grant.id)
+        await self._async_refresh_grant(grant.id, now)
+        self._publish()
+        return grant
+
+    async def async_grant_action(
+        self, grant_id: str, action: GrantAction, **changes: Unpack[GrantUpdate]
+    ) -> Grant:
+        """Apply an explicit action to a grant (the core checks it is allowed)."""
+        grant = self.grant(grant_id)
+        if "portals" in changes:
+            self._check_portals(changes["portals"])
+        now = dt_util.utcnow()
+        try:
+            updated = apply_action(grant, action, now, self.tz, **changes)
+        except ConciergeError as err:
+            raise validation_error(err) from err
+        if action is GrantAction.UPDATE and grant_state(updated, now, self.tz) is (
+            GrantState.EXPIRED
+        ):
+            raise _not_valid("window_in_past")
+        self._data.grants[grant_id] = updated
+        if action is GrantAction.UPDATE:
+            await self.async_emit(
+                AccessEventType.GRANT_UPDATED, grant=grant_id, source=Source.MANUAL
+            )
+        elif action is GrantAction.RESUME:
+            await self.async_emit(
+                AccessEventType.GRANT_RESUMED, grant=grant_id, source=Source.MANUAL
+            )
+        await self._async_refresh_grant(grant_id, now)
+        self._publish()
+        return updated
+
+    async def _async_refresh_grant(self, grant_id: str, now: datetime) -> None:
+        """Emit the event of a state change and schedule the next window edge."""
+        grant = self._data.grants[grant_id]
+        state = grant_state(grant, now, self.tz)
+        previous = self._data.grant_states.get(grant_id)
+        self._data.grant_states[grant_id] = state
+        if previous is not None and previous is not state and state in STATE_EVENTS:
+            source = (
+                Source.SCHEDULE
+                if state in {GrantState.ACTIVE, GrantState.EXPIRED}
+                else (Source.MANUAL)
+            )
+            await self.async_emit(STATE_EVENTS[state], grant=grant_id, source=source)
+        elif previous is None and state is GrantState.ACTIVE:
+            await self.async_emit(
+                AccessEventType.GRANT_ACTIVATED, grant=grant_id, source=Source.SCHEDULE
+            )
+        if (timer := self._timers.pop(grant_id, None)) is not None:
+            timer()
+        if (edge := next_state_change(grant, now, self.tz)) is not None:
+            self._timers[grant_id] = async_track_point_in_utc_time(
+                self.hass, self._edge_callback(grant_id), edge
+            )
+
+    def _edge_callback(self, grant_id: str) -> Callable[[datetime], Any]:
+        async def _at_edge(now: datetime) -> None:
+            self._timers.pop(grant_id, None)
+            if grant_id in self._data.grants:
+                await self._async_refresh_grant(grant_id, now)
+                self._publish()
+
+        return _at_edge
+
+    # --- visits (remote entry through any Home Assistant lock) ------------------------
+
+    def _portal(self, portal_id: str) -> PortalConfig:
+        if (portal := self.site.portal(portal_id)) is None:
+            raise _not_valid("unknown_portal", portal=portal_id)
+        return portal
+
+    def visit(self, visit_id: str) -> Visit:
+        """Find a visit or raise a translated error."""
+        if (visit := self._data.visits.get(visit_id)) is None:
+            raise _not_valid("unknown_visit", visit=visit_id)
+        return visit
+
+    async def _step(
+        self,
+        visit: Visit,
+        event_type: AccessEventType,
+        outcome: Outcome = Outcome.OK,
+        new_state: VisitState | None = None,
+        reason: str | None = None,
+    ) -> Visit:
+        event = await self.async_emit(
+            event_type,
+            outcome,
+            portal=visit.portal,
+            grant=visit.grant,
+            visit=visit.id,
+            source=visit.source,
+            reason=reason,
+        )
+        now = dt_util.utcnow()
+        if new_state is None:
+            visit = add_event(visit, event)
+        else:
+            visit = advance(visit, new_state, event, now, reason=reason)
+        self._data.visits[visit.id] = visit
+        return visit
+
+    async def async_start_visit(
+        self, grant_id: str, portal_id: str, source: Source = Source.REMOTE
+    ) -> Visit:
+        """Let a grant's holder in through a portal: authorize, unlock, record."""
+        grant = self.grant(grant_id)
+        portal = self._portal(portal_id)
+        now = dt_util.utcnow()
+        if portal_id not in grant.portals:
+            raise _not_valid("portal_not_in_grant", portal=portal.name, grant=grant.label)
+        if any(v.portal == portal_id and not v.terminal for v in self._data.visits.values()):
+            raise _not_valid("portal_busy", portal=portal.name)
+        request = await self.async_emit(
+            AccessEventType.ACCESS_REQUESTED,
+            portal=portal_id,
+            grant=grant_id,
+            visit=new_id(),
+            source=source,
+        )
+        visit = request_visit(
+            site=self.site_id,
+            portal=portal_id,
+            source=source,
+            event=request,
+            now=now,
+            grant=grant_id,
+        )
+        state = grant_state(grant, now, self.tz)
+        if state is not GrantState.ACTIVE:
+            reason = f"grant_{state.value}"
+            await self._step(visit, AccessEventType.ACCESS_DENIED, Outcome.DENIED,
+                             VisitState.DENIED, reason=reason)  # fmt: skip
+            self._publish()
+            raise _not_valid("grant_not_active", grant=grant.label, state=state.value)
+        visit = await self._step(
+            visit, AccessEventType.ACCESS_GRANTED, new_state=VisitState.AUTHORIZED
+        )
+        self._data.grants[grant_id] = apply_action(grant, GrantAction.RECORD_USE, now, self.tz)
+        try:
+            await self.hass.services.async_call(
+                "lock", "unlock", {ATTR_ENTITY_ID: portal.lock}, blocking=True
+            )
+        except HomeAssistantError as err:
+            await self._step(visit, AccessEventType.LOCK_FAILURE, Outcome.FAILED,
+                             VisitState.ABORTED, reason="unlock_failed")  # fmt: skip
+            await self._async_refresh_grant(grant_id, now)
+            self._publish()
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="unlock_failed",
+                translation_placeholders={"portal": portal.name},
+            ) from err
+        visit = await self._step(visit, AccessEventType.UNLOCKED)
+        visit = await self._step(
+            visit, AccessEventType.VISIT_STARTED, new_state=VisitState.IN_PROGRESS
+        )
+        await self._async_refresh_grant(grant_id, now)
+        self._publish()
+        return visit
+
+    async def async_end_visit(self, visit_id: str, reason: str | None = None) -> Visit:
+        """Lock the portal and close the visit (completed, or aborted with a reason)."""
+        visit = self.visit(visit_id)
+        if visit.terminal:
+            raise _not_valid("visit_over", visit=visit_id, state=visit.state.value)
+        portal = self._portal(visit.portal)
+        try:
+            await self.hass.services.async_call(
+                "lock", "lock", {ATTR_ENTITY_ID: portal.lock}, blocking=True
+            )
+        except HomeAssistantError as err:
+            await self._step(visit, AccessEventType.LOCK_FAILURE, Outcome.FAILED,
+                             reason="lock_failed")  # fmt: skip
+            self._publish()
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="lock_failed",
+                translation_placeholders={"portal": portal.name},
+            ) from err
+        visit = await self._step(visit, AccessEventType.LOCKED)
+        if reason is None:
+            visit = await self._step(visit, AccessEventType.VISIT_COMPLETED,
+                                     new_state=VisitState.COMPLETED)  # fmt: skip
+        else:
+            visit = await self._step(visit, AccessEventType.VISIT_ABORTED, Outcome.FAILED,
+                                     VisitState.ABORTED, reason=reason)  # fmt: skip
+        self._publish()
+        return visit
+
+    async def _async_door_changed(self, event: Event[EventStateChangedData]) -> None:
+        new, old = event.data["new_state"], event.data["old_state"]
+        if new is None or old is None or new.state == old.state:
+            return
+        if new.state not in {STATE_ON, "off"} or old.state not in {STATE_ON, "off"}:
+            return
+        for portal in self.site.portals:
+            if portal.door_sensor != event.data["entity_id"]:
+                continue
+            opened = new.state == STATE_ON
+            kind = AccessEventType.DOOR_OPENED if opened else AccessEventType.DOOR_CLOSED
+            visit = next(
+                (v for v in self._data.visits.values()
+                 if v.portal == portal.portal_id and not v.terminal),
+                None,
+            )  # fmt: skip
+            if visit is None:
+                await self.async_emit(kind, portal=portal.portal_id, source=Source.SYSTEM)
+            else:
+                await self._step(visit, kind)
+            self._publish()
+
+    # --- evidence --------------------------------------------------------------------
+
+    async def async_export_visit(self, visit_id: str) -> dict[str, Any]:
+        """The visit's evidence bundle: its events, their hashes and evidence references."""
+        self.visit(visit_id)
+        records = await self.audit.async_load()
+        return export_visit_bundle(records, visit_id)
+
+    async def async_verify_audit(self) -> ChainVerification:
+        """Check the whole audit chain against the head kept in storage."""
+        records = await self.audit.async_load()
+        return verify_chain(records, expected_head=self._data.audit_head)
+
+    # --- diagnostics helpers ---------------------------------------------------------
+
+    def grants_for_diagnostics(self) -> list[dict[str, object]]:
+        """Grants with every secret redacted."""
+        return [g.redacted_dict() for g in self._data.grants.values()]
+
+    def visits_list(self) -> list[Visit]:
+        """All kept visits, newest first."""
+        return sorted(self._data.visits.values(), key=lambda v: v.started_at, reverse=True)
+
+    def schedule_of(self, grant_id: str) -> Schedule:
+        """A grant's schedule."""
+        return self.grant(grant_id).schedule
+
+    def replace_site(self, site: SiteConfig) -> None:
+        """Adopt a changed configuration (options updated)."""
+        self.site = replace(site)

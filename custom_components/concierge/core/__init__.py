@@ -1,0 +1,11 @@
+"""Concierge's functional core: plain, typed decisions with no Home Assistant import.
+
+Modules:
+
+- `windows`: access windows and schedules (one-off and weekly, DST-correct).
+- `grants`: grants, their computed state and the explicit transition table.
+- `events`: the versioned access-event wire record shared with `store_bridge`.
+- `visits`: the visit state machine and timeline.
+- `audit`: the hash-chained audit log and visit export bundles.
+- `errors`: the exception hierarchy, each error carrying a translation key.
+"""

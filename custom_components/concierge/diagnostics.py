@@ -1,0 +1,45 @@
+"""Diagnostics: the site's configuration, grants, visits and audit chain, with secrets redacted."""
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .coordinator import ConciergeConfigEntry
+
+TO_REDACT = {"pin", "notify", "token", "email", "card_number"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConciergeConfigEntry,
+) -> dict[str, Any]:
+    """Describe the site for a bug report: no PIN, token or notify target leaves it."""
+    coordinator = entry.runtime_data
+    verification = await coordinator.async_verify_audit()
+    return async_redact_data(
+        {
+            "entry": {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "grants": coordinator.grants_for_diagnostics(),
+            "grant_states": {k: v.value for k, v in coordinator.data.states.items()},
+            "visits": [
+                {
+                    "id": v.id,
+                    "portal": v.portal,
+                    "grant": v.grant,
+                    "state": v.state.value,
+                    "started_at": v.started_at.isoformat(),
+                    "ended_at": v.ended_at.isoformat() if v.ended_at else None,
+                    "abort_reason": v.abort_reason,
+                    "events": [e.type.value for e in v.timeline],
+                }
+                for v in coordinator.visits_list()[:20]
+            ],
+            "audit": verification.to_dict(),
+        },
+        TO_REDACT,
+    )

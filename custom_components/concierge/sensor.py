@@ -1,0 +1,113 @@
+"""Sensors: each grant's state, and each portal's last visitor."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, signal_new_grant
+from .core.grants import Grant, GrantState
+from .core.windows import current_interval, next_edge
+from .entity import GrantEntity, PortalEntity
+from .site import PortalConfig
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ConciergeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a state sensor per grant (now and as grants are created) and per-portal sensors."""
+    coordinator = entry.runtime_data
+    async_add_entities(LastVisitorSensor(coordinator, p) for p in coordinator.site.portals)
+    async_add_entities(GrantStateSensor(coordinator, g) for g in coordinator.data.grants.values())
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            hass,
+            signal_new_grant(coordinator.site_id),
+            _adder(coordinator, async_add_entities),
+        )
+    )
+
+
+def _adder(
+    coordinator: ConciergeCoordinator, async_add_entities: AddConfigEntryEntitiesCallback
+) -> Callable[[str], None]:
+    @callback
+    def _add(grant_id: str) -> None:
+        async_add_entities([GrantStateSensor(coordinator, coordinator.grant(grant_id))])
+
+    return _add
+
+
+class GrantStateSensor(GrantEntity, SensorEntity):
+    """Scheduled, active, suspended, expired, revoked or used up."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [state.value for state in GrantState]
+
+    def __init__(self, coordinator: ConciergeCoordinator, grant: Grant) -> None:
+        """Create the state sensor of a grant."""
+        super().__init__(coordinator, grant, "grant_state")
+
+    @property
+    def native_value(self) -> str:
+        """The grant's state now."""
+        return self.coordinator.data.states[self.grant_id].value
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """Label, kind, uses and the current or next window (never a credential)."""
+        grant = self.grant
+        now = dt_util.utcnow()
+        tz = self.coordinator.tz
+        interval = current_interval(grant.schedule, tz, now)
+        upcoming = None if interval else next_edge(grant.schedule, tz, now)
+        return {
+            "grant_id": grant.id,
+            "label": grant.label,
+            "kind": grant.kind.value,
+            "portals": [
+                p.name for pid in grant.portals if (p := self.coordinator.site.portal(pid))
+            ],
+            "uses": grant.uses,
+            "max_uses": grant.max_uses,
+            "window_start": interval.start.isoformat() if interval else None,
+            "window_end": interval.end.isoformat() if interval else None,
+            "next_window_start": upcoming.isoformat() if upcoming else None,
+        }
+
+
+class LastVisitorSensor(PortalEntity, SensorEntity):
+    """The label of the grant whose holder last came in through this portal."""
+
+    def __init__(self, coordinator: ConciergeCoordinator, portal: PortalConfig) -> None:
+        """Create the last-visitor sensor of a portal."""
+        super().__init__(coordinator, portal, "last_visitor")
+
+    @property
+    def native_value(self) -> str | None:
+        """The last visitor's label (never a name, PIN or token)."""
+        visit = self.coordinator.data.last_visits.get(self.portal.portal_id)
+        if visit is None or visit.grant is None:
+            return None
+        grant = self.coordinator.data.grants.get(visit.grant)
+        return grant.label if grant else None
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """When the last visit started and how it stands."""
+        visit = self.coordinator.data.last_visits.get(self.portal.portal_id)
+        if visit is None:
+            return {}
+        return {
+            "visit_id": visit.id,
+            "visit_state": visit.state.value,
+            "started_at": visit.started_at.isoformat(),
+        }

@@ -1,0 +1,75 @@
+"""Switches: turn a grant off (suspend) and on again (resume)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, signal_new_grant
+from .core.grants import Grant, GrantAction, GrantState
+from .entity import GrantEntity
+
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ConciergeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add an enable switch per grant, now and as grants are created."""
+    coordinator = entry.runtime_data
+    async_add_entities(GrantSwitch(coordinator, g) for g in coordinator.data.grants.values())
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            hass, signal_new_grant(coordinator.site_id), _adder(coordinator, async_add_entities)
+        )
+    )
+
+
+def _adder(
+    coordinator: ConciergeCoordinator, async_add_entities: AddConfigEntryEntitiesCallback
+) -> Callable[[str], None]:
+    @callback
+    def _add(grant_id: str) -> None:
+        async_add_entities([GrantSwitch(coordinator, coordinator.grant(grant_id))])
+
+    return _add
+
+
+class GrantSwitch(GrantEntity, SwitchEntity):
+    """On while the grant is not suspended; off suspends it, on resumes it."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+
+    def __init__(self, coordinator: ConciergeCoordinator, grant: Grant) -> None:
+        """Create the enable switch of a grant."""
+        super().__init__(coordinator, grant, "grant_enabled")
+
+    @property
+    def available(self) -> bool:
+        """Only a grant that can still be used can be switched."""
+        return super().available and self.coordinator.data.states[self.grant_id] not in {
+            GrantState.EXPIRED,
+            GrantState.REVOKED,
+            GrantState.USED_UP,
+        }
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the grant is enabled."""
+        return not self.grant.suspended
+
+    async def async_turn_on(self, **kwargs: Any) -> None:  # noqa: ANN401, ARG002
+        """Resume the grant."""
+        if self.grant.suspended:
+            await self.coordinator.async_grant_action(self.grant_id, GrantAction.RESUME)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:  # noqa: ANN401, ARG002
+        """Suspend the grant."""
+        if not self.grant.suspended:
+            await self.coordinator.async_grant_action(self.grant_id, GrantAction.SUSPEND)
