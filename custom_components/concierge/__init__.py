@@ -2,13 +2,15 @@
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
-from .entity import site_device
+from .core.errors import ConciergeError
+from .entity import grant_device_id, portal_device_id, site_device
 from .repairs import async_check_portal_entities
 from .services import async_setup_services
 from .store import AuditLog, site_store
@@ -33,7 +35,15 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 async def async_setup_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) -> bool:
     """Load a site: its stored grants and visits, timers, entities."""
     coordinator = ConciergeCoordinator(hass, entry)
-    await coordinator.async_load()
+    try:
+        await coordinator.async_load()
+    except ConciergeError as err:
+        # Damaged storage: refuse to run rather than lose or guess grants.
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key=err.translation_key,
+            translation_placeholders=dict(err.placeholders),
+        ) from err
     entry.runtime_data = coordinator
     # The site's device first, so that portal and grant devices can sit below it.
     coordinator.site_device_id = (
@@ -42,6 +52,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) ->
         .id
     )
     entry.async_on_unload(coordinator.async_shutdown_listeners)
+    _remove_stale_portal_devices(hass, entry)
     async_check_portal_entities(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -59,3 +70,32 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) -
     """Delete a site's stored grants, visits and audit chain."""
     await site_store(hass, entry.entry_id).async_remove()
     await AuditLog(hass, entry.entry_id).async_remove()
+
+
+def _remove_stale_portal_devices(hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
+    """Drop the devices of portals that reconfiguration removed."""
+    registry = dr.async_get(hass)
+    coordinator = entry.runtime_data
+    wanted = {portal_device_id(coordinator, p.portal_id) for p in coordinator.site.portals}
+    prefix = portal_device_id(coordinator, "")
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        portal_ids = {i for i in device.identifiers if i[1].startswith(prefix[1])}
+        if portal_ids and not portal_ids & wanted:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConciergeConfigEntry,
+    device: dr.DeviceEntry,
+) -> bool:
+    """Let the user delete a grant's device once the grant is over (the grant goes too).
+
+    The site's device and the devices of configured doors stay; doors are removed
+    through Reconfigure.
+    """
+    coordinator = entry.runtime_data
+    for grant_id in list(coordinator.data.grants):
+        if grant_device_id(coordinator, grant_id) in device.identifiers:
+            return await coordinator.async_forget_grant(grant_id)
+    return False

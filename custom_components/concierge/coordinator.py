@@ -8,7 +8,7 @@ carries them out in Home Assistant.
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, TypedDict, Unpack
@@ -504,10 +504,18 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         """All kept visits, newest first."""
         return sorted(self._data.visits.values(), key=lambda v: v.started_at, reverse=True)
 
-    def schedule_of(self, grant_id: str) -> Schedule:
-        """A grant's schedule."""
-        return self.grant(grant_id).schedule
+    async def async_forget_grant(self, grant_id: str) -> bool:
+        """Delete a grant that can never be used again (its device was removed).
 
-    def replace_site(self, site: SiteConfig) -> None:
-        """Adopt a changed configuration (options updated)."""
-        self.site = replace(site)
+        Returns False, and keeps it, while the grant can still be used or has a visit open.
+        """
+        state = self.state_of(grant_id)
+        busy = any(v.grant == grant_id and not v.terminal for v in self._data.visits.values())
+        if busy or state not in {GrantState.EXPIRED, GrantState.REVOKED, GrantState.USED_UP}:
+            return False
+        del self._data.grants[grant_id]
+        self._data.grant_states.pop(grant_id, None)
+        if (timer := self._timers.pop(grant_id, None)) is not None:
+            timer()
+        self._publish()
+        return True

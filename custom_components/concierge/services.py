@@ -1,7 +1,7 @@
 """Concierge's actions: manage grants, run visits, export evidence, verify the audit chain."""
 
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any, cast
 
 import probatio as vol
@@ -112,10 +112,8 @@ def _site_of_visit(hass: HomeAssistant, visit_id: str) -> ConciergeCoordinator:
     raise _not_valid("unknown_visit", visit=visit_id)
 
 
-def _aware(value: datetime | date) -> datetime:
+def _aware(value: datetime) -> datetime:
     """A service datetime; naive ones are in Home Assistant's time zone."""
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time(), tzinfo=dt_util.get_default_time_zone())
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt_util.get_default_time_zone())
     return value

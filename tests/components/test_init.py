@@ -1,5 +1,7 @@
 """Loading and unloading a site."""
 
+from typing import Any
+
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -60,3 +62,44 @@ async def test_load_and_unload(hass: HomeAssistant) -> None:
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+@pytest.mark.usefixtures("home_entities")
+async def test_damaged_storage_stops_setup_and_keeps_the_data(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="home", title="Home", data=DATA)
+    damaged = {"grants": [{"id": "g1", "label": "Half a grant"}], "visits": []}
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 2,
+        "key": f"{DOMAIN}.{entry.entry_id}",
+        "data": damaged,
+    }
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason.startswith("Stored Concierge data is damaged (grant: portals)")
+    assert hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"] == damaged
+
+
+async def test_removing_a_site_deletes_its_files(
+    hass: HomeAssistant, real_locks: None, hass_storage: dict[str, Any]
+) -> None:
+    from .conftest import SITE_DATA  # noqa: PLC0415
+
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="home", title="Home", data=SITE_DATA)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.services.async_call(
+        DOMAIN,
+        "create_grant",
+        {"label": "Guest", "start": "2099-01-01 10:00:00", "end": "2099-01-01 11:00:00"},
+        blocking=True,
+    )
+    audit = entry.runtime_data.audit.path
+    assert audit.exists()
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not audit.exists()
+    assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
