@@ -39,6 +39,8 @@ TRANSLATION_KEYS: frozenset[str] = frozenset(
         "visit_transition_not_allowed",
         "visit_closed",
         "event_visit_mismatch",
+        # lock slots
+        "invalid_slot_range",
         # storage
         "stored_data_invalid",
     }
