@@ -243,3 +243,29 @@ def test_rules_marked_done_hold_where_a_machine_can_tell() -> None:
 @pytest.mark.parametrize("platform", _platform_files(), ids=lambda p: p.stem)
 def test_platform_has_parallel_updates(platform: Path) -> None:
     assert "\nPARALLEL_UPDATES = " in platform.read_text()
+
+
+def test_every_translation_key_the_code_raises_exists_in_both_languages() -> None:
+    from custom_components.concierge.core.errors import TRANSLATION_KEYS  # noqa: PLC0415
+
+    raised: set[str] = set(TRANSLATION_KEYS)
+    issues: set[str] = set()
+    entity_keys: set[str] = set()
+    for module in INTEGRATION.glob("*.py"):
+        text = module.read_text()
+        raised |= set(re.findall(r'_not_valid\(\s*"(\w+)"', text))
+        keys = set(re.findall(r'translation_key="(\w+)"', text))
+        if "ir.async_create_issue" in text:
+            issues |= keys
+        else:
+            raised |= keys
+        entity_keys |= set(re.findall(r'super\(\).__init__\(coordinator, \w+, "(\w+)"\)', text))
+        entity_keys |= set(re.findall(r'_attr_translation_key = "(\w+)"', text))
+    assert {"unknown_grant", "unlock_failed", "unsupported_recurrence"} <= raised
+    assert {"grant_state", "visit_in_progress", "access", "grants"} <= entity_keys
+    for lang in LANGUAGES:
+        translations = TRANSLATIONS[lang]
+        assert raised <= set(translations["exceptions"]), lang
+        assert issues <= set(translations["issues"]), lang
+        translated_entities = {k for platform in translations["entity"].values() for k in platform}
+        assert entity_keys <= translated_entities, lang

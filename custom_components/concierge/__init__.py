@@ -19,7 +19,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
-    # CALENDAR-PENDING
+    Platform.CALENDAR,
     Platform.EVENT,
     Platform.SENSOR,
     Platform.SWITCH,

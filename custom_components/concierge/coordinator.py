@@ -266,9 +266,9 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             raise _not_valid("window_in_past")
         self._data.grants[grant.id] = grant
         await self.async_emit(AccessEventType.GRANT_CREATED, grant=grant.id, source=Source.MANUAL)
-        async_dispatcher_send(self.hass, signal_new_grant(self.site_id), grant.id)
         await self._async_refresh_grant(grant.id, now)
         self._publish()
+        async_dispatcher_send(self.hass, signal_new_grant(self.site_id), grant.id)
         return grant
 
     async def async_grant_action(

@@ -1,0 +1,318 @@
+"""A calendar per site: every grant's access windows, and grants made from events.
+
+Each occurrence of a grant's schedule is one event (uid = the grant's id, summary =
+its label); weekly grants are listed occurrence by occurrence, without a repeat rule.
+Creating an event creates a grant for all of the site's portals, changing one changes
+the grant's label and schedule, deleting one revokes the grant. Concierge keeps no
+per-occurrence exceptions, so an edit or a deletion always applies to the whole grant.
+"""
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any, override
+from zoneinfo import ZoneInfo
+
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar.const import (
+    EVENT_DESCRIPTION,
+    EVENT_END,
+    EVENT_RRULE,
+    EVENT_START,
+    EVENT_SUMMARY,
+    CalendarEntityFeature,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, validation_error
+from .core.errors import ConciergeError
+from .core.grants import Grant, GrantAction, GrantKind, GrantState
+from .core.windows import (
+    Interval,
+    OneOffWindow,
+    Schedule,
+    WeeklyWindow,
+    current_interval,
+    is_open,
+    next_edge,
+    occurrences,
+    resolve_local,
+)
+from .entity import ConciergeEntity
+
+PARALLEL_UPDATES = 0
+
+RRULE_WEEKDAYS: Mapping[str, int] = {
+    "MO": 0,
+    "TU": 1,
+    "WE": 2,
+    "TH": 3,
+    "FR": 4,
+    "SA": 5,
+    "SU": 6,
+}
+"""iCalendar weekday codes (BYDAY) and Python's weekday numbers."""
+
+FLAGGED_STATES = frozenset({GrantState.SUSPENDED, GrantState.USED_UP})
+"""States named in an event's description: its window is there, but lets nobody in."""
+
+_KINDS: Mapping[str, GrantKind] = {kind.value: kind for kind in GrantKind}
+_FIRST_WORD = re.compile(r"\s*([^\W\d_]+)")
+_UNTIL_DATE = re.compile(r"[0-9]{8}")
+_UNTIL_DATETIME = re.compile(r"[0-9]{8}T[0-9]{6}Z?")
+_DAY = timedelta(days=1)
+_WEEK_DAYS = 7
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConciergeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the site's calendar of grant windows."""
+    async_add_entities([GrantCalendar(entry.runtime_data)])
+
+
+def _unsupported() -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key="unsupported_recurrence"
+    )
+
+
+def _instant(value: date | datetime, tz: ZoneInfo) -> datetime:
+    """An event's start or end as an instant; a date is the site's local midnight."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    return resolve_local(value, time(0), tz)
+
+
+def _kind(description: str | None) -> GrantKind:
+    """The kind named by the description's first word ("Cleaner, every week"); else other."""
+    match = _FIRST_WORD.match(description or "")
+    return _KINDS.get(match[1].casefold(), GrantKind.OTHER) if match else GrantKind.OTHER
+
+
+def _rule_parts(rule: str) -> dict[str, str]:
+    """Split `FREQ=WEEKLY;BYDAY=TU,TH` into its parts (names upper-cased)."""
+    parts: dict[str, str] = {}
+    for item in rule.upper().split(";"):
+        name, sep, value = item.partition("=")
+        if not sep or name in parts:
+            raise _unsupported()
+        parts[name] = value
+    return parts
+
+
+def _weekdays(byday: str | None, first: datetime) -> frozenset[int]:
+    """Weekdays from BYDAY; without it, the weekday of the first occurrence."""
+    if byday is None:
+        return frozenset({first.weekday()})
+    codes = byday.split(",")
+    if not all(code in RRULE_WEEKDAYS for code in codes):
+        raise _unsupported()  # also "1TU" and the like: they need a monthly or yearly rule
+    return frozenset(RRULE_WEEKDAYS[code] for code in codes)
+
+
+def _until_limit(until: str, tz: ZoneInfo) -> datetime:
+    """The latest instant an occurrence may start at, from an UNTIL value.
+
+    A date includes the whole local day; a date-time ending in Z is UTC, one without
+    it is local (a floating time) in the site's time zone.
+    """
+    if _UNTIL_DATE.fullmatch(until):
+        next_day = date.fromisoformat(until) + _DAY
+        return resolve_local(next_day, time(0), tz) - timedelta(microseconds=1)
+    if not _UNTIL_DATETIME.fullmatch(until):
+        raise _unsupported()
+    moment = datetime.fromisoformat(until)
+    return moment if moment.tzinfo is not None else resolve_local(moment.date(), moment.time(), tz)
+
+
+def _last_end(window: WeeklyWindow, limit: datetime, tz: ZoneInfo) -> datetime:
+    """The end of the last occurrence of `window` that starts at or before `limit`."""
+    day = limit.astimezone(tz).date()
+    starts = [
+        d
+        for d in (day - timedelta(days=n) for n in range(_WEEK_DAYS + 1))
+        if d.weekday() in window.weekdays and resolve_local(d, window.start, tz) <= limit
+    ]
+    last = max(starts)  # never empty: the same weekday a week before always qualifies
+    return resolve_local(last + _DAY if window.overnight else last, window.end, tz)
+
+
+def _weekly(rule: str, start: datetime, end: datetime, tz: ZoneInfo) -> Schedule:
+    """A weekly schedule from `FREQ=WEEKLY[;BYDAY=..][;UNTIL=..]` and the first occurrence.
+
+    The occurrence's local wall-clock times become the window's times; it may last a
+    day at most (an end at or before the start time runs overnight). The schedule
+    starts with the first occurrence and ends with the last one starting by UNTIL.
+    """
+    parts = _rule_parts(rule)
+    if parts.pop("FREQ", None) != "WEEKLY" or parts.pop("INTERVAL", "1") != "1":
+        raise _unsupported()
+    parts.pop("WKST", None)  # the week's first day only matters for longer intervals
+    byday = parts.pop("BYDAY", None)
+    until = parts.pop("UNTIL", None)
+    local_start = start.astimezone(tz)
+    local_end = end.astimezone(tz)
+    wall_length = local_end.replace(tzinfo=None) - local_start.replace(tzinfo=None)
+    if parts or not timedelta(0) < wall_length <= _DAY:
+        raise _unsupported()
+    window = WeeklyWindow(
+        weekdays=_weekdays(byday, local_start),
+        start=time(local_start.hour, local_start.minute),
+        end=time(local_end.hour, local_end.minute),
+    )
+    if window.start == window.end and wall_length != _DAY:
+        raise _unsupported()  # shorter than a minute: it would become a whole day
+    valid_until = None if until is None else _last_end(window, _until_limit(until, tz), tz)
+    return Schedule((window,), valid_from=start, valid_until=valid_until)
+
+
+def _schedule(event: Mapping[str, Any], tz: ZoneInfo) -> Schedule:
+    """The schedule of a calendar event: one window, or a weekly one with a repeat rule."""
+    start = _instant(event[EVENT_START], tz)
+    end = _instant(event[EVENT_END], tz)
+    if rule := event.get(EVENT_RRULE):
+        return _weekly(rule, start, end, tz)
+    return Schedule((OneOffWindow(start, end),))
+
+
+def _current_or_next(schedule: Schedule, tz: ZoneInfo, now: datetime) -> Interval | None:
+    """The whole interval open at `now`, else the next one; None if none is left."""
+    at = now if is_open(schedule, tz, now) else next_edge(schedule, tz, now)
+    return None if at is None else current_interval(schedule, tz, at)
+
+
+class GrantCalendar(ConciergeEntity, CalendarEntity):
+    """The site's grant windows; events create, change and revoke grants."""
+
+    _attr_translation_key = "grants"
+    _attr_supported_features = (
+        CalendarEntityFeature.CREATE_EVENT
+        | CalendarEntityFeature.DELETE_EVENT
+        | CalendarEntityFeature.UPDATE_EVENT
+    )
+
+    def __init__(self, coordinator: ConciergeCoordinator) -> None:
+        """Create the calendar of a site, on the site's device."""
+        super().__init__(coordinator)
+        self._attr_unique_id = f"{coordinator.site_id}_grants"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, coordinator.site_id)})
+
+    def _event(self, grant: Grant, interval: Interval) -> CalendarEvent:
+        """One window of a grant: label, times, kind and portals (never a credential)."""
+        site = self.coordinator.site
+        names = {portal.portal_id: portal.name for portal in site.portals}
+        description = f"{grant.kind.value.capitalize()}: " + ", ".join(
+            names.get(portal, portal) for portal in grant.portals
+        )
+        state = self.coordinator.data.states.get(grant.id)
+        if state in FLAGGED_STATES:
+            description += f" ({state})"
+        tz = self.coordinator.tz
+        return CalendarEvent(
+            start=interval.start.astimezone(tz),
+            end=interval.end.astimezone(tz),
+            summary=grant.label,
+            description=description,
+            uid=grant.id,
+        )
+
+    def _shown(self) -> list[Grant]:
+        """The grants on the calendar: all but the revoked ones."""
+        return [grant for grant in self.coordinator.data.grants.values() if not grant.revoked]
+
+    @property
+    @override
+    def event(self) -> CalendarEvent | None:
+        """The window open now, or else the next one to open, of any grant."""
+        tz = self.coordinator.tz
+        now = dt_util.utcnow()
+        candidates = [
+            (interval, grant)
+            for grant in self._shown()
+            if (interval := _current_or_next(grant.schedule, tz, now)) is not None
+        ]
+        if not candidates:
+            return None
+        interval, grant = min(candidates, key=lambda c: (c[0].start, c[0].end, c[1].label, c[1].id))
+        return self._event(grant, interval)
+
+    @override
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """Every window of every grant not revoked that overlaps `[start_date, end_date)`."""
+        tz = self.coordinator.tz
+        found: list[tuple[Interval, Grant]] = []
+        for grant in self._shown():
+            for interval in occurrences(grant.schedule, tz, start_date, end_date):
+                whole = interval
+                if interval.start == start_date or interval.end == end_date:
+                    # Possibly cut at the range's edge: show the window as it is.
+                    whole = current_interval(grant.schedule, tz, interval.start) or interval
+                found.append((whole, grant))
+        found.sort(key=lambda f: (f[0].start, f[0].end, f[1].label, f[1].id))
+        return [self._event(grant, interval) for interval, grant in found]
+
+    @override
+    async def async_create_event(self, **kwargs: Any) -> None:
+        """Create a grant for all the site's portals from an event.
+
+        The description's first word may name the kind ("Cleaner ..."); a weekly
+        repeat rule makes a weekly grant.
+        """
+        coordinator = self.coordinator
+        try:
+            await coordinator.async_create_grant(
+                label=kwargs[EVENT_SUMMARY],
+                kind=_kind(kwargs.get(EVENT_DESCRIPTION)),
+                portals=tuple(portal.portal_id for portal in coordinator.site.portals),
+                schedule=_schedule(kwargs, coordinator.tz),
+            )
+        except ConciergeError as err:
+            raise validation_error(err) from err
+
+    @override
+    async def async_update_event(
+        self,
+        uid: str,
+        event: dict[str, Any],
+        recurrence_id: str | None = None,
+        recurrence_range: str | None = None,
+    ) -> None:
+        """Change the grant's label and schedule (the whole grant, whichever occurrence).
+
+        A weekly grant keeps repeating only through a weekly repeat rule; an event
+        without one would silently drop its other occurrences, so it is refused.
+        """
+        coordinator = self.coordinator
+        if coordinator.grant(uid).schedule.has_weekly and not event.get(EVENT_RRULE):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="weekly_grant_needs_repeat"
+            )
+        try:
+            await coordinator.async_grant_action(
+                uid,
+                GrantAction.UPDATE,
+                label=event[EVENT_SUMMARY],
+                schedule=_schedule(event, coordinator.tz),
+            )
+        except ConciergeError as err:
+            raise validation_error(err) from err
+
+    @override
+    async def async_delete_event(
+        self,
+        uid: str,
+        recurrence_id: str | None = None,
+        recurrence_range: str | None = None,
+    ) -> None:
+        """Revoke the grant (all its occurrences); it leaves the calendar."""
+        await self.coordinator.async_grant_action(uid, GrantAction.REVOKE)
