@@ -84,14 +84,30 @@ def test_manifest_keys_are_sorted_as_hassfest_wants() -> None:
     assert keys[2:] == sorted(keys[2:])
 
 
+def _requirements_behind(domain: str, seen: set[str]) -> set[str]:
+    """Every requirement Home Assistant installs before it loads `domain`'s dependants."""
+    if domain in seen:
+        return set()
+    seen.add(domain)
+    manifest = json.loads((Path(components.__file__).parent / domain / "manifest.json").read_text())
+    found = set(manifest.get("requirements", []))
+    for dep in manifest.get("dependencies", []) + manifest.get("after_dependencies", []):
+        found |= _requirements_behind(dep, seen)
+    return found
+
+
 def test_manifest_needs_no_zigbee_or_zwave_library() -> None:
+    """Home Assistant installs the requirements of after_dependencies too (requirements.py).
+
+    So zha and zwave_js must not be listed: a Z-Wave-only home would get the zigpy stack.
+    """
     assert MANIFEST["requirements"] == []
     assert MANIFEST["dependencies"] == []
+    assert {"lock", "alarm_control_panel"} <= set(MANIFEST["after_dependencies"])
+    assert not {"zha", "zwave_js", "mqtt", "camera"} & set(MANIFEST["after_dependencies"])
+    seen: set[str] = set()
     for name in MANIFEST["after_dependencies"]:
-        assert (Path(components.__file__).parent / name / "manifest.json").is_file(), name
-    assert {"zha", "zwave_js", "alarm_control_panel", "camera"} <= set(
-        MANIFEST["after_dependencies"]
-    )
+        assert _requirements_behind(name, seen) == set(), name
 
 
 def test_version_matches_pyproject() -> None:
