@@ -28,12 +28,23 @@ from .const import (
     CONF_PORTAL_NAME,
     CONF_PORTALS,
     CONF_SITE_NAME,
+    CONF_SLOT_FIRST,
+    CONF_SLOT_LAST,
+    DEFAULT_SLOT_FIRST,
+    DEFAULT_SLOT_LAST,
     DOMAIN,
     DOOR_DEVICE_CLASSES,
 )
 from .site import SiteConfig
 
 SITE_SCHEMA = vol.Schema({vol.Required(CONF_SITE_NAME): selector.TextSelector()})
+
+SLOT_SELECTOR = vol.All(
+    selector.NumberSelector(
+        selector.NumberSelectorConfig(min=1, max=250, step=1, mode=selector.NumberSelectorMode.BOX)
+    ),
+    vol.Coerce(int),
+)
 
 PORTAL_SCHEMA = vol.Schema(
     {
@@ -49,6 +60,8 @@ PORTAL_SCHEMA = vol.Schema(
         vol.Optional(CONF_CAMERAS, default=[]): selector.EntitySelector(
             selector.EntitySelectorConfig(domain="camera", multiple=True)
         ),
+        vol.Required(CONF_SLOT_FIRST, default=DEFAULT_SLOT_FIRST): SLOT_SELECTOR,
+        vol.Required(CONF_SLOT_LAST, default=DEFAULT_SLOT_LAST): SLOT_SELECTOR,
         vol.Required(CONF_ADD_ANOTHER, default=False): selector.BooleanSelector(),
     }
 )
@@ -86,6 +99,10 @@ def validate_portal(
         errors[CONF_LOCK] = "lock_in_use"
     if (sensor := user_input.get(CONF_DOOR_SENSOR)) and (error := _entity_error(hass, str(sensor))):
         errors[CONF_DOOR_SENSOR] = error
+    if int(user_input.get(CONF_SLOT_FIRST, DEFAULT_SLOT_FIRST)) > int(
+        user_input.get(CONF_SLOT_LAST, DEFAULT_SLOT_LAST)
+    ):
+        errors[CONF_SLOT_LAST] = "slot_range"
     for camera in user_input.get(CONF_CAMERAS, []):
         if error := _entity_error(hass, str(camera)):
             errors[CONF_CAMERAS] = error
@@ -101,6 +118,8 @@ def make_portal(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_LOCK: str(user_input[CONF_LOCK]),
         CONF_DOOR_SENSOR: user_input.get(CONF_DOOR_SENSOR) or None,
         CONF_CAMERAS: [str(c) for c in user_input.get(CONF_CAMERAS, [])],
+        CONF_SLOT_FIRST: int(user_input.get(CONF_SLOT_FIRST, DEFAULT_SLOT_FIRST)),
+        CONF_SLOT_LAST: int(user_input.get(CONF_SLOT_LAST, DEFAULT_SLOT_LAST)),
     }
 
 

@@ -1,11 +1,12 @@
 """The configured shape of a site: its portals, alarm panel and notify targets."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .const import (
     CONF_ALARM_PANEL,
+    CONF_ATTACK_THRESHOLD,
     CONF_CAMERAS,
     CONF_DOOR_SENSOR,
     CONF_LOCK,
@@ -14,7 +15,15 @@ from .const import (
     CONF_PORTAL_NAME,
     CONF_PORTALS,
     CONF_SITE_NAME,
+    CONF_SLOT_FIRST,
+    CONF_SLOT_LAST,
+    DEFAULT_ATTACK_THRESHOLD,
+    DEFAULT_SLOT_FIRST,
+    DEFAULT_SLOT_LAST,
 )
+from .core.slots import SlotRange
+
+DEFAULT_SLOTS = SlotRange(DEFAULT_SLOT_FIRST, DEFAULT_SLOT_LAST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +35,10 @@ class PortalConfig:
     lock: str
     door_sensor: str | None
     cameras: tuple[str, ...]
+    slots: SlotRange = field(
+        default_factory=lambda: SlotRange(DEFAULT_SLOT_FIRST, DEFAULT_SLOT_LAST)
+    )
+    """The keypad code slots Concierge may write on this door's lock."""
 
     @property
     def entity_ids(self) -> tuple[str, ...]:
@@ -42,6 +55,7 @@ class SiteConfig:
     portals: tuple[PortalConfig, ...]
     alarm_panel: str | None = None
     notify: tuple[str, ...] = ()
+    attack_threshold: int = DEFAULT_ATTACK_THRESHOLD
 
     @classmethod
     def from_entry_data(
@@ -58,11 +72,16 @@ class SiteConfig:
                     lock=str(p[CONF_LOCK]),
                     door_sensor=p.get(CONF_DOOR_SENSOR) or None,
                     cameras=tuple(p.get(CONF_CAMERAS, ())),
+                    slots=SlotRange(
+                        int(p.get(CONF_SLOT_FIRST, DEFAULT_SLOT_FIRST)),
+                        int(p.get(CONF_SLOT_LAST, DEFAULT_SLOT_LAST)),
+                    ),
                 )
                 for p in data[CONF_PORTALS]
             ),
             alarm_panel=opts.get(CONF_ALARM_PANEL) or None,
             notify=tuple(opts.get(CONF_NOTIFY, ())),
+            attack_threshold=int(opts.get(CONF_ATTACK_THRESHOLD, DEFAULT_ATTACK_THRESHOLD)),
         )
 
     def portal(self, portal_id: str) -> PortalConfig | None:
