@@ -267,17 +267,20 @@ def test_every_translation_key_the_code_raises_exists_in_both_languages() -> Non
     raised: set[str] = set(TRANSLATION_KEYS)
     issues: set[str] = set()
     entity_keys: set[str] = set()
-    for module in INTEGRATION.glob("*.py"):
+    for module in [*INTEGRATION.glob("*.py"), *INTEGRATION.glob("keypad/*.py")]:
         text = module.read_text()
         raised |= set(re.findall(r'_not_valid\(\s*"(\w+)"', text))
-        keys = set(re.findall(r'translation_key="(\w+)"', text))
-        if "ir.async_create_issue" in text:
-            issues |= keys
-        else:
-            raised |= keys
+        raised |= set(re.findall(r'async_notify_owner\(\s*"(\w+)"', text))
+        issue_keys = set(
+            re.findall(r'ir\.async_create_issue\(.*?translation_key="(\w+)"', text, re.DOTALL)
+        )
+        issues |= issue_keys
+        raised |= set(re.findall(r'translation_key="(\w+)"', text)) - issue_keys
         entity_keys |= set(re.findall(r'super\(\).__init__\(coordinator, \w+, "(\w+)"\)', text))
         entity_keys |= set(re.findall(r'_attr_translation_key = "(\w+)"', text))
     assert {"unknown_grant", "unlock_failed", "unsupported_recurrence"} <= raised
+    assert {"code_not_programmed", "keypad_attack"} <= raised
+    assert {"missing_entity", "code_rejected", "foreign_codes"} <= issues
     assert {"grant_state", "visit_in_progress", "access", "grants"} <= entity_keys
     for lang in LANGUAGES:
         translations = TRANSLATIONS[lang]

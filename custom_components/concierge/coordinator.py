@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
+from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
@@ -23,6 +24,7 @@ from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
 )
+from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -46,6 +48,7 @@ from .core.grants import (
 from .core.ids import new_id
 from .core.visits import Visit, VisitState, add_event, advance, request_visit
 from .core.windows import Schedule
+from .keypad.manager import KeypadManager
 from .site import PortalConfig, SiteConfig
 from .store import AuditLog, SiteData, decode, encode, site_store
 
@@ -129,6 +132,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self._timers: dict[str, CALLBACK_TYPE] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
         self.site_device_id = ""
+        self.keypad: KeypadManager | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -151,7 +155,24 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
                 self._async_door_changed,
             )
         )
+        self._unsubs.append(
+            async_track_state_change_event(
+                self.hass, [p.lock for p in self.site.portals], self._async_lock_changed
+            )
+        )
         self._publish()
+        self.keypad = KeypadManager(self)
+        self.keypad.async_start()
+
+    @property
+    def site_data(self) -> SiteData:
+        """The site's stored data (for the keypad manager)."""
+        return self._data
+
+    @callback
+    def async_save(self) -> None:
+        """Write the stored data soon."""
+        self._save()
 
     async def _async_update_data(self) -> SiteSnapshot:
         """Build the snapshot; Concierge is push-only and never polls."""
@@ -160,6 +181,8 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     @callback
     def async_shutdown_listeners(self) -> None:
         """Cancel timers and listeners (on unload)."""
+        if self.keypad is not None:
+            self.keypad.async_stop()
         for unsub in (*self._timers.values(), *self._unsubs):
             unsub()
         self._timers.clear()
@@ -480,6 +503,75 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             else:
                 await self._step(visit, kind)
             self._publish()
+
+    async def async_keypad_entry(self, grant_id: str, portal_id: str) -> None:
+        """The lock opened itself for a grant's PIN: record the visit from here on."""
+        grant = self._data.grants[grant_id]
+        now = dt_util.utcnow()
+        state = grant_state(grant, now, self.tz)
+        if state is not GrantState.ACTIVE:
+            # A code that should not be on the lock opened the door: say so loudly.
+            await self.async_emit(
+                AccessEventType.SAFETY_ALERT, Outcome.FAILED, portal=portal_id,
+                grant=grant_id, source=Source.KEYPAD, reason=f"grant_{state.value}",
+            )  # fmt: skip
+            await self.async_notify_owner(
+                "code_outside_window",
+                {"grant": grant.label, "portal": self._portal(portal_id).name},
+            )
+            self._publish()
+            return
+        request = await self.async_emit(
+            AccessEventType.ACCESS_REQUESTED, portal=portal_id, grant=grant_id,
+            visit=new_id(), source=Source.KEYPAD,
+        )  # fmt: skip
+        visit = request_visit(site=self.site_id, portal=portal_id, source=Source.KEYPAD,
+                              event=request, now=now, grant=grant_id)  # fmt: skip
+        visit = await self._step(visit, AccessEventType.ACCESS_GRANTED,
+                                 new_state=VisitState.AUTHORIZED)  # fmt: skip
+        self._data.grants[grant_id] = apply_action(grant, GrantAction.RECORD_USE, now, self.tz)
+        visit = await self._step(visit, AccessEventType.UNLOCKED)
+        await self._step(visit, AccessEventType.VISIT_STARTED, new_state=VisitState.IN_PROGRESS)
+        await self._async_refresh_grant(grant_id, now)
+        self._publish()
+
+    async def _async_lock_changed(self, event: Event[EventStateChangedData]) -> None:
+        """A keypad visit ends when its door's lock locks again."""
+        new = event.data["new_state"]
+        if new is None or new.state != "locked":
+            return
+        for portal in self.site.portals:
+            if portal.lock != event.data["entity_id"]:
+                continue
+            for open_visit in list(self._data.visits.values()):
+                if open_visit.portal != portal.portal_id or open_visit.terminal:
+                    continue
+                if open_visit.source is not Source.KEYPAD:
+                    continue
+                visit = await self._step(open_visit, AccessEventType.LOCKED)
+                await self._step(visit, AccessEventType.VISIT_COMPLETED,
+                                 new_state=VisitState.COMPLETED)  # fmt: skip
+                self._publish()
+
+    async def async_notify_owner(self, key: str, placeholders: dict[str, str]) -> None:
+        """Tell the owner: a persistent notification, and each configured notify target."""
+        message = async_get_exception_message(DOMAIN, key, placeholders)
+        title = f"Concierge: {self.site.name}"
+        persistent_notification.async_create(
+            self.hass, message, title, f"{DOMAIN}_{self.site_id}_{key}"
+        )
+        for target in self.site.notify:
+            domain, _, name = target.partition(".")
+            if self.hass.states.get(target) is not None:
+                service, data = "send_message", {ATTR_ENTITY_ID: target}
+            else:
+                service, data = name, {}
+            try:
+                await self.hass.services.async_call(
+                    domain, service, {**data, "message": message, "title": title}, blocking=True
+                )
+            except HomeAssistantError as err:
+                _LOGGER.warning("Could not notify %s: %s", target, err)
 
     # --- evidence --------------------------------------------------------------------
 

@@ -81,6 +81,17 @@ class GrantStateSensor(GrantEntity, SensorEntity):
             "window_start": interval.start.isoformat() if interval else None,
             "window_end": interval.end.isoformat() if interval else None,
             "next_window_start": upcoming.isoformat() if upcoming else None,
+            "codes": self._codes(),
+        }
+
+    def _codes(self) -> dict[str, str]:
+        """Where this grant's PIN stands on each keypad lock (never the PIN itself)."""
+        keypad = self.coordinator.keypad
+        per_portal = keypad.status.get(self.grant_id, {}) if keypad else {}
+        return {
+            portal.name: status
+            for pid, status in per_portal.items()
+            if (portal := self.coordinator.site.portal(pid))
         }
 
 

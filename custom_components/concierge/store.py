@@ -18,11 +18,39 @@ from .const import DOMAIN
 from .core.audit import AuditRecord, append, from_json_line, to_json_line
 from .core.events import AccessEvent
 from .core.grants import Grant, GrantState
+from .core.slots import KnownSlot
 from .core.visits import Visit
 
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 2
+STORAGE_MINOR_VERSION = 3
 MAX_FINISHED_VISITS = 200
+
+
+@dataclass(slots=True)
+class LockCodes:
+    """What Concierge knows of one lock's keypad slots (never a PIN)."""
+
+    known: dict[int, KnownSlot] = field(default_factory=dict)
+    assignments: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
+    """Grant → fingerprint of the PIN the lock refused (retried only when it changes)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise for storage."""
+        return {
+            "known": {str(k): v.to_dict() for k, v in self.known.items()},
+            "assignments": dict(self.assignments),
+            "rejected": dict(self.rejected),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LockCodes:
+        """Rebuild from `to_dict` output."""
+        return cls(
+            known={int(k): KnownSlot.from_dict(v) for k, v in data.get("known", {}).items()},
+            assignments={str(k): int(v) for k, v in data.get("assignments", {}).items()},
+            rejected={str(k): str(v) for k, v in data.get("rejected", {}).items()},
+        )
 
 
 @dataclass(slots=True)
@@ -34,6 +62,8 @@ class SiteData:
     grant_states: dict[str, GrantState] = field(default_factory=dict)
     audit_head: str | None = None
     audit_count: int = 0
+    keypad: dict[str, LockCodes] = field(default_factory=dict)
+    """Lock entity id → its keypad slots."""
 
 
 class SiteStore(Store[dict[str, Any]]):
@@ -49,6 +79,9 @@ class SiteStore(Store[dict[str, Any]]):
             # 1.1 kept no last-known grant states; start from "unknown" (none recorded).
             data.setdefault("grant_states", {})
             data.setdefault("audit", {"head": None, "count": 0})
+        if old_major_version == 1 and old_minor_version < 3:  # noqa: PLR2004
+            # 1.3 remembers what each lock's keypad slots hold.
+            data.setdefault("keypad", {})
         return data
 
 
@@ -81,6 +114,7 @@ def decode(raw: dict[str, Any] | None) -> SiteData:
         grant_states={k: GrantState(v) for k, v in raw.get("grant_states", {}).items()},
         audit_head=audit.get("head"),
         audit_count=int(audit.get("count", 0)),
+        keypad={k: LockCodes.from_dict(v) for k, v in raw.get("keypad", {}).items()},
     )
 
 
@@ -96,6 +130,7 @@ def encode(data: SiteData) -> dict[str, Any]:
         "visits": [v.to_dict() for v in (*open_visits, *finished)],
         "grant_states": {k: v.value for k, v in data.grant_states.items()},
         "audit": {"head": data.audit_head, "count": data.audit_count},
+        "keypad": {k: v.to_dict() for k, v in data.keypad.items()},
     }
 
 

@@ -72,7 +72,7 @@ async def test_damaged_storage_stops_setup_and_keeps_the_data(
     damaged = {"grants": [{"id": "g1", "label": "Half a grant"}], "visits": []}
     hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
         "version": 1,
-        "minor_version": 2,
+        "minor_version": 3,
         "key": f"{DOMAIN}.{entry.entry_id}",
         "data": damaged,
     }
