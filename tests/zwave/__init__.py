@@ -1,0 +1,1 @@
+"""Tests against the Z-Wave rig (rigs/zwave)."""
