@@ -200,4 +200,15 @@ def zwave_rig_reset(zwave_rig: ZWaveRig, socket_enabled: None) -> ZWaveRig:
     return zwave_rig
 
 
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant find Concierge next to zwave_js."""
+
+
+@pytest.fixture(autouse=True)
+def config_dir_in_tmp(hass: Any, tmp_path: Path) -> None:
+    """Keep files Home Assistant writes (Concierge's audit log) in a fresh folder."""
+    hass.config.config_dir = str(tmp_path)
+
+
 from .helpers import lock  # noqa: E402, F401 - the fixture, shared by the Z-Wave tests

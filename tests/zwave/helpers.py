@@ -76,14 +76,16 @@ async def eventually[T](check: Callable[[], Awaitable[T | None]], seconds: float
         pytest.fail(f"not true within {seconds} s: {check.__qualname__}")
 
 
-async def slot_is(rig: ZWaveRig, slot: int, expected: dict[str, Any]) -> dict[int, Any]:
+async def slot_is(
+    rig: ZWaveRig, slot: int, expected: dict[str, Any], seconds: float = 3.0
+) -> dict[int, Any]:
     """Wait until the lock's own memory holds ``expected`` in ``slot``."""
 
     async def check() -> dict[int, Any] | None:
         codes = await rig.async_codes()
         return codes if codes[slot] == expected else None
 
-    return await eventually(check)
+    return await eventually(check, seconds)
 
 
 async def state_is(hass: HomeAssistant, entity_id: str, state: str) -> None:

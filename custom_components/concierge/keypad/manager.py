@@ -28,7 +28,6 @@ from ..core.slots import (
     AttackWatch,
     ClearCode,
     SetCode,
-    SlotStatus,
     WantedCode,
     after_clear,
     after_set,
@@ -164,6 +163,7 @@ class KeypadManager:
             return True
         slots = range(door.portal.slots.first, door.portal.slots.last + 1)
         occupied = await door.adapter.async_occupied_slots(slots)
+        _LOGGER.debug("Lock %s: slots in use %s", door.adapter.lock_entity_id, occupied)
         if occupied is None:
             return False
         for slot, in_use in occupied.items():
@@ -328,12 +328,14 @@ class KeypadManager:
         return _on_event
 
     async def _async_on_event(self, door: _DoorState, event: KeypadEvent) -> None:
+        _LOGGER.debug("Lock %s reported %s", door.adapter.lock_entity_id, event)
         portal = door.portal.portal_id
         codes = self._codes.get(door.adapter.lock_entity_id, LockCodes())
         if event.kind is KeypadEventKind.UNLOCK:
+            # The slot was free before Concierge wrote it, so a code in an assigned slot is
+            # the grant's (even if the lock answers before its confirmation reached us).
             grant_id = grant_for_slot(codes.assignments, event.slot) if event.slot else None
-            known = codes.known.get(event.slot or 0)
-            if grant_id is not None and known is not None and known.status is SlotStatus.OURS:
+            if grant_id is not None:
                 await self.coordinator.async_keypad_entry(grant_id, portal)
             else:
                 await self.coordinator.async_emit(

@@ -1,0 +1,357 @@
+"""Keypad PINs on a Z-Wave lock: present exactly during the window, attributed, robust.
+
+Everything runs for real: Concierge, Home Assistant's zwave_js integration,
+zwave-js-server-python, the Z-Wave JS Server and driver. Only the lock is simulated
+(rigs/zwave/rig.mjs), and what a test expects of the lock it reads from the lock's own
+memory (``/codes``), never from Concierge's state or the driver's cache.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
+from custom_components.concierge.keypad import manager as keypad_manager
+from custom_components.concierge.keypad import zwave as zwave_adapter
+
+from .helpers import EMPTY, Lock, eventually, slot_is
+
+PIN = "482913"
+SEED = {"status": "enabled", "code": "13579"}  # slot 1, outside the managed range
+
+
+def _code(pin: str) -> dict[str, Any]:
+    return {"status": "enabled", "code": pin}
+
+
+def _frames(counts: dict[str, int]) -> dict[str, int]:
+    """Only the user-code frames the lock received (what programming costs)."""
+    return {k: v for k, v in counts.items() if k.startswith("UserCode.") and v}
+
+
+@pytest.fixture(autouse=True)
+def quick_timing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shorter waits than in a home, so tests stay fast: 2 s to confirm, 1 s to retry."""
+    monkeypatch.setattr(zwave_adapter, "CONFIRM_TIMEOUT", 2.0)
+    monkeypatch.setattr(keypad_manager, "retry_delay", lambda _attempt: 1)
+
+
+@pytest.fixture
+async def site(hass: HomeAssistant, lock: Lock) -> AsyncIterator[MockConfigEntry]:
+    """A Concierge site whose front door is the rig's Z-Wave lock (slots 10-14 managed)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="home",
+        title="Home",
+        data={
+            "site_name": "Home",
+            "portals": [
+                {
+                    "id": "front",
+                    "name": "Front door",
+                    "lock": lock.entity_id,
+                    "door_sensor": None,
+                    "cameras": [],
+                    "slot_first": 10,
+                    "slot_last": 14,
+                }
+            ],
+        },
+        options={"notify": [], "attack_threshold": 3},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def _grant(hass: HomeAssistant, start: str, end: str, pin: str = PIN, **extra: Any) -> str:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "create_grant",
+        {"label": "Cleaner", "kind": "cleaner", "pin": pin, "start": start, "end": end, **extra},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return str(response["grant_id"])
+
+
+def _local(seconds: float) -> str:
+    """A local wall-clock time `seconds` from now, as a user would type it."""
+    return (dt_util.now() + timedelta(seconds=seconds)).replace(tzinfo=None).isoformat(" ")
+
+
+async def _time_passes(hass: HomeAssistant, seconds: float) -> None:
+    """Real time passes (the rig's lock lives in real time; the clock is not frozen)."""
+    await asyncio.sleep(seconds)
+    await hass.async_block_till_done()
+
+
+async def test_code_is_on_the_lock_exactly_during_the_window(
+    hass: HomeAssistant, lock: Lock, site: MockConfigEntry
+) -> None:
+    rig = lock.rig
+    await rig.async_post("/frames/reset")
+    events = async_capture_events(hass, EVENT_ACCESS)
+    grant_id = await _grant(hass, _local(2), _local(6))
+    await hass.async_block_till_done()
+    codes = await rig.async_codes()
+    assert all(codes[s] == EMPTY for s in range(10, 15))
+
+    # The window opens: the code is there within moments.
+    await slot_is(rig, 10, _code(PIN), seconds=6)
+    assert (await rig.async_codes())[1] == SEED
+
+    async def confirmed() -> State | None:
+        sensor = next(
+            s for s in hass.states.async_all("sensor") if s.attributes.get("grant_id") == grant_id
+        )
+        return sensor if sensor.attributes["codes"] == {"Front door": "programmed"} else None
+
+    sensor = await eventually(confirmed)
+    assert "482913" not in str(sensor.as_dict())
+
+    # ... and closes: the code is gone.
+    await slot_is(rig, 10, EMPTY, seconds=8)
+    assert (await rig.async_codes())[1] == SEED
+
+    async def recorded() -> list[str] | None:
+        kinds = [e.data["type"] for e in events if e.data["grant"] == grant_id]
+        return kinds if "code_cleared" in kinds else None
+
+    kinds = await eventually(recorded)
+    assert kinds == [
+        "grant_created", "grant_activated", "code_programmed", "grant_expired", "code_cleared",
+    ]  # fmt: skip
+    # One write at the start, one clear at the end, and the driver's own re-read of each.
+    frames = _frames(await rig.async_get("/frames"))
+    sets = sum(v for k, v in frames.items() if k.endswith("Set"))
+    assert sets == 2, frames
+
+
+async def test_keypad_unlock_starts_the_right_visit(
+    hass: HomeAssistant, lock: Lock, site: MockConfigEntry
+) -> None:
+    rig = lock.rig
+    other = await _grant(hass, _local(-60), _local(3600), pin="111222")
+    grant_id = await _grant(hass, _local(-60), _local(3600))
+
+    async def both_on_the_lock() -> dict[str, int] | None:
+        codes = await rig.async_codes()
+        slots = {c["code"]: int(s) for s, c in codes.items() if c["code"]}
+        return slots if {"111222", PIN} <= set(slots) else None
+
+    slot = (await eventually(both_on_the_lock))[PIN]
+    assert slot in range(10, 15)
+    events = async_capture_events(hass, EVENT_ACCESS)
+
+    await rig.async_post("/keypad-unlock", {"slot": slot})
+
+    async def started() -> list[dict[str, Any]] | None:
+        found = [dict(e.data) for e in events if e.data["type"] == "visit_started"]
+        return found or None
+
+    (visit,) = await eventually(started)
+    assert visit["grant"] == grant_id != other
+    assert visit["source"] == "keypad"
+    in_progress = next(
+        s for s in hass.states.async_all("binary_sensor") if s.entity_id.endswith("in_progress")
+    )
+    assert in_progress.state == "on"
+    assert site.runtime_data.grant(grant_id).uses == 1
+
+    await rig.async_post("/keypad-lock", {"slot": slot})
+
+    async def completed() -> bool:
+        return any(e.data["type"] == "visit_completed" for e in events)
+
+    await eventually(completed)
+    timeline = [e.data["type"] for e in events if e.data["visit"] == visit["visit"]]
+    assert timeline == [
+        "access_requested", "access_granted", "unlocked", "visit_started", "locked",
+        "visit_completed",
+    ]  # fmt: skip
+
+
+async def test_a_restart_in_the_window_sends_nothing(
+    hass: HomeAssistant, lock: Lock, site: MockConfigEntry
+) -> None:
+    rig = lock.rig
+    grant_id = await _grant(hass, _local(-60), _local(3600))
+    await slot_is(rig, 10, _code(PIN))
+
+    async def confirmed() -> bool:
+        return site.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"}
+
+    await eventually(confirmed)
+    await rig.async_post("/frames/reset")
+
+    assert await hass.config_entries.async_reload(site.entry_id)
+    await hass.async_block_till_done()
+    await _time_passes(hass, 1)
+
+    assert _frames(await rig.async_get("/frames")) == {}
+    assert (await rig.async_codes())[10] == _code(PIN)
+
+
+async def test_an_offline_lock_gets_the_code_when_it_is_back(
+    hass: HomeAssistant, lock: Lock, site: MockConfigEntry
+) -> None:
+    rig = lock.rig
+    await rig.async_post("/offline", {"on": True})
+    grant_id = await _grant(hass, _local(-60), _local(3600))
+
+    def status() -> str | None:
+        for state in hass.states.async_all("sensor"):
+            if state.attributes.get("grant_id") == grant_id:
+                return state.attributes["codes"].get("Front door")
+        return None
+
+    async def pending() -> bool:
+        return status() == "pending"
+
+    await eventually(pending, seconds=10)
+    notes = hass.states.async_all("persistent_notification")
+    assert notes or ir.async_get(hass)  # the owner heard about it
+    assert (await rig.async_codes())[10] == EMPTY
+
+    await rig.async_post("/offline", {"on": False})
+    await slot_is(rig, 10, _code(PIN), seconds=10)  # at the next retry
+
+    async def programmed() -> bool:
+        return status() == "programmed"
+
+    await eventually(programmed)
+
+
+async def test_a_refused_code_is_tried_once_and_raises_a_repair(
+    hass: HomeAssistant, lock: Lock, site: MockConfigEntry
+) -> None:
+    rig = lock.rig
+    await rig.async_post("/reject-duplicates", {"on": True})
+    await rig.async_post("/frames/reset")
+    events = async_capture_events(hass, EVENT_ACCESS)
+    grant_id = await _grant(hass, _local(-60), _local(3600), pin="13579")  # = the seed code
+
+    async def rejected() -> bool:
+        return any(e.data["type"] == "code_rejected" for e in events)
+
+    await eventually(rejected, seconds=10)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"code_rejected_{lock.entity_id}_{grant_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"grant": "Cleaner", "portal": "Front door"}
+    # Time passes, other grants change: the refused code is not sent again.
+    await _grant(hass, _local(1800), _local(5400), pin="246810")
+    await _time_passes(hass, 3)
+    sets = sum(v for k, v in _frames(await rig.async_get("/frames")).items() if k.endswith("Set"))
+    assert sets == 1
+    codes = await rig.async_codes()
+    assert all(codes[s] == EMPTY for s in range(10, 15))
+
+    # A new PIN is tried (and taken).
+    await hass.services.async_call(
+        DOMAIN, "update_grant", {"grant_id": grant_id, "pin": "97531"}, blocking=True
+    )
+    await slot_is(rig, 10, _code("97531"))
+
+    async def repaired() -> bool:
+        issue_id = f"code_rejected_{lock.entity_id}_{grant_id}"
+        return ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+    await eventually(repaired)
+
+
+async def test_codes_concierge_did_not_write_are_never_touched(
+    hass: HomeAssistant, lock: Lock
+) -> None:
+    rig = lock.rig
+    # Somebody's own code sits in slot 10, inside the range Concierge will manage.
+    await hass.services.async_call(
+        "zwave_js",
+        "set_lock_usercode",
+        {"entity_id": lock.entity_id, "code_slot": 10, "usercode": "55555"},
+        blocking=True,
+    )
+    await slot_is(rig, 10, _code("55555"))
+
+    async def driver_knows() -> bool:
+        response = await hass.services.async_call(
+            "zwave_js", "get_lock_usercode", {"entity_id": lock.entity_id, "code_slot": 10},
+            blocking=True, return_response=True,
+        )  # fmt: skip
+        return bool(response and response[lock.entity_id]["10"]["in_use"])  # type: ignore[index]
+
+    await eventually(driver_knows)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Home",
+        data={
+            "site_name": "Home",
+            "portals": [
+                {
+                    "id": "front",
+                    "name": "Front door",
+                    "lock": lock.entity_id,
+                    "slot_first": 10,
+                    "slot_last": 11,
+                },
+            ],
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+
+    async def foreign_reported() -> ir.IssueEntry | None:
+        return ir.async_get(hass).async_get_issue(DOMAIN, f"foreign_codes_{lock.entity_id}")
+
+    issue = await eventually(foreign_reported)
+    assert issue.translation_placeholders["slots"] == "10"
+
+    await _grant(hass, _local(-60), _local(3600), pin="1111")
+    await slot_is(rig, 11, _code("1111"))
+    # The range is full now: a second grant gets no slot rather than taking slot 10.
+    second = await _grant(hass, _local(-60), _local(3600), pin="2222")
+    await hass.async_block_till_done()
+    codes = await rig.async_codes()
+    assert codes[10] == _code("55555")
+    assert codes[1] == SEED
+    assert "2222" not in str(codes)
+
+    async def no_slot_left() -> bool:
+        return entry.runtime_data.keypad.status.get(second) == {"front": "no_free_slot"}
+
+    await eventually(no_slot_left)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_repeated_wrong_codes_raise_a_keypad_attack(
+    hass: HomeAssistant, lock: Lock, site: MockConfigEntry
+) -> None:
+    rig = lock.rig
+    events = async_capture_events(hass, EVENT_ACCESS)
+    for _ in range(3):
+        await rig.async_post("/wrong-code")
+
+    async def attacked() -> list[dict[str, Any]] | None:
+        found = [dict(e.data) for e in events if e.data["type"] == "keypad_attack"]
+        return found or None
+
+    (attack,) = await eventually(attacked)
+    assert attack["reason"] == "wrong_codes"
+    assert attack["data"] == {"attempts": 3}
+    denied = [e for e in events if e.data["type"] == "access_denied"]
+    assert len(denied) == 2
+    note = hass.states.get(f"persistent_notification.{DOMAIN}_{site.entry_id}_keypad_attack")
+    assert note is None or "wrong codes" in str(note.attributes)
