@@ -269,3 +269,17 @@ async def test_options_flow_changes_alarm_and_notify(hass: HomeAssistant) -> Non
     assert entry.options["alarm_panel"] == "alarm_control_panel.home"
     assert entry.runtime_data.site.alarm_panel == "alarm_control_panel.home"
     assert entry.runtime_data.site.notify == ("notify.mobile_app_owner",)
+
+
+async def test_slot_range_must_not_run_backwards(hass: HomeAssistant) -> None:
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**FRONT, "slot_first": 20, "slot_last": 12}
+    )
+    assert result["errors"] == {"slot_last": "slot_range"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**FRONT, "slot_first": 20, "slot_last": 29}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    portal = result["result"].data["portals"][0]
+    assert (portal["slot_first"], portal["slot_last"]) == (20, 29)

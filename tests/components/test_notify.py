@@ -1,0 +1,57 @@
+"""Telling the owner: a persistent notification and every configured notify target."""
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant, ServiceCall
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+
+from custom_components.concierge.const import DOMAIN
+
+from .conftest import SITE_DATA
+from .helpers import at, call, move_to
+
+
+async def test_owner_hears_about_a_code_used_outside_its_window(
+    hass: HomeAssistant, real_locks: None, freezer: Any
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    await move_to(hass, freezer, at("2026-11-24 10:00"))
+    # The owner's phone (a legacy notify service) and a display (a notify entity) are
+    # the edge of the world here: recorded, not delivered.
+    phone = async_mock_service(hass, "notify", "mobile_app_owner")
+    display = async_mock_service(hass, "notify", "send_message")
+    hass.states.async_set("notify.hall_display", "unknown")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Home",
+        data=SITE_DATA,
+        options={"notify": ["notify.mobile_app_owner", "notify.hall_display", "notify.gone"]},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    grant_id = (
+        await call(
+            hass,
+            "create_grant",
+            label="Cleaner",
+            pin="4711",
+            start="2026-11-24 11:00:00",
+            end="2026-11-24 12:00:00",
+        )
+    )["grant_id"]
+    seen: list[dict[str, Any]] = []
+    hass.bus.async_listen("concierge_access_event", lambda e: seen.append(dict(e.data)))
+
+    # The lock reports the grant's code although its window has not opened.
+    await entry.runtime_data.async_keypad_entry(grant_id, "front")
+    await hass.async_block_till_done()
+
+    assert seen[-1]["type"] == "safety_alert"
+    assert seen[-1]["reason"] == "grant_scheduled"
+    message = "Front door was opened with the PIN of Cleaner outside its window"
+    calls: list[ServiceCall] = [*phone, *display]
+    assert len(calls) == 2
+    assert all(c.data["message"].startswith(message) for c in calls)
+    assert display[0].data["entity_id"] == "notify.hall_display"
+    assert "4711" not in str([c.data for c in calls])
+    assert entry.runtime_data.grant(grant_id).uses == 0
