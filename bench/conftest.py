@@ -1,0 +1,5 @@
+"""Benchmarks reuse the test rigs and Home Assistant's test harness."""
+
+pytest_plugins = ["pytest_homeassistant_custom_component"]
+
+from tests.zwave.conftest import *
