@@ -40,6 +40,10 @@ async def async_get_config_entry_diagnostics(
                 for v in coordinator.visits_list()[:20]
             ],
             "audit": verification.to_dict(),
+            "keypad": {
+                "locks": coordinator.keypad.known_for_diagnostics() if coordinator.keypad else {},
+                "codes": coordinator.keypad.status if coordinator.keypad else {},
+            },
         },
         TO_REDACT,
     )

@@ -12,15 +12,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant, ServiceCall, State
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_mock_service,
 )
 
 from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
+from custom_components.concierge.diagnostics import async_get_config_entry_diagnostics
 from custom_components.concierge.keypad import manager as keypad_manager
 from custom_components.concierge.keypad import zwave as zwave_adapter
 
@@ -47,7 +49,15 @@ def quick_timing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def site(hass: HomeAssistant, lock: Lock) -> AsyncIterator[MockConfigEntry]:
+def phone(hass: HomeAssistant) -> list[ServiceCall]:
+    """The owner's phone: a notify service at the edge of the world, recorded."""
+    return async_mock_service(hass, "notify", "mobile_app_owner")
+
+
+@pytest.fixture
+async def site(
+    hass: HomeAssistant, lock: Lock, phone: list[ServiceCall]
+) -> AsyncIterator[MockConfigEntry]:
     """A Concierge site whose front door is the rig's Z-Wave lock (slots 10-14 managed)."""
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -67,7 +77,7 @@ async def site(hass: HomeAssistant, lock: Lock) -> AsyncIterator[MockConfigEntry
                 }
             ],
         },
-        options={"notify": [], "attack_threshold": 3},
+        options={"notify": ["notify.mobile_app_owner"], "attack_threshold": 3},
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -196,6 +206,10 @@ async def test_a_restart_in_the_window_sends_nothing(
         return site.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"}
 
     await eventually(confirmed)
+    diagnostics = await async_get_config_entry_diagnostics(hass, site)
+    assert diagnostics["keypad"]["locks"][lock.entity_id]["assignments"] == {grant_id: 10}
+    assert diagnostics["keypad"]["locks"][lock.entity_id]["known"][10] == "ours"
+    assert PIN not in str(diagnostics)
     await rig.async_post("/frames/reset")
 
     assert await hass.config_entries.async_reload(site.entry_id)
@@ -207,7 +221,7 @@ async def test_a_restart_in_the_window_sends_nothing(
 
 
 async def test_an_offline_lock_gets_the_code_when_it_is_back(
-    hass: HomeAssistant, lock: Lock, site: MockConfigEntry
+    hass: HomeAssistant, lock: Lock, site: MockConfigEntry, phone: list[ServiceCall]
 ) -> None:
     rig = lock.rig
     await rig.async_post("/offline", {"on": True})
@@ -223,8 +237,11 @@ async def test_an_offline_lock_gets_the_code_when_it_is_back(
         return status() == "pending"
 
     await eventually(pending, seconds=10)
-    notes = hass.states.async_all("persistent_notification")
-    assert notes or ir.async_get(hass)  # the owner heard about it
+    (told,) = phone  # the owner heard about it, once
+    assert told.data["message"].startswith(
+        "The PIN of Cleaner could not be put on the lock of Front door"
+    )
+    assert PIN not in str(told.data)
     assert (await rig.async_codes())[10] == EMPTY
 
     await rig.async_post("/offline", {"on": False})
@@ -337,7 +354,7 @@ async def test_codes_concierge_did_not_write_are_never_touched(
 
 
 async def test_repeated_wrong_codes_raise_a_keypad_attack(
-    hass: HomeAssistant, lock: Lock, site: MockConfigEntry
+    hass: HomeAssistant, lock: Lock, site: MockConfigEntry, phone: list[ServiceCall]
 ) -> None:
     rig = lock.rig
     events = async_capture_events(hass, EVENT_ACCESS)
@@ -353,5 +370,5 @@ async def test_repeated_wrong_codes_raise_a_keypad_attack(
     assert attack["data"] == {"attempts": 3}
     denied = [e for e in events if e.data["type"] == "access_denied"]
     assert len(denied) == 2
-    note = hass.states.get(f"persistent_notification.{DOMAIN}_{site.entry_id}_keypad_attack")
-    assert note is None or "wrong codes" in str(note.attributes)
+    await eventually(lambda: asyncio.sleep(0, phone))
+    assert phone[-1].data["message"].startswith("Several wrong codes were entered at Front door")
