@@ -1,10 +1,16 @@
 """Base entities: every Concierge entity belongs to a site, a portal or a grant device."""
 
+from collections.abc import Callable
+
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import ConciergeCoordinator
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, signal_new_grant
 from .core.grants import Grant
 from .site import PortalConfig
 
@@ -79,3 +85,23 @@ class GrantEntity(ConciergeEntity):
     def grant(self) -> Grant:
         """The grant as it is now."""
         return self.coordinator.data.grants[self.grant_id]
+
+
+@callback
+def async_add_grant_entities(
+    hass: HomeAssistant,
+    entry: ConciergeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[ConciergeCoordinator, Grant], Entity],
+) -> None:
+    """Add an entity per grant now, and one for every grant created later."""
+    coordinator = entry.runtime_data
+    async_add_entities(factory(coordinator, g) for g in coordinator.data.grants.values())
+
+    @callback
+    def _add(grant_id: str) -> None:
+        async_add_entities([factory(coordinator, coordinator.grant(grant_id))])
+
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_new_grant(coordinator.site_id), _add)
+    )

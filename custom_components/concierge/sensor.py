@@ -1,18 +1,17 @@
 """Sensors: each grant's state, and each portal's last visitor."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, signal_new_grant
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.grants import Grant, GrantState
 from .core.windows import current_interval, next_edge
-from .entity import GrantEntity, PortalEntity
+from .entity import GrantEntity, PortalEntity, async_add_grant_entities
 from .site import PortalConfig
 
 PARALLEL_UPDATES = 0
@@ -26,24 +25,7 @@ async def async_setup_entry(
     """Add a state sensor per grant (now and as grants are created) and per-portal sensors."""
     coordinator = entry.runtime_data
     async_add_entities(LastVisitorSensor(coordinator, p) for p in coordinator.site.portals)
-    async_add_entities(GrantStateSensor(coordinator, g) for g in coordinator.data.grants.values())
-    entry.async_on_unload(
-        async_dispatcher_connect(
-            hass,
-            signal_new_grant(coordinator.site_id),
-            _adder(coordinator, async_add_entities),
-        )
-    )
-
-
-def _adder(
-    coordinator: ConciergeCoordinator, async_add_entities: AddConfigEntryEntitiesCallback
-) -> Callable[[str], None]:
-    @callback
-    def _add(grant_id: str) -> None:
-        async_add_entities([GrantStateSensor(coordinator, coordinator.grant(grant_id))])
-
-    return _add
+    async_add_grant_entities(hass, entry, async_add_entities, GrantStateSensor)
 
 
 class GrantStateSensor(GrantEntity, SensorEntity):

@@ -1,17 +1,15 @@
 """Switches: turn a grant off (suspend) and on again (resume)."""
 
-from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, signal_new_grant
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.grants import Grant, GrantAction, GrantState
-from .entity import GrantEntity
+from .entity import GrantEntity, async_add_grant_entities
 
 PARALLEL_UPDATES = 1
 
@@ -22,23 +20,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add an enable switch per grant, now and as grants are created."""
-    coordinator = entry.runtime_data
-    async_add_entities(GrantSwitch(coordinator, g) for g in coordinator.data.grants.values())
-    entry.async_on_unload(
-        async_dispatcher_connect(
-            hass, signal_new_grant(coordinator.site_id), _adder(coordinator, async_add_entities)
-        )
-    )
-
-
-def _adder(
-    coordinator: ConciergeCoordinator, async_add_entities: AddConfigEntryEntitiesCallback
-) -> Callable[[str], None]:
-    @callback
-    def _add(grant_id: str) -> None:
-        async_add_entities([GrantSwitch(coordinator, coordinator.grant(grant_id))])
-
-    return _add
+    async_add_grant_entities(hass, entry, async_add_entities, GrantSwitch)
 
 
 class GrantSwitch(GrantEntity, SwitchEntity):
