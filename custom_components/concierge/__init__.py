@@ -60,6 +60,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) ->
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) -> bool:
     """Unload a site, writing what is pending."""
+    if entry.runtime_data.keypad is not None:
+        await entry.runtime_data.keypad.async_drain()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.async_flush()

@@ -372,3 +372,26 @@ async def test_repeated_wrong_codes_raise_a_keypad_attack(
     assert len(denied) == 2
     await eventually(lambda: asyncio.sleep(0, phone))
     assert phone[-1].data["message"].startswith("Several wrong codes were entered at Front door")
+
+
+async def test_revoked_and_used_up_grants_lose_their_code(
+    hass: HomeAssistant, lock: Lock, site: MockConfigEntry
+) -> None:
+    rig = lock.rig
+    once = await _grant(hass, _local(-60), _local(3600), pin="3141", max_uses=1)
+    revoked = await _grant(hass, _local(-60), _local(3600), pin="2718")
+
+    async def both() -> dict[str, int] | None:
+        codes = await rig.async_codes()
+        slots = {c["code"]: int(s) for s, c in codes.items() if c["code"]}
+        return slots if {"3141", "2718"} <= set(slots) else None
+
+    slots = await eventually(both)
+    await hass.services.async_call(DOMAIN, "revoke_grant", {"grant_id": revoked}, blocking=True)
+    await slot_is(rig, slots["2718"], EMPTY)
+
+    # The single-use code opens the door once; then it is used up and leaves the lock.
+    await rig.async_post("/keypad-unlock", {"slot": slots["3141"]})
+    await slot_is(rig, slots["3141"], EMPTY)
+    assert site.runtime_data.state_of(once) == "used_up"
+    assert (await rig.async_codes())[1] == SEED

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from ..coordinator import ConciergeCoordinator
 
 _LOGGER = logging.getLogger(__name__)
+DRAIN_TIMEOUT = 15.0
+"""Seconds an unload waits for a code write in flight to be confirmed."""
 
 
 class CodeStatus:
@@ -126,6 +128,18 @@ class KeypadManager:
             if door.retry is not None:
                 door.retry()
                 door.retry = None
+
+    async def async_drain(self) -> None:
+        """Let writes in flight finish (on unload), so no confirmation is lost."""
+        for door in self.doors.values():
+            door.dirty = False
+        try:
+            async with asyncio.timeout(DRAIN_TIMEOUT):
+                for door in self.doors.values():
+                    async with door.lock:
+                        pass
+        except TimeoutError:
+            _LOGGER.warning("A keypad lock was still busy when Concierge unloaded")
 
     @callback
     def async_schedule(self) -> None:
