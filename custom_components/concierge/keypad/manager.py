@@ -40,6 +40,7 @@ from ..core.slots import (
 from ..site import PortalConfig
 from ..store import LockCodes
 from .adapter import KeypadAdapter, KeypadEvent, KeypadEventKind, WriteResult
+from .zha import ZhaKeypad
 from .zwave import ZWaveKeypad
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ def adapter_for(hass: HomeAssistant, lock_entity_id: str) -> KeypadAdapter | Non
         return None
     if entry.platform == "zwave_js":
         return ZWaveKeypad.for_entity(hass, entry)
+    if entry.platform == "zha":
+        return ZhaKeypad.for_entity(hass, entry)
     return None
 
 

@@ -1,0 +1,232 @@
+"""Keypad PINs on a Zigbee lock through Home Assistant's real ZHA, on a simulated radio.
+
+Only the radio and the lock are simulated (tests/zha/conftest.py); zigpy's request path,
+ZCL serialisation and reply matching, ZHA and Concierge run for real. What a test expects
+of the lock it reads from the simulated lock's own PIN table, never from Concierge.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_mock_service,
+)
+
+from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
+from custom_components.concierge.keypad import manager as keypad_manager
+
+from .conftest import ZhaLock
+
+PIN = "482913"
+
+
+async def eventually[T](check: Callable[[], T | None], seconds: float = 5.0) -> T:
+    """Poll ``check`` until it returns something truthy; fail after ``seconds``."""
+    try:
+        async with asyncio.timeout(seconds):
+            while not (result := check()):
+                await asyncio.sleep(0.02)
+            return result
+    except TimeoutError:
+        pytest.fail(f"not true within {seconds} s: {check.__qualname__}")
+
+
+def _slot_of(lock: ZhaLock, pin: str) -> int | None:
+    return next((s for s, c in lock.codes().items() if c["pin"] == pin), None)
+
+
+def _local(seconds: float) -> str:
+    return (dt_util.now() + timedelta(seconds=seconds)).replace(tzinfo=None).isoformat(" ")
+
+
+@pytest.fixture(autouse=True)
+def quick_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry an unreachable lock after 1 s instead of 10 s (tests stay fast)."""
+    monkeypatch.setattr(keypad_manager, "retry_delay", lambda _attempt: 1)
+
+
+@pytest.fixture
+def phone(hass: HomeAssistant) -> list[ServiceCall]:
+    """The owner's phone: a notify service at the edge of the world, recorded."""
+    return async_mock_service(hass, "notify", "mobile_app_owner")
+
+
+@pytest.fixture
+async def site(
+    hass: HomeAssistant, zha_lock: ZhaLock, phone: list[ServiceCall]
+) -> AsyncIterator[MockConfigEntry]:
+    """A Concierge site whose front door is the simulated Zigbee lock (slots 10-12)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Home",
+        data={
+            "site_name": "Home",
+            "portals": [
+                {
+                    "id": "front",
+                    "name": "Front door",
+                    "lock": zha_lock.entity_id,
+                    "slot_first": 10,
+                    "slot_last": 12,
+                },
+            ],
+        },
+        options={"notify": ["notify.mobile_app_owner"], "attack_threshold": 3},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    # The first look at the managed slots: one get_pin_code each, once.
+    await eventually(lambda: entry.runtime_data.site_data.keypad.get(zha_lock.entity_id))
+    await eventually(lambda: entry.runtime_data.site_data.keypad[zha_lock.entity_id].known)
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def _grant(hass: HomeAssistant, start: str, end: str, pin: str = PIN, **extra: Any) -> str:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "create_grant",
+        {"label": "Cleaner", "pin": pin, "start": start, "end": end, **extra},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return str(response["grant_id"])
+
+
+async def test_code_is_on_the_lock_exactly_during_the_window(
+    hass: HomeAssistant, zha_lock: ZhaLock, site: MockConfigEntry
+) -> None:
+    zha_lock.set_code(1, "13579")  # the owner's own code, outside the managed range
+    zha_lock.reset_frames()
+    grant_id = await _grant(hass, _local(1.5), _local(4))
+    await hass.async_block_till_done()
+    assert _slot_of(zha_lock, PIN) is None
+
+    slot = await eventually(lambda: _slot_of(zha_lock, PIN))
+    assert slot == 10
+
+    def programmed() -> bool:
+        return site.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"}
+
+    await eventually(programmed)
+    await eventually(lambda: _slot_of(zha_lock, PIN) is None, seconds=6)
+    assert zha_lock.codes()[1]["pin"] == "13579"
+    await asyncio.sleep(0.3)
+    # Set at the start (its response confirms it), clear at the end, nothing in between.
+    assert zha_lock.frames() == ["set_pin_code", "clear_pin_code"]
+
+
+async def test_keypad_unlock_starts_the_right_visit_and_restart_sends_nothing(
+    hass: HomeAssistant, zha_lock: ZhaLock, site: MockConfigEntry
+) -> None:
+    grant_id = await _grant(hass, _local(-60), _local(3600))
+    slot = await eventually(lambda: _slot_of(zha_lock, PIN))
+    await eventually(lambda: site.runtime_data.keypad.status.get(grant_id))
+    events = async_capture_events(hass, EVENT_ACCESS)
+
+    zha_lock.keypad_unlock(slot)
+
+    def started() -> list[dict[str, Any]]:
+        return [dict(e.data) for e in events if e.data["type"] == "visit_started"]
+
+    (visit,) = await eventually(started)
+    assert visit["grant"] == grant_id
+    assert visit["source"] == "keypad"
+
+    zha_lock.reset_frames()
+    assert await hass.config_entries.async_reload(site.entry_id)
+    await hass.async_block_till_done()
+    await asyncio.sleep(0.5)
+    assert zha_lock.frames() == []
+    assert _slot_of(zha_lock, PIN) == slot
+
+
+async def test_an_offline_lock_gets_the_code_when_it_is_back(
+    hass: HomeAssistant, zha_lock: ZhaLock, site: MockConfigEntry, phone: list[ServiceCall]
+) -> None:
+    zha_lock.offline(on=True)
+    grant_id = await _grant(hass, _local(-60), _local(3600))
+
+    def pending() -> bool:
+        return site.runtime_data.keypad.status.get(grant_id) == {"front": "pending"}
+
+    await eventually(pending)
+    (told,) = phone
+    assert "could not be put on the lock of Front door" in told.data["message"]
+    assert _slot_of(zha_lock, PIN) is None
+
+    zha_lock.offline(on=False)
+    await eventually(lambda: _slot_of(zha_lock, PIN), seconds=8)
+
+
+async def test_a_refused_code_is_tried_once_and_raises_a_repair(
+    hass: HomeAssistant, zha_lock: ZhaLock, site: MockConfigEntry
+) -> None:
+    zha_lock.set_code(1, "13579")
+    zha_lock.reject_duplicates(on=True)
+    zha_lock.reset_frames()
+    grant_id = await _grant(hass, _local(-60), _local(3600), pin="13579")
+    issue_id = f"code_rejected_{zha_lock.entity_id}_{grant_id}"
+    await eventually(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id))
+    await _grant(hass, _local(1800), _local(5400), pin="246810")
+    await asyncio.sleep(1.5)
+    assert zha_lock.frames().count("set_pin_code") == 1
+    assert site.runtime_data.keypad.status[grant_id] == {"front": "rejected"}
+
+    await hass.services.async_call(
+        DOMAIN, "update_grant", {"grant_id": grant_id, "pin": "97531"}, blocking=True
+    )
+    await eventually(lambda: _slot_of(zha_lock, "97531"))
+    await eventually(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None)
+
+
+async def test_foreign_codes_are_kept_and_wrong_codes_raise_an_attack(
+    hass: HomeAssistant, zha_lock: ZhaLock, phone: list[ServiceCall]
+) -> None:
+    zha_lock.set_code(10, "55555")  # somebody's own code inside the managed range
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Home",
+        data={
+            "site_name": "Home",
+            "portals": [
+                {
+                    "id": "front",
+                    "name": "Front door",
+                    "lock": zha_lock.entity_id,
+                    "slot_first": 10,
+                    "slot_last": 11,
+                },
+            ],
+        },
+        options={"notify": ["notify.mobile_app_owner"], "attack_threshold": 2},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    issue_id = f"foreign_codes_{zha_lock.entity_id}"
+    issue = await eventually(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id))
+    assert issue.translation_placeholders["slots"] == "10"
+    await _grant(hass, _local(-60), _local(3600), pin="1111")
+    assert await eventually(lambda: _slot_of(zha_lock, "1111")) == 11
+    assert zha_lock.codes()[10]["pin"] == "55555"
+
+    events = async_capture_events(hass, EVENT_ACCESS)
+    zha_lock.wrong_code()
+    zha_lock.wrong_code()
+
+    def attacked() -> list[Any]:
+        return [e for e in events if e.data["type"] == "keypad_attack"]
+
+    await eventually(attacked)
+    await eventually(lambda: phone)
+    assert phone[-1].data["message"].startswith("Several wrong codes were entered at Front door")
+    await hass.config_entries.async_unload(entry.entry_id)
