@@ -2,4 +2,5 @@
 
 pytest_plugins = ["pytest_homeassistant_custom_component"]
 
+from tests.zha.conftest import *
 from tests.zwave.conftest import *
