@@ -7,25 +7,22 @@ of the lock it reads from the simulated lock's own PIN table, never from Concier
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_mock_service,
 )
 
 from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
-from custom_components.concierge.keypad import manager as keypad_manager
+from tests.keypad_helpers import PIN, create_grant, local_time
 
 from .conftest import ZhaLock
 
-PIN = "482913"
+pytestmark = pytest.mark.usefixtures("quick_retry")
 
 
 async def eventually[T](check: Callable[[], T | None], seconds: float = 5.0) -> T:
@@ -41,22 +38,6 @@ async def eventually[T](check: Callable[[], T | None], seconds: float = 5.0) -> 
 
 def _slot_of(lock: ZhaLock, pin: str) -> int | None:
     return next((s for s, c in lock.codes().items() if c["pin"] == pin), None)
-
-
-def _local(seconds: float) -> str:
-    return (dt_util.now() + timedelta(seconds=seconds)).replace(tzinfo=None).isoformat(" ")
-
-
-@pytest.fixture(autouse=True)
-def quick_retry(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry an unreachable lock after 1 s instead of 10 s (tests stay fast)."""
-    monkeypatch.setattr(keypad_manager, "retry_delay", lambda _attempt: 1)
-
-
-@pytest.fixture
-def phone(hass: HomeAssistant) -> list[ServiceCall]:
-    """The owner's phone: a notify service at the edge of the world, recorded."""
-    return async_mock_service(hass, "notify", "mobile_app_owner")
 
 
 @pytest.fixture
@@ -90,24 +71,12 @@ async def site(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def _grant(hass: HomeAssistant, start: str, end: str, pin: str = PIN, **extra: Any) -> str:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "create_grant",
-        {"label": "Cleaner", "pin": pin, "start": start, "end": end, **extra},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return str(response["grant_id"])
-
-
 async def test_code_is_on_the_lock_exactly_during_the_window(
     hass: HomeAssistant, zha_lock: ZhaLock, site: MockConfigEntry
 ) -> None:
     zha_lock.set_code(1, "13579")  # the owner's own code, outside the managed range
     zha_lock.reset_frames()
-    grant_id = await _grant(hass, _local(1.5), _local(4))
+    grant_id = await create_grant(hass, local_time(1.5), local_time(4))
     await hass.async_block_till_done()
     assert _slot_of(zha_lock, PIN) is None
 
@@ -128,7 +97,7 @@ async def test_code_is_on_the_lock_exactly_during_the_window(
 async def test_keypad_unlock_starts_the_right_visit_and_restart_sends_nothing(
     hass: HomeAssistant, zha_lock: ZhaLock, site: MockConfigEntry
 ) -> None:
-    grant_id = await _grant(hass, _local(-60), _local(3600))
+    grant_id = await create_grant(hass, local_time(-60), local_time(3600))
     slot = await eventually(lambda: _slot_of(zha_lock, PIN))
     await eventually(lambda: site.runtime_data.keypad.status.get(grant_id))
     events = async_capture_events(hass, EVENT_ACCESS)
@@ -154,7 +123,7 @@ async def test_an_offline_lock_gets_the_code_when_it_is_back(
     hass: HomeAssistant, zha_lock: ZhaLock, site: MockConfigEntry, phone: list[ServiceCall]
 ) -> None:
     zha_lock.offline(on=True)
-    grant_id = await _grant(hass, _local(-60), _local(3600))
+    grant_id = await create_grant(hass, local_time(-60), local_time(3600))
 
     def pending() -> bool:
         return site.runtime_data.keypad.status.get(grant_id) == {"front": "pending"}
@@ -174,10 +143,10 @@ async def test_a_refused_code_is_tried_once_and_raises_a_repair(
     zha_lock.set_code(1, "13579")
     zha_lock.reject_duplicates(on=True)
     zha_lock.reset_frames()
-    grant_id = await _grant(hass, _local(-60), _local(3600), pin="13579")
+    grant_id = await create_grant(hass, local_time(-60), local_time(3600), pin="13579")
     issue_id = f"code_rejected_{zha_lock.entity_id}_{grant_id}"
     await eventually(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id))
-    await _grant(hass, _local(1800), _local(5400), pin="246810")
+    await create_grant(hass, local_time(1800), local_time(5400), pin="246810")
     await asyncio.sleep(1.5)
     assert zha_lock.frames().count("set_pin_code") == 1
     assert site.runtime_data.keypad.status[grant_id] == {"front": "rejected"}
@@ -215,7 +184,7 @@ async def test_foreign_codes_are_kept_and_wrong_codes_raise_an_attack(
     issue_id = f"foreign_codes_{zha_lock.entity_id}"
     issue = await eventually(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id))
     assert issue.translation_placeholders["slots"] == "10"
-    await _grant(hass, _local(-60), _local(3600), pin="1111")
+    await create_grant(hass, local_time(-60), local_time(3600), pin="1111")
     assert await eventually(lambda: _slot_of(zha_lock, "1111")) == 11
     assert zha_lock.codes()[10]["pin"] == "55555"
 

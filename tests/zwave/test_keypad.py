@@ -8,27 +8,24 @@ memory (``/codes``), never from Concierge's state or the driver's cache.
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant, ServiceCall, State
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_mock_service,
 )
 
 from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
 from custom_components.concierge.diagnostics import async_get_config_entry_diagnostics
 from custom_components.concierge.keypad import manager as keypad_manager
 from custom_components.concierge.keypad import zwave as zwave_adapter
+from tests.keypad_helpers import PIN, create_grant, local_time
 
 from .helpers import EMPTY, Lock, eventually, slot_is
 
-PIN = "482913"
 SEED = {"status": "enabled", "code": "13579"}  # slot 1, outside the managed range
 
 
@@ -46,12 +43,6 @@ def quick_timing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorter waits than in a home, so tests stay fast: 2 s to confirm, 1 s to retry."""
     monkeypatch.setattr(zwave_adapter, "CONFIRM_TIMEOUT", 2.0)
     monkeypatch.setattr(keypad_manager, "retry_delay", lambda _attempt: 1)
-
-
-@pytest.fixture
-def phone(hass: HomeAssistant) -> list[ServiceCall]:
-    """The owner's phone: a notify service at the edge of the world, recorded."""
-    return async_mock_service(hass, "notify", "mobile_app_owner")
 
 
 @pytest.fixture
@@ -86,23 +77,6 @@ async def site(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def _grant(hass: HomeAssistant, start: str, end: str, pin: str = PIN, **extra: Any) -> str:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "create_grant",
-        {"label": "Cleaner", "kind": "cleaner", "pin": pin, "start": start, "end": end, **extra},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return str(response["grant_id"])
-
-
-def _local(seconds: float) -> str:
-    """A local wall-clock time `seconds` from now, as a user would type it."""
-    return (dt_util.now() + timedelta(seconds=seconds)).replace(tzinfo=None).isoformat(" ")
-
-
 async def _time_passes(hass: HomeAssistant, seconds: float) -> None:
     """Real time passes (the rig's lock lives in real time; the clock is not frozen)."""
     await asyncio.sleep(seconds)
@@ -115,7 +89,7 @@ async def test_code_is_on_the_lock_exactly_during_the_window(
     rig = lock.rig
     await rig.async_post("/frames/reset")
     events = async_capture_events(hass, EVENT_ACCESS)
-    grant_id = await _grant(hass, _local(2), _local(6))
+    grant_id = await create_grant(hass, local_time(2), local_time(6))
     await hass.async_block_till_done()
     codes = await rig.async_codes()
     assert all(codes[s] == EMPTY for s in range(10, 15))
@@ -155,8 +129,8 @@ async def test_keypad_unlock_starts_the_right_visit(
     hass: HomeAssistant, lock: Lock, site: MockConfigEntry
 ) -> None:
     rig = lock.rig
-    other = await _grant(hass, _local(-60), _local(3600), pin="111222")
-    grant_id = await _grant(hass, _local(-60), _local(3600))
+    other = await create_grant(hass, local_time(-60), local_time(3600), pin="111222")
+    grant_id = await create_grant(hass, local_time(-60), local_time(3600))
 
     async def both_on_the_lock() -> dict[str, int] | None:
         codes = await rig.async_codes()
@@ -199,7 +173,7 @@ async def test_a_restart_in_the_window_sends_nothing(
     hass: HomeAssistant, lock: Lock, site: MockConfigEntry
 ) -> None:
     rig = lock.rig
-    grant_id = await _grant(hass, _local(-60), _local(3600))
+    grant_id = await create_grant(hass, local_time(-60), local_time(3600))
     await slot_is(rig, 10, _code(PIN))
 
     async def confirmed() -> bool:
@@ -225,7 +199,7 @@ async def test_an_offline_lock_gets_the_code_when_it_is_back(
 ) -> None:
     rig = lock.rig
     await rig.async_post("/offline", {"on": True})
-    grant_id = await _grant(hass, _local(-60), _local(3600))
+    grant_id = await create_grant(hass, local_time(-60), local_time(3600))
 
     def status() -> str | None:
         for state in hass.states.async_all("sensor"):
@@ -260,7 +234,9 @@ async def test_a_refused_code_is_tried_once_and_raises_a_repair(
     await rig.async_post("/reject-duplicates", {"on": True})
     await rig.async_post("/frames/reset")
     events = async_capture_events(hass, EVENT_ACCESS)
-    grant_id = await _grant(hass, _local(-60), _local(3600), pin="13579")  # = the seed code
+    grant_id = await create_grant(
+        hass, local_time(-60), local_time(3600), pin="13579"
+    )  # = the seed code
 
     async def rejected() -> bool:
         return any(e.data["type"] == "code_rejected" for e in events)
@@ -270,7 +246,7 @@ async def test_a_refused_code_is_tried_once_and_raises_a_repair(
     assert issue is not None
     assert issue.translation_placeholders == {"grant": "Cleaner", "portal": "Front door"}
     # Time passes, other grants change: the refused code is not sent again.
-    await _grant(hass, _local(1800), _local(5400), pin="246810")
+    await create_grant(hass, local_time(1800), local_time(5400), pin="246810")
     await _time_passes(hass, 3)
     sets = sum(v for k, v in _frames(await rig.async_get("/frames")).items() if k.endswith("Set"))
     assert sets == 1
@@ -336,10 +312,10 @@ async def test_codes_concierge_did_not_write_are_never_touched(
     issue = await eventually(foreign_reported)
     assert issue.translation_placeholders["slots"] == "10"
 
-    await _grant(hass, _local(-60), _local(3600), pin="1111")
+    await create_grant(hass, local_time(-60), local_time(3600), pin="1111")
     await slot_is(rig, 11, _code("1111"))
     # The range is full now: a second grant gets no slot rather than taking slot 10.
-    second = await _grant(hass, _local(-60), _local(3600), pin="2222")
+    second = await create_grant(hass, local_time(-60), local_time(3600), pin="2222")
     await hass.async_block_till_done()
     codes = await rig.async_codes()
     assert codes[10] == _code("55555")
@@ -378,8 +354,8 @@ async def test_revoked_and_used_up_grants_lose_their_code(
     hass: HomeAssistant, lock: Lock, site: MockConfigEntry
 ) -> None:
     rig = lock.rig
-    once = await _grant(hass, _local(-60), _local(3600), pin="3141", max_uses=1)
-    revoked = await _grant(hass, _local(-60), _local(3600), pin="2718")
+    once = await create_grant(hass, local_time(-60), local_time(3600), pin="3141", max_uses=1)
+    revoked = await create_grant(hass, local_time(-60), local_time(3600), pin="2718")
 
     async def both() -> dict[str, int] | None:
         codes = await rig.async_codes()

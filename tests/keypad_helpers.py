@@ -1,0 +1,46 @@
+"""What the Z-Wave and Zigbee keypad tests share: the owner's phone, grants with a PIN."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_mock_service
+
+from custom_components.concierge.const import DOMAIN
+from custom_components.concierge.keypad import manager as keypad_manager
+
+PIN = "482913"
+
+
+@pytest.fixture
+def phone(hass: HomeAssistant) -> list[ServiceCall]:
+    """The owner's phone: a notify service at the edge of the world, recorded."""
+    return async_mock_service(hass, "notify", "mobile_app_owner")
+
+
+@pytest.fixture
+def quick_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry an unreachable lock after 1 s instead of 10 s (tests stay fast)."""
+    monkeypatch.setattr(keypad_manager, "retry_delay", lambda _attempt: 1)
+
+
+def local_time(seconds: float) -> str:
+    """A local wall-clock time `seconds` from now, as a user would type it."""
+    return (dt_util.now() + timedelta(seconds=seconds)).replace(tzinfo=None).isoformat(" ")
+
+
+async def create_grant(
+    hass: HomeAssistant, start: str, end: str, pin: str = PIN, **extra: Any
+) -> str:
+    """Create a cleaner's grant with a PIN through the action; return its id."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "create_grant",
+        {"label": "Cleaner", "kind": "cleaner", "pin": pin, "start": start, "end": end, **extra},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return str(response["grant_id"])
