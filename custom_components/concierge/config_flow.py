@@ -19,6 +19,7 @@ from homeassistant.util import slugify
 from .const import (
     CONF_ADD_ANOTHER,
     CONF_ALARM_PANEL,
+    CONF_ATTACK_THRESHOLD,
     CONF_CAMERAS,
     CONF_DOOR_SENSOR,
     CONF_KEEP_PORTALS,
@@ -30,6 +31,7 @@ from .const import (
     CONF_SITE_NAME,
     CONF_SLOT_FIRST,
     CONF_SLOT_LAST,
+    DEFAULT_ATTACK_THRESHOLD,
     DEFAULT_SLOT_FIRST,
     DEFAULT_SLOT_LAST,
     DOMAIN,
@@ -146,6 +148,14 @@ def extras_schema(hass: HomeAssistant) -> vol.Schema:
                     options=_notify_options(hass), multiple=True, custom_value=True
                 )
             ),
+            vol.Required(CONF_ATTACK_THRESHOLD, default=DEFAULT_ATTACK_THRESHOLD): vol.All(
+                selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=2, max=20, step=1, mode=selector.NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Coerce(int),
+            ),
         }
     )
 
@@ -172,6 +182,7 @@ def clean_extras(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return {
         CONF_ALARM_PANEL: user_input.get(CONF_ALARM_PANEL) or None,
         CONF_NOTIFY: [str(t) for t in user_input.get(CONF_NOTIFY, [])],
+        CONF_ATTACK_THRESHOLD: int(user_input.get(CONF_ATTACK_THRESHOLD, DEFAULT_ATTACK_THRESHOLD)),
     }
 
 

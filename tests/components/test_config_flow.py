@@ -61,6 +61,7 @@ async def test_full_flow_creates_site_with_two_portals(hass: HomeAssistant) -> N
     assert entry.options == {
         "alarm_panel": "alarm_control_panel.home",
         "notify": ["notify.mobile_app_owner"],
+        "attack_threshold": 5,
     }
     assert entry.state is ConfigEntryState.LOADED
 
@@ -151,7 +152,7 @@ async def test_bad_extras_are_rejected(
     assert not hass.config_entries.async_entries(DOMAIN)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["result"].options == {"alarm_panel": None, "notify": []}
+    assert result["result"].options == {"alarm_panel": None, "notify": [], "attack_threshold": 5}
 
 
 async def test_same_site_in_two_flows_aborts_the_second(hass: HomeAssistant) -> None:
@@ -262,11 +263,16 @@ async def test_options_flow_changes_alarm_and_notify(hass: HomeAssistant) -> Non
     assert result["errors"] == {"notify": "notify_not_found"}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"alarm_panel": "alarm_control_panel.home", "notify": ["notify.mobile_app_owner"]},
+        {
+            "alarm_panel": "alarm_control_panel.home",
+            "notify": ["notify.mobile_app_owner"],
+            "attack_threshold": 3,
+        },
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["alarm_panel"] == "alarm_control_panel.home"
+    assert entry.runtime_data.site.attack_threshold == 3
     assert entry.runtime_data.site.alarm_panel == "alarm_control_panel.home"
     assert entry.runtime_data.site.notify == ("notify.mobile_app_owner",)
 
