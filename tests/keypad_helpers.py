@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_mock_service
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.keypad import manager as keypad_manager
@@ -44,3 +44,33 @@ async def create_grant(
     )
     assert response is not None
     return str(response["grant_id"])
+
+
+async def setup_site(
+    hass: HomeAssistant, lock_entity_id: str, *, last_slot: int, attack_threshold: int = 5
+) -> MockConfigEntry:
+    """Load a Concierge site whose front door is `lock_entity_id`, managing slots 10..last."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="home",
+        title="Home",
+        data={
+            "site_name": "Home",
+            "portals": [
+                {
+                    "id": "front",
+                    "name": "Front door",
+                    "lock": lock_entity_id,
+                    "door_sensor": None,
+                    "cameras": [],
+                    "slot_first": 10,
+                    "slot_last": last_slot,
+                }
+            ],
+        },
+        options={"notify": ["notify.mobile_app_owner"], "attack_threshold": attack_threshold},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
-from tests.keypad_helpers import PIN, create_grant, local_time
+from tests.keypad_helpers import PIN, create_grant, local_time, setup_site
 
 from .conftest import ZhaLock
 
@@ -45,25 +45,7 @@ async def site(
     hass: HomeAssistant, zha_lock: ZhaLock, phone: list[ServiceCall]
 ) -> AsyncIterator[MockConfigEntry]:
     """A Concierge site whose front door is the simulated Zigbee lock (slots 10-12)."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Home",
-        data={
-            "site_name": "Home",
-            "portals": [
-                {
-                    "id": "front",
-                    "name": "Front door",
-                    "lock": zha_lock.entity_id,
-                    "slot_first": 10,
-                    "slot_last": 12,
-                },
-            ],
-        },
-        options={"notify": ["notify.mobile_app_owner"], "attack_threshold": 3},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    entry = await setup_site(hass, zha_lock.entity_id, last_slot=12, attack_threshold=3)
     # The first look at the managed slots: one get_pin_code each, once.
     await eventually(lambda: entry.runtime_data.site_data.keypad.get(zha_lock.entity_id))
     await eventually(lambda: entry.runtime_data.site_data.keypad[zha_lock.entity_id].known)
@@ -162,25 +144,7 @@ async def test_foreign_codes_are_kept_and_wrong_codes_raise_an_attack(
     hass: HomeAssistant, zha_lock: ZhaLock, phone: list[ServiceCall]
 ) -> None:
     zha_lock.set_code(10, "55555")  # somebody's own code inside the managed range
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Home",
-        data={
-            "site_name": "Home",
-            "portals": [
-                {
-                    "id": "front",
-                    "name": "Front door",
-                    "lock": zha_lock.entity_id,
-                    "slot_first": 10,
-                    "slot_last": 11,
-                },
-            ],
-        },
-        options={"notify": ["notify.mobile_app_owner"], "attack_threshold": 2},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    entry = await setup_site(hass, zha_lock.entity_id, last_slot=11, attack_threshold=2)
     issue_id = f"foreign_codes_{zha_lock.entity_id}"
     issue = await eventually(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id))
     assert issue.translation_placeholders["slots"] == "10"

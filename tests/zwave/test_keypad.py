@@ -22,7 +22,7 @@ from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
 from custom_components.concierge.diagnostics import async_get_config_entry_diagnostics
 from custom_components.concierge.keypad import manager as keypad_manager
 from custom_components.concierge.keypad import zwave as zwave_adapter
-from tests.keypad_helpers import PIN, create_grant, local_time
+from tests.keypad_helpers import PIN, create_grant, local_time, setup_site
 
 from .helpers import EMPTY, Lock, eventually, slot_is
 
@@ -50,29 +50,7 @@ async def site(
     hass: HomeAssistant, lock: Lock, phone: list[ServiceCall]
 ) -> AsyncIterator[MockConfigEntry]:
     """A Concierge site whose front door is the rig's Z-Wave lock (slots 10-14 managed)."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="home",
-        title="Home",
-        data={
-            "site_name": "Home",
-            "portals": [
-                {
-                    "id": "front",
-                    "name": "Front door",
-                    "lock": lock.entity_id,
-                    "door_sensor": None,
-                    "cameras": [],
-                    "slot_first": 10,
-                    "slot_last": 14,
-                }
-            ],
-        },
-        options={"notify": ["notify.mobile_app_owner"], "attack_threshold": 3},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_site(hass, lock.entity_id, last_slot=14, attack_threshold=3)
     yield entry
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -287,24 +265,7 @@ async def test_codes_concierge_did_not_write_are_never_touched(
         return bool(response and response[lock.entity_id]["10"]["in_use"])  # type: ignore[index]
 
     await eventually(driver_knows)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Home",
-        data={
-            "site_name": "Home",
-            "portals": [
-                {
-                    "id": "front",
-                    "name": "Front door",
-                    "lock": lock.entity_id,
-                    "slot_first": 10,
-                    "slot_last": 11,
-                },
-            ],
-        },
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    entry = await setup_site(hass, lock.entity_id, last_slot=11)
 
     async def foreign_reported() -> ir.IssueEntry | None:
         return ir.async_get(hass).async_get_issue(DOMAIN, f"foreign_codes_{lock.entity_id}")
