@@ -6,6 +6,7 @@ the event counts as recorded. The chain's head (last hash and count) is also kep
 the `Store`, so that a log cut short at its end is detected too.
 """
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,6 +143,9 @@ class AuditLog:
         self._hass = hass
         self.path = Path(hass.config.path(".storage", f"{DOMAIN}.{entry_id}.audit.jsonl"))
         self._last: AuditRecord | None = None
+        # Events arrive from concurrent tasks (a door sensor and a lock in the same second);
+        # each must chain onto the one written before it, in the order they are written.
+        self._lock = asyncio.Lock()
 
     async def async_load(self) -> list[AuditRecord]:
         """Read every record, remembering the last one to chain onto."""
@@ -157,10 +161,11 @@ class AuditLog:
 
     async def async_append(self, event: AccessEvent) -> AuditRecord:
         """Chain an event onto the log and write it durably."""
-        record = append(self._last, event)
-        await self._hass.async_add_executor_job(self._write, to_json_line(record))
-        self._last = record
-        return record
+        async with self._lock:
+            record = append(self._last, event)
+            await self._hass.async_add_executor_job(self._write, to_json_line(record))
+            self._last = record
+            return record
 
     def _write(self, line: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

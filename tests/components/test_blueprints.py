@@ -1,15 +1,14 @@
 """Shipped blueprints, loaded through Home Assistant's own blueprint machinery."""
 
-import asyncio
 import shutil
 from pathlib import Path
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from .helpers import at, call, move_to
+from .helpers import at, call, move_to, until
 
 BLUEPRINTS = Path(__file__).parents[2] / "blueprints" / "automation" / "concierge"
 
@@ -51,9 +50,12 @@ async def test_lock_when_door_closes(
     await hass.async_block_till_done()
     hass.states.async_set("binary_sensor.front_door_contact", "off", {"device_class": "door"})
     # The automation now waits 5 s (waiting for it here would wait for its delay).
-    for _ in range(20):
-        await asyncio.sleep(0)
-    assert hass.states.get("event.front_door_access").attributes["event_type"] == "door_closed"
+    await until(
+        lambda: (
+            hass.states.get("event.front_door_access").attributes["event_type"] == "door_closed"
+        ),
+    )
     assert hass.states.get("lock.front_door").state == "unlocked"
-    await move_to(hass, freezer, at("2026-11-24 10:00:06"))
-    assert hass.states.get("lock.front_door").state == "locked"
+    freezer.move_to(at("2026-11-24 10:00:06"))
+    async_fire_time_changed(hass, at("2026-11-24 10:00:06"))
+    await until(lambda: hass.states.get("lock.front_door").state == "locked")

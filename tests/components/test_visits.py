@@ -315,3 +315,16 @@ async def test_logbook_describes_access_events(
         type(captured[0])(EVENT_ACCESS, {"site": "elsewhere", "type": "code_cleared"})
     )
     assert foreign == {"name": "Concierge", "message": "code cleared"}
+
+
+async def test_events_in_the_same_instant_keep_the_audit_chain_whole(
+    hass: HomeAssistant, site: MockConfigEntry, cleaner: str
+) -> None:
+    """A door sensor and several sources report at once: each record chains onto the last."""
+    await call(hass, "start_visit", grant_id=cleaner, portal="front")
+    for state in ("on", "off", "on", "off"):
+        hass.states.async_set("binary_sensor.front_door_contact", state, {"device_class": "door"})
+    await hass.async_block_till_done()
+    result = await call(hass, "verify_audit_log")
+    assert result["ok"] is True
+    assert result["count"] == 10  # created, activated, four visit steps, four door events
