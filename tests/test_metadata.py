@@ -186,6 +186,8 @@ def _string_constants(tree: ast.Module) -> dict[str, str]:
 
 
 def test_every_config_flow_error_and_field_is_translated() -> None:
+    from custom_components.concierge.const import ARM_MODES  # noqa: PLC0415
+
     source = (INTEGRATION / "config_flow.py").read_text()
     consts = _string_constants(ast.parse((INTEGRATION / "const.py").read_text()))
     errors = set(re.findall(r'errors\[[^\]]+\] = "(\w+)"', source))
@@ -194,16 +196,33 @@ def test_every_config_flow_error_and_field_is_translated() -> None:
     for lang in LANGUAGES:
         config = TRANSLATIONS[lang]["config"]
         options = TRANSLATIONS[lang]["options"]
-        assert errors <= set(config["error"]), lang
-        for step in config["step"].values():
-            assert set(step["data"]) == set(step["data_description"])
+        subentries = TRANSLATIONS[lang]["config_subentries"]
+        flows = [config, options, *subentries.values()]
+        known_errors = {e for flow in flows for e in flow.get("error", {})}
+        assert errors <= known_errors, lang
+        steps_and_sections = [
+            part
+            for flow in flows
+            for step in flow["step"].values()
+            for part in [step, *step.get("sections", {}).values()]
+        ]
+        for part in steps_and_sections:
+            assert set(part["data"]) == set(part["data_description"])
         fields = {consts[name] for name in re.findall(r"vol\.\w+\((CONF_\w+)", source)}
-        translated = {f for step in config["step"].values() for f in step["data"]}
-        translated |= set(options["step"]["init"]["data"])
+        translated = {f for part in steps_and_sections for f in part["data"]}
         assert fields <= translated, lang
         steps = set(re.findall(r'step_id="(\w+)"', source))
         assert steps - {"init"} <= set(config["step"])
         assert "init" in options["step"]
+        for subentry in subentries.values():
+            assert subentry["entry_type"], lang
+            assert subentry["initiate_flow"]["user"], lang
+            assert {"user", "reconfigure"} <= set(subentry["step"]), lang
+        selectors = set(re.findall(r'SelectSelectorConfig\([^)]*?translation_key="(\w+)"', source))
+        assert "arm_mode" in selectors
+        for key in selectors:
+            assert TRANSLATIONS[lang]["selector"][key]["options"], (lang, key)
+        assert set(TRANSLATIONS[lang]["selector"]["arm_mode"]["options"]) == set(ARM_MODES)
 
 
 # --- quality_scale.yaml ---------------------------------------------------------------
@@ -275,7 +294,10 @@ def test_every_translation_key_the_code_raises_exists_in_both_languages() -> Non
             re.findall(r'ir\.async_create_issue\(.*?translation_key="(\w+)"', text, re.DOTALL)
         )
         issues |= issue_keys
-        raised |= set(re.findall(r'translation_key="(\w+)"', text)) - issue_keys
+        selector_keys = set(
+            re.findall(r'SelectSelectorConfig\([^)]*?translation_key="(\w+)"', text)
+        )
+        raised |= set(re.findall(r'translation_key="(\w+)"', text)) - issue_keys - selector_keys
         entity_keys |= set(re.findall(r'super\(\).__init__\(coordinator, \w+, "(\w+)"\)', text))
         entity_keys |= set(re.findall(r'_attr_translation_key = "(\w+)"', text))
     assert {"unknown_grant", "unlock_failed", "unsupported_recurrence"} <= raised

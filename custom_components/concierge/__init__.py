@@ -10,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 from .const import DOMAIN
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.errors import ConciergeError
+from .http import async_register_views
 from .entity import grant_device_id, portal_device_id, site_device
 from .repairs import async_check_portal_entities
 from .services import async_setup_services
@@ -21,6 +22,7 @@ PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.CALENDAR,
     Platform.EVENT,
+    Platform.IMAGE,
     Platform.SENSOR,
     Platform.SWITCH,
 ]
@@ -29,6 +31,7 @@ PLATFORMS: list[Platform] = [
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
     """Register Concierge's actions (once, for every site)."""
     async_setup_services(hass)
+    async_register_views(hass)
     return True
 
 
@@ -62,6 +65,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) -
     """Unload a site, writing what is pending."""
     if entry.runtime_data.keypad is not None:
         await entry.runtime_data.keypad.async_drain()
+    await entry.runtime_data.flow.evidence.async_stop_all()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.async_flush()

@@ -1,41 +1,73 @@
-"""Config flow for Concierge: a site, its portals, its alarm panel and notify targets."""
+"""Config flow for Concierge: a site, its portals, its alarm panel, notify targets and carriers."""
 
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import probatio as vol
+from homeassistant.components.alarm_control_panel.const import AlarmControlPanelEntityFeature
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlowWithReload,
+    SubentryFlowResult,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import selector
 from homeassistant.util import slugify
 
 from .const import (
+    ARM_MODES,
     CONF_ADD_ANOTHER,
+    CONF_ALARM_CODE,
     CONF_ALARM_PANEL,
+    CONF_ALARM_TIMEOUT,
     CONF_ATTACK_THRESHOLD,
     CONF_CAMERAS,
+    CONF_CARRIER_ID,
+    CONF_CARRIER_KEYS,
+    CONF_CARRIER_NAME,
+    CONF_DELIVERY_ADDRESS,
+    CONF_DOOR_HELD_OPEN,
+    CONF_DOOR_OPEN_TIMEOUT,
     CONF_DOOR_SENSOR,
+    CONF_FALLBACK_ARM_MODE,
     CONF_KEEP_PORTALS,
     CONF_LOCK,
+    CONF_LOCK_TIMEOUT,
     CONF_NOTIFY,
+    CONF_PETS_HOME,
     CONF_PORTAL_ID,
     CONF_PORTAL_NAME,
     CONF_PORTALS,
     CONF_SITE_NAME,
     CONF_SLOT_FIRST,
     CONF_SLOT_LAST,
+    DEFAULT_ALARM_TIMEOUT,
     DEFAULT_ATTACK_THRESHOLD,
+    DEFAULT_DOOR_HELD_OPEN,
+    DEFAULT_DOOR_OPEN_TIMEOUT,
+    DEFAULT_FALLBACK_ARM_MODE,
+    DEFAULT_LOCK_TIMEOUT,
     DEFAULT_SLOT_FIRST,
     DEFAULT_SLOT_LAST,
     DOMAIN,
     DOOR_DEVICE_CLASSES,
+    SUBENTRY_CARRIER,
+)
+from .core.errors import InvalidCredentialError
+from .core.ids import is_identifier
+from .core.tokens import (
+    CARRIER_NAME_MAX_LENGTH,
+    MAX_KEYS_PER_CARRIER,
+    Carrier,
+    CarrierKey,
+    parse_public_key,
 )
 from .site import SiteConfig
 
@@ -136,12 +168,79 @@ def _notify_options(hass: HomeAssistant) -> list[str]:
     return entities + [s for s in services if s not in entities]
 
 
+SECTION_DELIVERY = "delivery"
+"""The collapsible section with the timings of a delivery (stored flat in the options)."""
+
+DELIVERY_DEFAULTS: dict[str, int] = {
+    CONF_DOOR_OPEN_TIMEOUT: DEFAULT_DOOR_OPEN_TIMEOUT,
+    CONF_DOOR_HELD_OPEN: DEFAULT_DOOR_HELD_OPEN,
+    CONF_LOCK_TIMEOUT: DEFAULT_LOCK_TIMEOUT,
+    CONF_ALARM_TIMEOUT: DEFAULT_ALARM_TIMEOUT,
+}
+DELIVERY_KEYS = (*DELIVERY_DEFAULTS, CONF_PETS_HOME, CONF_DELIVERY_ADDRESS)
+
+PETS_HOME_DOMAINS = ["binary_sensor", "device_tracker", "input_boolean", "person", "switch"]
+"""Entities that tell whether the pets are home: "on" or "home" means they are."""
+
+ARM_MODE_FEATURES = {
+    "armed_home": AlarmControlPanelEntityFeature.ARM_HOME,
+    "armed_away": AlarmControlPanelEntityFeature.ARM_AWAY,
+    "armed_night": AlarmControlPanelEntityFeature.ARM_NIGHT,
+    "armed_vacation": AlarmControlPanelEntityFeature.ARM_VACATION,
+}
+
+
+def _seconds(low: int, high: int) -> vol.All[int]:
+    return vol.All(
+        selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=low,
+                max=high,
+                step=1,
+                unit_of_measurement="s",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Coerce(int),
+    )
+
+
+DELIVERY_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_DOOR_OPEN_TIMEOUT, default=DEFAULT_DOOR_OPEN_TIMEOUT): _seconds(10, 1800),
+        vol.Required(CONF_DOOR_HELD_OPEN, default=DEFAULT_DOOR_HELD_OPEN): _seconds(30, 3600),
+        vol.Required(CONF_LOCK_TIMEOUT, default=DEFAULT_LOCK_TIMEOUT): _seconds(5, 300),
+        vol.Required(CONF_ALARM_TIMEOUT, default=DEFAULT_ALARM_TIMEOUT): _seconds(5, 600),
+        vol.Optional(CONF_PETS_HOME): selector.EntitySelector(
+            selector.EntitySelectorConfig(domain=PETS_HOME_DOMAINS)
+        ),
+        vol.Optional(CONF_DELIVERY_ADDRESS): selector.TextSelector(
+            selector.TextSelectorConfig(multiline=True)
+        ),
+    }
+)
+
+
 def extras_schema(hass: HomeAssistant) -> vol.Schema:
-    """Build the schema of the alarm panel and notify targets (the entry's options)."""
+    """Build the schema of the entry's options: alarm, notify targets and delivery timings."""
     return vol.Schema(
         {
             vol.Optional(CONF_ALARM_PANEL): selector.EntitySelector(
                 selector.EntitySelectorConfig(domain="alarm_control_panel")
+            ),
+            vol.Optional(CONF_ALARM_CODE): selector.TextSelector(
+                selector.TextSelectorConfig(
+                    type=selector.TextSelectorType.PASSWORD, autocomplete="off"
+                )
+            ),
+            vol.Required(
+                CONF_FALLBACK_ARM_MODE, default=DEFAULT_FALLBACK_ARM_MODE
+            ): selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    translation_key="arm_mode",
+                    options=list(ARM_MODES),
+                    mode=selector.SelectSelectorMode.DROPDOWN,
+                )
             ),
             vol.Optional(CONF_NOTIFY, default=[]): selector.SelectSelector(
                 selector.SelectSelectorConfig(
@@ -156,15 +255,65 @@ def extras_schema(hass: HomeAssistant) -> vol.Schema:
                 ),
                 vol.Coerce(int),
             ),
+            vol.Required(SECTION_DELIVERY, default={}): section(
+                DELIVERY_SCHEMA, {"collapsed": True}
+            ),
         }
     )
 
 
-def validate_extras(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
-    """Check the alarm panel and notify targets."""
+def _alarm_code(user_input: Mapping[str, Any], previous: Mapping[str, Any]) -> str | None:
+    """Return the code to store: the one entered, else the stored one for the same panel.
+
+    The stored code is never shown in the form, so an empty field means "keep it".
+    A code belongs to its panel: choosing another panel (or none) drops it.
+    """
+    panel = user_input.get(CONF_ALARM_PANEL) or None
+    if panel is None:
+        return None
+    if code := str(user_input.get(CONF_ALARM_CODE) or "").strip():
+        return code
+    if previous.get(CONF_ALARM_PANEL) == panel:
+        return previous.get(CONF_ALARM_CODE) or None
+    return None
+
+
+def _panel_errors(
+    hass: HomeAssistant, panel: str, user_input: Mapping[str, Any], previous: Mapping[str, Any]
+) -> dict[str, str]:
+    """Check what the chosen panel needs: a code, and support for the fallback mode."""
     errors: dict[str, str] = {}
-    if (panel := user_input.get(CONF_ALARM_PANEL)) and (error := _entity_error(hass, str(panel))):
-        errors[CONF_ALARM_PANEL] = error
+    if (state := hass.states.get(panel)) is None:
+        return errors  # Known to the registry but not loaded: nothing to check against.
+    if state.attributes.get("code_format") is not None and not _alarm_code(user_input, previous):
+        errors[CONF_ALARM_CODE] = "alarm_code_required"
+    features = state.attributes.get("supported_features")
+    mode = str(user_input.get(CONF_FALLBACK_ARM_MODE, DEFAULT_FALLBACK_ARM_MODE))
+    if (
+        isinstance(features, int)
+        and mode in ARM_MODE_FEATURES
+        and not features & ARM_MODE_FEATURES[mode]
+    ):
+        errors[CONF_FALLBACK_ARM_MODE] = "arm_mode_unsupported"
+    return errors
+
+
+def validate_extras(
+    hass: HomeAssistant,
+    user_input: Mapping[str, Any],
+    previous: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """Check the alarm panel and its code, the notify targets and the pets entity.
+
+    `previous` holds the stored options (the options flow), whose alarm code is kept
+    when the field is left empty.
+    """
+    errors: dict[str, str] = {}
+    if panel := user_input.get(CONF_ALARM_PANEL):
+        if error := _entity_error(hass, str(panel)):
+            errors[CONF_ALARM_PANEL] = error
+        else:
+            errors |= _panel_errors(hass, str(panel), user_input, previous or {})
     for target in user_input.get(CONF_NOTIFY, []):
         domain, _, name = str(target).partition(".")
         if domain != "notify":
@@ -174,16 +323,45 @@ def validate_extras(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[
         else:
             continue
         break
+    delivery = user_input.get(SECTION_DELIVERY, {})
+    if (pets := delivery.get(CONF_PETS_HOME)) and _entity_error(hass, str(pets)):
+        # The form shows a section's errors under the section's key.
+        errors[SECTION_DELIVERY] = "pets_entity_not_found"
     return errors
 
 
-def clean_extras(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Build the stored options from validated input."""
+def clean_extras(
+    user_input: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the stored options from validated input, the delivery section flattened."""
+    delivery = user_input.get(SECTION_DELIVERY, {})
     return {
         CONF_ALARM_PANEL: user_input.get(CONF_ALARM_PANEL) or None,
+        CONF_ALARM_CODE: _alarm_code(user_input, previous or {}),
+        CONF_FALLBACK_ARM_MODE: str(
+            user_input.get(CONF_FALLBACK_ARM_MODE, DEFAULT_FALLBACK_ARM_MODE)
+        ),
         CONF_NOTIFY: [str(t) for t in user_input.get(CONF_NOTIFY, [])],
         CONF_ATTACK_THRESHOLD: int(user_input.get(CONF_ATTACK_THRESHOLD, DEFAULT_ATTACK_THRESHOLD)),
+        **{key: int(delivery.get(key, default)) for key, default in DELIVERY_DEFAULTS.items()},
+        CONF_PETS_HOME: delivery.get(CONF_PETS_HOME) or None,
+        CONF_DELIVERY_ADDRESS: str(delivery.get(CONF_DELIVERY_ADDRESS) or "").strip() or None,
     }
+
+
+def extras_suggestions(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn stored (or entered) options into the form's suggested values.
+
+    The alarm code is a secret: it is never sent back to the browser.
+    """
+    flat = {**options, **options.get(SECTION_DELIVERY, {})}
+    shown = {
+        k: v
+        for k, v in flat.items()
+        if v not in (None, [], "") and k not in {CONF_ALARM_CODE, SECTION_DELIVERY, *DELIVERY_KEYS}
+    }
+    shown[SECTION_DELIVERY] = {k: flat[k] for k in DELIVERY_KEYS if flat.get(k) not in (None, "")}
+    return shown
 
 
 class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -256,7 +434,9 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="extras",
-            data_schema=self.add_suggested_values_to_schema(extras_schema(self.hass), user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                extras_schema(self.hass), extras_suggestions(user_input or {})
+            ),
             errors=errors,
         )
 
@@ -323,22 +503,176 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow."""
         return ConciergeOptionsFlow()
 
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls,
+        config_entry: ConfigEntry,  # noqa: ARG003
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the subentries a site has: its carriers."""
+        return {SUBENTRY_CARRIER: CarrierSubentryFlow}
+
 
 class ConciergeOptionsFlow(OptionsFlowWithReload):
-    """Change the alarm panel and notify targets."""
+    """Change the alarm panel, notify targets and delivery timings."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the alarm panel and notify targets."""
+        """Show the options; an empty alarm code keeps the stored one."""
         errors: dict[str, str] = {}
+        stored = self.config_entry.options
         if user_input is not None:
-            errors = validate_extras(self.hass, user_input)
+            errors = validate_extras(self.hass, user_input, stored)
             if not errors:
-                return self.async_create_entry(data=clean_extras(user_input))
-        suggested = user_input or {
-            k: v for k, v in self.config_entry.options.items() if v not in (None, [])
-        }
+                return self.async_create_entry(data=clean_extras(user_input, stored))
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(extras_schema(self.hass), suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                extras_schema(self.hass), extras_suggestions(user_input or stored)
+            ),
+            errors=errors,
+        )
+
+
+# --- carriers (config subentries) -----------------------------------------------------
+
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.DOTALL)
+
+CARRIER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_CARRIER_NAME): selector.TextSelector(),
+        vol.Required(CONF_CARRIER_ID): selector.TextSelector(
+            selector.TextSelectorConfig(autocomplete="off")
+        ),
+        vol.Required(CONF_CARRIER_KEYS): selector.TextSelector(
+            selector.TextSelectorConfig(multiline=True, autocomplete="off")
+        ),
+    }
+)
+
+
+def _pem_blocks(text: str) -> list[tuple[str, str]] | None:
+    """Split pasted text into (label, block) PEM blocks; None when anything else is in it."""
+    blocks = [(match.group(1), match.group(0)) for match in _PEM_BLOCK.finditer(text)]
+    if _PEM_BLOCK.sub("", text).strip():
+        return None
+    return blocks
+
+
+def _unique_keys(keys: Iterable[CarrierKey]) -> list[CarrierKey]:
+    """Drop a key pasted twice (same key id), keeping the order."""
+    by_kid: dict[str, CarrierKey] = {}
+    for key in keys:
+        by_kid.setdefault(key.kid, key)
+    return list(by_kid.values())
+
+
+def _parse_keys(text: str, errors: dict[str, str]) -> list[CarrierKey]:
+    """Parse one or more pasted PEM public keys; put an error in `errors` if they are bad."""
+    blocks = _pem_blocks(text)
+    if blocks is None:
+        errors[CONF_CARRIER_KEYS] = "invalid_public_key"
+    elif not blocks:
+        errors[CONF_CARRIER_KEYS] = "no_public_key"
+    elif any("PRIVATE" in label for label, _ in blocks):
+        errors[CONF_CARRIER_KEYS] = "private_key"
+    elif len(blocks) > MAX_KEYS_PER_CARRIER:
+        errors[CONF_CARRIER_KEYS] = "too_many_keys"
+    else:
+        try:
+            return _unique_keys(parse_public_key(block) for _, block in blocks)
+        except InvalidCredentialError:
+            errors[CONF_CARRIER_KEYS] = "invalid_public_key"
+    return []
+
+
+def validate_carrier(
+    user_input: Mapping[str, Any], taken_ids: Iterable[str]
+) -> tuple[Carrier | None, dict[str, str]]:
+    """Check a carrier's name, id (its JWT issuer) and public keys; build it when valid.
+
+    The checks are those `Carrier` makes, so that each field gets its own error.
+    """
+    errors: dict[str, str] = {}
+    name = str(user_input[CONF_CARRIER_NAME]).strip()
+    carrier_id = str(user_input[CONF_CARRIER_ID]).strip()
+    if not name:
+        errors[CONF_CARRIER_NAME] = "empty_name"
+    elif len(name) > CARRIER_NAME_MAX_LENGTH:
+        errors[CONF_CARRIER_NAME] = "name_too_long"
+    if not is_identifier(carrier_id):
+        errors[CONF_CARRIER_ID] = "invalid_carrier_id"
+    elif carrier_id in set(taken_ids):
+        errors[CONF_CARRIER_ID] = "carrier_exists"
+    keys = _parse_keys(str(user_input[CONF_CARRIER_KEYS]), errors)
+    if errors:
+        return None, errors
+    return Carrier(carrier_id=carrier_id, name=name, keys=tuple(keys)), errors
+
+
+def carrier_data(carrier: Carrier) -> dict[str, Any]:
+    """Build the stored form of a carrier (what `Carrier.from_dict` reads back)."""
+    return {
+        CONF_CARRIER_ID: carrier.carrier_id,
+        CONF_CARRIER_NAME: carrier.name,
+        CONF_CARRIER_KEYS: [key.to_dict() for key in carrier.keys],
+    }
+
+
+class CarrierSubentryFlow(ConfigSubentryFlow):
+    """Add or change a carrier: a delivery company whose signed tokens open the door."""
+
+    def _taken_ids(self, ignore_subentry_id: str | None = None) -> list[str]:
+        return [
+            str(subentry.data.get(CONF_CARRIER_ID))
+            for subentry in self._get_entry().subentries.values()
+            if subentry.subentry_type == SUBENTRY_CARRIER
+            and subentry.subentry_id != ignore_subentry_id
+        ]
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a carrier: its name, the issuer it signs with and its public keys."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            carrier, errors = validate_carrier(user_input, self._taken_ids())
+            if carrier is not None:
+                return self.async_create_entry(
+                    title=carrier.name, data=carrier_data(carrier), unique_id=carrier.carrier_id
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(CARRIER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Rename a carrier, change its issuer or replace its keys (a key rotation)."""
+        subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            carrier, errors = validate_carrier(
+                user_input, self._taken_ids(ignore_subentry_id=subentry.subentry_id)
+            )
+            if carrier is not None:
+                return self.async_update_and_abort(
+                    self._get_entry(),
+                    subentry,
+                    title=carrier.name,
+                    unique_id=carrier.carrier_id,
+                    data=carrier_data(carrier),
+                    reason="reconfigure_successful",
+                )
+        suggested = user_input or {
+            CONF_CARRIER_NAME: subentry.data.get(CONF_CARRIER_NAME, subentry.title),
+            CONF_CARRIER_ID: subentry.data.get(CONF_CARRIER_ID, ""),
+            CONF_CARRIER_KEYS: "".join(
+                str(key.get("public_key_pem", ""))
+                for key in subentry.data.get(CONF_CARRIER_KEYS, [])
+            ),
+        }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(CARRIER_SCHEMA, suggested),
             errors=errors,
         )

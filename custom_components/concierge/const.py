@@ -21,6 +21,29 @@ DEFAULT_ATTACK_THRESHOLD: Final = 5
 CONF_KEEP_PORTALS: Final = "keep_portals"
 CONF_ALARM_PANEL: Final = "alarm_panel"
 CONF_NOTIFY: Final = "notify"
+CONF_ALARM_CODE: Final = "alarm_code"
+CONF_ALARM_TIMEOUT: Final = "alarm_timeout"
+DEFAULT_ALARM_TIMEOUT: Final = 90
+"""Seconds a panel may take to reach the wanted state (manual panels wait their arming time)."""
+CONF_FALLBACK_ARM_MODE: Final = "fallback_arm_mode"
+DEFAULT_FALLBACK_ARM_MODE: Final = "armed_home"
+"""The mode used when a door cannot be secured (held open, lock jammed)."""
+ARM_MODES: Final = ("armed_away", "armed_home", "armed_night", "armed_vacation")
+CONF_LOCK_TIMEOUT: Final = "lock_timeout"
+DEFAULT_LOCK_TIMEOUT: Final = 30
+CONF_DOOR_OPEN_TIMEOUT: Final = "door_open_timeout"
+DEFAULT_DOOR_OPEN_TIMEOUT: Final = 120
+"""Seconds after an unlock within which the door must be opened, else relock."""
+CONF_DOOR_HELD_OPEN: Final = "door_held_open"
+DEFAULT_DOOR_HELD_OPEN: Final = 300
+"""Seconds a door may stay open during a visit before the owner is alerted."""
+CONF_PETS_HOME: Final = "pets_home_entity"
+CONF_DELIVERY_ADDRESS: Final = "delivery_address"
+
+SUBENTRY_CARRIER: Final = "carrier"
+CONF_CARRIER_ID: Final = "carrier_id"
+CONF_CARRIER_NAME: Final = "name"
+CONF_CARRIER_KEYS: Final = "keys"
 
 DOOR_DEVICE_CLASSES: Final = frozenset({"door", "garage_door", "opening", "window"})
 

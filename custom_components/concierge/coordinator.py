@@ -9,7 +9,7 @@ carries them out in Home Assistant.
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
@@ -19,11 +19,14 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
 )
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -45,9 +48,15 @@ from .core.grants import (
     new_grant,
     next_state_change,
 )
+from .core.delivery import GRANT_DENIALS
+from .core.tokens import DenyReason
+from .core.visits import Visit, VisitState, add_event, advance
 from .core.ids import new_id
-from .core.visits import Visit, VisitState, add_event, advance, request_visit
-from .core.windows import Schedule
+from .core.tokens import Carrier, sign_guest_link
+from .core.windows import Schedule, current_interval, occurrences
+from .carriers import carriers_from_entry
+from .flow import AccessDenied, VisitFlow
+from .http import GUEST_URL, Gatekeeper, gatekeeper, new_link_secret
 from .keypad.manager import KeypadManager
 from .site import PortalConfig, SiteConfig
 from .store import AuditLog, SiteData, decode, encode, site_store
@@ -55,6 +64,7 @@ from .store import AuditLog, SiteData, decode, encode, site_store
 _LOGGER = logging.getLogger(__name__)
 
 SAVE_DELAY = 1
+GUEST_LINK_HORIZON = timedelta(days=60)
 STATE_EVENTS: dict[GrantState, AccessEventType] = {
     GrantState.ACTIVE: AccessEventType.GRANT_ACTIVATED,
     GrantState.EXPIRED: AccessEventType.GRANT_EXPIRED,
@@ -133,6 +143,8 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self._unsubs: list[CALLBACK_TYPE] = []
         self.site_device_id = ""
         self.keypad: KeypadManager | None = None
+        self.flow = VisitFlow(self)
+        self.gate: Gatekeeper = gatekeeper(self)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -145,9 +157,10 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         """Read stored grants, visits and the audit chain; catch up on missed edges."""
         self._data = decode(await self._store.async_load())
         await self.audit.async_load()
+        self.gate = gatekeeper(self)
         now = dt_util.utcnow()
         for grant in list(self._data.grants.values()):
-            await self._async_refresh_grant(grant.id, now)
+            await self._refresh_grant(grant.id, now)
         self._unsubs.append(
             async_track_state_change_event(
                 self.hass,
@@ -160,9 +173,19 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
                 self.hass, [p.lock for p in self.site.portals], self._async_lock_changed
             )
         )
-        self._publish()
+        self.publish()
         self.keypad = KeypadManager(self)
         self.keypad.async_start()
+        self._unsubs.append(async_at_started(self.hass, self._async_resolve_interrupted))
+
+    async def _async_resolve_interrupted(self, _hass: HomeAssistant) -> None:
+        """Visits a restart left open: resolve them once every lock has had time to load."""
+        await self.flow.async_resolve_interrupted()
+
+    @property
+    def carriers(self) -> dict[str, Carrier]:
+        """The site's carriers, read from its subentries (they change without a reload)."""
+        return carriers_from_entry(self.config_entry)
 
     @property
     def site_data(self) -> SiteData:
@@ -183,6 +206,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         """Cancel timers and listeners (on unload)."""
         if self.keypad is not None:
             self.keypad.async_stop()
+        self.flow.async_stop()
         for unsub in (*self._timers.values(), *self._unsubs):
             unsub()
         self._timers.clear()
@@ -216,7 +240,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         )
 
     @callback
-    def _publish(self) -> None:
+    def publish(self) -> None:
         self._save()
         self.async_set_updated_data(self._snapshot())
 
@@ -289,8 +313,8 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             raise _not_valid("window_in_past")
         self._data.grants[grant.id] = grant
         await self.async_emit(AccessEventType.GRANT_CREATED, grant=grant.id, source=Source.MANUAL)
-        await self._async_refresh_grant(grant.id, now)
-        self._publish()
+        await self._refresh_grant(grant.id, now)
+        self.publish()
         async_dispatcher_send(self.hass, signal_new_grant(self.site_id), grant.id)
         return grant
 
@@ -319,11 +343,11 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             await self.async_emit(
                 AccessEventType.GRANT_RESUMED, grant=grant_id, source=Source.MANUAL
             )
-        await self._async_refresh_grant(grant_id, now)
-        self._publish()
+        await self._refresh_grant(grant_id, now)
+        self.publish()
         return updated
 
-    async def _async_refresh_grant(self, grant_id: str, now: datetime) -> None:
+    async def _refresh_grant(self, grant_id: str, now: datetime) -> None:
         """Emit the event of a state change and schedule the next window edge."""
         grant = self._data.grants[grant_id]
         state = grant_state(grant, now, self.tz)
@@ -351,8 +375,8 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         async def _at_edge(now: datetime) -> None:
             self._timers.pop(grant_id, None)
             if grant_id in self._data.grants:
-                await self._async_refresh_grant(grant_id, now)
-                self._publish()
+                await self._refresh_grant(grant_id, now)
+                self.publish()
 
         return _at_edge
 
@@ -369,14 +393,18 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             raise _not_valid("unknown_visit", visit=visit_id)
         return visit
 
-    async def _step(
+    async def step(
         self,
         visit: Visit,
         event_type: AccessEventType,
         outcome: Outcome = Outcome.OK,
         new_state: VisitState | None = None,
         reason: str | None = None,
+        *,
+        data: Mapping[str, str | int | float | bool] | None = None,
+        evidence: tuple[EvidenceRef, ...] = (),
     ) -> Visit:
+        """Record one step of a visit: its access event, and the visit's new state."""
         event = await self.async_emit(
             event_type,
             outcome,
@@ -385,6 +413,8 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             visit=visit.id,
             source=visit.source,
             reason=reason,
+            data=data or {},
+            evidence=evidence,
         )
         now = dt_util.utcnow()
         if new_state is None:
@@ -394,92 +424,52 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self._data.visits[visit.id] = visit
         return visit
 
+    async def async_refresh_grant(self, grant_id: str) -> None:
+        """Re-evaluate a grant's state now (after a use)."""
+        await self._refresh_grant(grant_id, dt_util.utcnow())
+
     async def async_start_visit(
         self, grant_id: str, portal_id: str, source: Source = Source.REMOTE
     ) -> Visit:
-        """Let a grant's holder in through a portal: authorize, unlock, record."""
+        """Let a grant's holder in through a portal (the owner's action): the whole flow."""
         grant = self.grant(grant_id)
         portal = self._portal(portal_id)
-        now = dt_util.utcnow()
-        if portal_id not in grant.portals:
-            raise _not_valid("portal_not_in_grant", portal=portal.name, grant=grant.label)
-        if any(v.portal == portal_id and not v.terminal for v in self._data.visits.values()):
-            raise _not_valid("portal_busy", portal=portal.name)
-        request = await self.async_emit(
-            AccessEventType.ACCESS_REQUESTED,
-            portal=portal_id,
-            grant=grant_id,
-            visit=new_id(),
-            source=source,
-        )
-        visit = request_visit(
-            site=self.site_id,
-            portal=portal_id,
-            source=source,
-            event=request,
-            now=now,
-            grant=grant_id,
-        )
-        state = grant_state(grant, now, self.tz)
-        if state is not GrantState.ACTIVE:
-            reason = f"grant_{state.value}"
-            await self._step(visit, AccessEventType.ACCESS_DENIED, Outcome.DENIED,
-                             VisitState.DENIED, reason=reason)  # fmt: skip
-            self._publish()
-            raise _not_valid("grant_not_active", grant=grant.label, state=state.value)
-        visit = await self._step(
-            visit, AccessEventType.ACCESS_GRANTED, new_state=VisitState.AUTHORIZED
-        )
-        self._data.grants[grant_id] = apply_action(grant, GrantAction.RECORD_USE, now, self.tz)
         try:
-            await self.hass.services.async_call(
-                "lock", "unlock", {ATTR_ENTITY_ID: portal.lock}, blocking=True
-            )
+            return await self.flow.async_request(grant, portal, source)
+        except AccessDenied as err:
+            raise self._denied_error(err, grant, portal) from None
         except HomeAssistantError as err:
-            await self._step(visit, AccessEventType.LOCK_FAILURE, Outcome.FAILED,
-                             VisitState.ABORTED, reason="unlock_failed")  # fmt: skip
-            await self._async_refresh_grant(grant_id, now)
-            self._publish()
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="unlock_failed",
                 translation_placeholders={"portal": portal.name},
             ) from err
-        visit = await self._step(visit, AccessEventType.UNLOCKED)
-        visit = await self._step(
-            visit, AccessEventType.VISIT_STARTED, new_state=VisitState.IN_PROGRESS
-        )
-        await self._async_refresh_grant(grant_id, now)
-        self._publish()
-        return visit
+
+    def _denied_error(
+        self, err: AccessDenied, grant: Grant, portal: PortalConfig
+    ) -> ServiceValidationError:
+        state = self.state_of(grant.id)
+        if err.reason is DenyReason.NO_COURIER_GRANT:
+            return _not_valid("portal_not_in_grant", portal=portal.name, grant=grant.label)
+        if err.reason is DenyReason.PORTAL_BUSY:
+            return _not_valid("portal_busy", portal=portal.name)
+        if err.reason in GRANT_DENIALS.values():
+            return _not_valid("grant_not_active", grant=grant.label, state=state.value)
+        return _not_valid(f"denied_{err.reason.value}", portal=portal.name, grant=grant.label)
 
     async def async_end_visit(self, visit_id: str, reason: str | None = None) -> Visit:
-        """Lock the portal and close the visit (completed, or aborted with a reason)."""
+        """Lock the portal, re-arm, and close the visit (completed, or aborted with a reason)."""
         visit = self.visit(visit_id)
         if visit.terminal:
             raise _not_valid("visit_over", visit=visit_id, state=visit.state.value)
         portal = self._portal(visit.portal)
-        try:
-            await self.hass.services.async_call(
-                "lock", "lock", {ATTR_ENTITY_ID: portal.lock}, blocking=True
-            )
-        except HomeAssistantError as err:
-            await self._step(visit, AccessEventType.LOCK_FAILURE, Outcome.FAILED,
-                             reason="lock_failed")  # fmt: skip
-            self._publish()
+        visit = await self.flow.async_end(visit, reason)
+        if any(e.type is AccessEventType.LOCK_FAILURE for e in visit.timeline):
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="lock_failed",
                 translation_placeholders={"portal": portal.name},
-            ) from err
-        visit = await self._step(visit, AccessEventType.LOCKED)
-        if reason is None:
-            visit = await self._step(visit, AccessEventType.VISIT_COMPLETED,
-                                     new_state=VisitState.COMPLETED)  # fmt: skip
-        else:
-            visit = await self._step(visit, AccessEventType.VISIT_ABORTED, Outcome.FAILED,
-                                     VisitState.ABORTED, reason=reason)  # fmt: skip
-        self._publish()
+            )
         return visit
 
     async def _async_door_changed(self, event: Event[EventStateChangedData]) -> None:
@@ -491,24 +481,13 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         for portal in self.site.portals:
             if portal.door_sensor != event.data["entity_id"]:
                 continue
-            opened = new.state == STATE_ON
-            kind = AccessEventType.DOOR_OPENED if opened else AccessEventType.DOOR_CLOSED
-            visit = next(
-                (v for v in self._data.visits.values()
-                 if v.portal == portal.portal_id and not v.terminal),
-                None,
-            )  # fmt: skip
-            if visit is None:
-                await self.async_emit(kind, portal=portal.portal_id, source=Source.SYSTEM)
-            else:
-                await self._step(visit, kind)
-            self._publish()
+            await self.flow.async_door_changed(portal, opened=new.state == STATE_ON)
 
     async def async_keypad_entry(self, grant_id: str, portal_id: str) -> None:
         """The lock opened itself for a grant's PIN: record the visit from here on."""
         grant = self._data.grants[grant_id]
-        now = dt_util.utcnow()
-        state = grant_state(grant, now, self.tz)
+        portal = self._portal(portal_id)
+        state = grant_state(grant, dt_util.utcnow(), self.tz)
         if state is not GrantState.ACTIVE:
             # A code that should not be on the lock opened the door: say so loudly.
             await self.async_emit(
@@ -516,45 +495,29 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
                 grant=grant_id, source=Source.KEYPAD, reason=f"grant_{state.value}",
             )  # fmt: skip
             await self.async_notify_owner(
-                "code_outside_window",
-                {"grant": grant.label, "portal": self._portal(portal_id).name},
+                "code_outside_window", {"grant": grant.label, "portal": portal.name}
             )
-            self._publish()
+            self.publish()
             return
-        request = await self.async_emit(
-            AccessEventType.ACCESS_REQUESTED, portal=portal_id, grant=grant_id,
-            visit=new_id(), source=Source.KEYPAD,
-        )  # fmt: skip
-        visit = request_visit(site=self.site_id, portal=portal_id, source=Source.KEYPAD,
-                              event=request, now=now, grant=grant_id)  # fmt: skip
-        visit = await self._step(visit, AccessEventType.ACCESS_GRANTED,
-                                 new_state=VisitState.AUTHORIZED)  # fmt: skip
-        self._data.grants[grant_id] = apply_action(grant, GrantAction.RECORD_USE, now, self.tz)
-        visit = await self._step(visit, AccessEventType.UNLOCKED)
-        await self._step(visit, AccessEventType.VISIT_STARTED, new_state=VisitState.IN_PROGRESS)
-        await self._async_refresh_grant(grant_id, now)
-        self._publish()
+        await self.flow.async_keypad_entry(grant, portal)
 
     async def _async_lock_changed(self, event: Event[EventStateChangedData]) -> None:
-        """A keypad visit ends when its door's lock locks again."""
+        """A keypad visit (or one at a door without a sensor) ends when the lock locks."""
         new = event.data["new_state"]
         if new is None or new.state != "locked":
             return
         for portal in self.site.portals:
-            if portal.lock != event.data["entity_id"]:
-                continue
-            for open_visit in list(self._data.visits.values()):
-                if open_visit.portal != portal.portal_id or open_visit.terminal:
-                    continue
-                if open_visit.source is not Source.KEYPAD:
-                    continue
-                visit = await self._step(open_visit, AccessEventType.LOCKED)
-                await self._step(visit, AccessEventType.VISIT_COMPLETED,
-                                 new_state=VisitState.COMPLETED)  # fmt: skip
-                self._publish()
+            if portal.lock == event.data["entity_id"]:
+                await self.flow.async_lock_locked(portal)
 
-    async def async_notify_owner(self, key: str, placeholders: dict[str, str]) -> None:
-        """Tell the owner: a persistent notification, and each configured notify target."""
+    async def async_notify_owner(
+        self, key: str, placeholders: dict[str, str], *, image_portal: str | None = None
+    ) -> None:
+        """Tell the owner: a persistent notification, and each configured notify target.
+
+        With `image_portal`, notify services that take pictures (the mobile app) get the
+        portal's "last visit" image.
+        """
         message = async_get_exception_message(DOMAIN, key, placeholders)
         title = f"Concierge: {self.site.name}"
         persistent_notification.async_create(
@@ -566,12 +529,76 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
                 service, data = "send_message", {ATTR_ENTITY_ID: target}
             else:
                 service, data = name, {}
+                if (image := self._image_entity(image_portal)) is not None:
+                    data = {"data": {"image": f"/api/image_proxy/{image}"}}
             try:
                 await self.hass.services.async_call(
                     domain, service, {**data, "message": message, "title": title}, blocking=True
                 )
             except HomeAssistantError as err:
                 _LOGGER.warning("Could not notify %s: %s", target, err)
+
+    def _image_entity(self, portal_id: str | None) -> str | None:
+        if portal_id is None:
+            return None
+        return er.async_get(self.hass).async_get_entity_id(
+            "image", DOMAIN, f"{self.site_id}_{portal_id}_last_visit"
+        )
+
+    # --- guest links -----------------------------------------------------------------
+
+    async def async_create_guest_link(self, grant_id: str) -> dict[str, str]:
+        """Sign a link for a guest grant's current or next window; returns its URL and id."""
+        grant = self.grant(grant_id)
+        if not grant.credentials.guest_link:
+            raise _not_valid("guest_link_not_allowed", grant=grant.label)
+        now = dt_util.utcnow()
+        window = current_interval(grant.schedule, self.tz, now)
+        if window is None:
+            upcoming = occurrences(grant.schedule, self.tz, now, now + GUEST_LINK_HORIZON)
+            window = upcoming[0] if upcoming else None
+        state = self.state_of(grant_id)
+        if window is None or state in {GrantState.REVOKED, GrantState.USED_UP}:
+            raise _not_valid("grant_not_active", grant=grant.label, state=state.value)
+        if self._data.link_secret is None:
+            self._data.link_secret = new_link_secret()
+        link_id = new_id()
+        token = sign_guest_link(
+            secret=bytes.fromhex(self._data.link_secret), site=self.site_id, grant_id=grant_id,
+            link_id=link_id, not_before=window.start, expires=window.end,
+        )  # fmt: skip
+        self._data.guest_links[link_id] = {
+            "grant": grant_id, "expires": window.end.isoformat(), "revoked": False,
+        }  # fmt: skip
+        self._prune_links(now)
+        await self.async_flush()
+        try:
+            base = get_url(self.hass, prefer_external=True)
+        except NoURLAvailableError:
+            base = ""
+        path = GUEST_URL.format(site=self.site_id)
+        return {
+            "link_id": link_id,
+            "url": f"{base}{path}#{token}",
+            "valid_from": window.start.isoformat(),
+            "valid_until": window.end.isoformat(),
+        }
+
+    def _prune_links(self, now: datetime) -> None:
+        for link_id, link in list(self._data.guest_links.items()):
+            if datetime.fromisoformat(str(link["expires"])) < now:
+                del self._data.guest_links[link_id]
+
+    async def async_revoke_guest_link(self, link_id: str) -> None:
+        """Revoke a guest link: it opens nothing from now on."""
+        if (link := self._data.guest_links.get(link_id)) is None:
+            raise _not_valid("unknown_guest_link", link=link_id)
+        link["revoked"] = True
+        await self.async_emit(
+            AccessEventType.GRANT_UPDATED, grant=str(link["grant"]), source=Source.MANUAL,
+            reason="guest_link_revoked",
+        )  # fmt: skip
+        await self.async_flush()
 
     # --- evidence --------------------------------------------------------------------
 
@@ -609,5 +636,5 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self._data.grant_states.pop(grant_id, None)
         if (timer := self._timers.pop(grant_id, None)) is not None:
             timer()
-        self._publish()
+        self.publish()
         return True

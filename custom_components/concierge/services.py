@@ -28,6 +28,7 @@ ATTR_GRANT_ID = "grant_id"
 ATTR_VISIT_ID = "visit_id"
 ATTR_PORTAL = "portal"
 ATTR_REASON = "reason"
+ATTR_LINK_ID = "link_id"
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -71,6 +72,7 @@ END_VISIT_SCHEMA = vol.Schema(
     }
 )
 VISIT_ID_SCHEMA = vol.Schema({vol.Required(ATTR_VISIT_ID): cv.string})
+LINK_ID_SCHEMA = vol.Schema({vol.Required(ATTR_LINK_ID): cv.string})
 SITE_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
 
 
@@ -275,6 +277,22 @@ async def _end_visit(call: ServiceCall) -> ServiceResponse:
     return {"visit_id": visit.id, "state": visit.state.value}
 
 
+async def _create_guest_link(call: ServiceCall) -> ServiceResponse:
+    grant_id = call.data[ATTR_GRANT_ID]
+    site = _site_of_grant(call.hass, grant_id)
+    return dict(await site.async_create_guest_link(grant_id))
+
+
+async def _revoke_guest_link(call: ServiceCall) -> ServiceResponse:
+    link_id = call.data[ATTR_LINK_ID]
+    for entry in call.hass.config_entries.async_loaded_entries(DOMAIN):
+        site: ConciergeCoordinator = entry.runtime_data
+        if link_id in site.site_data.guest_links:
+            await site.async_revoke_guest_link(link_id)
+            return {"link_id": link_id, "revoked": True}
+    raise _not_valid("unknown_guest_link", link=link_id)
+
+
 async def _export_visit(call: ServiceCall) -> ServiceResponse:
     visit_id = call.data[ATTR_VISIT_ID]
     site = _site_of_visit(call.hass, visit_id)
@@ -296,6 +314,8 @@ SERVICES: dict[str, tuple[vol.Schema, Handler]] = {
     "resume_grant": (GRANT_ID_SCHEMA, _grant_action(GrantAction.RESUME)),
     "start_visit": (START_VISIT_SCHEMA, _start_visit),
     "end_visit": (END_VISIT_SCHEMA, _end_visit),
+    "create_guest_link": (GRANT_ID_SCHEMA, _create_guest_link),
+    "revoke_guest_link": (LINK_ID_SCHEMA, _revoke_guest_link),
     "export_visit": (VISIT_ID_SCHEMA, _export_visit),
     "verify_audit_log": (SITE_SCHEMA, _verify_audit_log),
 }

@@ -5,7 +5,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .const import (
+    CONF_ALARM_CODE,
     CONF_ALARM_PANEL,
+    CONF_ALARM_TIMEOUT,
+    CONF_DELIVERY_ADDRESS,
+    CONF_DOOR_HELD_OPEN,
+    CONF_DOOR_OPEN_TIMEOUT,
+    CONF_FALLBACK_ARM_MODE,
+    CONF_LOCK_TIMEOUT,
+    CONF_PETS_HOME,
     CONF_ATTACK_THRESHOLD,
     CONF_CAMERAS,
     CONF_DOOR_SENSOR,
@@ -17,7 +25,12 @@ from .const import (
     CONF_SITE_NAME,
     CONF_SLOT_FIRST,
     CONF_SLOT_LAST,
+    DEFAULT_ALARM_TIMEOUT,
     DEFAULT_ATTACK_THRESHOLD,
+    DEFAULT_DOOR_HELD_OPEN,
+    DEFAULT_DOOR_OPEN_TIMEOUT,
+    DEFAULT_FALLBACK_ARM_MODE,
+    DEFAULT_LOCK_TIMEOUT,
     DEFAULT_SLOT_FIRST,
     DEFAULT_SLOT_LAST,
 )
@@ -56,6 +69,15 @@ class SiteConfig:
     alarm_panel: str | None = None
     notify: tuple[str, ...] = ()
     attack_threshold: int = DEFAULT_ATTACK_THRESHOLD
+    alarm_code: str | None = field(default=None, repr=False)
+    """The code Concierge uses to disarm and arm the panel (a secret: never logged)."""
+    alarm_timeout: float = DEFAULT_ALARM_TIMEOUT
+    fallback_arm_mode: str = DEFAULT_FALLBACK_ARM_MODE
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    door_open_timeout: float = DEFAULT_DOOR_OPEN_TIMEOUT
+    door_held_open: float = DEFAULT_DOOR_HELD_OPEN
+    pets_home_entity: str | None = None
+    delivery_address: str | None = None
 
     @classmethod
     def from_entry_data(
@@ -82,6 +104,14 @@ class SiteConfig:
             alarm_panel=opts.get(CONF_ALARM_PANEL) or None,
             notify=tuple(opts.get(CONF_NOTIFY, ())),
             attack_threshold=int(opts.get(CONF_ATTACK_THRESHOLD, DEFAULT_ATTACK_THRESHOLD)),
+            alarm_code=opts.get(CONF_ALARM_CODE) or None,
+            alarm_timeout=float(opts.get(CONF_ALARM_TIMEOUT, DEFAULT_ALARM_TIMEOUT)),
+            fallback_arm_mode=str(opts.get(CONF_FALLBACK_ARM_MODE, DEFAULT_FALLBACK_ARM_MODE)),
+            lock_timeout=float(opts.get(CONF_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT)),
+            door_open_timeout=float(opts.get(CONF_DOOR_OPEN_TIMEOUT, DEFAULT_DOOR_OPEN_TIMEOUT)),
+            door_held_open=float(opts.get(CONF_DOOR_HELD_OPEN, DEFAULT_DOOR_HELD_OPEN)),
+            pets_home_entity=opts.get(CONF_PETS_HOME) or None,
+            delivery_address=opts.get(CONF_DELIVERY_ADDRESS) or None,
         )
 
     def portal(self, portal_id: str) -> PortalConfig | None:

@@ -23,7 +23,7 @@ from .core.slots import KnownSlot
 from .core.visits import Visit
 
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 3
+STORAGE_MINOR_VERSION = 4
 MAX_FINISHED_VISITS = 200
 
 
@@ -65,6 +65,14 @@ class SiteData:
     audit_count: int = 0
     keypad: dict[str, LockCodes] = field(default_factory=dict)
     """Lock entity id → its keypad slots."""
+    lock_on_close: set[str] = field(default_factory=set)
+    """Portals whose door was left open after a visit ended: lock them when it closes."""
+    replay: dict[str, Any] = field(default_factory=dict)
+    """The courier replay cache (`ReplayCache.to_dict()`): used token ids, hashed."""
+    link_secret: str | None = field(default=None, repr=False)
+    """The site's key for signing guest links (hex; never shown)."""
+    guest_links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Guest link id → {grant, expires, revoked} (never the link itself)."""
 
 
 class SiteStore(Store[dict[str, Any]]):
@@ -83,6 +91,13 @@ class SiteStore(Store[dict[str, Any]]):
         if old_major_version == 1 and old_minor_version < 3:  # noqa: PLR2004
             # 1.3 remembers what each lock's keypad slots hold.
             data.setdefault("keypad", {})
+        if old_major_version == 1 and old_minor_version < 4:  # noqa: PLR2004
+            # 1.4 adds in-home delivery: doors to lock on close, used courier tokens
+            # and guest links.
+            data.setdefault("lock_on_close", [])
+            data.setdefault("replay", {})
+            data.setdefault("link_secret", None)
+            data.setdefault("guest_links", {})
         return data
 
 
@@ -116,6 +131,10 @@ def decode(raw: dict[str, Any] | None) -> SiteData:
         audit_head=audit.get("head"),
         audit_count=int(audit.get("count", 0)),
         keypad={k: LockCodes.from_dict(v) for k, v in raw.get("keypad", {}).items()},
+        lock_on_close={str(p) for p in raw.get("lock_on_close", [])},
+        replay=dict(raw.get("replay") or {}),
+        link_secret=raw.get("link_secret"),
+        guest_links={str(k): dict(v) for k, v in (raw.get("guest_links") or {}).items()},
     )
 
 
@@ -132,6 +151,10 @@ def encode(data: SiteData) -> dict[str, Any]:
         "grant_states": {k: v.value for k, v in data.grant_states.items()},
         "audit": {"head": data.audit_head, "count": data.audit_count},
         "keypad": {k: v.to_dict() for k, v in data.keypad.items()},
+        "lock_on_close": sorted(data.lock_on_close),
+        "replay": data.replay,
+        "link_secret": data.link_secret,
+        "guest_links": data.guest_links,
     }
 
 

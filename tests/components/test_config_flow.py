@@ -1,17 +1,37 @@
 """The config, reconfigure and options flows, as a user walks through them."""
 
+import json
 from typing import Any
 
+import probatio
 import pytest
 from homeassistant import config_entries
+from homeassistant.components.alarm_control_panel import AlarmControlPanelEntityFeature
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.data_entry_flow import FlowResultType, InvalidData, section
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.concierge.const import DOMAIN
 
 pytestmark = pytest.mark.usefixtures("home_entities")
+
+DEFAULT_OPTIONS = {
+    "alarm_panel": None,
+    "alarm_code": None,
+    "fallback_arm_mode": "armed_home",
+    "notify": [],
+    "attack_threshold": 5,
+    "door_open_timeout": 120,
+    "door_held_open": 300,
+    "lock_timeout": 30,
+    "alarm_timeout": 90,
+    "pets_home_entity": None,
+    "delivery_address": None,
+}
 
 FRONT = {
     "name": "Front door",
@@ -59,9 +79,9 @@ async def test_full_flow_creates_site_with_two_portals(hass: HomeAssistant) -> N
     assert portals[1]["door_sensor"] is None
     assert len({p["id"] for p in portals}) == 2
     assert entry.options == {
+        **DEFAULT_OPTIONS,
         "alarm_panel": "alarm_control_panel.home",
         "notify": ["notify.mobile_app_owner"],
-        "attack_threshold": 5,
     }
     assert entry.state is ConfigEntryState.LOADED
 
@@ -152,7 +172,7 @@ async def test_bad_extras_are_rejected(
     assert not hass.config_entries.async_entries(DOMAIN)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["result"].options == {"alarm_panel": None, "notify": [], "attack_threshold": 5}
+    assert result["result"].options == DEFAULT_OPTIONS
 
 
 async def test_same_site_in_two_flows_aborts_the_second(hass: HomeAssistant) -> None:
@@ -289,3 +309,271 @@ async def test_slot_range_must_not_run_backwards(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     portal = result["result"].data["portals"][0]
     assert (portal["slot_first"], portal["slot_last"]) == (20, 29)
+
+
+# --- options: the alarm code, the fallback arm mode and the delivery section ---------------
+
+
+@pytest.fixture
+async def coded_panel(hass: HomeAssistant) -> str:
+    """A real Home Assistant alarm panel (the manual platform) that wants the code 1234."""
+    assert await async_setup_component(
+        hass,
+        "alarm_control_panel",
+        {"alarm_control_panel": [{"platform": "manual", "name": "Coded", "code": "1234"}]},
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("alarm_control_panel.coded").attributes["code_format"] == "number"
+    return "alarm_control_panel.coded"
+
+
+def _suggested(result: Any) -> dict[str, Any]:
+    """The suggested values a form shows, sections nested by their key."""
+    shown: dict[str, Any] = {}
+    for key, value in result["data_schema"].schema.items():
+        if isinstance(value, section):
+            shown[str(key)] = {
+                str(k): k.description["suggested_value"]
+                for k in value.schema.schema
+                if (k.description or {}).get("suggested_value") is not None
+            }
+        elif (key.description or {}).get("suggested_value") is not None:
+            shown[str(key)] = key.description["suggested_value"]
+    return shown
+
+
+async def _at_extras(hass: HomeAssistant) -> Any:
+    result = await _start(hass)
+    return await hass.config_entries.flow.async_configure(result["flow_id"], FRONT)
+
+
+async def test_panel_with_a_code_needs_the_code(hass: HomeAssistant, coded_panel: str) -> None:
+    result = await _at_extras(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"alarm_panel": coded_panel}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"alarm_code": "alarm_code_required"}
+    # A code typed in is not sent back with the form, even when another field is wrong.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"alarm_panel": coded_panel, "alarm_code": "4321", "notify": ["notify.nobody"]},
+    )
+    assert result["errors"] == {"notify": "notify_not_found"}
+    assert "alarm_code" not in _suggested(result)
+    assert _suggested(result)["alarm_panel"] == coded_panel
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"alarm_panel": coded_panel, "alarm_code": " 1234 "}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.options["alarm_code"] == "1234"
+    assert entry.runtime_data.site.alarm_code == "1234"
+    assert "1234" not in repr(entry.runtime_data.site)
+
+
+async def test_panel_without_a_code_needs_none(hass: HomeAssistant) -> None:
+    result = await _at_extras(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"alarm_panel": "alarm_control_panel.home"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].options["alarm_code"] is None
+
+
+async def test_panel_known_only_to_the_registry_is_not_checked(hass: HomeAssistant) -> None:
+    """A panel whose integration has not loaded yet cannot say whether it wants a code."""
+    er.async_get(hass).async_get_or_create(
+        "alarm_control_panel", "other", "panel-1", suggested_object_id="garage"
+    )
+    result = await _at_extras(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"alarm_panel": "alarm_control_panel.garage"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].options["alarm_panel"] == "alarm_control_panel.garage"
+
+
+async def test_fallback_mode_must_be_one_the_panel_supports(hass: HomeAssistant) -> None:
+    hass.states.async_set(
+        "alarm_control_panel.basic",
+        "disarmed",
+        {"supported_features": AlarmControlPanelEntityFeature.ARM_HOME},
+    )
+    result = await _at_extras(hass)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"fallback_arm_mode": "disarmed"}
+        )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"alarm_panel": "alarm_control_panel.basic", "fallback_arm_mode": "armed_night"},
+    )
+    assert result["errors"] == {"fallback_arm_mode": "arm_mode_unsupported"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"alarm_panel": "alarm_control_panel.basic", "fallback_arm_mode": "armed_home"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].options["fallback_arm_mode"] == "armed_home"
+
+
+DELIVERY = {
+    "door_open_timeout": 60,
+    "door_held_open": 600,
+    "lock_timeout": 20,
+    "alarm_timeout": 45,
+    "pets_home_entity": "input_boolean.pets_home",
+    "delivery_address": "  Hauptstraße 1\n10115 Berlin  ",
+}
+
+
+async def test_delivery_section_is_stored_flat(hass: HomeAssistant) -> None:
+    hass.states.async_set("input_boolean.pets_home", "on")
+    result = await _at_extras(hass)
+    schema_keys = [str(key) for key in result["data_schema"].schema]
+    assert schema_keys.index("alarm_code") == schema_keys.index("alarm_panel") + 1
+    delivery = result["data_schema"].schema["delivery"]
+    assert isinstance(delivery, section)
+    assert delivery.options["collapsed"] is True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"fallback_arm_mode": "armed_away", "delivery": DELIVERY}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.options == {
+        **DEFAULT_OPTIONS,
+        **DELIVERY,
+        "fallback_arm_mode": "armed_away",
+        "delivery_address": "Hauptstraße 1\n10115 Berlin",
+    }
+    site = entry.runtime_data.site
+    assert (site.door_open_timeout, site.door_held_open) == (60, 600)
+    assert (site.lock_timeout, site.alarm_timeout) == (20, 45)
+    assert site.pets_home_entity == "input_boolean.pets_home"
+    assert site.fallback_arm_mode == "armed_away"
+
+
+@pytest.mark.parametrize(
+    "delivery",
+    [
+        {"door_open_timeout": 5},
+        {"door_open_timeout": 1801},
+        {"door_held_open": 29},
+        {"lock_timeout": 301},
+        {"alarm_timeout": 4},
+        {"pets_home_entity": "lock.front_door"},
+    ],
+)
+async def test_delivery_values_out_of_range_are_refused(
+    hass: HomeAssistant, delivery: dict[str, Any]
+) -> None:
+    result = await _at_extras(hass)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(result["flow_id"], {"delivery": delivery})
+
+
+async def test_missing_pets_entity_is_rejected(hass: HomeAssistant) -> None:
+    result = await _at_extras(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"delivery": {"pets_home_entity": "binary_sensor.pets_gone"}}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"delivery": "pets_entity_not_found"}
+    assert _suggested(result)["delivery"]["pets_home_entity"] == "binary_sensor.pets_gone"
+    hass.states.async_set("binary_sensor.pets_gone", "off")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"delivery": {"pets_home_entity": "binary_sensor.pets_gone"}}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def _configured_with_code(hass: HomeAssistant, panel: str) -> config_entries.ConfigEntry:
+    result = await _at_extras(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"alarm_panel": panel, "alarm_code": "1234", "delivery": {"lock_timeout": 25}},
+    )
+    await hass.async_block_till_done()
+    entry: config_entries.ConfigEntry = result["result"]
+    assert entry.options["alarm_code"] == "1234"
+    return entry
+
+
+async def test_options_keep_the_stored_code_and_never_show_it(
+    hass: HomeAssistant, coded_panel: str
+) -> None:
+    entry = await _configured_with_code(hass, coded_panel)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    shown = _suggested(result)
+    assert "alarm_code" not in shown
+    # Nothing the browser receives holds the code.
+    sent = json.dumps(
+        probatio.to_field_list(result["data_schema"], custom_serializer=cv.custom_serializer)
+    )
+    assert "alarm_code" in sent
+    assert "1234" not in sent
+    assert shown["alarm_panel"] == coded_panel
+    assert shown["delivery"]["lock_timeout"] == 25
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"alarm_panel": coded_panel, "attack_threshold": 3, "delivery": {"lock_timeout": 40}},
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["alarm_code"] == "1234"
+    assert entry.options["lock_timeout"] == 40
+    assert entry.runtime_data.site.alarm_code == "1234"
+    assert entry.runtime_data.site.lock_timeout == 40
+
+    # A new code replaces the stored one.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"alarm_panel": coded_panel, "alarm_code": "9999"}
+    )
+    await hass.async_block_till_done()
+    assert entry.options["alarm_code"] == "9999"
+
+
+async def test_options_drop_the_code_with_its_panel(hass: HomeAssistant, coded_panel: str) -> None:
+    entry = await _configured_with_code(hass, coded_panel)
+    # Another panel that wants a code: the stored one belonged to the old panel.
+    hass.states.async_set("alarm_control_panel.shed", "armed_away", {"code_format": "number"})
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"alarm_panel": "alarm_control_panel.shed"}
+    )
+    assert result["errors"] == {"alarm_code": "alarm_code_required"}
+    assert "alarm_code" not in _suggested(result)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"alarm_panel": "alarm_control_panel.home"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["alarm_code"] is None
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"alarm_code": "1234"}
+    )
+    await hass.async_block_till_done()
+    assert entry.options["alarm_panel"] is None
+    assert entry.options["alarm_code"] is None
+
+
+async def test_options_reject_a_missing_pets_entity(hass: HomeAssistant) -> None:
+    entry = await _configured(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"delivery": {"pets_home_entity": "device_tracker.rex"}}
+    )
+    assert result["errors"] == {"delivery": "pets_entity_not_found"}
+    hass.states.async_set("device_tracker.rex", "home")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"delivery": {"pets_home_entity": "device_tracker.rex"}}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["pets_home_entity"] == "device_tracker.rex"

@@ -345,7 +345,7 @@ async def test_grants_survive_a_restart_of_the_site(
     assert await hass.config_entries.async_unload(site.entry_id)
     stored = hass_storage[f"{DOMAIN}.{site.entry_id}"]
     assert stored["version"] == 1
-    assert stored["minor_version"] == 3
+    assert stored["minor_version"] == 4
     assert await hass.config_entries.async_setup(site.entry_id)
     await hass.async_block_till_done()
     grant = site.runtime_data.grant(grant_id)

@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.concierge.const import DOMAIN
+from custom_components.concierge.store import STORAGE_MINOR_VERSION
 from custom_components.concierge.site import PortalConfig
 
 DATA = {
@@ -72,7 +73,7 @@ async def test_damaged_storage_stops_setup_and_keeps_the_data(
     damaged = {"grants": [{"id": "g1", "label": "Half a grant"}], "visits": []}
     hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
         "version": 1,
-        "minor_version": 3,
+        "minor_version": STORAGE_MINOR_VERSION,
         "key": f"{DOMAIN}.{entry.entry_id}",
         "data": damaged,
     }

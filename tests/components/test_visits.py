@@ -74,14 +74,15 @@ async def test_visit_through_a_plain_lock_has_its_full_timeline(
     await move_to(hass, freezer, at("2026-11-24 10:01"))
     _door(hass, "on")
     await hass.async_block_till_done()
-    await move_to(hass, freezer, at("2026-11-24 10:20"))
+    await move_to(hass, freezer, at("2026-11-24 10:03"))
     _door(hass, "off")
     await hass.async_block_till_done()
-    assert hass.states.get(access).attributes["event_type"] == "door_closed"
-
-    response = await call(hass, "end_visit", visit_id=visit_id)
-    assert response["state"] == "completed"
+    # The visitor closed the door: Concierge locks it (verified) and completes the visit.
+    assert hass.states.get(access).attributes["event_type"] == "visit_completed"
     assert hass.states.get("lock.front_door").state == "locked"
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "end_visit", visit_id=visit_id)
+    assert err.value.translation_key == "visit_over"
     assert hass.states.get(in_progress).state == "off"
     assert hass.states.get(last_visitor).state == "Cleaner"
     assert hass.states.get(last_visitor).attributes["visit_state"] == "completed"
@@ -188,7 +189,9 @@ async def test_lock_that_will_not_unlock_aborts_the_visit(
         await call(hass, "start_visit", grant_id=cleaner, portal="Back door")
     assert err.value.translation_key == "unlock_failed"
     assert hass.states.get("lock.back_door").state == "locked"
-    assert [e["type"] for e in access_events[-2:]] == ["access_granted", "lock_failure"]
+    assert [e["type"] for e in access_events[-3:]] == [
+        "access_granted", "lock_failure", "visit_aborted",
+    ]  # fmt: skip
     visit = site.runtime_data.visits_list()[0]
     assert visit.state == "aborted"
     assert visit.abort_reason == "unlock_failed"
@@ -198,7 +201,7 @@ async def test_lock_that_will_not_unlock_aborts_the_visit(
     )
 
 
-async def test_lock_that_will_not_lock_keeps_the_visit_open(
+async def test_lock_that_will_not_lock_alerts_the_owner_and_ends_the_visit(
     hass: HomeAssistant, site: MockConfigEntry, cleaner: str, access_events: list[dict[str, Any]]
 ) -> None:
     visit_id = (await call(hass, "start_visit", grant_id=cleaner, portal="front"))["visit_id"]
@@ -207,9 +210,12 @@ async def test_lock_that_will_not_lock_keeps_the_visit_open(
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "end_visit", visit_id=visit_id)
     assert err.value.translation_key == "lock_failed"
-    assert access_events[-1]["type"] == "lock_failure"
-    in_progress = entity_id(hass, site, "front_visit_in_progress", "binary_sensor")
-    assert hass.states.get(in_progress).state == "on"
+    types = [e["type"] for e in access_events if e["visit"] == visit_id]
+    assert types[-3:] == ["lock_failure", "safety_alert", "visit_aborted"]
+    assert access_events[-1]["reason"] == "lock_failed"
+    assert hass.states.get("lock.front_door").state == "unlocked"
+    notices = hass.states.async_entity_ids("persistent_notification")
+    assert notices or site.runtime_data.site.notify == ()
 
 
 async def test_audit_chain_detects_an_edited_or_removed_record(
@@ -327,4 +333,6 @@ async def test_events_in_the_same_instant_keep_the_audit_chain_whole(
     await hass.async_block_till_done()
     result = await call(hass, "verify_audit_log")
     assert result["ok"] is True
-    assert result["count"] == 10  # created, activated, four visit steps, four door events
+    # created, activated, four visit steps, the visit's door events (opened, closed, then
+    # locked and completed), and two door events after it.
+    assert result["count"] == 12

@@ -43,6 +43,11 @@ TRANSLATION_KEYS: frozenset[str] = frozenset(
         "invalid_slot_range",
         # storage
         "stored_data_invalid",
+        # tokens: carriers, their keys, guest links
+        "invalid_public_key",
+        "invalid_key_id",
+        "invalid_carrier",
+        "invalid_guest_link",
     }
 )
 """Every translation key the core can raise; the shell's translations must cover them."""
@@ -90,6 +95,10 @@ class VisitTransitionError(ConciergeError):
 
 class EventValidationError(ConciergeError):
     """An access event (object or wire record) is invalid."""
+
+
+class InvalidCredentialError(ConciergeError):
+    """A carrier, a carrier's public key or a guest link is invalid."""
 
 
 class StoredDataError(ConciergeError):

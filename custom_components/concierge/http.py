@@ -1,0 +1,337 @@
+"""Courier entry and guest links over HTTP, served by Home Assistant without a login.
+
+The token is the credential. Answers leak nothing useful to an attacker: every problem
+found before the signature is known to be good (malformed, wrong algorithm, unknown
+carrier or key, bad signature) gets the same `401 invalid_token`; a correctly signed
+token that is refused gets `403` with its reason code, which the carrier's system needs
+(expired, outside the window, pets at home...). Every refusal is an access-denied event.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from homeassistant.components.http import KEY_HASS, HomeAssistantView
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .core.events import AccessEventType, Outcome, Source
+from .core.grants import GrantState
+from .core.tokens import (
+    DenyReason,
+    RateLimiter,
+    ReplayCache,
+    TokenRejected,
+    verify_courier_token,
+    verify_guest_link,
+)
+from .core.windows import current_interval
+from .flow import AccessDenied
+
+if TYPE_CHECKING:
+    from .coordinator import ConciergeCoordinator
+
+_LOGGER = logging.getLogger(__name__)
+
+COURIER_URL = "/api/concierge/{site}/courier"
+GUEST_URL = "/api/concierge/{site}/guest"
+MAX_BODY = 8192
+LEEWAY = timedelta(seconds=30)
+
+UNVERIFIED: frozenset[DenyReason] = frozenset(
+    {
+        DenyReason.MALFORMED,
+        DenyReason.ALG_NOT_ALLOWED,
+        DenyReason.UNKNOWN_CARRIER,
+        DenyReason.UNKNOWN_KEY,
+        DenyReason.BAD_SIGNATURE,
+    }
+)
+"""Refusals before the signature is proven: all answered alike, as `invalid_token`."""
+
+
+@dataclass(slots=True)
+class Gatekeeper:
+    """Per-site request state: rate limits (per client, per carrier) and the replay cache."""
+
+    clients: RateLimiter
+    carriers: RateLimiter
+    replay: ReplayCache
+
+
+def gatekeeper(coordinator: ConciergeCoordinator) -> Gatekeeper:
+    """Build the request state of a site from its stored replay cache."""
+    data = coordinator.site_data.replay
+    return Gatekeeper(
+        clients=RateLimiter(),
+        carriers=RateLimiter(),
+        replay=ReplayCache.from_dict(data) if data else ReplayCache(),
+    )
+
+
+def _answer(status: HTTPStatus, error: str | None = None, **extra: str) -> web.Response:
+    body: dict[str, str] = {"status": "ok" if error is None else "denied", **extra}
+    if error is not None:
+        body["error"] = error
+    headers = {"Cache-Control": "no-store"}
+    if status is HTTPStatus.TOO_MANY_REQUESTS:
+        headers["Retry-After"] = "10"
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _site(hass: HomeAssistant, site: str) -> ConciergeCoordinator | None:
+    entry = hass.config_entries.async_get_entry(site)
+    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+        return None
+    coordinator: ConciergeCoordinator = entry.runtime_data
+    return coordinator
+
+
+async def _token(request: web.Request) -> str | None:
+    """The token from `Authorization: Bearer` or a JSON body `{"token": ...}`."""
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth.removeprefix("Bearer ").strip() or None
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return None
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        return None
+    token = body.get("token") if isinstance(body, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+async def _refuse(
+    coordinator: ConciergeCoordinator, reason: DenyReason, source: Source, grant: str | None = None
+) -> web.Response:
+    await coordinator.async_emit(
+        AccessEventType.ACCESS_DENIED, Outcome.DENIED, source=source, reason=reason.value,
+        grant=grant,
+    )  # fmt: skip
+    coordinator.publish()
+    if reason in UNVERIFIED:
+        return _answer(HTTPStatus.UNAUTHORIZED, "invalid_token")
+    if reason is DenyReason.RATE_LIMITED:
+        return _answer(HTTPStatus.TOO_MANY_REQUESTS, reason.value)
+    return _answer(HTTPStatus.FORBIDDEN, reason.value)
+
+
+async def _open(
+    coordinator: ConciergeCoordinator, grant_id: str, source: Source
+) -> web.Response:
+    """Run the visit flow for a verified request."""
+    grant = coordinator.site_data.grants[grant_id]
+    portal = coordinator.site.portal(grant.portals[0])
+    if portal is None:
+        return _answer(HTTPStatus.SERVICE_UNAVAILABLE, "portal_missing")
+    try:
+        visit = await coordinator.flow.async_request(grant, portal, source)
+    except AccessDenied as err:
+        return _answer(HTTPStatus.FORBIDDEN, err.reason.value)
+    except HomeAssistantError:
+        return _answer(HTTPStatus.BAD_GATEWAY, "unlock_failed")
+    return _answer(HTTPStatus.OK, visit=visit.id)
+
+
+def _client_allowed(coordinator: ConciergeCoordinator, request: web.Request, now: datetime) -> bool:
+    return coordinator.gate.clients.allow(request.remote or "unknown", now)
+
+
+class CourierView(HomeAssistantView):
+    """`POST /api/concierge/<site>/courier`: a carrier's signed request to enter."""
+
+    url = COURIER_URL
+    name = "api:concierge:courier"
+    requires_auth = False
+
+    async def post(self, request: web.Request, site: str) -> web.Response:
+        """Verify the token, then run the visit flow."""
+        hass = request.app[KEY_HASS]
+        if (coordinator := _site(hass, site)) is None:
+            return _answer(HTTPStatus.NOT_FOUND, "unknown_site")
+        now = dt_util.utcnow()
+        source = Source.COURIER_TOKEN
+        if not _client_allowed(coordinator, request, now):
+            return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)
+        if (token := await _token(request)) is None:
+            return await _refuse(coordinator, DenyReason.MALFORMED, source)
+        try:
+            claims = verify_courier_token(
+                token,
+                carriers=coordinator.carriers,
+                audience=coordinator.site_id,
+                now=now,
+                expected_address=coordinator.site.delivery_address,
+            )
+        except TokenRejected as err:
+            return await _refuse(coordinator, err.reason, source)
+        gate = coordinator.gate
+        if not gate.carriers.allow(claims.carrier_id, now):
+            return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)
+        try:
+            gate.replay.check(claims, now)
+        except TokenRejected as err:  # replayed, or the cache is full (rate_limited)
+            return await _refuse(coordinator, err.reason, source)
+        finally:
+            coordinator.site_data.replay = gate.replay.to_dict()
+            coordinator.async_save()
+        grant_id, reason = _courier_grant(coordinator, claims.not_before, claims.expires, now)
+        if grant_id is None:
+            return await _refuse(coordinator, reason, source)
+        return await _open(coordinator, grant_id, source)
+
+
+def _courier_grant(
+    coordinator: ConciergeCoordinator, not_before: datetime, expires: datetime, now: datetime
+) -> tuple[str | None, DenyReason]:
+    """The active courier grant whose current window holds the token's validity."""
+    courier = [
+        g for g in coordinator.site_data.grants.values() if g.credentials.remote_token
+    ]
+    if not courier:
+        return None, DenyReason.NO_COURIER_GRANT
+    states = {g.id: coordinator.state_of(g.id) for g in courier}
+    for grant in sorted(courier, key=lambda g: g.created_at):
+        if states[grant.id] is not GrantState.ACTIVE:
+            continue
+        window = current_interval(grant.schedule, coordinator.tz, now)
+        if window is None:
+            continue
+        if not_before >= window.start - LEEWAY and expires <= window.end + LEEWAY:
+            return grant.id, DenyReason.OUTSIDE_WINDOW
+    blocked = {
+        GrantState.REVOKED: DenyReason.GRANT_REVOKED,
+        GrantState.USED_UP: DenyReason.GRANT_USED_UP,
+        GrantState.SUSPENDED: DenyReason.GRANT_SUSPENDED,
+    }
+    for state, reason in blocked.items():
+        if any(s is state for s in states.values()) and not any(
+            s is GrantState.ACTIVE for s in states.values()
+        ):
+            return None, reason
+    return None, DenyReason.OUTSIDE_WINDOW
+
+
+class GuestView(HomeAssistantView):
+    """`GET` the guest page; `POST` its "Open the door" with the link's token."""
+
+    url = GUEST_URL
+    name = "api:concierge:guest"
+    requires_auth = False
+
+    async def get(self, request: web.Request, site: str) -> web.Response:
+        """The page. The token stays in the URL's fragment, which browsers never send."""
+        hass = request.app[KEY_HASS]
+        if _site(hass, site) is None:
+            return web.Response(status=HTTPStatus.NOT_FOUND, text="Not found")
+        return web.Response(
+            text=GUEST_PAGE,
+            content_type="text/html",
+            headers={
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
+                "X-Frame-Options": "DENY",
+                "Content-Security-Policy": (
+                    "default-src 'none'; script-src 'unsafe-inline'; "
+                    "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'"
+                ),
+            },
+        )
+
+    async def post(self, request: web.Request, site: str) -> web.Response:
+        """Open the door for a valid, unrevoked link inside its grant's window."""
+        hass = request.app[KEY_HASS]
+        if (coordinator := _site(hass, site)) is None:
+            return _answer(HTTPStatus.NOT_FOUND, "unknown_site")
+        now = dt_util.utcnow()
+        source = Source.GUEST_LINK
+        if not _client_allowed(coordinator, request, now):
+            return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)
+        if (token := await _token(request)) is None or coordinator.site_data.link_secret is None:
+            return await _refuse(coordinator, DenyReason.MALFORMED, source)
+        links = coordinator.site_data.guest_links
+        try:
+            claims = verify_guest_link(
+                token,
+                secret=bytes.fromhex(coordinator.site_data.link_secret),
+                site=coordinator.site_id,
+                now=now,
+                revoked={k for k, v in links.items() if v.get("revoked")},
+            )
+        except TokenRejected as err:
+            return await _refuse(coordinator, err.reason, source)
+        grant = coordinator.site_data.grants.get(claims.grant_id)
+        if grant is None or claims.link_id not in links:
+            return await _refuse(coordinator, DenyReason.LINK_REVOKED, source)
+        return await _open(coordinator, grant.id, source)
+
+
+def new_link_secret() -> str:
+    """A fresh 256-bit key for signing a site's guest links (hex)."""
+    return secrets.token_hex(32)
+
+
+def async_register_views(hass: HomeAssistant) -> None:
+    """Serve the courier endpoint and the guest page (once, for every site)."""
+    hass.http.register_view(CourierView())
+    hass.http.register_view(GuestView())
+
+
+GUEST_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>Concierge</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:0;min-height:100vh;display:flex;
+align-items:center;justify-content:center;background:#f4f5f7;color:#1c1c1c}
+main{max-width:22rem;padding:2rem;text-align:center}
+button{font-size:1.3rem;padding:1rem 2rem;border:0;border-radius:.8rem;
+background:#03a9f4;color:#fff;width:100%}
+button:disabled{background:#9e9e9e}
+p{font-size:1.1rem;min-height:3rem}
+</style></head>
+<body><main>
+<h1 id="title">Welcome</h1>
+<p id="message"></p>
+<button id="open" type="button">Open the door</button>
+</main>
+<script>
+const de = (navigator.language || "").toLowerCase().startsWith("de");
+const text = de ? {
+  title: "Willkommen", open: "T\\u00fcr \\u00f6ffnen", wait: "Einen Moment\\u2026",
+  ok: "Die T\\u00fcr ist offen. Bitte schlie\\u00dfen Sie sie hinter sich.",
+  no: "Die T\\u00fcr kann gerade nicht ge\\u00f6ffnet werden.", nolink: "Dieser Link ist ung\\u00fcltig."
+} : {
+  title: "Welcome", open: "Open the door", wait: "One moment\\u2026",
+  ok: "The door is open. Please close it behind you.",
+  no: "The door cannot be opened right now.", nolink: "This link is not valid."
+};
+const token = location.hash.slice(1);
+const button = document.getElementById("open");
+const message = document.getElementById("message");
+document.getElementById("title").textContent = text.title;
+button.textContent = text.open;
+if (!token) { button.disabled = true; message.textContent = text.nolink; }
+button.addEventListener("click", async () => {
+  button.disabled = true;
+  message.textContent = text.wait;
+  try {
+    const answer = await fetch(location.pathname, {
+      method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({token})
+    });
+    message.textContent = answer.ok ? text.ok : text.no;
+  } catch (e) { message.textContent = text.no; }
+  button.disabled = false;
+});
+</script></body></html>
+"""

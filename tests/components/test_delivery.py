@@ -1,0 +1,358 @@
+"""In-home delivery through a plain Home Assistant lock: the whole flow, end to end.
+
+Real pieces: Home Assistant's `manual` alarm panel (code required), a `local_file`
+camera, template locks, HTTP through Home Assistant's own server. The carrier is the
+test, signing tokens with its own key.
+"""
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.concierge.const import DOMAIN
+from custom_components.concierge.evidence import path_for_ref
+
+from .delivery_helpers import (
+    ALARM,
+    CAMERA,
+    PETS,
+    Carrier,
+    add_site,
+    courier_url,
+    guest_url,
+    setup_house,
+    site_data,
+    site_options,
+    window,
+)
+from .helpers import at, call, entity_id, move_to, until
+
+NOW = "2026-11-24 10:00"
+
+
+@pytest.fixture
+async def house(hass: HomeAssistant, tmp_path: Path, real_locks: None) -> None:
+    """The alarm armed away, the porch camera, pets away."""
+    await setup_house(hass, tmp_path)
+
+
+@pytest.fixture
+def carrier() -> Carrier:
+    """Parcel Co, with its key registered at the site."""
+    return Carrier()
+
+
+@pytest.fixture
+async def home(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, house: None, carrier: Carrier
+) -> MockConfigEntry:
+    """A site with the front door (lock, contact, camera) and the alarm linked."""
+    await move_to(hass, freezer, at(NOW))
+    return await add_site(
+        hass,
+        site_data("lock.front_door", "binary_sensor.front_door_contact", [CAMERA]),
+        site_options(),
+        carrier,
+    )
+
+
+async def courier_grant(hass: HomeAssistant, **extra: Any) -> str:
+    start, end = window(at(NOW))
+    response = await call(
+        hass, "create_grant", label="Parcel Co", kind="courier", start=start, end=end,
+        remote_token=True, **extra,
+    )  # fmt: skip
+    return str(response["grant_id"])
+
+
+def door(hass: HomeAssistant, state: str) -> None:
+    hass.states.async_set("binary_sensor.front_door_contact", state, {"device_class": "door"})
+
+
+async def deliver(
+    hass: HomeAssistant, client: Any, entry: MockConfigEntry, token: str
+) -> tuple[int, dict[str, Any]]:
+    response = await client.post(courier_url(entry), json={"token": token})
+    body = await response.json()
+    await hass.async_block_till_done()
+    return response.status, body
+
+
+def visit_events(events: list[dict[str, Any]], visit: str) -> list[str]:
+    return [e["type"] for e in events if e["visit"] == visit]
+
+
+async def test_courier_delivery_end_to_end(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+    home: MockConfigEntry,
+    carrier: Carrier,
+    access_events: list[dict[str, Any]],
+) -> None:
+    await courier_grant(hass)
+    client = await hass_client_no_auth()
+    status, body = await deliver(hass, client, home, carrier.token(home.entry_id, now=at(NOW)))
+    assert status == 200, body
+    visit = body["visit"]
+    # Disarmed (verified on the panel), evidence started, then unlocked.
+    assert hass.states.get(ALARM).state == "disarmed"
+    assert hass.states.get("lock.front_door").state == "unlocked"
+    assert visit_events(access_events, visit)[:6] == [
+        "access_requested", "alarm_disarmed", "access_granted", "evidence_captured",
+        "unlocked", "visit_started",
+    ]  # fmt: skip
+
+    await move_to(hass, freezer, at("2026-11-24 10:00:40"))
+    door(hass, "on")
+    await hass.async_block_till_done()
+    await move_to(hass, freezer, at("2026-11-24 10:01:30"))
+    door(hass, "off")
+    await hass.async_block_till_done()
+
+    # Locked (verified), re-armed to the mode it was in, completed.
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert hass.states.get(ALARM).state == "armed_away"
+    timeline = visit_events(access_events, visit)
+    tail = [t for t in timeline if t != "evidence_captured"]
+    assert tail[-6:] == [
+        "visit_started", "door_opened", "door_closed", "locked", "alarm_rearmed",
+        "visit_completed",
+    ]  # fmt: skip
+
+    # Evidence: every picture is a file under the media folder whose hash is in the chain.
+    bundle = await call(hass, "export_visit", visit_id=visit)
+    assert bundle["verified"]["ok"] is True
+    refs = [ev for r in bundle["records"] for ev in r["event"]["evidence"]]
+    assert len(refs) >= 2  # the first picture and the one at the end
+    for ref in refs:
+        path = path_for_ref(hass, ref["ref"])
+        assert path is not None
+        content = await hass.async_add_executor_job(path.read_bytes)
+        assert hashlib.sha256(content).hexdigest() == ref["sha256"]
+
+    # The owner hears about it, and the door's "last visit" image shows the picture.
+    notices = [
+        s for s in hass.states.async_all("persistent_notification") if "Parcel Co" in str(s)
+    ]
+    assert notices or await _notification_text(hass, "Parcel Co")
+    image = entity_id(hass, home, "front_last_visit", "image")
+    assert hass.states.get(image).state not in {"unknown", "unavailable"}
+    # Nothing secret reaches the bus.
+    assert "4711" not in str(access_events)
+
+
+async def _notification_text(hass: HomeAssistant, needle: str) -> bool:
+    from homeassistant.components import persistent_notification  # noqa: PLC0415
+
+    notifications = persistent_notification._async_get_or_create_notifications(hass)  # noqa: SLF001
+    return any(needle in n["message"] for n in notifications.values())
+
+
+async def test_alarm_that_will_not_disarm_denies_and_unlocks_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    house: None,
+    carrier: Carrier,
+    hass_client_no_auth: ClientSessionGenerator,
+    access_events: list[dict[str, Any]],
+) -> None:
+    await move_to(hass, freezer, at(NOW))
+    entry = await add_site(
+        hass,
+        site_data("lock.front_door", "binary_sensor.front_door_contact", [CAMERA]),
+        site_options(alarm_code="0000"),  # the owner's code for Concierge is wrong
+        carrier,
+    )
+    await courier_grant(hass)
+    client = await hass_client_no_auth()
+    status, body = await deliver(hass, client, entry, carrier.token(entry.entry_id, now=at(NOW)))
+    assert (status, body["error"]) == (403, "alarm_not_disarmed")
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert hass.states.get(ALARM).state == "armed_away"
+    assert [e["type"] for e in access_events[-3:]] == [
+        "access_requested", "alarm_failure", "access_denied",
+    ]  # fmt: skip
+    assert access_events[-1]["reason"] == "alarm_not_disarmed"
+
+
+@pytest.mark.parametrize(
+    ("policy", "setup", "reason"),
+    [
+        ({"refuse_when_pets_home": True}, "pets", "pets_home"),
+        ({"require_camera": True}, "camera_off", "camera_unavailable"),
+    ],
+)
+async def test_policy_refusals(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    carrier: Carrier,
+    hass_client_no_auth: ClientSessionGenerator,
+    policy: dict[str, bool],
+    setup: str,
+    reason: str,
+) -> None:
+    await courier_grant(hass, **policy)
+    if setup == "pets":
+        hass.states.async_set(PETS, "on", {"device_class": "presence"})
+    else:
+        hass.states.async_set(CAMERA, "unavailable")
+    client = await hass_client_no_auth()
+    status, body = await deliver(hass, client, home, carrier.token(home.entry_id, now=at(NOW)))
+    assert (status, body.get("error")) == (403, reason), body
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert hass.states.get(ALARM).state == "armed_away"
+
+
+async def test_door_never_opened_relocks_and_rearms(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    home: MockConfigEntry,
+    access_events: list[dict[str, Any]],
+) -> None:
+    grant = await courier_grant(hass)
+    visit = (await call(hass, "start_visit", grant_id=grant, portal="front"))["visit_id"]
+    assert hass.states.get("lock.front_door").state == "unlocked"
+    await move_to(hass, freezer, at("2026-11-24 10:02:01"))  # door_open_timeout: 120 s
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert hass.states.get(ALARM).state == "armed_away"
+    assert visit_events(access_events, visit)[-1] == "visit_aborted"
+    assert access_events[-1]["reason"] == "door_not_opened"
+
+
+async def test_door_held_open_arms_without_that_door_and_locks_when_it_closes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    home: MockConfigEntry,
+    access_events: list[dict[str, Any]],
+) -> None:
+    grant = await courier_grant(hass)
+    visit = (await call(hass, "start_visit", grant_id=grant, portal="front"))["visit_id"]
+    door(hass, "on")
+    await hass.async_block_till_done()
+    await move_to(hass, freezer, at("2026-11-24 10:05:01"))  # door_held_open: 300 s
+    # Never left disarmed: armed in the fallback mode that does not rely on this door.
+    assert hass.states.get(ALARM).state == "armed_home"
+    events = visit_events(access_events, visit)
+    assert "safety_alert" in events
+    assert events[-1] == "visit_aborted"
+    assert await _notification_text(hass, "open too long")
+    door(hass, "off")
+    await hass.async_block_till_done()
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert access_events[-1]["type"] == "locked"
+
+
+async def test_lock_jam_alerts_and_arms_the_fallback(
+    hass: HomeAssistant, home: MockConfigEntry, access_events: list[dict[str, Any]]
+) -> None:
+    grant = await courier_grant(hass)
+    visit = (await call(hass, "start_visit", grant_id=grant, portal="front"))["visit_id"]
+    door(hass, "on")
+    await hass.async_block_till_done()
+    hass.services.async_remove("input_boolean", "turn_on")  # the bolt's motor dies
+    door(hass, "off")
+    await hass.async_block_till_done()
+    assert hass.states.get("lock.front_door").state == "unlocked"
+    assert hass.states.get(ALARM).state == "armed_home"
+    events = [e for e in visit_events(access_events, visit) if e != "evidence_captured"]
+    assert events[-4:] == ["lock_failure", "safety_alert", "alarm_rearmed", "visit_aborted"]
+    assert await _notification_text(hass, "did not lock")
+
+
+async def test_camera_lost_mid_visit_sounds_the_alarm_when_the_grant_requires_a_camera(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    home: MockConfigEntry,
+    access_events: list[dict[str, Any]],
+) -> None:
+    grant = await courier_grant(hass, require_camera=True)
+    visit = (await call(hass, "start_visit", grant_id=grant, portal="front"))["visit_id"]
+    hass.states.async_set(CAMERA, "unavailable")
+    await move_to(hass, freezer, at("2026-11-24 10:00:30"))
+    await until(lambda: hass.states.get(ALARM).state == "triggered")
+    assert "safety_alert" in visit_events(access_events, visit)
+    assert any(e["reason"] == "camera_lost" for e in access_events)
+    assert hass.states.get(ALARM).state == "triggered"
+
+
+async def test_restart_mid_visit_locks_rearms_and_records_it(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    access_events: list[dict[str, Any]],
+) -> None:
+    grant = await courier_grant(hass)
+    visit = (await call(hass, "start_visit", grant_id=grant, portal="front"))["visit_id"]
+    assert hass.states.get(ALARM).state == "disarmed"
+    # Home Assistant stops in the middle of the visit...
+    assert await hass.config_entries.async_unload(home.entry_id)
+    # ...and starts again.
+    assert await hass.config_entries.async_setup(home.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert hass.states.get(ALARM).state == "armed_away"
+    events = visit_events(access_events, visit)
+    assert events[-1] == "visit_aborted"
+    stored = home.runtime_data.visit(visit)
+    assert stored.abort_reason == "interrupted"
+    assert (await call(hass, "verify_audit_log"))["ok"] is True
+
+
+async def test_guest_link_opens_the_door_until_revoked(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    home: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    access_events: list[dict[str, Any]],
+) -> None:
+    start, end = window(at(NOW))
+    grant = (
+        await call(hass, "create_grant", label="Aunt Ida", kind="guest", start=start, end=end,
+                   guest_link=True)  # fmt: skip
+    )["grant_id"]
+    link = await call(hass, "create_guest_link", grant_id=grant)
+    url, token = link["url"].split("#")
+    assert url.endswith(guest_url(home))
+    client = await hass_client_no_auth()
+    page = await client.get(guest_url(home))
+    assert page.status == 200
+    assert "Open the door" in await page.text()
+    assert token not in await page.text()
+
+    response = await client.post(guest_url(home), json={"token": token})
+    assert response.status == 200, await response.text()
+    await hass.async_block_till_done()
+    assert hass.states.get("lock.front_door").state == "unlocked"
+    visit = (await response.json())["visit"]
+    await call(hass, "end_visit", visit_id=visit)
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert hass.states.get(ALARM).state == "armed_away"
+
+    await call(hass, "revoke_guest_link", link_id=link["link_id"])
+    await move_to(hass, freezer, at("2026-11-24 10:10"))
+    response = await client.post(guest_url(home), json={"token": token})
+    assert response.status == 403
+    assert (await response.json())["error"] == "link_revoked"
+    assert hass.states.get("lock.front_door").state == "locked"
+
+
+async def test_guest_link_needs_a_guest_link_grant(hass: HomeAssistant, home: MockConfigEntry) -> None:
+    grant = await courier_grant(hass)
+    with pytest.raises(Exception) as err:  # noqa: PT011 - the translated validation error
+        await call(hass, "create_guest_link", grant_id=grant)
+    assert getattr(err.value, "translation_key", None) == "guest_link_not_allowed"
+
+
+async def test_unknown_site_is_not_found(
+    hass: HomeAssistant, home: MockConfigEntry, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    client = await hass_client_no_auth()
+    response = await client.post("/api/concierge/nope/courier", json={"token": "x"})
+    assert response.status == 404
+    assert DOMAIN in hass.config.components
