@@ -10,8 +10,8 @@ from homeassistant.helpers.typing import ConfigType
 from .const import DOMAIN
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.errors import ConciergeError
-from .http import async_register_views
 from .entity import grant_device_id, portal_device_id, site_device
+from .http import async_register_views
 from .repairs import async_check_portal_entities
 from .services import async_setup_services
 from .store import AuditLog, site_store

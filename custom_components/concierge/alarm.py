@@ -38,7 +38,7 @@ class AlarmError(Exception):
 
 
 async def async_wait_for_state(
-    hass: HomeAssistant, entity_id: str, wanted: frozenset[str], timeout: float
+    hass: HomeAssistant, entity_id: str, wanted: frozenset[str], seconds: float
 ) -> bool:
     """Wait until the entity's state is one of `wanted`; False on timeout."""
     reached = asyncio.Event()
@@ -54,7 +54,7 @@ async def async_wait_for_state(
         if (state := hass.states.get(entity_id)) is not None and state.state in wanted:
             return True
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(seconds):
                 await reached.wait()
         except TimeoutError:
             return False

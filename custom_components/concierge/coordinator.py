@@ -31,8 +31,10 @@ from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from .carriers import carriers_from_entry
 from .const import DOMAIN, EVENT_ACCESS
 from .core.audit import ChainVerification, export_visit_bundle, verify_chain
+from .core.delivery import GRANT_DENIALS
 from .core.errors import ConciergeError
 from .core.events import AccessEvent, AccessEventType, EvidenceRef, Outcome, Source, to_wire
 from .core.grants import (
@@ -48,13 +50,10 @@ from .core.grants import (
     new_grant,
     next_state_change,
 )
-from .core.delivery import GRANT_DENIALS
-from .core.tokens import DenyReason
-from .core.visits import Visit, VisitState, add_event, advance
 from .core.ids import new_id
-from .core.tokens import Carrier, sign_guest_link
+from .core.tokens import Carrier, DenyReason, sign_guest_link
+from .core.visits import Visit, VisitState, add_event, advance
 from .core.windows import Schedule, current_interval, occurrences
-from .carriers import carriers_from_entry
 from .flow import AccessDenied, VisitFlow
 from .http import GUEST_URL, Gatekeeper, gatekeeper, new_link_secret
 from .keypad.manager import KeypadManager
@@ -241,6 +240,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     @callback
     def publish(self) -> None:
+        """Save soon and hand the entities a fresh snapshot."""
         self._save()
         self.async_set_updated_data(self._snapshot())
 
@@ -393,7 +393,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             raise _not_valid("unknown_visit", visit=visit_id)
         return visit
 
-    async def step(
+    async def step(  # noqa: PLR0913 - a step names its event's parts
         self,
         visit: Visit,
         event_type: AccessEventType,
@@ -525,6 +525,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         )
         for target in self.site.notify:
             domain, _, name = target.partition(".")
+            data: dict[str, Any]
             if self.hass.states.get(target) is not None:
                 service, data = "send_message", {ATTR_ENTITY_ID: target}
             else:

@@ -50,7 +50,7 @@ LOCKED = "locked"
 JAMMED = "jammed"
 
 
-class AccessDenied(Exception):
+class AccessDenied(Exception):  # noqa: N818 - it names the outcome, as callers use it
     """A request was refused; `reason` is the code the requester and the audit log see."""
 
     def __init__(self, reason: DenyReason, visit: Visit | None = None) -> None:
@@ -91,9 +91,7 @@ class VisitFlow:
         return self._c.site_data.visits[visit_id]
 
     def _cameras_working(self, portal: PortalConfig) -> bool:
-        return bool(portal.cameras) and all(
-            self.evidence.camera_working(c) for c in portal.cameras
-        )
+        return bool(portal.cameras) and all(self.evidence.camera_working(c) for c in portal.cameras)
 
     def _pets_home(self) -> bool:
         entity = self._c.site.pets_home_entity

@@ -15,7 +15,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from homeassistant.components.http import KEY_HASS, HomeAssistantView
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -124,9 +124,7 @@ async def _refuse(
     return _answer(HTTPStatus.FORBIDDEN, reason.value)
 
 
-async def _open(
-    coordinator: ConciergeCoordinator, grant_id: str, source: Source
-) -> web.Response:
+async def _open(coordinator: ConciergeCoordinator, grant_id: str, source: Source) -> web.Response:
     """Run the visit flow for a verified request."""
     grant = coordinator.site_data.grants[grant_id]
     portal = coordinator.site.portal(grant.portals[0])
@@ -152,7 +150,9 @@ class CourierView(HomeAssistantView):
     name = "api:concierge:courier"
     requires_auth = False
 
-    async def post(self, request: web.Request, site: str) -> web.Response:
+    async def post(  # noqa: PLR0911 - one answer per refusal
+        self, request: web.Request, site: str
+    ) -> web.Response:
         """Verify the token, then run the visit flow."""
         hass = request.app[KEY_HASS]
         if (coordinator := _site(hass, site)) is None:
@@ -193,9 +193,7 @@ def _courier_grant(
     coordinator: ConciergeCoordinator, not_before: datetime, expires: datetime, now: datetime
 ) -> tuple[str | None, DenyReason]:
     """The active courier grant whose current window holds the token's validity."""
-    courier = [
-        g for g in coordinator.site_data.grants.values() if g.credentials.remote_token
-    ]
+    courier = [g for g in coordinator.site_data.grants.values() if g.credentials.remote_token]
     if not courier:
         return None, DenyReason.NO_COURIER_GRANT
     states = {g.id: coordinator.state_of(g.id) for g in courier}
@@ -309,7 +307,8 @@ const de = (navigator.language || "").toLowerCase().startsWith("de");
 const text = de ? {
   title: "Willkommen", open: "T\\u00fcr \\u00f6ffnen", wait: "Einen Moment\\u2026",
   ok: "Die T\\u00fcr ist offen. Bitte schlie\\u00dfen Sie sie hinter sich.",
-  no: "Die T\\u00fcr kann gerade nicht ge\\u00f6ffnet werden.", nolink: "Dieser Link ist ung\\u00fcltig."
+  no: "Die T\\u00fcr kann gerade nicht ge\\u00f6ffnet werden.",
+  nolink: "Dieser Link ist ung\\u00fcltig."
 } : {
   title: "Welcome", open: "Open the door", wait: "One moment\\u2026",
   ok: "The door is open. Please close it behind you.",

@@ -7,7 +7,7 @@ generated here, exactly as a carrier's system would.
 
 import base64
 import json
-import time
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -63,7 +63,7 @@ class Carrier:
             "iss": self.carrier_id,
             "aud": site,
             "sub": "delivery-0815",
-            "jti": jti or f"j{time.perf_counter_ns()}",
+            "jti": jti or uuid.uuid4().hex,
             "nbf": start,
             "iat": start,
             "exp": start + lifetime,

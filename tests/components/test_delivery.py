@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -138,9 +139,7 @@ async def test_courier_delivery_end_to_end(
         assert hashlib.sha256(content).hexdigest() == ref["sha256"]
 
     # The owner hears about it, and the door's "last visit" image shows the picture.
-    notices = [
-        s for s in hass.states.async_all("persistent_notification") if "Parcel Co" in str(s)
-    ]
+    notices = [s for s in hass.states.async_all("persistent_notification") if "Parcel Co" in str(s)]
     assert notices or await _notification_text(hass, "Parcel Co")
     image = entity_id(hass, home, "front_last_visit", "image")
     assert hass.states.get(image).state not in {"unknown", "unavailable"}
@@ -151,7 +150,7 @@ async def test_courier_delivery_end_to_end(
 async def _notification_text(hass: HomeAssistant, needle: str) -> bool:
     from homeassistant.components import persistent_notification  # noqa: PLC0415
 
-    notifications = persistent_notification._async_get_or_create_notifications(hass)  # noqa: SLF001
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
     return any(needle in n["message"] for n in notifications.values())
 
 
@@ -313,8 +312,15 @@ async def test_guest_link_opens_the_door_until_revoked(
 ) -> None:
     start, end = window(at(NOW))
     grant = (
-        await call(hass, "create_grant", label="Aunt Ida", kind="guest", start=start, end=end,
-                   guest_link=True)  # fmt: skip
+        await call(
+            hass,
+            "create_grant",
+            label="Aunt Ida",
+            kind="guest",
+            start=start,
+            end=end,
+            guest_link=True,
+        )
     )["grant_id"]
     link = await call(hass, "create_guest_link", grant_id=grant)
     url, token = link["url"].split("#")
@@ -342,9 +348,11 @@ async def test_guest_link_opens_the_door_until_revoked(
     assert hass.states.get("lock.front_door").state == "locked"
 
 
-async def test_guest_link_needs_a_guest_link_grant(hass: HomeAssistant, home: MockConfigEntry) -> None:
+async def test_guest_link_needs_a_guest_link_grant(
+    hass: HomeAssistant, home: MockConfigEntry
+) -> None:
     grant = await courier_grant(hass)
-    with pytest.raises(Exception) as err:  # noqa: PT011 - the translated validation error
+    with pytest.raises(ServiceValidationError) as err:
         await call(hass, "create_guest_link", grant_id=grant)
     assert getattr(err.value, "translation_key", None) == "guest_link_not_allowed"
 

@@ -14,7 +14,6 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.camera import Camera, CameraEntityFeature
 from homeassistant.components.image import async_get_image as async_get_entity_image
-from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
@@ -26,9 +25,8 @@ from pytest_homeassistant_custom_component.common import (
     setup_test_component_platform,
 )
 
-from custom_components.concierge import PLATFORMS
+from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.core.events import AccessEventType, EvidenceKind, EvidenceRef
-from custom_components.concierge.core.visits import add_event
 from custom_components.concierge.evidence import (
     REF_PREFIX,
     Captured,
@@ -37,6 +35,7 @@ from custom_components.concierge.evidence import (
     path_for_ref,
 )
 
+from .conftest import SITE_DATA
 from .helpers import at, call, entity_id, move_to
 
 CAMERA = "camera.front_door_camera"
@@ -723,139 +722,138 @@ async def test_path_for_ref_stays_inside_the_evidence_folder(hass: HomeAssistant
 # --- the "Last visit" image entity -------------------------------------------------------
 
 
-async def _record_in_coordinator(site: MockConfigEntry, visit_id: str, captured: Captured) -> None:
-    """What the coordinator's `on_captured` hook does (until it is wired, the test does it).
-
-    An `evidence_captured` access event in the audit chain, carrying the reference, appended
-    to the visit's timeline; then the entities are updated.
-    """
-    coordinator = site.runtime_data
-    visit = coordinator.visit(visit_id)
-    event = await coordinator.async_emit(
-        AccessEventType.EVIDENCE_CAPTURED,
-        portal=visit.portal,
-        grant=visit.grant,
-        visit=visit.id,
-        evidence=(captured.ref,),
-    )
-    coordinator.site_data.visits[visit.id] = add_event(visit, event)
-    await coordinator.async_refresh()
-
-
 @pytest.fixture
-async def image_platform(hass: HomeAssistant, site: MockConfigEntry) -> None:
-    """The image platform of the site (forwarded here until PLATFORMS lists it)."""
-    if Platform.IMAGE not in PLATFORMS:
-        await hass.config_entries.async_forward_entry_setups(site, [Platform.IMAGE])
-        await hass.async_block_till_done()
+async def camera_site(hass: HomeAssistant, real_locks: None, front_camera: Path) -> MockConfigEntry:
+    """A site whose front door has the front door camera (the back door has none)."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    portals = [dict(p) for p in SITE_DATA["portals"]]
+    portals[0]["cameras"] = [CAMERA]
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="home",
+        title="Home",
+        data={**SITE_DATA, "portals": portals},
+        options={"notify": []},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
 
 
-async def test_last_visit_image_shows_the_newest_snapshot(
+async def _cleaner(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> str:
+    await move_to(hass, freezer, at("2026-11-24 10:00"))
+    response = await call(
+        hass,
+        "create_grant",
+        label="Cleaner",
+        kind="cleaner",
+        portals=["Front door", "Back door"],
+        start="2026-11-24 09:00:00",
+        end="2026-11-24 13:00:00",
+    )
+    return str(response["grant_id"])
+
+
+async def _picture(hass: HomeAssistant, image: str) -> bytes:
+    return (await async_get_entity_image(hass, image)).content
+
+
+async def test_last_visit_image_shows_the_visits_newest_picture(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    site: MockConfigEntry,
-    image_platform: None,
+    camera_site: MockConfigEntry,
     front_camera: Path,
 ) -> None:
-    await move_to(hass, freezer, at("2026-11-24 10:00"))
-    grant_id = (
-        await call(
-            hass,
-            "create_grant",
-            label="Cleaner",
-            kind="cleaner",
-            portals=["Front door"],
-            start="2026-11-24 09:00:00",
-            end="2026-11-24 13:00:00",
-        )
-    )["grant_id"]
-    image = entity_id(hass, site, "front_last_visit", "image")
+    grant_id = await _cleaner(hass, freezer)
+    image = entity_id(hass, camera_site, "front_last_visit", "image")
     assert hass.states.get(image).state == "unknown"
     assert hass.states.get(image).attributes["friendly_name"] == "Front door Last visit"
-    assert hass.states.get(entity_id(hass, site, "back_last_visit", "image")).state == "unknown"
 
     visit_id = (await call(hass, "start_visit", grant_id=grant_id, portal="Front door"))["visit_id"]
-    assert hass.states.get(image).state == "unknown"  # no picture yet
-
-    async def on_captured(visit: str, captured: Captured) -> None:
-        await _record_in_coordinator(site, visit, captured)
-
-    async def on_camera_lost(_visit: str, _camera: str) -> None:
-        raise AssertionError
-
-    recorder = EvidenceRecorder(
-        hass,
-        site.runtime_data.site_id,
-        on_captured=on_captured,
-        on_camera_lost=on_camera_lost,
-        interval=5,
-    )
-    await recorder.async_start(visit_id, (CAMERA,))
     await hass.async_block_till_done()
     first = hass.states.get(image).state
     assert first == dt_util.utcnow().isoformat()
-    assert (await async_get_entity_image(hass, image)).content == RED
+    assert await _picture(hass, image) == RED
     assert (await async_get_entity_image(hass, image)).content_type == "image/jpeg"
 
     _show(front_camera, BLUE)
     await _tick(hass, freezer)
     second = hass.states.get(image).state
     assert second > first
-    assert (await async_get_entity_image(hass, image)).content == BLUE
+    assert await _picture(hass, image) == BLUE
 
-    await recorder.async_stop(visit_id)  # same instant as the last picture (frozen time)
+    _show(front_camera, RED)
+    await call(hass, "end_visit", visit_id=visit_id)  # the last picture, same instant
+    await hass.async_block_till_done()
     third = hass.states.get(image).state
     assert third > second  # a new picture always gets a new state
-    await call(hass, "end_visit", visit_id=visit_id)
-    assert hass.states.get(image).state == third
+    assert await _picture(hass, image) == RED
+
+    # Every picture is in the audit chain, with the hash of the file it names.
     bundle = await call(hass, "export_visit", visit_id=visit_id)
-    captured = [r["event"] for r in bundle["records"] if r["event"]["type"] == "evidence_captured"]
-    assert len(captured) == 3
+    refs = [
+        EvidenceRef.from_wire(e)
+        for r in bundle["records"]
+        if r["event"]["type"] == "evidence_captured"
+        for e in r["event"]["evidence"]
+    ]
+    assert len(refs) == 3
+    for ref in refs:
+        path = path_for_ref(hass, ref.ref)
+        assert path is not None
+        assert _sha256(path) == ref.sha256
     assert bundle["verified"]["ok"] is True
 
     # A file that vanished shows nothing; the state still says when it was taken.
-    newest = site.runtime_data.data.last_visits["front"].evidence[-1]
-    path = path_for_ref(hass, newest.ref)
-    assert path is not None
-    path.unlink()
+    _show(path_for_ref(hass, refs[-1].ref), None)
     with pytest.raises(HomeAssistantError):
         await async_get_entity_image(hass, image)
-
-    # The next visit has no picture yet: the image is empty again.
-    await move_to(hass, freezer, at("2026-11-24 11:00"))
-    await call(hass, "start_visit", grant_id=grant_id, portal="Front door")
-    assert hass.states.get(image).state == "unknown"
-    with pytest.raises(HomeAssistantError):
-        await async_get_entity_image(hass, image)
+    assert hass.states.get(image).state == third
 
 
-async def test_last_visit_image_ignores_recordings_and_foreign_refs(
+async def test_last_visit_image_shows_only_snapshots_from_the_evidence_folder(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    site: MockConfigEntry,
-    image_platform: None,
+    camera_site: MockConfigEntry,
+    front_camera: Path,
 ) -> None:
-    await move_to(hass, freezer, at("2026-11-24 10:00"))
-    grant_id = (
-        await call(
-            hass,
-            "create_grant",
-            label="Cleaner",
-            kind="cleaner",
-            portals=["Front door"],
-            start="2026-11-24 09:00:00",
-            end="2026-11-24 13:00:00",
-        )
-    )["grant_id"]
-    visit_id = (await call(hass, "start_visit", grant_id=grant_id, portal="front"))["visit_id"]
-    image = entity_id(hass, site, "front_last_visit", "image")
-    digest = "0" * 64
-    clip = EvidenceRef(EvidenceKind.RECORDING, f"{REF_PREFIX}x/{visit_id}/porch.mp4", digest)
-    await _record_in_coordinator(site, visit_id, Captured(clip, Path("porch.mp4"), CAMERA))
-    assert hass.states.get(image).state == "unknown"
+    """Fed through the same coordinator calls the evidence hook uses."""
+    coordinator = camera_site.runtime_data
+    grant_id = await _cleaner(hass, freezer)
+    _show(front_camera, None)  # the camera has nothing to show
+    visit_id = (await call(hass, "start_visit", grant_id=grant_id, portal="Front door"))["visit_id"]
+    await hass.async_block_till_done()
+    image = entity_id(hass, camera_site, "front_last_visit", "image")
+    assert hass.states.get(image).state == "unknown"  # no picture
 
-    foreign = EvidenceRef(EvidenceKind.SNAPSHOT, f"{REF_PREFIX}x/../../secrets.jpg", digest)
-    await _record_in_coordinator(site, visit_id, Captured(foreign, Path("x.jpg"), CAMERA))
+    async def captured(ref: EvidenceRef) -> None:
+        await coordinator.step(
+            coordinator.visit(visit_id), AccessEventType.EVIDENCE_CAPTURED, evidence=(ref,)
+        )
+        coordinator.publish()
+        await hass.async_block_till_done()
+
+    digest = "0" * 64
+    await captured(EvidenceRef(EvidenceKind.RECORDING, f"{REF_PREFIX}x/{visit_id}/a.mp4", digest))
+    assert hass.states.get(image).state == "unknown"  # a clip is no picture
+
+    await captured(EvidenceRef(EvidenceKind.SNAPSHOT, f"{REF_PREFIX}x/../../a.jpg", digest))
     assert hass.states.get(image).state == dt_util.utcnow().isoformat()
     with pytest.raises(HomeAssistantError):
         await async_get_entity_image(hass, image)  # never read outside the evidence folder
+
+    await captured(EvidenceRef(EvidenceKind.SNAPSHOT, f"{REF_PREFIX}x/{visit_id}/b.png", digest))
+    state = hass.states.get(image)
+    assert state.state > dt_util.utcnow().isoformat()  # same instant, still a new state
+    entity = hass.data["image"].get_entity(image)
+    assert entity.content_type == "image/png"
+
+    # The next visit has no picture yet: the image is empty again.
+    await call(hass, "end_visit", visit_id=visit_id)
+    await move_to(hass, freezer, at("2026-11-24 11:00"))
+    await call(hass, "start_visit", grant_id=grant_id, portal="Front door")
+    await hass.async_block_till_done()
+    assert hass.states.get(image).state == "unknown"
+    with pytest.raises(HomeAssistantError):
+        await async_get_entity_image(hass, image)

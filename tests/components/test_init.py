@@ -8,8 +8,8 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.concierge.const import DOMAIN
-from custom_components.concierge.store import STORAGE_MINOR_VERSION
 from custom_components.concierge.site import PortalConfig
+from custom_components.concierge.store import STORAGE_MINOR_VERSION
 
 DATA = {
     "site_name": "Home",

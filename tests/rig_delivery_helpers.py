@@ -1,0 +1,118 @@
+"""What the Z-Wave and Zigbee delivery tests share: the house, the site, visits, waiting.
+
+The house is the one of tests/components/delivery_helpers.py (Home Assistant's `manual`
+alarm panel with a code, a `local_file` camera, a pets-at-home sensor); the lock is the
+rig's. The rigs live in real time: nothing here moves a clock, everything polls.
+"""
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.concierge.const import DOMAIN
+from custom_components.concierge.evidence import path_for_ref
+from tests.components.delivery_helpers import (
+    CAMERA,
+    Carrier,
+    add_site,
+    courier_url,
+    site_data,
+    site_options,
+)
+from tests.keypad_helpers import local_time
+
+DOOR = "binary_sensor.front_door_contact"
+FAST = {"lock_timeout": 3, "alarm_timeout": 3}
+"""Short verification timeouts: a lock that does not lock is known within 3 s."""
+
+
+async def wait_for[T](check: Callable[[], T | None], seconds: float = 8.0) -> T:
+    """Poll ``check`` (real time) until it returns something truthy; fail after ``seconds``."""
+    try:
+        async with asyncio.timeout(seconds):
+            while not (result := check()):
+                await asyncio.sleep(0.02)
+            return result
+    except TimeoutError:
+        pytest.fail(f"not true within {seconds} s: {check.__qualname__}")
+
+
+async def add_rig_site(
+    hass: HomeAssistant, lock_entity_id: str, carrier: Carrier, **options: Any
+) -> MockConfigEntry:
+    """The front door is the rig's lock, with a door contact (closed) and the porch camera."""
+    door(hass, "off")
+    data = site_data(lock_entity_id, DOOR, [CAMERA])
+    return await add_site(hass, data, site_options(**(FAST | options)), carrier)
+
+
+def door(hass: HomeAssistant, state: str) -> None:
+    """The door contact reports (it is the world's edge: the test sets it)."""
+    hass.states.async_set(DOOR, state, {"device_class": "door"})
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
+    """An entity's state, or None when it has none."""
+    current = hass.states.get(entity_id)
+    return None if current is None else current.state
+
+
+async def courier_grant(hass: HomeAssistant) -> str:
+    """A courier grant open from an hour ago for two hours, taking signed tokens."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "create_grant",
+        {
+            "label": "Parcel Co",
+            "kind": "courier",
+            "start": local_time(-3600),
+            "end": local_time(7200),
+            "remote_token": True,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return str(response["grant_id"])
+
+
+async def deliver(client: Any, entry: MockConfigEntry, carrier: Carrier) -> tuple[int, Any]:
+    """The courier asks for entry with a freshly signed token."""
+    token = carrier.token(entry.entry_id, now=dt_util.utcnow())
+    response = await client.post(courier_url(entry), json={"token": token})
+    return response.status, await response.json()
+
+
+def timeline(events: list[dict[str, Any]], visit: str) -> list[str]:
+    """The visit's access events in order, without the (timing-dependent) snapshots."""
+    return [e["type"] for e in events if e["visit"] == visit and e["type"] != "evidence_captured"]
+
+
+def ended(events: list[dict[str, Any]], visit: str) -> dict[str, Any] | None:
+    """The visit's last event once it is completed or aborted."""
+    for event in events:
+        if event["visit"] == visit and event["type"] in {"visit_completed", "visit_aborted"}:
+            return event
+    return None
+
+
+async def assert_evidence_verifies(hass: HomeAssistant, visit: str) -> None:
+    """The visit's bundle verifies and every picture's file matches its hash in the chain."""
+    bundle = await hass.services.async_call(
+        DOMAIN, "export_visit", {"visit_id": visit}, blocking=True, return_response=True
+    )
+    assert bundle is not None
+    assert bundle["verified"]["ok"] is True
+    refs = [ev for r in bundle["records"] for ev in r["event"]["evidence"]]
+    assert refs, "no picture in the visit's evidence"
+    for ref in refs:
+        path = path_for_ref(hass, ref["ref"])
+        assert path is not None
+        content = await hass.async_add_executor_job(path.read_bytes)
+        assert hashlib.sha256(content).hexdigest() == ref["sha256"]
