@@ -7,14 +7,25 @@ from homeassistant.core import HomeAssistant
 
 from .coordinator import ConciergeConfigEntry
 
-TO_REDACT = {"pin", "notify", "token", "email", "card_number"}
+TO_REDACT = {
+    "pin",
+    "notify",
+    "token",
+    "email",
+    "card_number",
+    "alarm_code",
+    "delivery_address",
+}
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant,  # noqa: ARG001
     entry: ConciergeConfigEntry,
 ) -> dict[str, Any]:
-    """Describe the site for a bug report: no PIN, token or notify target leaves it."""
+    """Describe the site for a bug report: no PIN, token, code or notify target leaves it.
+
+    Guest links, the link key and the used token ids are only counted, never shown.
+    """
     coordinator = entry.runtime_data
     verification = await coordinator.async_verify_audit()
     return async_redact_data(
@@ -40,6 +51,15 @@ async def async_get_config_entry_diagnostics(
                 for v in coordinator.visits_list()[:20]
             ],
             "audit": verification.to_dict(),
+            "carriers": [
+                {"carrier_id": c.carrier_id, "name": c.name, "keys": [k.kid for k in c.keys]}
+                for c in coordinator.carriers.values()
+            ],
+            "delivery": {
+                "used_courier_tokens": len(coordinator.gate.replay),
+                "guest_links": len(coordinator.site_data.guest_links),
+                "doors_to_lock_on_close": sorted(coordinator.site_data.lock_on_close),
+            },
             "keypad": {
                 "locks": coordinator.keypad.known_for_diagnostics() if coordinator.keypad else {},
                 "codes": coordinator.keypad.status if coordinator.keypad else {},

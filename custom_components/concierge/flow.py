@@ -396,7 +396,7 @@ class VisitFlow:
             if visit.id in self._finishing or visit.state is not VisitState.IN_PROGRESS:
                 continue
             if locks_itself(visit.source) or not portal.door_sensor:
-                await self._async_close(visit, lock=False)
+                await self._async_close(visit)  # the lock is locked: recorded, not re-sent
 
     # --- the end ---------------------------------------------------------------------
 

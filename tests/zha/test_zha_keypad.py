@@ -97,8 +97,12 @@ async def test_keypad_unlock_starts_the_right_visit_and_restart_sends_nothing(
     assert await hass.config_entries.async_reload(site.entry_id)
     await hass.async_block_till_done()
     await asyncio.sleep(0.5)
-    assert zha_lock.frames() == []
+    # No code is written again. The visit the restart interrupted is closed safely:
+    # the door is locked (the one frame sent), and the visit recorded as interrupted.
+    assert zha_lock.frames() == ["lock_door"]
     assert _slot_of(zha_lock, PIN) == slot
+    aborted = [e.data for e in events if e.data["type"] == "visit_aborted"]
+    assert [e["reason"] for e in aborted] == ["interrupted"]
 
 
 async def test_an_offline_lock_gets_the_code_when_it_is_back(

@@ -7,5 +7,8 @@ Modules:
 - `events`: the versioned access-event wire record shared with `store_bridge`.
 - `visits`: the visit state machine and timeline.
 - `audit`: the hash-chained audit log and visit export bundles.
+- `slots`: keypad slot planning for Z-Wave and Zigbee locks.
+- `tokens`: courier tokens (ES256/EdDSA JWTs), guest links, the replay cache, rate limits.
+- `delivery`: the visit flow's decisions (who may enter now, what the alarm returns to).
 - `errors`: the exception hierarchy, each error carrying a translation key.
 """
