@@ -364,3 +364,50 @@ async def test_unknown_site_is_not_found(
     response = await client.post("/api/concierge/nope/courier", json={"token": "x"})
     assert response.status == 404
     assert DOMAIN in hass.config.components
+
+
+async def test_panel_that_reports_success_without_disarming_denies(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    real_locks: None,
+    carrier: Carrier,
+    hass_client_no_auth: ClientSessionGenerator,
+    access_events: list[dict[str, Any]],
+) -> None:
+    """A panel whose disarm action "succeeds" but whose state stays armed (a cloud panel
+    that is offline, say): Concierge waits for `disarmed`, gives up, unlocks nothing.
+    """
+    liar = MockConfigEntry(
+        domain="template",
+        title="Liar",
+        options={
+            "template_type": "alarm_control_panel",
+            "name": "Liar",
+            "state": "armed_away",
+            "code_arm_required": False,
+            "disarm": [{"event": "liar_disarm_requested"}],
+        },
+    )
+    liar.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(liar.entry_id)
+    await hass.async_block_till_done()
+    await move_to(hass, freezer, at(NOW))
+    entry = await add_site(
+        hass,
+        site_data("lock.front_door", "binary_sensor.front_door_contact", []),
+        site_options(alarm_panel="alarm_control_panel.liar", alarm_code=None, alarm_timeout=5),
+        carrier,
+    )
+    await courier_grant(hass)
+    client = await hass_client_no_auth()
+    request = hass.async_create_task(
+        deliver(hass, client, entry, carrier.token(entry.entry_id, now=at(NOW)))
+    )
+    await until(lambda: any(e["type"] == "access_requested" for e in access_events))
+    await move_to(hass, freezer, at("2026-11-24 10:00:06"))
+    status, body = await request
+    assert hass.states.get("alarm_control_panel.liar").state == "armed_away"
+    assert (status, body["error"]) == (403, "alarm_not_disarmed")
+    assert hass.states.get("lock.front_door").state == "locked"
+    failure = next(e for e in access_events if e["type"] == "alarm_failure")
+    assert failure["reason"] == "disarm_timeout"

@@ -5,12 +5,11 @@ keypad PINs. The shell asks these functions and carries out the answer; nothing 
 talks to Home Assistant.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from .events import AccessEventType, Source
-from .grants import AlarmPolicy, Grant, GrantKind, GrantState
+from .grants import AlarmPolicy, Grant, GrantState
 from .tokens import DenyReason
 from .visits import Visit
 
@@ -85,24 +84,15 @@ def denial(grant: Grant, portal: str, conditions: Conditions) -> DenyReason | No
 
 
 def should_disarm(grant: Grant | None, alarm_state: str | None) -> bool:
-    """Whether the visit needs the alarm disarmed (an armed panel and a grant that wants it)."""
+    """Whether the visit must disarm the linked panel first.
+
+    Yes unless the grant leaves the alarm alone or the panel is already disarmed. A panel
+    that is missing or unavailable counts as armed: the attempt fails and the visit is
+    denied, rather than opening a door into an alarm that may be armed.
+    """
     if grant is None or grant.policy.alarm is AlarmPolicy.LEAVE_ALONE:
         return False
-    return alarm_state is not None and alarm_state != DISARMED
-
-
-def courier_grants(grants: Iterable[Grant], states: dict[str, GrantState]) -> list[Grant]:
-    """Active courier grants that accept signed courier requests, oldest first."""
-    return sorted(
-        (
-            g
-            for g in grants
-            if g.kind is GrantKind.COURIER
-            and g.credentials.remote_token
-            and states.get(g.id) is GrantState.ACTIVE
-        ),
-        key=lambda g: g.created_at,
-    )
+    return alarm_state != DISARMED
 
 
 def mode_to_restore(visit: Visit) -> str | None:
