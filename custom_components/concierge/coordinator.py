@@ -63,6 +63,7 @@ from .store import AuditLog, SiteData, decode, encode, site_store
 _LOGGER = logging.getLogger(__name__)
 
 SAVE_DELAY = 1
+UNREACHABLE = frozenset({"unavailable", "unknown", "jammed"})
 GUEST_LINK_HORIZON = timedelta(days=60)
 STATE_EVENTS: dict[GrantState, AccessEventType] = {
     GrantState.ACTIVE: AccessEventType.GRANT_ACTIVATED,
@@ -503,12 +504,23 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     async def _async_lock_changed(self, event: Event[EventStateChangedData]) -> None:
         """A keypad visit (or one at a door without a sensor) ends when the lock locks."""
-        new = event.data["new_state"]
-        if new is None or new.state != "locked":
+        new, old = event.data["new_state"], event.data["old_state"]
+        if new is None:
             return
         for portal in self.site.portals:
-            if portal.lock == event.data["entity_id"]:
+            if portal.lock != event.data["entity_id"]:
+                continue
+            if new.state == "locked":
+                if portal.portal_id in self._data.lock_on_close:
+                    # A door a visit could not lock is locked at last: record it.
+                    self._data.lock_on_close.discard(portal.portal_id)
+                    await self.async_emit(
+                        AccessEventType.LOCKED, portal=portal.portal_id, source=Source.SYSTEM
+                    )
+                    self.publish()
                 await self.flow.async_lock_locked(portal)
+            elif new.state == "unlocked" and (old is None or old.state in UNREACHABLE):
+                await self.flow.async_lock_back(portal)
 
     async def async_notify_owner(
         self, key: str, placeholders: dict[str, str], *, image_portal: str | None = None

@@ -20,7 +20,7 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import count
@@ -236,8 +236,8 @@ class EvidenceRecorder:
             return
         series.end_interval()
         series.running.clear()
-        if series.snapshots:
-            await asyncio.gather(*series.snapshots, return_exceptions=True)
+        if in_flight := _others(series.snapshots):
+            await asyncio.gather(*in_flight, return_exceptions=True)
         cameras = sorted(series.members - series.lost)
         await asyncio.gather(*(self._async_shot(series, c) for c in cameras))
 
@@ -249,9 +249,9 @@ class EvidenceRecorder:
             series.running.clear()
             tasks.extend(series.snapshots)
         self._series.clear()
-        for task in tasks:
-            task.cancel()
-        if tasks:
+        if tasks := _others(tasks):
+            for task in tasks:
+                task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
     # --- one snapshot --------------------------------------------------------------------
@@ -397,6 +397,12 @@ class EvidenceRecorder:
             EvidenceKind.RECORDING, _ref(self.site_id, series.visit_id, path.name), digest
         )
         await self._async_report(series, Captured(ref=ref, path=path, camera=camera))
+
+
+def _others(tasks: Iterable[asyncio.Task[None]]) -> list[asyncio.Task[None]]:
+    """The tasks, without the one running now (a callback may stop its own visit)."""
+    current = asyncio.current_task()
+    return [task for task in tasks if task is not current]
 
 
 def _streams(hass: HomeAssistant, camera: str) -> bool:

@@ -48,6 +48,8 @@ _LOGGER = logging.getLogger(__name__)
 
 LOCKED = "locked"
 JAMMED = "jammed"
+RELOCK_RETRIES = (5.0, 30.0, 120.0, 600.0, 1800.0)
+"""Seconds to the next attempt to lock a door whose lock failed to lock."""
 
 
 class AccessDenied(Exception):  # noqa: N818 - it names the outcome, as callers use it
@@ -374,19 +376,43 @@ class VisitFlow:
             self._cancel(visit.id, "held_open")
             await self._async_close(visit)
 
-    async def _async_lock_after_abort(self, portal: PortalConfig) -> None:
-        """A door that was held open closed after its visit ended: lock it now."""
-        self._c.site_data.lock_on_close.discard(portal.portal_id)
+    async def _async_lock_after_abort(self, portal: PortalConfig, *, notify: bool = True) -> None:
+        """Lock a door a visit could not leave locked (held open, or the lock failed)."""
         if await self._async_lock(portal):
+            self._c.site_data.lock_on_close.discard(portal.portal_id)
             await self._c.async_emit(
                 AccessEventType.LOCKED, portal=portal.portal_id, source=Source.SYSTEM
             )
-        else:
+        elif notify:
             await self._c.async_emit(AccessEventType.LOCK_FAILURE, Outcome.FAILED,
                                      portal=portal.portal_id, source=Source.SYSTEM,
                                      reason="lock_failed")  # fmt: skip
             await self._c.async_notify_owner("safety_lock_failed", {"portal": portal.name})
         self._c.publish()
+
+    def _relock_later(self, portal: PortalConfig, attempt: int) -> None:
+        if attempt >= len(RELOCK_RETRIES):
+            return
+        key = f"relock_{portal.portal_id}"
+
+        async def _retry() -> None:
+            if portal.portal_id not in self._c.site_data.lock_on_close:
+                return
+            if self._door_open.get(portal.portal_id) or self._busy(portal.portal_id):
+                return  # the door's closing (or the next visit) takes care of it
+            await self._async_lock_after_abort(portal, notify=False)
+            if portal.portal_id in self._c.site_data.lock_on_close:
+                self._relock_later(portal, attempt + 1)
+
+        self._timer(key, "relock", RELOCK_RETRIES[attempt], _retry)
+
+    async def async_lock_back(self, portal: PortalConfig) -> None:
+        """A lock that failed is reachable again: lock it now if its door is closed."""
+        if portal.portal_id not in self._c.site_data.lock_on_close:
+            return
+        if self._door_open.get(portal.portal_id) or self._busy(portal.portal_id):
+            return
+        await self._async_lock_after_abort(portal)
 
     async def async_lock_locked(self, portal: PortalConfig) -> None:
         """The lock reports locked: a keypad visit (or one without a door sensor) ends here."""
@@ -446,6 +472,10 @@ class VisitFlow:
                     visit = await c.step(visit, AccessEventType.LOCK_FAILURE, Outcome.FAILED,
                                          reason="lock_failed")  # fmt: skip
                     visit = await self._alert(visit, SafetyIssue.LOCK_FAILED)
+                    # Try again: when the door next closes, when the lock is back, and
+                    # on a backoff timer (an offline lock often looks "unlocked" meanwhile).
+                    c.site_data.lock_on_close.add(portal.portal_id)
+                    self._relock_later(portal, 0)
                     door_secure = False
                     reason = reason or SafetyIssue.LOCK_FAILED.value
             elif portal is not None and not door_secure:

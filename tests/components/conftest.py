@@ -34,6 +34,9 @@ def home_entities(hass: HomeAssistant) -> None:
 def config_dir_in_tmp(hass: HomeAssistant, tmp_path: Path) -> None:
     """Keep files Home Assistant writes (the audit log) in a fresh folder per test."""
     hass.config.config_dir = str(tmp_path)
+    # Evidence goes to the media folder: keep it per test too (the test harness points it
+    # into its own package otherwise).
+    hass.config.media_dirs = {"local": str(tmp_path / "media")}
 
 
 SITE_DATA = {

@@ -406,6 +406,42 @@ async def test_stop_during_the_first_pictures_starts_no_timer(
     assert len(calls.captured) == count
 
 
+async def test_a_callback_may_stop_its_own_visit(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    front_camera: Path,
+    calls: Calls,
+    recorder_factory,
+) -> None:
+    """The owner ends the visit when a camera is lost, from inside the report."""
+    recorder = recorder_factory(interval=5)
+
+    async def stop_on_loss(visit_id: str, camera: str) -> None:
+        await calls.on_camera_lost(visit_id, camera)
+        await recorder.async_stop(visit_id)
+
+    async def stop_all_on_picture(visit_id: str, captured: Captured) -> None:
+        await calls.on_captured(visit_id, captured)
+        if len(calls.captured) == 3:
+            await recorder.async_stop_all()
+
+    recorder._on_camera_lost = stop_on_loss
+    await recorder.async_start(VISIT, (CAMERA,))
+    hass.states.async_set(CAMERA, "unavailable")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert calls.lost == [(VISIT, CAMERA)]
+    assert not recorder.running(VISIT)
+
+    hass.states.async_set(CAMERA, "idle")
+    recorder._on_captured = stop_all_on_picture
+    await recorder.async_start("visit2", (CAMERA,))
+    await _tick(hass, freezer)
+    await _tick(hass, freezer)
+    assert not recorder.running("visit2")
+    await _tick(hass, freezer)
+    assert len(calls.captured) == 3
+
+
 async def test_a_failing_owner_callback_does_not_stop_the_series(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -628,6 +628,7 @@ async def zha_lock(
     import homeassistant.components.zha as zha_integration  # noqa: PLC0415
 
     hass.config.config_dir = str(tmp_path)
+    hass.config.media_dirs = {"local": str(tmp_path / "media")}
     apps: list[SimulatedController] = []
 
     async def new(

@@ -209,6 +209,7 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def config_dir_in_tmp(hass: Any, tmp_path: Path) -> None:
     """Keep files Home Assistant writes (Concierge's audit log) in a fresh folder."""
     hass.config.config_dir = str(tmp_path)
+    hass.config.media_dirs = {"local": str(tmp_path / "media")}
 
 
 from .helpers import lock  # noqa: E402, F401 - the fixture, shared by the Z-Wave tests

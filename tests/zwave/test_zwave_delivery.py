@@ -208,8 +208,11 @@ async def test_lock_offline_at_the_end_alerts_and_arms_the_fallback(
     assert status["bolt"] == "unlocked"
     assert status["unheard"] >= 1  # the lock command went into the void
 
+    # Back on the network: Concierge's next attempt (5 s after the failure) locks it.
     await rig.async_post("/offline", {"on": False})
-    await bolt_is(rig, "unlocked")
+    await bolt_is(rig, "locked", seconds=10)
+    locked = await wait_for(lambda: access_events[-1]["type"] == "locked" and access_events[-1])
+    assert locked["source"] == "system"
 
 
 async def test_restart_mid_visit_locks_rearms_and_records_it(
