@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from homeassistant.components.http import KEY_HASS, HomeAssistantView
+from aiohttp.test_utils import TestClient
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -92,6 +93,12 @@ def _bolt(name: str) -> dict[str, Any]:
     }
 
 
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
 async def _setup_locks(hass: HomeAssistant) -> None:
     """Two plain template locks (on input_booleans), as in tests/components/conftest.py."""
     await async_setup_component(
@@ -104,8 +111,8 @@ async def _setup_locks(hass: HomeAssistant) -> None:
     )
     await hass.async_block_till_done()
     hass.states.async_set(CONTACT, "off", {"device_class": "door"})
-    assert hass.states.get(FRONT).state == "locked"
-    assert hass.states.get(SIDE).state == "locked"
+    assert _state(hass, FRONT) == "locked"
+    assert _state(hass, SIDE) == "locked"
 
 
 async def _add_site(
@@ -134,12 +141,101 @@ def _fresh_window() -> dict[str, str]:
     }
 
 
-async def _call(hass: HomeAssistant, service: str, **data: Any) -> dict[str, Any]:
+async def _call(hass: HomeAssistant, service: str, **data: str | bool) -> dict[str, Any]:
     response = await hass.services.async_call(
         DOMAIN, service, data, blocking=True, return_response=True
     )
     assert isinstance(response, dict)
     return response
+
+
+def _p99(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[98]
+
+
+@dataclass
+class Rig:
+    """The running home: the HTTP client, the carrier, and what the bus saw."""
+
+    hass: HomeAssistant
+    client: TestClient[web.Request, web.Application]
+    carrier: Carrier
+    rich: MockConfigEntry
+    grants: dict[str, str]
+    unlocks: list[tuple[float, str]] = field(default_factory=list)
+    access: list[dict[str, Any]] = field(default_factory=list)
+
+    def listen(self) -> None:
+        """Record each `lock.unlock` call (when it arrives) and each access event."""
+
+        @callback
+        def _is_unlock(data: dict[str, Any]) -> bool:
+            return bool(data["domain"] == "lock" and data["service"] == "unlock")
+
+        @callback  # run at once, in the loop: the time is taken as the call arrives
+        def _unlock(event: Event[dict[str, Any]]) -> None:
+            self.unlocks.append((time.perf_counter(), str(event.data["service_data"]["entity_id"])))
+
+        @callback  # in order (a plain function would run in the executor)
+        def _access(event: Event[dict[str, Any]]) -> None:
+            self.access.append(dict(event.data))
+
+        self.hass.bus.async_listen(EVENT_CALL_SERVICE, _unlock, _is_unlock)
+        self.hass.bus.async_listen(EVENT_ACCESS, _access)
+
+    def _elapsed(self, start: float, lock: str) -> float:
+        assert len(self.unlocks) == 1, self.unlocks
+        at, entity = self.unlocks.pop()
+        assert entity == lock
+        return at - start
+
+    async def bare(self) -> float:
+        """The baseline request; the front door is locked again afterwards."""
+        hass = self.hass
+        token = self.carrier.token(self.rich.entry_id, now=dt_util.now())  # a courier's body
+        start = time.perf_counter()
+        response = await self.client.post(BARE_URL, json={"token": token})
+        assert response.status == 200, await response.text()
+        elapsed = self._elapsed(start, FRONT)
+        await hass.async_block_till_done()
+        assert _state(hass, FRONT) == "unlocked"
+        await hass.services.async_call("lock", "lock", {"entity_id": FRONT}, blocking=True)
+        await hass.async_block_till_done()
+        assert _state(hass, FRONT) == "locked"
+        return elapsed
+
+    def courier(
+        self, entry: MockConfigEntry, lock: str, steps: list[str]
+    ) -> Callable[[], Awaitable[float]]:
+        """A courier request to a site (fresh window, fresh token), checked, then ended."""
+        hass = self.hass
+
+        async def run() -> float:
+            await _call(hass, "update_grant", grant_id=self.grants[entry.entry_id],
+                        **_fresh_window())  # fmt: skip
+            token = self.carrier.token(entry.entry_id, now=dt_util.now())
+            self.access.clear()
+            start = time.perf_counter()
+            response = await self.client.post(courier_url(entry), json={"token": token})
+            body = await response.json()
+            assert response.status == 200, body
+            elapsed = self._elapsed(start, lock)
+            await hass.async_block_till_done()
+            visit = body["visit"]
+            seen = [e["type"] for e in self.access if e.get("visit") == visit]
+            assert seen[: len(steps)] == steps
+            assert entry.runtime_data.visit(visit).state is VisitState.IN_PROGRESS
+            assert _state(hass, lock) == "unlocked"
+            if entry is self.rich:
+                assert _state(hass, ALARM) == "disarmed"
+            await _call(hass, "end_visit", visit_id=visit)
+            await hass.async_block_till_done()
+            assert entry.runtime_data.visit(visit).state is VisitState.COMPLETED
+            assert _state(hass, lock) == "locked"
+            assert _state(hass, ALARM) == "armed_away"
+            return elapsed
+
+        return run
 
 
 @dataclass
@@ -151,8 +247,20 @@ class Variant:
     samples: list[float] = field(default_factory=list)
 
 
-def _p99(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[98]
+async def _sites(hass: HomeAssistant, carrier: Carrier) -> tuple[MockConfigEntry, ...]:
+    """The two sites, each with a courier grant for the carrier."""
+    rich = await _add_site(
+        hass, "Home", site_data(FRONT, CONTACT, [CAMERA]), site_options(), carrier
+    )
+    plain = await _add_site(
+        hass, "Annex",
+        {"site_name": "Annex", "portals": [
+            {"id": "side", "name": "Side door", "lock": SIDE, "door_sensor": None,
+             "cameras": []}]},
+        {"notify": [], "lock_timeout": 5},
+        carrier,
+    )  # fmt: skip
+    return rich, plain
 
 
 async def test_bench_courier_entry(
@@ -165,17 +273,7 @@ async def test_bench_courier_entry(
     await _setup_locks(hass)
     await setup_house(hass, tmp_path)  # alarm armed away (code, no delays), porch camera
     carrier = Carrier()
-    rich = await _add_site(
-        hass, "Home", site_data(FRONT, CONTACT, [CAMERA]), site_options(), carrier
-    )
-    plain = await _add_site(
-        hass, "Annex",
-        {"site_name": "Annex", "portals": [
-            {"id": "side", "name": "Side door", "lock": SIDE, "door_sensor": None,
-             "cameras": []}]},
-        {"notify": [], "lock_timeout": 5},
-        carrier,
-    )  # fmt: skip
+    rich, plain = await _sites(hass, carrier)
     grants: dict[str, str] = {}
     for entry in (rich, plain):
         response = await _call(
@@ -184,86 +282,22 @@ async def test_bench_courier_entry(
         )  # fmt: skip
         grants[entry.entry_id] = str(response["grant_id"])
     hass.http.register_view(BareUnlockView())  # before the client starts the server
-    client = await hass_client_no_auth()
-
-    unlocks: list[tuple[float, str]] = []
-
-    @callback
-    def _is_unlock(data: dict[str, Any]) -> bool:
-        return bool(data["domain"] == "lock" and data["service"] == "unlock")
-
-    @callback
-    def _unlock_received(event: Event[dict[str, Any]]) -> None:
-        unlocks.append((time.perf_counter(), str(event.data["service_data"]["entity_id"])))
-
-    hass.bus.async_listen(EVENT_CALL_SERVICE, _unlock_received, _is_unlock)
-    access: list[dict[str, Any]] = []
-
-    @callback  # in the loop, in order (a plain function would run in the executor)
-    def _access(event: Event[dict[str, Any]]) -> None:
-        access.append(dict(event.data))
-
-    hass.bus.async_listen(EVENT_ACCESS, _access)
-
-    def _elapsed(start: float, lock: str) -> float:
-        assert len(unlocks) == 1, unlocks
-        at, entity = unlocks.pop()
-        assert entity == lock
-        return at - start
-
-    async def bare() -> float:
-        token = carrier.token(rich.entry_id, now=dt_util.now())  # same body as a courier's
-        start = time.perf_counter()
-        response = await client.post(BARE_URL, json={"token": token})
-        assert response.status == 200, await response.text()
-        elapsed = _elapsed(start, FRONT)
-        await hass.async_block_till_done()
-        assert hass.states.get(FRONT).state == "unlocked"
-        await hass.services.async_call("lock", "lock", {"entity_id": FRONT}, blocking=True)
-        await hass.async_block_till_done()
-        assert hass.states.get(FRONT).state == "locked"
-        return elapsed
-
-    def courier(entry: MockConfigEntry, lock: str, steps: list[str]) -> Callable[[], Any]:
-        async def run() -> float:
-            await _call(hass, "update_grant", grant_id=grants[entry.entry_id], **_fresh_window())
-            token = carrier.token(entry.entry_id, now=dt_util.now())
-            access.clear()
-            start = time.perf_counter()
-            response = await client.post(courier_url(entry), json={"token": token})
-            body = await response.json()
-            assert response.status == 200, body
-            elapsed = _elapsed(start, lock)
-            await hass.async_block_till_done()
-            visit = body["visit"]
-            assert [e["type"] for e in access if e.get("visit") == visit][:len(steps)] == steps
-            assert entry.runtime_data.visit(visit).state is VisitState.IN_PROGRESS
-            assert hass.states.get(lock).state == "unlocked"
-            if entry is rich:
-                assert hass.states.get(ALARM).state == "disarmed"
-            await _call(hass, "end_visit", visit_id=visit)
-            await hass.async_block_till_done()
-            assert entry.runtime_data.visit(visit).state is VisitState.COMPLETED
-            assert hass.states.get(lock).state == "locked"
-            assert hass.states.get(ALARM).state == "armed_away"
-            return elapsed
-
-        return run
+    rig = Rig(hass, await hass_client_no_auth(), carrier, rich, grants)
+    rig.listen()
 
     variants = [
-        Variant("bare view -> lock.unlock (baseline)", bare),
-        Variant("courier, alarm + camera", courier(rich, FRONT, WITH_ALARM_CAMERA)),
-        Variant("courier, plain lock", courier(plain, SIDE, PLAIN)),
+        Variant("bare view -> lock.unlock (baseline)", rig.bare),
+        Variant("courier, alarm + camera", rig.courier(rich, FRONT, WITH_ALARM_CAMERA)),
+        Variant("courier, plain lock", rig.courier(plain, SIDE, PLAIN)),
     ]
     for n in range(WARMUP + ROUNDS):
-        shift = n % len(variants)  # rotate the order: nobody always follows the same one
+        shift = n % len(variants)  # rotate the order: none always follows the same one
         for variant in variants[shift:] + variants[:shift]:
             elapsed = await variant.run()
             if n >= WARMUP:
                 variant.samples.append(elapsed)
 
-    base = variants[0].samples
-    base_p50, base_p99 = statistics.median(base), _p99(base)
+    base_p50, base_p99 = statistics.median(variants[0].samples), _p99(variants[0].samples)
     print()
     print(f"request sent -> lock.unlock received, {ROUNDS} requests each (ms)")
     print(f"{'':38} {'p50':>7} {'p99':>7} {'p50 ratio':>10} {'p99 ratio':>10}")

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from types import MappingProxyType
 from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
@@ -618,13 +619,16 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     async def async_export_visit(self, visit_id: str) -> dict[str, Any]:
         """The visit's evidence bundle: its events, their hashes and evidence references."""
         self.visit(visit_id)
-        records = await self.audit.async_load()
-        return export_visit_bundle(records, visit_id)
+        records = await self.audit.async_read()
+        return await self.hass.async_add_executor_job(export_visit_bundle, records, visit_id)
 
     async def async_verify_audit(self) -> ChainVerification:
         """Check the whole audit chain against the head kept in storage."""
-        records = await self.audit.async_load()
-        return verify_chain(records, expected_head=self._data.audit_head)
+        records = await self.audit.async_read()
+        # Hashing a long chain takes a while: keep it off the event loop.
+        return await self.hass.async_add_executor_job(
+            partial(verify_chain, records, expected_head=self._data.audit_head)
+        )
 
     # --- diagnostics helpers ---------------------------------------------------------
 

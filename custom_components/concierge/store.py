@@ -176,6 +176,14 @@ class AuditLog:
         self._last = records[-1] if records else None
         return records
 
+    async def async_read(self) -> list[AuditRecord]:
+        """Read every record (for verification and export); the chain's end is untouched.
+
+        Waits for a write in progress, so the records read end where the chain ends.
+        """
+        async with self._lock:
+            return await self._hass.async_add_executor_job(self._read)
+
     def _read(self) -> list[AuditRecord]:
         if not self.path.exists():
             return []

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -132,5 +132,12 @@ async def site(hass: HomeAssistant, real_locks: None) -> MockConfigEntry:
 def access_events(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every access event fired on the bus, in wire form."""
     seen: list[dict[str, Any]] = []
-    hass.bus.async_listen(EVENT_ACCESS, lambda event: seen.append(dict(event.data)))
+
+    @callback
+    def _seen(event: Event[dict[str, Any]]) -> None:
+        # A callback runs in the event loop, in firing order (a plain function would be
+        # run in the executor, and could append out of order).
+        seen.append(dict(event.data))
+
+    hass.bus.async_listen(EVENT_ACCESS, _seen)
     return seen
