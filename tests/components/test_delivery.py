@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.concierge.const import DOMAIN
+from custom_components.concierge.core.tokens import RateLimiter
 from custom_components.concierge.evidence import path_for_ref
 
 from .delivery_helpers import (
@@ -411,3 +412,46 @@ async def test_panel_that_reports_success_without_disarming_denies(
     assert hass.states.get("lock.front_door").state == "locked"
     failure = next(e for e in access_events if e["type"] == "alarm_failure")
     assert failure["reason"] == "disarm_timeout"
+
+
+async def test_visit_longer_than_allowed_is_ended_and_the_owner_told(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    home: MockConfigEntry,
+    access_events: list[dict[str, Any]],
+) -> None:
+    grant = await courier_grant(hass, max_visit_minutes=1)
+    visit = (await call(hass, "start_visit", grant_id=grant, portal="front"))["visit_id"]
+    door(hass, "on")
+    await hass.async_block_till_done()
+    await move_to(hass, freezer, at("2026-11-24 10:01:01"))
+    # Still open: alerted, armed without relying on this door, locked once it closes.
+    assert hass.states.get(ALARM).state == "armed_home"
+    assert await _notification_text(hass, "longer than its grant allows")
+    ended = [e for e in access_events if e["visit"] == visit][-1]
+    assert (ended["type"], ended["reason"]) == ("visit_aborted", "visit_too_long")
+    door(hass, "off")
+    await hass.async_block_till_done()
+    assert hass.states.get("lock.front_door").state == "locked"
+
+
+async def test_requests_are_rate_limited_per_carrier(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    carrier: Carrier,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A carrier's valid tokens meet the carrier's own limit, wherever they come from."""
+    await courier_grant(hass)
+    # Requests from many addresses: no per-client limit applies (tests share one address).
+    home.runtime_data.gate.clients = RateLimiter(capacity=1000)
+    client = await hass_client_no_auth()
+    answers = []
+    for _ in range(7):
+        token = carrier.token(home.entry_id, now=at(NOW))
+        response = await client.post(courier_url(home), json={"token": token})
+        answers.append(response.status)
+        if response.status == 200:
+            await call(hass, "end_visit", visit_id=(await response.json())["visit"])
+    assert answers == [200] * 5 + [429, 429]
+    assert hass.states.get("lock.front_door").state == "locked"
