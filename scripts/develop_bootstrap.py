@@ -319,7 +319,7 @@ def add_concierge(token: str, *, hass_pid: int | None) -> bool:
                     "add_another": False,
                 },
             ),
-            ("extras", {"alarm_panel": ALARM_PANEL, "notify": []}),
+            ("extras", {"alarm_panel": ALARM_PANEL, "alarm_code": ALARM_CODE, "notify": []}),
         ],
     )
     return True
