@@ -7,6 +7,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from .assist import async_setup_assist
 from .const import DOMAIN
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.errors import ConciergeError
@@ -32,6 +33,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
     """Register Concierge's actions (once, for every site)."""
     async_setup_services(hass)
     async_register_views(hass)
+    async_setup_assist(hass)
     return True
 
 
