@@ -9,20 +9,26 @@ with the door locked (or the owner told that it is not) and the alarm re-armed; 
 left open by a restart is resolved the same way when Home Assistant starts.
 """
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
 from .alarm import AlarmError, AlarmLink, async_wait_for_state
 from .core.delivery import (
     ARMED_STATES,
+    DISARMED,
     PREVIOUS_MODE,
     Conditions,
     SafetyIssue,
@@ -49,6 +55,8 @@ _LOGGER = logging.getLogger(__name__)
 LOCKED = "locked"
 JAMMED = "jammed"
 RELOCK_RETRIES = (5.0, 30.0, 120.0, 600.0, 1800.0)
+LATE_DISARM_WATCH = 600.0
+"""Seconds a panel that refused to disarm is watched for a late disarm (then re-armed)."""
 """Seconds to the next attempt to lock a door whose lock failed to lock."""
 
 
@@ -73,7 +81,7 @@ class VisitFlow:
         self._finishing: set[str] = set()
         self._door_open: dict[str, bool] = {}
         self._starting: set[str] = set()
-        self._lock = asyncio.Lock()
+        self._watchers: list[Callable[[], None]] = []
         site = coordinator.site
         self.alarm = (
             AlarmLink(self._hass, site.alarm_panel, site.alarm_code, site.alarm_timeout)
@@ -137,6 +145,8 @@ class VisitFlow:
         """Cancel every timer (on unload)."""
         for visit_id in list(self._timers):
             self._cancel(visit_id)
+        for stop in list(self._watchers):
+            stop()
 
     # --- the request -----------------------------------------------------------------
 
@@ -196,8 +206,43 @@ class VisitFlow:
         )
 
     async def _async_undo_late_disarm(self, previous: str | None) -> None:
-        """A panel that disarms after we gave up must not stay disarmed with no visit."""
-        if self.alarm is None or previous is None or previous not in ARMED_STATES:
+        """A panel that disarms after we gave up must not stay disarmed with no visit.
+
+        Re-armed now if it already left its mode; otherwise watched for a while (a cloud
+        panel may carry out the queued disarm later) and re-armed if it gets there.
+        """
+        alarm = self.alarm
+        if alarm is None or previous is None or previous not in ARMED_STATES:
+            return
+        if alarm.state != previous:
+            await self._async_rearm_after_refusal(previous)
+            return
+
+        @callback
+        def _changed(event: Event[EventStateChangedData]) -> None:
+            new = event.data["new_state"]
+            if new is not None and new.state == DISARMED and not self._any_open_visit():
+                stop()
+                self._c.config_entry.async_create_task(
+                    self._hass, self._async_rearm_after_refusal(previous), "concierge rearm"
+                )
+
+        unsub = async_track_state_change_event(self._hass, [alarm.entity_id], _changed)
+        cancel_timer = async_call_later(self._hass, LATE_DISARM_WATCH, lambda _now: stop())
+
+        def stop() -> None:
+            if stop in self._watchers:
+                self._watchers.remove(stop)
+                unsub()
+                cancel_timer()
+
+        self._watchers.append(stop)
+
+    def _any_open_visit(self) -> bool:
+        return any(not v.terminal for v in self._c.site_data.visits.values())
+
+    async def _async_rearm_after_refusal(self, previous: str) -> None:
+        if self.alarm is None:
             return
         try:
             await self.alarm.async_arm(previous)
@@ -379,11 +424,17 @@ class VisitFlow:
     async def _async_lock_after_abort(self, portal: PortalConfig, *, notify: bool = True) -> None:
         """Lock a door a visit could not leave locked (held open, or the lock failed)."""
         if await self._async_lock(portal):
-            self._c.site_data.lock_on_close.discard(portal.portal_id)
-            await self._c.async_emit(
-                AccessEventType.LOCKED, portal=portal.portal_id, source=Source.SYSTEM
-            )
-        elif notify:
+            # The lock's own report may have recorded it already (coordinator): once only.
+            if portal.portal_id in self._c.site_data.lock_on_close:
+                self._c.site_data.lock_on_close.discard(portal.portal_id)
+                await self._c.async_emit(
+                    AccessEventType.LOCKED, portal=portal.portal_id, source=Source.SYSTEM
+                )
+            self._c.publish()
+            return
+        self._c.site_data.lock_on_close.add(portal.portal_id)
+        if notify:
+            self._relock_later(portal, 0)
             await self._c.async_emit(AccessEventType.LOCK_FAILURE, Outcome.FAILED,
                                      portal=portal.portal_id, source=Source.SYSTEM,
                                      reason="lock_failed")  # fmt: skip
@@ -445,7 +496,13 @@ class VisitFlow:
         return state is not None and state.state == LOCKED
 
     async def async_end(self, visit: Visit, reason: str | None = None) -> Visit:
-        """The owner ends a visit: lock, re-arm, close."""
+        """The owner ends a visit: lock, re-arm, close.
+
+        With the door still open the bolt is not thrown into the air: the alarm is armed in
+        the fallback mode and the door is locked as soon as it closes.
+        """
+        if self._door_open.get(visit.portal):
+            return await self._async_close(visit, reason=reason, door_secure=False, lock=False)
         return await self._async_close(visit, reason=reason)
 
     async def _async_close(
@@ -550,8 +607,3 @@ class VisitFlow:
                 door_secure=not opened,
                 lock=not opened,
             )
-
-    def lock_reachable(self, portal: PortalConfig) -> bool:
-        """Whether the portal's lock can be commanded now."""
-        state = self._hass.states.get(portal.lock)
-        return state is not None and state.state not in {STATE_UNAVAILABLE, STATE_UNKNOWN}
