@@ -166,7 +166,9 @@ async def test_an_offline_lock_fails_the_set(hass: HomeAssistant, lock: Lock) ->
     # One attempt (the rig's default) and the mock's 1 s ACK timeout.
     assert 0.9 < elapsed < 3.0
     assert (await rig.async_codes())[7] == EMPTY
-    assert await rig.async_frames() == {}  # the lock heard nothing
+    # The lock heard no write. (A verification read the driver scheduled after the previous
+    # test's write can still land just before the lock goes offline.)
+    assert not [frame for frame in await rig.async_frames() if "Set" in frame]
     await state_is(hass, lock.status_entity_id, "dead")
     assert state_of(hass, lock.entity_id) == "locked"
 
