@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -455,3 +455,43 @@ async def test_requests_are_rate_limited_per_carrier(
             await call(hass, "end_visit", visit_id=(await response.json())["visit"])
     assert answers == [200] * 5 + [429, 429]
     assert hass.states.get("lock.front_door").state == "locked"
+
+
+async def test_alarm_armed_by_hand_during_the_visit_is_not_armed_twice(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    access_events: list[dict[str, Any]],
+) -> None:
+    grant = await courier_grant(hass)
+    visit = (await call(hass, "start_visit", grant_id=grant, portal="front"))["visit_id"]
+    assert hass.states.get(ALARM).state == "disarmed"
+    await hass.services.async_call(
+        "alarm_control_panel", "alarm_arm_away", {"entity_id": ALARM, "code": "4711"},
+        blocking=True,
+    )  # fmt: skip
+    arm_calls: list[str] = []
+
+    @callback
+    def _called(event: Event[dict[str, Any]]) -> None:
+        if event.data["domain"] == "alarm_control_panel":
+            arm_calls.append(event.data["service"])
+
+    hass.bus.async_listen("call_service", _called)
+    await call(hass, "end_visit", visit_id=visit)
+    await hass.async_block_till_done()
+    assert hass.states.get(ALARM).state == "armed_away"
+    assert arm_calls == []
+    assert [e for e in visit_events(access_events, visit) if e != "evidence_captured"][-2:] == [
+        "alarm_rearmed", "visit_completed",
+    ]  # fmt: skip
+
+
+async def test_a_door_sensor_that_only_changes_attributes_records_nothing(
+    hass: HomeAssistant, home: MockConfigEntry, access_events: list[dict[str, Any]]
+) -> None:
+    before = len(access_events)
+    hass.states.async_set(
+        "binary_sensor.front_door_contact", "off", {"device_class": "door", "battery": 80}
+    )
+    await hass.async_block_till_done()
+    assert len(access_events) == before
