@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.concierge.const import DOMAIN
+from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
 from custom_components.concierge.evidence import path_for_ref
 from tests.components.delivery_helpers import (
     CAMERA,
@@ -116,3 +116,19 @@ async def assert_evidence_verifies(hass: HomeAssistant, visit: str) -> None:
         assert path is not None
         content = await hass.async_add_executor_job(path.read_bytes)
         assert hashlib.sha256(content).hexdigest() == ref["sha256"]
+
+
+def capture_access_events(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """Every access event fired on the bus, in wire form and in firing order.
+
+    The listener is a callback: it runs in the event loop as the event fires (a plain
+    function would run in the executor and could append out of order).
+    """
+    seen: list[dict[str, Any]] = []
+
+    @callback
+    def _seen(event: Event[dict[str, Any]]) -> None:
+        seen.append(dict(event.data))
+
+    hass.bus.async_listen(EVENT_ACCESS, _seen)
+    return seen

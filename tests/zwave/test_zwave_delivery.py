@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
+from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.keypad import manager as keypad_manager
 from custom_components.concierge.keypad import zwave as zwave_adapter
 from tests.components.delivery_helpers import ALARM, Carrier, setup_house
@@ -25,6 +25,7 @@ from tests.keypad_helpers import PIN, create_grant, local_time
 from tests.rig_delivery_helpers import (
     add_rig_site,
     assert_evidence_verifies,
+    capture_access_events,
     courier_grant,
     deliver,
     door,
@@ -62,9 +63,7 @@ def carrier() -> Carrier:
 @pytest.fixture
 def access_events(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every access event fired on the bus, in wire form."""
-    seen: list[dict[str, Any]] = []
-    hass.bus.async_listen(EVENT_ACCESS, lambda event: seen.append(dict(event.data)))
-    return seen
+    return capture_access_events(hass)
 
 
 @pytest.fixture
