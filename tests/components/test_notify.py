@@ -3,7 +3,11 @@
 from typing import Any
 
 from homeassistant.core import HomeAssistant, ServiceCall
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_mock_service,
+)
 
 from custom_components.concierge.const import DOMAIN
 
@@ -39,15 +43,14 @@ async def test_owner_hears_about_a_code_used_outside_its_window(
             end="2026-11-24 12:00:00",
         )
     )["grant_id"]
-    seen: list[dict[str, Any]] = []
-    hass.bus.async_listen("concierge_access_event", lambda e: seen.append(dict(e.data)))
+    events = async_capture_events(hass, "concierge_access_event")
 
     # The lock reports the grant's code although its window has not opened.
     await entry.runtime_data.async_keypad_entry(grant_id, "front")
     await hass.async_block_till_done()
 
-    assert seen[-1]["type"] == "safety_alert"
-    assert seen[-1]["reason"] == "grant_scheduled"
+    assert events[-1].data["type"] == "safety_alert"
+    assert events[-1].data["reason"] == "grant_scheduled"
     message = "Front door was opened with the PIN of Cleaner outside its window"
     calls: list[ServiceCall] = [*phone, *display]
     assert len(calls) == 2
