@@ -9,6 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from jsonschema import Draft202012Validator, FormatChecker
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -336,3 +337,17 @@ async def test_events_in_the_same_instant_keep_the_audit_chain_whole(
     # created, activated, four visit steps, the visit's door events (opened, closed, then
     # locked and completed), and two door events after it.
     assert result["count"] == 12
+
+
+async def test_update_entity_refreshes_from_concierge_records(
+    hass: HomeAssistant, site: MockConfigEntry, cleaner: str
+) -> None:
+    """Home Assistant's "update entity" works, and asks no device anything."""
+    await async_setup_component(hass, "homeassistant", {})
+    sensor = entity_id(hass, site, f"{cleaner}_grant_state", "sensor")
+    state = hass.states.get(sensor).state
+    await hass.services.async_call(
+        "homeassistant", "update_entity", {"entity_id": sensor}, blocking=True
+    )
+    assert hass.states.get(sensor).state == state
+    assert hass.states.get("lock.front_door").state == "locked"
