@@ -8,6 +8,7 @@ rig's. The rigs live in real time: nothing here moves a clock, everything polls.
 import asyncio
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from tests.components.delivery_helpers import (
     Carrier,
     add_site,
     courier_url,
+    setup_house,
     site_data,
     site_options,
 )
@@ -132,3 +134,21 @@ def capture_access_events(hass: HomeAssistant) -> list[dict[str, Any]]:
 
     hass.bus.async_listen(EVENT_ACCESS, _seen)
     return seen
+
+
+@pytest.fixture
+async def house(hass: HomeAssistant, tmp_path: Path) -> None:
+    """The alarm armed away (code required), the porch camera, pets away."""
+    await setup_house(hass, tmp_path)
+
+
+@pytest.fixture
+def carrier() -> Carrier:
+    """Parcel Co, with its key registered at the site."""
+    return Carrier()
+
+
+@pytest.fixture
+def access_events(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """Every access event fired on the bus, in wire form, in firing order."""
+    return capture_access_events(hass)

@@ -45,12 +45,6 @@ async def house(hass: HomeAssistant, tmp_path: Path, real_locks: None) -> None:
 
 
 @pytest.fixture
-def carrier() -> Carrier:
-    """Parcel Co, with its key registered at the site."""
-    return Carrier()
-
-
-@pytest.fixture
 async def home(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, house: None, carrier: Carrier
 ) -> MockConfigEntry:

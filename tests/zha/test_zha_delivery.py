@@ -8,7 +8,6 @@ server. What a test expects of the lock it reads from the simulated lock itself 
 """
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +18,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from zigpy.zcl.clusters.closures import DoorLock
 
 from custom_components.concierge.const import DOMAIN
-from tests.components.delivery_helpers import ALARM, Carrier, setup_house
+from tests.components.delivery_helpers import ALARM, Carrier
 from tests.keypad_helpers import PIN, create_grant, local_time
 from tests.rig_delivery_helpers import (
     add_rig_site,
     assert_evidence_verifies,
-    capture_access_events,
     courier_grant,
     deliver,
     door,
@@ -40,24 +38,6 @@ pytestmark = pytest.mark.usefixtures("quick_retry")
 
 OPENING = ["access_requested", "alarm_disarmed", "access_granted", "unlocked", "visit_started"]
 LOCK_STATE = DoorLock.AttributeDefs.lock_state.id
-
-
-@pytest.fixture
-async def house(hass: HomeAssistant, tmp_path: Path) -> None:
-    """The alarm armed away (code required), the porch camera, pets away."""
-    await setup_house(hass, tmp_path)
-
-
-@pytest.fixture
-def carrier() -> Carrier:
-    """Parcel Co, with its key registered at the site."""
-    return Carrier()
-
-
-@pytest.fixture
-def access_events(hass: HomeAssistant) -> list[dict[str, Any]]:
-    """Every access event fired on the bus, in wire form."""
-    return capture_access_events(hass)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ not only from Home Assistant's entity. Everything runs in real time.
 """
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,12 +19,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.keypad import manager as keypad_manager
 from custom_components.concierge.keypad import zwave as zwave_adapter
-from tests.components.delivery_helpers import ALARM, Carrier, setup_house
+from tests.components.delivery_helpers import ALARM, Carrier
 from tests.keypad_helpers import PIN, create_grant, local_time
 from tests.rig_delivery_helpers import (
     add_rig_site,
     assert_evidence_verifies,
-    capture_access_events,
     courier_grant,
     deliver,
     door,
@@ -46,24 +44,6 @@ def quick_timing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Confirm a code within 2 s and retry after 1 s (as the keypad tests do)."""
     monkeypatch.setattr(zwave_adapter, "CONFIRM_TIMEOUT", 2.0)
     monkeypatch.setattr(keypad_manager, "retry_delay", lambda _attempt: 1)
-
-
-@pytest.fixture
-async def house(hass: HomeAssistant, tmp_path: Path) -> None:
-    """The alarm armed away (code required), the porch camera, pets away."""
-    await setup_house(hass, tmp_path)
-
-
-@pytest.fixture
-def carrier() -> Carrier:
-    """Parcel Co, with its key registered at the site."""
-    return Carrier()
-
-
-@pytest.fixture
-def access_events(hass: HomeAssistant) -> list[dict[str, Any]]:
-    """Every access event fired on the bus, in wire form."""
-    return capture_access_events(hass)
 
 
 @pytest.fixture
