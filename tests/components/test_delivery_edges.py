@@ -284,6 +284,20 @@ async def set_motor(hass: HomeAssistant, mode: str) -> None:
     )
 
 
+async def visit_whose_lock_dies_at_the_end(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A courier visit at 10:00: in, the lock's motor dies, out (the lock fails to lock)."""
+    await open_site(hass, freezer)
+    grant = await create_grant(hass)
+    await start_visit(hass, grant)
+    door(hass, "on")
+    await hass.async_block_till_done()
+    await set_motor(hass, "dead")
+    door(hass, "off")
+    await hass.async_block_till_done()
+
+
 def notices(hass: HomeAssistant) -> list[str]:
     return [
         n["message"]
@@ -632,14 +646,7 @@ async def test_lock_failure_is_retried_on_a_backoff_until_it_locks(
     access_events: list[dict[str, Any]],
     lock_commands: list[str],
 ) -> None:
-    await open_site(hass, freezer)
-    grant = await create_grant(hass)
-    await start_visit(hass, grant)
-    door(hass, "on")
-    await hass.async_block_till_done()
-    await set_motor(hass, "dead")
-    door(hass, "off")
-    await hass.async_block_till_done()
+    await visit_whose_lock_dies_at_the_end(hass, freezer)
     assert hass.states.get(FRONT).state == "unlocked"
     assert len(lock_commands) == 1
     # 5 s later: still dead, tried again.
@@ -663,14 +670,7 @@ async def test_a_door_locked_after_a_failure_is_recorded_once(
     rig: None,
     access_events: list[dict[str, Any]],
 ) -> None:
-    await open_site(hass, freezer)
-    grant = await create_grant(hass)
-    await start_visit(hass, grant)
-    door(hass, "on")
-    await hass.async_block_till_done()
-    await set_motor(hass, "dead")
-    door(hass, "off")
-    await hass.async_block_till_done()
+    await visit_whose_lock_dies_at_the_end(hass, freezer)
     await set_motor(hass, "works")
     await move_to(hass, freezer, at("2026-11-24 10:00:06"))  # the first retry locks it
     assert hass.states.get(FRONT).state == "locked"
@@ -684,14 +684,7 @@ async def test_lock_that_never_recovers_is_retried_five_times_then_left_to_the_o
     access_events: list[dict[str, Any]],
     lock_commands: list[str],
 ) -> None:
-    await open_site(hass, freezer)
-    grant = await create_grant(hass)
-    await start_visit(hass, grant)
-    door(hass, "on")
-    await hass.async_block_till_done()
-    await set_motor(hass, "dead")
-    door(hass, "off")
-    await hass.async_block_till_done()
+    await visit_whose_lock_dies_at_the_end(hass, freezer)
     when = at(NOW)
     for wait in (5, 30, 120, 600, 1800):
         when += timedelta(seconds=wait + 1)
@@ -711,14 +704,7 @@ async def test_retry_waits_for_a_reopened_door_and_a_failed_lock_on_close_is_rep
     access_events: list[dict[str, Any]],
     lock_commands: list[str],
 ) -> None:
-    await open_site(hass, freezer)
-    grant = await create_grant(hass)
-    await start_visit(hass, grant)
-    door(hass, "on")
-    await hass.async_block_till_done()
-    await set_motor(hass, "dead")
-    door(hass, "off")
-    await hass.async_block_till_done()
+    await visit_whose_lock_dies_at_the_end(hass, freezer)
     door(hass, "on")  # the courier comes back for a forgotten parcel
     await hass.async_block_till_done()
     await move_to(hass, freezer, at("2026-11-24 10:00:06"))
