@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
 from custom_components.concierge.evidence import path_for_ref
 from tests.components.delivery_helpers import (
+    ALARM,
     CAMERA,
     Carrier,
     add_site,
@@ -152,3 +153,24 @@ def carrier() -> Carrier:
 def access_events(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every access event fired on the bus, in wire form, in firing order."""
     return capture_access_events(hass)
+
+
+def assert_lock_failure_handled(
+    hass: HomeAssistant,
+    access_events: list[dict[str, Any]],
+    visit: str,
+    finished: dict[str, Any],
+) -> None:
+    """The lock did not lock: alert, the fallback mode armed, the visit aborted."""
+    assert finished["type"] == "visit_aborted"
+    assert finished["reason"] == "lock_failed"
+    events = timeline(access_events, visit)
+    assert events[-4:] == ["lock_failure", "safety_alert", "alarm_rearmed", "visit_aborted"]
+    alert = next(e for e in access_events if e["visit"] == visit and e["type"] == "safety_alert")
+    assert alert["reason"] == "lock_failed"
+    rearmed = next(e for e in access_events if e["visit"] == visit and e["type"] == "alarm_rearmed")
+    assert rearmed["data"] == {"mode": "armed_home"}
+    # Never left disarmed: armed in the mode that does not rely on this door.
+    state = hass.states.get(ALARM)
+    assert state is not None
+    assert state.state == "armed_home"

@@ -203,3 +203,23 @@ def window(now: datetime, hours: int = 2) -> tuple[str, str]:
     start = (now - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
     end = (now + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
     return start, end
+
+
+def said(events: list[dict[str, Any]]) -> str:
+    """What the events say, without their generated ids, times and digests.
+
+    Ids (hex, ULIDs), times and SHA-256 digests are random digits and letters that may
+    contain any short number by chance; a secret must not appear in anything else.
+    """
+    parts: list[str] = []
+    for event in events:
+        generated = {str(event.get(k)) for k in ("id", "site", "grant", "visit") if event.get(k)}
+        text = str({k: v for k, v in event.items() if k not in {"id", "site", "grant", "visit",
+                                                               "time", "evidence"}})  # fmt: skip
+        for evidence in event.get("evidence", []):
+            ref = str(evidence["ref"])
+            for value in generated:
+                ref = ref.replace(value, "")
+            text += ref
+        parts.append(text)
+    return "\n".join(parts)

@@ -28,6 +28,7 @@ from .delivery_helpers import (
     add_site,
     courier_url,
     guest_url,
+    said,
     setup_house,
     site_data,
     site_options,
@@ -139,7 +140,7 @@ async def test_courier_delivery_end_to_end(
     image = entity_id(hass, home, "front_last_visit", "image")
     assert hass.states.get(image).state not in {"unknown", "unavailable"}
     # Nothing secret reaches the bus.
-    assert "4711" not in str(access_events)
+    assert "4711" not in said(access_events)
 
 
 async def _notification_text(hass: HomeAssistant, needle: str) -> bool:
