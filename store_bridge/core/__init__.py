@@ -1,0 +1,1 @@
+"""The store bridge's decisions: plain, typed Python with no I/O."""

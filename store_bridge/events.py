@@ -1,0 +1,132 @@
+"""Access events as the store bridge emits them: the shared wire record, schema version 1.
+
+The bridge does not import Home Assistant or the integration: it builds the wire object
+itself and checks every event against the very schema file the integration is tested
+against (`schema/access-event.v1.schema.json`, shipped inside this package as
+`store_bridge/schema/`). An event that does not validate is a bug and is never published.
+"""
+
+import json
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+SCHEMA_FILE = "access-event.v1.schema.json"
+
+type Wire = dict[str, Any]
+"""An access event as a JSON object."""
+
+
+class EventType(StrEnum):
+    """The event types a store emits (a subset of the shared model's)."""
+
+    ACCESS_DENIED = "access_denied"
+    CHECK_IN = "check_in"
+    CHECK_OUT = "check_out"
+    GATE_OPENED = "gate_opened"
+    DOOR_OPENED = "door_opened"
+    DOOR_CLOSED = "door_closed"
+    OCCUPANCY_CHANGED = "occupancy_changed"
+    VISIT_STARTED = "visit_started"
+    VISIT_COMPLETED = "visit_completed"
+    VISIT_ABORTED = "visit_aborted"
+    SAFETY_ALERT = "safety_alert"
+
+
+class Outcome(StrEnum):
+    """How it went."""
+
+    OK = "ok"
+    DENIED = "denied"
+    FAILED = "failed"
+    INFO = "info"
+
+
+class Source(StrEnum):
+    """What caused it."""
+
+    STORE_APP = "store_app"
+    PAYMENT_CARD = "payment_card"
+    MANUAL = "manual"
+    SYSTEM = "system"
+
+
+class InvalidEventError(ValueError):
+    """An event that does not match the shared schema (a programming error)."""
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The shared access-event schema, as shipped in this package."""
+    text = resources.files("store_bridge").joinpath("schema", SCHEMA_FILE).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema(), format_checker=FormatChecker())
+
+
+def validate(obj: object) -> None:
+    """Raise `InvalidEventError` naming the first problem if `obj` is not a valid event."""
+    error = next(iter(_validator().iter_errors(obj)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(event)"
+        msg = f"{where}: {error.message}"
+        raise InvalidEventError(msg)
+
+
+def new_id() -> str:
+    """A fresh event, visit or track id (128 random bits, hex)."""
+    return secrets.token_hex(16)
+
+
+def wire_time(when: datetime) -> str:
+    """RFC 3339 UTC with milliseconds, as the schema wants it."""
+    t = when.astimezone(UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def make_event(  # noqa: PLR0913 - the record has this many fields
+    *,
+    site: str,
+    type: EventType,  # noqa: A002 - the wire key
+    outcome: Outcome,
+    when: datetime,
+    portal: str | None = None,
+    visit: str | None = None,
+    reason: str | None = None,
+    source: Source | None = Source.SYSTEM,
+    data: Mapping[str, str | int | float | bool] | None = None,
+    event_id: str | None = None,
+) -> Wire:
+    """Build one access event and check it against the schema."""
+    event: Wire = {
+        "v": 1,
+        "id": event_id or new_id(),
+        "time": wire_time(when),
+        "site": site,
+        "portal": portal,
+        "grant": None,
+        "visit": visit,
+        "type": type.value,
+        "outcome": outcome.value,
+        "reason": reason,
+        "source": None if source is None else source.value,
+        "data": dict(data or {}),
+        "evidence": [],
+    }
+    validate(event)
+    return event
+
+
+def to_json(event: Wire) -> str:
+    """The compact JSON text of an event (as published)."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -1,0 +1,1 @@
+"""Gate adapters: the turnstiles and doors of a store, each behind one interface."""
