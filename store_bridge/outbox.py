@@ -1,0 +1,203 @@
+"""The publisher: sends the outbox to the MQTT broker, and keeps sending when it comes back.
+
+Each event is published with QoS 1 on `<prefix>/<site>/events` and marked sent only when
+the broker acknowledged it (PUBACK). While the broker is down, events stay in the outbox;
+on reconnect the publisher resumes from the oldest unsent one, in order. An event whose
+acknowledgement was lost may be sent twice: consumers drop duplicates by event id, so
+every event arrives exactly once after de-duplication.
+
+Changes that could not be written to the database (the bridge's storage was down) wait in
+memory with their events (`defer`); the publisher writes them, in order, once it can, and
+meanwhile sends their events straight from memory, so that nothing is lost or late.
+
+The retained status (`<prefix>/<site>/status`) is state, not history: it is published
+directly whenever it changed, and the broker publishes the will when the bridge vanishes.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import aiomqtt
+
+from .events import Wire, to_json
+from .storage import Database, StorageUnavailable, Store
+from .topics import STATUS_VERSION, events_topic, status_topic
+
+_LOGGER = logging.getLogger(__name__)
+
+BATCH: Final = 200
+IDLE_WAKE_S: Final = 1.0
+BACKOFF_START_S: Final = 0.25
+BACKOFF_MAX_S: Final = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerConfig:
+    """Where to publish."""
+
+    host: str
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    prefix: str = "concierge/store"
+
+    def __repr__(self) -> str:
+        """Without the password."""
+        return f"BrokerConfig(host={self.host!r}, port={self.port}, prefix={self.prefix!r})"
+
+
+class Publisher:
+    """Drains the outbox to the broker in the background."""
+
+    def __init__(
+        self,
+        db: Database,
+        broker: BrokerConfig,
+        site: str,
+        status: Callable[[], dict[str, Any]],
+    ) -> None:
+        """Publish `site`'s events; `status()` gives the current retained status."""
+        self.db = db
+        self.broker = broker
+        self.site = site
+        self._status = status
+        self._topic = events_topic(broker.prefix, site)
+        self._status_topic = status_topic(broker.prefix, site)
+        self._wake = asyncio.Event()
+        self._status_dirty = True
+        self._task: asyncio.Task[None] | None = None
+        self._deferred: list[tuple[Callable[[Store], object], list[Wire]]] = []
+        self._spill_sent: set[str] = set()
+        self.connected = False
+        self.published = 0
+        self.connects = 0
+
+    def defer(self, write: Callable[[Store], object], events: list[Wire]) -> None:
+        """Hold a write the database refused, with its events, until it can be done."""
+        self._deferred.append((write, events))
+        self.wake(status_changed=True)
+
+    @property
+    def deferred(self) -> int:
+        """Events held in memory because the database was down."""
+        return sum(len(events) for _, events in self._deferred)
+
+    def wake(self, *, status_changed: bool = True) -> None:
+        """New events in the outbox (and maybe a new status): send them now."""
+        self._status_dirty = self._status_dirty or status_changed
+        self._wake.set()
+
+    def start(self) -> None:
+        """Begin publishing in the background."""
+        self._task = asyncio.create_task(self._run(), name="store-bridge-publisher")
+
+    async def stop(self) -> None:
+        """Stop publishing (what is unsent stays in the outbox)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.connected = False
+
+    def _client(self) -> aiomqtt.Client:
+        offline = json.dumps({"v": STATUS_VERSION, "site": self.site, "online": False})
+        return aiomqtt.Client(
+            self.broker.host,
+            self.broker.port,
+            identifier=f"store-bridge-{self.site}-{uuid.uuid4().hex[:8]}",
+            username=self.broker.username,
+            password=self.broker.password,
+            will=aiomqtt.Will(self._status_topic, offline, qos=1, retain=True),
+            max_inflight_messages=BATCH,
+            timeout=10,
+        )
+
+    async def _run(self) -> None:
+        backoff = BACKOFF_START_S
+        while True:
+            try:
+                async with self._client() as client:
+                    self.connected = True
+                    self.connects += 1
+                    backoff = BACKOFF_START_S
+                    self._status_dirty = True
+                    _LOGGER.info(
+                        "Connected to the MQTT broker %s:%s", self.broker.host, self.broker.port
+                    )
+                    while True:
+                        await self._round(client)
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), IDLE_WAKE_S)
+                        self._wake.clear()
+            except aiomqtt.MqttError as err:
+                if self.connected:
+                    _LOGGER.warning("Lost the MQTT broker (%s); events wait in the outbox", err)
+                self.connected = False
+                await self._persist_spill()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    async def _round(self, client: aiomqtt.Client) -> None:
+        if self._status_dirty:
+            self._status_dirty = False
+            await client.publish(self._status_topic, json.dumps(self._status()), qos=1, retain=True)
+        if not await self._persist_spill():
+            # The database is still down: send the waiting events from memory.
+            for _, events in list(self._deferred):
+                for event in events:
+                    if event["id"] not in self._spill_sent:
+                        await client.publish(self._topic, to_json(event), qos=1)
+                        self._spill_sent.add(event["id"])
+                        self.published += 1
+        while True:
+            try:
+                rows = await self.db.call(lambda store: store.unsent(BATCH))
+            except StorageUnavailable:
+                return
+            if not rows:
+                return
+            await asyncio.gather(
+                *(client.publish(self._topic, payload, qos=1) for _, payload in rows)
+            )
+            self.published += len(rows)
+            seqs = [seq for seq, _ in rows]
+            try:
+                await self.db.call(partial(Store.mark_sent, seqs=seqs))
+            except StorageUnavailable:
+                return
+
+    async def _persist_spill(self) -> bool:
+        """Do the deferred writes in order; False if the database is still down."""
+        while self._deferred:
+            write, events = self._deferred[0]
+            sent = {e["id"] for e in events} & self._spill_sent
+
+            def work(
+                store: Store, write: Callable[[Store], object] = write, sent: set[str] = sent
+            ) -> None:
+                write(store)
+                store.mark_sent_ids(sent)
+
+            try:
+                await self.db.call(work)
+            except StorageUnavailable:
+                return False
+            self._deferred.pop(0)
+            self._spill_sent -= sent
+        return True
+
+    async def pending(self) -> int | None:
+        """Events not yet published (None if the database cannot tell)."""
+        try:
+            snapshot = await self.db.call(lambda store: store.snapshot())
+        except StorageUnavailable:
+            return None
+        return snapshot.pending + self.deferred
