@@ -1,9 +1,32 @@
 """The ``store-bridge`` command line."""
 
 import argparse
+import asyncio
+import logging
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from store_bridge import __version__
+
+
+def _broker(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:  # noqa: PLR2004
+        msg = f"expected HOST:PORT, e.g. 127.0.0.1:1883 (got {text!r})"
+        raise argparse.ArgumentTypeError(msg)
+    return host, int(port)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        msg = f"expected a number above 0 (got {text!r})"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,12 +39,74 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (debug)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the bridge for a store (configuration file)")
+    serve.add_argument("--config", "-c", type=Path, required=True, help="the TOML configuration")
+    demo = commands.add_parser(
+        "demo", help="run a simulated store (two gates, shoppers, SQLite) with nothing to set up"
+    )
+    demo.add_argument(
+        "--port", type=int, default=8787, help="HTTP port on 127.0.0.1 (default 8787; 0 picks one)"
+    )
+    demo.add_argument("--capacity", type=int, default=8, help="people inside at most (default 8)")
+    demo.add_argument("--duration", type=_positive, help="stop after this many seconds")
+    demo.add_argument("--shoppers", type=int, help="stop once this many shoppers came and went")
+    demo.add_argument(
+        "--speed", type=_positive, default=1.0, help="simulation speed factor (default 1)"
+    )
+    demo.add_argument("--data", type=Path, help="keep the SQLite file in this folder")
+    demo.add_argument(
+        "--mqtt", type=_broker, metavar="HOST:PORT", help="publish events to this broker"
+    )
+    demo.add_argument("--seed", type=int, help="random seed (repeatable shoppers)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments and run; return the process exit code."""
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "serve":
+        from .config import ConfigError, load_config  # noqa: PLC0415
+        from .service import serve  # noqa: PLC0415
+
+        try:
+            config = load_config(args.config)
+        except ConfigError as err:
+            print(f"store-bridge: configuration error: {err}", file=sys.stderr)
+            return 2
+        asyncio.run(serve(config))
+        return 0
+    from .demo import DemoOptions, run_demo  # noqa: PLC0415
+
+    if args.capacity < 1 or (args.shoppers is not None and args.shoppers < 1):
+        parser.error("--capacity and --shoppers must be at least 1")
+    options = DemoOptions(
+        port=args.port,
+        capacity=args.capacity,
+        duration=args.duration,
+        shoppers=args.shoppers,
+        speed=args.speed,
+        data=args.data,
+        mqtt=args.mqtt,
+        seed=args.seed,
+    )
+    try:
+        return asyncio.run(run_demo(options))
+    except KeyboardInterrupt:
+        print("\nstore-bridge demo: stopped.")
+        return 0
+    except OSError as err:
+        print(
+            f"store-bridge: {err.strerror or err} (is port {args.port} in use? try --port 0)",
+            file=sys.stderr,
+        )
+        return 1

@@ -19,9 +19,9 @@ import contextlib
 import json
 import logging
 import uuid
-from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
 import aiomqtt
@@ -132,11 +132,15 @@ class Publisher:
                     _LOGGER.info(
                         "Connected to the MQTT broker %s:%s", self.broker.host, self.broker.port
                     )
-                    while True:
-                        await self._round(client)
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._wake.wait(), IDLE_WAKE_S)
-                        self._wake.clear()
+                    try:
+                        while True:
+                            await self._round(client)
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(self._wake.wait(), IDLE_WAKE_S)
+                            self._wake.clear()
+                    except asyncio.CancelledError:
+                        await self._say_offline(client)
+                        raise
             except aiomqtt.MqttError as err:
                 if self.connected:
                     _LOGGER.warning("Lost the MQTT broker (%s); events wait in the outbox", err)
@@ -144,6 +148,12 @@ class Publisher:
                 await self._persist_spill()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    async def _say_offline(self, client: aiomqtt.Client) -> None:
+        """A clean stop: replace the retained status with the offline one (as the will would)."""
+        offline = json.dumps({"v": STATUS_VERSION, "site": self.site, "online": False})
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            await client.publish(self._status_topic, offline, qos=1, retain=True, timeout=2)
 
     async def _round(self, client: aiomqtt.Client) -> None:
         if self._status_dirty:

@@ -1,0 +1,250 @@
+"""The bridge's configuration file (TOML) and what it turns into.
+
+Example (every key shown; `store-bridge serve --config store.toml`)::
+
+    [store]
+    site = "store-042"            # the site id in every access event
+    name = "Corner store"
+    capacity = 30                 # people inside at most (checked at entry)
+    database = "store-bridge.sqlite3"
+    retention_days = 90           # published events kept this long
+
+    [api]
+    host = "127.0.0.1"
+    port = 8787
+    token_file = "api-token"      # or token = "..." (at least 32 characters)
+
+    [mqtt]                        # leave out to run without a broker (events stay queued)
+    host = "127.0.0.1"
+    port = 1883
+    prefix = "concierge/store"
+    username = "bridge"           # optional
+    password_file = "mqtt-password"  # optional (or password = "...")
+
+    [checkin]
+    issuer = "corner-app"         # the app backend's id (`iss` of its QR codes)
+    keys = { "2026-11" = "keys/app-2026-11.pub.pem" }   # kid → public key file
+    max_party = 4
+
+    [[gates]]
+    id = "entry_1"
+    name = "Entry"
+    role = "entry"                # entry | exit
+    kind = "shelly"               # shelly | tasmota | http | osdp | simulated
+    # kind-specific keys, see README ("store bridge gates")
+
+Relative paths are relative to the configuration file. Every problem is reported as
+`ConfigError` naming the key (``gates[2].role: must be "entry" or "exit"``).
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from .core.credentials import OperatorKey, load_operator_key
+
+IDENTIFIER: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+GATE_KINDS: Final = frozenset({"shelly", "tasmota", "http", "osdp", "simulated"})
+MIN_TOKEN: Final = 32
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class GateSpec:
+    """One `[[gates]]` table."""
+
+    id: str
+    name: str
+    role: str
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MqttSpec:
+    """The `[mqtt]` table."""
+
+    host: str
+    port: int
+    prefix: str
+    username: str | None
+    password: str | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeConfig:
+    """A whole, checked configuration."""
+
+    site: str
+    name: str
+    capacity: int
+    database: Path
+    retention_days: int
+    api_host: str
+    api_port: int
+    api_token: str = field(repr=False)
+    mqtt: MqttSpec | None
+    issuer: str
+    keys: dict[str, OperatorKey]
+    max_party: int
+    gates: tuple[GateSpec, ...]
+
+
+def _table(raw: dict[str, Any], name: str, *, required: bool = True) -> dict[str, Any]:
+    value = raw.get(name)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"[{name}]: the table is missing" if value is None else f"{name}: must be a table"
+        )
+    return value
+
+
+def _str(table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}.{key}: must be a non-empty text")
+    return value
+
+
+def _int(  # noqa: PLR0913, PLR0917 - a bounded number's description
+    table: dict[str, Any], key: str, where: str, default: int, low: int, high: int
+) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{where}.{key}: must be a whole number from {low} to {high}")
+    return value
+
+
+def _ident(table: dict[str, Any], key: str, where: str) -> str:
+    value = _str(table, key, where)
+    if IDENTIFIER.fullmatch(value) is None:
+        raise ConfigError(f"{where}.{key}: must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+    return value
+
+
+def _secret(
+    table: dict[str, Any], key: str, where: str, base: Path, *, required: bool
+) -> str | None:
+    if f"{key}_file" in table:
+        path = base / _str(table, f"{key}_file", where)
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ConfigError(f"{where}.{key}_file: cannot read {path} ({err.strerror})") from None
+    elif key in table:
+        value = _str(table, key, where)
+    elif required:
+        raise ConfigError(f"{where}.{key} or {where}.{key}_file: is required")
+    else:
+        return None
+    return value
+
+
+def _keys(table: dict[str, Any], base: Path) -> dict[str, OperatorKey]:
+    raw = table.get("keys")
+    if not isinstance(raw, dict) or not raw:
+        raise ConfigError('checkin.keys: give at least one public key as kid = "file.pem"')
+    keys: dict[str, OperatorKey] = {}
+    for kid, file in raw.items():
+        where = f"checkin.keys.{kid}"
+        if IDENTIFIER.fullmatch(kid) is None or not isinstance(file, str):
+            raise ConfigError(
+                f"{where}: the key id must be an identifier and the value a file name"
+            )
+        path = base / file
+        try:
+            keys[kid] = load_operator_key(path.read_bytes(), kid)
+        except OSError as err:
+            raise ConfigError(f"{where}: cannot read {path} ({err.strerror})") from None
+        except ValueError as err:
+            raise ConfigError(f"{where}: {err}") from None
+    return keys
+
+
+def _gates(raw: object) -> tuple[GateSpec, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("gates: add at least one [[gates]] table")
+    gates: list[GateSpec] = []
+    for index, table in enumerate(raw):
+        where = f"gates[{index}]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: must be a table")
+        gate_id = _ident(table, "id", where)
+        role = table.get("role")
+        if role not in {"entry", "exit"}:
+            raise ConfigError(f'{where}.role: must be "entry" or "exit"')
+        kind = table.get("kind")
+        if kind not in GATE_KINDS:
+            raise ConfigError(f"{where}.kind: must be one of {', '.join(sorted(GATE_KINDS))}")
+        if any(g.id == gate_id for g in gates):
+            raise ConfigError(f"{where}.id: {gate_id!r} is used by another gate")
+        options = {k: v for k, v in table.items() if k not in {"id", "name", "role", "kind"}}
+        gates.append(GateSpec(gate_id, _str(table, "name", where, gate_id), role, kind, options))
+    if not any(g.role == "entry" for g in gates) or not any(g.role == "exit" for g in gates):
+        raise ConfigError("gates: a store needs at least one entry and one exit gate")
+    return tuple(gates)
+
+
+def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
+    """Check a decoded TOML document; `base` resolves relative paths."""
+    store, api, checkin = (
+        _table(raw, "store"),
+        _table(raw, "api", required=False),
+        _table(raw, "checkin"),
+    )
+    mqtt_table = _table(raw, "mqtt", required=False)
+    token = _secret(api, "token", "api", base, required=True)
+    assert token is not None  # noqa: S101 - required above
+    if len(token) < MIN_TOKEN:
+        raise ConfigError(f"api.token: must be at least {MIN_TOKEN} characters")
+    mqtt = None
+    if mqtt_table:
+        mqtt = MqttSpec(
+            host=_str(mqtt_table, "host", "mqtt"),
+            port=_int(mqtt_table, "port", "mqtt", 1883, 1, 65535),
+            prefix=_str(mqtt_table, "prefix", "mqtt", "concierge/store"),
+            username=mqtt_table.get("username")
+            if isinstance(mqtt_table.get("username"), str)
+            else None,
+            password=_secret(mqtt_table, "password", "mqtt", base, required=False),
+        )
+        if any(c in mqtt.prefix for c in "#+") or mqtt.prefix.startswith("/"):
+            raise ConfigError("mqtt.prefix: must be a topic without wildcards or a leading /")
+    return BridgeConfig(
+        site=_ident(store, "site", "store"),
+        name=_str(
+            store,
+            "name",
+            "store",
+            store.get("site") if isinstance(store.get("site"), str) else None,
+        ),
+        capacity=_int(store, "capacity", "store", 30, 1, 100_000),
+        database=base / _str(store, "database", "store", "store-bridge.sqlite3"),
+        retention_days=_int(store, "retention_days", "store", 90, 1, 3650),
+        api_host=_str(api, "host", "api", "127.0.0.1"),
+        api_port=_int(api, "port", "api", 8787, 1, 65535),
+        api_token=token,
+        mqtt=mqtt,
+        issuer=_ident(checkin, "issuer", "checkin"),
+        keys=_keys(checkin, base),
+        max_party=_int(checkin, "max_party", "checkin", 4, 1, 20),
+        gates=_gates(raw.get("gates")),
+    )
+
+
+def load_config(path: Path) -> BridgeConfig:
+    """Read and check a configuration file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read it ({err.strerror})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    return parse_config(raw, path.resolve().parent)

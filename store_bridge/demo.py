@@ -1,0 +1,232 @@
+"""`store-bridge demo`: a simulated store on the real bridge, with nothing else to install.
+
+An entry and an exit turnstile (simulated gates), a SQLite file in a temporary folder (or
+`--data`), the real HTTP API on 127.0.0.1, and a stream of simulated shoppers who check in
+(most with the app's QR code, signed with a demo operator key made at start; some with a
+card tap from a simulated card terminal; now and then one with an expired code), walk
+around, and leave through the exit (mostly recognised by their anonymous track id). The
+store is small, so at busy moments the entry refuses with `store_full`.
+
+A status line shows what happens; the status page and JSON are on the printed address.
+With `--mqtt HOST:PORT` the events are published to that broker as in production.
+"""
+
+import asyncio
+import contextlib
+import random
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import aiohttp
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from .bridge import Bridge, GateInfo, StoreSettings
+from .core.credentials import OperatorKey
+from .gates.base import GateRole
+from .gates.simulator import SimulatedGate
+from .outbox import BrokerConfig, Publisher
+from .service import running
+from .storage import Database
+
+SITE = "demo-store"
+ISSUER = "demo-app"
+
+
+@dataclass(slots=True)
+class DemoOptions:
+    """What the command line chose."""
+
+    port: int = 8787
+    capacity: int = 8
+    duration: float | None = None
+    shoppers: int | None = None
+    speed: float = 1.0
+    data: Path | None = None
+    mqtt: tuple[str, int] | None = None
+    seed: int | None = None
+    out: TextIO = field(default=sys.stdout)
+
+
+@dataclass(slots=True)
+class Tally:
+    """What the shoppers saw."""
+
+    started: int = 0
+    finished: int = 0
+
+
+class QrSigner:
+    """The operator's app backend, in miniature: signs 30-second QR codes."""
+
+    def __init__(self) -> None:
+        """Make a demo key pair."""
+        self._private = ed25519.Ed25519PrivateKey.generate()
+        self.public = OperatorKey("demo", "EdDSA", self._private.public_key())
+
+    def sign(self, *, now: float, lifetime: int = 30, party: int = 1) -> str:
+        """A QR code for a random pseudonymous account."""
+        claims = {
+            "iss": ISSUER,
+            "aud": SITE,
+            "sub": f"acct-{secrets.token_hex(6)}",
+            "jti": secrets.token_hex(12),
+            "iat": int(now),
+            "exp": int(now) + lifetime,
+            "party": party,
+        }
+        return jwt.encode(claims, self._private, algorithm="EdDSA", headers={"kid": "demo"})
+
+
+def demo_bridge(options: DemoOptions, folder: Path) -> tuple[Bridge, QrSigner]:
+    """The demo store's bridge (not started)."""
+    signer = QrSigner()
+    db = Database(folder / "store-bridge.sqlite3")
+    passage = 0.4 / options.speed
+    gates = {
+        "entry_1": GateInfo(
+            SimulatedGate("entry_1", GateRole.ENTRY, passage_seconds=passage), "Entry", "simulated"
+        ),
+        "exit_1": GateInfo(
+            SimulatedGate("exit_1", GateRole.EXIT, passage_seconds=passage), "Exit", "simulated"
+        ),
+    }
+    settings = StoreSettings(
+        site=SITE,
+        name="Demo store",
+        capacity=options.capacity,
+        issuer=ISSUER,
+        keys={"demo": signer.public},
+    )
+    bridge = Bridge(settings, db, gates)
+    if options.mqtt is not None:
+        bridge.publisher = Publisher(db, BrokerConfig(*options.mqtt), SITE, bridge.status)
+    return bridge, signer
+
+
+async def _shopper(  # noqa: PLR0913, PLR0917 - one simulated person's whole trip
+    http: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    signer: QrSigner,
+    rng: random.Random,
+    speed: float,
+) -> None:
+    roll = rng.random()
+    now = time.time()
+    if roll < 0.7:  # noqa: PLR2004 - the demo's mix of shoppers
+        body: dict[str, Any] = {"qr": signer.sign(now=now, party=rng.choice((1, 1, 1, 2)))}
+    elif roll < 0.95:  # noqa: PLR2004
+        body = {"card_token": f"pm_demo_{secrets.token_hex(8)}"}
+    else:
+        body = {"qr": signer.sign(now=now - 600)}  # an old screenshot of a code: expired
+    async with http.post(f"{url}/v1/gates/entry_1/check-in", json=body, headers=headers) as answer:
+        result = await answer.json()
+    if not result.get("opened"):
+        return
+    await asyncio.sleep(rng.uniform(3, 12) / speed)
+    leave = {"track": result["track"]} if rng.random() < 0.9 else {}  # noqa: PLR2004
+    async with http.post(f"{url}/v1/gates/exit_1/exit", json=leave, headers=headers) as answer:
+        await answer.read()
+
+
+def status_line(bridge: Bridge, elapsed: float, published: str) -> str:
+    """One line about the store, for the terminal."""
+    refused = ", ".join(f"{reason} {count}" for reason, count in sorted(bridge.denials.items()))
+    counters = bridge.counters
+    return (
+        f"[{elapsed:5.0f}s] inside {bridge.occupancy}/{bridge.settings.capacity}"
+        f" · checked in {counters['checked_in']} · left {counters['checked_out']}"
+        f" · refused {counters['denied']}{f' ({refused})' if refused else ''} · {published}"
+    )
+
+
+async def run_demo(options: DemoOptions, on_ready: Callable[[str], None] | None = None) -> int:
+    """Run the demo until the duration or shopper count is reached (or Ctrl+C)."""
+    rng = random.Random(options.seed)  # noqa: S311 - a simulation, not security
+    with contextlib.ExitStack() as stack:
+        folder = options.data or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="store-bridge-demo-"))
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        bridge, signer = demo_bridge(options, folder)
+        token = secrets.token_urlsafe(32)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with running(bridge, "127.0.0.1", options.port, token) as url:
+            out = options.out
+            print(
+                f"store-bridge demo: {bridge.settings.name}, {options.capacity} people at most",
+                file=out,
+            )
+            print(f"  status page   {url}/", file=out)
+            print(f"  status JSON   {url}/v1/status", file=out)
+            print(f"  API token     {token}", file=out)
+            print(f"  database      {folder / 'store-bridge.sqlite3'}", file=out)
+            print("  Ctrl+C stops.", file=out, flush=True)
+            if on_ready is not None:
+                on_ready(url)
+            await _simulate(bridge, signer, options, url, headers, rng)
+            pending = await bridge.publisher.pending() if bridge.publisher else None
+            print(file=out)
+            print(
+                f"store-bridge demo: done. {bridge.counters['checked_in']} checked in, "
+                f"{bridge.counters['checked_out']} checked out, {bridge.counters['denied']} refused"
+                + ("" if pending is None else f", {pending} events not yet published"),
+                file=out,
+                flush=True,
+            )
+    return 0
+
+
+async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
+    bridge: Bridge,
+    signer: QrSigner,
+    options: DemoOptions,
+    url: str,
+    headers: dict[str, str],
+    rng: random.Random,
+) -> None:
+    tally = Tally()
+    tasks: set[asyncio.Task[None]] = set()
+    started = time.monotonic()
+    next_line = 0.0
+    async with aiohttp.ClientSession() as http:
+        try:
+            while True:
+                elapsed = time.monotonic() - started
+                if options.duration is not None and elapsed >= options.duration:
+                    break
+                if options.shoppers is not None and tally.started >= options.shoppers:
+                    if not tasks:
+                        break
+                else:
+                    task = asyncio.create_task(
+                        _shopper(http, url, headers, signer, rng, options.speed)
+                    )
+                    tally.started += 1
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                if elapsed >= next_line:
+                    published = (
+                        "no broker (events kept in the outbox)"
+                        if bridge.publisher is None
+                        else f"published {bridge.publisher.published}"
+                    )
+                    print(
+                        f"\r{status_line(bridge, elapsed, published)}",
+                        end="",
+                        file=options.out,
+                        flush=True,
+                    )
+                    next_line = elapsed + 1.0
+                await asyncio.sleep(rng.uniform(0.3, 1.5) / options.speed)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

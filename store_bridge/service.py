@@ -1,0 +1,146 @@
+"""Running a bridge: build the parts from a configuration, serve the API, stop cleanly."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from .bridge import Bridge, GateInfo, StoreSettings
+from .config import BridgeConfig, ConfigError, GateSpec, MqttSpec
+from .gates.base import Gate, GateRole
+from .outbox import BrokerConfig, Publisher
+from .storage import Database
+from .web import make_app
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _opt(options: dict[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:  # noqa: ANN401
+    value = options.get(key, default)
+    if value is None or (kind is float and isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ConfigError(f"{where}.{key}: must be a {kind.__name__}")
+    return value
+
+
+def build_gate(spec: GateSpec, mqtt: MqttSpec | None) -> Gate:
+    """The adapter for one configured gate (imports only what the kind needs)."""
+    where = f"gates.{spec.id}"
+    role = GateRole(spec.role)
+    options = dict(spec.options)
+    if spec.kind == "simulated":
+        from .gates.simulator import SimulatedGate  # noqa: PLC0415
+
+        return SimulatedGate(
+            spec.id, role, passage_seconds=_opt(options, "passage_seconds", float, where, 0.5)
+        )
+    if spec.kind in {"shelly", "tasmota"}:
+        if mqtt is None:
+            raise ConfigError(f"{where}: a {spec.kind} relay needs the [mqtt] table")
+        from .gates.mqtt_relay import ShellyGate, TasmotaGate  # noqa: PLC0415
+
+        device = _opt(options, "device", str, where)
+        if not device:
+            raise ConfigError(
+                f"{where}.device: the relay's device id (Shelly) or topic (Tasmota) is required"
+            )
+        cls = ShellyGate if spec.kind == "shelly" else TasmotaGate
+        extra: dict[str, Any] = {
+            key: _opt(options, key, kind, where)
+            for key, kind in (("channel", int), ("pulse_seconds", float), ("input_channel", int))
+            if key in options
+        }
+        return cls(
+            spec.id,
+            role,
+            host=mqtt.host,
+            port=mqtt.port,
+            username=mqtt.username,
+            password=mqtt.password,
+            device=device,
+            **extra,
+        )
+    if spec.kind == "http":
+        from .gates.http_gate import HttpGate  # noqa: PLC0415
+
+        url = _opt(options, "url", str, where)
+        if not url or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.url: an http:// or https:// address is required")
+        return HttpGate(
+            spec.id,
+            role,
+            url=url,
+            method=_opt(options, "method", str, where, "POST"),
+            body=_opt(options, "body", dict, where),
+            token=_opt(options, "token", str, where),
+        )
+    from .gates.osdp_gate import OsdpGate  # noqa: PLC0415
+
+    port = _opt(options, "serial_port", str, where)
+    if not port:
+        raise ConfigError(f"{where}.serial_port: the reader's RS-485 port is required")
+    return OsdpGate.from_options(spec.id, role, options)
+
+
+def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = None) -> Bridge:
+    """All parts of a configured bridge, not started."""
+    db = Database(config.database)
+    gates = {
+        spec.id: GateInfo(build_gate(spec, config.mqtt), spec.name, spec.kind)
+        for spec in config.gates
+    }
+    settings = StoreSettings(
+        site=config.site,
+        name=config.name,
+        capacity=config.capacity,
+        issuer=config.issuer,
+        keys=config.keys,
+        max_party=config.max_party,
+        retention_days=config.retention_days,
+    )
+    bridge = Bridge(settings, db, gates, clock=clock or (lambda: datetime.now(UTC)))
+    if config.mqtt is not None:
+        broker = BrokerConfig(
+            config.mqtt.host,
+            config.mqtt.port,
+            config.mqtt.username,
+            config.mqtt.password,
+            config.mqtt.prefix,
+        )
+        bridge.publisher = Publisher(db, broker, config.site, bridge.status)
+    return bridge
+
+
+@contextlib.asynccontextmanager
+async def running(bridge: Bridge, host: str, port: int, api_token: str) -> AsyncIterator[str]:
+    """Start the bridge and its HTTP API; yield the API's base URL; stop both."""
+    await bridge.start()
+    runner = web.AppRunner(make_app(bridge, api_token), access_log=None)
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0]
+        yield f"http://{bound[0]}:{bound[1]}"
+    finally:
+        await runner.cleanup()
+        await bridge.stop()
+
+
+async def serve(config: BridgeConfig) -> None:
+    """Run until SIGINT or SIGTERM."""
+    bridge = build_bridge(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running(bridge, config.api_host, config.api_port, config.api_token) as url:
+        _LOGGER.info("Store bridge for %s serving on %s", config.site, url)
+        print(f"store-bridge: {config.name} ({config.site}) on {url} — Ctrl+C stops", flush=True)
+        await stop.wait()

@@ -1,0 +1,210 @@
+"""The bridge's HTTP API and status page (aiohttp).
+
+Write endpoints need ``Authorization: Bearer <api token>`` (the kiosk, the reader
+controller or the card-terminal integration holds it). Bodies are JSON objects of at most
+16 KiB. Every bad request gets a JSON error ``{"error": <code>, "message": <text>}`` and
+changes nothing.
+
+- ``POST /v1/gates/{gate}/check-in`` ``{"qr": "<app QR text>"}`` or
+  ``{"card_token": "<processor token>"}`` → 200 opened / 403 refused (``reason``) /
+  502 the gate could not be commanded.
+- ``POST /v1/gates/{gate}/exit`` ``{}``, ``{"visit": id}`` or ``{"track": id}`` → 200
+  (the exit opens for everyone) / 502.
+- ``POST /v1/gates/{gate}/signal`` ``{"kind": "opened" | "closed"}``: a controller without
+  its own channel reports its door contact.
+- ``GET /v1/status``: occupancy, gates, counters, broker and outbox state (JSON).
+- ``GET /``: the same as a small page that refreshes itself.
+"""
+
+import hmac
+import html
+import json
+from typing import Any, Final
+
+from aiohttp import web
+
+from .bridge import Bridge, Decision, UnknownGateError
+from .gates.base import GateSignal, SignalKind
+
+MAX_BODY: Final = 16 * 1024
+BRIDGE_KEY: Final = web.AppKey("bridge", Bridge)
+TOKEN_KEY: Final = web.AppKey("api_token", str)
+ID_MAX: Final = 64
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+class BadRequestError(Exception):
+    """A request the API refuses; carries the answer."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        """Keep the answer."""
+        super().__init__(message)
+        self.response = _error(status, code, message)
+
+
+def _authorized(request: web.Request) -> None:
+    expected = request.app[TOKEN_KEY]
+    given = request.headers.get("Authorization", "")
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise BadRequestError(
+            401, "unauthorized", "a valid 'Authorization: Bearer <api token>' header is required"
+        )
+
+
+async def _body(request: web.Request, allowed: frozenset[str]) -> dict[str, Any]:
+    _authorized(request)
+    if request.content_type != "application/json":
+        raise BadRequestError(
+            415, "not_json", "send a JSON object with Content-Type: application/json"
+        )
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise BadRequestError(
+            413, "too_large", f"the body may be at most {MAX_BODY} bytes"
+        ) from None
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise BadRequestError(400, "bad_json", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequestError(400, "bad_request", "the body must be a JSON object")
+    if unknown := set(body) - allowed:
+        names = ", ".join(sorted(map(str, unknown)))
+        raise BadRequestError(400, "bad_request", f"unknown field(s): {names}")
+    return body
+
+
+def _gate_id(request: web.Request) -> str:
+    gate = request.match_info["gate"]
+    if gate not in request.app[BRIDGE_KEY].gates:
+        raise BadRequestError(404, "unknown_gate", "no gate with this id")
+    return gate
+
+
+def _text(body: dict[str, Any], name: str, limit: int) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise BadRequestError(
+            400, "bad_request", f"'{name}' must be a text of 1-{limit} characters"
+        )
+    return value
+
+
+def _answer(decision: Decision) -> web.Response:
+    status = 200 if decision.opened else 403 if decision.outcome.value == "denied" else 502
+    return web.json_response(decision.to_json(), status=status)
+
+
+def _guarded(handler: Any) -> Any:  # noqa: ANN401 - a decorator over aiohttp handlers
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        except BadRequestError as err:
+            return err.response
+        except UnknownGateError:
+            return _error(404, "unknown_gate", "no gate with this id")
+
+    return wrapped
+
+
+@_guarded
+async def check_in(request: web.Request) -> web.Response:
+    """A credential presented at an entry gate."""
+    body = await _body(request, frozenset({"qr", "card_token"}))
+    gate = _gate_id(request)
+    qr, card = _text(body, "qr", 4096), _text(body, "card_token", 256)
+    if (qr is None) == (card is None):
+        raise BadRequestError(400, "bad_request", "send exactly one of 'qr' or 'card_token'")
+    bridge = request.app[BRIDGE_KEY]
+    if qr is not None:
+        return _answer(await bridge.check_in_qr(gate, qr))
+    assert card is not None  # noqa: S101 - one of the two, checked above
+    return _answer(await bridge.check_in_card(gate, card))
+
+
+@_guarded
+async def leave(request: web.Request) -> web.Response:
+    """Someone at an exit gate (identified or not)."""
+    body = await _body(request, frozenset({"visit", "track"}))
+    gate = _gate_id(request)
+    visit, track = _text(body, "visit", ID_MAX), _text(body, "track", ID_MAX)
+    return _answer(await request.app[BRIDGE_KEY].exit(gate, visit_id=visit, track_id=track))
+
+
+@_guarded
+async def signal(request: web.Request) -> web.Response:
+    """A controller reports its door contact."""
+    body = await _body(request, frozenset({"kind"}))
+    gate = _gate_id(request)
+    kind = body.get("kind")
+    if kind not in {SignalKind.OPENED.value, SignalKind.CLOSED.value}:
+        raise BadRequestError(400, "bad_request", "'kind' must be 'opened' or 'closed'")
+    request.app[BRIDGE_KEY].on_signal(GateSignal(gate, SignalKind(kind)))
+    return web.json_response({"gate": gate, "kind": kind}, status=202)
+
+
+async def status_json(request: web.Request) -> dict[str, Any]:
+    """What the status endpoint and page show."""
+    bridge = request.app[BRIDGE_KEY]
+    publisher = bridge.publisher
+    return {
+        **bridge.status(),
+        "inside_sessions": len(bridge.inside),
+        "counters": dict(bridge.counters),
+        "denials": dict(sorted(bridge.denials.items())),
+        "broker": None
+        if publisher is None
+        else {"connected": publisher.connected, "published": publisher.published},
+        "outbox_pending": None if publisher is None else await publisher.pending(),
+    }
+
+
+async def status(request: web.Request) -> web.Response:
+    """``GET /v1/status``."""
+    return web.json_response(await status_json(request))
+
+
+async def page(request: web.Request) -> web.Response:
+    """``GET /``: a status page that refreshes every two seconds."""
+    data = await status_json(request)
+    rows = "".join(
+        f"<tr><td>{html.escape(g['name'])}</td><td>{html.escape(g['id'])}</td>"
+        f"<td>{html.escape(g['role'])}</td></tr>"
+        for g in data["gates"]
+    )
+    broker = data["broker"]
+    if broker is None:
+        broker_text = "not configured"
+    else:
+        state = "connected" if broker["connected"] else "DISCONNECTED"
+        broker_text = f"{state}, {broker['published']} published"
+    body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="2"><title>{html.escape(data["name"])} · store bridge</title>
+<style>body{{font:16px system-ui;margin:2em}}td,th{{padding:.2em .8em;text-align:left}}</style>
+</head><body><h1>{html.escape(data["name"])}</h1>
+<p><b>{data["occupancy"]}</b> of {data["capacity"]} inside · {data["inside_sessions"]} sessions</p>
+<p>checked in {data["counters"]["checked_in"]} · checked out {data["counters"]["checked_out"]}
+· refused {data["counters"]["denied"]}</p>
+<p>broker: {html.escape(broker_text)} · outbox: {data["outbox_pending"]} waiting</p>
+<table><tr><th>Gate</th><th>id</th><th>role</th></tr>{rows}</table></body></html>"""
+    return web.Response(text=body, content_type="text/html")
+
+
+def make_app(bridge: Bridge, api_token: str) -> web.Application:
+    """The aiohttp application for a started bridge."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app[BRIDGE_KEY] = bridge
+    app[TOKEN_KEY] = api_token
+    app.router.add_post("/v1/gates/{gate}/check-in", check_in)
+    app.router.add_post("/v1/gates/{gate}/exit", leave)
+    app.router.add_post("/v1/gates/{gate}/signal", signal)
+    app.router.add_get("/v1/status", status)
+    app.router.add_get("/", page)
+    return app
