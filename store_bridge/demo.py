@@ -218,9 +218,11 @@ async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
                         if bridge.publisher is None
                         else f"published {bridge.publisher.published}"
                     )
+                    line = status_line(bridge, elapsed, published)
+                    live = options.out.isatty()  # one updating line on a terminal
                     print(
-                        f"\r{status_line(bridge, elapsed, published)}",
-                        end="",
+                        f"\r{line}" if live else line,
+                        end="" if live else "\n",
                         file=options.out,
                         flush=True,
                     )

@@ -9,13 +9,15 @@ from homeassistant.helpers.typing import ConfigType
 
 from .assist import async_setup_assist
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
 from .core.errors import ConciergeError
 from .entity import grant_device_id, portal_device_id, site_device
 from .http import async_register_views
 from .repairs import async_check_portal_entities
 from .services import async_setup_services
+from .site import is_store
 from .store import AuditLog, site_store
+from .store_site import StoreSite, gate_device_id, store_device_id
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -27,6 +29,8 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
     Platform.SWITCH,
 ]
+STORE_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+"""A store site has gates (event, visit in progress) and an occupancy sensor."""
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
@@ -38,7 +42,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) -> bool:
-    """Load a site: its stored grants and visits, timers, entities."""
+    """Load a site: its stored grants and visits, timers, entities (or a store's bridge)."""
+    if is_store(entry.data):
+        return await _async_setup_store(hass, entry)
     coordinator = ConciergeCoordinator(hass, entry)
     try:
         await coordinator.async_load()
@@ -57,20 +63,42 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) ->
         .id
     )
     entry.async_on_unload(coordinator.async_shutdown_listeners)
-    _remove_stale_portal_devices(hass, entry)
+    _remove_stale_portal_devices(hass, coordinator)
     async_check_portal_entities(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
+async def _async_setup_store(hass: HomeAssistant, entry: ConciergeConfigEntry) -> bool:
+    """Load a store site: subscribe to its bridge through Home Assistant's MQTT."""
+    store = StoreSite(hass, entry)
+    await store.async_start()
+    entry.runtime_data = store
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={store_device_id(entry.entry_id)},
+        name=store.name,
+        manufacturer="Concierge",
+        model="Store",
+    )
+    await hass.config_entries.async_forward_entry_setups(entry, STORE_PLATFORMS)
+    return True
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) -> bool:
     """Unload a site, writing what is pending."""
-    if entry.runtime_data.keypad is not None:
-        await entry.runtime_data.keypad.async_drain()
-    await entry.runtime_data.flow.evidence.async_stop_all()
+    runtime = entry.runtime_data
+    if isinstance(runtime, StoreSite):
+        unloaded = await hass.config_entries.async_unload_platforms(entry, STORE_PLATFORMS)
+        if unloaded:
+            await runtime.async_stop()
+        return unloaded
+    if runtime.keypad is not None:
+        await runtime.keypad.async_drain()
+    await runtime.flow.evidence.async_stop_all()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        await entry.runtime_data.async_flush()
+        await runtime.async_flush()
     return unloaded
 
 
@@ -80,10 +108,10 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) -
     await AuditLog(hass, entry.entry_id).async_remove()
 
 
-def _remove_stale_portal_devices(hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
+def _remove_stale_portal_devices(hass: HomeAssistant, coordinator: ConciergeCoordinator) -> None:
     """Drop the devices of portals that reconfiguration removed."""
     registry = dr.async_get(hass)
-    coordinator = entry.runtime_data
+    entry = coordinator.config_entry
     wanted = {portal_device_id(coordinator, p.portal_id) for p in coordinator.site.portals}
     prefix = portal_device_id(coordinator, "")
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
@@ -100,10 +128,21 @@ async def async_remove_config_entry_device(
     """Let the user delete a grant's device once the grant is over (the grant goes too).
 
     The site's device and the devices of configured doors stay; doors are removed
-    through Reconfigure.
+    through Reconfigure. A store's gate can be deleted once its bridge no longer has it.
     """
-    coordinator = entry.runtime_data
+    if (coordinator := home_site(entry)) is None:
+        store = entry.runtime_data
+        return any(
+            gate_device_id(store.site_id, gate_id) in device.identifiers
+            for gate_id in _gate_ids(device, store.site_id)
+            if gate_id not in store.gates
+        )
     for grant_id in list(coordinator.data.grants):
         if grant_device_id(coordinator, grant_id) in device.identifiers:
             return await coordinator.async_forget_grant(grant_id)
     return False
+
+
+def _gate_ids(device: dr.DeviceEntry, entry_id: str) -> list[str]:
+    prefix = gate_device_id(entry_id, "")[1]
+    return [i[1].removeprefix(prefix) for i in device.identifiers if i[1].startswith(prefix)]

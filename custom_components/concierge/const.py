@@ -49,3 +49,20 @@ DOOR_DEVICE_CLASSES: Final = frozenset({"door", "garage_door", "opening", "windo
 
 EVENT_ACCESS: Final = "concierge_access_event"
 """Fired on Home Assistant's bus for every access event (the wire form as event data)."""
+
+# --- store sites (a store bridge over MQTT) ---------------------------------------------
+
+CONF_SITE_KIND: Final = "kind"
+"""In a config entry's data: "store" for a store site; home sites do not have it."""
+SITE_KIND_STORE: Final = "store"
+CONF_STORE_NAME: Final = "name"
+CONF_BRIDGE_SITE: Final = "site"
+CONF_TOPIC_PREFIX: Final = "topic_prefix"
+DEFAULT_TOPIC_PREFIX: Final = "concierge/store"
+"""The store bridge's default topic prefix (`store_bridge/topics.py`)."""
+STORE_STATUS_WAIT: Final = 5.0
+"""Seconds the config flow waits for the bridge's retained status."""
+STORE_PASSAGE_TIMEOUT: Final = 30
+"""Seconds a gate shows a visit in progress at the latest (without a door_closed)."""
+STORE_SEEN_IDS: Final = 10_000
+"""How many event ids a store site remembers to drop duplicate deliveries."""

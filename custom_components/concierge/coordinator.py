@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from types import MappingProxyType
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from homeassistant.components import persistent_notification
@@ -60,6 +60,9 @@ from .http import GUEST_URL, Gatekeeper, gatekeeper, new_link_secret
 from .keypad.manager import KeypadManager
 from .site import PortalConfig, SiteConfig
 from .store import AuditLog, SiteData, decode, encode, site_store
+
+if TYPE_CHECKING:
+    from .store_site import StoreSite
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -124,7 +127,14 @@ class SiteSnapshot:
     """The newest visit that got in, at each portal (by portal id)."""
 
 
-type ConciergeConfigEntry = ConfigEntry[ConciergeCoordinator]
+type ConciergeConfigEntry = ConfigEntry[ConciergeCoordinator | StoreSite]
+"""A site's config entry: a home runs a coordinator, a store a `StoreSite`."""
+
+
+def home_site(entry: ConciergeConfigEntry) -> ConciergeCoordinator | None:
+    """The coordinator of a loaded home site; None for a store site."""
+    runtime = entry.runtime_data
+    return runtime if isinstance(runtime, ConciergeCoordinator) else None
 
 
 class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):

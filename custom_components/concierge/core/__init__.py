@@ -10,5 +10,6 @@ Modules:
 - `slots`: keypad slot planning for Z-Wave and Zigbee locks.
 - `tokens`: courier tokens (ES256/EdDSA JWTs), guest links, the replay cache, rate limits.
 - `delivery`: the visit flow's decisions (who may enter now, what the alarm returns to).
+- `stores`: a store bridge's MQTT messages (status, events, duplicates, gate passages).
 - `errors`: the exception hierarchy, each error carrying a translation key.
 """
