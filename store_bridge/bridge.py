@@ -42,13 +42,14 @@ from .core.store import (
 )
 from .events import EventType, Outcome, Source, Wire, make_event
 from .gates.base import Gate, GateError, GateRole, GateSignal, SignalKind
-from .outbox import Publisher
+from .outbox import Backlog, Publisher
 from .storage import Database, Replayed, StorageUnavailable, Store
 from .topics import STATUS_VERSION
 
 _LOGGER = logging.getLogger(__name__)
 
 PURGE_EVERY_S: Final = 3600.0
+BACKLOG_RETRY_S: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,7 @@ class Bridge:
         self.denials: dict[str, int] = {}
         self._purge_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.backlog = publisher.backlog if publisher is not None else Backlog()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -163,12 +165,22 @@ class Bridge:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.publisher is not None:
             await self.publisher.stop()
+        if len(self.backlog) and not await self.backlog.flush(self.db):
+            _LOGGER.error("Stopping with %d events the database did not take", len(self.backlog))
         await self.db.close()
 
     async def _purge_loop(self) -> None:
+        """Retry held writes every second; purge old records every hour."""
+        last_purge = time.monotonic()
         while True:
-            await asyncio.sleep(PURGE_EVERY_S)
-            await self.purge()
+            await asyncio.sleep(BACKLOG_RETRY_S)
+            if len(self.backlog) and await self.backlog.flush(self.db):
+                _LOGGER.warning("Storage is back; the events held in memory are written")
+                if self.publisher is not None:
+                    self.publisher.wake()
+            if time.monotonic() - last_purge >= PURGE_EVERY_S:
+                last_purge = time.monotonic()
+                await self.purge()
 
     async def purge(self) -> int:
         """Drop published events past the retention and expired QR ids."""
@@ -210,13 +222,16 @@ class Bridge:
 
     async def _write(self, write: Callable[[Store], object], events: list[Wire]) -> None:
         """Write a change with its events, or hold both until the database is back."""
+        if len(self.backlog) and not await self.backlog.flush(self.db):
+            self.backlog.add(write, events)  # keep the order: behind what already waits
+            if self.publisher is not None:
+                self.publisher.wake()
+            return
         try:
             await self.db.call(write)
         except StorageUnavailable as err:
             _LOGGER.warning("Storage unavailable (%s); %d events wait in memory", err, len(events))
-            if self.publisher is not None:
-                self.publisher.defer(write, events)
-            return
+            self.backlog.add(write, events)
         if self.publisher is not None:
             self.publisher.wake()
 

@@ -106,7 +106,9 @@ def demo_bridge(options: DemoOptions, folder: Path) -> tuple[Bridge, QrSigner]:
     )
     bridge = Bridge(settings, db, gates)
     if options.mqtt is not None:
-        bridge.publisher = Publisher(db, BrokerConfig(*options.mqtt), SITE, bridge.status)
+        bridge.publisher = Publisher(
+            db, BrokerConfig(*options.mqtt), SITE, bridge.status, bridge.backlog
+        )
     return bridge, signer
 
 

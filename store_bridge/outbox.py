@@ -7,8 +7,9 @@ acknowledgement was lost may be sent twice: consumers drop duplicates by event i
 every event arrives exactly once after de-duplication.
 
 Changes that could not be written to the database (the bridge's storage was down) wait in
-memory with their events (`defer`); the publisher writes them, in order, once it can, and
-meanwhile sends their events straight from memory, so that nothing is lost or late.
+memory with their events (`Backlog`); they are written, in order, once the database is
+back, and meanwhile the publisher sends their events straight from memory, so that nothing
+is lost or late.
 
 The retained status (`<prefix>/<site>/status`) is state, not history: it is published
 directly whenever it changed, and the broker publishes the will when the bridge vanishes.
@@ -53,6 +54,48 @@ class BrokerConfig:
         return f"BrokerConfig(host={self.host!r}, port={self.port}, prefix={self.prefix!r})"
 
 
+class Backlog:
+    """Writes the database refused, with their events, kept in order until it is back."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._items: list[tuple[Callable[[Store], object], list[Wire]]] = []
+        self.sent: set[str] = set()
+        """Ids of backlog events already published straight from memory."""
+
+    def add(self, write: Callable[[Store], object], events: list[Wire]) -> None:
+        """Hold a write and its events."""
+        self._items.append((write, events))
+
+    def __len__(self) -> int:
+        """Events waiting in memory."""
+        return sum(len(events) for _, events in self._items)
+
+    def events(self) -> list[Wire]:
+        """The waiting events, oldest first."""
+        return [event for _, events in self._items for event in events]
+
+    async def flush(self, db: Database) -> bool:
+        """Do the held writes in order; False if the database is still down."""
+        while self._items:
+            write, events = self._items[0]
+            sent = {e["id"] for e in events} & self.sent
+
+            def work(
+                store: Store, write: Callable[[Store], object] = write, sent: set[str] = sent
+            ) -> None:
+                write(store)
+                store.mark_sent_ids(sent)
+
+            try:
+                await db.call(work)
+            except StorageUnavailable:
+                return False
+            self._items.pop(0)
+            self.sent -= sent
+        return True
+
+
 class Publisher:
     """Drains the outbox to the broker in the background."""
 
@@ -62,6 +105,7 @@ class Publisher:
         broker: BrokerConfig,
         site: str,
         status: Callable[[], dict[str, Any]],
+        backlog: Backlog | None = None,
     ) -> None:
         """Publish `site`'s events; `status()` gives the current retained status."""
         self.db = db
@@ -73,21 +117,10 @@ class Publisher:
         self._wake = asyncio.Event()
         self._status_dirty = True
         self._task: asyncio.Task[None] | None = None
-        self._deferred: list[tuple[Callable[[Store], object], list[Wire]]] = []
-        self._spill_sent: set[str] = set()
+        self.backlog = backlog or Backlog()
         self.connected = False
         self.published = 0
         self.connects = 0
-
-    def defer(self, write: Callable[[Store], object], events: list[Wire]) -> None:
-        """Hold a write the database refused, with its events, until it can be done."""
-        self._deferred.append((write, events))
-        self.wake(status_changed=True)
-
-    @property
-    def deferred(self) -> int:
-        """Events held in memory because the database was down."""
-        return sum(len(events) for _, events in self._deferred)
 
     def wake(self, *, status_changed: bool = True) -> None:
         """New events in the outbox (and maybe a new status): send them now."""
@@ -145,7 +178,7 @@ class Publisher:
                 if self.connected:
                     _LOGGER.warning("Lost the MQTT broker (%s); events wait in the outbox", err)
                 self.connected = False
-                await self._persist_spill()
+                await self.backlog.flush(self.db)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
 
@@ -159,14 +192,13 @@ class Publisher:
         if self._status_dirty:
             self._status_dirty = False
             await client.publish(self._status_topic, json.dumps(self._status()), qos=1, retain=True)
-        if not await self._persist_spill():
+        if not await self.backlog.flush(self.db):
             # The database is still down: send the waiting events from memory.
-            for _, events in list(self._deferred):
-                for event in events:
-                    if event["id"] not in self._spill_sent:
-                        await client.publish(self._topic, to_json(event), qos=1)
-                        self._spill_sent.add(event["id"])
-                        self.published += 1
+            for event in self.backlog.events():
+                if event["id"] not in self.backlog.sent:
+                    await client.publish(self._topic, to_json(event), qos=1)
+                    self.backlog.sent.add(event["id"])
+                    self.published += 1
         while True:
             try:
                 rows = await self.db.call(lambda store: store.unsent(BATCH))
@@ -184,30 +216,10 @@ class Publisher:
             except StorageUnavailable:
                 return
 
-    async def _persist_spill(self) -> bool:
-        """Do the deferred writes in order; False if the database is still down."""
-        while self._deferred:
-            write, events = self._deferred[0]
-            sent = {e["id"] for e in events} & self._spill_sent
-
-            def work(
-                store: Store, write: Callable[[Store], object] = write, sent: set[str] = sent
-            ) -> None:
-                write(store)
-                store.mark_sent_ids(sent)
-
-            try:
-                await self.db.call(work)
-            except StorageUnavailable:
-                return False
-            self._deferred.pop(0)
-            self._spill_sent -= sent
-        return True
-
     async def pending(self) -> int | None:
         """Events not yet published (None if the database cannot tell)."""
         try:
             snapshot = await self.db.call(lambda store: store.snapshot())
         except StorageUnavailable:
             return None
-        return snapshot.pending + self.deferred
+        return snapshot.pending + len(self.backlog)

@@ -113,7 +113,7 @@ def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = No
             config.mqtt.password,
             config.mqtt.prefix,
         )
-        bridge.publisher = Publisher(db, broker, config.site, bridge.status)
+        bridge.publisher = Publisher(db, broker, config.site, bridge.status, bridge.backlog)
     return bridge
 
 
