@@ -130,7 +130,7 @@ async def test_a_card_tap_checks_in_and_no_card_number_is_ever_taken(
         (lambda op: op.qr()[:-6] + "AAAAAA", "bad_signature"),
         (lambda op: _tampered(op.qr()), "bad_signature"),
         (
-            lambda op: jwt.encode({"iss": "corner-app"}, "k" * 32, algorithm="HS256"),
+            lambda _: jwt.encode({"iss": "corner-app"}, "k" * 32, algorithm="HS256"),
             "alg_not_allowed",
         ),
         (lambda _: _alg_none(), "alg_not_allowed"),
