@@ -9,7 +9,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .assist import async_setup_assist
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.errors import ConciergeError
 from .entity import grant_device_id, portal_device_id, site_device
 from .http import async_register_views
@@ -64,7 +64,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) ->
     )
     entry.async_on_unload(coordinator.async_shutdown_listeners)
     _remove_stale_portal_devices(hass, coordinator)
-    async_check_portal_entities(hass, entry)
+    async_check_portal_entities(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -74,12 +74,16 @@ async def _async_setup_store(hass: HomeAssistant, entry: ConciergeConfigEntry) -
     store = StoreSite(hass, entry)
     await store.async_start()
     entry.runtime_data = store
-    dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={store_device_id(entry.entry_id)},
-        name=store.name,
-        manufacturer="Concierge",
-        model="Store",
+    store.site_device_id = (
+        dr.async_get(hass)
+        .async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={store_device_id(entry.entry_id)},
+            name=store.name,
+            manufacturer="Concierge",
+            model="Store",
+        )
+        .id
     )
     await hass.config_entries.async_forward_entry_setups(entry, STORE_PLATFORMS)
     return True
@@ -130,13 +134,10 @@ async def async_remove_config_entry_device(
     The site's device and the devices of configured doors stay; doors are removed
     through Reconfigure. A store's gate can be deleted once its bridge no longer has it.
     """
-    if (coordinator := home_site(entry)) is None:
-        store = entry.runtime_data
-        return any(
-            gate_device_id(store.site_id, gate_id) in device.identifiers
-            for gate_id in _gate_ids(device, store.site_id)
-            if gate_id not in store.gates
-        )
+    coordinator = entry.runtime_data
+    if isinstance(coordinator, StoreSite):
+        gates = _gate_ids(device, coordinator.site_id)
+        return bool(gates) and not any(gate in coordinator.gates for gate in gates)
     for grant_id in list(coordinator.data.grants):
         if grant_device_id(coordinator, grant_id) in device.identifiers:
             return await coordinator.async_forget_grant(grant_id)

@@ -16,7 +16,7 @@ if, the conversation integration is set up.
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant, callback
@@ -147,8 +147,9 @@ def async_answer(
 ) -> str:
     """Answer a question from the loaded sites' state."""
     coordinators = [
-        cast("ConciergeCoordinator", entry.runtime_data)
+        entry.runtime_data
         for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+        if isinstance(entry.runtime_data, ConciergeCoordinator)  # stores have no doors here
     ]
     sites = [
         SiteView(

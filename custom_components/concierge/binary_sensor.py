@@ -1,4 +1,4 @@
-"""Binary sensors: a visit in progress at each portal."""
+"""Binary sensors: a visit in progress at each portal (a home's door or a store's gate)."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -9,8 +9,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
-from .entity import PortalEntity
+from .core.stores import Gate
+from .entity import GateEntity, PortalEntity, async_add_gate_entities
 from .site import PortalConfig
+from .store_site import StoreSite
 
 PARALLEL_UPDATES = 0
 
@@ -20,8 +22,11 @@ async def async_setup_entry(
     entry: ConciergeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a visit-in-progress sensor per portal."""
+    """Add a visit-in-progress sensor per portal (per gate, as a store's gates appear)."""
     coordinator = entry.runtime_data
+    if isinstance(coordinator, StoreSite):
+        async_add_gate_entities(coordinator, async_add_entities, GateVisitInProgress)
+        return
     async_add_entities(VisitInProgress(coordinator, p) for p in coordinator.site.portals)
 
 
@@ -46,3 +51,29 @@ class VisitInProgress(PortalEntity, BinarySensorEntity):
         if visit is None:
             return {}
         return {"visit_id": visit.id, "visit_state": visit.state.value}
+
+
+class GateVisitInProgress(GateEntity, BinarySensorEntity):
+    """On from the moment a visit passes a store's gate until the gate closes behind it.
+
+    At the latest it turns off `STORE_PASSAGE_TIMEOUT` seconds after the visit's
+    check-in, check-out or gate opening (a gate that never reports its door closed).
+    """
+
+    _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
+    _attr_translation_key = "gate_visit_in_progress"
+
+    def __init__(self, store: StoreSite, gate: Gate) -> None:
+        """Create the sensor of a gate."""
+        super().__init__(store, gate, "visit_in_progress")
+
+    @property
+    def is_on(self) -> bool:
+        """Whether a visit is passing this gate."""
+        return self.gate_id in self.store.passages
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """The passing visit's anonymous id."""
+        passage = self.store.passages.get(self.gate_id)
+        return {"visit_id": None if passage is None else passage.visit}

@@ -29,7 +29,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, validation_error
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site, validation_error
 from .core.errors import ConciergeError
 from .core.grants import Grant, GrantAction, GrantKind, GrantState
 from .core.windows import (
@@ -74,8 +74,9 @@ async def async_setup_entry(
     entry: ConciergeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the site's calendar of grant windows."""
-    async_add_entities([GrantCalendar(entry.runtime_data)])
+    """Add the site's calendar of grant windows (a store has none)."""
+    if (coordinator := home_site(entry)) is not None:
+        async_add_entities([GrantCalendar(coordinator)])
 
 
 def _unsupported() -> ServiceValidationError:

@@ -1,9 +1,15 @@
-"""Config flow for Concierge: a site, its portals, its alarm panel, notify targets and carriers."""
+"""Config flow for Concierge: a site, its portals, its alarm panel, notify targets and carriers.
 
+The first step is a menu: a home (the site, its doors, alarm and notifications) or a
+store (a store bridge heard through Home Assistant's MQTT integration).
+"""
+
+import asyncio
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import probatio as vol
 from homeassistant.components.alarm_control_panel.const import AlarmControlPanelEntityFeature
@@ -28,6 +34,7 @@ from .const import (
     CONF_ALARM_PANEL,
     CONF_ALARM_TIMEOUT,
     CONF_ATTACK_THRESHOLD,
+    CONF_BRIDGE_SITE,
     CONF_CAMERAS,
     CONF_CARRIER_ID,
     CONF_CARRIER_KEYS,
@@ -45,9 +52,12 @@ from .const import (
     CONF_PORTAL_ID,
     CONF_PORTAL_NAME,
     CONF_PORTALS,
+    CONF_SITE_KIND,
     CONF_SITE_NAME,
     CONF_SLOT_FIRST,
     CONF_SLOT_LAST,
+    CONF_STORE_NAME,
+    CONF_TOPIC_PREFIX,
     DEFAULT_ALARM_TIMEOUT,
     DEFAULT_ATTACK_THRESHOLD,
     DEFAULT_DOOR_HELD_OPEN,
@@ -56,12 +66,16 @@ from .const import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_SLOT_FIRST,
     DEFAULT_SLOT_LAST,
+    DEFAULT_TOPIC_PREFIX,
     DOMAIN,
     DOOR_DEVICE_CLASSES,
+    SITE_KIND_STORE,
+    STORE_STATUS_WAIT,
     SUBENTRY_CARRIER,
 )
 from .core.errors import InvalidCredentialError
 from .core.ids import is_identifier
+from .core.stores import StoreStatus, is_topic_prefix, parse_status, status_topic, unique_id
 from .core.tokens import (
     CARRIER_NAME_MAX_LENGTH,
     MAX_KEYS_PER_CARRIER,
@@ -69,7 +83,11 @@ from .core.tokens import (
     CarrierKey,
     parse_public_key,
 )
-from .site import SiteConfig
+from .site import SiteConfig, is_store
+from .store_site import async_mqtt_ready, message_payload
+
+if TYPE_CHECKING:
+    from homeassistant.components.mqtt import ReceiveMessage
 
 SITE_SCHEMA = vol.Schema({vol.Required(CONF_SITE_NAME): selector.TextSelector()})
 
@@ -166,6 +184,68 @@ def _notify_options(hass: HomeAssistant) -> list[str]:
         if name not in {"send_message", "persistent_notification"}
     )
     return entities + [s for s in services if s not in entities]
+
+
+STORE_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_STORE_NAME): selector.TextSelector(),
+        vol.Required(CONF_BRIDGE_SITE): selector.TextSelector(
+            selector.TextSelectorConfig(autocomplete="off")
+        ),
+        vol.Required(CONF_TOPIC_PREFIX, default=DEFAULT_TOPIC_PREFIX): selector.TextSelector(),
+    }
+)
+STORE_RECONFIGURE_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_STORE_NAME): selector.TextSelector(),
+        vol.Required(CONF_TOPIC_PREFIX, default=DEFAULT_TOPIC_PREFIX): selector.TextSelector(),
+    }
+)
+
+
+def _store_input(user_input: Mapping[str, Any]) -> tuple[str, str, str]:
+    """A store's name, bridge site id and topic prefix as entered (trimmed)."""
+    return (
+        str(user_input[CONF_STORE_NAME]).strip(),
+        str(user_input[CONF_BRIDGE_SITE]).strip(),
+        str(user_input.get(CONF_TOPIC_PREFIX, DEFAULT_TOPIC_PREFIX)).strip(),
+    )
+
+
+def store_errors(name: str, site: str, prefix: str) -> dict[str, str]:
+    """Check a store's name, its bridge's site id (an identifier) and the topic prefix."""
+    errors: dict[str, str] = {}
+    if not _usable_name(name):
+        errors[CONF_STORE_NAME] = "empty_name"
+    if not is_identifier(site):
+        errors[CONF_BRIDGE_SITE] = "invalid_site_id"
+    if not is_topic_prefix(prefix):
+        errors[CONF_TOPIC_PREFIX] = "invalid_topic_prefix"
+    return errors
+
+
+async def async_bridge_status(
+    hass: HomeAssistant, mqtt: ModuleType, prefix: str, site: str
+) -> StoreStatus | None:
+    """Wait up to `STORE_STATUS_WAIT` seconds for the bridge's retained status; None if none."""
+    answered: asyncio.Future[StoreStatus] = hass.loop.create_future()
+
+    @callback
+    def _message(message: ReceiveMessage) -> None:
+        status = parse_status(message_payload(message), site)
+        if isinstance(status, StoreStatus) and not answered.done():
+            answered.set_result(status)
+
+    unsubscribe = await mqtt.async_subscribe(
+        hass, status_topic(prefix, site), _message, qos=1, encoding=None
+    )
+    try:
+        async with asyncio.timeout(STORE_STATUS_WAIT):
+            return await answered
+    except TimeoutError:
+        return None
+    finally:
+        unsubscribe()
 
 
 SECTION_DELIVERY = "delivery"
@@ -382,8 +462,15 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
             for entry in self._async_current_entries(include_ignore=False)
         )
 
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the site's name."""
+    async def async_step_user(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Ask what kind of site to add: a home or a store."""
+        return self.async_show_menu(step_id="user", menu_options=["home", "store"])
+
+    async def async_step_home(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the home's name."""
         errors: dict[str, str] = {}
         if user_input is not None:
             name = str(user_input[CONF_SITE_NAME]).strip()
@@ -397,9 +484,41 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._site_name = name
                 return await self.async_step_portal()
         return self.async_show_form(
-            step_id="user",
+            step_id="home",
             data_schema=self.add_suggested_values_to_schema(SITE_SCHEMA, user_input),
             errors=errors,
+        )
+
+    async def async_step_store(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Add a store: its name, its bridge's site id and topic prefix; the bridge must answer."""
+        if (mqtt := await async_mqtt_ready(self.hass)) is None:
+            return self.async_abort(reason="mqtt_not_set_up")
+        errors: dict[str, str] = {}
+        topic = ""
+        if user_input is not None:
+            name, site, prefix = _store_input(user_input)
+            errors = store_errors(name, site, prefix)
+            if not errors:
+                await self.async_set_unique_id(unique_id(prefix, site))
+                self._abort_if_unique_id_configured()
+                topic = status_topic(prefix, site)
+                if await async_bridge_status(self.hass, mqtt, prefix, site) is None:
+                    errors["base"] = "no_bridge"
+                else:
+                    return self.async_create_entry(
+                        title=name,
+                        data={
+                            CONF_SITE_KIND: SITE_KIND_STORE,
+                            CONF_STORE_NAME: name,
+                            CONF_BRIDGE_SITE: site,
+                            CONF_TOPIC_PREFIX: prefix,
+                        },
+                    )
+        return self.async_show_form(
+            step_id="store",
+            data_schema=self.add_suggested_values_to_schema(STORE_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders={"topic": topic},
         )
 
     async def async_step_portal(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -443,8 +562,10 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Rename the site, drop portals or add new ones."""
+        """Rename the site, drop portals or add new ones (a store: rename, move its topics)."""
         entry = self._get_reconfigure_entry()
+        if is_store(entry.data):
+            return await self.async_step_reconfigure_store()
         site = SiteConfig.from_entry_data(entry.data)
         names = {p.portal_id: p.name for p in site.portals}
         errors: dict[str, str] = {}
@@ -488,6 +609,47 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def async_step_reconfigure_store(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Rename a store or change its bridge's topic prefix (the bridge must answer there)."""
+        entry = self._get_reconfigure_entry()
+        site = str(entry.data[CONF_BRIDGE_SITE])
+        errors: dict[str, str] = {}
+        topic = ""
+        if user_input is not None:
+            name, _, prefix = _store_input({**user_input, CONF_BRIDGE_SITE: site})
+            errors = store_errors(name, site, prefix)
+            new_id = unique_id(prefix, site)
+            if not errors and any(
+                other.unique_id == new_id and other.entry_id != entry.entry_id
+                for other in self._async_current_entries(include_ignore=False)
+            ):
+                errors[CONF_TOPIC_PREFIX] = "store_exists"
+            if not errors and prefix != entry.data[CONF_TOPIC_PREFIX]:
+                if (mqtt := await async_mqtt_ready(self.hass)) is None:
+                    return self.async_abort(reason="mqtt_not_set_up")
+                topic = status_topic(prefix, site)
+                if await async_bridge_status(self.hass, mqtt, prefix, site) is None:
+                    errors["base"] = "no_bridge"
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=new_id,
+                    title=name,
+                    data={**entry.data, CONF_STORE_NAME: name, CONF_TOPIC_PREFIX: prefix},
+                )
+        suggested = user_input or {
+            CONF_STORE_NAME: entry.data[CONF_STORE_NAME],
+            CONF_TOPIC_PREFIX: entry.data[CONF_TOPIC_PREFIX],
+        }
+        return self.async_show_form(
+            step_id="reconfigure_store",
+            data_schema=self.add_suggested_values_to_schema(STORE_RECONFIGURE_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders={"topic": topic, "site": site},
+        )
+
     def _finish_reconfigure(self) -> ConfigFlowResult:
         entry = self._get_reconfigure_entry()
         return self.async_update_reload_and_abort(
@@ -505,11 +667,18 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @classmethod
     @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Homes have options (alarm, notifications, deliveries); stores have none."""
+        return not is_store(config_entry.data)
+
+    @classmethod
+    @callback
     def async_get_supported_subentry_types(
-        cls,
-        config_entry: ConfigEntry,  # noqa: ARG003
+        cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Return the subentries a site has: its carriers."""
+        """Return the subentries a site has: a home's carriers (a store has none)."""
+        if is_store(config_entry.data):
+            return {}
         return {SUBENTRY_CARRIER: CarrierSubentryFlow}
 
 

@@ -1,4 +1,8 @@
-"""Diagnostics: the site's configuration, grants, visits and audit chain, with secrets redacted."""
+"""Diagnostics: the site's configuration, grants, visits and audit chain, with secrets redacted.
+
+A store site's diagnostics give its bridge's state (gates, occupancy, message counters)
+and its audit chain's verification; no message content, and nothing personal is held.
+"""
 
 from typing import Any
 
@@ -6,6 +10,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .coordinator import ConciergeConfigEntry
+from .store_site import StoreSite
 
 TO_REDACT = {
     "pin",
@@ -28,6 +33,15 @@ async def async_get_config_entry_diagnostics(
     """
     coordinator = entry.runtime_data
     verification = await coordinator.async_verify_audit()
+    if isinstance(coordinator, StoreSite):
+        return async_redact_data(
+            {
+                "entry": {"title": entry.title, "data": dict(entry.data)},
+                "store": coordinator.diagnostics(),
+                "audit": verification.to_dict(),
+            },
+            TO_REDACT,
+        )
     return async_redact_data(
         {
             "entry": {

@@ -1,8 +1,11 @@
-"""Base entities: every Concierge entity belongs to a site, a portal or a grant device."""
+"""Base entities: every Concierge entity belongs to a site, a portal or a grant device.
+
+A store site's entities belong to the store's device or to one of its gates' devices.
+"""
 
 from collections.abc import Callable
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
@@ -10,9 +13,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, signal_new_grant
+from .coordinator import ConciergeCoordinator, signal_new_grant
 from .core.grants import Grant
+from .core.stores import Gate
 from .site import PortalConfig
+from .store_site import (
+    StoreSite,
+    gate_device_id,
+    signal_new_gates,
+    signal_store_update,
+    store_device_id,
+)
 
 
 def site_device(coordinator: ConciergeCoordinator) -> DeviceInfo:
@@ -89,19 +100,81 @@ class GrantEntity(ConciergeEntity):
 
 @callback
 def async_add_grant_entities(
-    hass: HomeAssistant,
-    entry: ConciergeConfigEntry,
+    coordinator: ConciergeCoordinator,
     async_add_entities: AddConfigEntryEntitiesCallback,
     factory: Callable[[ConciergeCoordinator, Grant], Entity],
 ) -> None:
     """Add an entity per grant now, and one for every grant created later."""
-    coordinator = entry.runtime_data
     async_add_entities(factory(coordinator, g) for g in coordinator.data.grants.values())
 
     @callback
     def _add(grant_id: str) -> None:
         async_add_entities([factory(coordinator, coordinator.grant(grant_id))])
 
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_grant(coordinator.site_id), _add)
+    coordinator.config_entry.async_on_unload(
+        async_dispatcher_connect(coordinator.hass, signal_new_grant(coordinator.site_id), _add)
+    )
+
+
+# --- store sites ----------------------------------------------------------------------
+
+
+class StoreEntity(Entity):
+    """An entity of a store site, updated when its bridge says something (push)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, store: StoreSite, key: str) -> None:
+        """Attach to the store's device."""
+        self.store = store
+        self._attr_unique_id = f"{store.site_id}_{key}"
+        self._attr_device_info = DeviceInfo(identifiers={store_device_id(store.site_id)})
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the bridge is offline or the broker cannot be reached."""
+        return self.store.available
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the store's state."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_store_update(self.store.site_id), self.async_write_ha_state
+            )
+        )
+
+
+class GateEntity(StoreEntity):
+    """An entity of one of a store's gates (a portal of the store)."""
+
+    def __init__(self, store: StoreSite, gate: Gate, key: str) -> None:
+        """Attach to the gate's device, below the store's."""
+        super().__init__(store, f"gate_{gate.gate_id}_{key}")
+        self.gate_id = gate.gate_id
+        self._attr_device_info = DeviceInfo(
+            identifiers={gate_device_id(store.site_id, gate.gate_id)},
+            name=gate.name,
+            manufacturer="Concierge",
+            model="Store gate" if gate.role is None else f"Store gate ({gate.role})",
+            via_device_id=store.site_device_id,
+        )
+
+
+@callback
+def async_add_gate_entities(
+    store: StoreSite,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[StoreSite, Gate], Entity],
+) -> None:
+    """Add an entity per gate the bridge has named, and one for every gate it adds later."""
+    async_add_entities(factory(store, gate) for gate in store.gates.values())
+
+    @callback
+    def _add(gates: list[Gate]) -> None:
+        async_add_entities(factory(store, gate) for gate in gates)
+
+    store.entry.async_on_unload(
+        async_dispatcher_connect(store.hass, signal_new_gates(store.site_id), _add)
     )

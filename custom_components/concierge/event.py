@@ -1,4 +1,4 @@
-"""Event entities: every access event at a portal."""
+"""Event entities: every access event at a portal (a home's door or a store's gate)."""
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
@@ -7,8 +7,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, signal_event
 from .core.events import AccessEvent, AccessEventType
-from .entity import PortalEntity
+from .core.stores import STORE_EVENT_TYPES, Gate
+from .entity import GateEntity, PortalEntity, async_add_gate_entities
 from .site import PortalConfig
+from .store_site import StoreSite
 
 PARALLEL_UPDATES = 0
 
@@ -18,8 +20,11 @@ async def async_setup_entry(
     entry: ConciergeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add an access-event entity per portal."""
+    """Add an access-event entity per portal (per gate, as a store's gates appear)."""
     coordinator = entry.runtime_data
+    if isinstance(coordinator, StoreSite):
+        async_add_gate_entities(coordinator, async_add_entities, GateAccessEvent)
+        return
     async_add_entities(PortalAccessEvent(coordinator, p) for p in coordinator.site.portals)
 
 
@@ -56,6 +61,40 @@ class PortalAccessEvent(PortalEntity, EventEntity):
                 "visit_id": event.visit,
                 "grant_id": event.grant,
                 "label": grant.label if grant else None,
+            },
+        )
+        self.async_write_ha_state()
+
+
+class GateAccessEvent(GateEntity, EventEntity):
+    """Fires with each of the bridge's events at its gate (anonymous: no person, no card)."""
+
+    _attr_event_types = [kind.value for kind in STORE_EVENT_TYPES]
+    _attr_translation_key = "gate_access"
+
+    def __init__(self, store: StoreSite, gate: Gate) -> None:
+        """Create the event entity of a gate."""
+        super().__init__(store, gate, "access")
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the store's access events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, signal_event(self.store.site_id), self._on_event)
+        )
+
+    @callback
+    def _on_event(self, event: AccessEvent) -> None:
+        if event.portal != self.gate_id or event.type not in STORE_EVENT_TYPES:
+            return
+        self._trigger_event(
+            event.type.value,
+            {
+                "event_id": event.id,
+                "outcome": event.outcome.value,
+                "reason": event.reason,
+                "source": event.source.value if event.source else None,
+                "visit_id": event.visit,
             },
         )
         self.async_write_ha_state()

@@ -34,6 +34,7 @@ from .core.tokens import (
 )
 from .core.windows import current_interval
 from .flow import AccessDenied
+from .site import is_store
 
 if TYPE_CHECKING:
     from .coordinator import ConciergeCoordinator
@@ -89,6 +90,9 @@ def _answer(status: HTTPStatus, error: str | None = None, **extra: str) -> web.R
 def _site(hass: HomeAssistant, site: str) -> ConciergeCoordinator | None:
     entry = hass.config_entries.async_get_entry(site)
     if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+        return None
+    if is_store(entry.data):
+        # A store site has no doors to open from here: not found, as a site that is not.
         return None
     coordinator: ConciergeCoordinator = entry.runtime_data
     return coordinator

@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
 from .core.events import EvidenceKind, EvidenceRef
 from .core.visits import Visit
 from .entity import PortalEntity
@@ -24,8 +24,9 @@ async def async_setup_entry(
     entry: ConciergeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a last-visit picture per portal."""
-    coordinator = entry.runtime_data
+    """Add a last-visit picture per portal (a store has none)."""
+    if (coordinator := home_site(entry)) is None:
+        return
     async_add_entities(LastVisitImage(coordinator, p) for p in coordinator.site.portals)
 
 

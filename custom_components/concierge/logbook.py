@@ -8,6 +8,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import DOMAIN, EVENT_ACCESS
 from .coordinator import ConciergeConfigEntry
+from .store_site import StoreSite
 
 _PHRASES: dict[str, str] = {
     "grant_created": "was created",
@@ -29,17 +30,29 @@ _PHRASES: dict[str, str] = {
     "visit_started": "visit started",
     "visit_completed": "visit completed",
     "visit_aborted": "visit aborted",
+    "check_in": "checked in",
+    "check_out": "checked out",
+    "gate_opened": "gate opened",
 }
 
 
 def _names(hass: HomeAssistant, data: dict[str, Any]) -> tuple[str, str | None]:
-    """Site title and grant label for an event (labels only, never credentials)."""
+    """Site title and grant label for an event (labels only, never credentials).
+
+    A home's events name its config entry; a store's name its bridge's site id.
+    """
     entries: list[ConciergeConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
     for entry in entries:
+        site = entry.runtime_data
+        if isinstance(site, StoreSite):
+            if site.bridge_site != data.get("site"):
+                continue
+            gate = site.gates.get(str(data.get("portal")))
+            return (f"{entry.title} {gate.name}" if gate else entry.title), None
         if entry.entry_id != data.get("site"):
             continue
-        grant = entry.runtime_data.data.grants.get(str(data.get("grant")))
-        portal = entry.runtime_data.site.portal(str(data.get("portal")))
+        grant = site.data.grants.get(str(data.get("grant")))
+        portal = site.site.portal(str(data.get("portal")))
         where = f"{entry.title} {portal.name}" if portal else entry.title
         return where, grant.label if grant else None
     return "Concierge", None

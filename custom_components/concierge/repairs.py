@@ -1,4 +1,7 @@
-"""Repair issues a user can act on: a portal whose lock or door contact has disappeared."""
+"""Repair issues a user can act on: a portal whose lock or door contact has disappeared.
+
+Only home sites have such portals; a store's gates belong to its bridge.
+"""
 
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -6,7 +9,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry
+from .coordinator import ConciergeCoordinator
 
 
 def issue_id(entry_id: str, portal_id: str, entity_id: str) -> str:
@@ -15,9 +18,10 @@ def issue_id(entry_id: str, portal_id: str, entity_id: str) -> str:
 
 
 @callback
-def _check(hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
+def _check(hass: HomeAssistant, coordinator: ConciergeCoordinator) -> None:
     registry = er.async_get(hass)
-    for portal in entry.runtime_data.site.portals:
+    entry = coordinator.config_entry
+    for portal in coordinator.site.portals:
         for entity_id in (portal.lock, portal.door_sensor):
             if entity_id is None:
                 continue
@@ -43,14 +47,15 @@ def _check(hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
 
 
 @callback
-def async_check_portal_entities(hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
+def async_check_portal_entities(hass: HomeAssistant, coordinator: ConciergeCoordinator) -> None:
     """Raise (or clear) an issue per missing entity now and whenever the registry changes."""
-    _check(hass, entry)
+    entry = coordinator.config_entry
+    _check(hass, coordinator)
 
     @callback
     def _registry_changed(event: Event[er.EventEntityRegistryUpdatedData]) -> None:
         if event.data["action"] in {"create", "remove"} or "new_entity_id" in event.data:
-            _check(hass, entry)
+            _check(hass, coordinator)
 
     entry.async_on_unload(
         hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, _registry_changed)
@@ -59,11 +64,11 @@ def async_check_portal_entities(hass: HomeAssistant, entry: ConciergeConfigEntry
     @callback
     def _state_changed(event: Event[EventStateChangedData]) -> None:
         if event.data["new_state"] is None or event.data["old_state"] is None:
-            _check(hass, entry)
+            _check(hass, coordinator)
 
     watched = [
         entity_id
-        for portal in entry.runtime_data.site.portals
+        for portal in coordinator.site.portals
         for entity_id in (portal.lock, portal.door_sensor)
         if entity_id is not None
     ]
@@ -71,7 +76,7 @@ def async_check_portal_entities(hass: HomeAssistant, entry: ConciergeConfigEntry
 
     @callback
     def _clear() -> None:
-        for portal in entry.runtime_data.site.portals:
+        for portal in coordinator.site.portals:
             for entity_id in (portal.lock, portal.door_sensor):
                 if entity_id is not None:
                     ir.async_delete_issue(

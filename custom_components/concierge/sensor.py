@@ -1,9 +1,9 @@
-"""Sensors: each grant's state, and each portal's last visitor."""
+"""Sensors: each grant's state, each portal's last visitor, and a store's occupancy."""
 
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -11,21 +11,28 @@ from homeassistant.util import dt as dt_util
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.grants import Grant, GrantState
 from .core.windows import current_interval, next_edge
-from .entity import GrantEntity, PortalEntity, async_add_grant_entities
+from .entity import GrantEntity, PortalEntity, StoreEntity, async_add_grant_entities
 from .site import PortalConfig
+from .store_site import StoreSite
 
 PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,
+    hass: HomeAssistant,  # noqa: ARG001
     entry: ConciergeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a state sensor per grant (now and as grants are created) and per-portal sensors."""
+    """Add a state sensor per grant (now and as grants are created) and per-portal sensors.
+
+    A store site has one sensor: its occupancy.
+    """
     coordinator = entry.runtime_data
+    if isinstance(coordinator, StoreSite):
+        async_add_entities([StoreOccupancySensor(coordinator)])
+        return
     async_add_entities(LastVisitorSensor(coordinator, p) for p in coordinator.site.portals)
-    async_add_grant_entities(hass, entry, async_add_entities, GrantStateSensor)
+    async_add_grant_entities(coordinator, async_add_entities, GrantStateSensor)
 
 
 class GrantStateSensor(GrantEntity, SensorEntity):
@@ -103,4 +110,28 @@ class LastVisitorSensor(PortalEntity, SensorEntity):
             "visit_id": visit.id,
             "visit_state": visit.state.value,
             "started_at": visit.started_at.isoformat(),
+        }
+
+
+class StoreOccupancySensor(StoreEntity, SensorEntity):
+    """How many shoppers are in the store (the bridge's count), with its capacity."""
+
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_translation_key = "store_occupancy"
+
+    def __init__(self, store: StoreSite) -> None:
+        """Create the occupancy sensor of a store."""
+        super().__init__(store, "occupancy")
+
+    @property
+    def native_value(self) -> int | None:
+        """Shoppers in the store now (None until the bridge has said)."""
+        return self.store.occupancy.occupancy
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """How many the store may hold, and how many visits are passing a gate now."""
+        return {
+            "capacity": self.store.occupancy.capacity,
+            "visits_at_gates": len(self.store.passages),
         }

@@ -1,4 +1,9 @@
-"""Concierge's actions: manage grants, run visits, export evidence, verify the audit chain."""
+"""Concierge's actions: manage grants, run visits, export evidence, verify the audit chain.
+
+Grants and visits belong to home sites: an action aimed at a store site (its config
+entry, or one of its gates as the portal) is refused with a translated message. A
+store's audit chain can be verified like a home's.
+"""
 
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
@@ -17,11 +22,12 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, validation_error
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site, validation_error
 from .core.errors import ConciergeError
 from .core.events import Source
 from .core.grants import AlarmPolicy, Credentials, GrantAction, GrantKind, GrantUpdate, Policy
 from .core.windows import OneOffWindow, Schedule, WeeklyWindow, Window
+from .store_site import StoreSite
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_GRANT_ID = "grant_id"
@@ -82,14 +88,46 @@ def _not_valid(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _loaded(hass: HomeAssistant) -> list[ConciergeCoordinator]:
+def _entries(hass: HomeAssistant) -> list[ConciergeConfigEntry]:
     entries: list[ConciergeConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
-    return [entry.runtime_data for entry in entries]
+    return entries
+
+
+def _loaded(hass: HomeAssistant) -> list[ConciergeCoordinator]:
+    """The loaded home sites."""
+    return [site for entry in _entries(hass) if (site := home_site(entry)) is not None]
+
+
+def _stores(hass: HomeAssistant) -> list[StoreSite]:
+    """The loaded store sites."""
+    return [s for entry in _entries(hass) if isinstance(s := entry.runtime_data, StoreSite)]
+
+
+def _store_refused(store: StoreSite) -> ServiceValidationError:
+    return _not_valid("store_site_not_supported", site=store.name)
 
 
 def _site(hass: HomeAssistant, data: Mapping[str, Any]) -> ConciergeCoordinator:
-    """The site named by config_entry_id, or the only one."""
+    """The home site named by config_entry_id, or the only one; a store is refused."""
     sites = _loaded(hass)
+    if (entry_id := data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
+        for site in sites:
+            if site.site_id == entry_id:
+                return site
+        for store in _stores(hass):
+            if store.site_id == entry_id:
+                raise _store_refused(store)
+        raise _not_valid("unknown_site", site=str(entry_id))
+    if not sites and (stores := _stores(hass)):
+        raise _store_refused(stores[0])
+    if len(sites) != 1:
+        raise _not_valid("site_required")
+    return sites[0]
+
+
+def _audited_site(hass: HomeAssistant, data: Mapping[str, Any]) -> ConciergeCoordinator | StoreSite:
+    """Any site named by config_entry_id, or the only one (homes and stores keep a chain)."""
+    sites = [entry.runtime_data for entry in _entries(hass)]
     if (entry_id := data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
         for site in sites:
             if site.site_id == entry_id:
@@ -129,6 +167,9 @@ def resolve_portals(site: ConciergeCoordinator, names: list[str]) -> tuple[str, 
             (p for p in site.site.portals if p.name.casefold() == name.casefold()), None
         )
         if portal is None:
+            for store in _stores(site.hass):
+                if any(name in {g.gate_id, g.name} for g in store.gates.values()):
+                    raise _store_refused(store)
             raise _not_valid("unknown_portal", portal=name)
         ids.append(portal.portal_id)
     return tuple(ids)
@@ -285,8 +326,7 @@ async def _create_guest_link(call: ServiceCall) -> ServiceResponse:
 
 async def _revoke_guest_link(call: ServiceCall) -> ServiceResponse:
     link_id = call.data[ATTR_LINK_ID]
-    for entry in call.hass.config_entries.async_loaded_entries(DOMAIN):
-        site: ConciergeCoordinator = entry.runtime_data
+    for site in _loaded(call.hass):
         if link_id in site.site_data.guest_links:
             await site.async_revoke_guest_link(link_id)
             return {"link_id": link_id, "revoked": True}
@@ -300,7 +340,7 @@ async def _export_visit(call: ServiceCall) -> ServiceResponse:
 
 
 async def _verify_audit_log(call: ServiceCall) -> ServiceResponse:
-    site = _site(call.hass, call.data)
+    site = _audited_site(call.hass, call.data)
     return cast("ServiceResponse", (await site.async_verify_audit()).to_dict())
 
 

@@ -1,4 +1,4 @@
-"""The configured shape of a site: its portals, alarm panel and notify targets."""
+"""The configured shape of a site: its portals, alarm panel and notify targets (or a store)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from .const import (
     CONF_PORTAL_ID,
     CONF_PORTAL_NAME,
     CONF_PORTALS,
+    CONF_SITE_KIND,
     CONF_SITE_NAME,
     CONF_SLOT_FIRST,
     CONF_SLOT_LAST,
@@ -33,10 +34,16 @@ from .const import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_SLOT_FIRST,
     DEFAULT_SLOT_LAST,
+    SITE_KIND_STORE,
 )
 from .core.slots import SlotRange
 
 DEFAULT_SLOTS = SlotRange(DEFAULT_SLOT_FIRST, DEFAULT_SLOT_LAST)
+
+
+def is_store(data: Mapping[str, Any]) -> bool:
+    """Whether a config entry's data describes a store site (else it is a home)."""
+    return data.get(CONF_SITE_KIND) == SITE_KIND_STORE
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
 from .core.grants import Grant, GrantAction, GrantState
 from .entity import GrantEntity, async_add_grant_entities
 
@@ -15,12 +15,13 @@ PARALLEL_UPDATES = 1
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,
+    hass: HomeAssistant,  # noqa: ARG001
     entry: ConciergeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add an enable switch per grant, now and as grants are created."""
-    async_add_grant_entities(hass, entry, async_add_entities, GrantSwitch)
+    """Add an enable switch per grant, now and as grants are created (a store has none)."""
+    if (coordinator := home_site(entry)) is not None:
+        async_add_grant_entities(coordinator, async_add_entities, GrantSwitch)
 
 
 class GrantSwitch(GrantEntity, SwitchEntity):

@@ -42,12 +42,24 @@ FRONT = {
 }
 
 
-async def _start(hass: HomeAssistant, site: str = "Home") -> dict[str, Any]:
+async def _home_form(hass: HomeAssistant) -> dict[str, Any]:
+    """Start the flow and choose "Home" in its first step's menu."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
-    assert result["type"] is FlowResultType.FORM
+    assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
+    assert result["menu_options"] == ["home", "store"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "home"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "home"
+    return result
+
+
+async def _start(hass: HomeAssistant, site: str = "Home") -> dict[str, Any]:
+    result = await _home_form(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"site_name": site})
     assert result["step_id"] == "portal"
     return result
@@ -92,9 +104,7 @@ async def test_full_flow_creates_site_with_two_portals(hass: HomeAssistant) -> N
 )
 async def test_bad_site_name_is_rejected(hass: HomeAssistant, site: str, error: str) -> None:
     MockConfigEntry(domain=DOMAIN, unique_id="home", title="Home", data={}).add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
+    result = await _home_form(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"site_name": site})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"site_name": error}
@@ -177,9 +187,7 @@ async def test_bad_extras_are_rejected(
 
 async def test_same_site_in_two_flows_aborts_the_second(hass: HomeAssistant) -> None:
     first = await _start(hass)
-    second = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
+    second = await _home_form(hass)
     await hass.config_entries.flow.async_configure(first["flow_id"], FRONT)
     result = await hass.config_entries.flow.async_configure(
         second["flow_id"], {"site_name": "Home"}

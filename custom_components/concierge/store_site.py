@@ -1,0 +1,372 @@
+"""A store site: a store bridge's gates and occupancy, heard through Home Assistant's MQTT.
+
+The bridge publishes every access event (`<prefix>/<site>/events`, QoS 1, at least once)
+and a retained status (`<prefix>/<site>/status`, replaced by the broker's will when the
+bridge goes away). This shell subscribes through Home Assistant's own MQTT integration
+(imported only here, and only when a store site loads, so homes never need it), hands
+each message to the core (`core.stores`) and carries out what it decides:
+
+- an invalid message, one for another site or a duplicate delivery is dropped and
+  counted (logged at debug level, never with its content);
+- every accepted event is fired on the bus and sent to the entities exactly as a home
+  site's events are, and appended to the site's audit chain;
+- the status's gates become devices (one per gate, added as they appear); the will, or
+  a lost connection to the broker, makes every entity of the store unavailable.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+from functools import partial
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, HomeAssistantError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_BRIDGE_SITE,
+    CONF_STORE_NAME,
+    CONF_TOPIC_PREFIX,
+    DOMAIN,
+    EVENT_ACCESS,
+    STORE_PASSAGE_TIMEOUT,
+    STORE_SEEN_IDS,
+)
+from .coordinator import ConciergeConfigEntry, signal_event
+from .core.audit import ChainVerification, verify_chain
+from .core.errors import ConciergeError
+from .core.events import AccessEvent, to_wire
+from .core.stores import (
+    Drop,
+    Gate,
+    Occupancy,
+    Passage,
+    SeenIds,
+    StoreStatus,
+    events_topic,
+    occupancy_after,
+    occupancy_from_status,
+    parse_event,
+    parse_status,
+    passage_after,
+    passage_expired,
+    status_topic,
+)
+from .store import AuditLog, SiteData, decode, encode, site_store
+
+if TYPE_CHECKING:
+    from homeassistant.components.mqtt import ReceiveMessage
+
+_LOGGER = logging.getLogger(__name__)
+
+SAVE_DELAY = 1
+
+
+def signal_store_update(entry_id: str) -> str:
+    """Dispatcher signal: a store's availability, occupancy or gate passages changed."""
+    return f"{DOMAIN}_{entry_id}_store_update"
+
+
+def signal_new_gates(entry_id: str) -> str:
+    """Dispatcher signal that announces gates the bridge names for the first time."""
+    return f"{DOMAIN}_{entry_id}_new_gates"
+
+
+def store_device_id(entry_id: str) -> tuple[str, str]:
+    """Device registry identifier of a store."""
+    return (DOMAIN, entry_id)
+
+
+def gate_device_id(entry_id: str, gate_id: str) -> tuple[str, str]:
+    """Device registry identifier of a store's gate."""
+    return (DOMAIN, f"{entry_id}_gate_{gate_id}")
+
+
+def mqtt_module(hass: HomeAssistant) -> ModuleType | None:
+    """Home Assistant's MQTT integration, when it has a config entry; else None.
+
+    Imported lazily: MQTT is no dependency of Concierge (a home needs no MQTT client),
+    and its client library is installed only when MQTT is set up.
+    """
+    if not hass.config_entries.async_entries("mqtt"):
+        return None
+    try:
+        from homeassistant.components import mqtt  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - an MQTT entry without its library
+        return None
+    return mqtt
+
+
+async def async_mqtt_ready(hass: HomeAssistant) -> ModuleType | None:
+    """The MQTT integration once its client is set up (waiting while it starts); else None."""
+    if (mqtt := mqtt_module(hass)) is None or not await mqtt.async_wait_for_mqtt_client(hass):
+        return None
+    return mqtt
+
+
+def message_payload(message: ReceiveMessage) -> bytes | str:
+    """A message's payload as received (subscriptions ask for bytes, undecoded)."""
+    payload = message.payload
+    return payload if isinstance(payload, str) else bytes(payload)
+
+
+class StoreSite:
+    """One store: its bridge's status, gates, passages and occupancy."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
+        """Read the store's settings; `async_start` subscribes."""
+        self.hass = hass
+        self.entry = entry
+        self.site_id = entry.entry_id
+        """The config entry's id, as for home sites (signals and unique ids use it)."""
+        self.name = str(entry.data[CONF_STORE_NAME])
+        self.bridge_site = str(entry.data[CONF_BRIDGE_SITE])
+        self.prefix = str(entry.data[CONF_TOPIC_PREFIX])
+        self.status_topic = status_topic(self.prefix, self.bridge_site)
+        self.events_topic = events_topic(self.prefix, self.bridge_site)
+        self.status: StoreStatus | None = None
+        self.mqtt_connected = False
+        self.gates: dict[str, Gate] = {}
+        self.occupancy = Occupancy()
+        self.passages: dict[str, Passage] = {}
+        self.seen = SeenIds(STORE_SEEN_IDS)
+        self.counters: Counter[str] = Counter()
+        self.last_event_at: datetime | None = None
+        self.audit = AuditLog(hass, entry.entry_id)
+        self._store = site_store(hass, entry.entry_id)
+        self._data = SiteData()
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._timers: dict[str, CALLBACK_TYPE] = {}
+        self._recording: set[asyncio.Task[None]] = set()
+        self._was_available: bool | None = None
+        self.site_device_id = ""
+        """The store device's registry id (gates' devices sit below it)."""
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        """Whether the store's entities show live state: connected, and the bridge online."""
+        return self.mqtt_connected and self.status is not None and self.status.online
+
+    async def async_start(self) -> None:
+        """Load the audit chain's head and subscribe to the bridge's topics."""
+        if (mqtt := await async_mqtt_ready(self.hass)) is None:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="mqtt_not_set_up",
+                translation_placeholders={"site": self.name},
+            )
+        try:
+            self._data = decode(await self._store.async_load())
+            await self.audit.async_load()
+        except ConciergeError as err:
+            raise ConfigEntryError(
+                translation_domain=DOMAIN,
+                translation_key=err.translation_key,
+                translation_placeholders=dict(err.placeholders),
+            ) from err
+        self.mqtt_connected = bool(mqtt.is_connected(self.hass))
+        self._unsubs.append(
+            mqtt.async_subscribe_connection_status(self.hass, self._async_connection_changed)
+        )
+        self._unsubs.append(
+            await mqtt.async_subscribe(
+                self.hass, self.status_topic, self._async_status, qos=1, encoding=None
+            )
+        )
+        self._unsubs.append(
+            await mqtt.async_subscribe(
+                self.hass, self.events_topic, self._async_event, qos=1, encoding=None
+            )
+        )
+
+    async def async_stop(self) -> None:
+        """Unsubscribe, cancel timers, finish writing the audit chain (on unload)."""
+        for unsub in (*self._unsubs, *self._timers.values()):
+            # MQTT may have been unloaded first: its subscriptions are gone already.
+            with contextlib.suppress(HomeAssistantError):
+                unsub()
+        self._unsubs.clear()
+        self._timers.clear()
+        await self._async_drain()
+        await self._store.async_save(encode(self._data))
+
+    async def _async_drain(self) -> None:
+        while self._recording:
+            await asyncio.gather(*self._recording)
+
+    # --- messages --------------------------------------------------------------------
+
+    def _drop(self, reason: Drop, topic: str, size: int) -> None:
+        self.counters[reason.value] += 1
+        # Never the payload: it may hold what the bridge should not have sent.
+        _LOGGER.debug("Dropped a message on %s (%s, %d bytes)", topic, reason.value, size)
+
+    @callback
+    def _async_status(self, message: ReceiveMessage) -> None:
+        payload = message_payload(message)
+        status = parse_status(payload, self.bridge_site)
+        if isinstance(status, Drop):
+            self._drop(status, message.topic, len(payload))
+            return
+        self.counters["status"] += 1
+        self.status = status
+        self.occupancy = occupancy_from_status(self.occupancy, status)
+        if status.gates is not None:
+            self._set_gates(status.gates, remove_missing=status.online)
+        self._publish()
+
+    @callback
+    def _async_event(self, message: ReceiveMessage) -> None:
+        payload = message_payload(message)
+        event = parse_event(payload, self.bridge_site)
+        if isinstance(event, Drop):
+            self._drop(event, message.topic, len(payload))
+            return
+        if not self.seen.add(event.id):
+            self._drop(Drop.DUPLICATE, message.topic, len(payload))
+            return
+        self.counters["accepted"] += 1
+        now = dt_util.utcnow()
+        self.last_event_at = now
+        if event.portal is not None:
+            self._pass(event.portal, event, now)
+        self.occupancy = occupancy_after(self.occupancy, event)
+        self.hass.bus.async_fire(EVENT_ACCESS, to_wire(event))
+        async_dispatcher_send(self.hass, signal_event(self.site_id), event)
+        self._publish()
+        self._record(event)
+
+    @callback
+    def _async_connection_changed(self, connected: bool) -> None:  # noqa: FBT001 - MQTT's API
+        self.mqtt_connected = connected
+        self._publish()
+
+    # --- state -----------------------------------------------------------------------
+
+    @callback
+    def _publish(self) -> None:
+        """Tell the entities, and log when the store becomes unavailable or comes back."""
+        available = self.available
+        if self._was_available is not None and available != self._was_available:
+            if available:
+                _LOGGER.info("Store %s is available again", self.name)
+            else:
+                _LOGGER.info(
+                    "Store %s is unavailable (%s)",
+                    self.name,
+                    "bridge offline" if self.mqtt_connected else "MQTT disconnected",
+                )
+        self._was_available = available
+        async_dispatcher_send(self.hass, signal_store_update(self.site_id))
+
+    def _set_gates(self, gates: tuple[Gate, ...], *, remove_missing: bool) -> None:
+        """Follow the bridge's gates: new ones get a device, renamed ones are renamed."""
+        registry = dr.async_get(self.hass)
+        listed = {gate.gate_id: gate for gate in gates}
+        for gate_id, gate in listed.items():
+            known = self.gates.get(gate_id)
+            if known is not None and known.name != gate.name:
+                device = registry.async_get_device({gate_device_id(self.site_id, gate_id)})
+                if device is not None:
+                    registry.async_update_device(device.id, name=gate.name)
+        if remove_missing:
+            for gate_id in set(self.gates) - set(listed):
+                self._forget_gate(registry, gate_id)
+        new = [gate for gate_id, gate in listed.items() if gate_id not in self.gates]
+        self.gates |= listed
+        if new:
+            async_dispatcher_send(self.hass, signal_new_gates(self.site_id), new)
+
+    def _forget_gate(self, registry: dr.DeviceRegistry, gate_id: str) -> None:
+        """A gate the bridge no longer has: its device and entities go."""
+        del self.gates[gate_id]
+        self.passages.pop(gate_id, None)
+        if (timer := self._timers.pop(gate_id, None)) is not None:
+            timer()
+        device = registry.async_get_device({gate_device_id(self.site_id, gate_id)})
+        if device is not None:
+            registry.async_update_device(device.id, remove_config_entry_id=self.site_id)
+
+    def _pass(self, gate_id: str, event: AccessEvent, now: datetime) -> None:
+        """Follow a visit's passage through a gate (a timer ends it at the latest)."""
+        before = self.passages.get(gate_id)
+        after = passage_after(before, event, now, timedelta(seconds=STORE_PASSAGE_TIMEOUT))
+        if after is before:
+            return
+        if (timer := self._timers.pop(gate_id, None)) is not None:
+            timer()
+        if after is None:
+            del self.passages[gate_id]
+            return
+        self.passages[gate_id] = after
+        self._timers[gate_id] = async_call_later(
+            self.hass, after.until - now, partial(self._async_passage_timeout, gate_id, after)
+        )
+
+    @callback
+    def _async_passage_timeout(self, gate_id: str, passage: Passage, now: datetime) -> None:
+        self._timers.pop(gate_id, None)
+        if self.passages.get(gate_id) is passage and passage_expired(passage, now):
+            del self.passages[gate_id]
+            self._publish()
+
+    # --- audit chain -----------------------------------------------------------------
+
+    def _record(self, event: AccessEvent) -> None:
+        """Append an event to the site's audit chain (in the order they arrived)."""
+        task = self.hass.async_create_background_task(
+            self._async_record(event), f"{DOMAIN} store audit", eager_start=True
+        )
+        if not task.done():
+            self._recording.add(task)
+            task.add_done_callback(self._recording.discard)
+
+    async def _async_record(self, event: AccessEvent) -> None:
+        try:
+            await self.audit.async_append(event)
+        except OSError as err:
+            self.counters["audit_failed"] += 1
+            _LOGGER.error("Could not record a store event in the audit log: %s", err)  # noqa: TRY400
+            return
+        self._data.audit_head = self.audit.head
+        self._data.audit_count = self.audit.count
+        self._store.async_delay_save(lambda: encode(self._data), SAVE_DELAY)
+
+    async def async_verify_audit(self) -> ChainVerification:
+        """Check the store's audit chain against the head kept in storage."""
+        await self._async_drain()
+        records = await self.audit.async_read()
+        return await self.hass.async_add_executor_job(
+            partial(verify_chain, records, expected_head=self._data.audit_head)
+        )
+
+    # --- diagnostics -----------------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The store's state for a bug report: no message content, nothing personal."""
+        status = self.status
+        return {
+            "bridge_site": self.bridge_site,
+            "topic_prefix": self.prefix,
+            "available": self.available,
+            "mqtt_connected": self.mqtt_connected,
+            "bridge_online": None if status is None else status.online,
+            "gates": [
+                {"id": g.gate_id, "name": g.name, "role": g.role} for g in self.gates.values()
+            ],
+            "occupancy": self.occupancy.occupancy,
+            "capacity": self.occupancy.capacity,
+            "visits_at_gates": len(self.passages),
+            "messages": dict(sorted(self.counters.items())),
+            "remembered_event_ids": len(self.seen),
+            "last_event_at": None if self.last_event_at is None else self.last_event_at.isoformat(),
+        }
