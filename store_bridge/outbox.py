@@ -62,6 +62,8 @@ class Backlog:
         self._items: list[tuple[Callable[[Store], object], list[Wire]]] = []
         self.sent: set[str] = set()
         """Ids of backlog events already published straight from memory."""
+        self.lock = asyncio.Lock()
+        """Held while flushing and while publishing from memory (one at a time)."""
 
     def add(self, write: Callable[[Store], object], events: list[Wire]) -> None:
         """Hold a write and its events."""
@@ -77,6 +79,10 @@ class Backlog:
 
     async def flush(self, db: Database) -> bool:
         """Do the held writes in order; False if the database is still down."""
+        async with self.lock:
+            return await self._flush(db)
+
+    async def _flush(self, db: Database) -> bool:
         while self._items:
             write, events = self._items[0]
             sent = {e["id"] for e in events} & self.sent
@@ -117,7 +123,7 @@ class Publisher:
         self._wake = asyncio.Event()
         self._status_dirty = True
         self._task: asyncio.Task[None] | None = None
-        self.backlog = backlog or Backlog()
+        self.backlog = backlog if backlog is not None else Backlog()
         self.connected = False
         self.published = 0
         self.connects = 0
@@ -192,13 +198,15 @@ class Publisher:
         if self._status_dirty:
             self._status_dirty = False
             await client.publish(self._status_topic, json.dumps(self._status()), qos=1, retain=True)
-        if not await self.backlog.flush(self.db):
-            # The database is still down: send the waiting events from memory.
-            for event in self.backlog.events():
-                if event["id"] not in self.backlog.sent:
-                    await client.publish(self._topic, to_json(event), qos=1)
-                    self.backlog.sent.add(event["id"])
-                    self.published += 1
+        backlog = self.backlog
+        async with backlog.lock:
+            if not await backlog._flush(self.db):  # noqa: SLF001 - under the lock, as flush
+                # The database is still down: send the waiting events from memory.
+                for event in backlog.events():
+                    if event["id"] not in backlog.sent:
+                        await client.publish(self._topic, to_json(event), qos=1)
+                        backlog.sent.add(event["id"])
+                        self.published += 1
         while True:
             try:
                 rows = await self.db.call(lambda store: store.unsent(BATCH))

@@ -1,8 +1,10 @@
 """A real Mosquitto broker for the tests, on 127.0.0.1 only (a pytest plugin).
 
 ``mosquitto`` (function scope) starts Debian's ``mosquitto`` on a free port of 127.0.0.1 with
-anonymous access and no persistence, and stops it after the test. ``stop()`` and ``start()``
-take it down and bring it back on the same port, for tests of a broker that goes away.
+anonymous access, and stops it after the test. Persistence is on (in the test's own folder),
+as in a real installation: persistent sessions and their queued messages survive a restart.
+``stop()`` and ``start()`` take it down and bring it back on the same port, for tests of a
+broker that goes away.
 
 ``scripts/setup`` installs the Debian package. Without the binary the tests are skipped,
 unless the ``CI`` environment variable is set: then they fail, so CI cannot skip them.
@@ -51,7 +53,8 @@ class Mosquitto:
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
-            "persistence false\n"
+            "persistence true\n"
+            f"persistence_location {workdir}/\n"
             "max_queued_messages 100000\n"
             f"log_dest file {self.log}\n"
             "log_type error\nlog_type warning\nlog_type notice\n",
@@ -111,6 +114,9 @@ def mosquitto(socket_enabled: None) -> Iterator[Mosquitto]:
             pytest.fail("mosquitto is not installed (scripts/setup installs Debian's package)")
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     with tempfile.TemporaryDirectory(prefix="concierge-mosquitto-") as workdir:
+        # Started as root, mosquitto drops to the "mosquitto" user: it must be able to write
+        # its log and its persistence file here.
+        Path(workdir).chmod(0o777)
         broker = Mosquitto(binary, Path(workdir))
         broker.start()
         try:
