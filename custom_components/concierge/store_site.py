@@ -275,26 +275,36 @@ class StoreSite:
         for gate_id, gate in listed.items():
             known = self.gates.get(gate_id)
             if known is not None and known.name != gate.name:
-                device = registry.async_get_device({gate_device_id(self.site_id, gate_id)})
+                device = registry.async_get_device_by_identifier(
+                    gate_device_id(self.site_id, gate_id), self.site_id
+                )
                 if device is not None:
                     registry.async_update_device(device.id, name=gate.name)
         if remove_missing:
             for gate_id in set(self.gates) - set(listed):
-                self._forget_gate(registry, gate_id)
+                self._forget_gate(gate_id)
+            self._remove_stale_devices(registry, set(listed))
         new = [gate for gate_id, gate in listed.items() if gate_id not in self.gates]
         self.gates |= listed
         if new:
             async_dispatcher_send(self.hass, signal_new_gates(self.site_id), new)
 
-    def _forget_gate(self, registry: dr.DeviceRegistry, gate_id: str) -> None:
-        """A gate the bridge no longer has: its device and entities go."""
+    def _forget_gate(self, gate_id: str) -> None:
+        """A gate the bridge no longer has: forget its passage."""
         del self.gates[gate_id]
         self.passages.pop(gate_id, None)
         if (timer := self._timers.pop(gate_id, None)) is not None:
             timer()
-        device = registry.async_get_device({gate_device_id(self.site_id, gate_id)})
-        if device is not None:
-            registry.async_update_device(device.id, remove_config_entry_id=self.site_id)
+
+    def _remove_stale_devices(self, registry: dr.DeviceRegistry, listed: set[str]) -> None:
+        """Remove the devices (and so the entities) of gates the bridge no longer has."""
+        prefix = gate_device_id(self.site_id, "")[1]
+        for device in dr.async_entries_for_config_entry(registry, self.site_id):
+            gates = {
+                i[1].removeprefix(prefix) for i in device.identifiers if i[1].startswith(prefix)
+            }
+            if gates and not gates & listed:
+                registry.async_update_device(device.id, remove_config_entry_id=self.site_id)
 
     def _pass(self, gate_id: str, event: AccessEvent, now: datetime) -> None:
         """Follow a visit's passage through a gate (a timer ends it at the latest)."""
@@ -335,7 +345,7 @@ class StoreSite:
             await self.audit.async_append(event)
         except OSError as err:
             self.counters["audit_failed"] += 1
-            _LOGGER.error("Could not record a store event in the audit log: %s", err)  # noqa: TRY400
+            _LOGGER.error("Could not record a store event in the audit chain: %s", err)  # noqa: TRY400
             return
         self._data.audit_head = self.audit.head
         self._data.audit_count = self.audit.count
