@@ -152,17 +152,6 @@ class Store:
 
         self._tx(work)
 
-    def find_inside(
-        self, *, visit_id: str | None = None, track_id: str | None = None
-    ) -> Session | None:
-        """The open session with this visit or track id."""
-        column, value = ("visit_id", visit_id) if visit_id else ("track_id", track_id)
-        row = self.db.execute(
-            f"SELECT * FROM sessions WHERE {column} = ? AND state = 'inside'",  # noqa: S608
-            (value,),
-        ).fetchone()
-        return None if row is None else _session(row)
-
     def close_session(  # noqa: PLR0913 - keyword-only parts of one change
         self,
         visit_id: str | None,
