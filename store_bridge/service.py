@@ -85,7 +85,10 @@ def build_gate(spec: GateSpec, mqtt: MqttSpec | None) -> Gate:
     port = _opt(options, "serial_port", str, where)
     if not port:
         raise ConfigError(f"{where}.serial_port: the reader's RS-485 port is required")
-    return OsdpGate.from_options(spec.id, role, options)
+    try:
+        return OsdpGate.from_options(spec.id, role, options)
+    except ValueError as err:
+        raise ConfigError(f"{where}: {err}") from None
 
 
 def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = None) -> Bridge:
