@@ -1,0 +1,139 @@
+"""A real store bridge, a real Mosquitto, Home Assistant's real MQTT and Concierge's store site.
+
+Nothing in between is played: the bridge (simulated turnstiles, SQLite outbox, publisher)
+checks shoppers in and out, and Home Assistant shows it. This is the contract test across
+both sides: what the bridge publishes is what the store site understands. Only the
+operator's app backend (who signs the QR codes) is played by the test.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.core import Event, HomeAssistant, callback
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from store_bridge.bridge import Bridge, GateInfo, StoreSettings
+from store_bridge.gates.base import GateRole
+from store_bridge.gates.simulator import SimulatedGate
+from store_bridge.outbox import BrokerConfig, Publisher
+from store_bridge.storage import Database
+from tests.mosquitto import Mosquitto
+from tests.store_bridge.conftest import ISSUER, Operator
+
+from .test_store_site import (
+    ENTRY_EVENT,
+    ENTRY_VISIT,
+    EXIT_EVENT,
+    OCCUPANCY,
+    PREFIX,
+    SITE,
+    _add_store,
+    mqtt_entry,  # noqa: F401 - the fixture
+    runtime,
+    state,
+    wait_for,
+)
+
+
+@pytest.fixture
+async def real_bridge(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[Bridge]:
+    """The store bridge with two simulated turnstiles, publishing to the real broker."""
+    operator = Operator()
+    db = Database(tmp_path / "bridge.sqlite3")
+    bridge = Bridge(
+        StoreSettings(
+            site=SITE, name="Corner store", capacity=2, issuer=ISSUER, keys=operator.keys
+        ),
+        db,
+        {
+            "entry_gate_1": GateInfo(
+                SimulatedGate("entry_gate_1", GateRole.ENTRY, passage_seconds=0.05),
+                "Entry",
+                "simulated",
+            ),
+            "exit_gate_1": GateInfo(
+                SimulatedGate("exit_gate_1", GateRole.EXIT, passage_seconds=0.05),
+                "Exit",
+                "simulated",
+            ),
+        },
+    )
+    bridge.publisher = Publisher(
+        db,
+        BrokerConfig(mosquitto.host, mosquitto.port, prefix=PREFIX),
+        SITE,
+        bridge.status,
+        bridge.backlog,
+    )
+    bridge.operator = operator  # type: ignore[attr-defined]
+    await bridge.start()
+    yield bridge
+    await bridge.stop()
+
+
+async def test_a_shopper_seen_from_home_assistant(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    real_bridge: Bridge,  # noqa: F811
+) -> None:
+    seen: list[dict[str, Any]] = []
+
+    @callback
+    def _seen(fired: Event[dict[str, Any]]) -> None:
+        seen.append(dict(fired.data))
+
+    hass.bus.async_listen("concierge_access_event", _seen)
+    publisher = real_bridge.publisher
+    assert publisher is not None
+    await wait_for(lambda: publisher.connected)
+    entry = await _add_store(hass)
+    await wait_for(lambda: runtime(entry).available and hass.states.get(ENTRY_EVENT) is not None)
+    assert state(hass, OCCUPANCY).state == "0"
+
+    operator: Operator = real_bridge.operator  # type: ignore[attr-defined]
+    came = await real_bridge.check_in_qr("entry_gate_1", operator.qr(party=2))
+    assert came.opened
+    await wait_for(lambda: state(hass, OCCUPANCY).state == "2")
+    assert state(hass, OCCUPANCY).attributes["capacity"] == 2
+    await wait_for(lambda: any(e["type"] == "door_closed" for e in seen))
+    assert state(hass, ENTRY_EVENT).attributes["event_type"] in {
+        "gate_opened",
+        "door_opened",
+        "door_closed",
+    }
+    assert [e["type"] for e in seen if e["portal"] == "entry_gate_1"] == [
+        "check_in",
+        "gate_opened",
+        "door_opened",
+        "door_closed",
+    ]
+    assert state(hass, ENTRY_VISIT).state == "off"  # the shopper is through the gate
+
+    refused = await real_bridge.check_in_card("entry_gate_1", "pm_one_too_many_123")
+    assert refused.reason == "store_full"
+    await wait_for(lambda: any(e["type"] == "access_denied" for e in seen))
+    denied = next(e for e in seen if e["type"] == "access_denied")
+    assert (denied["reason"], denied["source"]) == ("store_full", "payment_card")
+
+    left = await real_bridge.exit("exit_gate_1", track_id=came.track_id)
+    assert left.opened
+    await wait_for(lambda: state(hass, OCCUPANCY).state == "0")
+    await wait_for(lambda: any(e["type"] == "check_out" for e in seen))
+    assert state(hass, EXIT_EVENT).state != "unknown"
+    visit_events = [e for e in seen if e["visit"] == came.visit_id]
+    assert {"check_in", "check_out"} <= {e["type"] for e in visit_events}
+    # Everything the bridge published reached Home Assistant, once: 5 events at the entry,
+    # the refusal, 5 at the exit.
+    await wait_for(lambda: len(seen) == 11)
+    assert len({e["id"] for e in seen}) == 11
+
+    await real_bridge.stop()
+    await wait_for(lambda: not runtime(entry).available)
+    real_bridge.start = _noop  # type: ignore[method-assign]
+    real_bridge.stop = _noop  # type: ignore[method-assign]
+
+
+async def _noop() -> None:
+    """The bridge was stopped by the test itself."""
