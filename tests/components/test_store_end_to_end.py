@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from homeassistant.core import Event, HomeAssistant, callback
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from store_bridge.bridge import Bridge, GateInfo, StoreSettings
 from store_bridge.gates.base import GateRole
