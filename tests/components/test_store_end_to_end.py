@@ -72,11 +72,8 @@ async def real_bridge(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[Bri
     await bridge.stop()
 
 
-async def test_a_shopper_seen_from_home_assistant(
-    hass: HomeAssistant,
-    mqtt_entry: MockConfigEntry,
-    real_bridge: Bridge,  # noqa: F811
-) -> None:
+@pytest.mark.usefixtures("mqtt_entry")
+async def test_a_shopper_seen_from_home_assistant(hass: HomeAssistant, real_bridge: Bridge) -> None:
     seen: list[dict[str, Any]] = []
 
     @callback
