@@ -406,6 +406,9 @@ class Bridge:
         """Let someone out. The gate opens first, whatever else is down."""
         started = time.perf_counter()
         info = self._gate(gate_id)
+        if info.gate.role is not GateRole.EXIT:
+            # An entry turnstile does not let people out: "exit" there would be a way in.
+            return await self._deny(gate_id, Source.SYSTEM, EntryDenial.WRONG_GATE, started)
         failure: GateError | None = None
         try:
             await info.gate.open()

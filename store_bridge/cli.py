@@ -9,6 +9,8 @@ from pathlib import Path
 
 from store_bridge import __version__
 
+MAX_NUMBER = 1e6
+
 
 def _broker(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
@@ -23,10 +25,17 @@ def _positive(text: str) -> float:
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        msg = f"expected a number above 0 (got {text!r})"
+    if not 0 < value < MAX_NUMBER:
+        msg = f"expected a number above 0 and below {MAX_NUMBER:g} (got {text!r})"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:  # noqa: PLR2004
+        msg = f"expected a port from 0 to 65535 (got {text!r})"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="run a simulated store (two gates, shoppers, SQLite) with nothing to set up"
     )
     demo.add_argument(
-        "--port", type=int, default=8787, help="HTTP port on 127.0.0.1 (default 8787; 0 picks one)"
+        "--port",
+        type=_port,
+        default=8787,
+        help="HTTP port on 127.0.0.1 (default 8787; 0 picks one)",
     )
     demo.add_argument("--capacity", type=int, default=8, help="people inside at most (default 8)")
     demo.add_argument("--duration", type=_positive, help="stop after this many seconds")
@@ -75,16 +87,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command == "serve":
-        from .config import ConfigError, load_config  # noqa: PLC0415
-        from .service import serve  # noqa: PLC0415
+        return _serve(args)
+    return _demo(parser, args)
 
-        try:
-            config = load_config(args.config)
-        except ConfigError as err:
-            print(f"store-bridge: configuration error: {err}", file=sys.stderr)
-            return 2
-        asyncio.run(serve(config))
-        return 0
+
+def _serve(args: argparse.Namespace) -> int:
+    from .config import ConfigError, load_config  # noqa: PLC0415
+    from .service import build_bridge, serve  # noqa: PLC0415
+
+    try:
+        config = load_config(args.config)
+        bridge = build_bridge(config)
+    except ConfigError as err:
+        print(f"store-bridge: configuration error: {err}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(config, bridge))
+    except OSError as err:
+        print(
+            f"store-bridge: {err.strerror or err} (is {config.api_host}:{config.api_port} "
+            "in use, or the database folder missing?)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .demo import DemoOptions, run_demo  # noqa: PLC0415
 
     if args.capacity < 1 or (args.shoppers is not None and args.shoppers < 1):

@@ -62,7 +62,8 @@ class GateSpec:
     name: str
     role: str
     kind: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Kind-specific keys (may hold a controller's token: not shown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,8 @@ def _secret(
             value = path.read_text(encoding="utf-8").strip()
         except OSError as err:
             raise ConfigError(f"{where}.{key}_file: cannot read {path} ({err.strerror})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where}.{key}_file: {path} is not UTF-8 text") from None
     elif key in table:
         value = _str(table, key, where)
     elif required:
@@ -205,14 +208,12 @@ def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
     if len(token) < MIN_TOKEN:
         raise ConfigError(f"api.token: must be at least {MIN_TOKEN} characters")
     mqtt = None
-    if mqtt_table:
+    if "mqtt" in raw:  # an empty [mqtt] table is a mistake, not "no broker"
         mqtt = MqttSpec(
             host=_str(mqtt_table, "host", "mqtt"),
             port=_int(mqtt_table, "port", "mqtt", 1883, 1, 65535),
             prefix=_str(mqtt_table, "prefix", "mqtt", "concierge/store"),
-            username=mqtt_table.get("username")
-            if isinstance(mqtt_table.get("username"), str)
-            else None,
+            username=_str(mqtt_table, "username", "mqtt") if "username" in mqtt_table else None,
             password=_secret(mqtt_table, "password", "mqtt", base, required=False),
         )
         if any(c in mqtt.prefix for c in "#+") or mqtt.prefix.startswith("/"):
@@ -245,6 +246,8 @@ def load_config(path: Path) -> BridgeConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise ConfigError(f"{path}: cannot read it ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
     return parse_config(raw, path.resolve().parent)

@@ -51,7 +51,7 @@ class DemoOptions:
     data: Path | None = None
     mqtt: tuple[str, int] | None = None
     seed: int | None = None
-    out: TextIO = field(default=sys.stdout)
+    out: TextIO = field(default_factory=lambda: sys.stdout)
 
 
 @dataclass(slots=True)

@@ -171,15 +171,22 @@ class Publisher:
                     _LOGGER.info(
                         "Connected to the MQTT broker %s:%s", self.broker.host, self.broker.port
                     )
+                    # Listening (to our own status) makes a lost connection show at once,
+                    # also while nothing is being published.
+                    await client.subscribe(self._status_topic, qos=0)
+                    watch = asyncio.create_task(self._watch(client), name="store-bridge-watch")
                     try:
                         while True:
+                            self._wake.clear()  # what is set from here on wakes the next wait
                             await self._round(client)
-                            with contextlib.suppress(TimeoutError):
-                                await asyncio.wait_for(self._wake.wait(), IDLE_WAKE_S)
-                            self._wake.clear()
+                            await self._idle(watch)
                     except asyncio.CancelledError:
                         await self._say_offline(client)
                         raise
+                    finally:
+                        watch.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
+                            await watch
             except aiomqtt.MqttError as err:
                 if self.connected:
                     _LOGGER.warning("Lost the MQTT broker (%s); events wait in the outbox", err)
@@ -187,6 +194,25 @@ class Publisher:
                 await self.backlog.flush(self.db)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    @staticmethod
+    async def _watch(client: aiomqtt.Client) -> None:
+        """Read (and drop) what the broker sends; raises `MqttError` when the link is lost."""
+        async for _ in client.messages:
+            pass
+
+    async def _idle(self, watch: asyncio.Task[None]) -> None:
+        """Wait for new events, at most `IDLE_WAKE_S`; raise if the connection was lost."""
+        wake = asyncio.create_task(self._wake.wait())
+        try:
+            await asyncio.wait(
+                {wake, watch}, timeout=IDLE_WAKE_S, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            wake.cancel()
+        if watch.done():
+            watch.result()  # the MqttError that ended it
+            raise aiomqtt.MqttError("the broker closed the connection")
 
     async def _say_offline(self, client: aiomqtt.Client) -> None:
         """A clean stop: replace the retained status with the offline one (as the will would)."""

@@ -7,6 +7,7 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -25,12 +26,30 @@ def _opt(options: dict[str, Any], key: str, kind: type, where: str, default: Any
     if value is None or (kind is float and isinstance(value, int) and not isinstance(value, bool)):
         return value
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise ConfigError(f"{where}.{key}: must be a {kind.__name__}")
+        raise ConfigError(f"{where}.{key}: must be {_KIND_NAMES.get(kind, kind.__name__)}")
     return value
 
 
+_KIND_NAMES: dict[type, str] = {
+    str: "a text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    dict: "a table",
+}
+
+
 def build_gate(spec: GateSpec, mqtt: MqttSpec | None) -> Gate:
-    """The adapter for one configured gate (imports only what the kind needs)."""
+    """The adapter for one configured gate; a bad option raises `ConfigError` naming it."""
+    try:
+        return _build_gate(spec, mqtt)
+    except ConfigError:
+        raise
+    except ValueError as err:  # the adapter refused a value (out of range, malformed)
+        raise ConfigError(f"gates.{spec.id}: {err}") from None
+
+
+def _build_gate(spec: GateSpec, mqtt: MqttSpec | None) -> Gate:
     where = f"gates.{spec.id}"
     role = GateRole(spec.role)
     options = dict(spec.options)
@@ -70,7 +89,7 @@ def build_gate(spec: GateSpec, mqtt: MqttSpec | None) -> Gate:
         from .gates.http_gate import HttpGate  # noqa: PLC0415
 
         url = _opt(options, "url", str, where)
-        if not url or not url.startswith(("http://", "https://")):
+        if not url or not url.startswith(("http://", "https://")) or not urlsplit(url).hostname:
             raise ConfigError(f"{where}.url: an http:// or https:// address is required")
         return HttpGate(
             spec.id,
@@ -85,10 +104,7 @@ def build_gate(spec: GateSpec, mqtt: MqttSpec | None) -> Gate:
     port = _opt(options, "serial_port", str, where)
     if not port:
         raise ConfigError(f"{where}.serial_port: the reader's RS-485 port is required")
-    try:
-        return OsdpGate.from_options(spec.id, role, options)
-    except ValueError as err:
-        raise ConfigError(f"{where}: {err}") from None
+    return OsdpGate.from_options(spec.id, role, options)
 
 
 def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = None) -> Bridge:
@@ -136,9 +152,9 @@ async def running(bridge: Bridge, host: str, port: int, api_token: str) -> Async
         await bridge.stop()
 
 
-async def serve(config: BridgeConfig) -> None:
+async def serve(config: BridgeConfig, bridge: Bridge | None = None) -> None:
     """Run until SIGINT or SIGTERM."""
-    bridge = build_bridge(config)
+    bridge = bridge or build_bridge(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

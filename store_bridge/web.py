@@ -144,7 +144,7 @@ async def signal(request: web.Request) -> web.Response:
     body = await _body(request, frozenset({"kind"}))
     gate = _gate_id(request)
     kind = body.get("kind")
-    if kind not in {SignalKind.OPENED.value, SignalKind.CLOSED.value}:
+    if not isinstance(kind, str) or kind not in {SignalKind.OPENED.value, SignalKind.CLOSED.value}:
         raise BadRequestError(400, "bad_request", "'kind' must be 'opened' or 'closed'")
     request.app[BRIDGE_KEY].on_signal(GateSignal(gate, SignalKind(kind)))
     return web.json_response({"gate": gate, "kind": kind}, status=202)
@@ -197,9 +197,22 @@ async def page(request: web.Request) -> web.Response:
     return web.Response(text=body, content_type="text/html")
 
 
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:  # noqa: ANN401
+    """Answer aiohttp's own refusals (unknown path, wrong method) with JSON errors too."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as err:
+        if err.status < 400:  # noqa: PLR2004 - redirects stay as they are
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(err.status, "bad_request")
+        return _error(err.status, code, err.reason)
+    return response
+
+
 def make_app(bridge: Bridge, api_token: str) -> web.Application:
     """The aiohttp application for a started bridge."""
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[json_errors])
     app[BRIDGE_KEY] = bridge
     app[TOKEN_KEY] = api_token
     app.router.add_post("/v1/gates/{gate}/check-in", check_in)

@@ -379,13 +379,7 @@ SIGNAL: list[tuple[str, Bad]] = [
 ]
 
 
-UNHASHABLE_KIND = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: web.signal tests `kind not in {...}` (a set), so a JSON list or object as "
-    "'kind' raises TypeError (unhashable) and the caller gets aiohttp's text/plain "
-    "'500 Internal Server Error' instead of 400 bad_request",
-)
-SIGNAL_BUGS: list[tuple[str, Bad]] = [
+SIGNAL_KINDS_NOT_TEXT: list[tuple[str, Bad]] = [
     ("kind a list", _signal({"kind": ["opened"]}, SIGNAL_KIND)),
     ("kind an object", _signal({"kind": {"opened": True}}, SIGNAL_KIND)),
 ]
@@ -403,7 +397,7 @@ def _params(endpoint: str, cases: list[tuple[str, Bad]], *marks: pytest.MarkDeco
         *_params("check-in", CHECK_IN),
         *_params("exit", EXIT),
         *_params("signal", SIGNAL),
-        *_params("signal", SIGNAL_BUGS, UNHASHABLE_KIND),
+        *_params("signal", SIGNAL_KINDS_NOT_TEXT),
     ],
 )
 async def test_a_bad_request_gets_a_json_error_and_changes_nothing(
@@ -453,13 +447,6 @@ async def test_a_check_in_at_the_exit_is_refused_without_opening(shop: Shop) -> 
     assert (await shop.outbox())[len(before["db"]["outbox"]) :] == ["access_denied"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: POST /v1/gates/{entry gate}/exit is not refused: Bridge.exit never checks "
-    "the gate's role, so it opens the ENTRY turnstile without any credential (anyone can "
-    "walk in) and lowers occupancy, although a check-in at an exit gate is refused "
-    "(wrong_gate)",
-)
 async def test_an_exit_at_the_entry_gate_does_not_open_it(shop: Shop) -> None:
     before = await shop.state()
     status, _, _ = await shop.post("/v1/gates/entry_1/exit", b"{}")
@@ -469,12 +456,6 @@ async def test_an_exit_at_the_entry_gate_does_not_open_it(shop: Shop) -> None:
     assert after["occupancy"] == before["occupancy"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (docs vs behaviour): web.py promises a JSON error for every bad request, but "
-    "a wrong method or path gets aiohttp's text/plain '405: Method Not Allowed' / "
-    "'404: Not Found'",
-)
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
@@ -602,13 +583,6 @@ class CountingPublisher(Publisher):
         return client
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an idle Publisher never notices that the broker went away: `connected` (and "
-    "so /v1/status 'broker.connected' and the page's 'broker: connected') stays true until "
-    "the next publish fails, because Publisher._run only learns of a lost connection from "
-    "an MqttError raised by publish",
-)
 async def test_status_shows_a_lost_broker_while_idle(tmp_path: Path, mosquitto: Mosquitto) -> None:
     broker = BrokerConfig(mosquitto.host, mosquitto.port)
     async with open_shop(tmp_path, broker, CountingPublisher) as shop:
