@@ -8,6 +8,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,7 +97,7 @@ class Store:
         """Every event in the outbox, in order (read with a second connection)."""
         import json  # noqa: PLC0415
 
-        with sqlite3.connect(self.path) as db:
+        with closing(sqlite3.connect(self.path, isolation_level=None)) as db:
             rows = db.execute("SELECT payload FROM outbox ORDER BY seq").fetchall()
         return [json.loads(r[0]) for r in rows]
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -620,7 +621,7 @@ async def test_status_reads_change_nothing(shop: Shop) -> None:
 async def test_the_database_file_holds_what_the_bridge_says(shop: Shop) -> None:
     """The checks above read through the bridge's own connection; a second one agrees."""
     before = await shop.state()
-    with sqlite3.connect(shop.database) as db:
+    with closing(sqlite3.connect(shop.database, isolation_level=None)) as db:
         outbox = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
         sessions = db.execute("SELECT visit_id, state FROM sessions").fetchall()
     db.close()

@@ -9,6 +9,7 @@ import json
 import logging
 import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import jwt
@@ -20,7 +21,7 @@ from .conftest import SITE, Store, StoreFactory, stop
 
 
 def sessions(path: Path) -> list[tuple[str, str, int]]:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
         return db.execute("SELECT visit_id, state, party FROM sessions ORDER BY entered").fetchall()
 
 

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -312,7 +313,7 @@ def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
     finally:
         _stop(process)
     assert "Traceback" not in err.read_text()
-    with sqlite3.connect(tmp_path / "store.sqlite3") as db:
+    with closing(sqlite3.connect(tmp_path / "store.sqlite3", isolation_level=None)) as db:
         assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
     db.close()
 
@@ -450,7 +451,9 @@ def test_demo_in_a_full_store_lists_the_refusals(
     _page, _statuses, done = _demo_lines(capsys.readouterr().out)
     assert int(done["refused"]) >= 1
     assert int(done["checked_in"]) >= 1
-    with sqlite3.connect(tmp_path / "data" / "store-bridge.sqlite3") as db:
+    with closing(
+        sqlite3.connect(tmp_path / "data" / "store-bridge.sqlite3", isolation_level=None)
+    ) as db:
         events = [
             json.loads(payload)
             for (payload,) in db.execute("SELECT payload FROM outbox ORDER BY seq")

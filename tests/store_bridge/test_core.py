@@ -3,6 +3,7 @@
 import asyncio
 import sqlite3
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -128,7 +129,7 @@ async def test_old_published_events_and_used_codes_are_purged(make_store: StoreF
     _, answer = await store.check_in(qr=store.operator.qr())
     await store.leave(track=answer["track"])
     await settled(store, 10)
-    with sqlite3.connect(store.path) as db:
+    with closing(sqlite3.connect(store.path, isolation_level=None)) as db:
         db.execute("UPDATE outbox SET sent = ?", (time.time(),))
     assert await store.bridge.purge() == 0  # within the retention
     clock[0] += timedelta(days=91)
@@ -136,7 +137,7 @@ async def test_old_published_events_and_used_codes_are_purged(make_store: StoreF
     assert published == 10
     assert await store.bridge.purge() == published
     assert store.outbox() == []
-    with sqlite3.connect(store.path) as db:
+    with closing(sqlite3.connect(store.path, isolation_level=None)) as db:
         assert db.execute("SELECT count(*) FROM replay").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (1,)
 
@@ -158,7 +159,7 @@ async def test_the_housekeeping_loop_retries_and_purges(
     store: Store = await make_store(clock=lambda: datetime.now(UTC) + timedelta(days=100))
     await store.leave()
     await settled(store, 4)
-    with sqlite3.connect(store.path) as db:
+    with closing(sqlite3.connect(store.path, isolation_level=None)) as db:
         db.execute("UPDATE outbox SET sent = 1")
     deadline = time.monotonic() + 10
     while store.outbox():
