@@ -6,15 +6,17 @@ against (`schema/access-event.v1.schema.json`, shipped inside this package as
 `store_bridge/schema/`). An event that does not validate is a bug and is never published.
 """
 
+import copy
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
 SCHEMA_FILE = "access-event.v1.schema.json"
@@ -74,13 +76,33 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema(), format_checker=FormatChecker())
 
 
+@cache
+def _fast() -> Callable[[object], object]:
+    """The same schema compiled to Python code (fastjsonschema): about 20x quicker.
+
+    fastjsonschema knows drafts up to 7. Every keyword this schema uses (type, const, enum,
+    pattern, format, $ref, additionalProperties, propertyNames, not, maxProperties, items,
+    maxItems) means the same in draft 7 and 2020-12, so it is compiled as draft 7;
+    `tests/store_bridge/test_contract.py` holds both validators to the same verdicts.
+    """
+    draft7 = {**copy.deepcopy(schema()), "$schema": "http://json-schema.org/draft-07/schema#"}
+    compiled: Callable[[object], object] = fastjsonschema.compile(draft7)
+    return compiled
+
+
 def validate(obj: object) -> None:
     """Raise `InvalidEventError` naming the first problem if `obj` is not a valid event."""
+    try:
+        _fast()(obj)
+    except fastjsonschema.JsonSchemaException:
+        pass
+    else:
+        return
+    # Invalid: let the reference validator name the problem precisely.
     error = next(iter(_validator().iter_errors(obj)), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(event)"
-        msg = f"{where}: {error.message}"
-        raise InvalidEventError(msg)
+    where = "(event)" if error is None else "/".join(map(str, error.absolute_path)) or "(event)"
+    msg = f"{where}: {'does not match the schema' if error is None else error.message}"
+    raise InvalidEventError(msg)
 
 
 def new_id() -> str:

@@ -148,7 +148,7 @@ class Publisher:
 
     def _client(self) -> aiomqtt.Client:
         offline = json.dumps({"v": STATUS_VERSION, "site": self.site, "online": False})
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             self.broker.host,
             self.broker.port,
             identifier=f"store-bridge-{self.site}-{uuid.uuid4().hex[:8]}",
@@ -158,6 +158,9 @@ class Publisher:
             max_inflight_messages=BATCH,
             timeout=10,
         )
+        # A whole batch in flight is the plan, not a reason to warn once per message.
+        client.pending_calls_threshold = BATCH + 1
+        return client
 
     async def _run(self) -> None:
         backoff = BACKOFF_START_S

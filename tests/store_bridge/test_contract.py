@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 
 from custom_components.concierge.core.events import from_wire, to_wire
 from store_bridge.events import (
@@ -56,6 +57,52 @@ def test_every_invalid_example_is_refused_by_the_bridge(path: Path) -> None:
         validate(json.loads(path.read_text(encoding="utf-8")))
 
 
+REFERENCE = Draft202012Validator(schema(), format_checker=FormatChecker())
+ODD_VALUES: list[Any] = [
+    None,
+    0,
+    1.5,
+    True,
+    "",
+    "x" * 300,
+    "a b",
+    [],
+    {},
+    {"pin": "1"},
+    "2025-07-01",
+]
+
+
+def _verdict(obj: object) -> bool:
+    try:
+        validate(obj)
+    except InvalidEventError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("path", VALID + INVALID, ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_the_quick_validator_agrees_with_the_reference_on_examples(path: Path) -> None:
+    obj = json.loads(path.read_text(encoding="utf-8"))
+    assert _verdict(obj) is REFERENCE.is_valid(obj)
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_the_quick_validator_agrees_with_the_reference_on_every_change(path: Path) -> None:
+    """Each key of each valid example replaced by odd values, removed, or one added."""
+    base = json.loads(path.read_text(encoding="utf-8"))
+    variants: list[Any] = [{**base, "extra": 1}]
+    for key in base:
+        variants.append({k: v for k, v in base.items() if k != key})
+        variants.extend({**base, key: value} for value in ODD_VALUES)
+        if isinstance(base[key], dict):
+            variants.extend(
+                {**base, key: {**base[key], name: 1}} for name in ("ok_key", "Bad", "email")
+            )
+    for variant in variants:
+        assert _verdict(variant) is REFERENCE.is_valid(variant), variant
+
+
 @pytest.mark.parametrize("key", ["card_number", "email", "pin", "qr_token", "user_code", "jwt"])
 def test_the_bridge_cannot_build_an_event_with_personal_or_secret_data(key: str) -> None:
     from datetime import UTC, datetime  # noqa: PLC0415
@@ -96,6 +143,7 @@ async def test_a_real_run_is_accepted_unchanged_by_the_integration(
     }
     for event in events:
         validate(event)
+        assert REFERENCE.is_valid(event)
         assert to_wire(from_wire(event)) == event
 
 
