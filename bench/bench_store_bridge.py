@@ -451,6 +451,45 @@ async def check_in_direct(rig: Rig, kid: str) -> Wave:
     return wave
 
 
+async def one_by_one(rig: Rig, calls: dict[str, Callable[[], Awaitable[Any]]]) -> Wave:
+    """The same requests presented one after another (each answered before the next)."""
+    opened: dict[str, list[float]] = {}
+    answered: dict[str, float] = {}
+    results: dict[str, Any] = {}
+    for key, call in calls.items():
+        single = await rig.wave({key: call})
+        opened |= single.opened
+        answered |= single.answered
+        results |= single.results
+    return Wave(opened, answered, results)
+
+
+async def bare_open_single(rig: Rig) -> Wave:
+    """Baseline: the spare gate's `open()`, one call at a time."""
+
+    def call(key: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            rig.tag(key)
+            await rig.spare.open()
+
+        return run
+
+    return await one_by_one(rig, {f"single-{n}": call(f"single-{n}") for n in range(WAVE)})
+
+
+async def check_in_single(rig: Rig, kid: str) -> Wave:
+    """200 check-ins through `Bridge.check_in_qr`, one at a time, 200 shoppers inside."""
+    bridge = rig.bridge
+    tokens = rig.tokens(kid)
+    wave = await one_by_one(
+        rig,
+        {token: partial(bridge.check_in_qr, rig.entry(n), token) for n, token in enumerate(tokens)},
+    )
+    assert all(d.opened for d in wave.results.values()), wave.results
+    assert bridge.occupancy == INSIDE + WAVE
+    return wave
+
+
 async def check_in_http(rig: Rig, kid: str) -> Wave:
     """200 check-ins through the HTTP API (aiohttp's client, 127.0.0.1), at once."""
     tokens = rig.tokens(kid)
@@ -519,6 +558,21 @@ async def leave_direct(rig: Rig) -> Wave:
     return wave
 
 
+async def leave_single(rig: Rig) -> Wave:
+    """The 200 newest shoppers leave through `Bridge.exit`, one at a time."""
+    bridge = rig.bridge
+    leaving = list(bridge.inside)[-WAVE:]
+    wave = await one_by_one(
+        rig,
+        {
+            visit: partial(bridge.exit, rig.exit_gate(n), visit_id=visit)
+            for n, visit in enumerate(leaving)
+        },
+    )
+    assert bridge.occupancy == INSIDE
+    return wave
+
+
 async def leave_http(rig: Rig) -> Wave:
     """The 200 oldest shoppers leave through the HTTP API (by track id), at once."""
     bridge = rig.bridge
@@ -545,6 +599,13 @@ async def leave_http(rig: Rig) -> Wave:
 class Rows:
     """Every row of the decision table."""
 
+    single_bare: Row = field(
+        default_factory=lambda: Row("one at a time: bare SimulatedGate.open() (baseline)")
+    )
+    single_ed: Row = field(
+        default_factory=lambda: Row("one at a time: check-in, Bridge API, EdDSA", "ed")
+    )
+    single_leave: Row = field(default_factory=lambda: Row("one at a time: exit, Bridge API"))
     bare: Row = field(default_factory=lambda: Row("bare SimulatedGate.open() (baseline)"))
     verify_ed: Row = field(default_factory=lambda: Row("verify_qr EdDSA + open() (baseline)"))
     verify_es: Row = field(default_factory=lambda: Row("verify_qr ES256 + open() (baseline)"))
@@ -591,7 +652,13 @@ def _steps(rig: Rig, rows: Rows, *, record: bool) -> list[Callable[[], Awaitable
     async def refuse() -> None:
         keep(rows.refused, await refused(rig), opens=0)
 
-    return [bare, verify_ed, verify_es, direct_ed, direct_es, http_ed, refuse]
+    async def single() -> None:
+        keep(rows.single_bare, await bare_open_single(rig), decided=False)
+        keep(rows.single_ed, await check_in_single(rig, "ed"))
+        await rig.settle()
+        keep(rows.single_leave, await leave_single(rig))
+
+    return [single, bare, verify_ed, verify_es, direct_ed, direct_es, http_ed, refuse]
 
 
 async def measure_decisions(rig: Rig) -> Rows:
@@ -614,7 +681,7 @@ def _ms(value: float) -> str:
 
 def _print_decisions(rows: Rows, took: float, warnings: int) -> None:
     bases = {"ed": rows.verify_ed, "es": rows.verify_es}
-    b50, b99 = _p50(rows.bare.opened), _p99(rows.bare.opened)
+    r50, r99 = _p50(rows.bare.opened), _p99(rows.bare.opened)
     print()
     print(
         f"### Gate decisions: waves of {WAVE} credentials presented at once, {INSIDE} shoppers "
@@ -626,9 +693,12 @@ def _print_decisions(rows: Rows, took: float, warnings: int) -> None:
     print("| path | n | p50 | p99 | p50 / open() | p99 / open() | p50 / verify+open "
           "| p99 / verify+open | opens per request |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    s50, s99 = _p50(rows.single_bare.opened), _p99(rows.single_bare.opened)
     for row in vars(rows).values():
         p50, p99 = _p50(row.opened), _p99(row.opened)
-        base = bases.get(row.verify) if row.verify else None
+        # One-at-a-time rows are measured against the one-at-a-time bare open().
+        b50, b99 = (s50, s99) if row.name.startswith("one at a time") else (r50, r99)
+        base = bases.get(row.verify) if row.verify and not row.name.startswith("one") else None
         vs = f"{p50 / _p50(base.opened):.2f} | {p99 / _p99(base.opened):.2f}" if base else "- | -"
         opens = ",".join(map(str, sorted(row.opens_per_request)))
         print(f"| {row.name} | {len(row.opened)} | {_ms(p50)} | {_ms(p99)} | {p50 / b50:.1f} "
