@@ -65,6 +65,25 @@ type SignalCallback = Callable[[GateSignal], None]
 """Called (on the event loop) with each signal a gate reports."""
 
 
+class GateBase:
+    """What every adapter has: the portal id it answers to and which way it lets people through."""
+
+    def __init__(self, gate_id: str, role: GateRole) -> None:
+        """Name the gate."""
+        self._gate_id = gate_id
+        self._role = role
+
+    @property
+    def gate_id(self) -> str:
+        """The portal id of this gate."""
+        return self._gate_id
+
+    @property
+    def role(self) -> GateRole:
+        """Entry or exit."""
+        return self._role
+
+
 class Gate(Protocol):
     """A gate adapter."""
 

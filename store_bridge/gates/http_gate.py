@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .base import GateError, GateRole, GateSignal, SignalCallback, SignalKind
+from .base import GateBase, GateError, GateRole, GateSignal, SignalCallback, SignalKind
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
-class HttpGate:
+class HttpGate(GateBase):
     """A gate opened by one HTTP request to its controller."""
 
     def __init__(  # noqa: PLR0913 - a gate is configured by keyword
@@ -54,8 +54,7 @@ class HttpGate:
         if parts.scheme not in {"http", "https"} or not parts.hostname or timeout <= 0:
             msg = f"an http(s) URL and a positive timeout are needed, not {_shown(url)!r}"
             raise ValueError(msg)
-        self._gate_id = gate_id
-        self._role = role
+        super().__init__(gate_id, role)
         self._url = url
         self._method = method.upper()
         self._body = dict(body) if body is not None else {"action": "open", "gate": gate_id}
@@ -64,16 +63,6 @@ class HttpGate:
         self._session = session
         self._own_session: aiohttp.ClientSession | None = None
         self._on_signal: SignalCallback | None = None
-
-    @property
-    def gate_id(self) -> str:
-        """The portal id of this gate."""
-        return self._gate_id
-
-    @property
-    def role(self) -> GateRole:
-        """Entry or exit."""
-        return self._role
 
     def __repr__(self) -> str:
         """Name the gate and its controller (never the token)."""

@@ -58,7 +58,7 @@ from typing import ClassVar
 
 import aiomqtt
 
-from .base import GateError, GateRole, GateSignal, SignalCallback, SignalKind
+from .base import GateBase, GateError, GateRole, GateSignal, SignalCallback, SignalKind
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ async def _session(client: aiomqtt.Client) -> AsyncIterator[aiomqtt.Client]:
         await client.__aexit__(None, None, None)
 
 
-class _RelayGate:
+class _RelayGate(GateBase):
     """What Shelly and Tasmota gates share: the connection, the commands in flight, signals."""
 
     DEFAULT_CHANNEL: ClassVar[int]
@@ -132,8 +132,7 @@ class _RelayGate:
         if pulse_seconds <= 0 or command_timeout <= 0:
             msg = "pulse_seconds and command_timeout must be positive"
             raise ValueError(msg)
-        self._gate_id = gate_id
-        self._role = role
+        super().__init__(gate_id, role)
         self._host, self._port = host, port
         self._credentials = (username, password)
         self._device = device
@@ -151,16 +150,6 @@ class _RelayGate:
         self._on_signal: SignalCallback = _ignore
         self._pending: dict[int, asyncio.Future[None]] = {}
         self._requests = itertools.count(1)
-
-    @property
-    def gate_id(self) -> str:
-        """The portal id of this gate."""
-        return self._gate_id
-
-    @property
-    def role(self) -> GateRole:
-        """Entry or exit."""
-        return self._role
 
     @property
     def connected(self) -> bool:

@@ -54,7 +54,7 @@ from typing import Any, Final, Protocol, Self, cast
 import osdp  # type: ignore[import-untyped]
 import osdp_sys  # type: ignore[import-not-found]
 
-from .base import GateError, GateRole, GateSignal, SignalCallback, SignalKind
+from .base import GateBase, GateError, GateRole, GateSignal, SignalCallback, SignalKind
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ def _option[T](options: Mapping[str, Any], key: str, kind: type[T], default: T) 
     return value
 
 
-class OsdpGate:
+class OsdpGate(GateBase):
     """A gate whose reader/controller is an OSDP PD; the bridge is its Control Panel."""
 
     def __init__(  # noqa: PLR0913 - keyword-only settings
@@ -302,8 +302,7 @@ class OsdpGate:
         if not 1 <= self._timer <= MAX_BYTE:
             msg = "pulse_seconds: 0.1..25.5"
             raise ValueError(msg)
-        self._gate_id = gate_id
-        self._role = role
+        super().__init__(gate_id, role)
         self._channel = channel
         self._install_mode = install_mode
         self._address = address
@@ -348,16 +347,6 @@ class OsdpGate:
             f"OsdpGate(gate_id={self._gate_id!r}, role={self._role.value!r}, "
             f"address={self._address}, channel={self._channel!r})"
         )
-
-    @property
-    def gate_id(self) -> str:
-        """The portal id of this gate."""
-        return self._gate_id
-
-    @property
-    def role(self) -> GateRole:
-        """Entry or exit."""
-        return self._role
 
     @property
     def online(self) -> bool:

@@ -12,10 +12,10 @@ turnstile does, but `SimulatedGate.passages` does not count anyone. Set `broken`
 
 import asyncio
 
-from .base import GateError, GateRole, GateSignal, SignalCallback, SignalKind
+from .base import GateBase, GateError, GateRole, GateSignal, SignalCallback, SignalKind
 
 
-class SimulatedGate:
+class SimulatedGate(GateBase):
     """A simulated turnstile that lets one person through per open command."""
 
     def __init__(
@@ -30,8 +30,7 @@ class SimulatedGate:
         if passage_seconds < 0:
             msg = "passage_seconds cannot be negative"
             raise ValueError(msg)
-        self._gate_id = gate_id
-        self._role = role
+        super().__init__(gate_id, role)
         self._passage_seconds = passage_seconds
         self.walk_through = walk_through
         """Whether someone walks through each time the gate opens."""
@@ -41,16 +40,6 @@ class SimulatedGate:
         self._passages = 0
         self._on_signal: SignalCallback | None = None
         self._scheduled: set[asyncio.TimerHandle] = set()
-
-    @property
-    def gate_id(self) -> str:
-        """The portal id of this gate."""
-        return self._gate_id
-
-    @property
-    def role(self) -> GateRole:
-        """Entry or exit."""
-        return self._role
 
     @property
     def commands(self) -> int:
