@@ -56,7 +56,6 @@ from .core.stores import (
     parse_event,
     parse_status,
     passage_after,
-    passage_expired,
     status_topic,
 )
 from .store import AuditLog, SiteData, decode, encode, site_store
@@ -200,8 +199,9 @@ class StoreSite:
         await self._store.async_save(encode(self._data))
 
     async def _async_drain(self) -> None:
-        while self._recording:
-            await asyncio.gather(*self._recording)
+        """Wait for the audit writes under way (a finished one may not be discarded yet)."""
+        while pending := {task for task in self._recording if not task.done()}:
+            await asyncio.wait(pending)
 
     # --- messages --------------------------------------------------------------------
 
@@ -323,9 +323,10 @@ class StoreSite:
         )
 
     @callback
-    def _async_passage_timeout(self, gate_id: str, passage: Passage, now: datetime) -> None:
+    def _async_passage_timeout(self, gate_id: str, passage: Passage, _now: datetime) -> None:
+        """The timer set for this passage's `until` (a newer passage cancels it)."""
         self._timers.pop(gate_id, None)
-        if self.passages.get(gate_id) is passage and passage_expired(passage, now):
+        if self.passages.get(gate_id) is passage:
             del self.passages[gate_id]
             self._publish()
 

@@ -29,7 +29,6 @@ from custom_components.concierge.core.stores import (
     parse_event,
     parse_status,
     passage_after,
-    passage_expired,
     status_topic,
     unique_id,
 )
@@ -193,13 +192,6 @@ def test_a_passage_ends_when_the_gate_closes_for_it_or_the_visit_ends() -> None:
     assert after(AccessEventType.VISIT_COMPLETED, "v2") is current
     assert after(AccessEventType.ACCESS_DENIED, "v1") is current
     assert after(AccessEventType.CHECK_IN, "v2") == Passage("v2", later + TIMEOUT)
-
-
-def test_a_passage_expires() -> None:
-    passage = Passage(visit="v1", until=NOW + TIMEOUT)
-    assert not passage_expired(None, NOW)
-    assert not passage_expired(passage, NOW + TIMEOUT - timedelta(microseconds=1))
-    assert passage_expired(passage, NOW + TIMEOUT)
 
 
 def test_occupancy_follows_events_and_status() -> None:

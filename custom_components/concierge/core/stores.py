@@ -261,8 +261,8 @@ def passage_after(
     A check-in, check-out or gate opening with a visit id starts a passage (a newer one
     replaces the one before). It ends when the gate reports the door closed for that
     visit (or closed without naming one), when the visit completes or aborts, or at the
-    latest after `timeout` (see `passage_expired`). Refusals and failures start nothing.
-    Times are when Home Assistant received the event, not the bridge's clock.
+    latest after `timeout` (the shell sets a timer for `until`). Refusals and failures
+    start nothing. Times are when Home Assistant received the event, not the bridge's clock.
     """
     if (
         event.type in PASSAGE_STARTS
@@ -277,11 +277,6 @@ def passage_after(
     if event.type in PASSAGE_ENDS and event.visit == current.visit:
         return None
     return current
-
-
-def passage_expired(passage: Passage | None, now: datetime) -> bool:
-    """Whether a passage has run out of time."""
-    return passage is not None and now >= passage.until
 
 
 @dataclass(frozen=True, slots=True)
