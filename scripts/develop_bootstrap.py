@@ -211,7 +211,10 @@ def entries(token: str, domain: str) -> list[dict[str, Any]]:
 
 
 def run_flow(token: str, handler: str, steps: list[tuple[str, Mapping[str, Any]]]) -> None:
-    """Run a config flow: each step's form must be the one expected, and it must finish."""
+    """Run a config flow: each step (form or menu) must be the one expected; it must finish.
+
+    A menu step's input is ``{"next_step_id": <choice>}``.
+    """
     result = _call(
         "POST",
         "/api/config/config_entries/flow",
@@ -219,7 +222,7 @@ def run_flow(token: str, handler: str, steps: list[tuple[str, Mapping[str, Any]]
         body={"handler": handler, "show_advanced_options": False},
     )
     for step_id, user_input in steps:
-        if result.get("type") != "form" or result.get("step_id") != step_id:
+        if result.get("type") not in {"form", "menu"} or result.get("step_id") != step_id:
             msg = f"{handler} flow: expected the form {step_id!r}, got {result}"
             raise BootstrapError(msg)
         result = _call(
@@ -308,7 +311,8 @@ def add_concierge(token: str, *, hass_pid: int | None) -> bool:
         token,
         "concierge",
         [
-            ("user", {"site_name": SITE_NAME}),
+            ("user", {"next_step_id": "home"}),
+            ("home", {"site_name": SITE_NAME}),
             (
                 "portal",
                 {
