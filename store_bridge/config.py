@@ -33,6 +33,10 @@ Example (every key shown; `store-bridge serve --config store.toml`)::
     kind = "shelly"               # shelly | tasmota | http | osdp | simulated
     # kind-specific keys, see README ("store bridge gates")
 
+    [[terminals]]                 # card terminals; taps arrive at /v1/terminals/<id>/tap
+    id = "terminal_1"
+    gate = "entry_1"              # the entry gate it stands at
+
 Relative paths are relative to the configuration file. Every problem is reported as
 `ConfigError` naming the key (``gates[2].role: must be "entry" or "exit"``).
 """
@@ -94,6 +98,8 @@ class BridgeConfig:
     keys: dict[str, OperatorKey]
     max_party: int
     gates: tuple[GateSpec, ...]
+    terminals: dict[str, str] = field(default_factory=dict)
+    """Card terminal id → the entry gate it stands at."""
 
 
 def _table(raw: dict[str, Any], name: str, *, required: bool = True) -> dict[str, Any]:
@@ -195,6 +201,26 @@ def _gates(raw: object) -> tuple[GateSpec, ...]:
     return tuple(gates)
 
 
+def _terminals(raw: object, gates: tuple[GateSpec, ...]) -> dict[str, str]:
+    if not isinstance(raw, list):
+        raise ConfigError("terminals: use [[terminals]] tables")
+    entries = {g.id for g in gates if g.role == "entry"}
+    terminals: dict[str, str] = {}
+    for index, table in enumerate(raw):
+        where = f"terminals[{index}]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: must be a table")
+        if unknown := set(table) - {"id", "gate"}:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        terminal, gate = _ident(table, "id", where), _ident(table, "gate", where)
+        if terminal in terminals:
+            raise ConfigError(f"{where}.id: {terminal!r} is used by another terminal")
+        if gate not in entries:
+            raise ConfigError(f"{where}.gate: {gate!r} is not an entry gate")
+        terminals[terminal] = gate
+    return terminals
+
+
 def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
     """Check a decoded TOML document; `base` resolves relative paths."""
     store, api, checkin = (
@@ -236,7 +262,8 @@ def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
         issuer=_ident(checkin, "issuer", "checkin"),
         keys=_keys(checkin, base),
         max_party=_int(checkin, "max_party", "checkin", 4, 1, 20),
-        gates=_gates(raw.get("gates")),
+        gates=(gates := _gates(raw.get("gates"))),
+        terminals=_terminals(raw.get("terminals", []), gates),
     )
 
 

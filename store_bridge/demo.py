@@ -34,6 +34,7 @@ from .gates.simulator import SimulatedGate
 from .outbox import BrokerConfig, Publisher
 from .service import running
 from .storage import Database
+from .terminals import SimulatedTerminal
 
 SITE = "demo-store"
 ISSUER = "demo-app"
@@ -112,10 +113,24 @@ def demo_bridge(options: DemoOptions, folder: Path) -> tuple[Bridge, QrSigner]:
     return bridge, signer
 
 
-async def _shopper(  # noqa: PLR0913, PLR0917 - one simulated person's whole trip
-    http: aiohttp.ClientSession,
-    url: str,
-    headers: dict[str, str],
+@dataclass(slots=True)
+class DemoApi:
+    """The shoppers' side of the bridge's HTTP API (the kiosk, the exit, the card terminal)."""
+
+    http: aiohttp.ClientSession
+    url: str
+    headers: dict[str, str]
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a JSON body; the JSON answer."""
+        async with self.http.post(f"{self.url}{path}", json=body, headers=self.headers) as answer:
+            result: dict[str, Any] = await answer.json()
+            return result
+
+
+async def _shopper(
+    api: DemoApi,
+    terminal: SimulatedTerminal,
     signer: QrSigner,
     rng: random.Random,
     speed: float,
@@ -123,19 +138,18 @@ async def _shopper(  # noqa: PLR0913, PLR0917 - one simulated person's whole tri
     roll = rng.random()
     now = time.time()
     if roll < 0.7:  # noqa: PLR2004 - the demo's mix of shoppers
-        body: dict[str, Any] = {"qr": signer.sign(now=now, party=rng.choice((1, 1, 1, 2)))}
-    elif roll < 0.95:  # noqa: PLR2004
-        body = {"card_token": f"pm_demo_{secrets.token_hex(8)}"}
-    else:
-        body = {"qr": signer.sign(now=now - 600)}  # an old screenshot of a code: expired
-    async with http.post(f"{url}/v1/gates/entry_1/check-in", json=body, headers=headers) as answer:
-        result = await answer.json()
+        qr = signer.sign(now=now, party=rng.choice((1, 1, 1, 2)))
+        result = await api.post("/v1/gates/entry_1/check-in", {"qr": qr})
+    elif roll < 0.95:  # noqa: PLR2004 - a card tap at the entry's terminal
+        answer = await terminal.tap()
+        result = answer if isinstance(answer, dict) else {}
+    else:  # an old screenshot of a code: expired
+        result = await api.post("/v1/gates/entry_1/check-in", {"qr": signer.sign(now=now - 600)})
     if not result.get("opened"):
         return
     await asyncio.sleep(rng.uniform(3, 12) / speed)
     leave = {"track": result["track"]} if rng.random() < 0.9 else {}  # noqa: PLR2004
-    async with http.post(f"{url}/v1/gates/exit_1/exit", json=leave, headers=headers) as answer:
-        await answer.read()
+    await api.post("/v1/gates/exit_1/exit", leave)
 
 
 def status_line(bridge: Bridge, elapsed: float, published: str) -> str:
@@ -160,7 +174,9 @@ async def run_demo(options: DemoOptions, on_ready: Callable[[str], None] | None 
         bridge, signer = demo_bridge(options, folder)
         token = secrets.token_urlsafe(32)
         headers = {"Authorization": f"Bearer {token}"}
-        async with running(bridge, "127.0.0.1", options.port, token) as url:
+        async with running(
+            bridge, "127.0.0.1", options.port, token, {"terminal_1": "entry_1"}
+        ) as url:
             out = options.out
             print(
                 f"store-bridge demo: {bridge.settings.name}, {options.capacity} people at most",
@@ -199,6 +215,13 @@ async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
     started = time.monotonic()
     next_line = 0.0
     async with aiohttp.ClientSession() as http:
+        api = DemoApi(http, url, headers)
+        terminal = SimulatedTerminal(
+            "terminal_1",
+            lambda tap: api.post(
+                f"/v1/terminals/{tap.terminal}/tap", {"card_token": tap.card_token}
+            ),
+        )
         try:
             while True:
                 elapsed = time.monotonic() - started
@@ -208,9 +231,7 @@ async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
                     if not tasks:
                         break
                 else:
-                    task = asyncio.create_task(
-                        _shopper(http, url, headers, signer, rng, options.speed)
-                    )
+                    task = asyncio.create_task(_shopper(api, terminal, signer, rng, options.speed))
                     tally.started += 1
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)

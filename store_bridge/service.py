@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -137,10 +137,16 @@ def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = No
 
 
 @contextlib.asynccontextmanager
-async def running(bridge: Bridge, host: str, port: int, api_token: str) -> AsyncIterator[str]:
+async def running(
+    bridge: Bridge,
+    host: str,
+    port: int,
+    api_token: str,
+    terminals: Mapping[str, str] | None = None,
+) -> AsyncIterator[str]:
     """Start the bridge and its HTTP API; yield the API's base URL; stop both."""
     await bridge.start()
-    runner = web.AppRunner(make_app(bridge, api_token), access_log=None)
+    runner = web.AppRunner(make_app(bridge, api_token, terminals), access_log=None)
     try:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -159,7 +165,9 @@ async def serve(config: BridgeConfig, bridge: Bridge | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with running(bridge, config.api_host, config.api_port, config.api_token) as url:
+    async with running(
+        bridge, config.api_host, config.api_port, config.api_token, config.terminals
+    ) as url:
         _LOGGER.info("Store bridge for %s serving on %s", config.site, url)
         print(f"store-bridge: {config.name} ({config.site}) on {url} — Ctrl+C stops", flush=True)
         await stop.wait()

@@ -12,6 +12,8 @@ changes nothing.
   (the exit opens for everyone) / 502.
 - ``POST /v1/gates/{gate}/signal`` ``{"kind": "opened" | "closed"}``: a controller without
   its own channel reports its door contact.
+- ``POST /v1/terminals/{terminal}/tap`` ``{"card_token": ...}``: a card terminal's
+  integration reports a tap; it checks in at the terminal's gate (answers as check-in).
 - ``GET /v1/status``: occupancy, gates, counters, broker and outbox state (JSON).
 - ``GET /``: the same as a small page that refreshes itself.
 """
@@ -19,16 +21,19 @@ changes nothing.
 import hmac
 import html
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 from aiohttp import web
 
 from .bridge import Bridge, Decision, UnknownGateError
 from .gates.base import GateSignal, SignalKind
+from .terminals import CardTap, UnknownTerminalError, WebhookTerminals
 
 MAX_BODY: Final = 16 * 1024
 BRIDGE_KEY: Final = web.AppKey("bridge", Bridge)
 TOKEN_KEY: Final = web.AppKey("api_token", str)
+TERMINALS_KEY: Final = web.AppKey("terminals", WebhookTerminals)
 ID_MAX: Final = 64
 
 
@@ -110,6 +115,8 @@ def _guarded(handler: Any) -> Any:  # noqa: ANN401 - a decorator over aiohttp ha
             return err.response
         except UnknownGateError:
             return _error(404, "unknown_gate", "no gate with this id")
+        except UnknownTerminalError:
+            return _error(404, "unknown_terminal", "no card terminal with this id")
 
     return wrapped
 
@@ -127,6 +134,20 @@ async def check_in(request: web.Request) -> web.Response:
         return _answer(await bridge.check_in_qr(gate, qr))
     assert card is not None  # noqa: S101 - one of the two, checked above
     return _answer(await bridge.check_in_card(gate, card))
+
+
+@_guarded
+async def terminal_tap(request: web.Request) -> web.Response:
+    """A card terminal's integration reports a tap (the processor's token for the card)."""
+    body = await _body(request, frozenset({"card_token"}))
+    terminals = request.app[TERMINALS_KEY]
+    terminal = request.match_info["terminal"]
+    if terminal not in terminals.gates:
+        raise UnknownTerminalError(terminal)
+    card = _text(body, "card_token", 256)
+    if card is None:
+        raise BadRequestError(400, "bad_request", "send 'card_token'")
+    return _answer(await terminals.tap(CardTap(terminal, card)))
 
 
 @_guarded
@@ -210,14 +231,18 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     return response
 
 
-def make_app(bridge: Bridge, api_token: str) -> web.Application:
-    """The aiohttp application for a started bridge."""
+def make_app(
+    bridge: Bridge, api_token: str, terminals: Mapping[str, str] | None = None
+) -> web.Application:
+    """The aiohttp application for a started bridge; `terminals` maps card terminals to gates."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[json_errors])
     app[BRIDGE_KEY] = bridge
     app[TOKEN_KEY] = api_token
+    app[TERMINALS_KEY] = WebhookTerminals(bridge, terminals or {})
     app.router.add_post("/v1/gates/{gate}/check-in", check_in)
     app.router.add_post("/v1/gates/{gate}/exit", leave)
     app.router.add_post("/v1/gates/{gate}/signal", signal)
+    app.router.add_post("/v1/terminals/{terminal}/tap", terminal_tap)
     app.router.add_get("/v1/status", status)
     app.router.add_get("/", page)
     return app
