@@ -1,5 +1,7 @@
 """Event entities: every access event at a portal (a home's door or a store's gate)."""
 
+from typing import Any
+
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -28,6 +30,17 @@ async def async_setup_entry(
     async_add_entities(PortalAccessEvent(coordinator, p) for p in coordinator.site.portals)
 
 
+def _attributes(event: AccessEvent) -> dict[str, Any]:
+    """What an event entity shows of an access event (no personal data)."""
+    return {
+        "event_id": event.id,
+        "outcome": event.outcome.value,
+        "reason": event.reason,
+        "source": event.source.value if event.source else None,
+        "visit_id": event.visit,
+    }
+
+
 class PortalAccessEvent(PortalEntity, EventEntity):
     """Fires with each access event at its portal (type, outcome, reason, who by label)."""
 
@@ -54,11 +67,7 @@ class PortalAccessEvent(PortalEntity, EventEntity):
         self._trigger_event(
             event.type.value,
             {
-                "event_id": event.id,
-                "outcome": event.outcome.value,
-                "reason": event.reason,
-                "source": event.source.value if event.source else None,
-                "visit_id": event.visit,
+                **_attributes(event),
                 "grant_id": event.grant,
                 "label": grant.label if grant else None,
             },
@@ -87,14 +96,5 @@ class GateAccessEvent(GateEntity, EventEntity):
     def _on_event(self, event: AccessEvent) -> None:
         if event.portal != self.gate_id or event.type not in STORE_EVENT_TYPES:
             return
-        self._trigger_event(
-            event.type.value,
-            {
-                "event_id": event.id,
-                "outcome": event.outcome.value,
-                "reason": event.reason,
-                "source": event.source.value if event.source else None,
-                "visit_id": event.visit,
-            },
-        )
+        self._trigger_event(event.type.value, _attributes(event))
         self.async_write_ha_state()
