@@ -284,15 +284,21 @@ async def set_motor(hass: HomeAssistant, mode: str) -> None:
     )
 
 
+async def visit_with_the_door_open(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> str:
+    """A courier visit at 10:00 whose visitor has opened the door; its id."""
+    await open_site(hass, freezer)
+    grant = await create_grant(hass)
+    visit = await start_visit(hass, grant)
+    door(hass, "on")
+    await hass.async_block_till_done()
+    return visit
+
+
 async def visit_whose_lock_dies_at_the_end(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """A courier visit at 10:00: in, the lock's motor dies, out (the lock fails to lock)."""
-    await open_site(hass, freezer)
-    grant = await create_grant(hass)
-    await start_visit(hass, grant)
-    door(hass, "on")
-    await hass.async_block_till_done()
+    await visit_with_the_door_open(hass, freezer)
     await set_motor(hass, "dead")
     door(hass, "off")
     await hass.async_block_till_done()
@@ -589,11 +595,7 @@ async def test_jammed_lock_is_locked_once_it_is_freed(
     rig: None,
     access_events: list[dict[str, Any]],
 ) -> None:
-    await open_site(hass, freezer)
-    grant = await create_grant(hass)
-    visit = await start_visit(hass, grant)
-    door(hass, "on")
-    await hass.async_block_till_done()
+    visit = await visit_with_the_door_open(hass, freezer)
     await set_motor(hass, "jams")
     door(hass, "off")
     await hass.async_block_till_done()
@@ -625,11 +627,7 @@ async def test_lock_that_does_not_answer_in_time(
     rig: None,
     access_events: list[dict[str, Any]],
 ) -> None:
-    await open_site(hass, freezer)
-    grant = await create_grant(hass)
-    visit = await start_visit(hass, grant)
-    door(hass, "on")
-    await hass.async_block_till_done()
+    visit = await visit_with_the_door_open(hass, freezer)
     await set_motor(hass, "ignores")
     door(hass, "off")
     await until(lambda: any(e["type"] == "door_closed" for e in access_events))
@@ -968,11 +966,7 @@ async def test_owner_ends_a_visit_whose_door_is_held_open(
     rig: None,
     access_events: list[dict[str, Any]],
 ) -> None:
-    await open_site(hass, freezer)
-    grant = await create_grant(hass)
-    visit = await start_visit(hass, grant)
-    door(hass, "on")
-    await hass.async_block_till_done()
+    visit = await visit_with_the_door_open(hass, freezer)
     await move_to(hass, freezer, at("2026-11-24 10:05:01"))  # door_held_open: 300 s
     assert of_visit(access_events, visit)[-1] == ("visit_aborted", "door_held_open")
     with pytest.raises(ServiceValidationError) as err:
@@ -1036,11 +1030,7 @@ async def test_owner_ends_a_visit_while_the_door_is_open(
     access_events: list[dict[str, Any]],
 ) -> None:
     """No bolt thrown into an open door: armed without it, locked once it closes."""
-    await open_site(hass, freezer)
-    grant = await create_grant(hass)
-    visit = await start_visit(hass, grant)
-    door(hass, "on")
-    await hass.async_block_till_done()
+    visit = await visit_with_the_door_open(hass, freezer)
     await call(hass, "end_visit", visit_id=visit)
     assert hass.states.get(FRONT).state == "unlocked"
     assert hass.states.get(ALARM).state == "armed_home"
