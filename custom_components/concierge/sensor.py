@@ -4,12 +4,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.grants import Grant, GrantState
+from .core.slots import DoorCodes
 from .core.windows import current_interval, next_edge
 from .entity import GrantEntity, PortalEntity, StoreEntity, async_add_grant_entities
 from .site import PortalConfig
@@ -32,6 +34,13 @@ async def async_setup_entry(
         async_add_entities([StoreOccupancySensor(coordinator)])
         return
     async_add_entities(LastVisitorSensor(coordinator, p) for p in coordinator.site.portals)
+    keypad = coordinator.keypad
+    if keypad is not None:
+        async_add_entities(
+            DoorKeypadSensor(coordinator, p)
+            for p in coordinator.site.portals
+            if p.portal_id in keypad.doors
+        )
     async_add_grant_entities(coordinator, async_add_entities, GrantStateSensor)
 
 
@@ -111,6 +120,25 @@ class LastVisitorSensor(PortalEntity, SensorEntity):
             "visit_state": visit.state.value,
             "started_at": visit.started_at.isoformat(),
         }
+
+
+class DoorKeypadSensor(PortalEntity, SensorEntity):
+    """How the codes on a door's keypad lock stand: in sync, pending, or one not removed."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [status.value for status in DoorCodes]
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: ConciergeCoordinator, portal: PortalConfig) -> None:
+        """Create the keypad sensor of a door whose lock Concierge programs."""
+        super().__init__(coordinator, portal, "keypad")
+
+    @property
+    def native_value(self) -> str:
+        """In sync, pending (a wanted code is not confirmed yet) or not removed."""
+        keypad = self.coordinator.keypad
+        status = keypad.door_status.get(self.portal.portal_id) if keypad else None
+        return (status or DoorCodes.IN_SYNC).value
 
 
 class StoreOccupancySensor(StoreEntity, SensorEntity):

@@ -10,18 +10,28 @@ from custom_components.concierge.core.errors import ConciergeError
 from custom_components.concierge.core.slots import (
     AttackWatch,
     ClearCode,
+    CodeStatus,
+    DoorCodes,
     KnownSlot,
     SetCode,
     SlotRange,
+    SlotReport,
     SlotStatus,
     WantedCode,
+    WriteResult,
     after_clear,
     after_set,
+    after_write,
+    code_statuses,
+    door_codes,
     fingerprint,
     grant_for_slot,
+    not_removed,
     observe,
+    observe_report,
     plan_lock,
     retry_delay,
+    wiped,
 )
 
 SALT = "lock-1"
@@ -116,8 +126,12 @@ def test_slot_range_and_helpers() -> None:
             SlotRange(*bad)  # type: ignore[arg-type]
         assert err.value.translation_key == "invalid_slot_range"
     assert [retry_delay(n) for n in (0, 1, 2, 6, 7, 50)] == [10, 10, 30, 3600, 3600, 3600]
-    assert grant_for_slot({"g1": 10, "g2": 11}, 11) == "g2"
-    assert grant_for_slot({"g1": 10}, 3) is None
+    known = after_set(empty_lock(), SetCode(11, "g2", "1234"), SALT)
+    assert grant_for_slot(known, 11) == "g2"
+    assert grant_for_slot(known, 3) is None
+    # A foreign code in a slot a grant used before never names that grant.
+    known[11] = KnownSlot(SlotStatus.FOREIGN)
+    assert grant_for_slot(known, 11) is None
     assert fingerprint("1234", "a") != fingerprint("1234", "b")
 
 
@@ -179,3 +193,145 @@ def test_reconciling_converges_and_respects_the_rules(
         assert again.commands == ()
     assert {s: v for s, v in known.items() if s not in MANAGED} == outside_before
     assert all(known[s].status is SlotStatus.FOREIGN for s in foreign)
+
+
+def test_an_unanswered_write_leaves_the_slot_unsettled_never_empty() -> None:
+    known = empty_lock()
+    lost = after_write(known, SetCode(10, "g1", "4821"), WriteResult.UNREACHABLE, SALT)
+    assert lost[10].status is SlotStatus.UNSETTLED
+    assert lost[10].grant == "g1"
+    assert grant_for_slot(lost, 10) == "g1"
+    # The window is over: the unsettled slot is cleared (not forgotten).
+    plan = plan_lock(managed=MANAGED, known=lost, assignments={"g1": 10}, wanted=[], salt=SALT)
+    assert plan.commands == (ClearCode(10, "g1"),)
+    # Still wanted: written again (the only way to know it is there).
+    plan = plan_lock(
+        managed=MANAGED, known=lost, assignments={"g1": 10},
+        wanted=[WantedCode("g1", "4821")], salt=SALT,
+    )  # fmt: skip
+    assert plan.commands == (SetCode(10, "g1", "4821"),)
+
+
+def test_a_clear_counts_only_when_confirmed() -> None:
+    known = after_set(empty_lock(), SetCode(10, "g1", "4821"), SALT)
+    clear = ClearCode(10, "g1")
+    assert after_write(known, clear, WriteResult.REJECTED, SALT)[10] == known[10]
+    assert after_write(known, clear, WriteResult.UNREACHABLE, SALT)[10].status is (
+        SlotStatus.UNSETTLED
+    )
+    assert after_write(known, clear, WriteResult.CONFIRMED, SALT)[10].status is SlotStatus.EMPTY
+    # A clear of a slot we knew nothing of, unanswered: it may now hold anything of ours.
+    assert after_write(empty_lock(), clear, WriteResult.UNREACHABLE, SALT)[10].grant == "g1"
+    # A refused clear waits for its retry ("hold"), instead of being re-sent at once.
+    plan = plan_lock(
+        managed=MANAGED, known=known, assignments={}, wanted=[], hold=frozenset({10}), salt=SALT
+    )
+    assert plan.commands == ()
+
+
+def test_statuses_show_codes_that_outlive_their_window() -> None:
+    fp = fingerprint("4821", SALT)
+    known = after_set(empty_lock(), SetCode(10, "g1", "4821"), SALT)
+    known = after_write(known, SetCode(11, "g2", "5555"), WriteResult.UNREACHABLE, SALT)
+    statuses = code_statuses(
+        known=known, assignments={"g1": 10, "g2": 11},
+        wanted={"g1": fp, "g2": fingerprint("5555", SALT), "g3": "x"},
+        rejected=["g4"], no_free_slot=["g3"],
+    )  # fmt: skip
+    assert statuses == {
+        "g1": CodeStatus.PROGRAMMED,
+        "g2": CodeStatus.PENDING,
+        "g3": CodeStatus.NO_FREE_SLOT,
+        "g4": CodeStatus.REJECTED,
+    }
+    assert door_codes(statuses) is DoorCodes.PENDING
+    over = code_statuses(known=known, assignments={}, wanted={})
+    assert over == {"g1": CodeStatus.NOT_REMOVED, "g2": CodeStatus.NOT_REMOVED}
+    assert door_codes(over) is DoorCodes.NOT_REMOVED
+    assert door_codes({}, orphans=1) is DoorCodes.NOT_REMOVED
+    assert door_codes({"g1": CodeStatus.PROGRAMMED}) is DoorCodes.IN_SYNC
+    orphan = {10: KnownSlot(SlotStatus.OURS)}
+    assert not_removed(orphan, {}) == {10: None}
+
+
+def test_what_the_lock_reports_on_its_own() -> None:
+    fp = fingerprint("4821", SALT)
+    ours = after_set(empty_lock(), SetCode(10, "g1", "4821"), SALT)
+    # A code typed in at the lock into a free slot, or over ours: foreign.
+    assert observe_report(ours, SlotReport(12, occupied=True))[12].status is SlotStatus.FOREIGN
+    replaced = observe_report(ours, SlotReport(10, occupied=True, by_us=False))
+    assert replaced[10].status is SlotStatus.FOREIGN
+    other = observe_report(ours, SlotReport(10, occupied=True, code_fingerprint="other"))
+    assert other[10].status is SlotStatus.FOREIGN
+    # Our own code reported back, or a report that cannot tell: unchanged.
+    assert observe_report(ours, SlotReport(10, occupied=True, code_fingerprint=fp)) == ours
+    assert observe_report(ours, SlotReport(10, occupied=True)) == ours
+    # The echo of a write in progress waits for the write's answer.
+    assert observe_report(empty_lock(), SlotReport(12, occupied=True), writing=frozenset({12}))[
+        12
+    ] == (KnownSlot(SlotStatus.EMPTY))
+    # An unanswered write that the lock then reports with our code: settled as ours.
+    lost = after_write(empty_lock(), SetCode(10, "g1", "4821"), WriteResult.UNREACHABLE, SALT)
+    assert (
+        observe_report(lost, SlotReport(10, occupied=True, code_fingerprint=fp))[10].status
+        is SlotStatus.OURS
+    )
+    # Deleted at the lock, or every code wiped.
+    assert observe_report(ours, SlotReport(10, occupied=False))[10].status is SlotStatus.EMPTY
+    assert wiped(ours, MANAGED)[10].status is SlotStatus.EMPTY
+
+
+outcomes = st.sampled_from(["ok", "refused", "lost_done", "lost_not_done"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(wanted_sets, min_size=1, max_size=5),
+    faults=st.lists(outcomes, min_size=1, max_size=40),
+)
+def test_under_any_faults_no_code_outlives_its_window_unnoticed(
+    steps: list[dict[str, str]], faults: list[str]
+) -> None:
+    """A lock that refuses clears and loses answers (writes done or not): at every moment
+    each code of ours on the lock is one Concierge knows may be there; once the lock
+    answers again, exactly the wanted codes are on it."""
+    truth: dict[int, str] = {}  # slot -> grant whose code the lock really holds
+    known = empty_lock()
+    assignments: Mapping[str, int] = {}
+    fault_iter = iter(faults)
+
+    def run(wanted: dict[str, str], *, healthy: bool) -> None:
+        nonlocal known, assignments
+        plan = plan_lock(
+            managed=MANAGED, known=known, assignments=assignments,
+            wanted=[WantedCode(g, p) for g, p in wanted.items()], salt=SALT,
+        )  # fmt: skip
+        assignments = plan.assignments
+        for command in plan.commands:
+            fault = "ok" if healthy else next(fault_iter, "ok")
+            if isinstance(command, SetCode) and fault == "refused":
+                fault = "ok"  # refused sets are the duplicate case, covered elsewhere
+            done = fault in {"ok", "lost_done"}
+            if done and isinstance(command, SetCode):
+                truth[command.slot] = command.grant
+            elif done:
+                truth.pop(command.slot, None)
+            result = {
+                "ok": WriteResult.CONFIRMED,
+                "refused": WriteResult.REJECTED,
+            }.get(fault, WriteResult.UNREACHABLE)
+            known = after_write(known, command, result, SALT)
+            for slot, grant in truth.items():
+                assert known[slot].status in {SlotStatus.OURS, SlotStatus.UNSETTLED}
+                assert known[slot].grant in {grant, None}  # None: ours, grant unsure
+            if result is WriteResult.UNREACHABLE:
+                return
+
+    for wanted in steps:
+        run(wanted, healthy=False)
+    final = steps[-1]
+    for _ in range(4):
+        run(final, healthy=True)
+    placed = {g for g in final if g in assignments}
+    assert set(truth.values()) == placed
+    assert all(known[s].status is SlotStatus.OURS for s in truth)

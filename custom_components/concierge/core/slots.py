@@ -39,6 +39,47 @@ class SlotStatus(StrEnum):
     """Holds a code Concierge did not put there; never touched."""
     UNKNOWN = "unknown"
     """Not yet seen; treated like foreign until the lock reports it."""
+    UNSETTLED = "unsettled"
+    """A write of ours whose outcome is unknown: it may hold `grant`'s code, or not.
+
+    Never taken for empty: it is settled by writing it again (the grant still wants it)
+    or clearing it (it does not), or by what the lock reports about it.
+    """
+
+
+HELD = frozenset({SlotStatus.OURS, SlotStatus.UNSETTLED})
+"""Slot states in which a code of ours is (or may be) on the lock."""
+
+
+class WriteResult(StrEnum):
+    """How a code write ended, as far as anyone can tell."""
+
+    CONFIRMED = "confirmed"
+    """The lock acknowledged it and reports the slot as we wanted."""
+    REJECTED = "rejected"
+    """The lock answered that it did not do it (a duplicate code, a failed clear)."""
+    UNREACHABLE = "unreachable"
+    """No answer (offline, asleep, connection lost): the outcome is unknown."""
+
+
+class CodeStatus(StrEnum):
+    """A grant's code at one door, as the grant's sensor shows it."""
+
+    PROGRAMMED = "programmed"
+    PENDING = "pending"
+    """Wanted on the lock, not confirmed there yet."""
+    REJECTED = "rejected"
+    NO_FREE_SLOT = "no_free_slot"
+    NOT_REMOVED = "not_removed"
+    """The code is, or may still be, on the lock although it is no longer wanted."""
+
+
+class DoorCodes(StrEnum):
+    """How one keypad lock's codes stand, as the door's sensor shows it."""
+
+    IN_SYNC = "in_sync"
+    PENDING = "pending"
+    NOT_REMOVED = "not_removed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +179,27 @@ class LockPlan:
     """Managed slots holding codes Concierge did not write."""
 
 
+def _adopt(
+    managed: SlotRange,
+    known: Mapping[int, KnownSlot],
+    assignments: Mapping[str, int],
+    wanted: Mapping[str, WantedCode],
+) -> dict[str, int]:
+    """Slots of wanted grants: the one holding (or maybe holding) their code, else the last.
+
+    No slot is given to two grants.
+    """
+    adopted: dict[str, int] = {}
+    for slot in managed:
+        state = known.get(slot)
+        if state is not None and state.status in HELD and state.grant in wanted:
+            adopted.setdefault(state.grant, slot)
+    for grant_id, slot in assignments.items():
+        if grant_id not in adopted and slot not in adopted.values():
+            adopted[grant_id] = slot
+    return adopted
+
+
 def plan_lock(  # noqa: PLR0913 - the lock's whole situation, by keyword
     *,
     managed: SlotRange,
@@ -145,15 +207,18 @@ def plan_lock(  # noqa: PLR0913 - the lock's whole situation, by keyword
     assignments: Mapping[str, int],
     wanted: Iterable[WantedCode],
     rejected: frozenset[str] = frozenset(),
+    hold: frozenset[int] = frozenset(),
     salt: str,
 ) -> LockPlan:
     """Decide the commands that bring one lock from its known state to the wanted codes.
 
     `assignments` are the slots grants held before; a grant keeps its slot while it
     wants a code. Grants in `rejected` are left alone (no retry loop). Slots outside
-    `managed` are never named in a command.
+    `managed` are never named in a command, and neither are slots in `hold` (a clear the
+    lock just refused or left unanswered waits for its retry instead of being re-sent).
     """
     wanted_by_grant = {w.grant: w for w in wanted if w.grant not in rejected}
+    assignments = _adopt(managed, known, assignments, wanted_by_grant)
     new_assignments: dict[str, int] = {}
     commands: list[SlotCommand] = []
     foreign = tuple(
@@ -162,10 +227,11 @@ def plan_lock(  # noqa: PLR0913 - the lock's whole situation, by keyword
         if (state := known.get(slot)) is not None and state.status is SlotStatus.FOREIGN
     )
 
-    # Codes of ours that are no longer wanted (or moved to another grant) are cleared.
+    # Codes of ours that are no longer wanted (or moved to another grant) are cleared,
+    # and so are slots that may hold one (a write whose outcome is unknown).
     for managed_slot in managed:
         state = known.get(managed_slot)
-        if state is None or state.status is not SlotStatus.OURS:
+        if state is None or state.status not in HELD:
             continue
         want = wanted_by_grant.get(state.grant or "")
         if want is None or assignments.get(want.grant, managed_slot) != managed_slot:
@@ -205,6 +271,7 @@ def plan_lock(  # noqa: PLR0913 - the lock's whole situation, by keyword
             continue
         commands = [c for c in commands if c.slot != slot]
         commands.append(SetCode(slot, grant_id, want.pin))
+    commands = [c for c in commands if isinstance(c, SetCode) or c.slot not in hold]
     # Clears first, then sets, each in slot order: a moved code never exists twice.
     commands.sort(key=lambda c: (isinstance(c, SetCode), c.slot))
     return LockPlan(
@@ -215,35 +282,111 @@ def plan_lock(  # noqa: PLR0913 - the lock's whole situation, by keyword
     )
 
 
+def after_write(  # noqa: PLR0911 - one answer per outcome, in order
+    known: Mapping[int, KnownSlot], cmd: SlotCommand, result: WriteResult, salt: str
+) -> dict[int, KnownSlot]:
+    """The known state once a write ended with `result`.
+
+    Only a confirmed write changes what the slot is known to hold. A refusal leaves it
+    as it was (a refused clear leaves our code on the lock). A write with no answer may
+    or may not have happened: the slot is `unsettled`, never `empty`.
+    """
+    before = known.get(cmd.slot, KnownSlot(SlotStatus.EMPTY))
+    if result is WriteResult.REJECTED:
+        return dict(known)
+    if isinstance(cmd, SetCode):
+        if result is WriteResult.CONFIRMED:
+            return {
+                **known,
+                cmd.slot: KnownSlot(SlotStatus.OURS, cmd.grant, fingerprint(cmd.pin, salt)),
+            }
+        if before.status in HELD and before.grant != cmd.grant:
+            # It holds the old grant's code or the new one's: it names neither.
+            return {**known, cmd.slot: KnownSlot(SlotStatus.UNSETTLED)}
+        return {
+            **known,
+            cmd.slot: KnownSlot(SlotStatus.UNSETTLED, cmd.grant, fingerprint(cmd.pin, salt)),
+        }
+    if result is WriteResult.CONFIRMED:
+        return {**known, cmd.slot: KnownSlot(SlotStatus.EMPTY)}
+    if before.status in HELD:
+        return {**known, cmd.slot: replace(before, status=SlotStatus.UNSETTLED)}
+    return {**known, cmd.slot: KnownSlot(SlotStatus.UNSETTLED, cmd.grant)}
+
+
 def after_set(known: Mapping[int, KnownSlot], cmd: SetCode, salt: str) -> dict[int, KnownSlot]:
     """The known state once the lock confirmed `cmd`."""
-    return {
-        **known,
-        cmd.slot: KnownSlot(SlotStatus.OURS, cmd.grant, fingerprint(cmd.pin, salt)),
-    }
+    return after_write(known, cmd, WriteResult.CONFIRMED, salt)
 
 
 def after_clear(known: Mapping[int, KnownSlot], cmd: ClearCode) -> dict[int, KnownSlot]:
     """The known state once the lock confirmed `cmd`."""
-    return {**known, cmd.slot: KnownSlot(SlotStatus.EMPTY)}
+    return after_write(known, cmd, WriteResult.CONFIRMED, "")
 
 
 def observe(
     known: Mapping[int, KnownSlot], slot: int, *, occupied: bool, ours: KnownSlot | None = None
 ) -> dict[int, KnownSlot]:
-    """Adopt what the lock itself reported about a slot.
+    """Adopt what the lock's memory (read once) says about a slot.
 
-    An occupied slot that Concierge did not confirm writing becomes `foreign`; one that
-    Concierge wrote (`ours`, from our own records) stays ours.
+    An occupied slot that Concierge did not write becomes `foreign`; one that Concierge
+    wrote (`ours` or `unsettled`, from our own records) stays as recorded.
     """
     if not occupied:
         return {**known, slot: KnownSlot(SlotStatus.EMPTY)}
     current = known.get(slot)
-    if current is not None and current.status is SlotStatus.OURS:
+    if current is not None and current.status in HELD:
         return dict(known)
     if ours is not None:
         return {**known, slot: ours}
     return {**known, slot: KnownSlot(SlotStatus.FOREIGN)}
+
+
+@dataclass(frozen=True, slots=True)
+class SlotReport:
+    """What a lock reported on its own about one of its slots (never the PIN).
+
+    `code_fingerprint` is the salted fingerprint of the code it reported, when it said
+    which (a masked code says nothing). `by_us` says whether the change came over the
+    radio from a controller (True), from the lock's own keypad or menu (False), or
+    cannot be told (None).
+    """
+
+    slot: int
+    occupied: bool
+    code_fingerprint: str | None = None
+    by_us: bool | None = None
+
+
+def observe_report(  # noqa: PLR0911 - one answer per case, in order
+    known: Mapping[int, KnownSlot], report: SlotReport, *, writing: frozenset[int] = frozenset()
+) -> dict[int, KnownSlot]:
+    """Adopt a report the lock sent on its own (a code added, changed, deleted, wiped).
+
+    `writing` are the slots Concierge is writing right now: their reports are the echo
+    of our own write, whose answer decides. A code that appears where Concierge did not
+    put it, or replaces ours, is foreign; a slot reported empty is empty.
+    """
+    slot = report.slot
+    current = known.get(slot)
+    if not report.occupied:
+        return {**known, slot: KnownSlot(SlotStatus.EMPTY)}
+    if current is not None and current.status in HELD:
+        if report.code_fingerprint is not None:
+            if report.code_fingerprint == current.code_fingerprint:
+                return {**known, slot: replace(current, status=SlotStatus.OURS)}
+            return {**known, slot: KnownSlot(SlotStatus.FOREIGN)}
+        if report.by_us is False:
+            return {**known, slot: KnownSlot(SlotStatus.FOREIGN)}
+        return dict(known)
+    if slot in writing or report.by_us is True:
+        return dict(known)
+    return {**known, slot: KnownSlot(SlotStatus.FOREIGN)}
+
+
+def wiped(known: Mapping[int, KnownSlot], managed: SlotRange) -> dict[int, KnownSlot]:
+    """The lock reported that it deleted every code (a factory reset, say)."""
+    return {**known, **{slot: KnownSlot(SlotStatus.EMPTY) for slot in managed}}
 
 
 def retry_delay(attempt: int) -> int:
@@ -252,9 +395,70 @@ def retry_delay(attempt: int) -> int:
     return RETRY_DELAYS[min(index, len(RETRY_DELAYS) - 1)]
 
 
-def grant_for_slot(assignments: Mapping[str, int], slot: int) -> str | None:
-    """Which grant's code is in `slot` (for attributing a keypad unlock)."""
-    return next((grant for grant, s in assignments.items() if s == slot), None)
+def grant_for_slot(known: Mapping[int, KnownSlot], slot: int) -> str | None:
+    """Which grant's code is in `slot` (for attributing a keypad unlock).
+
+    Only a slot that holds (or may hold, its write unanswered) a grant's code names it;
+    a foreign code never does, even in a slot a grant used before.
+    """
+    state = known.get(slot)
+    if state is None or state.status not in HELD:
+        return None
+    return state.grant
+
+
+def not_removed(known: Mapping[int, KnownSlot], wanted: Mapping[str, int]) -> dict[int, str | None]:
+    """Slots holding (or maybe holding) a code of ours that no grant wants there.
+
+    `wanted` maps each grant that wants a code to its slot. Returns slot → grant (None
+    when the grant is not known, e.g. after the site's storage was lost).
+    """
+    return {
+        slot: state.grant
+        for slot, state in known.items()
+        if state.status in HELD and (state.grant is None or wanted.get(state.grant) != slot)
+    }
+
+
+def code_statuses(
+    *,
+    known: Mapping[int, KnownSlot],
+    assignments: Mapping[str, int],
+    wanted: Mapping[str, str],
+    rejected: Iterable[str] = (),
+    no_free_slot: Iterable[str] = (),
+) -> dict[str, CodeStatus]:
+    """Where each grant's code stands on one lock.
+
+    `wanted` maps each grant that wants a code now to the fingerprint of its PIN.
+    """
+    statuses: dict[str, CodeStatus] = dict.fromkeys(rejected, CodeStatus.REJECTED)
+    statuses |= dict.fromkeys(no_free_slot, CodeStatus.NO_FREE_SLOT)
+    for grant, fp in wanted.items():
+        if grant in statuses:
+            continue
+        state = known.get(assignments.get(grant, -1))
+        confirmed = (
+            state is not None
+            and state.status is SlotStatus.OURS
+            and state.grant == grant
+            and state.code_fingerprint == fp
+        )
+        statuses[grant] = CodeStatus.PROGRAMMED if confirmed else CodeStatus.PENDING
+    slots = {g: s for g, s in assignments.items() if g in wanted}
+    for stale in not_removed(known, slots).values():
+        if stale is not None:
+            statuses[stale] = CodeStatus.NOT_REMOVED
+    return statuses
+
+
+def door_codes(statuses: Mapping[str, CodeStatus], orphans: int = 0) -> DoorCodes:
+    """How a lock's codes stand as a whole (`orphans`: codes of ours whose grant is gone)."""
+    if orphans or CodeStatus.NOT_REMOVED in statuses.values():
+        return DoorCodes.NOT_REMOVED
+    if CodeStatus.PENDING in statuses.values():
+        return DoorCodes.PENDING
+    return DoorCodes.IN_SYNC
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,22 +1,15 @@
 """What every keypad-lock adapter offers the keypad manager."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from homeassistant.core import CALLBACK_TYPE
 
+from ..core.slots import WriteResult
 
-class WriteResult(StrEnum):
-    """How a code write ended."""
-
-    CONFIRMED = "confirmed"
-    """The lock acknowledged it and reports the slot as we wanted."""
-    REJECTED = "rejected"
-    """The lock refused it (a duplicate code, say); do not retry."""
-    UNREACHABLE = "unreachable"
-    """No answer (offline, asleep, jammed radio): retry later."""
+__all__ = ["KeypadAdapter", "KeypadEvent", "KeypadEventKind", "WriteResult"]
 
 
 class KeypadEventKind(StrEnum):
@@ -29,14 +22,27 @@ class KeypadEventKind(StrEnum):
     """The lock locked its keypad after too many wrong codes."""
     CODE_REJECTED = "code_rejected"
     """A code was not added because it duplicates another."""
+    SLOT_CHANGED = "slot_changed"
+    """A code was added, changed or deleted in `slot` (at the lock, or by anyone)."""
+    ALL_CLEARED = "all_cleared"
+    """The lock deleted every code (a factory reset, say)."""
+    RESYNC = "resync"
+    """The lock is reachable again: what it holds may have changed meanwhile."""
 
 
 @dataclass(frozen=True, slots=True)
 class KeypadEvent:
-    """One report from a lock, protocol details removed."""
+    """One report from a lock, protocol details removed.
+
+    `code` is the code a lock reported for a changed slot, when it said it (kept only
+    long enough to fingerprint it; never shown).
+    """
 
     kind: KeypadEventKind
     slot: int | None = None
+    occupied: bool | None = None
+    code: str | None = field(default=None, repr=False)
+    by_us: bool | None = None
 
 
 class KeypadAdapter(Protocol):
@@ -44,9 +50,11 @@ class KeypadAdapter(Protocol):
 
     protocol: str
     lock_entity_id: str
+    free_reads: bool
+    """Whether reading the slots costs no radio frame (the integration caches them)."""
 
     async def async_occupied_slots(self, slots: range) -> dict[int, bool] | None:
-        """Which slots hold a code, from the integration's cache (no radio); None if unknown."""
+        """Which slots hold a code (None if unknown)."""
 
     async def async_set_code(self, slot: int, pin: str) -> WriteResult:
         """Write a code and wait for the lock to confirm it."""

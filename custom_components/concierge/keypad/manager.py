@@ -3,9 +3,15 @@
 One manager per site. It finds which doors have a keypad lock it can drive (by the lock
 entity's integration), and for each such lock brings the lock's codes to what the
 grants want, with the rules of `core.slots`: only inside the door's managed range, only
-where something differs, never a foreign code, no retry loop for a refused code, and
-retries with growing delays for a lock that does not answer. It also turns the lock's
-own reports into visits (a keypad unlock with a managed slot) and alarms (wrong codes).
+where something differs, never a foreign code, no retry loop for a refused code.
+
+What cannot be confirmed is never assumed: a write with no answer leaves its slot
+`unsettled` (it may hold the code), settled by writing or clearing it again as soon as
+the lock answers; a clear counts only when the lock confirms it. A door whose codes are
+not where they should be is retried by one chain of growing delays (cancelled on
+unload), and the owner sees it (the grant's and the door's sensors, a repair, one
+notification). The lock's own reports (a keypad unlock, wrong codes, a code added or
+deleted at the lock, a wipe) are heard without polling.
 """
 
 import asyncio
@@ -27,15 +33,23 @@ from ..core.grants import GrantState
 from ..core.slots import (
     AttackWatch,
     ClearCode,
+    CodeStatus,
+    DoorCodes,
     SetCode,
+    SlotReport,
+    SlotStatus,
     WantedCode,
-    after_clear,
-    after_set,
+    after_write,
+    code_statuses,
+    door_codes,
     fingerprint,
     grant_for_slot,
+    not_removed,
     observe,
+    observe_report,
     plan_lock,
     retry_delay,
+    wiped,
 )
 from ..site import PortalConfig
 from ..store import LockCodes
@@ -46,18 +60,11 @@ from .zwave import ZWaveKeypad
 if TYPE_CHECKING:
     from ..coordinator import ConciergeCoordinator
 
+__all__ = ["CodeStatus", "DoorCodes", "KeypadManager", "adapter_for"]
+
 _LOGGER = logging.getLogger(__name__)
 DRAIN_TIMEOUT = 15.0
 """Seconds an unload waits for a code write in flight to be confirmed."""
-
-
-class CodeStatus:
-    """A grant's code at one door, as the grant's sensor shows it."""
-
-    PROGRAMMED = "programmed"
-    PENDING = "pending"
-    REJECTED = "rejected"
-    NO_FREE_SLOT = "no_free_slot"
 
 
 def adapter_for(hass: HomeAssistant, lock_entity_id: str) -> KeypadAdapter | None:
@@ -80,8 +87,17 @@ class _DoorState:
     dirty: bool = False
     attempts: int = 0
     retry: CALLBACK_TYPE | None = None
+    unreachable: bool = False
+    """The last pass got no answer: passes wait for the retry (or the lock's return)."""
+    hold: set[int] = field(default_factory=set)
+    """Slots whose clear the lock refused or left unanswered: re-sent at the retry only."""
+    writing: dict[int, str | None] = field(default_factory=dict)
+    """Slots being written now → the grant whose code is being set (None: a clear)."""
     watch: AttackWatch = field(default_factory=AttackWatch)
     notified: set[str] = field(default_factory=set)
+    """Grants the owner was told have no code on the lock (once each)."""
+    told_not_removed: set[str] = field(default_factory=set)
+    told_no_slot: set[str] = field(default_factory=set)
 
 
 class KeypadManager:
@@ -94,7 +110,10 @@ class KeypadManager:
         self.doors: dict[str, _DoorState] = {}
         self.status: dict[str, dict[str, str]] = {}
         """Grant → portal → `CodeStatus`."""
+        self.door_status: dict[str, DoorCodes] = {}
+        """Portal → how its lock's codes stand."""
         self._unsubs: list[CALLBACK_TYPE] = []
+        self._stopped = False
 
     @property
     def _codes(self) -> dict[str, LockCodes]:
@@ -116,6 +135,7 @@ class KeypadManager:
                 watch=AttackWatch(threshold=self.coordinator.site.attack_threshold),
             )
             self.doors[portal.portal_id] = door
+            self.door_status[portal.portal_id] = DoorCodes.IN_SYNC
             self._unsubs.append(adapter.subscribe(self._listener(door)))
         if self.doors:
             self._unsubs.append(self.coordinator.async_add_listener(self.async_schedule))
@@ -123,14 +143,14 @@ class KeypadManager:
 
     @callback
     def async_stop(self) -> None:
-        """Stop listening and cancel retries."""
+        """Stop listening and cancel retries: no frame is sent after this."""
+        self._stopped = True
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
         for door in self.doors.values():
-            if door.retry is not None:
-                door.retry()
-                door.retry = None
+            door.dirty = False
+            self._cancel_retry(door)
 
     async def async_drain(self) -> None:
         """Let writes in flight finish (on unload), so no confirmation is lost."""
@@ -148,17 +168,21 @@ class KeypadManager:
     def async_schedule(self) -> None:
         """Reconcile every keypad lock soon (cheap when nothing differs)."""
         for door in self.doors.values():
-            if door.retry is not None:
-                continue  # waiting out a back-off: the retry will reconcile
-            door.dirty = True
-            if not door.lock.locked():
-                self.coordinator.config_entry.async_create_background_task(
-                    self.hass, self._async_run(door), f"concierge keypad {door.portal.name}"
-                )
+            self._schedule(door)
+
+    @callback
+    def _schedule(self, door: _DoorState) -> None:
+        if self._stopped or (door.unreachable and door.retry is not None):
+            return  # stopped, or waiting out a back-off: the retry will reconcile
+        door.dirty = True
+        if not door.lock.locked():
+            self.coordinator.config_entry.async_create_background_task(
+                self.hass, self._async_run(door), f"concierge keypad {door.portal.name}"
+            )
 
     async def _async_run(self, door: _DoorState) -> None:
         async with door.lock:
-            while door.dirty:
+            while door.dirty and not self._stopped:
                 door.dirty = False
                 await self._async_reconcile(door)
 
@@ -191,6 +215,7 @@ class KeypadManager:
         lock_id = door.adapter.lock_entity_id
         codes = self._codes.setdefault(lock_id, LockCodes())
         if not await self._async_learn(door, codes):
+            door.unreachable = True
             self._retry_later(door)
             return
         salt = self._salt(door)
@@ -207,54 +232,80 @@ class KeypadManager:
             assignments=codes.assignments,
             wanted=wanted,
             rejected=frozenset(codes.rejected),
+            hold=frozenset(door.hold),
             salt=salt,
         )
         self._issue_foreign(door, plan.foreign_slots)
-        statuses = dict.fromkeys(codes.rejected, CodeStatus.REJECTED)
-        statuses |= dict.fromkeys(plan.no_free_slot, CodeStatus.NO_FREE_SLOT)
-        statuses |= dict.fromkeys(plan.assignments, CodeStatus.PROGRAMMED)
         codes.assignments = dict(plan.assignments)
+        unreachable = False
         for command in plan.commands:
             result = await self._async_send(door, codes, command, salt)
             if result is WriteResult.UNREACHABLE:
-                for pending in plan.commands:
-                    if isinstance(pending, SetCode) and pending.grant in statuses:
-                        statuses[pending.grant] = CodeStatus.PENDING
-                self._set_statuses(door, statuses)
-                await self._async_tell_owner_pending(door, plan.commands)
-                self._retry_later(door)
-                return
-            if result is WriteResult.REJECTED and isinstance(command, SetCode):
-                statuses[command.grant] = CodeStatus.REJECTED
-                codes.assignments.pop(command.grant, None)
-        door.attempts = 0
-        self._set_statuses(door, statuses)
+                unreachable = True
+                break
+        door.unreachable = unreachable
+        wanted_fps = {
+            g: fingerprint(pin, salt) for g, pin in pins.items() if g not in codes.rejected
+        }
+        statuses = code_statuses(
+            known=codes.known,
+            assignments=codes.assignments,
+            wanted=wanted_fps,
+            rejected=[g for g in codes.rejected if g in pins],
+            no_free_slot=plan.no_free_slot,
+        )
+        leftovers = not_removed(
+            codes.known, {g: s for g, s in codes.assignments.items() if g in wanted_fps}
+        )
+        orphans = sum(1 for grant in leftovers.values() if grant is None)
+        self._set_statuses(door, statuses, door_codes(statuses, orphans))
+        await self._async_tell_owner(door, statuses, orphans)
+        unsettled = any(s.status is SlotStatus.UNSETTLED for s in codes.known.values())
+        if unreachable or leftovers or unsettled:
+            self._retry_later(door)
+        else:
+            door.attempts = 0
+            door.hold.clear()
+            self._cancel_retry(door)
 
     async def _async_send(
         self, door: _DoorState, codes: LockCodes, command: SetCode | ClearCode, salt: str
     ) -> WriteResult:
         adapter = door.adapter
         portal = door.portal.portal_id
-        if isinstance(command, SetCode):
-            result = await adapter.async_set_code(command.slot, command.pin)
-        else:
-            result = await adapter.async_clear_code(command.slot)
-        if result is WriteResult.UNREACHABLE:
-            return result
+        door.writing[command.slot] = command.grant if isinstance(command, SetCode) else None
+        try:
+            if isinstance(command, SetCode):
+                result = await adapter.async_set_code(command.slot, command.pin)
+            else:
+                result = await adapter.async_clear_code(command.slot)
+        finally:
+            door.writing.pop(command.slot, None)
+        codes.known = after_write(codes.known, command, result, salt)
+        self.coordinator.async_save()
         emit = self.coordinator.async_emit
         if isinstance(command, ClearCode):
-            codes.known = after_clear(codes.known, command)
-            await emit(AccessEventType.CODE_CLEARED, Outcome.OK, portal=portal,
-                       grant=command.grant, source=Source.SCHEDULE,
-                       data={"slot": command.slot})  # fmt: skip
-        elif result is WriteResult.CONFIRMED:
-            codes.known = after_set(codes.known, command, salt)
+            if result is WriteResult.CONFIRMED:
+                door.hold.discard(command.slot)
+                await emit(AccessEventType.CODE_CLEARED, Outcome.OK, portal=portal,
+                           grant=command.grant, source=Source.SCHEDULE,
+                           data={"slot": command.slot})  # fmt: skip
+            else:
+                door.hold.add(command.slot)
+                if result is WriteResult.REJECTED:
+                    await emit(AccessEventType.CODE_REJECTED, Outcome.FAILED, portal=portal,
+                               grant=command.grant, source=Source.SCHEDULE,
+                               reason="clear_refused_by_lock",
+                               data={"slot": command.slot})  # fmt: skip
+            return result
+        if result is WriteResult.CONFIRMED:
             await emit(AccessEventType.CODE_PROGRAMMED, Outcome.OK, portal=portal,
                        grant=command.grant, source=Source.SCHEDULE,
                        data={"slot": command.slot})  # fmt: skip
             ir.async_delete_issue(self.hass, DOMAIN, self._rejected_issue(door, command.grant))
-        else:
+        elif result is WriteResult.REJECTED:
             codes.rejected[command.grant] = fingerprint(command.pin, salt)
+            codes.assignments.pop(command.grant, None)
             await emit(AccessEventType.CODE_REJECTED, Outcome.FAILED, portal=portal,
                        grant=command.grant, source=Source.SCHEDULE, reason="refused_by_lock",
                        data={"slot": command.slot})  # fmt: skip
@@ -293,66 +344,169 @@ class KeypadManager:
             },
         )
 
-    def _set_statuses(self, door: _DoorState, statuses: dict[str, str]) -> None:
+    def _set_statuses(
+        self, door: _DoorState, statuses: dict[str, CodeStatus], overall: DoorCodes
+    ) -> None:
         portal = door.portal.portal_id
-        before = {g: s.get(portal) for g, s in self.status.items()}
+        before = ({g: s.get(portal) for g, s in self.status.items()}, self.door_status.get(portal))
         for per_portal in self.status.values():
             per_portal.pop(portal, None)
         for grant_id, status in statuses.items():
-            self.status.setdefault(grant_id, {})[portal] = status
+            self.status.setdefault(grant_id, {})[portal] = status.value
         self.status = {g: s for g, s in self.status.items() if s}
-        after = {g: s.get(portal) for g, s in self.status.items()}
+        self.door_status[portal] = overall
+        after = ({g: s.get(portal) for g, s in self.status.items()}, overall)
         self.coordinator.async_save()
         if before != after:
             self.coordinator.async_update_listeners()
 
+    def _cancel_retry(self, door: _DoorState) -> None:
+        if door.retry is not None:
+            door.retry()
+            door.retry = None
+
     def _retry_later(self, door: _DoorState) -> None:
+        """One retry chain per lock: a new delay replaces the one waiting."""
+        self._cancel_retry(door)
+        if self._stopped:
+            return
         door.attempts += 1
         delay = retry_delay(door.attempts)
         _LOGGER.info(
-            "Lock %s did not answer; trying again in %s s", door.adapter.lock_entity_id, delay
+            "Lock %s: codes not where they should be yet; trying again in %s s",
+            door.adapter.lock_entity_id,
+            delay,
         )
 
         @callback
         def _again(_now: object) -> None:
             door.retry = None
-            self.async_schedule()
+            door.unreachable = False
+            door.hold.clear()
+            self._schedule(door)
 
         door.retry = async_call_later(self.hass, delay, _again)
 
-    async def _async_tell_owner_pending(
-        self, door: _DoorState, commands: tuple[SetCode | ClearCode, ...]
+    # --- telling the owner -------------------------------------------------------------
+
+    def _labels(self, grant_ids: set[str]) -> str:
+        grants = self.coordinator.data.grants
+        return ", ".join(sorted(grants[g].label if g in grants else g for g in grant_ids))
+
+    async def _async_tell_owner(
+        self, door: _DoorState, statuses: dict[str, CodeStatus], orphans: int
     ) -> None:
-        """Tell the owner once per grant when an open window has no code on the lock."""
-        for command in commands:
-            if not isinstance(command, SetCode) or command.grant in door.notified:
-                continue
-            door.notified.add(command.grant)
-            grant = self.coordinator.data.grants[command.grant]
-            await self.coordinator.async_notify_owner(
-                "code_not_programmed", {"grant": grant.label, "portal": door.portal.name}
-            )
+        """Repairs while something is wrong, and one notification for each new problem."""
+        lock_id = door.adapter.lock_entity_id
+        name = door.portal.name
+        # Codes that outlive their window.
+        stale = {g for g, s in statuses.items() if s is CodeStatus.NOT_REMOVED}
+        issue_id = f"code_not_removed_{lock_id}"
+        if stale or orphans:
+            labels = self._labels(stale) or "—"
+            ir.async_create_issue(
+                self.hass, DOMAIN, issue_id, is_fixable=False,
+                severity=ir.IssueSeverity.ERROR, translation_key="code_not_removed",
+                translation_placeholders={"portal": name, "grants": labels,
+                                          "count": str(len(stale) + orphans)},
+            )  # fmt: skip
+            new = (stale | ({"<orphan>"} if orphans else set())) - door.told_not_removed
+            if new:
+                door.told_not_removed |= new
+                await self.coordinator.async_notify_owner(
+                    "code_not_removed", {"grants": labels, "portal": name}
+                )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            door.told_not_removed.clear()
+        # Grants left without a slot.
+        homeless = {g for g, s in statuses.items() if s is CodeStatus.NO_FREE_SLOT}
+        issue_id = f"no_free_slot_{lock_id}"
+        if homeless:
+            labels = self._labels(homeless)
+            ir.async_create_issue(
+                self.hass, DOMAIN, issue_id, is_fixable=False,
+                severity=ir.IssueSeverity.ERROR, translation_key="no_free_slot",
+                translation_placeholders={
+                    "portal": name, "grants": labels, "count": str(len(homeless)),
+                    "first": str(door.portal.slots.first), "last": str(door.portal.slots.last),
+                },
+            )  # fmt: skip
+            if homeless - door.told_no_slot:
+                door.told_no_slot |= homeless
+                await self.coordinator.async_notify_owner(
+                    "no_free_slot", {"grants": labels, "portal": name}
+                )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            door.told_no_slot.clear()
+        # Open windows whose code is not on the lock because it does not answer.
+        if door.unreachable:
+            for grant_id, status in statuses.items():
+                if status is not CodeStatus.PENDING or grant_id in door.notified:
+                    continue
+                door.notified.add(grant_id)
+                grant = self.coordinator.data.grants[grant_id]
+                await self.coordinator.async_notify_owner(
+                    "code_not_programmed", {"grant": grant.label, "portal": name}
+                )
 
     # --- what the lock reports ---------------------------------------------------------
 
     def _listener(self, door: _DoorState) -> Callable[[KeypadEvent], None]:
         @callback
         def _on_event(event: KeypadEvent) -> None:
+            if self._stopped:
+                return
+            if event.kind in {
+                KeypadEventKind.SLOT_CHANGED,
+                KeypadEventKind.ALL_CLEARED,
+                KeypadEventKind.RESYNC,
+            }:
+                self._on_slots_reported(door, event)
+                return
             self.coordinator.config_entry.async_create_background_task(
                 self.hass, self._async_on_event(door, event), "concierge keypad event"
             )
 
         return _on_event
 
+    @callback
+    def _on_slots_reported(self, door: _DoorState, event: KeypadEvent) -> None:
+        """The lock said what a slot (or all of them) holds now: adopt it, then reconcile."""
+        codes = self._codes.setdefault(door.adapter.lock_entity_id, LockCodes())
+        managed = door.portal.slots
+        if event.kind is KeypadEventKind.ALL_CLEARED:
+            _LOGGER.warning("Lock %s reported that every code was deleted", door.portal.name)
+            codes.known = wiped(codes.known, managed)
+        elif event.kind is KeypadEventKind.SLOT_CHANGED:
+            if event.slot is None or event.slot not in managed or event.occupied is None:
+                return
+            fp = fingerprint(event.code, self._salt(door)) if event.code else None
+            report = SlotReport(event.slot, event.occupied, fp, event.by_us)
+            before = codes.known.get(event.slot)
+            codes.known = observe_report(codes.known, report, writing=frozenset(door.writing))
+            if codes.known.get(event.slot) == before:
+                return
+        else:  # RESYNC: the lock is back; settle what waits now rather than at the retry
+            door.attempts = 0
+            door.unreachable = False
+            door.hold.clear()
+            self._cancel_retry(door)
+        self.coordinator.async_save()
+        self._schedule(door)
+
     async def _async_on_event(self, door: _DoorState, event: KeypadEvent) -> None:
         _LOGGER.debug("Lock %s reported %s", door.adapter.lock_entity_id, event)
         portal = door.portal.portal_id
         codes = self._codes.get(door.adapter.lock_entity_id, LockCodes())
         if event.kind is KeypadEventKind.UNLOCK:
-            # The slot was free before Concierge wrote it, so a code in an assigned slot is
-            # the grant's (even if the lock answers before its confirmation reached us).
-            grant_id = grant_for_slot(codes.assignments, event.slot) if event.slot else None
-            if grant_id is not None:
+            # Only a slot holding a grant's code names it; a foreign code never does. A
+            # code being set may open the door before its confirmation reaches us.
+            grant_id = None
+            if event.slot is not None:
+                grant_id = door.writing.get(event.slot) or grant_for_slot(codes.known, event.slot)
+            if grant_id is not None and grant_id in self.coordinator.data.grants:
                 await self.coordinator.async_keypad_entry(grant_id, portal)
             else:
                 await self.coordinator.async_emit(

@@ -6,6 +6,10 @@ no second radio connection), and reads the lock's response status: a write count
 when the lock says success, and a failure status (a duplicate PIN, say) is a rejection.
 zigpy is imported only when a Zigbee lock is in use, so homes without ZHA need nothing.
 
+ZHA turns only operation events into `zha_event`s; the lock's programming event
+notifications (a code added, changed or deleted at the lock, every code deleted) are
+heard as a listener on the same zigpy cluster — no polling, no extra frame.
+
 ZHA numbers code slots from 1; the DoorLock cluster numbers users from 0
 (`user_id = slot - 1`), and `zha_event` reports `code_slot = user_id + 1`.
 """
@@ -15,8 +19,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
 
 from .adapter import KeypadEvent, KeypadEventKind, WriteResult
 
@@ -27,6 +39,33 @@ REQUEST_TIMEOUT = 10.0
 """Seconds to wait for the lock's answer before calling it unreachable."""
 WRONG_CODE_OPERATIONS = frozenset({"UnlockFailureInvalidPINorID", "LockFailureInvalidPINorID"})
 STATUS_AVAILABLE = 0
+PROGRAMMING_EVENT = 0x21
+"""`programming_event_notification`, a client command of the DoorLock cluster."""
+ALL_USERS = 0xFFFF
+CODE_ADDED = frozenset({2, 4})
+"""ProgrammingEvent PINCodeAdded, PINCodeChanged (MasterCodeChanged is not a user code)."""
+CODE_DELETED = 3
+SOURCE_RF = 1
+"""OperationEventSource: the change came over the radio (from a controller)."""
+
+
+def _programming_event(args: list[Any]) -> KeypadEvent | None:
+    """Turn a `programming_event_notification` into a keypad event."""
+    try:
+        source, code, user_id = int(args[0]), int(args[1]), int(args[2])
+    except IndexError, TypeError, ValueError:
+        return None
+    if code == CODE_DELETED and user_id == ALL_USERS:
+        return KeypadEvent(KeypadEventKind.ALL_CLEARED)
+    if code == CODE_DELETED:
+        return KeypadEvent(KeypadEventKind.SLOT_CHANGED, user_id + 1, occupied=False)
+    if code in CODE_ADDED:
+        # Over the radio it may be our own write's echo: the write's answer decides.
+        return KeypadEvent(
+            KeypadEventKind.SLOT_CHANGED, user_id + 1, occupied=True,
+            by_us=None if source == SOURCE_RF else False,
+        )  # fmt: skip
+    return None
 
 
 def _event_kind(args: dict[str, Any]) -> KeypadEvent | None:
@@ -44,6 +83,7 @@ class ZhaKeypad:
     """A Zigbee lock with a keypad (DoorLock cluster PIN codes), driven through `zha`."""
 
     protocol = "zigbee"
+    free_reads = False
 
     def __init__(self, hass: HomeAssistant, lock_entity_id: str, device_id: str | None) -> None:
         """Wrap the lock entity; `device_id` finds its zigpy device and events."""
@@ -124,16 +164,70 @@ class ZhaKeypad:
         return self._result(await self._async_request("clear_pin_code", slot - 1))
 
     def subscribe(self, listener: Callable[[KeypadEvent], None]) -> CALLBACK_TYPE:
-        """Pass this lock's keypad operation events to `listener`."""
+        """Pass this lock's keypad operation and programming events to `listener`."""
+        return _Subscription(self, listener).unsubscribe
 
-        @callback
-        def _on_event(event: Event) -> None:
-            if event.data.get("device_id") != self._device_id:
-                return
-            if event.data.get("command") != "operation_event_notification":
-                return
-            keypad_event = _event_kind(dict(event.data.get("args") or {}))
-            if keypad_event is not None:
-                listener(keypad_event)
 
-        return self.hass.bus.async_listen("zha_event", _on_event)
+class _Subscription:
+    """What one listener hears from a Zigbee lock.
+
+    Operation events arrive as ZHA's `zha_event`s; programming events are heard on the
+    zigpy cluster itself (zigpy calls `cluster_command` on its listeners). When the lock
+    comes back after being unavailable, `RESYNC` says so, and the cluster listener is
+    attached again (ZHA may have been reloaded meanwhile).
+    """
+
+    def __init__(self, lock: ZhaKeypad, listener: Callable[[KeypadEvent], None]) -> None:
+        self._lock = lock
+        self._listener = listener
+        self._cluster: Any = None
+        self._attach()
+        self._unsubs = [
+            lock.hass.bus.async_listen("zha_event", self._on_zha_event),
+            async_track_state_change_event(lock.hass, [lock.lock_entity_id], self._on_lock_state),
+        ]
+
+    @callback
+    def unsubscribe(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        self._detach()
+
+    def _attach(self) -> None:
+        self._detach()
+        self._cluster = self._lock._cluster()  # noqa: SLF001
+        if self._cluster is not None:
+            self._cluster.add_listener(self)
+
+    def _detach(self) -> None:
+        if self._cluster is not None:
+            self._cluster.remove_listener(self)
+            self._cluster = None
+
+    def cluster_command(self, _tsn: int, command_id: int, args: list[Any]) -> None:
+        """A command from the lock's DoorLock cluster (zigpy's listener call)."""
+        if command_id != PROGRAMMING_EVENT:
+            return
+        keypad_event = _programming_event(list(args))
+        if keypad_event is not None:
+            self._listener(keypad_event)
+
+    @callback
+    def _on_zha_event(self, event: Event) -> None:
+        if event.data.get("device_id") != self._lock._device_id:  # noqa: SLF001
+            return
+        if event.data.get("command") != "operation_event_notification":
+            return
+        keypad_event = _event_kind(dict(event.data.get("args") or {}))
+        if keypad_event is not None:
+            self._listener(keypad_event)
+
+    @callback
+    def _on_lock_state(self, event: Event[EventStateChangedData]) -> None:
+        new, old = event.data["new_state"], event.data["old_state"]
+        if new is None or new.state == STATE_UNAVAILABLE:
+            return
+        if old is None or old.state == STATE_UNAVAILABLE or self._cluster is None:
+            self._attach()
+            self._listener(KeypadEvent(KeypadEventKind.RESYNC))

@@ -1,10 +1,13 @@
 """Keypad codes on Z-Wave locks, through Home Assistant's own `zwave_js` integration.
 
 Concierge opens no connection of its own: it calls the integration's actions
-(`zwave_js.set_lock_usercode`, `clear_lock_usercode`, `get_lock_usercode`) and listens
-to its `zwave_js_notification` events. `get_lock_usercode` answers from the driver's
-value cache, so confirming a write costs no radio frame of ours: after a Set the
-driver itself re-reads the slot once, and we wait until its cache shows the new code.
+(`zwave_js.set_lock_usercode`, `clear_lock_usercode`, `get_lock_usercode`), listens
+to its `zwave_js_notification` events and to the value updates of the lock's node on
+the integration's own client (User Code CC reports: a code added, changed or deleted at
+the lock, a wipe). `get_lock_usercode` answers from the driver's value cache, so
+confirming a write costs no radio frame of ours: after a Set the driver itself re-reads
+the slot once, and we wait until its cache shows the new code. When the lock (or the
+connection to the Z-Wave server) comes back, the cache is read again — no frame either.
 """
 
 import asyncio
@@ -12,10 +15,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
 
 from .adapter import KeypadEvent, KeypadEventKind, WriteResult
 
@@ -25,16 +35,20 @@ ZWAVE = "zwave_js"
 EVENT_NOTIFICATION = "zwave_js_notification"
 ACCESS_CONTROL = 6
 KEYPAD_UNLOCK = 0x06
+ALL_CODES_DELETED = 0x0C
+SINGLE_CODE_DELETED = 0x0D
+NEW_CODE_ADDED = 0x0E
 DUPLICATE_CODE = 0x0F
 KEYPAD_DISABLED = 0x10
 WRONG_CODE_EVENTS = frozenset({0x13, 0x14, 0x15, 0x32})
+USER_CODE_CC = 99
 CONFIRM_TIMEOUT = 10.0
 """Seconds to wait for the lock to confirm a write (the driver re-reads the slot)."""
 CONFIRM_POLL = 0.05
 MASKED = frozenset("*")
 
 
-def _event_kind(data: dict[str, Any]) -> KeypadEvent | None:
+def _event_kind(data: dict[str, Any]) -> KeypadEvent | None:  # noqa: PLR0911 - one per event
     """Turn a Notification CC Access Control report into a keypad event."""
     if data.get("type") != ACCESS_CONTROL:
         return None
@@ -45,6 +59,8 @@ def _event_kind(data: dict[str, Any]) -> KeypadEvent | None:
         return KeypadEvent(KeypadEventKind.UNLOCK, slot if isinstance(slot, int) else None)
     if event == DUPLICATE_CODE:
         return KeypadEvent(KeypadEventKind.CODE_REJECTED)
+    if event == ALL_CODES_DELETED:
+        return KeypadEvent(KeypadEventKind.ALL_CLEARED)
     if event == KEYPAD_DISABLED:
         return KeypadEvent(KeypadEventKind.KEYPAD_DISABLED)
     if event in WRONG_CODE_EVENTS:
@@ -56,6 +72,7 @@ class ZWaveKeypad:
     """A Z-Wave lock with a keypad (User Code CC), driven through `zwave_js`."""
 
     protocol = "zwave"
+    free_reads = True
 
     def __init__(self, hass: HomeAssistant, lock_entity_id: str, device_id: str | None) -> None:
         """Wrap the lock entity; `device_id` tells its notifications apart."""
@@ -143,17 +160,116 @@ class ZWaveKeypad:
         return await self._async_write("clear_lock_usercode", {"code_slot": slot}, slot, None)
 
     def subscribe(self, listener: Callable[[KeypadEvent], None]) -> CALLBACK_TYPE:
-        """Pass this lock's keypad notifications to `listener`."""
+        """Pass this lock's keypad notifications and user-code reports to `listener`."""
+        return _Subscription(self, listener).unsubscribe
 
-        @callback
-        def _on_notification(event: Event) -> None:
-            if event.data.get("device_id") != self._device_id:
-                return
-            keypad_event = _event_kind(dict(event.data))
-            if keypad_event is None:
-                return
-            if keypad_event.kind is KeypadEventKind.CODE_REJECTED:
-                self._rejections += 1
-            listener(keypad_event)
+    @callback
+    def count_rejection(self) -> None:
+        """A duplicate-code notification arrived (the write in progress was refused)."""
+        self._rejections += 1
 
-        return self.hass.bus.async_listen(EVENT_NOTIFICATION, _on_notification)
+    def _node(self) -> Any:  # noqa: ANN401 - zwave-js-server-python's node, typed there
+        """The lock's node on the integration's client (None while it is not connected)."""
+        from homeassistant.components.zwave_js.helpers import (  # noqa: PLC0415 - optional
+            async_get_node_from_entity_id,
+        )
+
+        try:
+            return async_get_node_from_entity_id(self.hass, self.lock_entity_id)
+        except ValueError, KeyError, AttributeError:
+            return None
+
+
+class _Subscription:
+    """What one listener hears from a Z-Wave lock.
+
+    The node's value updates come from the integration's client, which is replaced when
+    the connection to the Z-Wave server is re-established: the subscription follows it,
+    and what the driver's cache holds then is reported slot by slot.
+    """
+
+    def __init__(self, lock: ZWaveKeypad, listener: Callable[[KeypadEvent], None]) -> None:
+        self._lock = lock
+        self._listener = listener
+        self._node_unsub: Callable[[], None] | None = None
+        self._follow_node()
+        self._unsubs = [
+            lock.hass.bus.async_listen(EVENT_NOTIFICATION, self._on_notification),
+            async_track_state_change_event(lock.hass, [lock.lock_entity_id], self._on_lock_state),
+        ]
+
+    @callback
+    def unsubscribe(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._node_unsub is not None:
+            self._node_unsub()
+            self._node_unsub = None
+
+    @callback
+    def _on_notification(self, event: Event) -> None:
+        if event.data.get("device_id") != self._lock._device_id:  # noqa: SLF001
+            return
+        keypad_event = _event_kind(dict(event.data))
+        if keypad_event is None:
+            return
+        if keypad_event.kind is KeypadEventKind.CODE_REJECTED:
+            self._lock.count_rejection()
+        self._listener(keypad_event)
+
+    @callback
+    def _on_value(self, event: dict[str, Any]) -> None:
+        report = _slot_report(event.get("args") or {})
+        if report is not None:
+            self._listener(report)
+
+    @callback
+    def _follow_node(self) -> None:
+        if self._node_unsub is not None:
+            self._node_unsub()
+            self._node_unsub = None
+        node = self._lock._node()  # noqa: SLF001
+        if node is not None:
+            self._node_unsub = node.on("value updated", self._on_value)
+
+    @callback
+    def _on_lock_state(self, event: Event[EventStateChangedData]) -> None:
+        new, old = event.data["new_state"], event.data["old_state"]
+        if new is None or new.state == STATE_UNAVAILABLE:
+            return
+        if old is None or old.state == STATE_UNAVAILABLE or self._node_unsub is None:
+            self._follow_node()
+            self._lock.hass.async_create_task(self._async_resync(), eager_start=False)
+
+    async def _async_resync(self) -> None:
+        codes = await self._lock._async_cached_codes()  # noqa: SLF001
+        for slot, value in (codes or {}).items():
+            in_use = bool(value.get("in_use"))
+            code = str(value.get("usercode") or "")
+            known = code if in_use and code and not set(code) <= MASKED else None
+            self._listener(
+                KeypadEvent(KeypadEventKind.SLOT_CHANGED, slot, occupied=in_use, code=known)
+            )
+        self._listener(KeypadEvent(KeypadEventKind.RESYNC))
+
+
+def _slot_report(args: dict[str, Any]) -> KeypadEvent | None:  # noqa: PLR0911 - one per case
+    """Turn a User Code CC value update into a report about one slot."""
+    if args.get("commandClass") != USER_CODE_CC:
+        return None
+    slot = args.get("propertyKey")
+    if not isinstance(slot, int):
+        return None
+    value = args.get("newValue")
+    if args.get("property") == "userIdStatus":
+        if not isinstance(value, int):
+            return None
+        return KeypadEvent(KeypadEventKind.SLOT_CHANGED, slot, occupied=value != 0)
+    if args.get("property") == "userCode":
+        code = str(value or "")
+        if not code:
+            return KeypadEvent(KeypadEventKind.SLOT_CHANGED, slot, occupied=False)
+        known = None if set(code) <= MASKED else code
+        return KeypadEvent(KeypadEventKind.SLOT_CHANGED, slot, occupied=True, code=known)
+    return None
