@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -215,8 +216,10 @@ async def test_lock_that_will_not_lock_alerts_the_owner_and_ends_the_visit(
     assert types[-3:] == ["lock_failure", "safety_alert", "visit_aborted"]
     assert access_events[-1]["reason"] == "lock_failed"
     assert hass.states.get("lock.front_door").state == "unlocked"
-    notices = hass.states.async_entity_ids("persistent_notification")
-    assert notices or site.runtime_data.site.notify == ()
+    # The owner is told, in Home Assistant's notifications, which door stayed unlocked.
+    notices = persistent_notification._async_get_or_create_notifications(hass)
+    told = notices[f"{DOMAIN}_{site.entry_id}_safety_lock_failed"]
+    assert "Front door" in told["message"]
 
 
 async def test_audit_chain_detects_an_edited_or_removed_record(

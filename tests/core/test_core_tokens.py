@@ -282,7 +282,10 @@ def private_pem(private: Any) -> str:
         None,
         b"bytes are not text",
     ],
-)
+    ids=[
+        "rsa", "p384", "private-key", "not-base64", "empty", "cyrillic", "long", "none", "bytes",
+    ],
+)  # fmt: skip
 def test_parse_public_key_refuses_other_keys(pem: Any) -> None:
     with pytest.raises(InvalidCredentialError) as info:
         parse_public_key(pem)

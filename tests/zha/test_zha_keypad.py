@@ -71,7 +71,9 @@ async def test_code_is_on_the_lock_exactly_during_the_window(
     await eventually(programmed)
     await eventually(lambda: _slot_of(zha_lock, PIN) is None, seconds=6)
     assert zha_lock.codes()[1]["pin"] == "13579"
-    await asyncio.sleep(0.3)
+    # The clear is confirmed and the manager has nothing left to send.
+    await eventually(lambda: site.runtime_data.keypad.status.get(grant_id) is None)
+    await eventually(lambda: site.runtime_data.keypad.idle)
     # Set at the start (its response confirms it), clear at the end, nothing in between.
     assert zha_lock.frames() == ["set_pin_code", "clear_pin_code"]
 
@@ -96,7 +98,10 @@ async def test_keypad_unlock_starts_the_right_visit_and_restart_sends_nothing(
     zha_lock.reset_frames()
     assert await hass.config_entries.async_reload(site.entry_id)
     await hass.async_block_till_done()
-    await asyncio.sleep(0.5)
+    # The restart is over: the interrupted visit is closed and the keypad has settled.
+    await eventually(lambda: [e for e in events if e.data["type"] == "visit_aborted"])
+    await eventually(lambda: site.runtime_data.keypad.status.get(grant_id))
+    await eventually(lambda: site.runtime_data.keypad.idle)
     # No code is written again. The visit the restart interrupted is closed safely:
     # the door is locked (the one frame sent), and the visit recorded as interrupted.
     assert zha_lock.frames() == ["lock_door"]
@@ -133,7 +138,9 @@ async def test_a_refused_code_is_tried_once_and_raises_a_repair(
     issue_id = f"code_rejected_{zha_lock.entity_id}_{grant_id}"
     await eventually(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id))
     await create_grant(hass, local_time(1800), local_time(5400), pin="246810")
-    await asyncio.sleep(1.5)
+    await hass.async_block_till_done()
+    # The pass after the new grant is over and no retry waits: nothing more is sent.
+    await eventually(lambda: site.runtime_data.keypad.idle)
     assert zha_lock.frames().count("set_pin_code") == 1
     assert site.runtime_data.keypad.status[grant_id] == {"front": "rejected"}
 

@@ -164,6 +164,14 @@ class KeypadManager:
         except TimeoutError:
             _LOGGER.warning("A keypad lock was still busy when Concierge unloaded")
 
+    @property
+    def idle(self) -> bool:
+        """No pass running or queued and no retry waiting: nothing is sent unprompted."""
+        return all(
+            not door.lock.locked() and not door.dirty and door.retry is None
+            for door in self.doors.values()
+        )
+
     @callback
     def async_schedule(self) -> None:
         """Reconcile every keypad lock soon (cheap when nothing differs)."""
@@ -287,6 +295,9 @@ class KeypadManager:
         if isinstance(command, ClearCode):
             if result is WriteResult.CONFIRMED:
                 door.hold.discard(command.slot)
+                # The code a lock refused as a duplicate may have been this one: a
+                # refused PIN gets one more try now (bounded: one per confirmed clear).
+                codes.rejected.clear()
                 await emit(AccessEventType.CODE_CLEARED, Outcome.OK, portal=portal,
                            grant=command.grant, source=Source.SCHEDULE,
                            data={"slot": command.slot})  # fmt: skip
