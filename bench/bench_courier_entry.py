@@ -43,7 +43,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
-from custom_components.concierge.core.tokens import RateLimiter
+from custom_components.concierge.core.rate_limit import RateLimiter
 from custom_components.concierge.core.visits import VisitState
 from tests.components.delivery_helpers import (
     ALARM,

@@ -189,7 +189,8 @@ def _string_constants(tree: ast.Module) -> dict[str, str]:
 def test_every_config_flow_error_and_field_is_translated() -> None:
     from custom_components.concierge.const import ARM_MODES  # noqa: PLC0415
 
-    source = (INTEGRATION / "config_flow.py").read_text()
+    # config_flow.py and the forms beside it (config_flow_home.py, config_flow_options.py, ...)
+    source = "".join(path.read_text() for path in sorted(INTEGRATION.glob("config_flow*.py")))
     consts = _string_constants(ast.parse((INTEGRATION / "const.py").read_text()))
     errors = set(re.findall(r'errors\[[^\]]+\] = "(\w+)"', source))
     errors |= set(re.findall(r'return "(\w+)"', source))

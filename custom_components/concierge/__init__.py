@@ -8,6 +8,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .assist import async_setup_assist
+from .audit_log import AuditLog
 from .const import DOMAIN
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.errors import ConciergeError
@@ -16,7 +17,8 @@ from .http import async_register_views
 from .repairs import async_check_portal_entities
 from .services import async_setup_services
 from .site import is_store
-from .store import AuditLog, site_store
+from .store import site_store
+from .store_recovery import async_forget_reports
 from .store_site import StoreSite, gate_device_id, store_device_id
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -102,13 +104,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) -
     await runtime.flow.evidence.async_stop_all()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        await runtime.audit.async_close()  # a last write of what waits; then its head
         await runtime.async_flush()
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
-    """Delete a site's stored grants, visits and audit chain."""
+    """Delete a site's stored grants, visits and audit chain (and its storage repairs)."""
     await site_store(hass, entry.entry_id).async_remove()
+    async_forget_reports(hass, entry.entry_id)
     await AuditLog(hass, entry.entry_id).async_remove()
 
 

@@ -8,8 +8,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from .const import SUBENTRY_CARRIER
+from .core.carriers import Carrier
 from .core.errors import ConciergeError
-from .core.tokens import Carrier
 
 if TYPE_CHECKING:
     from .coordinator import ConciergeConfigEntry

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
@@ -22,23 +21,25 @@ from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, Home
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import (
-    async_track_point_in_utc_time,
-    async_track_state_change_event,
-)
+from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from .audit_log import AuditLog
 from .carriers import carriers_from_entry
 from .const import DOMAIN, EVENT_ACCESS
-from .core.audit import ChainVerification, export_visit_bundle, verify_chain
+from .core import clock
+from .core.audit import ChainVerification, export_visit_bundle
+from .core.carriers import Carrier
 from .core.delivery import GRANT_DENIALS
-from .core.errors import ConciergeError
+from .core.deny import DenyReason
+from .core.errors import ConciergeError, TransitionError
 from .core.events import AccessEvent, AccessEventType, EvidenceRef, Outcome, Source, to_wire
 from .core.grants import (
+    TERMINAL_STATES,
     Credentials,
     Grant,
     GrantAction,
@@ -50,16 +51,19 @@ from .core.grants import (
     grant_state,
     new_grant,
     next_state_change,
+    settled_state,
 )
+from .core.guest_links import sign_guest_link
 from .core.ids import new_id
-from .core.tokens import Carrier, DenyReason, sign_guest_link
+from .core.pins import pin_conflict
 from .core.visits import Visit, VisitState, add_event, advance
 from .core.windows import Schedule, current_interval, occurrences
 from .flow import AccessDenied, VisitFlow
 from .http import GUEST_URL, Gatekeeper, gatekeeper, new_link_secret
 from .keypad.manager import KeypadManager
 from .site import PortalConfig, SiteConfig
-from .store import AuditLog, SiteData, decode, encode, site_store
+from .store import SiteData, encode, site_store
+from .store_recovery import async_load_site, async_report, recover_from_audit
 
 if TYPE_CHECKING:
     from .store_site import StoreSite
@@ -127,6 +131,18 @@ class SiteSnapshot:
     """The newest visit that got in, at each portal (by portal id)."""
 
 
+@dataclass(frozen=True, slots=True)
+class EdgeTimer:
+    """The timer of a grant's next window edge (a monotonic delay); call it to cancel."""
+
+    edge: datetime
+    cancel: CALLBACK_TYPE
+
+    def __call__(self) -> None:
+        """Cancel the timer."""
+        self.cancel()
+
+
 type ConciergeConfigEntry = ConfigEntry[ConciergeCoordinator | StoreSite]
 """A site's config entry: a home runs a coordinator, a store a `StoreSite`."""
 
@@ -150,7 +166,8 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self._store = site_store(hass, entry.entry_id)
         self.audit = AuditLog(hass, entry.entry_id)
         self._data = SiteData()
-        self._timers: dict[str, CALLBACK_TYPE] = {}
+        self._timers: dict[str, CALLBACK_TYPE] = {}  # grant id → its `EdgeTimer`
+        self._clock: clock.ClockMark | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         self.site_device_id = ""
         self.keypad: KeypadManager | None = None
@@ -166,10 +183,21 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     async def async_load(self) -> None:
         """Read stored grants, visits and the audit chain; catch up on missed edges."""
-        self._data = decode(await self._store.async_load())
-        await self.audit.async_load()
+        loaded = await async_load_site(self.hass, self._store)
+        self._data = loaded.data
+        records = await self.audit.async_load(self._data.audit_head, self._data.audit_count)
+        if loaded.recovery is not None:
+            # Damaged storage: started from the last good copy or without grants. The
+            # audit chain says which codes are on the locks; write the result at once.
+            recover_from_audit(self._data, loaded.recovery, records, self.site.portals)
+            async_report(self.hass, self.site_id, self.site.name, loaded.recovery)
+            await self.async_flush()
+        if self.audit.count > self._data.audit_count:
+            # The log is ahead of the stored head (saved late, or a gap record was added).
+            self._data.audit_head, self._data.audit_count = self.audit.head, self.audit.count
         self.gate = gatekeeper(self)
-        now = dt_util.utcnow()
+        self._clock = None  # the first reading starts from the stored site time
+        now = self.now()
         for grant in list(self._data.grants.values()):
             await self._refresh_grant(grant.id, now)
         self._unsubs.append(
@@ -231,7 +259,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self._store.async_delay_save(lambda: encode(self._data), SAVE_DELAY)
 
     def _snapshot(self) -> SiteSnapshot:
-        now = dt_util.utcnow()
+        now = self.now()
         open_visits = {v.portal: v for v in self._data.visits.values() if not v.terminal}
         entered = sorted(
             (
@@ -244,7 +272,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         return SiteSnapshot(
             grants=MappingProxyType(dict(self._data.grants)),
             states=MappingProxyType(
-                {g.id: grant_state(g, now, self.tz) for g in self._data.grants.values()}
+                {g.id: self._state_at(g, now) for g in self._data.grants.values()}
             ),
             open_visits=MappingProxyType(open_visits),
             last_visits=MappingProxyType({v.portal: v for v in entered}),
@@ -284,8 +312,76 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         return grant
 
     def state_of(self, grant_id: str) -> GrantState:
-        """The grant's state now."""
-        return grant_state(self.grant(grant_id), dt_util.utcnow(), self.tz)
+        """The grant's state now (site time; a terminal state once recorded stays)."""
+        return self._state_at(self.grant(grant_id), self.now())
+
+    def _state_at(self, grant: Grant, now: datetime) -> GrantState:
+        return settled_state(
+            self._data.grant_states.get(grant.id), grant_state(grant, now, self.tz)
+        )
+
+    def now(self, *, at_least: datetime | None = None) -> datetime:
+        """Site time: the wall clock, never going backwards (see `core.clock`).
+
+        Every grant decision uses it. A wall clock stepping back is ignored (site time
+        runs on from where it was, on the event loop's monotonic clock); one stepping
+        forward is followed. `at_least` moves site time forward to an instant already
+        acted on. The value is kept in the site store for the next start.
+        """
+        wall, monotonic = dt_util.utcnow(), self.hass.loop.time()
+        if self._clock is None:
+            reading = clock.start(self._data.clock_mark, wall, monotonic)
+        else:
+            reading = clock.read(self._clock, wall, monotonic)
+        mark = reading.mark if at_least is None else clock.advance(reading.mark, at_least)
+        self._clock = mark
+        self._data.clock_mark = mark.effective
+        if reading.step is not None:
+            self._clock_stepped(reading.step, mark.effective)
+        return mark.effective
+
+    def _clock_stepped(self, step: clock.ClockStep, now: datetime) -> None:
+        """Say so once; after a step forward, each edge timer waits only as long as is left."""
+        if step.direction is clock.StepDirection.BACK:
+            _LOGGER.warning(
+                "%s: the wall clock stepped back by %.0f s; grant windows ignore the step "
+                "and keep running on elapsed time",
+                self.site.name,
+                step.seconds,
+            )
+            return
+        _LOGGER.warning(
+            "%s: the wall clock stepped forward by %.0f s; grant windows follow it",
+            self.site.name,
+            step.seconds,
+        )
+        for grant_id, timer in list(self._timers.items()):
+            if isinstance(timer, EdgeTimer):  # an edge now passed is acted on at once
+                timer()
+                self._timers[grant_id] = self._edge_timer(grant_id, timer.edge, now)
+
+    def _edge_timer(self, grant_id: str, edge: datetime, now: datetime) -> EdgeTimer:
+        # A delay on the event loop's monotonic clock: a wall clock that steps back
+        # moves neither the edge nor the moment it is acted on.
+        cancel = async_call_later(
+            self.hass, clock.seconds_until(edge, now), self._edge_callback(grant_id, edge)
+        )
+        return EdgeTimer(edge, cancel)
+
+    def edge_timer(self, grant_id: str) -> datetime | None:
+        """The window edge a grant's timer waits for; None if it has none."""
+        timer = self._timers.get(grant_id)
+        return timer.edge if isinstance(timer, EdgeTimer) else None
+
+    def _check_pin(self, grant: Grant) -> None:
+        """Refuse a PIN another grant that is not over already uses at one of its doors."""
+        states = {g.id: self._state_at(g, self.now()) for g in self._data.grants.values()}
+        if (conflict := pin_conflict(grant, self._data.grants.values(), states)) is not None:
+            other, portal_id = conflict
+            portal = self.site.portal(portal_id)
+            raise _not_valid(
+                "pin_in_use", grant=other.label, portal=portal.name if portal else portal_id
+            )
 
     def _check_portals(self, portals: tuple[str, ...]) -> None:
         for portal in portals:
@@ -306,7 +402,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     ) -> Grant:
         """Create a grant (validated by the core) and schedule its window edges."""
         self._check_portals(portals)
-        now = dt_util.utcnow()
+        now = self.now()
         try:
             grant = new_grant(
                 now=now,
@@ -323,6 +419,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             raise validation_error(err) from err
         if grant_state(grant, now, self.tz) is GrantState.EXPIRED:
             raise _not_valid("window_in_past")
+        self._check_pin(grant)
         self._data.grants[grant.id] = grant
         await self.async_emit(AccessEventType.GRANT_CREATED, grant=grant.id, source=Source.MANUAL)
         await self._refresh_grant(grant.id, now)
@@ -337,7 +434,15 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         grant = self.grant(grant_id)
         if "portals" in changes:
             self._check_portals(changes["portals"])
-        now = dt_util.utcnow()
+        now = self.now()
+        if (state := self._state_at(grant, now)) in TERMINAL_STATES:
+            # Recorded as over: no action brings it back, whatever the clock says.
+            raise validation_error(
+                TransitionError(
+                    translation_key="transition_not_allowed",
+                    placeholders={"action": action.value, "state": state.value},
+                )
+            )
         try:
             updated = apply_action(grant, action, now, self.tz, **changes)
         except ConciergeError as err:
@@ -346,6 +451,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             GrantState.EXPIRED
         ):
             raise _not_valid("window_in_past")
+        self._check_pin(updated)
         self._data.grants[grant_id] = updated
         if action is GrantAction.UPDATE:
             await self.async_emit(
@@ -362,8 +468,8 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     async def _refresh_grant(self, grant_id: str, now: datetime) -> None:
         """Emit the event of a state change and schedule the next window edge."""
         grant = self._data.grants[grant_id]
-        state = grant_state(grant, now, self.tz)
         previous = self._data.grant_states.get(grant_id)
+        state = settled_state(previous, grant_state(grant, now, self.tz))
         self._data.grant_states[grant_id] = state
         if previous is not None and previous is not state and state in STATE_EVENTS:
             source = (
@@ -378,16 +484,17 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             )
         if (timer := self._timers.pop(grant_id, None)) is not None:
             timer()
+        if state in TERMINAL_STATES:
+            return
         if (edge := next_state_change(grant, now, self.tz)) is not None:
-            self._timers[grant_id] = async_track_point_in_utc_time(
-                self.hass, self._edge_callback(grant_id), edge
-            )
+            self._timers[grant_id] = self._edge_timer(grant_id, edge, now)
 
-    def _edge_callback(self, grant_id: str) -> Callable[[datetime], Any]:
-        async def _at_edge(now: datetime) -> None:
+    def _edge_callback(self, grant_id: str, edge: datetime) -> Callable[[datetime], Any]:
+        async def _at_edge(_fired: datetime) -> None:
             self._timers.pop(grant_id, None)
             if grant_id in self._data.grants:
-                await self._refresh_grant(grant_id, now)
+                # Site time may be a hair before the edge (rounding): the edge is reached.
+                await self._refresh_grant(grant_id, self.now(at_least=edge))
                 self.publish()
 
         return _at_edge
@@ -438,7 +545,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     async def async_refresh_grant(self, grant_id: str) -> None:
         """Re-evaluate a grant's state now (after a use)."""
-        await self._refresh_grant(grant_id, dt_util.utcnow())
+        await self._refresh_grant(grant_id, self.now())
 
     async def async_start_visit(
         self, grant_id: str, portal_id: str, source: Source = Source.REMOTE
@@ -499,7 +606,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         """The lock opened itself for a grant's PIN: record the visit from here on."""
         grant = self._data.grants[grant_id]
         portal = self._portal(portal_id)
-        state = grant_state(grant, dt_util.utcnow(), self.tz)
+        state = self._state_at(grant, self.now())
         if state is not GrantState.ACTIVE:
             # A code that should not be on the lock opened the door: say so loudly.
             await self.async_emit(
@@ -516,10 +623,11 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     async def _async_lock_changed(self, event: Event[EventStateChangedData]) -> None:
         """A keypad visit (or one at a door without a sensor) ends when the lock locks."""
         new, old = event.data["new_state"], event.data["old_state"]
-        if new is None:
-            return
         for portal in self.site.portals:
             if portal.lock != event.data["entity_id"]:
+                continue
+            if new is None:
+                await self.flow.async_lock_removed(portal)
                 continue
             if new.state == "locked":
                 if portal.portal_id in self._data.lock_on_close:
@@ -634,11 +742,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     async def async_verify_audit(self) -> ChainVerification:
         """Check the whole audit chain against the head kept in storage."""
-        records = await self.audit.async_read()
-        # Hashing a long chain takes a while: keep it off the event loop.
-        return await self.hass.async_add_executor_job(
-            partial(verify_chain, records, expected_head=self._data.audit_head)
-        )
+        return await self.audit.async_verify(self._data.audit_head)
 
     # --- diagnostics helpers ---------------------------------------------------------
 

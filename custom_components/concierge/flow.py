@@ -10,7 +10,9 @@ left open by a restart is resolved the same way when Home Assistant starts.
 """
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import ATTR_ENTITY_ID
@@ -29,6 +31,7 @@ from .alarm import AlarmError, AlarmLink, async_wait_for_state
 from .core.delivery import (
     ARMED_STATES,
     DISARMED,
+    GRANT_DENIALS,
     PREVIOUS_MODE,
     Conditions,
     SafetyIssue,
@@ -36,13 +39,14 @@ from .core.delivery import (
     locks_itself,
     mode_to_restore,
     pets_home,
-    rearm_mode,
+    rearm_plan,
     should_disarm,
 )
+from .core.deny import DenyReason
+from .core.errors import ConciergeError
 from .core.events import AccessEventType, Outcome, Source
-from .core.grants import Grant, GrantAction, apply_action, grant_state
+from .core.grants import Grant, GrantAction, apply_action
 from .core.ids import new_id
-from .core.tokens import DenyReason
 from .core.visits import Visit, VisitState, request_visit
 from .evidence import Captured, EvidenceRecorder
 from .site import PortalConfig
@@ -51,6 +55,7 @@ if TYPE_CHECKING:
     from .coordinator import ConciergeCoordinator
 
 _LOGGER = logging.getLogger(__name__)
+RECORD_USE = GrantAction.RECORD_USE
 
 LOCKED = "locked"
 JAMMED = "jammed"
@@ -158,7 +163,7 @@ class VisitFlow:
         `detail` (e.g. `delivery`) goes into the request event's data as a kind, never an id.
         """
         c = self._c
-        now = dt_util.utcnow()
+        now = c.now()  # site time: never goes backwards
         request = await c.async_emit(
             AccessEventType.ACCESS_REQUESTED,
             portal=portal.portal_id,
@@ -170,7 +175,7 @@ class VisitFlow:
         visit = request_visit(site=c.site_id, portal=portal.portal_id, source=source,
                               event=request, now=now, grant=grant.id)  # fmt: skip
         conditions = Conditions(
-            grant_state=grant_state(grant, now, c.tz),
+            grant_state=c.state_of(grant.id),
             pets_home=self._pets_home(),
             cameras_working=self._cameras_working(portal),
             portal_busy=self._busy(portal.portal_id),
@@ -251,14 +256,45 @@ class VisitFlow:
 
     async def _async_open(self, visit: Visit, grant: Grant, portal: PortalConfig) -> Visit:
         c = self._c
-        now = dt_util.utcnow()
+        now = c.now()  # site time: never goes backwards
         try:
             visit = await self._async_disarm(visit, grant)
         except AlarmError:
             raise await self._deny(self._visit_now(visit), DenyReason.ALARM_NOT_DISARMED) from None
+        # Count the use on the grant as it is now: a request racing this one may have
+        # taken its last use (or its window closed) while the panel was disarming.
+        try:
+            used = apply_action(c.site_data.grants.get(grant.id, grant), RECORD_USE, now, c.tz)
+        except ConciergeError:
+            reason = GRANT_DENIALS.get(c.state_of(grant.id), DenyReason.GRANT_USED_UP)
+            denied = await self._deny(self._visit_now(visit), reason)
+            await self._async_rearm(self._visit_now(visit), door_secure=True)
+            c.publish()
+            raise denied from None
+        c.site_data.grants[grant.id] = used
+        async with self._secured_on_failure(visit, portal):
+            return await self._async_admit(visit, grant, portal)
+
+    @asynccontextmanager
+    async def _secured_on_failure(self, visit: Visit, portal: PortalConfig) -> AsyncIterator[None]:
+        """Whatever goes wrong once the alarm is disarmed, the visit ends secured.
+
+        A failure nobody planned for (a bug, a grant that ended in between) must not leave
+        the alarm disarmed or the door unlocked with no visit: lock, re-arm, abort, tell.
+        """
+        try:
+            yield
+        except Exception:
+            current = self._visit_now(visit)
+            if not current.terminal:
+                _LOGGER.exception("A visit at %s failed to start; securing the door", portal.name)
+                await self._async_close(current, reason="internal_error")
+            raise
+
+    async def _async_admit(self, visit: Visit, grant: Grant, portal: PortalConfig) -> Visit:
+        c = self._c
         visit = await c.step(visit, AccessEventType.ACCESS_GRANTED,
                              new_state=VisitState.AUTHORIZED)  # fmt: skip
-        c.site_data.grants[grant.id] = apply_action(grant, GrantAction.RECORD_USE, now, c.tz)
         await self._async_start_evidence(visit, portal)
         visit = self._visit_now(visit)
         try:
@@ -287,7 +323,7 @@ class VisitFlow:
     async def async_keypad_entry(self, grant: Grant, portal: PortalConfig) -> Visit:
         """The lock opened itself for a grant's PIN: the flow starts at the unlock."""
         c = self._c
-        now = dt_util.utcnow()
+        now = c.now()  # site time: never goes backwards
         request = await c.async_emit(
             AccessEventType.ACCESS_REQUESTED, portal=portal.portal_id, grant=grant.id,
             visit=new_id(), source=Source.KEYPAD,
@@ -300,9 +336,23 @@ class VisitFlow:
             # The door is already open: the alarm's entry delay is running. Tell the owner.
             visit = self._visit_now(visit)
             await c.async_notify_owner("alarm_disarm_failed", {"portal": portal.name})
+        async with self._secured_on_failure(visit, portal):
+            return await self._async_admit_keypad(visit, grant, portal, now)
+
+    async def _async_admit_keypad(
+        self, visit: Visit, grant: Grant, portal: PortalConfig, now: datetime
+    ) -> Visit:
+        c = self._c
         visit = await c.step(self._visit_now(visit), AccessEventType.ACCESS_GRANTED,
                              new_state=VisitState.AUTHORIZED)  # fmt: skip
-        c.site_data.grants[grant.id] = apply_action(grant, GrantAction.RECORD_USE, now, c.tz)
+        try:
+            used = apply_action(c.site_data.grants.get(grant.id, grant), RECORD_USE, now, c.tz)
+        except ConciergeError:
+            # The PIN opened the door after its grant ran out (a use counted meanwhile):
+            # the holder is in, the visit is recorded; nothing more to count.
+            _LOGGER.warning("A keypad entry at %s came after its grant's last use", portal.name)
+        else:
+            c.site_data.grants[grant.id] = used
         await self._async_start_evidence(visit, portal)
         visit = await c.step(self._visit_now(visit), AccessEventType.UNLOCKED)
         visit = await c.step(visit, AccessEventType.VISIT_STARTED,
@@ -475,6 +525,22 @@ class VisitFlow:
             if locks_itself(visit.source) or not portal.door_sensor:
                 await self._async_close(visit)  # the lock is locked: recorded, not re-sent
 
+    async def async_lock_removed(self, portal: PortalConfig) -> None:
+        """The door's lock left Home Assistant: end its open visit safely, tell the owner.
+
+        Nothing can lock the door now, so the alarm goes to the fallback mode (one that
+        does not rely on this door), and the door is locked once a lock is back.
+        """
+        for visit in list(self._c.site_data.visits.values()):
+            if visit.portal != portal.portal_id or visit.terminal:
+                continue
+            if visit.id in self._finishing:
+                continue
+            alerted = await self._alert(visit, SafetyIssue.LOCK_REMOVED)
+            await self._async_close(
+                alerted, reason=SafetyIssue.LOCK_REMOVED.value, door_secure=False, lock=False
+            )
+
     # --- the end ---------------------------------------------------------------------
 
     async def _async_lock(self, portal: PortalConfig) -> bool:
@@ -554,9 +620,14 @@ class VisitFlow:
             self._finishing.discard(visit.id)
 
     async def _async_rearm(self, visit: Visit, *, door_secure: bool) -> Visit:
-        mode = rearm_mode(
-            mode_to_restore(visit), door_secure=door_secure, fallback=self._c.site.fallback_arm_mode
-        )
+        data = self._c.site_data
+        others_open = any(not v.terminal and v.id != visit.id for v in data.visits.values())
+        mode, data.alarm_hold = rearm_plan(
+            mode_to_restore(visit), data.alarm_hold, others_open=others_open,
+            door_secure=door_secure, fallback=self._c.site.fallback_arm_mode,
+        )  # fmt: skip
+        if others_open and data.alarm_hold is not None:
+            _LOGGER.info("Another visit is in progress: the alarm is re-armed when it ends")
         if mode is None or self.alarm is None:
             return visit
         try:

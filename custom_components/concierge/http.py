@@ -19,19 +19,15 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .core.courier_tokens import verify_courier_token
+from .core.deny import DenyReason, TokenRejected
 from .core.events import AccessEventType, Outcome, Source
 from .core.grants import GrantState
-from .core.tokens import (
-    DenyReason,
-    RateLimiter,
-    ReplayCache,
-    TokenRejected,
-    verify_courier_token,
-    verify_guest_link,
-)
+from .core.guest_links import verify_guest_link
+from .core.rate_limit import RateLimiter
+from .core.replay_cache import ReplayCache
 from .core.windows import current_interval
 from .flow import AccessDenied
 from .site import is_store
@@ -161,7 +157,7 @@ class CourierView(HomeAssistantView):
         hass = request.app[KEY_HASS]
         if (coordinator := _site(hass, site)) is None:
             return _answer(HTTPStatus.NOT_FOUND, "unknown_site")
-        now = dt_util.utcnow()
+        now = coordinator.now()  # site time: never goes backwards
         source = Source.COURIER_TOKEN
         if not _client_allowed(coordinator, request, now):
             return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)
@@ -253,7 +249,7 @@ class GuestView(HomeAssistantView):
         hass = request.app[KEY_HASS]
         if (coordinator := _site(hass, site)) is None:
             return _answer(HTTPStatus.NOT_FOUND, "unknown_site")
-        now = dt_util.utcnow()
+        now = coordinator.now()  # site time: never goes backwards
         source = Source.GUEST_LINK
         if not _client_allowed(coordinator, request, now):
             return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)

@@ -1,29 +1,33 @@
 """Persistence: grants and visits in Home Assistant storage, the audit chain in a JSON-lines file.
 
-Grants and visits live in one versioned `Store` per site (with migrations). The audit
-chain is append-only: each access event is one line, flushed and synced to disk before
-the event counts as recorded. The chain's head (last hash and count) is also kept in
-the `Store`, so that a log cut short at its end is detected too.
+Grants and visits live in one versioned `Store` per site (with migrations). Once a
+site's data has been read and found good, every successful write of it is followed by a
+write of the same data to a second `Store`, the site's last good copy
+(`concierge.<entry>.backup`): a start that finds the main file damaged falls back to it
+(`store_recovery`).
+
+The audit chain lives in its own JSON-lines file (`audit_log.py`); its head (last hash
+and sequence number) is also kept in the `Store`, so that records lost from the log's
+end are detected (and declared by a gap record) at the next start.
 """
 
-import asyncio
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Any, override
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .core.audit import AuditRecord, append, from_json_line, to_json_line
-from .core.events import AccessEvent
 from .core.grants import Grant, GrantState
 from .core.slots import KnownSlot
 from .core.visits import Visit
 
+COPY_SAVED_AT = "copy_saved_at"
+"""Key of the time a copy was written, in the copy's data (the main data never has it)."""
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 4
+STORAGE_MINOR_VERSION = 5
 MAX_FINISHED_VISITS = 200
 
 
@@ -66,6 +70,8 @@ class SiteData:
     keypad: dict[str, LockCodes] = field(default_factory=dict)
     """Lock entity id → its keypad slots."""
     lock_on_close: set[str] = field(default_factory=set)
+    alarm_hold: str | None = None
+    """The armed mode to restore when the last of several overlapping visits ends."""
     """Portals whose door was left open after a visit ended: lock them when it closes."""
     replay: dict[str, Any] = field(default_factory=dict)
     """The courier replay cache (`ReplayCache.to_dict()`): used token ids, hashed."""
@@ -73,10 +79,37 @@ class SiteData:
     """The site's key for signing guest links (hex; never shown)."""
     guest_links: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Guest link id → {grant, expires, revoked} (never the link itself)."""
+    clock_mark: datetime | None = None
+    """The last site time (`core.clock`): a start with the wall clock behind it uses it."""
 
 
 class SiteStore(Store[dict[str, Any]]):
-    """The versioned storage of one site, with migrations."""
+    """The versioned storage of one site, with migrations (and its last good copy)."""
+
+    last_good: SiteStore | None = None
+    """The store of this store's last good copy (None for the copy itself)."""
+    keep_copies: bool = False
+    """Set once the data was read and decoded: only data known to be good is copied."""
+
+    @override
+    async def _async_write_data(self, data: dict[str, Any]) -> None:
+        """Write the data; once that succeeded, write it as the last good copy too.
+
+        A failed write raises here (Home Assistant logs it), so the copy keeps the
+        previous good data; a failed copy leaves the main file, just written, good.
+        """
+        await super()._async_write_data(data)
+        if self.last_good is not None and self.keep_copies:
+            await self.last_good.async_save(
+                {**data["data"], COPY_SAVED_AT: dt_util.utcnow().isoformat()}
+            )
+
+    @override
+    async def async_remove(self) -> None:
+        """Delete the data and its copy (when the site is deleted)."""
+        await super().async_remove()
+        if self.last_good is not None:
+            await self.last_good.async_remove()
 
     @override
     async def _async_migrate_func(
@@ -98,6 +131,9 @@ class SiteStore(Store[dict[str, Any]]):
             data.setdefault("replay", {})
             data.setdefault("link_secret", None)
             data.setdefault("guest_links", {})
+        if old_major_version == 1 and old_minor_version < 5:  # noqa: PLR2004
+            # 1.5 keeps the last site time, so a clock behind at start changes nothing.
+            data.setdefault("clock_mark", None)
         return data
 
 
@@ -106,15 +142,22 @@ def storage_key(entry_id: str) -> str:
     return f"{DOMAIN}.{entry_id}"
 
 
-def site_store(hass: HomeAssistant, entry_id: str) -> SiteStore:
-    """Open a site's store."""
+def copy_key(entry_id: str) -> str:
+    """Storage key of a site's last good copy."""
+    return f"{storage_key(entry_id)}.backup"
+
+
+def _open(hass: HomeAssistant, key: str) -> SiteStore:
     return SiteStore(
-        hass,
-        STORAGE_VERSION,
-        storage_key(entry_id),
-        minor_version=STORAGE_MINOR_VERSION,
-        atomic_writes=True,
+        hass, STORAGE_VERSION, key, minor_version=STORAGE_MINOR_VERSION, atomic_writes=True
     )
+
+
+def site_store(hass: HomeAssistant, entry_id: str) -> SiteStore:
+    """Open a site's store (with its last good copy)."""
+    store = _open(hass, storage_key(entry_id))
+    store.last_good = _open(hass, copy_key(entry_id))
+    return store
 
 
 def decode(raw: dict[str, Any] | None) -> SiteData:
@@ -132,10 +175,23 @@ def decode(raw: dict[str, Any] | None) -> SiteData:
         audit_count=int(audit.get("count", 0)),
         keypad={k: LockCodes.from_dict(v) for k, v in raw.get("keypad", {}).items()},
         lock_on_close={str(p) for p in raw.get("lock_on_close", [])},
+        alarm_hold=raw.get("alarm_hold"),
         replay=dict(raw.get("replay") or {}),
         link_secret=raw.get("link_secret"),
         guest_links={str(k): dict(v) for k, v in (raw.get("guest_links") or {}).items()},
+        clock_mark=_clock_mark(raw.get("clock_mark")),
     )
+
+
+def _clock_mark(value: object) -> datetime | None:
+    """The stored site time; None if absent or not an aware ISO 8601 instant."""
+    if not isinstance(value, str):
+        return None
+    try:
+        mark = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return mark if mark.utcoffset() is not None else None
 
 
 def encode(data: SiteData) -> dict[str, Any]:
@@ -152,69 +208,9 @@ def encode(data: SiteData) -> dict[str, Any]:
         "audit": {"head": data.audit_head, "count": data.audit_count},
         "keypad": {k: v.to_dict() for k, v in data.keypad.items()},
         "lock_on_close": sorted(data.lock_on_close),
+        "alarm_hold": data.alarm_hold,
         "replay": data.replay,
         "link_secret": data.link_secret,
         "guest_links": data.guest_links,
+        "clock_mark": data.clock_mark.isoformat() if data.clock_mark else None,
     }
-
-
-class AuditLog:
-    """The append-only, hash-chained log of a site's access events."""
-
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Prepare the log file under Home Assistant's storage folder."""
-        self._hass = hass
-        self.path = Path(hass.config.path(".storage", f"{DOMAIN}.{entry_id}.audit.jsonl"))
-        self._last: AuditRecord | None = None
-        # Events arrive from concurrent tasks (a door sensor and a lock in the same second);
-        # each must chain onto the one written before it, in the order they are written.
-        self._lock = asyncio.Lock()
-
-    async def async_load(self) -> list[AuditRecord]:
-        """Read every record, remembering the last one to chain onto."""
-        records = await self._hass.async_add_executor_job(self._read)
-        self._last = records[-1] if records else None
-        return records
-
-    async def async_read(self) -> list[AuditRecord]:
-        """Read every record (for verification and export); the chain's end is untouched.
-
-        Waits for a write in progress, so the records read end where the chain ends.
-        """
-        async with self._lock:
-            return await self._hass.async_add_executor_job(self._read)
-
-    def _read(self) -> list[AuditRecord]:
-        if not self.path.exists():
-            return []
-        with self.path.open(encoding="utf-8") as handle:
-            return [from_json_line(line) for line in handle if line.strip()]
-
-    async def async_append(self, event: AccessEvent) -> AuditRecord:
-        """Chain an event onto the log and write it durably."""
-        async with self._lock:
-            record = append(self._last, event)
-            await self._hass.async_add_executor_job(self._write, to_json_line(record))
-            self._last = record
-            return record
-
-    def _write(self, line: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    @property
-    def head(self) -> str | None:
-        """The hash of the newest record."""
-        return self._last.hash if self._last else None
-
-    @property
-    def count(self) -> int:
-        """How many records the log holds."""
-        return self._last.seq if self._last else 0
-
-    async def async_remove(self) -> None:
-        """Delete the log (when the site is deleted)."""
-        await self._hass.async_add_executor_job(self.path.unlink, True)  # noqa: FBT003

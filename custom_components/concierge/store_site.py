@@ -30,6 +30,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
+from .audit_log import AuditLog
 from .const import (
     CONF_BRIDGE_SITE,
     CONF_STORE_NAME,
@@ -40,7 +41,7 @@ from .const import (
     STORE_SEEN_IDS,
 )
 from .coordinator import ConciergeConfigEntry, signal_event
-from .core.audit import ChainVerification, verify_chain
+from .core.audit import ChainVerification
 from .core.errors import ConciergeError
 from .core.events import AccessEvent, to_wire
 from .core.stores import (
@@ -58,7 +59,7 @@ from .core.stores import (
     passage_after,
     status_topic,
 )
-from .store import AuditLog, SiteData, decode, encode, site_store
+from .store import SiteData, decode, encode, site_store
 
 if TYPE_CHECKING:
     from homeassistant.components.mqtt import ReceiveMessage
@@ -165,7 +166,11 @@ class StoreSite:
             )
         try:
             self._data = decode(await self._store.async_load())
-            await self.audit.async_load()
+            await self.audit.async_load(self._data.audit_head, self._data.audit_count)
+            if self.audit.count > self._data.audit_count:
+                # The log is ahead of the stored head (saved late, or a gap record added).
+                self._data.audit_head = self.audit.head
+                self._data.audit_count = self.audit.count
         except ConciergeError as err:
             raise ConfigEntryError(
                 translation_domain=DOMAIN,
@@ -196,6 +201,7 @@ class StoreSite:
         self._unsubs.clear()
         self._timers.clear()
         await self._async_drain()
+        await self.audit.async_close()
         await self._store.async_save(encode(self._data))
 
     async def _async_drain(self) -> None:
@@ -342,12 +348,8 @@ class StoreSite:
             task.add_done_callback(self._recording.discard)
 
     async def _async_record(self, event: AccessEvent) -> None:
-        try:
-            await self.audit.async_append(event)
-        except OSError as err:
-            self.counters["audit_failed"] += 1
-            _LOGGER.error("Could not record a store event in the audit chain: %s", err)  # noqa: TRY400
-            return
+        # Never fails: a record the disk does not take waits in memory (and a repair says so).
+        await self.audit.async_append(event)
         self._data.audit_head = self.audit.head
         self._data.audit_count = self.audit.count
         self._store.async_delay_save(lambda: encode(self._data), SAVE_DELAY)
@@ -355,10 +357,7 @@ class StoreSite:
     async def async_verify_audit(self) -> ChainVerification:
         """Check the store's audit chain against the head kept in storage."""
         await self._async_drain()
-        records = await self.audit.async_read()
-        return await self.hass.async_add_executor_job(
-            partial(verify_chain, records, expected_head=self._data.audit_head)
-        )
+        return await self.audit.async_verify(self._data.audit_head)
 
     # --- diagnostics -----------------------------------------------------------------
 

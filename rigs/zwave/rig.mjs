@@ -17,8 +17,9 @@
 // The control channel (HTTP + JSON on 127.0.0.1:<control-port>) makes the lock do what a
 // real one does on its own and reads the lock's own memory (the mock node's state, never
 // the driver's value DB):
-//   GET  /status                 online, duplicate rejection, bolt, battery, frames sent
-//                                to the lock while offline ("unheard"), the driver's view
+//   GET  /status                 online, duplicate rejection, clear refusal, bolt, battery,
+//                                frames sent to the lock while offline ("unheard"), the
+//                                driver's view
 //   GET  /codes                  {"1": {"status": "enabled", "code": "13579"}, ...} all slots
 //   POST /keypad-unlock          {"slot": n} or {"code": "..."}: Access Control 0x06 with a
 //                                User Code Report of that slot, then Door Lock report unsecured
@@ -32,8 +33,20 @@
 //   POST /offline                {"on": bool}: stop/resume answering (no ACK) the
 //                                controller; coming back waits for the driver's queue
 //                                to drain, then sends a Door Lock report (node alive)
-//   POST /reset                  only seed slot 1, duplicates allowed, online, locked,
-//                                battery 100, frame counters zeroed
+//   POST /keypad-program         {"slot": n, "code": "..."}: a code typed in at the lock's
+//                                own menu: the slot is written, then a User Code Report of
+//                                it and Access Control 0x0E (new user code added)
+//   POST /keypad-delete          {"slot": n}: a code deleted at the lock's own menu: the
+//                                slot is freed, then a User Code Report of it and Access
+//                                Control 0x0D (single user code deleted)
+//   POST /wipe                   {"slot_reports": bool, default true}: a factory reset: every
+//                                slot freed, then Access Control 0x0C (all user codes
+//                                deleted) and, unless slot_reports is false, a User Code
+//                                Report of each slot that held a code
+//   POST /refuse-clears          {"on": bool}: answer a clear (a User Code Set to
+//                                "available") with Supervision Fail, slot unchanged
+//   POST /reset                  only seed slot 1, duplicates allowed, clears accepted,
+//                                online, locked, battery 100, frame counters zeroed
 //   GET  /frames                 commands the lock received, e.g. {"UserCode.Get": 3}
 //   POST /frames/reset
 
@@ -83,6 +96,9 @@ const EVENT = {
 	manualUnlock: 0x02,
 	keypadLock: 0x05,
 	keypadUnlock: 0x06,
+	allCodesDeleted: 0x0c,
+	codeDeleted: 0x0d,
+	codeAdded: 0x0e,
 	duplicateCode: 0x0f,
 	codeLimitExceeded: 0x13,
 };
@@ -136,6 +152,7 @@ let node;
 let controller;
 let online = true;
 let rejectDuplicates = false;
+let refuseClears = false;
 /** Frames the controller sent while the lock was offline (never acknowledged). */
 let unheard = 0;
 /** @type {Map<string, number>} */
@@ -303,6 +320,24 @@ const refuseDuplicates = {
 	},
 };
 
+/** A lock that will not clear a code (jammed memory, a firmware fault): Supervision Fail. */
+const refuseClearing = {
+	handleCC(_controller, _self, receivedCC) {
+		if (!refuseClears) return undefined;
+		let entries;
+		if (receivedCC instanceof UserCodeCCSet) {
+			entries = [receivedCC];
+		} else if (receivedCC instanceof UserCodeCCExtendedUserCodeSet) {
+			entries = receivedCC.userCodes;
+		} else {
+			return undefined;
+		}
+		if (!entries.some(({ userIdStatus }) => !isOccupied(userIdStatus))) return undefined;
+		log("refusing to clear a code");
+		return { action: "fail" };
+	},
+};
+
 const answerBatteryGet = {
 	handleCC(ctrl, self, receivedCC) {
 		if (!(receivedCC instanceof BatteryCCGet)) return undefined;
@@ -422,7 +457,7 @@ node = await MockNode.create({
 	},
 });
 node.defineBehavior(...createDefaultMockNodeBehaviors());
-node.defineBehavior(answerBatteryGet, answerNotificationGet, refuseDuplicates);
+node.defineBehavior(answerBatteryGet, answerNotificationGet, refuseDuplicates, refuseClearing);
 node.defineBehavior(gate); // defined last, so it runs first
 controller.addNode(node);
 seedLock();
@@ -496,6 +531,7 @@ function status() {
 		node_id: NODE_ID,
 		online,
 		reject_duplicates: rejectDuplicates,
+		refuse_clears: refuseClears,
 		bolt: node.state.get(DOOR_LOCK_MODE_KEY) === DoorLockMode.Secured ? "locked" : "unlocked",
 		battery: node.state.get(BATTERY_KEY),
 		unheard,
@@ -557,6 +593,41 @@ const routes = {
 		await sendBatteryReport(level);
 		return status();
 	},
+	"POST /keypad-program": async (body) => {
+		requireOnline();
+		const slot = slotFromBody({ slot: body.slot });
+		const code = String(body.code ?? "");
+		if (!/^[0-9]{4,10}$/.test(code)) throw new HttpError(400, "code must be 4-10 digits");
+		writeSlot(slot, UserIDStatus.Enabled, code);
+		await sendSlotReport(slot);
+		await sendAccessControl(EVENT.codeAdded, await userCodeReportBytes(slot));
+		return { slot, ...status() };
+	},
+	"POST /keypad-delete": async (body) => {
+		requireOnline();
+		const slot = slotFromBody({ slot: body.slot });
+		writeSlot(slot, UserIDStatus.Available, undefined);
+		await sendSlotReport(slot);
+		await sendAccessControl(EVENT.codeDeleted, await userCodeReportBytes(slot));
+		return { slot, ...status() };
+	},
+	"POST /wipe": async (body) => {
+		requireOnline();
+		const held = [];
+		for (let slot = 1; slot <= NUM_USERS; slot++) {
+			if (slotStatus(slot) !== UserIDStatus.Available) held.push(slot);
+			writeSlot(slot, UserIDStatus.Available, undefined);
+		}
+		await sendAccessControl(EVENT.allCodesDeleted);
+		if (body.slot_reports ?? true) {
+			for (const slot of held) await sendSlotReport(slot);
+		}
+		return { wiped: held, ...status() };
+	},
+	"POST /refuse-clears": async (body) => {
+		refuseClears = Boolean(body.on);
+		return status();
+	},
 	"POST /reject-duplicates": async (body) => {
 		rejectDuplicates = Boolean(body.on);
 		return status();
@@ -568,6 +639,7 @@ const routes = {
 	"POST /reset": async () => {
 		await setOnline(true);
 		rejectDuplicates = false;
+		refuseClears = false;
 		// Like a keypad reprogramming: the lock reports every slot it changes.
 		for (let slot = 1; slot <= NUM_USERS; slot++) {
 			const [status, code] =

@@ -31,6 +31,18 @@ def home_entities(hass: HomeAssistant) -> None:
 
 
 @pytest.fixture(autouse=True)
+def freeze_before_setup(request: pytest.FixtureRequest) -> None:
+    """A test that moves the clock freezes it before any site reads it.
+
+    freezegun moves the event loop's monotonic clock with the wall clock. Frozen only after
+    a site is loaded, that clock would jump by decades, which site time (`core/clock.py`)
+    rightly counts as elapsed time.
+    """
+    if "freezer" in request.fixturenames:
+        request.getfixturevalue("freezer")
+
+
+@pytest.fixture(autouse=True)
 def config_dir_in_tmp(hass: HomeAssistant, tmp_path: Path) -> None:
     """Keep files Home Assistant writes (the audit log) in a fresh folder per test."""
     hass.config.config_dir = str(tmp_path)

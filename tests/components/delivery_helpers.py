@@ -73,7 +73,7 @@ class Carrier:
 
     def subentry(self) -> ConfigSubentryData:
         """The carrier as the owner registers it (a config subentry)."""
-        from custom_components.concierge.core.tokens import parse_public_key  # noqa: PLC0415
+        from custom_components.concierge.core.carriers import parse_public_key  # noqa: PLC0415
 
         key = parse_public_key(self.public_pem)
         return ConfigSubentryData(

@@ -15,11 +15,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.concierge.carriers import carriers_from_entry
 from custom_components.concierge.const import DOMAIN
-from custom_components.concierge.core.tokens import (
-    Carrier,
-    key_fingerprint,
-    verify_courier_token,
-)
+from custom_components.concierge.core.carriers import Carrier, key_fingerprint
+from custom_components.concierge.core.courier_tokens import verify_courier_token
 
 from .conftest import SITE_DATA
 

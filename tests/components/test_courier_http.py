@@ -240,7 +240,7 @@ async def test_replay_is_refused_also_after_a_restart(
     assert unverified_claims(token)["jti"] not in json.dumps(entry.runtime_data.site_data.replay)
 
 
-async def test_outside_any_window_and_revoked_grant(
+async def test_outside_any_window(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     hass_client_no_auth: ClientSessionGenerator,
@@ -253,7 +253,16 @@ async def test_outside_any_window_and_revoked_grant(
     await move_to(hass, freezer, later)
     status, body = await _post(client, entry, carrier.token(entry.entry_id, now=later))
     assert (status, body["error"]) == (403, "outside_window")
-    await move_to(hass, freezer, NOW)
+    assert hass.states.get("lock.front_door").state == "locked"
+
+
+async def test_revoked_grant(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    home: tuple[MockConfigEntry, Carrier],
+) -> None:
+    entry, carrier = home
+    client = await hass_client_no_auth()
     grant = next(iter(entry.runtime_data.data.grants))
     await call(hass, "revoke_grant", grant_id=grant)
     status, body = await _post(client, entry, carrier.token(entry.entry_id, now=NOW))

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.concierge.const import DOMAIN
-from custom_components.concierge.core.tokens import RateLimiter
+from custom_components.concierge.core.rate_limit import RateLimiter
 from custom_components.concierge.evidence import path_for_ref
 
 from .delivery_helpers import (

@@ -38,7 +38,7 @@ from custom_components.concierge.core.events import (
     Source,
 )
 from custom_components.concierge.core.ids import new_id
-from custom_components.concierge.core.tokens import RateLimiter
+from custom_components.concierge.core.rate_limit import RateLimiter
 from custom_components.concierge.core.visits import request_visit
 from custom_components.concierge.store import storage_key
 

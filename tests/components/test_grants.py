@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.concierge.const import DOMAIN
+from custom_components.concierge.store import STORAGE_MINOR_VERSION
 
 from .conftest import SITE_DATA
 from .helpers import UTC, at, call, entity_id, grant_state, move_to
@@ -345,7 +346,7 @@ async def test_grants_survive_a_restart_of_the_site(
     assert await hass.config_entries.async_unload(site.entry_id)
     stored = hass_storage[f"{DOMAIN}.{site.entry_id}"]
     assert stored["version"] == 1
-    assert stored["minor_version"] == 4
+    assert stored["minor_version"] == STORAGE_MINOR_VERSION
     assert await hass.config_entries.async_setup(site.entry_id)
     await hass.async_block_till_done()
     grant = site.runtime_data.grant(grant_id)

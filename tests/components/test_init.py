@@ -98,6 +98,7 @@ async def test_removing_a_site_deletes_its_files(
         {"label": "Guest", "start": "2099-01-01 10:00:00", "end": "2099-01-01 11:00:00"},
         blocking=True,
     )
+    await hass.async_block_till_done()  # the audit log is written behind the action
     audit = entry.runtime_data.audit.path
     assert audit.exists()
     await hass.config_entries.async_remove(entry.entry_id)

@@ -25,6 +25,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -886,21 +887,30 @@ async def test_the_audit_chain_continues_after_a_reload(
     ]  # fmt: skip
 
 
-async def test_an_audit_write_that_fails_is_logged_and_counted(
+async def test_an_audit_write_that_fails_is_kept_retried_and_raised(
     hass: HomeAssistant,
     store: MockConfigEntry,
     bridge: Bridge,
     access_events: list[dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    path = runtime(store).audit.path
+    audit = runtime(store).audit
+    path = audit.path
     path.unlink(missing_ok=True)
     path.mkdir(parents=True)  # the chain's file cannot be opened for writing now
     await _marker(bridge, access_events)
-    await wait_for(lambda: runtime(store).counters["audit_failed"] == 1)
-    assert "Could not record a store event in the audit chain" in caplog.text
+    await wait_for(lambda: audit.failures == 1)
+    assert "Could not write the audit log" in caplog.text
     assert state(hass, EXIT_EVENT).attributes["event_type"] == "door_opened"
+    issue_id = f"audit_write_failed_{store.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders["pending"] == "1"
     path.rmdir()
+    await wait_for(lambda: audit.pending == 0)  # the retry (after a second) writes it
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    verified = await call(hass, "verify_audit_log", config_entry_id=store.entry_id)
+    assert verified == verified | {"ok": True, "count": 1, "pending": 0}
 
 
 async def test_a_store_is_unavailable_until_its_bridge_speaks(

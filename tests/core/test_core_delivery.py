@@ -17,6 +17,7 @@ from custom_components.concierge.core.delivery import (
     rearm_mode,
     should_disarm,
 )
+from custom_components.concierge.core.deny import DenyReason
 from custom_components.concierge.core.events import AccessEvent, AccessEventType, Outcome, Source
 from custom_components.concierge.core.grants import (
     AlarmPolicy,
@@ -26,7 +27,6 @@ from custom_components.concierge.core.grants import (
     Policy,
     new_grant,
 )
-from custom_components.concierge.core.tokens import DenyReason
 from custom_components.concierge.core.visits import request_visit
 from custom_components.concierge.core.windows import OneOffWindow, Schedule
 

@@ -16,6 +16,7 @@ from custom_components.concierge.core.errors import (
 from custom_components.concierge.core.grants import (
     ALLOWED,
     REDACTED,
+    TERMINAL_STATES,
     AlarmPolicy,
     Credentials,
     Grant,
@@ -27,6 +28,7 @@ from custom_components.concierge.core.grants import (
     grant_state,
     new_grant,
     next_state_change,
+    settled_state,
 )
 from custom_components.concierge.core.windows import OneOffWindow, Schedule, WeeklyWindow
 
@@ -332,3 +334,27 @@ def test_next_state_change_is_exact(minutes: int, suspended: bool, fractions: li
     assert grant_state(grant, change, TZ) != state
     for fraction in fractions:
         assert grant_state(grant, now + (change - now) * fraction // 1000, TZ) == state
+
+
+# --- states move forward only -------------------------------------------------------------
+
+
+@given(
+    recorded=st.one_of(st.none(), st.sampled_from(GrantState)),
+    computed=st.sampled_from(GrantState),
+)
+def test_a_recorded_terminal_state_stays(recorded: GrantState | None, computed: GrantState) -> None:
+    settled = settled_state(recorded, computed)
+    if recorded in TERMINAL_STATES:
+        assert settled in TERMINAL_STATES
+        assert settled is (computed if computed in TERMINAL_STATES else recorded)
+    else:
+        assert settled is computed
+
+
+def test_an_expired_grant_stays_expired_at_an_earlier_instant() -> None:
+    grant = make()
+    computed = grant_state(grant, DURING, TZ)  # the clock went back into the window
+    assert computed is GrantState.ACTIVE
+    assert settled_state(GrantState.EXPIRED, computed) is GrantState.EXPIRED
+    assert settled_state(GrantState.SCHEDULED, computed) is GrantState.ACTIVE

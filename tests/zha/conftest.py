@@ -13,7 +13,15 @@ manufacturer/model no zha-quirks quirk matches. It keeps its own PIN table (20 u
 duplicate PINs (status 0x03, table unchanged), go silent (frames dropped, no answers),
 send ``operation_event_notification``, ``programming_event_notification`` and
 ``lock_state`` reports (each injected frame with a fresh ZCL sequence number: zigpy drops
-repeated frames), and counts the DoorLock commands it received.
+repeated frames), and counts the DoorLock commands it received (with the loop time of each).
+
+Fault modes, per DoorLock command (``ZhaLock.fail`` / ``lose_answers`` / ``answer_late``):
+``fail`` answers with a failure status and changes nothing; ``lose`` carries the command
+out and never answers; ``late`` carries it out and answers after ``LATE_ANSWER_S`` (after
+zigpy gave up). Each counts frames, not requests: zigpy makes 3 attempts per request when
+no answer comes (``times=3`` loses one whole request). ``factory_reset`` wipes the table and
+reports it (``PINCodeDeleted`` for user 0xFFFF: all users), ``keypad_program`` /
+``keypad_delete`` change one slot at the lock's own menu and report it.
 
 The ``zha_lock`` fixture sets ZHA up with the simulated radio, joins the lock through
 zigpy's normal ``device_initialized`` path, waits for its ``lock.*`` entity and returns a
@@ -62,6 +70,9 @@ NO_USER = 0xFFFF
 DUPLICATE_CODE = foundation.Status(0x03)  # DoorLock set_pin_code_response: duplicate
 # Reply timeout for sleepy end devices (zigpy's default is 28 s); zigpy makes 3 attempts.
 REPLY_TIMEOUT_S = 0.15
+# A late answer comes after zigpy's 3 attempts (3 x 0.15 s plus retry delays) gave up.
+LATE_ANSWER_S = 1.0
+FAULT_KINDS = frozenset({"fail", "lose", "late"})
 JOIN_TIMEOUT_S = 10.0
 
 SERVER = foundation.Direction.Server_to_Client
@@ -78,6 +89,16 @@ class PinEntry:
     pin: str
 
 
+@dataclass(slots=True)
+class Fault:
+    """How the lock mishandles one DoorLock command (see the module docstring)."""
+
+    kind: str
+    remaining: int | None = None
+    """Frames still to mishandle; None: until healed."""
+    delay: float = LATE_ANSWER_S
+
+
 @dataclass
 class SimulatedLock:
     """A Zigbee DoorLock end device that lives inside the simulated radio."""
@@ -88,7 +109,14 @@ class SimulatedLock:
     reject_duplicates: bool = False
     online: bool = True
     received: list[str] = field(default_factory=list)
+    received_at: list[float] = field(default_factory=list)
+    """The loop time at which each of ``received`` arrived."""
     dropped: int = 0
+    faults: dict[str, Fault] = field(default_factory=dict)
+    withheld: int = 0
+    """Answers not sent (``lose``) so far."""
+    late: list[asyncio.TimerHandle] = field(default_factory=list)
+    """Late answers still to come (cancelled when the fixture ends)."""
     app: SimulatedController | None = None
     _tsn: Callable[[], int] = field(default_factory=lambda: itertools.count(0x40).__next__)
     attributes: dict[int, dict[int, Any]] = field(default_factory=dict)
@@ -242,7 +270,12 @@ class SimulatedLock:
             self._default_response(packet, hdr, foundation.Status.UNSUP_CLUSTER_COMMAND)
             return
         self.received.append(command_def.name)
+        self.received_at.append(asyncio.get_running_loop().time())
         args, _ = command_def.schema.deserialize(payload)
+        fault = self._take_fault(command_def.name)
+        if fault is not None and fault.kind == "fail":
+            self._fail(packet, hdr)
+            return
         response: dict[str, Any]
         match command_def.name:
             case "set_pin_code":
@@ -259,6 +292,9 @@ class SimulatedLock:
                 ok = args.user_id < PIN_USERS
                 self.pins.pop(args.user_id, None)
                 response = {"status": _status(ok)}
+            case "clear_all_pin_codes":
+                self.pins.clear()
+                response = {"status": foundation.Status.SUCCESS}
             case "set_user_status":
                 entry = self.pins.get(args.user_id)
                 if entry is not None:
@@ -273,7 +309,39 @@ class SimulatedLock:
                 return
         rsp_def = DoorLock.client_commands[hdr.command_id]
         rsp_hdr = foundation.ZCLHeader.cluster(hdr.tsn, rsp_def.id, direction=SERVER)
-        self._reply(packet, rsp_hdr.serialize() + rsp_def.schema(**response).serialize())
+        data = rsp_hdr.serialize() + rsp_def.schema(**response).serialize()
+        if fault is None:
+            self._reply(packet, data)
+        elif fault.kind == "lose":
+            self.withheld += 1
+        else:  # late
+            self.late.append(
+                asyncio.get_running_loop().call_later(
+                    fault.delay,
+                    lambda: self._send(packet.cluster_id, data, dst_ep=packet.src_ep or 1),
+                )
+            )
+
+    def _take_fault(self, command: str) -> Fault | None:
+        """The fault for this frame of ``command``, if any (and count it)."""
+        fault = self.faults.get(command)
+        if fault is None:
+            return None
+        if fault.remaining is not None:
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self.faults[command]
+        return fault
+
+    def _fail(self, packet: t.ZigbeePacket, hdr: foundation.ZCLHeader) -> None:
+        """Answer with a failure status (a Default Response if the answer has none)."""
+        rsp_def = DoorLock.client_commands.get(hdr.command_id)
+        if rsp_def is None or [f.name for f in rsp_def.schema.fields] != ["status"]:
+            self._default_response(packet, hdr, foundation.Status.FAILURE)
+            return
+        rsp_hdr = foundation.ZCLHeader.cluster(hdr.tsn, rsp_def.id, direction=SERVER)
+        body = rsp_def.schema(status=foundation.Status.FAILURE).serialize()
+        self._reply(packet, rsp_hdr.serialize() + body)
 
     def _set_pin(self, user_id: int, status: DoorLock.UserStatus, args: Any) -> foundation.Status:
         if user_id >= PIN_USERS or not 4 <= len(args.pin_code) <= 8:
@@ -545,6 +613,66 @@ class ZhaLock:
             DoorLock.OperationEventSource.Keypad, DoorLock.ProgrammingEvent.PINCodeAdded, slot - 1
         )
 
+    def keypad_delete(self, slot: int) -> None:
+        """A code is deleted at the lock itself: slot freed, then PINCodeDeleted."""
+        self.sim.pins.pop(slot - 1, None)
+        self.sim.programming_event(
+            DoorLock.OperationEventSource.Keypad, DoorLock.ProgrammingEvent.PINCodeDeleted, slot - 1
+        )
+
+    def factory_reset(self, source: str = "Manual") -> list[int]:
+        """Wipe every code; report it as ZCL says for all users: PINCodeDeleted, 0xFFFF.
+
+        Returns the slots that held a code.
+        """
+        wiped = [user_id + 1 for user_id in sorted(self.sim.pins)]
+        self.sim.pins.clear()
+        self.sim.programming_event(
+            DoorLock.OperationEventSource[source], DoorLock.ProgrammingEvent.PINCodeDeleted, NO_USER
+        )
+        return wiped
+
+    def fail(self, command: str, times: int | None = None) -> None:
+        """Answer ``command`` (e.g. ``"clear_pin_code"``) with a failure status, change nothing.
+
+        ``times``: for that many frames only (None: until ``heal``).
+        """
+        self._fault(command, Fault("fail", times))
+
+    def lose_answers(self, command: str, times: int | None = None) -> None:
+        """Carry ``command`` out but never answer (zigpy times out and tries again).
+
+        ``times`` counts frames: zigpy makes 3 attempts, so ``times=3`` loses one request.
+        """
+        self._fault(command, Fault("lose", times))
+
+    def answer_late(
+        self, command: str, delay: float = LATE_ANSWER_S, times: int | None = None
+    ) -> None:
+        """Carry ``command`` out and answer after ``delay`` s (after zigpy gave up)."""
+        self._fault(command, Fault("late", times, delay))
+
+    def heal(self, command: str | None = None) -> None:
+        """Stop mishandling ``command`` (or every command)."""
+        if command is None:
+            self.sim.faults.clear()
+        else:
+            self.sim.faults.pop(command, None)
+
+    def _fault(self, command: str, fault: Fault) -> None:
+        if command not in {c.name for c in DoorLock.server_commands.values()}:
+            msg = f"{command} is not a DoorLock command"
+            raise ValueError(msg)
+        if fault.kind not in FAULT_KINDS or (fault.remaining is not None and fault.remaining < 1):
+            msg = f"bad fault {fault}"
+            raise ValueError(msg)
+        self.sim.faults[command] = fault
+
+    def frame_times(self, command: str) -> list[float]:
+        """Loop times at which the lock received ``command`` (since the last reset)."""
+        return [at for name, at in zip(self.sim.received, self.sim.received_at, strict=True)
+                if name == command]  # fmt: skip
+
     def programming_event(
         self, event: DoorLock.ProgrammingEvent, slot: int, source: str = "Keypad"
     ) -> None:
@@ -570,7 +698,9 @@ class ZhaLock:
     def reset_frames(self) -> None:
         """Forget the DoorLock commands received so far."""
         self.sim.received.clear()
+        self.sim.received_at.clear()
         self.sim.dropped = 0
+        self.sim.withheld = 0
 
     @property
     def zigpy_device(self) -> zigpy.device.Device:
@@ -674,6 +804,7 @@ async def zha_lock(
         )
         assert device_entry is not None
         simulated_lock.received.clear()
+        simulated_lock.received_at.clear()
 
         yield ZhaLock(
             hass=hass,
@@ -685,6 +816,9 @@ async def zha_lock(
         )
 
         simulated_lock.online = True
+        simulated_lock.faults.clear()
+        for handle in simulated_lock.late:
+            handle.cancel()
         assert await hass.config_entries.async_unload(zha_config_entry.entry_id)
         await hass.async_block_till_done()
 

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from zigpy.zcl.clusters.closures import DoorLock
@@ -215,3 +217,32 @@ async def test_restart_mid_visit_locks_rearms_and_records_it(
     )
     assert verified is not None
     assert verified["ok"] is True
+
+
+async def test_lock_removed_during_a_keypad_visit_ends_it_with_the_alarm_armed(
+    hass: HomeAssistant,
+    zha_lock: ZhaLock,
+    home: MockConfigEntry,
+    access_events: list[dict[str, Any]],
+) -> None:
+    grant_id = await create_grant(hass, local_time(-60), local_time(3600))
+    await wait_for(lambda: home.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"})
+    slot = next(s for s, c in zha_lock.codes().items() if c["pin"] == PIN)
+    zha_lock.keypad_unlock(slot)
+    first = await wait_for(lambda: next(
+        (e for e in access_events if e["type"] == "visit_started"), None
+    ))  # fmt: skip
+    visit = first["visit"]
+    assert state_of(hass, ALARM) == "disarmed"
+
+    # The owner removes the lock from Home Assistant (or its integration) mid-visit.
+    er.async_get(hass).async_remove(zha_lock.entity_id)
+    finished = await wait_for(lambda: ended(access_events, visit))
+
+    # Nothing can lock that door now: the visit ends, the alarm is armed without it.
+    assert finished["type"] == "visit_aborted"
+    assert finished["reason"] == "lock_removed"
+    assert state_of(hass, ALARM) == "armed_home"
+    assert timeline(access_events, visit)[-3:] == ["safety_alert", "alarm_rearmed", "visit_aborted"]
+    notices = persistent_notification._async_get_or_create_notifications(hass)
+    assert any("disappeared" in n["message"] for n in notices.values()), notices

@@ -1,5 +1,6 @@
 """The Zigbee rig: Home Assistant's real ZHA services and events against the simulated lock."""
 
+import asyncio
 import time
 
 import pytest
@@ -204,3 +205,97 @@ async def test_lock_and_unlock_services(hass: HomeAssistant, zha_lock: ZhaLock) 
         {"source": "RF", "operation": "Unlock", "code_slot": 0x10000},
         {"source": "RF", "operation": "Lock", "code_slot": 0x10000},
     ]
+
+
+async def test_fault_modes_fail_lose_and_answer_late(
+    hass: HomeAssistant, zha_lock: ZhaLock
+) -> None:
+    cluster = zha_lock.door_lock_cluster
+    zha_lock.set_code(4, "8642")
+
+    # fail: a failure status, the table unchanged.
+    zha_lock.fail("clear_pin_code")
+    rsp = await cluster.clear_pin_code(3)
+    assert rsp.status == foundation.Status.FAILURE
+    assert zha_lock.codes() == {4: {"status": "Enabled", "pin": "8642"}}
+    zha_lock.heal("clear_pin_code")
+    assert (await cluster.clear_pin_code(3)).status == foundation.Status.SUCCESS
+    assert zha_lock.codes() == {}
+
+    # A command whose answer has no status fails with a Default Response.
+    zha_lock.fail("get_pin_code", times=1)
+    rsp = await cluster.get_pin_code(3)
+    assert rsp.status == foundation.Status.FAILURE
+    assert (await cluster.get_pin_code(3)).user_status == DoorLock.UserStatus.Available
+
+    # lose: carried out, never answered; zigpy tries three times, then gives up.
+    zha_lock.reset_frames()
+    zha_lock.lose_answers("set_pin_code")
+    with pytest.raises(TimeoutError):
+        await cluster.set_pin_code(5, ENABLED, UNRESTRICTED, "5678")
+    assert zha_lock.codes() == {6: {"status": "Enabled", "pin": "5678"}}
+    assert zha_lock.frames() == ["set_pin_code"] * 3
+    assert zha_lock.sim.withheld == 3
+    zha_lock.heal()
+
+    # times counts frames: one lost answer, and zigpy's second attempt is answered.
+    zha_lock.lose_answers("clear_pin_code", times=1)
+    assert (await cluster.clear_pin_code(5)).status == foundation.Status.SUCCESS
+    assert zha_lock.codes() == {}
+    assert zha_lock.sim.faults == {}
+
+    # late: carried out, answered after zigpy gave up; the answer arrives unasked.
+    zha_lock.reset_frames()
+    received: list[int] = []
+
+    class Listener:
+        def cluster_command(self, _tsn: int, command_id: int, _args: list[object]) -> None:
+            received.append(command_id)
+
+    cluster.add_listener(Listener())
+    zha_lock.answer_late("set_pin_code", delay=0.6)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await cluster.set_pin_code(7, ENABLED, UNRESTRICTED, "2468")
+    assert time.monotonic() - started < 0.6
+    assert zha_lock.codes() == {8: {"status": "Enabled", "pin": "2468"}}
+    assert zha_lock.frames() == ["set_pin_code"] * 3
+    times = zha_lock.frame_times("set_pin_code")
+    assert times == sorted(times)
+    assert len(times) == 3
+
+    async def answered() -> None:
+        while not received:
+            await asyncio.sleep(0.02)
+
+    # The three late answers are alike (same sequence number): zigpy passes the first on.
+    async with asyncio.timeout(3):
+        await answered()
+    assert set(received) == {DoorLock.ClientCommandDefs.set_pin_code_response.id}
+    with pytest.raises(ValueError, match="not a DoorLock command"):
+        zha_lock.fail("open_sesame")
+
+
+async def test_factory_reset_and_keypad_delete_are_reported(
+    hass: HomeAssistant, zha_lock: ZhaLock
+) -> None:
+    received: list[tuple[int, list[object]]] = []
+
+    class Listener:
+        def cluster_command(self, _tsn: int, command_id: int, args: list[object]) -> None:
+            received.append((command_id, list(args)))
+
+    zha_lock.door_lock_cluster.add_listener(Listener())
+    zha_lock.set_code(2, "1111")
+    zha_lock.set_code(11, "2222")
+    zha_lock.keypad_delete(2)
+    assert zha_lock.codes() == {11: {"status": "Enabled", "pin": "2222"}}
+    assert zha_lock.factory_reset() == [11]
+    await hass.async_block_till_done()
+    assert zha_lock.codes() == {}
+    assert [(c, a[1], a[2]) for c, a in received] == [
+        (0x21, DoorLock.ProgrammingEvent.PINCodeDeleted, 1),
+        (0x21, DoorLock.ProgrammingEvent.PINCodeDeleted, 0xFFFF),  # all users
+    ]
+    assert received[1][1][0] == DoorLock.OperationEventSource.Manual
+    assert zha_lock.frames() == []

@@ -7,6 +7,8 @@ Assistant's real ``zwave_js`` integration connects to ``zwave_rig.ws_url``. The 
 control channel (see ``rigs/zwave/rig.mjs``) makes the lock act on its own (keypad unlock,
 duplicate refusal, going offline, ...) and reads the lock's own memory and the frames it
 received. ``zwave_rig_reset`` (function scope) puts the lock back to its start state.
+``lock`` (tests/zwave/helpers.py) sets zwave_js up on the rig; ``proxied_lock`` does the
+same through a ``tests.tcp_proxy.TcpProxy``, so a test can drop the server connection.
 
 Before the first start ``npm ci`` is run in ``rigs/zwave`` when ``node_modules`` is missing
 or older than ``package-lock.json``. Without ``node`` on PATH the tests are skipped, unless
@@ -212,4 +214,4 @@ def config_dir_in_tmp(hass: Any, tmp_path: Path) -> None:
     hass.config.media_dirs = {"local": str(tmp_path / "media")}
 
 
-from .helpers import lock  # noqa: E402, F401 - the fixture, shared by the Z-Wave tests
+from .helpers import lock, proxied_lock  # noqa: E402, F401 - fixtures shared by the Z-Wave tests

@@ -229,3 +229,84 @@ async def test_the_credential_actions_drive_a_user_code_lock(
     # set_user cannot create a user without a code on a User Code CC lock (ZW0322).
     with pytest.raises(HomeAssistantError):
         await _ask(hass, lock, "set_user", user_id=10)
+
+
+async def test_codes_programmed_and_wiped_at_the_lock_are_reported(
+    hass: HomeAssistant, lock: Lock
+) -> None:
+    rig = lock.rig
+    events = async_capture_events(hass, "zwave_js_notification")
+
+    # A code typed in at the lock's own menu: the slot, then "new user code added".
+    await rig.async_post("/keypad-program", {"slot": 11, "code": "55555"})
+    assert (await rig.async_codes())[11] == {"status": "enabled", "code": "55555"}
+    added = await wait_event(events, 0x0E)
+    assert added["event_label"] == "New user code added"
+    assert added["parameters"]["userId"] == 11
+
+    async def ha_sees(slot: int, *, in_use: bool) -> bool:
+        return (await _ha_slot(hass, lock, slot))["in_use"] is in_use
+
+    await eventually(lambda: ha_sees(11, in_use=True))
+    assert await rig.async_frames() == {}  # the lock told; nothing was asked
+
+    await rig.async_post("/keypad-delete", {"slot": 11})
+    deleted = await wait_event(events, 0x0D)
+    assert deleted["event_label"] == "Single user code deleted"
+    assert deleted["parameters"]["userId"] == 11
+    await eventually(lambda: ha_sees(11, in_use=False))
+
+    # A factory reset: every slot (the seed's too) is freed, then "all user codes deleted".
+    await _set_code(hass, lock, 12, "2468")
+    await slot_is(rig, 12, {"status": "enabled", "code": "2468"})
+    await eventually(lambda: ha_sees(12, in_use=True))
+    wiped = await rig.async_post("/wipe")
+    assert wiped["wiped"] == [1, 12]
+    assert all(entry == EMPTY for entry in (await rig.async_codes()).values())
+    everything = await wait_event(events, 0x0C)
+    assert everything["event_label"] == "All user codes deleted"
+    await eventually(lambda: ha_sees(1, in_use=False))
+    await eventually(lambda: ha_sees(12, in_use=False))
+
+    with pytest.raises(aiohttp.ClientResponseError) as refused:
+        await rig.async_post("/keypad-program", {"slot": 11, "code": "12"})
+    assert refused.value.status == 400
+
+
+async def test_a_lock_that_refuses_clears_keeps_the_code(hass: HomeAssistant, lock: Lock) -> None:
+    rig = lock.rig
+    await _set_code(hass, lock, 5, "2468")
+    await slot_is(rig, 5, {"status": "enabled", "code": "2468"})
+    assert (await rig.async_post("/refuse-clears", {"on": True}))["refuse_clears"] is True
+
+    # Supervision Fail. Home Assistant reports success (as for a refused duplicate): only the
+    # slot, which the driver still shows in use, tells that the code stayed.
+    await rig.async_post("/frames/reset")
+    await hass.services.async_call(
+        ZWAVE, "clear_lock_usercode", {"entity_id": lock.entity_id, "code_slot": 5},
+        blocking=True,
+    )  # fmt: skip
+
+    async def clear_heard() -> bool:
+        return bool((await rig.async_frames()).get("UserCode.ExtendedUserCodeSet"))
+
+    await eventually(clear_heard)
+    assert (await rig.async_codes())[5] == {"status": "enabled", "code": "2468"}
+
+    # The driver's cache shows the slot free at first (it assumes the Set worked), until its
+    # own verification read brings back what the lock holds.
+    async def driver_reread() -> bool:
+        return await _ha_slot(hass, lock, 5) == {"usercode": "2468", "in_use": True}
+
+    await eventually(driver_reread)
+    assert (await rig.async_frames())["UserCode.Get"] >= 1
+    # Writing a code is still accepted.
+    await _set_code(hass, lock, 6, "8642")
+    await slot_is(rig, 6, {"status": "enabled", "code": "8642"})
+
+    await rig.async_post("/refuse-clears", {"on": False})
+    await hass.services.async_call(
+        ZWAVE, "clear_lock_usercode", {"entity_id": lock.entity_id, "code_slot": 5},
+        blocking=True,
+    )  # fmt: skip
+    await slot_is(rig, 5, EMPTY)

@@ -4,11 +4,18 @@ Modules:
 
 - `windows`: access windows and schedules (one-off and weekly, DST-correct).
 - `grants`: grants, their computed state and the explicit transition table.
+- `clock`: site time, a clock that never goes backwards whatever the wall clock does.
 - `events`: the versioned access-event wire record shared with `store_bridge`.
 - `visits`: the visit state machine and timeline.
 - `audit`: the hash-chained audit log and visit export bundles.
 - `slots`: keypad slot planning for Z-Wave and Zigbee locks.
-- `tokens`: courier tokens (ES256/EdDSA JWTs), guest links, the replay cache, rate limits.
+- `deny`: why access is refused (`DenyReason`) and `TokenRejected`, which carries one.
+- `carriers`: the delivery companies allowed to sign courier tokens, and their public keys.
+- `token_checks`: the checks every signed token passes (compact form, signature, validity).
+- `courier_tokens`: courier tokens (ES256/EdDSA JWTs) and the claims they carry.
+- `guest_links`: guest links (HS256 tokens the site signs and checks itself).
+- `replay_cache`: courier token ids already used, refused if they come again.
+- `rate_limit`: a token bucket per key (a remote address, a carrier).
 - `delivery`: the visit flow's decisions (who may enter now, what the alarm returns to).
 - `stores`: a store bridge's MQTT messages (status, events, duplicates, gate passages).
 - `errors`: the exception hierarchy, each error carrying a translation key.

@@ -8,9 +8,9 @@ talks to Home Assistant.
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .deny import DenyReason
 from .events import AccessEventType, Source
 from .grants import AlarmPolicy, Grant, GrantState
-from .tokens import DenyReason
 from .visits import Visit
 
 DISARMED = "disarmed"
@@ -50,6 +50,8 @@ class SafetyIssue(StrEnum):
     LOCK_FAILED = "lock_failed"
     REARM_FAILED = "rearm_failed"
     INTERRUPTED = "interrupted"
+    LOCK_REMOVED = "lock_removed"
+    """The door's lock disappeared from Home Assistant during the visit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,21 @@ def rearm_mode(previous: str | None, *, door_secure: bool, fallback: str) -> str
     if previous is None:
         return None
     return previous if door_secure else fallback
+
+
+def rearm_plan(
+    own: str | None, held: str | None, *, others_open: bool, door_secure: bool, fallback: str
+) -> tuple[str | None, str | None]:
+    """What to arm as a visit ends, when visits may overlap: (arm now, hold for later).
+
+    `own` is the mode this visit disarmed (`mode_to_restore`), `held` a mode an earlier
+    overlapping visit left to restore. While another visit is still open the alarm stays
+    disarmed for it and the mode is held; the last visit to end re-arms.
+    """
+    restore = own or held
+    if others_open:
+        return None, restore
+    return rearm_mode(restore, door_secure=door_secure, fallback=fallback), None
 
 
 def locks_itself(source: Source) -> bool:

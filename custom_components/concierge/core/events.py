@@ -119,6 +119,8 @@ class AccessEventType(StrEnum):
     CHECK_OUT = "check_out"
     GATE_OPENED = "gate_opened"
     OCCUPANCY_CHANGED = "occupancy_changed"
+    AUDIT_GAP = "audit_gap"
+    """Records the audit log is known to have lost (`data`: missing_from, missing_to)."""
 
 
 class Outcome(StrEnum):

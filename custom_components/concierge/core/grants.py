@@ -5,6 +5,7 @@ A grant's state is never stored; `grant_state` computes it from the stored flags
 change only through `apply_action`, which checks an explicit table of allowed actions
 per state. `next_state_change` says when the state will next change by time alone,
 so the shell can schedule one callback at that instant instead of polling.
+`settled_state` keeps states moving forward: a terminal state, once recorded, stays.
 """
 
 import re
@@ -300,6 +301,24 @@ def grant_state(grant: Grant, now: datetime, tz: ZoneInfo) -> GrantState:
     if grant.suspended:
         return GrantState.SUSPENDED
     return GrantState.ACTIVE if open_now else GrantState.SCHEDULED
+
+
+TERMINAL_STATES: frozenset[GrantState] = frozenset(
+    {GrantState.EXPIRED, GrantState.REVOKED, GrantState.USED_UP}
+)
+"""States a grant never leaves."""
+
+
+def settled_state(recorded: GrantState | None, computed: GrantState) -> GrantState:
+    """The grant's state, moving forward only: a terminal state once recorded stays.
+
+    `computed` is `grant_state` at an instant; `recorded` is the state last recorded
+    for the grant (None if none was). Time alone never takes a grant out of a terminal
+    state, even when the instant lies before the one the state was recorded at.
+    """
+    if recorded in TERMINAL_STATES and computed not in TERMINAL_STATES:
+        return recorded
+    return computed
 
 
 def next_state_change(grant: Grant, now: datetime, tz: ZoneInfo) -> datetime | None:

@@ -192,7 +192,9 @@ def _adopt(
     adopted: dict[str, int] = {}
     for slot in managed:
         state = known.get(slot)
-        if state is not None and state.status in HELD and state.grant in wanted:
+        if state is None or state.status not in HELD or state.grant is None:
+            continue
+        if state.grant in wanted:
             adopted.setdefault(state.grant, slot)
     for grant_id, slot in assignments.items():
         if grant_id not in adopted and slot not in adopted.values():
@@ -308,7 +310,12 @@ def after_write(  # noqa: PLR0911 - one answer per outcome, in order
             cmd.slot: KnownSlot(SlotStatus.UNSETTLED, cmd.grant, fingerprint(cmd.pin, salt)),
         }
     if result is WriteResult.CONFIRMED:
-        return {**known, cmd.slot: KnownSlot(SlotStatus.EMPTY)}
+        # Remember whose code it was: a lock that reports it again (a confirmation that
+        # was not true) shows our code is still there.
+        return {
+            **known,
+            cmd.slot: KnownSlot(SlotStatus.EMPTY, before.grant, before.code_fingerprint),
+        }
     if before.status in HELD:
         return {**known, cmd.slot: replace(before, status=SlotStatus.UNSETTLED)}
     return {**known, cmd.slot: KnownSlot(SlotStatus.UNSETTLED, cmd.grant)}
@@ -371,6 +378,14 @@ def observe_report(  # noqa: PLR0911 - one answer per case, in order
     current = known.get(slot)
     if not report.occupied:
         return {**known, slot: KnownSlot(SlotStatus.EMPTY)}
+    if (
+        current is not None
+        and current.status is SlotStatus.EMPTY
+        and report.code_fingerprint is not None
+        and report.code_fingerprint == current.code_fingerprint
+    ):
+        # The code we took for cleared is reported back: it was never removed.
+        return {**known, slot: replace(current, status=SlotStatus.OURS)}
     if current is not None and current.status in HELD:
         if report.code_fingerprint is not None:
             if report.code_fingerprint == current.code_fingerprint:

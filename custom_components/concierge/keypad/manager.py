@@ -17,9 +17,9 @@ deleted at the lock, a wipe) are heard without polling.
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -65,6 +65,9 @@ __all__ = ["CodeStatus", "DoorCodes", "KeypadManager", "adapter_for"]
 _LOGGER = logging.getLogger(__name__)
 DRAIN_TIMEOUT = 15.0
 """Seconds an unload waits for a code write in flight to be confirmed."""
+WRITE_TIMEOUT = 30.0
+"""Seconds a write may take, confirmation included (a connection that drops while a
+command waits for its result may never answer it): then its outcome is unknown."""
 
 
 def adapter_for(hass: HomeAssistant, lock_entity_id: str) -> KeypadAdapter | None:
@@ -211,7 +214,11 @@ class KeypadManager:
         if codes.known:
             return True
         slots = range(door.portal.slots.first, door.portal.slots.last + 1)
-        occupied = await door.adapter.async_occupied_slots(slots)
+        try:
+            occupied = await door.adapter.async_occupied_slots(slots)
+        except Exception as err:  # noqa: BLE001 - any failure of the call: not known yet
+            _LOGGER.info("Lock %s: its slots could not be read: %r", door.portal.name, err)
+            return False
         _LOGGER.debug("Lock %s: slots in use %s", door.adapter.lock_entity_id, occupied)
         if occupied is None:
             return False
@@ -283,10 +290,12 @@ class KeypadManager:
         portal = door.portal.portal_id
         door.writing[command.slot] = command.grant if isinstance(command, SetCode) else None
         try:
-            if isinstance(command, SetCode):
-                result = await adapter.async_set_code(command.slot, command.pin)
-            else:
-                result = await adapter.async_clear_code(command.slot)
+            result = await self._async_bounded(
+                adapter.async_set_code(command.slot, command.pin)
+                if isinstance(command, SetCode)
+                else adapter.async_clear_code(command.slot),
+                adapter.lock_entity_id,
+            )
         finally:
             door.writing.pop(command.slot, None)
         codes.known = after_write(codes.known, command, result, salt)
@@ -331,6 +340,29 @@ class KeypadManager:
                 translation_placeholders={"grant": grant.label, "portal": door.portal.name},
             )
         return result
+
+    async def _async_bounded(
+        self, write: Coroutine[Any, Any, WriteResult], lock_id: str
+    ) -> WriteResult:
+        """Carry out a write, but never wait longer than `WRITE_TIMEOUT` for it.
+
+        A call that fails in any way, or hangs (a connection that dropped while the
+        command waited for its result may never answer, and may not even let itself be
+        cancelled), has an unknown outcome.
+        """
+        task = self.hass.async_create_background_task(write, f"concierge write {lock_id}")
+        done, _pending = await asyncio.wait({task}, timeout=WRITE_TIMEOUT)
+        if task not in done:
+            task.cancel()
+            _LOGGER.info("Lock %s: a code write got no answer in %s s", lock_id, WRITE_TIMEOUT)
+            return WriteResult.UNREACHABLE
+        if task.cancelled():  # the call itself was cancelled (its connection closed)
+            _LOGGER.info("Lock %s: a code write was cut off", lock_id)
+            return WriteResult.UNREACHABLE
+        if (err := task.exception()) is not None:
+            _LOGGER.info("Lock %s: a code write failed: %r", lock_id, err)
+            return WriteResult.UNREACHABLE
+        return task.result()
 
     def _rejected_issue(self, door: _DoorState, grant_id: str) -> str:
         return f"code_rejected_{door.adapter.lock_entity_id}_{grant_id}"
