@@ -70,9 +70,9 @@ class SiteData:
     keypad: dict[str, LockCodes] = field(default_factory=dict)
     """Lock entity id → its keypad slots."""
     lock_on_close: set[str] = field(default_factory=set)
+    """Portals whose door was left open after a visit ended: lock them when it closes."""
     alarm_hold: str | None = None
     """The armed mode to restore when the last of several overlapping visits ends."""
-    """Portals whose door was left open after a visit ended: lock them when it closes."""
     replay: dict[str, Any] = field(default_factory=dict)
     """The courier replay cache (`ReplayCache.to_dict()`): used token ids, hashed."""
     link_secret: str | None = field(default=None, repr=False)

@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.concierge.audit_log import AuditLog
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.coordinator import ConciergeCoordinator
+from custom_components.concierge.diagnostics import async_get_config_entry_diagnostics
 
 from .delivery_helpers import ALARM, add_site, setup_house, site_data, site_options, window
 from .helpers import at, call, entity_id, move_to
@@ -236,6 +237,8 @@ async def test_a_visit_secures_the_house_while_the_disk_is_full(
     assert repair.translation_placeholders["error"] == "No space left on device"
     verified = await call(hass, "verify_audit_log")
     assert verified == verified | {"ok": True, "intact": True, "pending": log.pending}
+    diagnostics = await async_get_config_entry_diagnostics(hass, home)
+    assert diagnostics["audit"]["pending"] == log.pending
 
     # Room again: the next retry writes every record, in order, and the repair goes.
     disk.make_room()

@@ -9,7 +9,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.site import PortalConfig
-from custom_components.concierge.store import STORAGE_MINOR_VERSION
 
 DATA = {
     "site_name": "Home",
@@ -66,24 +65,6 @@ async def test_load_and_unload(hass: HomeAssistant) -> None:
 
 
 @pytest.mark.usefixtures("home_entities")
-async def test_damaged_storage_stops_setup_and_keeps_the_data(
-    hass: HomeAssistant, hass_storage: dict[str, Any]
-) -> None:
-    entry = MockConfigEntry(domain=DOMAIN, unique_id="home", title="Home", data=DATA)
-    damaged = {"grants": [{"id": "g1", "label": "Half a grant"}], "visits": []}
-    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
-        "version": 1,
-        "minor_version": STORAGE_MINOR_VERSION,
-        "key": f"{DOMAIN}.{entry.entry_id}",
-        "data": damaged,
-    }
-    entry.add_to_hass(hass)
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.SETUP_ERROR
-    assert entry.reason.startswith("Stored Concierge data is damaged (grant: portals)")
-    assert hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"] == damaged
-
-
 async def test_removing_a_site_deletes_its_files(
     hass: HomeAssistant, real_locks: None, hass_storage: dict[str, Any]
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -311,7 +311,13 @@ async def test_logbook_describes_access_events(
     async_describe_events(hass, lambda _domain, event, fn: describers.setdefault(event, fn))
     describe = describers[EVENT_ACCESS]
     captured: list[Any] = []
-    hass.bus.async_listen(EVENT_ACCESS, captured.append)
+
+    @callback
+    def _capture(event: Any) -> None:
+        # In the event loop, in firing order (a plain function runs in the executor).
+        captured.append(event)
+
+    hass.bus.async_listen(EVENT_ACCESS, _capture)
     visit_id = (await call(hass, "start_visit", grant_id=cleaner, portal="front"))["visit_id"]
     await call(hass, "end_visit", visit_id=visit_id, reason="left_early")
     await hass.async_block_till_done()
