@@ -290,7 +290,7 @@ def test_every_translation_key_the_code_raises_exists_in_both_languages() -> Non
     entity_keys: set[str] = set()
     for module in [*INTEGRATION.glob("*.py"), *INTEGRATION.glob("keypad/*.py")]:
         text = module.read_text()
-        raised |= set(re.findall(r'_not_valid\(\s*"(\w+)"', text))
+        raised |= set(re.findall(r'_?not_valid\(\s*"(\w+)"', text))
         raised |= set(re.findall(r'async_notify_owner\(\s*"(\w+)"', text))
         issue_keys = set(
             re.findall(r'ir\.async_create_issue\(.*?translation_key="(\w+)"', text, re.DOTALL)

@@ -29,7 +29,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site, validation_error
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
 from .core.errors import ConciergeError
 from .core.grants import Grant, GrantAction, GrantKind, GrantState
 from .core.windows import (
@@ -44,6 +44,7 @@ from .core.windows import (
     resolve_local,
 )
 from .entity import ConciergeEntity
+from .service_errors import validation_error
 
 PARALLEL_UPDATES = 0
 

@@ -7,61 +7,42 @@ carries them out in Home Assistant.
 """
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 from zoneinfo import ZoneInfo
 
-from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
+from homeassistant.const import STATE_ON
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later, async_track_state_change_event
-from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.start import async_at_started
-from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .audit_log import AuditLog
 from .carriers import carriers_from_entry
 from .const import DOMAIN, EVENT_ACCESS
-from .core import clock
 from .core.audit import ChainVerification, export_visit_bundle
 from .core.carriers import Carrier
 from .core.delivery import GRANT_DENIALS
 from .core.deny import DenyReason
-from .core.errors import ConciergeError, TransitionError
 from .core.events import AccessEvent, AccessEventType, EvidenceRef, Outcome, Source, to_wire
-from .core.grants import (
-    TERMINAL_STATES,
-    Credentials,
-    Grant,
-    GrantAction,
-    GrantKind,
-    GrantState,
-    GrantUpdate,
-    Policy,
-    apply_action,
-    grant_state,
-    new_grant,
-    next_state_change,
-    settled_state,
-)
-from .core.guest_links import sign_guest_link
-from .core.ids import new_id
-from .core.pins import pin_conflict
+from .core.grants import Grant, GrantAction, GrantState, GrantUpdate
 from .core.visits import Visit, VisitState, add_event, advance
-from .core.windows import Schedule, current_interval, occurrences
 from .flow import AccessDenied, VisitFlow
-from .http import GUEST_URL, Gatekeeper, gatekeeper, new_link_secret
+from .grant_keeper import GrantKeeper, GrantSettings
+from .guest_link_issuer import GuestLinkIssuer
+from .http import Gatekeeper, gatekeeper
 from .keypad.manager import KeypadManager
+from .owner_notifier import OwnerNotifier
+from .service_errors import not_valid
 from .site import PortalConfig, SiteConfig
+from .site_clock import SiteClock
+from .site_types import EventFields, SiteSnapshot, signal_event
 from .store import SiteData, encode, site_store
 from .store_recovery import async_load_site, async_report, recover_from_audit
 
@@ -72,75 +53,6 @@ _LOGGER = logging.getLogger(__name__)
 
 SAVE_DELAY = 1
 UNREACHABLE = frozenset({"unavailable", "unknown", "jammed"})
-GUEST_LINK_HORIZON = timedelta(days=60)
-STATE_EVENTS: dict[GrantState, AccessEventType] = {
-    GrantState.ACTIVE: AccessEventType.GRANT_ACTIVATED,
-    GrantState.EXPIRED: AccessEventType.GRANT_EXPIRED,
-    GrantState.SUSPENDED: AccessEventType.GRANT_SUSPENDED,
-    GrantState.REVOKED: AccessEventType.GRANT_REVOKED,
-    GrantState.USED_UP: AccessEventType.GRANT_USED_UP,
-}
-
-
-def signal_event(entry_id: str) -> str:
-    """Dispatcher signal that carries each access event of a site."""
-    return f"{DOMAIN}_{entry_id}_event"
-
-
-def signal_new_grant(entry_id: str) -> str:
-    """Dispatcher signal that announces a grant created after setup."""
-    return f"{DOMAIN}_{entry_id}_new_grant"
-
-
-def validation_error(err: ConciergeError) -> ServiceValidationError:
-    """Turn a core error into Home Assistant's translated validation error."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=err.translation_key,
-        translation_placeholders=dict(err.placeholders),
-    )
-
-
-def _not_valid(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
-class EventFields(TypedDict, total=False):
-    """The optional fields of an access event the shell fills in."""
-
-    portal: str | None
-    grant: str | None
-    visit: str | None
-    reason: str | None
-    source: Source | None
-    data: Mapping[str, str | int | float | bool]
-    evidence: tuple[EvidenceRef, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SiteSnapshot:
-    """What the entities show: grants with their states, open and last visits."""
-
-    grants: MappingProxyType[str, Grant]
-    states: MappingProxyType[str, GrantState]
-    open_visits: MappingProxyType[str, Visit]
-    """The visit in progress at each portal (by portal id)."""
-    last_visits: MappingProxyType[str, Visit]
-    """The newest visit that got in, at each portal (by portal id)."""
-
-
-@dataclass(frozen=True, slots=True)
-class EdgeTimer:
-    """The timer of a grant's next window edge (a monotonic delay); call it to cancel."""
-
-    edge: datetime
-    cancel: CALLBACK_TYPE
-
-    def __call__(self) -> None:
-        """Cancel the timer."""
-        self.cancel()
 
 
 type ConciergeConfigEntry = ConfigEntry[ConciergeCoordinator | StoreSite]
@@ -166,11 +78,15 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self._store = site_store(hass, entry.entry_id)
         self.audit = AuditLog(hass, entry.entry_id)
         self._data = SiteData()
-        self._timers: dict[str, CALLBACK_TYPE] = {}  # grant id → its `EdgeTimer`
-        self._clock: clock.ClockMark | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         self.site_device_id = ""
         self.keypad: KeypadManager | None = None
+        self.grants = GrantKeeper(self)
+        self.clock = SiteClock(
+            hass, lambda: self.site.name, lambda: self._data, on_forward=self.grants.rearm
+        )
+        self.notifier = OwnerNotifier(hass, self.site_id, lambda: self.site)
+        self.guest_links = GuestLinkIssuer(self)
         self.flow = VisitFlow(self)
         self.gate: Gatekeeper = gatekeeper(self)
 
@@ -196,10 +112,10 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             # The log is ahead of the stored head (saved late, or a gap record was added).
             self._data.audit_head, self._data.audit_count = self.audit.head, self.audit.count
         self.gate = gatekeeper(self)
-        self._clock = None  # the first reading starts from the stored site time
+        self.clock.restart()  # the first reading starts from the stored site time
         now = self.now()
         for grant in list(self._data.grants.values()):
-            await self._refresh_grant(grant.id, now)
+            await self.grants.async_refresh(grant.id, now)
         self._unsubs.append(
             async_track_state_change_event(
                 self.hass,
@@ -246,9 +162,9 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         if self.keypad is not None:
             self.keypad.async_stop()
         self.flow.async_stop()
-        for unsub in (*self._timers.values(), *self._unsubs):
+        self.grants.cancel_all()
+        for unsub in self._unsubs:
             unsub()
-        self._timers.clear()
         self._unsubs.clear()
 
     async def async_flush(self) -> None:
@@ -308,7 +224,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     def grant(self, grant_id: str) -> Grant:
         """Find a grant of this site or raise a translated error."""
         if (grant := self._data.grants.get(grant_id)) is None:
-            raise _not_valid("unknown_grant", grant=grant_id)
+            raise not_valid("unknown_grant", grant=grant_id)
         return grant
 
     def state_of(self, grant_id: str) -> GrantState:
@@ -316,200 +232,37 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         return self._state_at(self.grant(grant_id), self.now())
 
     def _state_at(self, grant: Grant, now: datetime) -> GrantState:
-        return settled_state(
-            self._data.grant_states.get(grant.id), grant_state(grant, now, self.tz)
-        )
+        return self.grants.state_at(grant, now)
 
     def now(self, *, at_least: datetime | None = None) -> datetime:
-        """Site time: the wall clock, never going backwards (see `core.clock`).
-
-        Every grant decision uses it. A wall clock stepping back is ignored (site time
-        runs on from where it was, on the event loop's monotonic clock); one stepping
-        forward is followed. `at_least` moves site time forward to an instant already
-        acted on. The value is kept in the site store for the next start.
-        """
-        wall, monotonic = dt_util.utcnow(), self.hass.loop.time()
-        if self._clock is None:
-            reading = clock.start(self._data.clock_mark, wall, monotonic)
-        else:
-            reading = clock.read(self._clock, wall, monotonic)
-        mark = reading.mark if at_least is None else clock.advance(reading.mark, at_least)
-        self._clock = mark
-        self._data.clock_mark = mark.effective
-        if reading.step is not None:
-            self._clock_stepped(reading.step, mark.effective)
-        return mark.effective
-
-    def _clock_stepped(self, step: clock.ClockStep, now: datetime) -> None:
-        """Say so once; after a step forward, each edge timer waits only as long as is left."""
-        if step.direction is clock.StepDirection.BACK:
-            _LOGGER.warning(
-                "%s: the wall clock stepped back by %.0f s; grant windows ignore the step "
-                "and keep running on elapsed time",
-                self.site.name,
-                step.seconds,
-            )
-            return
-        _LOGGER.warning(
-            "%s: the wall clock stepped forward by %.0f s; grant windows follow it",
-            self.site.name,
-            step.seconds,
-        )
-        for grant_id, timer in list(self._timers.items()):
-            if isinstance(timer, EdgeTimer):  # an edge now passed is acted on at once
-                timer()
-                self._timers[grant_id] = self._edge_timer(grant_id, timer.edge, now)
-
-    def _edge_timer(self, grant_id: str, edge: datetime, now: datetime) -> EdgeTimer:
-        # A delay on the event loop's monotonic clock: a wall clock that steps back
-        # moves neither the edge nor the moment it is acted on.
-        cancel = async_call_later(
-            self.hass, clock.seconds_until(edge, now), self._edge_callback(grant_id, edge)
-        )
-        return EdgeTimer(edge, cancel)
+        """Site time: the wall clock, never going backwards (see `site_clock`)."""
+        return self.clock.now(at_least=at_least)
 
     def edge_timer(self, grant_id: str) -> datetime | None:
         """The window edge a grant's timer waits for; None if it has none."""
-        timer = self._timers.get(grant_id)
-        return timer.edge if isinstance(timer, EdgeTimer) else None
+        return self.grants.edge_timer(grant_id)
 
-    def _check_pin(self, grant: Grant) -> None:
-        """Refuse a PIN another grant that is not over already uses at one of its doors."""
-        states = {g.id: self._state_at(g, self.now()) for g in self._data.grants.values()}
-        if (conflict := pin_conflict(grant, self._data.grants.values(), states)) is not None:
-            other, portal_id = conflict
-            portal = self.site.portal(portal_id)
-            raise _not_valid(
-                "pin_in_use", grant=other.label, portal=portal.name if portal else portal_id
-            )
-
-    def _check_portals(self, portals: tuple[str, ...]) -> None:
-        for portal in portals:
-            if self.site.portal(portal) is None:
-                raise _not_valid("unknown_portal", portal=portal)
-
-    async def async_create_grant(  # noqa: PLR0913 - a grant has this many settings
-        self,
-        *,
-        label: str,
-        kind: GrantKind,
-        portals: tuple[str, ...],
-        schedule: Schedule,
-        credentials: Credentials | None = None,
-        policy: Policy | None = None,
-        max_uses: int | None = None,
-        max_visit_minutes: int | None = None,
-    ) -> Grant:
+    async def async_create_grant(self, **settings: Unpack[GrantSettings]) -> Grant:
         """Create a grant (validated by the core) and schedule its window edges."""
-        self._check_portals(portals)
-        now = self.now()
-        try:
-            grant = new_grant(
-                now=now,
-                label=label,
-                kind=kind,
-                portals=portals,
-                schedule=schedule,
-                credentials=credentials,
-                policy=policy,
-                max_uses=max_uses,
-                max_visit_minutes=max_visit_minutes,
-            )
-        except ConciergeError as err:
-            raise validation_error(err) from err
-        if grant_state(grant, now, self.tz) is GrantState.EXPIRED:
-            raise _not_valid("window_in_past")
-        self._check_pin(grant)
-        self._data.grants[grant.id] = grant
-        await self.async_emit(AccessEventType.GRANT_CREATED, grant=grant.id, source=Source.MANUAL)
-        await self._refresh_grant(grant.id, now)
-        self.publish()
-        async_dispatcher_send(self.hass, signal_new_grant(self.site_id), grant.id)
-        return grant
+        return await self.grants.async_create(**settings)
 
     async def async_grant_action(
         self, grant_id: str, action: GrantAction, **changes: Unpack[GrantUpdate]
     ) -> Grant:
         """Apply an explicit action to a grant (the core checks it is allowed)."""
-        grant = self.grant(grant_id)
-        if "portals" in changes:
-            self._check_portals(changes["portals"])
-        now = self.now()
-        if (state := self._state_at(grant, now)) in TERMINAL_STATES:
-            # Recorded as over: no action brings it back, whatever the clock says.
-            raise validation_error(
-                TransitionError(
-                    translation_key="transition_not_allowed",
-                    placeholders={"action": action.value, "state": state.value},
-                )
-            )
-        try:
-            updated = apply_action(grant, action, now, self.tz, **changes)
-        except ConciergeError as err:
-            raise validation_error(err) from err
-        if action is GrantAction.UPDATE and grant_state(updated, now, self.tz) is (
-            GrantState.EXPIRED
-        ):
-            raise _not_valid("window_in_past")
-        self._check_pin(updated)
-        self._data.grants[grant_id] = updated
-        if action is GrantAction.UPDATE:
-            await self.async_emit(
-                AccessEventType.GRANT_UPDATED, grant=grant_id, source=Source.MANUAL
-            )
-        elif action is GrantAction.RESUME:
-            await self.async_emit(
-                AccessEventType.GRANT_RESUMED, grant=grant_id, source=Source.MANUAL
-            )
-        await self._refresh_grant(grant_id, now)
-        self.publish()
-        return updated
-
-    async def _refresh_grant(self, grant_id: str, now: datetime) -> None:
-        """Emit the event of a state change and schedule the next window edge."""
-        grant = self._data.grants[grant_id]
-        previous = self._data.grant_states.get(grant_id)
-        state = settled_state(previous, grant_state(grant, now, self.tz))
-        self._data.grant_states[grant_id] = state
-        if previous is not None and previous is not state and state in STATE_EVENTS:
-            source = (
-                Source.SCHEDULE
-                if state in {GrantState.ACTIVE, GrantState.EXPIRED}
-                else (Source.MANUAL)
-            )
-            await self.async_emit(STATE_EVENTS[state], grant=grant_id, source=source)
-        elif previous is None and state is GrantState.ACTIVE:
-            await self.async_emit(
-                AccessEventType.GRANT_ACTIVATED, grant=grant_id, source=Source.SCHEDULE
-            )
-        if (timer := self._timers.pop(grant_id, None)) is not None:
-            timer()
-        if state in TERMINAL_STATES:
-            return
-        if (edge := next_state_change(grant, now, self.tz)) is not None:
-            self._timers[grant_id] = self._edge_timer(grant_id, edge, now)
-
-    def _edge_callback(self, grant_id: str, edge: datetime) -> Callable[[datetime], Any]:
-        async def _at_edge(_fired: datetime) -> None:
-            self._timers.pop(grant_id, None)
-            if grant_id in self._data.grants:
-                # Site time may be a hair before the edge (rounding): the edge is reached.
-                await self._refresh_grant(grant_id, self.now(at_least=edge))
-                self.publish()
-
-        return _at_edge
+        return await self.grants.async_act(self.grant(grant_id), action, **changes)
 
     # --- visits (remote entry through any Home Assistant lock) ------------------------
 
     def _portal(self, portal_id: str) -> PortalConfig:
         if (portal := self.site.portal(portal_id)) is None:
-            raise _not_valid("unknown_portal", portal=portal_id)
+            raise not_valid("unknown_portal", portal=portal_id)
         return portal
 
     def visit(self, visit_id: str) -> Visit:
         """Find a visit or raise a translated error."""
         if (visit := self._data.visits.get(visit_id)) is None:
-            raise _not_valid("unknown_visit", visit=visit_id)
+            raise not_valid("unknown_visit", visit=visit_id)
         return visit
 
     async def step(  # noqa: PLR0913 - a step names its event's parts
@@ -545,7 +298,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     async def async_refresh_grant(self, grant_id: str) -> None:
         """Re-evaluate a grant's state now (after a use)."""
-        await self._refresh_grant(grant_id, self.now())
+        await self.grants.async_refresh(grant_id, self.now())
 
     async def async_start_visit(
         self, grant_id: str, portal_id: str, source: Source = Source.REMOTE
@@ -569,18 +322,18 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     ) -> ServiceValidationError:
         state = self.state_of(grant.id)
         if err.reason is DenyReason.NO_COURIER_GRANT:
-            return _not_valid("portal_not_in_grant", portal=portal.name, grant=grant.label)
+            return not_valid("portal_not_in_grant", portal=portal.name, grant=grant.label)
         if err.reason is DenyReason.PORTAL_BUSY:
-            return _not_valid("portal_busy", portal=portal.name)
+            return not_valid("portal_busy", portal=portal.name)
         if err.reason in GRANT_DENIALS.values():
-            return _not_valid("grant_not_active", grant=grant.label, state=state.value)
-        return _not_valid(f"denied_{err.reason.value}", portal=portal.name, grant=grant.label)
+            return not_valid("grant_not_active", grant=grant.label, state=state.value)
+        return not_valid(f"denied_{err.reason.value}", portal=portal.name, grant=grant.label)
 
     async def async_end_visit(self, visit_id: str, reason: str | None = None) -> Visit:
         """Lock the portal, re-arm, and close the visit (completed, or aborted with a reason)."""
         visit = self.visit(visit_id)
         if visit.terminal:
-            raise _not_valid("visit_over", visit=visit_id, state=visit.state.value)
+            raise not_valid("visit_over", visit=visit_id, state=visit.state.value)
         portal = self._portal(visit.portal)
         visit = await self.flow.async_end(visit, reason)
         if any(e.type is AccessEventType.LOCK_FAILURE for e in visit.timeline):
@@ -644,93 +397,18 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     async def async_notify_owner(
         self, key: str, placeholders: dict[str, str], *, image_portal: str | None = None
     ) -> None:
-        """Tell the owner: a persistent notification, and each configured notify target.
-
-        With `image_portal`, notify services that take pictures (the mobile app) get the
-        portal's "last visit" image.
-        """
-        message = async_get_exception_message(DOMAIN, key, placeholders)
-        title = f"Concierge: {self.site.name}"
-        persistent_notification.async_create(
-            self.hass, message, title, f"{DOMAIN}_{self.site_id}_{key}"
-        )
-        for target in self.site.notify:
-            domain, _, name = target.partition(".")
-            data: dict[str, Any]
-            if self.hass.states.get(target) is not None:
-                service, data = "send_message", {ATTR_ENTITY_ID: target}
-            else:
-                service, data = name, {}
-                if (image := self._image_entity(image_portal)) is not None:
-                    data = {"data": {"image": f"/api/image_proxy/{image}"}}
-            try:
-                await self.hass.services.async_call(
-                    domain, service, {**data, "message": message, "title": title}, blocking=True
-                )
-            except HomeAssistantError as err:
-                _LOGGER.warning("Could not notify %s: %s", target, err)
-
-    def _image_entity(self, portal_id: str | None) -> str | None:
-        if portal_id is None:
-            return None
-        return er.async_get(self.hass).async_get_entity_id(
-            "image", DOMAIN, f"{self.site_id}_{portal_id}_last_visit"
-        )
+        """Tell the owner (see `OwnerNotifier`)."""
+        await self.notifier.async_notify(key, placeholders, image_portal=image_portal)
 
     # --- guest links -----------------------------------------------------------------
 
     async def async_create_guest_link(self, grant_id: str) -> dict[str, str]:
         """Sign a link for a guest grant's current or next window; returns its URL and id."""
-        grant = self.grant(grant_id)
-        if not grant.credentials.guest_link:
-            raise _not_valid("guest_link_not_allowed", grant=grant.label)
-        now = dt_util.utcnow()
-        window = current_interval(grant.schedule, self.tz, now)
-        if window is None:
-            upcoming = occurrences(grant.schedule, self.tz, now, now + GUEST_LINK_HORIZON)
-            window = upcoming[0] if upcoming else None
-        state = self.state_of(grant_id)
-        if window is None or state in {GrantState.REVOKED, GrantState.USED_UP}:
-            raise _not_valid("grant_not_active", grant=grant.label, state=state.value)
-        if self._data.link_secret is None:
-            self._data.link_secret = new_link_secret()
-        link_id = new_id()
-        token = sign_guest_link(
-            secret=bytes.fromhex(self._data.link_secret), site=self.site_id, grant_id=grant_id,
-            link_id=link_id, not_before=window.start, expires=window.end,
-        )  # fmt: skip
-        self._data.guest_links[link_id] = {
-            "grant": grant_id, "expires": window.end.isoformat(), "revoked": False,
-        }  # fmt: skip
-        self._prune_links(now)
-        await self.async_flush()
-        try:
-            base = get_url(self.hass, prefer_external=True)
-        except NoURLAvailableError:
-            base = ""
-        path = GUEST_URL.format(site=self.site_id)
-        return {
-            "link_id": link_id,
-            "url": f"{base}{path}#{token}",
-            "valid_from": window.start.isoformat(),
-            "valid_until": window.end.isoformat(),
-        }
-
-    def _prune_links(self, now: datetime) -> None:
-        for link_id, link in list(self._data.guest_links.items()):
-            if datetime.fromisoformat(str(link["expires"])) < now:
-                del self._data.guest_links[link_id]
+        return await self.guest_links.async_create(grant_id)
 
     async def async_revoke_guest_link(self, link_id: str) -> None:
         """Revoke a guest link: it opens nothing from now on."""
-        if (link := self._data.guest_links.get(link_id)) is None:
-            raise _not_valid("unknown_guest_link", link=link_id)
-        link["revoked"] = True
-        await self.async_emit(
-            AccessEventType.GRANT_UPDATED, grant=str(link["grant"]), source=Source.MANUAL,
-            reason="guest_link_revoked",
-        )  # fmt: skip
-        await self.async_flush()
+        await self.guest_links.async_revoke(link_id)
 
     # --- evidence --------------------------------------------------------------------
 
@@ -759,13 +437,5 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
         Returns False, and keeps it, while the grant can still be used or has a visit open.
         """
-        state = self.state_of(grant_id)
-        busy = any(v.grant == grant_id and not v.terminal for v in self._data.visits.values())
-        if busy or state not in {GrantState.EXPIRED, GrantState.REVOKED, GrantState.USED_UP}:
-            return False
-        del self._data.grants[grant_id]
-        self._data.grant_states.pop(grant_id, None)
-        if (timer := self._timers.pop(grant_id, None)) is not None:
-            timer()
-        self.publish()
-        return True
+        self.grant(grant_id)
+        return self.grants.forget(grant_id)

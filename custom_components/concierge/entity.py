@@ -13,10 +13,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import ConciergeCoordinator, signal_new_grant
+from .coordinator import ConciergeCoordinator
 from .core.grants import Grant
 from .core.stores import Gate
 from .site import PortalConfig
+from .site_types import signal_new_grant
 from .store_site import (
     StoreSite,
     gate_device_id,

@@ -22,11 +22,12 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site, validation_error
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
 from .core.errors import ConciergeError
 from .core.events import Source
 from .core.grants import AlarmPolicy, Credentials, GrantAction, GrantKind, GrantUpdate, Policy
 from .core.windows import OneOffWindow, Schedule, WeeklyWindow, Window
+from .service_errors import validation_error
 from .store_site import StoreSite
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"

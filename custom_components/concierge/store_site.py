@@ -40,7 +40,7 @@ from .const import (
     STORE_PASSAGE_TIMEOUT,
     STORE_SEEN_IDS,
 )
-from .coordinator import ConciergeConfigEntry, signal_event
+from .coordinator import ConciergeConfigEntry
 from .core.audit import ChainVerification
 from .core.errors import ConciergeError
 from .core.events import AccessEvent, to_wire
@@ -59,6 +59,7 @@ from .core.stores import (
     passage_after,
     status_topic,
 )
+from .site_types import signal_event
 from .store import SiteData, decode, encode, site_store
 
 if TYPE_CHECKING:

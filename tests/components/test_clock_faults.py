@@ -29,7 +29,7 @@ from custom_components.concierge.store import STORAGE_MINOR_VERSION
 from .conftest import SITE_DATA
 from .helpers import UTC, at, call, grant_state, move_to
 
-CLOCK_LOGGER = "custom_components.concierge.coordinator"
+CLOCK_LOGGER = "custom_components.concierge.site_clock"
 DOMAIN_LOGGER = "custom_components.concierge"
 
 

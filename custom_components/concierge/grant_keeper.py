@@ -1,0 +1,269 @@
+"""A site's grants over time: creating and changing them, and one timer per window edge.
+
+Each grant that can still change by time alone has exactly one timer, at its next window
+edge, on the event loop's monotonic clock (a wall clock that steps back moves neither the
+edge nor the moment it is acted on). At the edge the grant's state is settled at site
+time and its state-change event recorded. States only move forward: a grant recorded as
+expired, revoked or used up never comes back.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, Required, TypedDict, Unpack
+from zoneinfo import ZoneInfo
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
+
+from .core import clock
+from .core.errors import ConciergeError, TransitionError
+from .core.events import AccessEvent, AccessEventType, Outcome, Source
+from .core.grants import (
+    TERMINAL_STATES,
+    Credentials,
+    Grant,
+    GrantAction,
+    GrantKind,
+    GrantState,
+    GrantUpdate,
+    Policy,
+    apply_action,
+    grant_state,
+    new_grant,
+    next_state_change,
+    settled_state,
+)
+from .core.pins import pin_conflict
+from .core.windows import Schedule
+from .service_errors import not_valid, validation_error
+from .site import SiteConfig
+from .site_types import EventFields, signal_new_grant
+from .store import SiteData
+
+STATE_EVENTS: dict[GrantState, AccessEventType] = {
+    GrantState.ACTIVE: AccessEventType.GRANT_ACTIVATED,
+    GrantState.EXPIRED: AccessEventType.GRANT_EXPIRED,
+    GrantState.SUSPENDED: AccessEventType.GRANT_SUSPENDED,
+    GrantState.REVOKED: AccessEventType.GRANT_REVOKED,
+    GrantState.USED_UP: AccessEventType.GRANT_USED_UP,
+}
+
+
+class GrantSettings(TypedDict, total=False):
+    """What a new grant is made of (`core.grants.new_grant`)."""
+
+    label: Required[str]
+    kind: Required[GrantKind]
+    portals: Required[tuple[str, ...]]
+    schedule: Required[Schedule]
+    credentials: Credentials | None
+    policy: Policy | None
+    max_uses: int | None
+    max_visit_minutes: int | None
+
+
+class GrantHost(Protocol):
+    """What the grant keeper needs from its site."""
+
+    hass: HomeAssistant
+    site: SiteConfig
+    site_id: str
+
+    @property
+    def site_data(self) -> SiteData:
+        """The site's stored data."""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's time zone."""
+
+    def now(self, *, at_least: datetime | None = None) -> datetime:
+        """Site time."""
+
+    async def async_emit(
+        self, event_type: AccessEventType, outcome: Outcome = ..., **fields: Unpack[EventFields]
+    ) -> AccessEvent:
+        """Record an access event."""
+
+    def publish(self) -> None:
+        """Save soon and refresh the entities."""
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeTimer:
+    """The timer of a grant's next window edge (a monotonic delay); call it to cancel."""
+
+    edge: datetime
+    cancel: CALLBACK_TYPE
+
+    def __call__(self) -> None:
+        """Cancel the timer."""
+        self.cancel()
+
+
+class GrantKeeper:
+    """Creates, changes and forgets a site's grants, and acts at their window edges."""
+
+    def __init__(self, host: GrantHost) -> None:
+        """Keep the grants of `host`'s site."""
+        self._host = host
+        self._timers: dict[str, EdgeTimer] = {}
+
+    @property
+    def _data(self) -> SiteData:
+        return self._host.site_data
+
+    # --- states ----------------------------------------------------------------------
+
+    def state_at(self, grant: Grant, now: datetime) -> GrantState:
+        """A grant's state at `now`; a terminal state once recorded stays."""
+        return settled_state(
+            self._data.grant_states.get(grant.id), grant_state(grant, now, self._host.tz)
+        )
+
+    def edge_timer(self, grant_id: str) -> datetime | None:
+        """The window edge a grant's timer waits for; None if it has none."""
+        timer = self._timers.get(grant_id)
+        return timer.edge if timer is not None else None
+
+    async def async_refresh(self, grant_id: str, now: datetime) -> None:
+        """Record a state change of the grant, and schedule its next window edge."""
+        host = self._host
+        grant = self._data.grants[grant_id]
+        previous = self._data.grant_states.get(grant_id)
+        state = settled_state(previous, grant_state(grant, now, host.tz))
+        self._data.grant_states[grant_id] = state
+        if previous is not None and previous is not state and state in STATE_EVENTS:
+            by_time = state in {GrantState.ACTIVE, GrantState.EXPIRED}
+            source = Source.SCHEDULE if by_time else Source.MANUAL
+            await host.async_emit(STATE_EVENTS[state], grant=grant_id, source=source)
+        elif previous is None and state is GrantState.ACTIVE:
+            await host.async_emit(
+                AccessEventType.GRANT_ACTIVATED, grant=grant_id, source=Source.SCHEDULE
+            )
+        if (timer := self._timers.pop(grant_id, None)) is not None:
+            timer()
+        if state in TERMINAL_STATES:
+            return
+        if (edge := next_state_change(grant, now, host.tz)) is not None:
+            self._timers[grant_id] = self._edge_timer(grant_id, edge, now)
+
+    def rearm(self, now: datetime) -> None:
+        """Site time jumped forward: each edge timer waits only as long as is left."""
+        for grant_id, timer in list(self._timers.items()):
+            timer()
+            self._timers[grant_id] = self._edge_timer(grant_id, timer.edge, now)
+
+    def cancel_all(self) -> None:
+        """Cancel every edge timer (on unload)."""
+        for timer in self._timers.values():
+            timer()
+        self._timers.clear()
+
+    def _edge_timer(self, grant_id: str, edge: datetime, now: datetime) -> EdgeTimer:
+        cancel = async_call_later(
+            self._host.hass, clock.seconds_until(edge, now), self._edge_callback(grant_id, edge)
+        )
+        return EdgeTimer(edge, cancel)
+
+    def _edge_callback(self, grant_id: str, edge: datetime) -> Callable[[datetime], Any]:
+        async def _at_edge(_fired: datetime) -> None:
+            self._timers.pop(grant_id, None)
+            if grant_id in self._data.grants:
+                # Site time may be a hair before the edge (rounding): the edge is reached.
+                await self.async_refresh(grant_id, self._host.now(at_least=edge))
+                self._host.publish()
+
+        return _at_edge
+
+    # --- changes ---------------------------------------------------------------------
+
+    def check_portals(self, portals: tuple[str, ...]) -> None:
+        """Refuse doors the site does not have."""
+        for portal in portals:
+            if self._host.site.portal(portal) is None:
+                raise not_valid("unknown_portal", portal=portal)
+
+    def check_pin(self, grant: Grant) -> None:
+        """Refuse a PIN another grant that is not over already uses at one of its doors."""
+        now = self._host.now()
+        states = {g.id: self.state_at(g, now) for g in self._data.grants.values()}
+        if (conflict := pin_conflict(grant, self._data.grants.values(), states)) is not None:
+            other, portal_id = conflict
+            portal = self._host.site.portal(portal_id)
+            raise not_valid(
+                "pin_in_use", grant=other.label, portal=portal.name if portal else portal_id
+            )
+
+    async def async_create(self, **settings: Unpack[GrantSettings]) -> Grant:
+        """Create a grant (validated by the core) and schedule its window edges."""
+        host = self._host
+        self.check_portals(settings["portals"])
+        now = host.now()
+        try:
+            grant = new_grant(now=now, **settings)
+        except ConciergeError as err:
+            raise validation_error(err) from err
+        if grant_state(grant, now, host.tz) is GrantState.EXPIRED:
+            raise not_valid("window_in_past")
+        self.check_pin(grant)
+        self._data.grants[grant.id] = grant
+        await host.async_emit(AccessEventType.GRANT_CREATED, grant=grant.id, source=Source.MANUAL)
+        await self.async_refresh(grant.id, now)
+        host.publish()
+        async_dispatcher_send(host.hass, signal_new_grant(host.site_id), grant.id)
+        return grant
+
+    async def async_act(
+        self, grant: Grant, action: GrantAction, **changes: Unpack[GrantUpdate]
+    ) -> Grant:
+        """Apply an explicit action to a grant (the core checks it is allowed)."""
+        host = self._host
+        if "portals" in changes:
+            self.check_portals(changes["portals"])
+        now = host.now()
+        if (state := self.state_at(grant, now)) in TERMINAL_STATES:
+            # Recorded as over: no action brings it back, whatever the clock says.
+            raise validation_error(
+                TransitionError(
+                    translation_key="transition_not_allowed",
+                    placeholders={"action": action.value, "state": state.value},
+                )
+            )
+        try:
+            updated = apply_action(grant, action, now, host.tz, **changes)
+        except ConciergeError as err:
+            raise validation_error(err) from err
+        if action is GrantAction.UPDATE and grant_state(updated, now, host.tz) is (
+            GrantState.EXPIRED
+        ):
+            raise not_valid("window_in_past")
+        self.check_pin(updated)
+        self._data.grants[grant.id] = updated
+        if action is GrantAction.UPDATE:
+            await host.async_emit(
+                AccessEventType.GRANT_UPDATED, grant=grant.id, source=Source.MANUAL
+            )
+        elif action is GrantAction.RESUME:
+            await host.async_emit(
+                AccessEventType.GRANT_RESUMED, grant=grant.id, source=Source.MANUAL
+            )
+        await self.async_refresh(grant.id, now)
+        host.publish()
+        return updated
+
+    def forget(self, grant_id: str) -> bool:
+        """Delete a grant that can never be used again; False (kept) while it still can."""
+        grant = self._data.grants[grant_id]
+        state = self.state_at(grant, self._host.now())
+        busy = any(v.grant == grant_id and not v.terminal for v in self._data.visits.values())
+        if busy or state not in TERMINAL_STATES:
+            return False
+        del self._data.grants[grant_id]
+        self._data.grant_states.pop(grant_id, None)
+        if (timer := self._timers.pop(grant_id, None)) is not None:
+            timer()
+        self._host.publish()
+        return True
