@@ -5,26 +5,25 @@ the entry, so read them when a token is checked rather than once at setup.
 """
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+
+from homeassistant.config_entries import ConfigSubentry
 
 from .const import SUBENTRY_CARRIER
 from .core.carriers import Carrier
 from .core.errors import ConciergeError
 
-if TYPE_CHECKING:
-    from .coordinator import ConciergeConfigEntry
-
 _LOGGER = logging.getLogger(__name__)
 
 
-def carriers_from_entry(entry: ConciergeConfigEntry) -> dict[str, Carrier]:
+def carriers_from_subentries(subentries: Iterable[ConfigSubentry]) -> dict[str, Carrier]:
     """Return the site's carriers by carrier id (the JWT issuer their tokens carry).
 
     A subentry that does not hold a valid carrier (edited by hand) is left out and
     logged by its title and error code; the other carriers still work.
     """
     carriers: dict[str, Carrier] = {}
-    for subentry in entry.subentries.values():
+    for subentry in subentries:
         if subentry.subentry_type != SUBENTRY_CARRIER:
             continue
         try:

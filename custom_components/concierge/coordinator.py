@@ -24,7 +24,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .audit_log import AuditLog
-from .carriers import carriers_from_entry
+from .carriers import carriers_from_subentries
 from .const import DOMAIN, EVENT_ACCESS
 from .core.audit import ChainVerification, export_visit_bundle
 from .core.carriers import Carrier
@@ -34,9 +34,9 @@ from .core.events import AccessEvent, AccessEventType, EvidenceRef, Outcome, Sou
 from .core.grants import Grant, GrantAction, GrantState, GrantUpdate
 from .core.visits import Visit, VisitState, add_event, advance
 from .flow import AccessDenied, VisitFlow
+from .gatekeeper import Gatekeeper, gatekeeper
 from .grant_keeper import GrantKeeper, GrantSettings
 from .guest_link_issuer import GuestLinkIssuer
-from .http import Gatekeeper, gatekeeper
 from .keypad.manager import KeypadManager
 from .owner_notifier import OwnerNotifier
 from .service_errors import not_valid
@@ -88,7 +88,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self.notifier = OwnerNotifier(hass, self.site_id, lambda: self.site)
         self.guest_links = GuestLinkIssuer(self)
         self.flow = VisitFlow(self)
-        self.gate: Gatekeeper = gatekeeper(self)
+        self.gate: Gatekeeper = gatekeeper(self._data.replay)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         if self.audit.count > self._data.audit_count:
             # The log is ahead of the stored head (saved late, or a gap record was added).
             self._data.audit_head, self._data.audit_count = self.audit.head, self.audit.count
-        self.gate = gatekeeper(self)
+        self.gate = gatekeeper(self._data.replay)
         self.clock.restart()  # the first reading starts from the stored site time
         now = self.now()
         for grant in list(self._data.grants.values()):
@@ -140,7 +140,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     @property
     def carriers(self) -> dict[str, Carrier]:
         """The site's carriers, read from its subentries (they change without a reload)."""
-        return carriers_from_entry(self.config_entry)
+        return carriers_from_subentries(self.config_entry.subentries.values())
 
     @property
     def site_data(self) -> SiteData:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import (
@@ -49,10 +49,8 @@ from .core.grants import Grant, GrantAction, apply_action
 from .core.ids import new_id
 from .core.visits import Visit, VisitState, request_visit
 from .evidence import Captured, EvidenceRecorder
+from .hosts import FlowHost
 from .site import PortalConfig
-
-if TYPE_CHECKING:
-    from .coordinator import ConciergeCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 RECORD_USE = GrantAction.RECORD_USE
@@ -78,7 +76,7 @@ class AccessDenied(Exception):  # noqa: N818 - it names the outcome, as callers 
 class VisitFlow:
     """Runs every visit of one site from request to completion."""
 
-    def __init__(self, coordinator: ConciergeCoordinator) -> None:
+    def __init__(self, coordinator: FlowHost) -> None:
         """Prepare the flow; `async_start` resolves visits left open by a restart."""
         self._c = coordinator
         self._hass: HomeAssistant = coordinator.hass

@@ -17,7 +17,7 @@ from .core.grants import Grant, GrantState
 from .core.guest_links import sign_guest_link
 from .core.ids import new_id
 from .core.windows import current_interval, occurrences
-from .http import GUEST_URL, new_link_secret
+from .gatekeeper import GUEST_URL, new_link_secret
 from .service_errors import not_valid
 from .site_types import EventFields
 from .store import SiteData

@@ -8,8 +8,6 @@ token that is refused gets `403` with its reason code, which the carrier's syste
 """
 
 import logging
-import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -26,10 +24,9 @@ from .core.deny import DenyReason, TokenRejected
 from .core.events import AccessEventType, Outcome, Source
 from .core.grants import GrantState
 from .core.guest_links import verify_guest_link
-from .core.rate_limit import RateLimiter
-from .core.replay_cache import ReplayCache
 from .core.windows import current_interval
 from .flow import AccessDenied
+from .gatekeeper import COURIER_URL, GUEST_URL
 from .site import is_store
 
 if TYPE_CHECKING:
@@ -37,8 +34,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-COURIER_URL = "/api/concierge/{site}/courier"
-GUEST_URL = "/api/concierge/{site}/guest"
 MAX_BODY = 8192
 LEEWAY = timedelta(seconds=30)
 
@@ -52,25 +47,6 @@ UNVERIFIED: frozenset[DenyReason] = frozenset(
     }
 )
 """Refusals before the signature is proven: all answered alike, as `invalid_token`."""
-
-
-@dataclass(slots=True)
-class Gatekeeper:
-    """Per-site request state: rate limits (per client, per carrier) and the replay cache."""
-
-    clients: RateLimiter
-    carriers: RateLimiter
-    replay: ReplayCache
-
-
-def gatekeeper(coordinator: ConciergeCoordinator) -> Gatekeeper:
-    """Build the request state of a site from its stored replay cache."""
-    data = coordinator.site_data.replay
-    return Gatekeeper(
-        clients=RateLimiter(),
-        carriers=RateLimiter(),
-        replay=ReplayCache.from_dict(data) if data else ReplayCache(),
-    )
 
 
 def _answer(status: HTTPStatus, error: str | None = None, **extra: str) -> web.Response:
@@ -270,11 +246,6 @@ class GuestView(HomeAssistantView):
         if grant is None or claims.link_id not in links:
             return await _refuse(coordinator, DenyReason.LINK_REVOKED, source)
         return await _open(coordinator, grant.id, source)
-
-
-def new_link_secret() -> str:
-    """A fresh 256-bit key for signing a site's guest links (hex)."""
-    return secrets.token_hex(32)
 
 
 def async_register_views(hass: HomeAssistant) -> None:

@@ -23,6 +23,7 @@ from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -40,7 +41,6 @@ from .const import (
     STORE_PASSAGE_TIMEOUT,
     STORE_SEEN_IDS,
 )
-from .coordinator import ConciergeConfigEntry
 from .core.audit import ChainVerification
 from .core.errors import ConciergeError
 from .core.events import AccessEvent, to_wire
@@ -121,7 +121,7 @@ def message_payload(message: ReceiveMessage) -> bytes | str:
 class StoreSite:
     """One store: its bridge's status, gates, passages and occupancy."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
         """Read the store's settings; `async_start` subscribes."""
         self.hass = hass
         self.entry = entry

@@ -656,7 +656,9 @@ const routes = {
 		}
 		if (node.state.get(BATTERY_KEY) !== 100) await sendBatteryReport(100);
 		// What the driver still sends for the previous test (a verification read) must
-		// not be counted for the next one.
+		// not be counted for the next one: the reads it scheduled for later are dropped,
+		// the ones already queued are waited for.
+		driver.controller.nodes.get(NODE_ID)?.cancelAllScheduledPolls();
 		await queueIdle(5000);
 		received.clear();
 		return status();

@@ -1,8 +1,5 @@
 """Helpers for driving a Concierge site in tests: the clock, actions and entity ids."""
 
-import asyncio
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,18 +47,3 @@ async def move_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: dat
     freezer.move_to(when)
     async_fire_time_changed(hass, when)
     await hass.async_block_till_done()
-
-
-async def until(check: Callable[[], bool], rounds: int = 2000) -> None:
-    """Let the event loop run until `check` holds, without waiting for timers.
-
-    For moments where `async_block_till_done` would also wait for an automation's delay
-    (with frozen time: forever). Each round gives the executor a millisecond of real time,
-    so a durable audit-log write (fsync in the executor) can finish on a busy machine.
-    """
-    for _ in range(rounds):
-        if check():
-            return
-        await asyncio.sleep(0)
-        time.sleep(0.001)  # noqa: ASYNC251 - real time for the executor, on purpose
-    assert check(), "condition not reached"

@@ -1,6 +1,5 @@
 """Shipped blueprints, loaded through Home Assistant's own blueprint machinery."""
 
-import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,10 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
+from tests.waiting import settled, until
+
 from .delivery_helpers import ALARM, ALARM_CODE, PETS, setup_house
-from .helpers import at, call, grant_state, move_to, until
+from .helpers import at, call, grant_state, move_to
 
 BLUEPRINTS = Path(__file__).parents[2] / "blueprints" / "automation" / "concierge"
 FRONT_EVENTS = "event.front_door_access"
@@ -47,10 +48,10 @@ def _fire(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: str) -> Non
     async_fire_time_changed(hass, at(when))
 
 
-async def _settle() -> None:
-    """Let the event loop run a while (an automation may be waiting: no block_till_done)."""
-    for _ in range(200):
-        await asyncio.sleep(0)
+def _runs(hass: HomeAssistant) -> int:
+    """How many runs of the (one) automation are going on: waiting, in these tests."""
+    (automation,) = hass.states.async_all("automation")
+    return int(automation.attributes["current"])
 
 
 def _door(hass: HomeAssistant, state: str) -> None:
@@ -121,8 +122,9 @@ async def test_arm_disarm_rearms_after_the_timeout(
     _door(hass, "on")  # and it stays open: the visit goes on
     await until(lambda: _last_event(hass) == "door_opened")
     _fire(hass, freezer, "2026-11-24 10:00:59")
-    await _settle()
+    await settled(hass)  # what 10:00:59 sets in motion has happened: no re-arm yet
     assert hass.states.get(ALARM).state == "disarmed"
+    assert _runs(hass) == 1  # still waiting for the visit's end or the timeout
     _fire(hass, freezer, "2026-11-24 10:01:01")
     await until(lambda: hass.states.get(ALARM).state == "armed_away")
     assert _last_event(hass) == "door_opened"
@@ -312,8 +314,9 @@ async def test_notify_with_snapshot_ends_the_visit(
     assert set(buttons) == {"Lock now", "End visit"}
     # Some other phone's answer (another notification) does nothing.
     hass.bus.async_fire("mobile_app_notification_action", {"action": "CONCIERGE_END_other"})
-    await _settle()
+    await settled(hass)  # the answer has been heard (and ignored)
     assert _last_event(hass) == "visit_started"
+    assert _runs(hass) == 1  # still waiting for an answer to its own buttons
     hass.bus.async_fire("mobile_app_notification_action", {"action": buttons["End visit"]})
     # Concierge ends the visit: locks the door (verified) and completes it.
     await until(lambda: _last_event(hass) == "visit_completed")
@@ -366,8 +369,9 @@ async def test_pets_at_home_suspends_and_resumes_grants(
     with pytest.raises(ServiceValidationError):
         await call(hass, "start_visit", grant_id=courier, portal="Front door")
     hass.states.async_set(PETS, "unavailable")
-    await _settle()
+    await settled(hass)  # the automation has seen the sensor go unavailable
     assert states()[courier] == "suspended"
+    assert _runs(hass) == 1  # still waiting for the pets to leave
     hass.states.async_set(PETS, "off", {"device_class": "presence"})
     await until(lambda: states()[cleaner] == "scheduled" and states()[courier] == "active")
     assert states() == {

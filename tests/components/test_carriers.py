@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.concierge.carriers import carriers_from_entry
+from custom_components.concierge.carriers import carriers_from_subentries
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.core.carriers import Carrier, key_fingerprint
 from custom_components.concierge.core.courier_tokens import verify_courier_token
@@ -244,7 +244,10 @@ async def test_reconfigure_replaces_the_keys(
     assert rapid.title == "Rapid Couriers"
     assert rapid.unique_id == "rapid-couriers"
     assert [k["public_key_pem"] for k in rapid.data["keys"]] == [_public_pem(rotated)]
-    assert set(carriers_from_entry(entry)) == {"rapid-couriers", "parcel-express"}
+    assert set(carriers_from_subentries(entry.subentries.values())) == {
+        "rapid-couriers",
+        "parcel-express",
+    }
 
 
 def _courier_token(private: PrivateKey, alg: str, issuer: str, now: datetime) -> str:
@@ -259,14 +262,14 @@ def _courier_token(private: PrivateKey, alg: str, issuer: str, now: datetime) ->
     return jwt.encode(claims, private, algorithm=alg)
 
 
-async def test_carriers_from_entry_verify_their_couriers_tokens(
+async def test_carriers_from_subentries_verify_their_couriers_tokens(
     hass: HomeAssistant,
     entry: MockConfigEntry,
 ) -> None:
-    assert carriers_from_entry(entry) == {}
+    assert carriers_from_subentries(entry.subentries.values()) == {}
     await _add(hass, entry, _carrier("Rapid", "rapid", _public_pem(ES256)))
     await _add(hass, entry, _carrier("Parcel Express", "parcel-express", _public_pem(EDDSA)))
-    carriers = carriers_from_entry(entry)
+    carriers = carriers_from_subentries(entry.subentries.values())
     assert set(carriers) == {"rapid", "parcel-express"}
     assert all(isinstance(c, Carrier) for c in carriers.values())
     assert carriers["rapid"].name == "Rapid"
@@ -279,7 +282,7 @@ async def test_carriers_from_entry_verify_their_couriers_tokens(
         assert (claims.carrier_id, claims.delivery_id) == (issuer, "delivery-1")
 
 
-async def test_carriers_from_entry_skips_a_broken_subentry(
+async def test_carriers_from_subentries_skips_a_broken_subentry(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
     good = {
@@ -305,7 +308,7 @@ async def test_carriers_from_entry_skips_a_broken_subentry(
     )
     entry.add_to_hass(hass)
     with caplog.at_level(logging.WARNING):
-        carriers = carriers_from_entry(entry)
+        carriers = carriers_from_subentries(entry.subentries.values())
     assert set(carriers) == {"rapid"}
     assert "'Broken' is ignored" in caplog.text
     assert "invalid_public_key" in caplog.text

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.core.rate_limit import RateLimiter
 from custom_components.concierge.evidence import path_for_ref
+from tests.waiting import until
 
 from .delivery_helpers import (
     ALARM,
@@ -34,7 +35,7 @@ from .delivery_helpers import (
     site_options,
     window,
 )
-from .helpers import at, call, entity_id, move_to, until
+from .helpers import at, call, entity_id, move_to
 
 NOW = "2026-11-24 10:00"
 

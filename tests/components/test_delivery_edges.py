@@ -41,6 +41,7 @@ from custom_components.concierge.core.ids import new_id
 from custom_components.concierge.core.rate_limit import RateLimiter
 from custom_components.concierge.core.visits import request_visit
 from custom_components.concierge.store import storage_key
+from tests.waiting import until
 
 from .delivery_helpers import (
     ALARM,
@@ -56,7 +57,7 @@ from .delivery_helpers import (
     site_options,
     window,
 )
-from .helpers import at, call, move_to, until
+from .helpers import at, call, move_to
 
 NOW = "2026-11-24 10:00"  # a Tuesday
 FRONT = "lock.front_door"

@@ -4,7 +4,9 @@
 `schema/access-event.v1.schema.json`); `from_wire` is a strict, hand-written validator
 for it that agrees with the schema. Every key is always present (absent values are
 `null`, empty `data` is `{}`, no evidence is `[]`), so `to_wire(from_wire(x)) == x`
-for every valid `x`.
+for every valid `x`. The event types, outcomes, sources and evidence kinds are the
+schema's enums, generated into `vocabulary` (scripts/generate_vocabulary.py) and
+re-exported here.
 
 Privacy by design: `data` holds only small, non-personal extras (a slot number, an
 attempt count, an occupancy). A key that contains a secret or personal word as a
@@ -23,10 +25,43 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from .errors import EventValidationError
-from .ids import is_identifier, is_snake_case, new_id
+from .ids import is_identifier, is_snake_case
+from .vocabulary import EVENT_VERSION as SCHEMA_VERSION
+from .vocabulary import (
+    AccessEventType,
+    EvidenceKind,
+    Outcome,
+    Source,
+    format_wire_time,
+    new_id,
+)
 
-SCHEMA_VERSION = 1
-"""The wire format version, sent as `"v"`."""
+__all__ = [
+    "DATA_KEY",
+    "EVIDENCE_REF",
+    "FORBIDDEN_DATA_KEY",
+    "FORBIDDEN_DATA_KEYS",
+    "MAX_DATA_ITEMS",
+    "MAX_DATA_STRING",
+    "MAX_EVIDENCE",
+    "SCHEMA_VERSION",
+    "SHA256_HEX",
+    "WIRE_KEYS",
+    "WIRE_TIME",
+    "AccessEvent",
+    "AccessEventType",
+    "DataValue",
+    "EvidenceKind",
+    "EvidenceRef",
+    "Outcome",
+    "Source",
+    "format_wire_time",
+    "from_json",
+    "from_wire",
+    "parse_wire_time",
+    "to_json",
+    "to_wire",
+]
 
 WIRE_KEYS: frozenset[str] = frozenset(
     {
@@ -82,75 +117,6 @@ MAX_EVIDENCE = 32
 
 type DataValue = str | int | float | bool
 """A value in an event's `data`."""
-
-
-class AccessEventType(StrEnum):
-    """What happened."""
-
-    GRANT_CREATED = "grant_created"
-    GRANT_UPDATED = "grant_updated"
-    GRANT_ACTIVATED = "grant_activated"
-    GRANT_EXPIRED = "grant_expired"
-    GRANT_SUSPENDED = "grant_suspended"
-    GRANT_RESUMED = "grant_resumed"
-    GRANT_REVOKED = "grant_revoked"
-    GRANT_USED_UP = "grant_used_up"
-    CODE_PROGRAMMED = "code_programmed"
-    CODE_CLEARED = "code_cleared"
-    CODE_REJECTED = "code_rejected"
-    KEYPAD_ATTACK = "keypad_attack"
-    ACCESS_REQUESTED = "access_requested"
-    ACCESS_GRANTED = "access_granted"
-    ACCESS_DENIED = "access_denied"
-    ALARM_DISARMED = "alarm_disarmed"
-    ALARM_REARMED = "alarm_rearmed"
-    ALARM_FAILURE = "alarm_failure"
-    EVIDENCE_CAPTURED = "evidence_captured"
-    UNLOCKED = "unlocked"
-    DOOR_OPENED = "door_opened"
-    DOOR_CLOSED = "door_closed"
-    LOCKED = "locked"
-    LOCK_FAILURE = "lock_failure"
-    VISIT_STARTED = "visit_started"
-    VISIT_COMPLETED = "visit_completed"
-    VISIT_ABORTED = "visit_aborted"
-    SAFETY_ALERT = "safety_alert"
-    CHECK_IN = "check_in"
-    CHECK_OUT = "check_out"
-    GATE_OPENED = "gate_opened"
-    OCCUPANCY_CHANGED = "occupancy_changed"
-    AUDIT_GAP = "audit_gap"
-    """Records the audit log is known to have lost (`data`: missing_from, missing_to)."""
-
-
-class Outcome(StrEnum):
-    """How it went."""
-
-    OK = "ok"
-    DENIED = "denied"
-    FAILED = "failed"
-    INFO = "info"
-
-
-class Source(StrEnum):
-    """What caused it."""
-
-    KEYPAD = "keypad"
-    COURIER_TOKEN = "courier_token"  # noqa: S105 - a name, not a password
-    GUEST_LINK = "guest_link"
-    REMOTE = "remote"
-    SCHEDULE = "schedule"
-    MANUAL = "manual"
-    STORE_APP = "store_app"
-    PAYMENT_CARD = "payment_card"
-    SYSTEM = "system"
-
-
-class EvidenceKind(StrEnum):
-    """The kind of captured evidence."""
-
-    SNAPSHOT = "snapshot"
-    RECORDING = "recording"
 
 
 def _bad(*, problem: str) -> EventValidationError:
@@ -290,15 +256,6 @@ def _checked_value(key: str, value: object) -> DataValue:
             raise _bad(problem=f"data value {key!r} is longer than {MAX_DATA_STRING} characters")
         return value
     raise _bad(problem=f"data value {key!r} must be a string, number or boolean")
-
-
-def format_wire_time(value: datetime) -> str:
-    """Format an aware datetime as a wire time (`YYYY-MM-DDTHH:MM:SS.mmmZ`)."""
-    t = value.astimezone(UTC)
-    return (
-        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-        f".{t.microsecond // 1000:03d}Z"
-    )
 
 
 def parse_wire_time(value: object) -> datetime:

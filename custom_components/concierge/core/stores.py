@@ -1,9 +1,11 @@
 """Store sites: the decisions about a store bridge's MQTT messages (no Home Assistant).
 
-A store bridge (`store_bridge/topics.py` is the contract) publishes every access event
-on ``<prefix>/<site>/events`` (QoS 1, at least once) and a retained status on
-``<prefix>/<site>/status``; when the bridge goes away, the broker publishes its will,
-``{"v": 1, "site": ..., "online": false}``, in the status's place.
+A store bridge (the contract is `schema/store-topics.json` with the two message schemas)
+publishes every access event on ``<prefix>/<site>/events`` (QoS 1, at least once) and a
+retained status on ``<prefix>/<site>/status`` (`schema/store-status.v1.schema.json`); when
+the bridge goes away, the broker publishes its will, ``{"v": 1, "site": ..., "online":
+false}``, in the status's place. The topics, the status version and the store's event
+types come from the generated `vocabulary` module and are re-exported here.
 
 This module parses both strictly, drops duplicates by event id with bounded memory,
 and decides what a gate's "visit in progress" shows. A shopping session is a visit of
@@ -20,9 +22,33 @@ from enum import StrEnum
 from .errors import EventValidationError
 from .events import AccessEvent, AccessEventType, Outcome, from_json
 from .ids import is_identifier, is_snake_case
+from .vocabulary import STATUS_VERSION, STORE_EVENT_TYPES, events_topic, status_topic
 
-STATUS_VERSION = 1
-"""The status message's version, sent as `"v"`."""
+__all__ = [
+    "MAX_GATES",
+    "MAX_NAME_LENGTH",
+    "MAX_PAYLOAD_BYTES",
+    "MAX_PREFIX_LENGTH",
+    "PASSAGE_ENDS",
+    "PASSAGE_STARTS",
+    "STATUS_VERSION",
+    "STORE_EVENT_TYPES",
+    "Drop",
+    "Gate",
+    "Occupancy",
+    "Passage",
+    "SeenIds",
+    "StoreStatus",
+    "events_topic",
+    "is_topic_prefix",
+    "occupancy_after",
+    "occupancy_from_status",
+    "parse_event",
+    "parse_status",
+    "passage_after",
+    "status_topic",
+    "unique_id",
+]
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 """Messages longer than this are dropped unread (an event is a few hundred bytes)."""
@@ -30,21 +56,6 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_GATES = 64
 MAX_NAME_LENGTH = 100
 MAX_PREFIX_LENGTH = 200
-
-STORE_EVENT_TYPES: tuple[AccessEventType, ...] = (
-    AccessEventType.CHECK_IN,
-    AccessEventType.CHECK_OUT,
-    AccessEventType.GATE_OPENED,
-    AccessEventType.ACCESS_DENIED,
-    AccessEventType.DOOR_OPENED,
-    AccessEventType.DOOR_CLOSED,
-    AccessEventType.VISIT_STARTED,
-    AccessEventType.VISIT_COMPLETED,
-    AccessEventType.VISIT_ABORTED,
-    AccessEventType.SAFETY_ALERT,
-    AccessEventType.OCCUPANCY_CHANGED,
-)
-"""The event types a store bridge emits (a gate's event entity offers these)."""
 
 PASSAGE_STARTS: frozenset[AccessEventType] = frozenset(
     {AccessEventType.CHECK_IN, AccessEventType.CHECK_OUT, AccessEventType.GATE_OPENED}
@@ -65,16 +76,6 @@ class Drop(StrEnum):
     OTHER_SITE = "other_site"
     DUPLICATE = "duplicate"
     INVALID_STATUS = "invalid_status"
-
-
-def events_topic(prefix: str, site: str) -> str:
-    """Where a bridge publishes its access events."""
-    return f"{prefix}/{site}/events"
-
-
-def status_topic(prefix: str, site: str) -> str:
-    """Where a bridge publishes its retained status (and the broker its will)."""
-    return f"{prefix}/{site}/status"
 
 
 def unique_id(prefix: str, site: str) -> str:

@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -51,14 +51,12 @@ from ..core.slots import (
     retry_delay,
     wiped,
 )
+from ..hosts import KeypadHost
 from ..site import PortalConfig
 from ..store import LockCodes
 from .adapter import KeypadAdapter, KeypadEvent, KeypadEventKind, WriteResult
 from .zha import ZhaKeypad
 from .zwave import ZWaveKeypad
-
-if TYPE_CHECKING:
-    from ..coordinator import ConciergeCoordinator
 
 __all__ = ["CodeStatus", "DoorCodes", "KeypadManager", "adapter_for"]
 
@@ -106,7 +104,7 @@ class _DoorState:
 class KeypadManager:
     """Keeps every keypad lock of a site in step with its grants."""
 
-    def __init__(self, coordinator: ConciergeCoordinator) -> None:
+    def __init__(self, coordinator: KeypadHost) -> None:
         """Attach to a site's coordinator (started by `async_start`)."""
         self.coordinator = coordinator
         self.hass = coordinator.hass
