@@ -40,11 +40,11 @@ from .core.store import (
     new_session,
     occupancy_data,
 )
-from .events import EventType, Outcome, Source, Wire, make_event
+from .events import Wire, make_event
 from .gates.base import Gate, GateError, GateRole, GateSignal, SignalKind
 from .outbox import Backlog, Publisher
 from .storage import Database, Replayed, StorageUnavailable, Store
-from .topics import STATUS_VERSION
+from .vocabulary import STATUS_VERSION, EventType, Outcome, Source
 
 _LOGGER = logging.getLogger(__name__)
 

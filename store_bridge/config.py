@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .core.credentials import OperatorKey, load_operator_key
+from .vocabulary import DEFAULT_TOPIC_PREFIX
 
 IDENTIFIER: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 GATE_KINDS: Final = frozenset({"shelly", "tasmota", "http", "osdp", "simulated"})
@@ -238,7 +239,7 @@ def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
         mqtt = MqttSpec(
             host=_str(mqtt_table, "host", "mqtt"),
             port=_int(mqtt_table, "port", "mqtt", 1883, 1, 65535),
-            prefix=_str(mqtt_table, "prefix", "mqtt", "concierge/store"),
+            prefix=_str(mqtt_table, "prefix", "mqtt", DEFAULT_TOPIC_PREFIX),
             username=_str(mqtt_table, "username", "mqtt") if "username" in mqtt_table else None,
             password=_secret(mqtt_table, "password", "mqtt", base, required=False),
         )

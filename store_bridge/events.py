@@ -4,14 +4,14 @@ The bridge does not import Home Assistant or the integration: it builds the wire
 itself and checks every event against the very schema file the integration is tested
 against (`schema/access-event.v1.schema.json`, shipped inside this package as
 `store_bridge/schema/`). An event that does not validate is a bug and is never published.
+The event types, outcomes and sources are the schema's, generated into `vocabulary` (as
+is the package's copy of the schema: scripts/generate_vocabulary.py).
 """
 
 import copy
 import json
-import secrets
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,44 +19,12 @@ from typing import Any
 import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
+from .vocabulary import EVENT_VERSION, EventType, Outcome, Source, format_wire_time, new_id
+
 SCHEMA_FILE = "access-event.v1.schema.json"
 
 type Wire = dict[str, Any]
 """An access event as a JSON object."""
-
-
-class EventType(StrEnum):
-    """The event types a store emits (a subset of the shared model's)."""
-
-    ACCESS_DENIED = "access_denied"
-    CHECK_IN = "check_in"
-    CHECK_OUT = "check_out"
-    GATE_OPENED = "gate_opened"
-    DOOR_OPENED = "door_opened"
-    DOOR_CLOSED = "door_closed"
-    OCCUPANCY_CHANGED = "occupancy_changed"
-    VISIT_STARTED = "visit_started"
-    VISIT_COMPLETED = "visit_completed"
-    VISIT_ABORTED = "visit_aborted"
-    SAFETY_ALERT = "safety_alert"
-
-
-class Outcome(StrEnum):
-    """How it went."""
-
-    OK = "ok"
-    DENIED = "denied"
-    FAILED = "failed"
-    INFO = "info"
-
-
-class Source(StrEnum):
-    """What caused it."""
-
-    STORE_APP = "store_app"
-    PAYMENT_CARD = "payment_card"
-    MANUAL = "manual"
-    SYSTEM = "system"
 
 
 class InvalidEventError(ValueError):
@@ -105,17 +73,6 @@ def validate(obj: object) -> None:
     raise InvalidEventError(msg)
 
 
-def new_id() -> str:
-    """A fresh event, visit or track id (128 random bits, hex)."""
-    return secrets.token_hex(16)
-
-
-def wire_time(when: datetime) -> str:
-    """RFC 3339 UTC with milliseconds, as the schema wants it."""
-    t = when.astimezone(UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
-
-
 def make_event(  # noqa: PLR0913 - the record has this many fields
     *,
     site: str,
@@ -131,9 +88,9 @@ def make_event(  # noqa: PLR0913 - the record has this many fields
 ) -> Wire:
     """Build one access event and check it against the schema."""
     event: Wire = {
-        "v": 1,
+        "v": EVENT_VERSION,
         "id": event_id or new_id(),
-        "time": wire_time(when),
+        "time": format_wire_time(when),
         "site": site,
         "portal": portal,
         "grant": None,

@@ -11,8 +11,9 @@ memory with their events (`Backlog`); they are written, in order, once the datab
 back, and meanwhile the publisher sends their events straight from memory, so that nothing
 is lost or late.
 
-The retained status (`<prefix>/<site>/status`) is state, not history: it is published
-directly whenever it changed, and the broker publishes the will when the bridge vanishes.
+The retained status (`<prefix>/<site>/status`, `schema/store-status.v1.schema.json`) is
+state, not history: it is published directly whenever it changed, and the broker publishes
+the will (`offline_status`) when the bridge vanishes.
 """
 
 import asyncio
@@ -29,7 +30,7 @@ import aiomqtt
 
 from .events import Wire, to_json
 from .storage import Database, StorageUnavailable, Store
-from .topics import STATUS_VERSION, events_topic, status_topic
+from .vocabulary import DEFAULT_TOPIC_PREFIX, STATUS_VERSION, events_topic, status_topic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,6 +38,11 @@ BATCH: Final = 200
 IDLE_WAKE_S: Final = 1.0
 BACKOFF_START_S: Final = 0.25
 BACKOFF_MAX_S: Final = 5.0
+
+
+def offline_status(site: str) -> dict[str, Any]:
+    """The status that says the bridge is gone: its will, and what a clean stop publishes."""
+    return {"v": STATUS_VERSION, "site": site, "online": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +53,7 @@ class BrokerConfig:
     port: int = 1883
     username: str | None = None
     password: str | None = None
-    prefix: str = "concierge/store"
+    prefix: str = DEFAULT_TOPIC_PREFIX
 
     def __repr__(self) -> str:
         """Without the password."""
@@ -147,7 +153,7 @@ class Publisher:
         self.connected = False
 
     def _client(self) -> aiomqtt.Client:
-        offline = json.dumps({"v": STATUS_VERSION, "site": self.site, "online": False})
+        offline = json.dumps(offline_status(self.site))
         client = aiomqtt.Client(
             self.broker.host,
             self.broker.port,
@@ -219,7 +225,7 @@ class Publisher:
 
     async def _say_offline(self, client: aiomqtt.Client) -> None:
         """A clean stop: replace the retained status with the offline one (as the will would)."""
-        offline = json.dumps({"v": STATUS_VERSION, "site": self.site, "online": False})
+        offline = json.dumps(offline_status(self.site))
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await client.publish(self._status_topic, offline, qos=1, retain=True, timeout=2)
 

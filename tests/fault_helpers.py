@@ -15,15 +15,10 @@ The user-visible contract the fault suite checks (issue 12):
 - one message per episode (``code_not_removed``, ``no_free_slot``), never one per retry.
 """
 
-import asyncio
-import inspect
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
 from homeassistant.helpers import entity_registry as er
@@ -41,31 +36,6 @@ NO_FREE_SLOT = "no_free_slot"
 _TRANSLATIONS = (
     Path(__file__).resolve().parents[1] / "custom_components" / DOMAIN / "translations" / "en.json"
 )
-
-
-async def until(
-    what: str,
-    probe: Callable[[], Any],
-    want: Callable[[Any], bool] | None = None,
-    seconds: float = 10.0,
-) -> Any:
-    """Wait until ``probe()`` (sync or async) is truthy, or satisfies ``want``; return it.
-
-    ``what`` says, in the owner's words, what should have happened: it is the failure
-    message, with the last value seen.
-    """
-    value: Any = None
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                value = probe()
-                if inspect.isawaitable(value):
-                    value = await value
-                if want(value) if want is not None else value:
-                    return value
-                await asyncio.sleep(0.02)  # the lock's memory can only be polled
-    except TimeoutError:
-        pytest.fail(f"{what}\n  (not within {seconds:g} s; last seen: {value!r})")
 
 
 # --- the grant and the door, as the owner sees them -----------------------------------

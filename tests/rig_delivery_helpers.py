@@ -5,9 +5,7 @@ alarm panel with a code, a `local_file` camera, a pets-at-home sensor); the lock
 rig's. The rigs live in real time: nothing here moves a clock, everything polls.
 """
 
-import asyncio
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +31,6 @@ from tests.keypad_helpers import local_time
 DOOR = "binary_sensor.front_door_contact"
 FAST = {"lock_timeout": 3, "alarm_timeout": 3}
 """Short verification timeouts: a lock that does not lock is known within 3 s."""
-
-
-async def wait_for[T](check: Callable[[], T | None], seconds: float = 8.0) -> T:
-    """Poll ``check`` (real time) until it returns something truthy; fail after ``seconds``."""
-    try:
-        async with asyncio.timeout(seconds):
-            while not (result := check()):
-                await asyncio.sleep(0.02)
-            return result
-    except TimeoutError:
-        pytest.fail(f"not true within {seconds} s: {check.__qualname__}")
 
 
 async def add_rig_site(

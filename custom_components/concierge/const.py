@@ -2,6 +2,8 @@
 
 from typing import Final
 
+from .core import vocabulary
+
 DOMAIN: Final = "concierge"
 
 CONF_SITE_NAME: Final = "site_name"
@@ -58,8 +60,8 @@ SITE_KIND_STORE: Final = "store"
 CONF_STORE_NAME: Final = "name"
 CONF_BRIDGE_SITE: Final = "site"
 CONF_TOPIC_PREFIX: Final = "topic_prefix"
-DEFAULT_TOPIC_PREFIX: Final = "concierge/store"
-"""The store bridge's default topic prefix (`store_bridge/topics.py`)."""
+DEFAULT_TOPIC_PREFIX: Final = vocabulary.DEFAULT_TOPIC_PREFIX
+"""The store bridge's default topic prefix (`schema/store-topics.json`)."""
 STORE_STATUS_WAIT: Final = 5.0
 """Seconds the config flow waits for the bridge's retained status."""
 STORE_PASSAGE_TIMEOUT: Final = 30

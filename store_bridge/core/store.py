@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from ..events import new_id
+from ..vocabulary import new_id
 
 
 class SessionState(StrEnum):

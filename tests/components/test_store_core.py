@@ -15,7 +15,6 @@ from custom_components.concierge.core.events import (
 from custom_components.concierge.core.stores import (
     MAX_GATES,
     MAX_PAYLOAD_BYTES,
-    STORE_EVENT_TYPES,
     Drop,
     Gate,
     Occupancy,
@@ -32,8 +31,6 @@ from custom_components.concierge.core.stores import (
     status_topic,
     unique_id,
 )
-from store_bridge import events as bridge_events
-from store_bridge import topics as bridge_topics
 
 SITE = "store-042"
 NOW = datetime(2025, 7, 1, 9, 0, tzinfo=UTC)
@@ -50,15 +47,11 @@ def _event(kind: AccessEventType, **fields: Any) -> AccessEvent:
     )
 
 
-def test_topics_agree_with_the_bridge() -> None:
-    prefix = bridge_topics.DEFAULT_PREFIX
-    assert events_topic(prefix, SITE) == bridge_topics.events_topic(prefix, SITE)
-    assert status_topic(prefix, SITE) == bridge_topics.status_topic(prefix, SITE)
+def test_topics_and_unique_id() -> None:
+    prefix = "concierge/store"
+    assert events_topic(prefix, SITE) == "concierge/store/store-042/events"
+    assert status_topic(prefix, SITE) == "concierge/store/store-042/status"
     assert unique_id(prefix, SITE) == "concierge/store/store-042"
-
-
-def test_every_type_the_bridge_emits_can_be_shown() -> None:
-    assert {t.value for t in bridge_events.EventType} <= {t.value for t in STORE_EVENT_TYPES}
 
 
 @pytest.mark.parametrize(

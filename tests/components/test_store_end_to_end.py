@@ -21,6 +21,7 @@ from store_bridge.outbox import BrokerConfig, Publisher
 from store_bridge.storage import Database
 from tests.mosquitto import Mosquitto
 from tests.store_bridge.conftest import ISSUER, Operator
+from tests.waiting import until
 
 from .test_store_site import (
     ENTRY_EVENT,
@@ -33,7 +34,6 @@ from .test_store_site import (
     mqtt_entry,  # noqa: F401 - the fixture
     runtime,
     state,
-    wait_for,
 )
 
 
@@ -91,18 +91,18 @@ async def test_a_shopper_seen_from_home_assistant(hass: HomeAssistant, real_brid
 
     publisher = real_bridge.publisher
     assert publisher is not None
-    await wait_for(lambda: publisher.connected)
+    await until(lambda: publisher.connected)
     entry = await _add_store(hass)
-    await wait_for(lambda: runtime(entry).available and hass.states.get(ENTRY_EVENT) is not None)
+    await until(lambda: runtime(entry).available and hass.states.get(ENTRY_EVENT) is not None)
     async_track_state_change_event(hass, ENTRY_VISIT, _visit_state)
     assert state(hass, OCCUPANCY).state == "0"
 
     operator: Operator = real_bridge.operator  # type: ignore[attr-defined]
     came = await real_bridge.check_in_qr("entry_gate_1", operator.qr(party=2))
     assert came.opened
-    await wait_for(lambda: state(hass, OCCUPANCY).state == "2")
+    await until(lambda: state(hass, OCCUPANCY).state == "2")
     assert state(hass, OCCUPANCY).attributes["capacity"] == 2
-    await wait_for(lambda: any(e["type"] == "door_closed" for e in seen))
+    await until(lambda: any(e["type"] == "door_closed" for e in seen))
     assert state(hass, ENTRY_EVENT).attributes["event_type"] in {
         "gate_opened",
         "door_opened",
@@ -114,29 +114,29 @@ async def test_a_shopper_seen_from_home_assistant(hass: HomeAssistant, real_brid
         "door_opened",
         "door_closed",
     ]
-    await wait_for(lambda: visit_states[-1:] == ["off"])  # through the gate
+    await until(lambda: visit_states[-1:] == ["off"])  # through the gate
     assert "on" in visit_states  # while the shopper was passing it
 
     refused = await real_bridge.check_in_card("entry_gate_1", "pm_one_too_many_123")
     assert refused.reason == "store_full"
-    await wait_for(lambda: any(e["type"] == "access_denied" for e in seen))
+    await until(lambda: any(e["type"] == "access_denied" for e in seen))
     denied = next(e for e in seen if e["type"] == "access_denied")
     assert (denied["reason"], denied["source"]) == ("store_full", "payment_card")
 
     left = await real_bridge.exit("exit_gate_1", track_id=came.track_id)
     assert left.opened
-    await wait_for(lambda: state(hass, OCCUPANCY).state == "0")
-    await wait_for(lambda: any(e["type"] == "check_out" for e in seen))
+    await until(lambda: state(hass, OCCUPANCY).state == "0")
+    await until(lambda: any(e["type"] == "check_out" for e in seen))
     assert state(hass, EXIT_EVENT).state != "unknown"
     visit_events = [e for e in seen if e["visit"] == came.visit_id]
     assert {"check_in", "check_out"} <= {e["type"] for e in visit_events}
     # Everything the bridge published reached Home Assistant, once: 5 events at the entry,
     # the refusal, 5 at the exit.
-    await wait_for(lambda: len(seen) == 11)
+    await until(lambda: len(seen) == 11)
     assert len({e["id"] for e in seen}) == 11
 
     await real_bridge.stop()
-    await wait_for(lambda: not runtime(entry).available)
+    await until(lambda: not runtime(entry).available)
     real_bridge.start = _noop  # type: ignore[method-assign]
     real_bridge.stop = _noop  # type: ignore[method-assign]
 

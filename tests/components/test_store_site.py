@@ -1,13 +1,11 @@
 """Store sites on real stacks: a real Mosquitto, Home Assistant's real MQTT integration.
 
 The test plays the store bridge: it publishes the retained status (and the will) and the
-access events with aiomqtt, exactly as `store_bridge/topics.py` describes them.
+access events with aiomqtt, exactly as `schema/store-topics.json` describes them.
 """
 
-import asyncio
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -43,6 +41,7 @@ from custom_components.concierge.diagnostics import async_get_config_entry_diagn
 from custom_components.concierge.logbook import async_describe_events
 from custom_components.concierge.store_site import StoreSite, gate_device_id, store_device_id
 from tests.mosquitto import Mosquitto
+from tests.waiting import until
 
 from .helpers import call
 
@@ -114,14 +113,6 @@ def write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-async def wait_for(check: Callable[[], bool], seconds: float = 30.0) -> None:
-    """Let Home Assistant run until `check` holds (real time: MQTT crosses a real socket)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.01)
-
-
 def state(hass: HomeAssistant, entity_id: str) -> State:
     found = hass.states.get(entity_id)
     assert found is not None, entity_id
@@ -171,7 +162,7 @@ async def mqtt_entry(hass: HomeAssistant, mosquitto: Mosquitto) -> AsyncIterator
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    await wait_for(lambda: mqtt.is_connected(hass))
+    await until(lambda: mqtt.is_connected(hass))
     yield entry
     for concierge in hass.config_entries.async_entries(DOMAIN):
         if concierge.state is ConfigEntryState.LOADED:
@@ -208,8 +199,8 @@ async def store(
     """
     await bridge.status()
     entry = await _add_store(hass)
-    await wait_for(lambda: runtime(entry).available and hass.states.get(ENTRY_EVENT) is not None)
-    await wait_for(lambda: hass.states.get(OCCUPANCY) is not None)
+    await until(lambda: runtime(entry).available and hass.states.get(ENTRY_EVENT) is not None)
+    await until(lambda: hass.states.get(OCCUPANCY) is not None)
     return entry
 
 
@@ -230,7 +221,7 @@ async def _marker(bridge: Bridge, access_events: list[dict[str, Any]]) -> dict[s
     """Publish a valid event and wait for it: everything published before it was handled."""
     marker = event("door_opened", "exit_gate_1")
     await bridge.events(marker)
-    await wait_for(lambda: any(e["id"] == marker["id"] for e in access_events))
+    await until(lambda: any(e["id"] == marker["id"] for e in access_events))
     return marker
 
 
@@ -308,7 +299,7 @@ async def test_store_flow_checks_input_and_waits_for_the_bridge(
     assert dict(entry.data) == STORE_DATA
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    await wait_for(lambda: hass.states.get(ENTRY_EVENT) is not None)
+    await until(lambda: hass.states.get(ENTRY_EVENT) is not None)
 
     # The same bridge and prefix once only.
     again = await _store_form(hass)
@@ -365,7 +356,7 @@ async def test_store_reconfigure_renames_and_moves_the_prefix(
     await hass.async_block_till_done()
     assert store.unique_id == f"shops/berlin/{SITE}"
     assert store.data["topic_prefix"] == "shops/berlin"
-    await wait_for(lambda: store.state is ConfigEntryState.LOADED and runtime(store).available)
+    await until(lambda: store.state is ConfigEntryState.LOADED and runtime(store).available)
     assert runtime(store).events_topic == f"shops/berlin/{SITE}/events"
 
 
@@ -429,9 +420,7 @@ async def test_valid_store_examples_reach_the_entities(
     ordered = [examples[k] for k in ("store-check-in", "store-gate-opened", "store-check-out")]
     for example in ordered:
         await bridge.events(example)
-        await wait_for(
-            lambda ex=example: bool(access_events) and access_events[-1]["id"] == ex["id"]
-        )
+        await until(lambda ex=example: bool(access_events) and access_events[-1]["id"] == ex["id"])
         # Fired on the bus exactly as received (the shared wire record).
         assert access_events[-1] == example
         gate = ENTRY_EVENT if example["portal"] == "entry_gate_1" else EXIT_EVENT
@@ -449,7 +438,7 @@ async def test_valid_store_examples_reach_the_entities(
 
     changed = examples["store-occupancy-changed"]
     await bridge.events(changed)
-    await wait_for(lambda: state(hass, OCCUPANCY).state == "11")
+    await until(lambda: state(hass, OCCUPANCY).state == "11")
     assert state(hass, OCCUPANCY).attributes["capacity"] == 30
     assert state(hass, OCCUPANCY).attributes["state_class"] == "measurement"
     assert access_events[-1] == changed
@@ -510,7 +499,7 @@ async def test_invalid_messages_change_nothing(
     # A bad status changes nothing either (the gates and the occupancy stay).
     await bridge.status({"v": 1, "site": SITE, "online": "yes", "gates": []})
     await bridge.status(status(site="store-043", gates=[], occupancy=29))
-    await wait_for(lambda: counters["other_site"] == 2)
+    await until(lambda: counters["other_site"] == 2)
     assert counters["invalid_status"] == 1
     assert state(hass, OCCUPANCY).state == "0"
     assert hass.states.get(STAFF_EVENT) is not None
@@ -547,7 +536,7 @@ async def test_the_seen_ids_are_bounded(
     monkeypatch.setattr("custom_components.concierge.store_site.STORE_SEEN_IDS", 3)
     await bridge.status()
     entry = await _add_store(hass)
-    await wait_for(lambda: runtime(entry).available)
+    await until(lambda: runtime(entry).available)
     first = event("door_opened", "entry_gate_1")
     others = [event("door_opened", "entry_gate_1") for _ in range(3)]
     await bridge.events(first, *others, first)
@@ -599,20 +588,20 @@ async def test_gates_become_devices_and_follow_the_status(
     added = [*GATES, {"id": "entry_gate_2", "name": "Side entry", "role": "entry"}]
     added[0] = {"id": "entry_gate_1", "name": "Main entry", "role": "entry"}
     await bridge.status(status(gates=added))
-    await wait_for(lambda: hass.states.get("event.side_entry_access") is not None)
+    await until(lambda: hass.states.get("event.side_entry_access") is not None)
     assert hass.states.get("binary_sensor.side_entry_visit_in_progress") is not None
     assert gate("entry_gate_2") is not None
-    await wait_for(lambda: gate("entry_gate_1").name == "Main entry")  # type: ignore[union-attr]
+    await until(lambda: gate("entry_gate_1").name == "Main entry")  # type: ignore[union-attr]
 
     # An offline bridge's list of gates removes none (it may be shutting down).
     await bridge.events(event("gate_opened", "back_door", "v1"))
-    await wait_for(lambda: state(hass, "binary_sensor.staff_door_visit_in_progress").state == "on")
+    await until(lambda: state(hass, "binary_sensor.staff_door_visit_in_progress").state == "on")
     await bridge.status(status(online=False, gates=added[:1]))
-    await wait_for(lambda: state(hass, STAFF_EVENT).state == STATE_UNAVAILABLE)
+    await until(lambda: state(hass, STAFF_EVENT).state == STATE_UNAVAILABLE)
     assert gate("back_door") is not None
     # A gate the bridge no longer has goes, with its entities (and its visit in progress).
     await bridge.status(status(gates=added[:2] + added[3:]))
-    await wait_for(lambda: gate("back_door") is None)
+    await until(lambda: gate("back_door") is None)
     assert hass.states.get(STAFF_EVENT) is None
     assert runtime(store).passages == {}
     assert (
@@ -622,7 +611,7 @@ async def test_gates_become_devices_and_follow_the_status(
 
     # ... and comes back with new entities when the bridge has it again.
     await bridge.status(status(gates=added))
-    await wait_for(lambda: hass.states.get(STAFF_EVENT) is not None)
+    await until(lambda: hass.states.get(STAFF_EVENT) is not None)
 
     # The user may delete only the device of a gate the bridge does not have.
     old = devices.async_get_or_create(
@@ -633,7 +622,7 @@ async def test_gates_become_devices_and_follow_the_status(
     assert await async_remove_config_entry_device(hass, store, store_device) is False
     # The next status removes a stale gate device by itself.
     await bridge.status(status(gates=added, occupancy=3))
-    await wait_for(lambda: gate("old_gate") is None)
+    await until(lambda: gate("old_gate") is None)
 
 
 async def test_the_will_makes_the_store_unavailable_and_the_status_brings_it_back(
@@ -643,12 +632,12 @@ async def test_the_will_makes_the_store_unavailable_and_the_status_brings_it_bac
     watched = (ENTRY_EVENT, EXIT_EVENT, STAFF_EVENT, ENTRY_VISIT, EXIT_VISIT, OCCUPANCY)
     assert all(state(hass, e).state != STATE_UNAVAILABLE for e in watched)
     await bridge.status(WILL)
-    await wait_for(lambda: all(state(hass, e).state == STATE_UNAVAILABLE for e in watched))
+    await until(lambda: all(state(hass, e).state == STATE_UNAVAILABLE for e in watched))
     assert "Corner store is unavailable (bridge offline)" in caplog.text
     # The will names no gates: they all stay.
     assert len(runtime(store).gates) == 3
     await bridge.status(status(occupancy=4))
-    await wait_for(lambda: state(hass, OCCUPANCY).state == "4")
+    await until(lambda: state(hass, OCCUPANCY).state == "4")
     assert all(state(hass, e).state != STATE_UNAVAILABLE for e in watched)
     assert "Corner store is available again" in caplog.text
 
@@ -663,11 +652,11 @@ async def test_a_lost_broker_makes_the_store_unavailable(
     caplog.set_level(logging.INFO, logger="custom_components.concierge")
     monkeypatch.setattr(mqtt_client, "RECONNECT_INTERVAL_SECONDS", 0.2)
     mosquitto.stop()
-    await wait_for(lambda: state(hass, OCCUPANCY).state == STATE_UNAVAILABLE)
+    await until(lambda: state(hass, OCCUPANCY).state == STATE_UNAVAILABLE, seconds=30)
     assert state(hass, ENTRY_EVENT).state == STATE_UNAVAILABLE
     assert "Corner store is unavailable (MQTT disconnected)" in caplog.text
     mosquitto.start()
-    await wait_for(lambda: state(hass, OCCUPANCY).state != STATE_UNAVAILABLE)
+    await until(lambda: state(hass, OCCUPANCY).state != STATE_UNAVAILABLE, seconds=30)
     assert state(hass, ENTRY_EVENT).state != STATE_UNAVAILABLE
 
 
@@ -683,7 +672,7 @@ async def test_visit_in_progress_follows_a_gate(
 
     async def send(*events: dict[str, Any]) -> None:
         await bridge.events(*events)
-        await wait_for(
+        await until(
             lambda: access_events[-1:] != [] and access_events[-1]["id"] == events[-1]["id"]
         )
 
@@ -709,7 +698,7 @@ async def test_visit_in_progress_follows_a_gate(
     assert state(hass, EXIT_VISIT).state == "on"
     passage = runtime(store).passages["exit_gate_1"]
     assert passage.until - dt_util.utcnow() <= timedelta(seconds=3)
-    await wait_for(lambda: state(hass, EXIT_VISIT).state == "off")
+    await until(lambda: state(hass, EXIT_VISIT).state == "off")
 
     # A newer visit replaces the one before; its end turns the gate off.
     await send(
@@ -819,7 +808,7 @@ async def test_unload_unsubscribes(
         hass, EVENTS_TOPIC, lambda message: heard.append(json.loads(message.payload)["id"]), qos=1
     )
     marker = await _marker(bridge, access_events)
-    await wait_for(lambda: marker["id"] in heard)
+    await until(lambda: marker["id"] in heard)
 
     assert await hass.config_entries.async_unload(store.entry_id)
     await hass.async_block_till_done()
@@ -827,7 +816,7 @@ async def test_unload_unsubscribes(
     audit_lines = store_site.audit.path.read_text(encoding="utf-8").splitlines()
     late = event("check_in", "entry_gate_1", "late-visit")
     await bridge.events(late)
-    await wait_for(lambda: late["id"] in heard)
+    await until(lambda: late["id"] in heard)
     unsubscribe()
 
     assert access_events == [marker]
@@ -874,10 +863,10 @@ async def test_the_audit_chain_continues_after_a_reload(
     await bridge.events(
         event("check_in", "entry_gate_1", "v1"), event("gate_opened", "entry_gate_1", "v1")
     )
-    await wait_for(lambda: len(access_events) == 2)
+    await until(lambda: len(access_events) == 2)
     assert await hass.config_entries.async_reload(store.entry_id)
     await hass.async_block_till_done()
-    await wait_for(lambda: runtime(store).available)
+    await until(lambda: runtime(store).available)
     await _marker(bridge, access_events)
     verified = await call(hass, "verify_audit_log", config_entry_id=store.entry_id)
     assert verified == verified | {"ok": True, "count": 3}
@@ -899,7 +888,7 @@ async def test_an_audit_write_that_fails_is_kept_retried_and_raised(
     path.unlink(missing_ok=True)
     path.mkdir(parents=True)  # the chain's file cannot be opened for writing now
     await _marker(bridge, access_events)
-    await wait_for(lambda: audit.failures == 1)
+    await until(lambda: audit.failures == 1)
     assert "Could not write the audit log" in caplog.text
     assert state(hass, EXIT_EVENT).attributes["event_type"] == "door_opened"
     issue_id = f"audit_write_failed_{store.entry_id}"
@@ -907,7 +896,7 @@ async def test_an_audit_write_that_fails_is_kept_retried_and_raised(
     assert issue is not None
     assert issue.translation_placeholders["pending"] == "1"
     path.rmdir()
-    await wait_for(lambda: audit.pending == 0)  # the retry (after a second) writes it
+    await until(lambda: audit.pending == 0)  # the retry (after a second) writes it
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     verified = await call(hass, "verify_audit_log", config_entry_id=store.entry_id)
     assert verified == verified | {"ok": True, "count": 1, "pending": 0}
@@ -922,5 +911,5 @@ async def test_a_store_is_unavailable_until_its_bridge_speaks(
     assert state(hass, OCCUPANCY).state == STATE_UNAVAILABLE
     assert runtime(entry).diagnostics()["bridge_online"] is None
     await bridge.status(status(occupancy=None, capacity=None))
-    await wait_for(lambda: state(hass, OCCUPANCY).state == STATE_UNKNOWN)
+    await until(lambda: state(hass, OCCUPANCY).state == STATE_UNKNOWN)
     assert state(hass, OCCUPANCY).attributes["capacity"] is None

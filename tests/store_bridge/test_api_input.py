@@ -57,16 +57,6 @@ TRACK_TEXT = "'track' must be a text of 1-64 characters"
 SIGNAL_KIND = "'kind' must be 'opened' or 'closed'"
 
 
-async def wait_until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Poll `condition` until it holds; fail after `WAIT` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT
-    while not await condition():
-        if loop.time() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
 @dataclass
 class Shop:
     """A running bridge, its API address, an HTTP client and the shopper inside."""
@@ -172,7 +162,7 @@ async def open_shop(
         async def settled() -> bool:  # the turnstile reported the passage; it is recorded
             return (await shop.outbox())[-1:] == ["door_closed"] and not bridge._tasks
 
-        await wait_until(settled, "the first shopper's passage")
+        await until("the first shopper's passage", settled)
         yield shop
 
 
@@ -541,7 +531,7 @@ async def test_status_with_a_broker_that_comes_and_goes(
         async def all_sent() -> bool:
             return (await status())["outbox_pending"] == 0 and publisher.connected
 
-        await wait_until(all_sent, "the outbox sent to the broker")
+        await until("the outbox sent to the broker", all_sent)
         shown = await status()
         assert shown["broker"] == {"connected": True, "published": publisher.published}
         assert publisher.published >= 5  # the first shopper's events
@@ -555,7 +545,7 @@ async def test_status_with_a_broker_that_comes_and_goes(
         async def disconnected() -> bool:
             return (await status())["broker"]["connected"] is False
 
-        await wait_until(disconnected, "the bridge to notice the broker is gone")
+        await until("the bridge to notice the broker is gone", disconnected)
         shown = await status()
         assert shown["outbox_pending"] >= 2
         assert (
@@ -600,14 +590,14 @@ async def test_status_shows_a_lost_broker_while_idle(tmp_path: Path, mosquitto: 
                 and publisher.in_flight == 0
             )
 
-        await wait_until(idle, "the publisher to be idle")
+        await until("the publisher to be idle", idle)
         mosquitto.stop()
 
         async def disconnected() -> bool:
             async with shop.http.get(f"{shop.url}/v1/status") as answer:
                 return (await answer.json())["broker"]["connected"] is False
 
-        await wait_until(disconnected, "the bridge to notice the broker is gone")
+        await until("the bridge to notice the broker is gone", disconnected)
 
 
 async def test_status_reads_change_nothing(shop: Shop) -> None:

@@ -1,8 +1,12 @@
-"""The contract, bridge side: the events the bridge emits are the shared access-event model.
+"""The contract, bridge side: what the bridge emits is the shared model.
 
-Checked against the very schema file and example events the integration is tested with
-(`schema/`), and against the integration's own strict parser: whatever a real bridge run
-writes to its outbox, Concierge in Home Assistant accepts unchanged.
+Its events are checked against the very schema file and example events the integration is
+tested with (`schema/`), and against the integration's own strict parser: whatever a real
+bridge run writes to its outbox, Concierge in Home Assistant accepts unchanged. Its
+retained status (and its will) validate against `schema/store-status.v1.schema.json` and
+are read unchanged by the integration. That both sides name the same types, sources,
+topics and versions is not tested here: they are generated from `schema/`
+(tests/test_vocabulary.py).
 """
 
 import json
@@ -17,33 +21,21 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from custom_components.concierge.core.events import from_wire, to_wire
-from store_bridge.events import (
-    EventType,
-    InvalidEventError,
-    Outcome,
-    Source,
-    make_event,
-    schema,
-    validate,
-)
+from custom_components.concierge.core.stores import StoreStatus, parse_status
+from store_bridge.events import InvalidEventError, make_event, schema, validate
+from store_bridge.outbox import offline_status
+from store_bridge.vocabulary import EventType, Outcome
 
-from .conftest import Store, StoreFactory
+from .conftest import SITE, Store, StoreFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schema" / "access-event.v1.schema.json"
 VALID = sorted((ROOT / "schema" / "examples" / "valid").glob("*.json"))
 INVALID = sorted((ROOT / "schema" / "examples" / "invalid").glob("*.json"))
-
-
-def test_the_bridge_ships_the_shared_schema_file() -> None:
-    assert schema() == json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-
-
-def test_the_bridge_speaks_a_subset_of_the_shared_vocabulary() -> None:
-    properties = schema()["properties"]
-    assert {t.value for t in EventType} <= set(properties["type"]["enum"])
-    assert {o.value for o in Outcome} <= set(properties["outcome"]["enum"])
-    assert {s.value for s in Source} <= set(properties["source"]["enum"])
+STATUS_SCHEMA: dict[str, Any] = json.loads(
+    (ROOT / "schema" / "store-status.v1.schema.json").read_text(encoding="utf-8")
+)
+STATUS = Draft202012Validator(STATUS_SCHEMA, format_checker=FormatChecker())
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
@@ -175,3 +167,39 @@ def test_the_installed_package_carries_the_schema(tmp_path: Path) -> None:
     assert packaged == SCHEMA_FILE.read_bytes()
     assert "store_bridge/py.typed" in names
     assert {"store_bridge/gates/simulator.py", "store_bridge/core/credentials.py"} <= set(names)
+
+
+def _known_keys(status: dict[str, Any]) -> None:
+    """The bridge says only what the schema names (consumers ignore the rest: a typo)."""
+    assert set(status) <= set(STATUS_SCHEMA["properties"])
+    gate_keys = set(STATUS_SCHEMA["$defs"]["gate"]["properties"])
+    assert all(set(gate) <= gate_keys for gate in status.get("gates") or [])
+
+
+async def test_the_status_is_a_store_status_the_integration_reads_unchanged(
+    make_store: StoreFactory,
+) -> None:
+    store: Store = await make_store(capacity=2)
+    _, first = await store.check_in(qr=store.operator.qr())
+    for status in (store.bridge.status(), offline_status(SITE)):
+        STATUS.validate(status)
+        _known_keys(status)
+        read = parse_status(json.dumps(status), SITE)
+        assert isinstance(read, StoreStatus)
+        assert (read.online, read.name, read.capacity, read.occupancy) == (
+            status["online"],
+            status.get("name"),
+            status.get("capacity"),
+            status.get("occupancy"),
+        )
+    online = store.bridge.status()
+    assert online["occupancy"] == 1
+    read = parse_status(json.dumps(online), SITE)
+    assert isinstance(read, StoreStatus)
+    assert read.gates is not None
+    assert [(g.gate_id, g.name, g.role) for g in read.gates] == [
+        ("entry_1", "Entry", "entry"),
+        ("exit_1", "Exit", "exit"),
+    ]
+    await store.leave(track=first["track"])
+    STATUS.validate(store.bridge.status())

@@ -17,7 +17,7 @@ import pytest
 from store_bridge.bridge import Bridge
 from store_bridge.events import validate
 from store_bridge.outbox import BrokerConfig, Publisher
-from store_bridge.topics import events_topic, status_topic
+from store_bridge.vocabulary import events_topic, status_topic
 from tests.mosquitto import Mosquitto
 
 from .conftest import SITE, Store, StoreFactory, stop

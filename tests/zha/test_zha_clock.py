@@ -5,8 +5,6 @@ Real time, real ZHA on the simulated radio (tests/zha/conftest.py). Only the wal
 lock holds is read from the simulated lock's own PIN table.
 """
 
-import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,23 +16,13 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 from custom_components.concierge.const import EVENT_ACCESS
 from custom_components.concierge.core.grants import GrantState
 from tests.keypad_helpers import PIN, create_grant, local_time, setup_site
+from tests.waiting import until
 
 from .conftest import ZhaLock
 
 pytestmark = pytest.mark.usefixtures("quick_retry")
 
 OTHER_PIN = "246810"
-
-
-async def eventually[T](check: Callable[[], T | None], seconds: float = 5.0) -> T:
-    """Poll ``check`` until it returns something truthy; fail after ``seconds``."""
-    try:
-        async with asyncio.timeout(seconds):
-            while not (result := check()):
-                await asyncio.sleep(0.02)
-            return result
-    except TimeoutError:
-        pytest.fail(f"not true within {seconds} s: {check.__qualname__}")
 
 
 def _slot_of(lock: ZhaLock, pin: str) -> int | None:
@@ -49,14 +37,18 @@ async def test_a_step_back_after_the_window_does_not_rewrite_the_pin(
 ) -> None:
     entry = await setup_site(hass, zha_lock.entity_id, last_slot=12)
     site = entry.runtime_data
-    await eventually(lambda: site.site_data.keypad.get(zha_lock.entity_id))
-    await eventually(lambda: site.site_data.keypad[zha_lock.entity_id].known)
+    await until(lambda: site.site_data.keypad.get(zha_lock.entity_id))
+    await until(lambda: site.site_data.keypad[zha_lock.entity_id].known)
     # A window of 40 minutes, ending in 2 s.
     first = await create_grant(hass, local_time(-40 * 60), local_time(2))
-    await eventually(lambda: _slot_of(zha_lock, PIN))
+    await until(lambda: _slot_of(zha_lock, PIN))
     # The window ends: the code leaves the lock and the grant expires.
-    await eventually(lambda: _slot_of(zha_lock, PIN) is None, seconds=8)
-    await eventually(lambda: site.data.states[first] is GrantState.EXPIRED)
+    await until(lambda: _slot_of(zha_lock, PIN) is None, seconds=8)
+    await until(lambda: site.data.states[first] is GrantState.EXPIRED)
+    # The lock confirmed the clear (it is recorded) and the keypad has nothing left to
+    # send: whatever comes after is the clock step's doing.
+    await until(lambda: site.keypad.status.get(first) is None)
+    await until(lambda: site.keypad.idle)
     events = async_capture_events(hass, EVENT_ACCESS)
     zha_lock.reset_frames()
 
@@ -69,9 +61,11 @@ async def test_a_step_back_after_the_window_does_not_rewrite_the_pin(
     def second_programmed() -> bool:
         return site.keypad.status.get(second) == {"front": "programmed"}
 
-    # Once the lock holds the new grant's code, it has been reconciled after the step.
-    await eventually(lambda: _slot_of(zha_lock, OTHER_PIN))
-    await eventually(second_programmed)
+    # Once the lock holds the new grant's code, it has been reconciled after the step; once
+    # the keypad is idle, nothing more is on its way to the lock.
+    await until(lambda: _slot_of(zha_lock, OTHER_PIN))
+    await until(second_programmed)
+    await until(lambda: site.keypad.idle)
     assert _slot_of(zha_lock, PIN) is None
     assert zha_lock.frames().count("set_pin_code") == 1
     assert site.data.states[first] is GrantState.EXPIRED

@@ -32,8 +32,8 @@ from tests.rig_delivery_helpers import (
     ended,
     state_of,
     timeline,
-    wait_for,
 )
+from tests.waiting import until
 
 from .conftest import ZhaLock
 
@@ -51,7 +51,7 @@ async def home(
     entry = await add_rig_site(hass, zha_lock.entity_id, carrier)
     # The keypad manager's first look at its slots (get_pin_code each) is over.
     keypad = entry.runtime_data.site_data.keypad
-    await wait_for(lambda: keypad.get(zha_lock.entity_id) and keypad[zha_lock.entity_id].known)
+    await until(lambda: keypad.get(zha_lock.entity_id) and keypad[zha_lock.entity_id].known)
     zha_lock.reset_frames()
     yield entry
     if entry.state is ConfigEntryState.LOADED:
@@ -66,11 +66,7 @@ def bolt(zha_lock: ZhaLock) -> DoorLock.LockState:
 async def bolt_is(zha_lock: ZhaLock, state: DoorLock.LockState) -> None:
     """Wait until the device's bolt is in `state`."""
 
-    def check() -> bool:
-        return bolt(zha_lock) == state
-
-    check.__qualname__ = f"bolt is {state.name}"
-    await wait_for(check, seconds=5)
+    await until(f"the lock's bolt is {state.name}", lambda: bolt(zha_lock) == state, seconds=5)
 
 
 async def start_visit(hass: HomeAssistant, grant_id: str) -> str:
@@ -104,9 +100,9 @@ async def test_courier_delivery_over_http(
     assert timeline(access_events, visit) == OPENING
 
     door(hass, "on")
-    await wait_for(lambda: "door_opened" in timeline(access_events, visit))
+    await until(lambda: "door_opened" in timeline(access_events, visit))
     door(hass, "off")
-    finished = await wait_for(lambda: ended(access_events, visit))
+    finished = await until(lambda: ended(access_events, visit))
 
     assert finished["type"] == "visit_completed", timeline(access_events, visit)
     await bolt_is(zha_lock, DoorLock.LockState.Locked)
@@ -131,8 +127,8 @@ async def test_keypad_pin_visit_ends_when_the_lock_is_locked_by_hand(
     def pin_slot() -> int | None:
         return next((s for s, c in zha_lock.codes().items() if c["pin"] == PIN), None)
 
-    slot = await wait_for(pin_slot)
-    await wait_for(lambda: home.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"})
+    slot = await until(pin_slot)
+    await until(lambda: home.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"})
     assert state_of(hass, ALARM) == "armed_away"
 
     # The cleaner types the PIN: the lock opens by itself, the visit starts at the unlock.
@@ -141,7 +137,7 @@ async def test_keypad_pin_visit_ends_when_the_lock_is_locked_by_hand(
     def started() -> dict[str, Any] | None:
         return next((e for e in access_events if e["type"] == "visit_started"), None)
 
-    first = await wait_for(started)
+    first = await until(started)
     visit = first["visit"]
     assert (first["grant"], first["source"]) == (grant_id, "keypad")
     assert state_of(hass, ALARM) == "disarmed"
@@ -151,7 +147,7 @@ async def test_keypad_pin_visit_ends_when_the_lock_is_locked_by_hand(
 
     # On the way out the cleaner turns the thumb turn: the lock reports locked.
     zha_lock.manual_lock()
-    finished = await wait_for(lambda: ended(access_events, visit))
+    finished = await until(lambda: ended(access_events, visit))
 
     assert finished["type"] == "visit_completed", timeline(access_events, visit)
     assert bolt(zha_lock) == DoorLock.LockState.Locked
@@ -174,12 +170,12 @@ async def test_lock_offline_at_the_end_alerts_and_arms_the_fallback(
     visit = await start_visit(hass, await courier_grant(hass))
     await bolt_is(zha_lock, DoorLock.LockState.Unlocked)
     door(hass, "on")
-    await wait_for(lambda: "door_opened" in timeline(access_events, visit))
+    await until(lambda: "door_opened" in timeline(access_events, visit))
 
     # The lock drops off the network before Concierge tells it to lock.
     zha_lock.offline()
     door(hass, "off")
-    finished = await wait_for(lambda: ended(access_events, visit), seconds=12)
+    finished = await until(lambda: ended(access_events, visit), seconds=12)
 
     assert_lock_failure_handled(hass, access_events, visit, finished)
     assert bolt(zha_lock) == DoorLock.LockState.Unlocked
@@ -201,7 +197,7 @@ async def test_restart_mid_visit_locks_rearms_and_records_it(
     assert await hass.config_entries.async_unload(home.entry_id)
     # ...and starts again.
     assert await hass.config_entries.async_setup(home.entry_id)
-    finished = await wait_for(lambda: ended(access_events, visit))
+    finished = await until(lambda: ended(access_events, visit))
 
     assert finished["type"] == "visit_aborted"
     assert finished["reason"] == "interrupted"
@@ -226,10 +222,10 @@ async def test_lock_removed_during_a_keypad_visit_ends_it_with_the_alarm_armed(
     access_events: list[dict[str, Any]],
 ) -> None:
     grant_id = await create_grant(hass, local_time(-60), local_time(3600))
-    await wait_for(lambda: home.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"})
+    await until(lambda: home.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"})
     slot = next(s for s, c in zha_lock.codes().items() if c["pin"] == PIN)
     zha_lock.keypad_unlock(slot)
-    first = await wait_for(lambda: next(
+    first = await until(lambda: next(
         (e for e in access_events if e["type"] == "visit_started"), None
     ))  # fmt: skip
     visit = first["visit"]
@@ -237,7 +233,7 @@ async def test_lock_removed_during_a_keypad_visit_ends_it_with_the_alarm_armed(
 
     # The owner removes the lock from Home Assistant (or its integration) mid-visit.
     er.async_get(hass).async_remove(zha_lock.entity_id)
-    finished = await wait_for(lambda: ended(access_events, visit))
+    finished = await until(lambda: ended(access_events, visit))
 
     # Nothing can lock that door now: the visit ends, the alarm is armed without it.
     assert finished["type"] == "visit_aborted"

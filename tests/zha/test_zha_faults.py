@@ -39,9 +39,9 @@ from tests.fault_helpers import (
     repair,
     repairs,
     told,
-    until,
 )
 from tests.keypad_helpers import PIN, create_grant, local_time, setup_site
+from tests.waiting import until
 
 from .conftest import ZhaLock
 
@@ -82,7 +82,7 @@ async def _programmed(hass: HomeAssistant, lock: ZhaLock, grant_id: str, pin: st
     await until(
         "the grant shows its code as programmed once the lock confirmed it",
         lambda: door_status(hass, grant_id),
-        lambda v: v == PROGRAMMED,
+        want=lambda v: v == PROGRAMMED,
     )
     return int(slot)
 
@@ -94,12 +94,12 @@ async def _not_removed_is_shown(
     await until(
         "a grant whose code may still be on the lock after its window shows `not_removed`",
         lambda: grant_codes(hass, grant_id),
-        lambda v: v == {"Front door": NOT_REMOVED},
+        want=lambda v: v == {"Front door": NOT_REMOVED},
     )
     await until(
         "the door's keypad sensor shows `not_removed`",
         lambda: keypad_state(hass),
-        lambda v: v == NOT_REMOVED,
+        want=lambda v: v == NOT_REMOVED,
     )
     issue = await until(
         f"the repair code_not_removed_{lock.entity_id} is raised (repairs now: {repairs(hass)})",
@@ -121,12 +121,12 @@ async def _settled(hass: HomeAssistant, lock: ZhaLock, grant_id: str) -> None:
     await until(
         "the door's keypad sensor is back `in_sync`",
         lambda: keypad_state(hass),
-        lambda v: v == IN_SYNC,
+        want=lambda v: v == IN_SYNC,
     )
     await until(
         "the grant no longer shows `not_removed`",
         lambda: door_status(hass, grant_id),
-        lambda v: v != NOT_REMOVED,
+        want=lambda v: v != NOT_REMOVED,
     )
 
 
@@ -144,7 +144,7 @@ async def test_a_set_whose_answer_is_lost_is_cleared_at_the_window_end(
     await until(
         "a code written without confirmation shows `pending`",
         lambda: door_status(hass, grant_id),
-        lambda v: v == PENDING,
+        want=lambda v: v == PENDING,
     )
 
     await until(
@@ -170,7 +170,7 @@ async def test_a_lost_set_answer_then_silence_shows_not_removed_until_the_lock_a
     await until(
         "the window ends",
         lambda: grant_state(hass, grant_id),
-        lambda v: v == "expired",
+        want=lambda v: v == "expired",
         seconds=8,
     )
     await _not_removed_is_shown(hass, zha_lock, grant_id, phone)
@@ -231,7 +231,7 @@ async def test_a_clear_answered_with_failure_is_retried_until_the_lock_takes_it(
     await until(
         "a refused clear is retried",
         lambda: _count(zha_lock, "clear_pin_code"),
-        lambda n: n >= 4,
+        want=lambda n: n >= 4,
         seconds=10,
     )
     clears = zha_lock.frame_times("clear_pin_code")
@@ -264,7 +264,7 @@ async def test_unloading_stops_the_retries_and_a_restart_finishes_the_clear(
     await until(
         "a refused clear is retried",
         lambda: _count(zha_lock, "clear_pin_code"),
-        lambda n: n >= 2,
+        want=lambda n: n >= 2,
         seconds=10,
     )
 
@@ -383,10 +383,12 @@ async def test_codes_wiped_at_the_lock_are_noticed_and_put_back(
     await until(
         "the grant shows its code programmed again",
         lambda: door_status(hass, grant_id),
-        lambda v: v == PROGRAMMED,
+        want=lambda v: v == PROGRAMMED,
     )
     await until(
-        "the door's keypad sensor is `in_sync`", lambda: keypad_state(hass), lambda v: v == IN_SYNC
+        "the door's keypad sensor is `in_sync`",
+        lambda: keypad_state(hass),
+        want=lambda v: v == IN_SYNC,
     )
     await until(
         "the code leaves the lock at the window end",
@@ -482,7 +484,7 @@ async def test_running_out_of_slots_is_a_repair_and_one_message(
     left_out = await until(
         "the grant left without a slot shows `no_free_slot`",
         lambda: [p for p, g in grants.items() if door_status(hass, g) == NO_FREE_SLOT],
-        lambda v: len(v) == 1,
+        want=lambda v: len(v) == 1,
     )
     (waiting,) = left_out
     assert waiting not in _pins(zha_lock).values()

@@ -6,8 +6,7 @@ slot the audit log says held its code; what the lock holds is read from the simu
 lock's own PIN table.
 """
 
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -18,6 +17,7 @@ from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.core.slots import SlotStatus
 from tests.keypad_helpers import PIN, create_grant, local_time, setup_site
 from tests.storage_helpers import copy_file, real_storage, site_file
+from tests.waiting import until
 
 from .conftest import ZhaLock
 
@@ -31,17 +31,6 @@ def disk(hass: HomeAssistant) -> Iterator[None]:
         yield
 
 
-async def eventually[T](check: Callable[[], T | None], seconds: float = 5.0) -> T:
-    """Poll ``check`` until it returns something truthy; fail after ``seconds``."""
-    try:
-        async with asyncio.timeout(seconds):
-            while not (result := check()):
-                await asyncio.sleep(0.02)
-            return result
-    except TimeoutError:
-        pytest.fail(f"not true within {seconds} s: {check.__qualname__}")
-
-
 def _slot_of(lock: ZhaLock, pin: str) -> int | None:
     return next((s for s, c in lock.codes().items() if c["pin"] == pin), None)
 
@@ -53,8 +42,8 @@ async def test_a_code_of_a_lost_store_is_cleared_and_foreign_codes_stay(
     zha_lock.set_code(12, "55555")  # somebody's code inside it
     entry = await setup_site(hass, zha_lock.entity_id, last_slot=12)
     grant_id = await create_grant(hass, local_time(-60), local_time(3600))
-    assert await eventually(lambda: _slot_of(zha_lock, PIN)) == 10
-    await eventually(lambda: entry.runtime_data.keypad.status.get(grant_id))
+    assert await until(lambda: _slot_of(zha_lock, PIN)) == 10
+    await until(lambda: entry.runtime_data.keypad.status.get(grant_id))
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -68,9 +57,10 @@ async def test_a_code_of_a_lost_store_is_cleared_and_foreign_codes_stay(
     assert not entry.runtime_data.data.grants
     issues = ir.async_get(hass).issues
     assert "site_store_lost" in [i.translation_key for (d, _), i in issues.items() if d == DOMAIN]
-    await eventually(lambda: _slot_of(zha_lock, PIN) is None)
+    await until(lambda: _slot_of(zha_lock, PIN) is None)
     codes = entry.runtime_data.site_data.keypad[zha_lock.entity_id]
-    await eventually(lambda: codes.known[10].status is SlotStatus.EMPTY)
+    await until(lambda: codes.known[10].status is SlotStatus.EMPTY)
+    await until(lambda: entry.runtime_data.keypad.idle)  # nothing more is on its way
     assert zha_lock.frames() == ["clear_pin_code"]
     assert zha_lock.codes()[1]["pin"] == "13579"
     assert zha_lock.codes()[12]["pin"] == "55555"

@@ -1,8 +1,7 @@
 """Shared pieces of the Z-Wave tests: the lock as Home Assistant sees it, and waiting."""
 
-import asyncio
 import importlib.util
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.tcp_proxy import TcpProxy
+from tests.waiting import until
 
 from .conftest import ZWaveRig
 
@@ -120,7 +120,7 @@ class ProxiedLock:
                 and current.state not in {"unavailable", "unknown"}
             )
 
-        await eventually(back, seconds)
+        await until("the lock is back in Home Assistant", back, seconds=seconds)
 
     async def disconnected(self, hass: HomeAssistant, seconds: float = 10.0) -> None:
         """Wait until Home Assistant noticed the lost connection (lock unavailable)."""
@@ -129,7 +129,7 @@ class ProxiedLock:
             current = hass.states.get(self.entity_id)
             return current is None or current.state == "unavailable"
 
-        await eventually(unavailable, seconds)
+        await until("Home Assistant shows the lock unavailable", unavailable, seconds=seconds)
 
 
 @pytest.fixture
@@ -153,18 +153,6 @@ async def proxied_lock(
         await proxy.close()
 
 
-async def eventually[T](check: Callable[[], Awaitable[T | None]], seconds: float = 3.0) -> T:
-    """Poll ``check`` until it returns something truthy; fail after ``seconds``."""
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                if result := await check():
-                    return result
-                await asyncio.sleep(0.02)  # the rig's memory can only be polled
-    except TimeoutError:
-        pytest.fail(f"not true within {seconds} s: {check.__qualname__}")
-
-
 async def slot_is(
     rig: ZWaveRig, slot: int, expected: dict[str, Any], seconds: float = 3.0
 ) -> dict[int, Any]:
@@ -174,21 +162,18 @@ async def slot_is(
         codes = await rig.async_codes()
         return codes if codes[slot] == expected else None
 
-    return await eventually(check, seconds)
+    return await until(f"the lock's slot {slot} holds {expected}", check, seconds=seconds)
 
 
 async def state_is(hass: HomeAssistant, entity_id: str, state: str) -> None:
-    async def check() -> bool:
-        return state_of(hass, entity_id) == state
-
-    await eventually(check)
+    await until(f"{entity_id} is {state}", lambda: state_of(hass, entity_id) == state)
 
 
 async def wait_event(events: list[Event], event: int) -> dict[str, Any]:
-    async def check() -> dict[str, Any] | None:
+    def check() -> dict[str, Any] | None:
         return next((dict(e.data) for e in events if e.data.get("event") == event), None)
 
-    return await eventually(check)
+    return await until(f"a zwave_js notification event {event}", check)
 
 
 def state_of(hass: HomeAssistant, entity_id: str) -> str | None:

@@ -6,7 +6,6 @@ zwave-js-server-python, the Z-Wave JS Server and driver. Only the lock is simula
 memory (``/codes``), never from Concierge's state or the driver's cache.
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,8 +22,9 @@ from custom_components.concierge.diagnostics import async_get_config_entry_diagn
 from custom_components.concierge.keypad import manager as keypad_manager
 from custom_components.concierge.keypad import zwave as zwave_adapter
 from tests.keypad_helpers import PIN, create_grant, local_time, setup_site
+from tests.waiting import until
 
-from .helpers import EMPTY, Lock, eventually, slot_is
+from .helpers import EMPTY, Lock, slot_is
 
 SEED = {"status": "enabled", "code": "13579"}  # slot 1, outside the managed range
 
@@ -55,12 +55,6 @@ async def site(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def _time_passes(hass: HomeAssistant, seconds: float) -> None:
-    """Real time passes (the rig's lock lives in real time; the clock is not frozen)."""
-    await asyncio.sleep(seconds)
-    await hass.async_block_till_done()
-
-
 async def test_code_is_on_the_lock_exactly_during_the_window(
     hass: HomeAssistant, lock: Lock, site: MockConfigEntry
 ) -> None:
@@ -82,7 +76,7 @@ async def test_code_is_on_the_lock_exactly_during_the_window(
         )
         return sensor if sensor.attributes["codes"] == {"Front door": "programmed"} else None
 
-    sensor = await eventually(confirmed)
+    sensor = await until(confirmed)
     assert "482913" not in str(sensor.as_dict())
 
     # ... and closes: the code is gone.
@@ -93,7 +87,7 @@ async def test_code_is_on_the_lock_exactly_during_the_window(
         kinds = [e.data["type"] for e in events if e.data["grant"] == grant_id]
         return kinds if "code_cleared" in kinds else None
 
-    kinds = await eventually(recorded)
+    kinds = await until(recorded)
     assert kinds == [
         "grant_created", "grant_activated", "code_programmed", "grant_expired", "code_cleared",
     ]  # fmt: skip
@@ -115,7 +109,7 @@ async def test_keypad_unlock_starts_the_right_visit(
         slots = {c["code"]: int(s) for s, c in codes.items() if c["code"]}
         return slots if {"111222", PIN} <= set(slots) else None
 
-    slot = (await eventually(both_on_the_lock))[PIN]
+    slot = (await until(both_on_the_lock))[PIN]
     assert slot in range(10, 15)
     events = async_capture_events(hass, EVENT_ACCESS)
 
@@ -125,7 +119,7 @@ async def test_keypad_unlock_starts_the_right_visit(
         found = [dict(e.data) for e in events if e.data["type"] == "visit_started"]
         return found or None
 
-    (visit,) = await eventually(started)
+    (visit,) = await until(started)
     assert visit["grant"] == grant_id != other
     assert visit["source"] == "keypad"
     in_progress = next(
@@ -139,7 +133,7 @@ async def test_keypad_unlock_starts_the_right_visit(
     async def completed() -> bool:
         return any(e.data["type"] == "visit_completed" for e in events)
 
-    await eventually(completed)
+    await until(completed)
     timeline = [e.data["type"] for e in events if e.data["visit"] == visit["visit"]]
     assert timeline == [
         "access_requested", "access_granted", "unlocked", "visit_started", "locked",
@@ -157,7 +151,7 @@ async def test_a_restart_in_the_window_sends_nothing(
     async def confirmed() -> bool:
         return site.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"}
 
-    await eventually(confirmed)
+    await until(confirmed)
     diagnostics = await async_get_config_entry_diagnostics(hass, site)
     assert diagnostics["keypad"]["locks"][lock.entity_id]["assignments"] == {grant_id: 10}
     assert diagnostics["keypad"]["locks"][lock.entity_id]["known"][10] == "ours"
@@ -166,7 +160,9 @@ async def test_a_restart_in_the_window_sends_nothing(
 
     assert await hass.config_entries.async_reload(site.entry_id)
     await hass.async_block_till_done()
-    await _time_passes(hass, 1)
+    # The restarted keypad has looked at the lock and has nothing left to send.
+    await until(lambda: site.runtime_data.keypad.status.get(grant_id))
+    await until(lambda: site.runtime_data.keypad.idle)
 
     assert _frames(await rig.async_get("/frames")) == {}
     assert (await rig.async_codes())[10] == _code(PIN)
@@ -188,7 +184,7 @@ async def test_an_offline_lock_gets_the_code_when_it_is_back(
     async def pending() -> bool:
         return status() == "pending"
 
-    await eventually(pending, seconds=10)
+    await until(pending, seconds=10)
     (told,) = phone  # the owner heard about it, once
     assert told.data["message"].startswith(
         "The PIN of Cleaner could not be put on the lock of Front door"
@@ -202,7 +198,7 @@ async def test_an_offline_lock_gets_the_code_when_it_is_back(
     async def programmed() -> bool:
         return status() == "programmed"
 
-    await eventually(programmed)
+    await until(programmed)
 
 
 async def test_a_refused_code_is_tried_once_and_raises_a_repair(
@@ -219,13 +215,15 @@ async def test_a_refused_code_is_tried_once_and_raises_a_repair(
     async def rejected() -> bool:
         return any(e.data["type"] == "code_rejected" for e in events)
 
-    await eventually(rejected, seconds=10)
+    await until(rejected, seconds=10)
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"code_rejected_{lock.entity_id}_{grant_id}")
     assert issue is not None
     assert issue.translation_placeholders == {"grant": "Cleaner", "portal": "Front door"}
-    # Time passes, other grants change: the refused code is not sent again.
+    # Other grants change: the refused code is not sent again. Once the pass after the new
+    # grant is over and no retry waits, nothing more is sent.
     await create_grant(hass, local_time(1800), local_time(5400), pin="246810")
-    await _time_passes(hass, 3)
+    await hass.async_block_till_done()
+    await until(lambda: site.runtime_data.keypad.idle)
     sets = sum(v for k, v in _frames(await rig.async_get("/frames")).items() if k.endswith("Set"))
     assert sets == 1
     codes = await rig.async_codes()
@@ -241,7 +239,7 @@ async def test_a_refused_code_is_tried_once_and_raises_a_repair(
         issue_id = f"code_rejected_{lock.entity_id}_{grant_id}"
         return ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
-    await eventually(repaired)
+    await until(repaired)
 
 
 async def test_codes_concierge_did_not_write_are_never_touched(
@@ -264,13 +262,13 @@ async def test_codes_concierge_did_not_write_are_never_touched(
         )  # fmt: skip
         return bool(response and response[lock.entity_id]["10"]["in_use"])  # type: ignore[index]
 
-    await eventually(driver_knows)
+    await until(driver_knows)
     entry = await setup_site(hass, lock.entity_id, last_slot=11)
 
     async def foreign_reported() -> ir.IssueEntry | None:
         return ir.async_get(hass).async_get_issue(DOMAIN, f"foreign_codes_{lock.entity_id}")
 
-    issue = await eventually(foreign_reported)
+    issue = await until(foreign_reported)
     assert issue.translation_placeholders["slots"] == "10"
 
     await create_grant(hass, local_time(-60), local_time(3600), pin="1111")
@@ -286,7 +284,7 @@ async def test_codes_concierge_did_not_write_are_never_touched(
     async def no_slot_left() -> bool:
         return entry.runtime_data.keypad.status.get(second) == {"front": "no_free_slot"}
 
-    await eventually(no_slot_left)
+    await until(no_slot_left)
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -302,12 +300,12 @@ async def test_repeated_wrong_codes_raise_a_keypad_attack(
         found = [dict(e.data) for e in events if e.data["type"] == "keypad_attack"]
         return found or None
 
-    (attack,) = await eventually(attacked)
+    (attack,) = await until(attacked)
     assert attack["reason"] == "wrong_codes"
     assert attack["data"] == {"attempts": 3}
     denied = [e for e in events if e.data["type"] == "access_denied"]
     assert len(denied) == 2
-    await eventually(lambda: asyncio.sleep(0, phone))
+    await until("the owner is told", lambda: phone)
     assert phone[-1].data["message"].startswith("Several wrong codes were entered at Front door")
 
 
@@ -323,7 +321,7 @@ async def test_revoked_and_used_up_grants_lose_their_code(
         slots = {c["code"]: int(s) for s, c in codes.items() if c["code"]}
         return slots if {"3141", "2718"} <= set(slots) else None
 
-    slots = await eventually(both)
+    slots = await until(both)
     await hass.services.async_call(DOMAIN, "revoke_grant", {"grant_id": revoked}, blocking=True)
     await slot_is(rig, slots["2718"], EMPTY)
 

@@ -13,7 +13,9 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
-from .helpers import EMPTY, ZWAVE, ProxiedLock, eventually, slot_is, state_of
+from tests.waiting import until
+
+from .helpers import EMPTY, ZWAVE, ProxiedLock, slot_is, state_of
 
 
 async def _set_code(hass: HomeAssistant, lock: ProxiedLock, slot: int, code: str) -> None:
@@ -49,7 +51,7 @@ async def _driver_shows(
     async def shows() -> bool:
         return await _ha_slot(hass, lock, slot) == expected
 
-    await eventually(shows)
+    await until(shows)
 
 
 async def test_traffic_passes_and_a_cut_is_a_lost_server(
@@ -70,7 +72,7 @@ async def test_traffic_passes_and_a_cut_is_a_lost_server(
     async def retrying() -> bool:
         return lock.entry.state is ConfigEntryState.SETUP_RETRY
 
-    await eventually(retrying)  # the proxy refuses: setup failed, retried later
+    await until(retrying)  # the proxy refuses: setup failed, retried later
     assert proxy.accepted == 1
     assert state_of(hass, lock.entity_id) == "unavailable"
 
@@ -89,7 +91,7 @@ async def test_traffic_passes_and_a_cut_is_a_lost_server(
             and state_of(hass, lock.entity_id) == "locked"
         )
 
-    await eventually(back, seconds=10)
+    await until(back, seconds=10)
     assert proxy.accepted == 3
 
 

@@ -14,7 +14,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import async_capture_events
 
-from .helpers import EMPTY, ZWAVE, Lock, eventually, slot_is, state_is, state_of, wait_event
+from tests.waiting import until
+
+from .helpers import EMPTY, ZWAVE, Lock, slot_is, state_is, state_of, wait_event
 
 NOTIFICATION_CC = 0x71
 ACCESS_CONTROL = 6
@@ -63,7 +65,7 @@ async def test_set_and_clear_reach_the_lock_memory(hass: HomeAssistant, lock: Lo
     async def ha_sees_code() -> bool:
         return await _ha_slot(hass, lock, 5) == {"usercode": "2468", "in_use": True}
 
-    await eventually(ha_sees_code)
+    await until(ha_sees_code)
 
     await hass.services.async_call(
         ZWAVE, "clear_lock_usercode", {"entity_id": lock.entity_id, "code_slot": 5}, blocking=True
@@ -75,7 +77,7 @@ async def test_set_and_clear_reach_the_lock_memory(hass: HomeAssistant, lock: Lo
     async def ha_sees_free_slot() -> bool:
         return (await _ha_slot(hass, lock, 5))["in_use"] is False
 
-    await eventually(ha_sees_free_slot)
+    await until(ha_sees_free_slot)
 
 
 async def test_keypad_and_manual_operations_reach_home_assistant(
@@ -182,7 +184,7 @@ async def test_an_offline_lock_fails_the_set(hass: HomeAssistant, lock: Lock) ->
     async def second_attempt_sent() -> bool:
         return bool((await rig.async_get("/status"))["unheard"] >= 2)
 
-    await eventually(second_attempt_sent)
+    await until(second_attempt_sent)
     await rig.async_post("/offline", {"on": False})  # waits until the driver gave up
     await state_is(hass, lock.status_entity_id, "alive")
     assert (await rig.async_codes())[7] == EMPTY
@@ -247,26 +249,26 @@ async def test_codes_programmed_and_wiped_at_the_lock_are_reported(
     async def ha_sees(slot: int, *, in_use: bool) -> bool:
         return (await _ha_slot(hass, lock, slot))["in_use"] is in_use
 
-    await eventually(lambda: ha_sees(11, in_use=True))
+    await until(lambda: ha_sees(11, in_use=True))
     assert await rig.async_frames() == {}  # the lock told; nothing was asked
 
     await rig.async_post("/keypad-delete", {"slot": 11})
     deleted = await wait_event(events, 0x0D)
     assert deleted["event_label"] == "Single user code deleted"
     assert deleted["parameters"]["userId"] == 11
-    await eventually(lambda: ha_sees(11, in_use=False))
+    await until(lambda: ha_sees(11, in_use=False))
 
     # A factory reset: every slot (the seed's too) is freed, then "all user codes deleted".
     await _set_code(hass, lock, 12, "2468")
     await slot_is(rig, 12, {"status": "enabled", "code": "2468"})
-    await eventually(lambda: ha_sees(12, in_use=True))
+    await until(lambda: ha_sees(12, in_use=True))
     wiped = await rig.async_post("/wipe")
     assert wiped["wiped"] == [1, 12]
     assert all(entry == EMPTY for entry in (await rig.async_codes()).values())
     everything = await wait_event(events, 0x0C)
     assert everything["event_label"] == "All user codes deleted"
-    await eventually(lambda: ha_sees(1, in_use=False))
-    await eventually(lambda: ha_sees(12, in_use=False))
+    await until(lambda: ha_sees(1, in_use=False))
+    await until(lambda: ha_sees(12, in_use=False))
 
     with pytest.raises(aiohttp.ClientResponseError) as refused:
         await rig.async_post("/keypad-program", {"slot": 11, "code": "12"})
@@ -290,7 +292,7 @@ async def test_a_lock_that_refuses_clears_keeps_the_code(hass: HomeAssistant, lo
     async def clear_heard() -> bool:
         return bool((await rig.async_frames()).get("UserCode.ExtendedUserCodeSet"))
 
-    await eventually(clear_heard)
+    await until(clear_heard)
     assert (await rig.async_codes())[5] == {"status": "enabled", "code": "2468"}
 
     # The driver's cache shows the slot free at first (it assumes the Set worked), until its
@@ -298,7 +300,7 @@ async def test_a_lock_that_refuses_clears_keeps_the_code(hass: HomeAssistant, lo
     async def driver_reread() -> bool:
         return await _ha_slot(hass, lock, 5) == {"usercode": "2468", "in_use": True}
 
-    await eventually(driver_reread)
+    await until(driver_reread)
     assert (await rig.async_frames())["UserCode.Get"] >= 1
     # Writing a code is still accepted.
     await _set_code(hass, lock, 6, "8642")

@@ -31,11 +31,11 @@ from tests.rig_delivery_helpers import (
     ended,
     state_of,
     timeline,
-    wait_for,
 )
+from tests.waiting import until
 
 from .conftest import ZWaveRig
-from .helpers import Lock, eventually, state_is
+from .helpers import Lock, state_is
 
 OPENING = ["access_requested", "alarm_disarmed", "access_granted", "unlocked", "visit_started"]
 
@@ -64,8 +64,7 @@ async def bolt_is(rig: ZWaveRig, bolt: str, seconds: float = 5.0) -> None:
     async def check() -> bool:
         return bool((await rig.async_get("/status"))["bolt"] == bolt)
 
-    check.__qualname__ = f"bolt is {bolt}"
-    await eventually(check, seconds)
+    await until(f"the lock's bolt is {bolt}", check, seconds=seconds)
 
 
 async def test_courier_delivery_over_http(
@@ -92,9 +91,9 @@ async def test_courier_delivery_over_http(
     assert (await rig.async_frames())["DoorLock.OperationSet"] == 1
 
     door(hass, "on")
-    await wait_for(lambda: "door_opened" in timeline(access_events, visit))
+    await until(lambda: "door_opened" in timeline(access_events, visit))
     door(hass, "off")
-    finished = await wait_for(lambda: ended(access_events, visit))
+    finished = await until(lambda: ended(access_events, visit))
 
     assert finished["type"] == "visit_completed", timeline(access_events, visit)
     await bolt_is(rig, "locked")
@@ -118,8 +117,8 @@ async def test_keypad_pin_visit(
         codes = await rig.async_codes()
         return next((int(s) for s, c in codes.items() if c["code"] == PIN), None)
 
-    slot = await eventually(pin_slot, seconds=6)
-    await wait_for(lambda: home.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"})
+    slot = await until(pin_slot, seconds=6)
+    await until(lambda: home.runtime_data.keypad.status.get(grant_id) == {"front": "programmed"})
     assert state_of(hass, ALARM) == "armed_away"
 
     # The cleaner types the PIN: the lock opens by itself, the visit starts at the unlock.
@@ -128,7 +127,7 @@ async def test_keypad_pin_visit(
     def started() -> dict[str, Any] | None:
         return next((e for e in access_events if e["type"] == "visit_started"), None)
 
-    first = await wait_for(started)
+    first = await until(started)
     visit = first["visit"]
     assert (first["grant"], first["source"]) == (grant_id, "keypad")
     assert state_of(hass, ALARM) == "disarmed"
@@ -138,9 +137,9 @@ async def test_keypad_pin_visit(
 
     # In, out, door shut: Concierge locks the door and re-arms.
     door(hass, "on")
-    await wait_for(lambda: "door_opened" in timeline(access_events, visit))
+    await until(lambda: "door_opened" in timeline(access_events, visit))
     door(hass, "off")
-    finished = await wait_for(lambda: ended(access_events, visit))
+    finished = await until(lambda: ended(access_events, visit))
 
     assert finished["type"] == "visit_completed", timeline(access_events, visit)
     await bolt_is(rig, "locked")
@@ -167,12 +166,12 @@ async def test_lock_offline_at_the_end_alerts_and_arms_the_fallback(
     visit = str(response["visit_id"])
     await bolt_is(rig, "unlocked")
     door(hass, "on")
-    await wait_for(lambda: "door_opened" in timeline(access_events, visit))
+    await until(lambda: "door_opened" in timeline(access_events, visit))
 
     # The lock drops off the network before Concierge tells it to lock.
     await rig.async_post("/offline", {"on": True})
     door(hass, "off")
-    finished = await wait_for(lambda: ended(access_events, visit), seconds=12)
+    finished = await until(lambda: ended(access_events, visit), seconds=12)
 
     assert_lock_failure_handled(hass, access_events, visit, finished)
     status = await rig.async_get("/status")
@@ -182,7 +181,7 @@ async def test_lock_offline_at_the_end_alerts_and_arms_the_fallback(
     # Back on the network: Concierge's next attempt (5 s after the failure) locks it.
     await rig.async_post("/offline", {"on": False})
     await bolt_is(rig, "locked", seconds=10)
-    locked = await wait_for(lambda: access_events[-1]["type"] == "locked" and access_events[-1])
+    locked = await until(lambda: access_events[-1]["type"] == "locked" and access_events[-1])
     assert locked["source"] == "system"
 
 
@@ -204,7 +203,7 @@ async def test_restart_mid_visit_locks_rearms_and_records_it(
     assert await hass.config_entries.async_unload(home.entry_id)
     # ...and starts again.
     assert await hass.config_entries.async_setup(home.entry_id)
-    finished = await wait_for(lambda: ended(access_events, visit))
+    finished = await until(lambda: ended(access_events, visit))
 
     assert finished["type"] == "visit_aborted"
     assert finished["reason"] == "interrupted"

@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
 from custom_components.concierge.keypad import manager as keypad_manager
+from custom_components.concierge.keypad import writes as keypad_writes
 from custom_components.concierge.keypad import zwave as zwave_adapter
 from tests.fault_helpers import (
     IN_SYNC,
@@ -34,9 +35,9 @@ from tests.fault_helpers import (
     repair,
     repairs,
     told,
-    until,
 )
 from tests.keypad_helpers import PIN, create_grant, local_time, setup_site
+from tests.waiting import until
 
 from .conftest import ZWaveRig
 from .helpers import Lock, ProxiedLock
@@ -51,7 +52,7 @@ SET_FRAME = "UserCode.ExtendedUserCodeSet"  # User Code v2: sets and clears alik
 def quick_timing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorter waits than in a home, so tests stay fast: 2 s to confirm, 1 s to retry."""
     monkeypatch.setattr(zwave_adapter, "CONFIRM_TIMEOUT", 2.0)
-    monkeypatch.setattr(keypad_manager, "WRITE_TIMEOUT", 3.0)
+    monkeypatch.setattr(keypad_writes, "WRITE_TIMEOUT", 3.0)
     monkeypatch.setattr(keypad_manager, "retry_delay", lambda _attempt: 1)
 
 
@@ -98,14 +99,17 @@ async def _programmed(hass: HomeAssistant, rig: ZWaveRig, grant_id: str, pin: st
     await until(
         "the grant shows its code as programmed once the lock confirmed it",
         lambda: door_status(hass, grant_id),
-        lambda v: v == PROGRAMMED,
+        want=lambda v: v == PROGRAMMED,
     )
     return int(slot)
 
 
 async def _window_over(hass: HomeAssistant, grant_id: str) -> None:
     await until(
-        "the window ends", lambda: grant_state(hass, grant_id), lambda v: v == "expired", 12
+        "the window ends",
+        lambda: grant_state(hass, grant_id),
+        want=lambda v: v == "expired",
+        seconds=12,
     )
 
 
@@ -116,12 +120,12 @@ async def _not_removed_is_shown(
     await until(
         "a grant whose code may still be on the lock after its window shows `not_removed`",
         lambda: grant_codes(hass, grant_id),
-        lambda v: v == {"Front door": NOT_REMOVED},
+        want=lambda v: v == {"Front door": NOT_REMOVED},
     )
     await until(
         "the door's keypad sensor shows `not_removed`",
         lambda: keypad_state(hass),
-        lambda v: v == NOT_REMOVED,
+        want=lambda v: v == NOT_REMOVED,
     )
     issue = await until(
         f"the repair code_not_removed_{lock_entity_id} is raised (repairs now: {repairs(hass)})",
@@ -143,12 +147,12 @@ async def _settled(hass: HomeAssistant, lock_entity_id: str, grant_id: str) -> N
     await until(
         "the door's keypad sensor is back `in_sync`",
         lambda: keypad_state(hass),
-        lambda v: v == IN_SYNC,
+        want=lambda v: v == IN_SYNC,
     )
     await until(
         "the grant no longer shows `not_removed`",
         lambda: door_status(hass, grant_id),
-        lambda v: v != NOT_REMOVED,
+        want=lambda v: v != NOT_REMOVED,
     )
 
 
@@ -230,12 +234,14 @@ async def test_a_clear_the_lock_refuses_is_retried_until_it_takes_it(
     await rig.async_post("/frames/reset")
     await rig.async_post("/refuse-clears", {"on": True})
 
-    await until("Concierge tries to clear the code at the window end", lambda: _sets(rig), None, 10)
+    await until(
+        "Concierge tries to clear the code at the window end", lambda: _sets(rig), seconds=10
+    )
     # The driver's cache shows the slot free for a moment after the Set, until its own
     # read brings the code back: only what the lock reports confirms a clear.
     await _not_removed_is_shown(hass, lock.entity_id, grant_id, phone)
     assert await _slot_of(rig, PIN) is not None
-    await until("a refused clear is retried", lambda: _sets(rig), lambda n: n >= 3, seconds=15)
+    await until("a refused clear is retried", lambda: _sets(rig), want=lambda n: n >= 3, seconds=15)
     assert len(told(phone, "code_not_removed")) == 1, (
         f"one message per episode, not one per retry: {all_told(phone)}"
     )
@@ -326,10 +332,12 @@ async def test_codes_wiped_at_the_lock_are_noticed_and_put_back(
     await until(
         "the grant shows its code programmed again",
         lambda: door_status(hass, grant_id),
-        lambda v: v == PROGRAMMED,
+        want=lambda v: v == PROGRAMMED,
     )
     await until(
-        "the door's keypad sensor is `in_sync`", lambda: keypad_state(hass), lambda v: v == IN_SYNC
+        "the door's keypad sensor is `in_sync`",
+        lambda: keypad_state(hass),
+        want=lambda v: v == IN_SYNC,
     )
     await until("the code leaves the lock at the window end", lambda: _gone(rig, PIN), seconds=12)
     assert PIN not in (await _pins(rig)).values()
@@ -354,11 +362,13 @@ async def test_running_out_of_slots_is_a_repair_and_one_message(
     async def written() -> int:
         return len(set(labels) & set((await _pins(rig)).values()))
 
-    await until("two codes are written when the windows open", written, lambda n: n == 2, 10)
+    await until(
+        "two codes are written when the windows open", written, want=lambda n: n == 2, seconds=10
+    )
     left_out = await until(
         "the grant left without a slot shows `no_free_slot`",
         lambda: [p for p, g in grants.items() if door_status(hass, g) == NO_FREE_SLOT],
-        lambda v: len(v) == 1,
+        want=lambda v: len(v) == 1,
     )
     (waiting,) = left_out
     issue = await until(

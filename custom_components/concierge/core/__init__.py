@@ -5,6 +5,8 @@ Modules:
 - `windows`: access windows and schedules (one-off and weekly, DST-correct).
 - `grants`: grants, their computed state and the explicit transition table.
 - `clock`: site time, a clock that never goes backwards whatever the wall clock does.
+- `vocabulary`: the wire vocabulary shared with `store_bridge` (event types, sources,
+  topics, versions), generated from `schema/` by scripts/generate_vocabulary.py.
 - `events`: the versioned access-event wire record shared with `store_bridge`.
 - `visits`: the visit state machine and timeline.
 - `audit`: the hash-chained audit log and visit export bundles.

@@ -2,10 +2,11 @@
 
 A store bridge (the contract is `schema/store-topics.json` with the two message schemas)
 publishes every access event on ``<prefix>/<site>/events`` (QoS 1, at least once) and a
-retained status on ``<prefix>/<site>/status`` (`schema/store-status.v1.schema.json`); when
-the bridge goes away, the broker publishes its will, ``{"v": 1, "site": ..., "online":
-false}``, in the status's place. The topics, the status version and the store's event
-types come from the generated `vocabulary` module and are re-exported here.
+retained status on ``<prefix>/<site>/status`` (`schema/store-status.v1.schema.json`);
+when the bridge goes away, the broker publishes its will,
+``{"v": 1, "site": ..., "online": false}``, in the status's place. The topics, the status
+version and the store's event types come from the generated `vocabulary` module and are
+re-exported here.
 
 This module parses both strictly, drops duplicates by event id with bounded memory,
 and decides what a gate's "visit in progress" shows. A shopping session is a visit of

@@ -16,18 +16,12 @@ deleted at the lock, a wipe) are heard without polling.
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
-from homeassistant.util import dt as dt_util
 
-from ..const import DOMAIN
 from ..core.events import AccessEventType, Outcome, Source
 from ..core.grants import GrantState
 from ..core.slots import (
@@ -43,7 +37,6 @@ from ..core.slots import (
     code_statuses,
     door_codes,
     fingerprint,
-    grant_for_slot,
     not_removed,
     observe,
     observe_report,
@@ -52,9 +45,12 @@ from ..core.slots import (
     wiped,
 )
 from ..hosts import KeypadHost
-from ..site import PortalConfig
 from ..store import LockCodes
 from .adapter import KeypadAdapter, KeypadEvent, KeypadEventKind, WriteResult
+from .door import DoorState
+from .notices import KeypadNotices
+from .reports import async_on_use
+from .writes import async_bounded_write
 from .zha import ZhaKeypad
 from .zwave import ZWaveKeypad
 
@@ -63,9 +59,6 @@ __all__ = ["CodeStatus", "DoorCodes", "KeypadManager", "adapter_for"]
 _LOGGER = logging.getLogger(__name__)
 DRAIN_TIMEOUT = 15.0
 """Seconds an unload waits for a code write in flight to be confirmed."""
-WRITE_TIMEOUT = 30.0
-"""Seconds a write may take, confirmation included (a connection that drops while a
-command waits for its result may never answer it): then its outcome is unknown."""
 
 
 def adapter_for(hass: HomeAssistant, lock_entity_id: str) -> KeypadAdapter | None:
@@ -80,27 +73,6 @@ def adapter_for(hass: HomeAssistant, lock_entity_id: str) -> KeypadAdapter | Non
     return None
 
 
-@dataclass(slots=True)
-class _DoorState:
-    adapter: KeypadAdapter
-    portal: PortalConfig
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    dirty: bool = False
-    attempts: int = 0
-    retry: CALLBACK_TYPE | None = None
-    unreachable: bool = False
-    """The last pass got no answer: passes wait for the retry (or the lock's return)."""
-    hold: set[int] = field(default_factory=set)
-    """Slots whose clear the lock refused or left unanswered: re-sent at the retry only."""
-    writing: dict[int, str | None] = field(default_factory=dict)
-    """Slots being written now → the grant whose code is being set (None: a clear)."""
-    watch: AttackWatch = field(default_factory=AttackWatch)
-    notified: set[str] = field(default_factory=set)
-    """Grants the owner was told have no code on the lock (once each)."""
-    told_not_removed: set[str] = field(default_factory=set)
-    told_no_slot: set[str] = field(default_factory=set)
-
-
 class KeypadManager:
     """Keeps every keypad lock of a site in step with its grants."""
 
@@ -108,19 +80,23 @@ class KeypadManager:
         """Attach to a site's coordinator (started by `async_start`)."""
         self.coordinator = coordinator
         self.hass = coordinator.hass
-        self.doors: dict[str, _DoorState] = {}
+        self.doors: dict[str, DoorState] = {}
         self.status: dict[str, dict[str, str]] = {}
         """Grant → portal → `CodeStatus`."""
         self.door_status: dict[str, DoorCodes] = {}
         """Portal → how its lock's codes stand."""
         self._unsubs: list[CALLBACK_TYPE] = []
         self._stopped = False
+        self.notices = KeypadNotices(self.hass, coordinator)
 
     @property
     def _codes(self) -> dict[str, LockCodes]:
         return self.coordinator.site_data.keypad
 
-    def _salt(self, door: _DoorState) -> str:
+    def _codes_of(self, door: DoorState) -> LockCodes:
+        return self._codes.get(door.adapter.lock_entity_id, LockCodes())
+
+    def _salt(self, door: DoorState) -> str:
         return f"{self.coordinator.site_id}:{door.adapter.lock_entity_id}"
 
     @callback
@@ -130,7 +106,7 @@ class KeypadManager:
             adapter = adapter_for(self.hass, portal.lock)
             if adapter is None:
                 continue
-            door = _DoorState(
+            door = DoorState(
                 adapter,
                 portal,
                 watch=AttackWatch(threshold=self.coordinator.site.attack_threshold),
@@ -180,7 +156,7 @@ class KeypadManager:
             self._schedule(door)
 
     @callback
-    def _schedule(self, door: _DoorState) -> None:
+    def _schedule(self, door: DoorState) -> None:
         if self._stopped or (door.unreachable and door.retry is not None):
             return  # stopped, or waiting out a back-off: the retry will reconcile
         door.dirty = True
@@ -189,7 +165,7 @@ class KeypadManager:
                 self.hass, self._async_run(door), f"concierge keypad {door.portal.name}"
             )
 
-    async def _async_run(self, door: _DoorState) -> None:
+    async def _async_run(self, door: DoorState) -> None:
         async with door.lock:
             while door.dirty and not self._stopped:
                 door.dirty = False
@@ -197,7 +173,7 @@ class KeypadManager:
 
     # --- reconciling -------------------------------------------------------------------
 
-    def _wanted(self, door: _DoorState) -> list[WantedCode]:
+    def _wanted(self, door: DoorState) -> list[WantedCode]:
         data = self.coordinator.data
         return [
             WantedCode(grant.id, grant.credentials.pin)
@@ -207,7 +183,7 @@ class KeypadManager:
             and data.states.get(grant.id) is GrantState.ACTIVE
         ]
 
-    async def _async_learn(self, door: _DoorState, codes: LockCodes) -> bool:
+    async def _async_learn(self, door: DoorState, codes: LockCodes) -> bool:
         """Read, once, which managed slots the lock already uses (from its cache)."""
         if codes.known:
             return True
@@ -224,7 +200,7 @@ class KeypadManager:
             codes.known = observe(codes.known, slot, occupied=in_use)
         return True
 
-    async def _async_reconcile(self, door: _DoorState) -> None:
+    async def _async_reconcile(self, door: DoorState) -> None:
         lock_id = door.adapter.lock_entity_id
         codes = self._codes.setdefault(lock_id, LockCodes())
         if not await self._async_learn(door, codes):
@@ -248,7 +224,7 @@ class KeypadManager:
             hold=frozenset(door.hold),
             salt=salt,
         )
-        self._issue_foreign(door, plan.foreign_slots)
+        self.notices.foreign(door, plan.foreign_slots)
         codes.assignments = dict(plan.assignments)
         unreachable = False
         for command in plan.commands:
@@ -272,7 +248,7 @@ class KeypadManager:
         )
         orphans = sum(1 for grant in leftovers.values() if grant is None)
         self._set_statuses(door, statuses, door_codes(statuses, orphans))
-        await self._async_tell_owner(door, statuses, orphans)
+        await self.notices.async_tell(door, statuses, orphans)
         unsettled = any(s.status is SlotStatus.UNSETTLED for s in codes.known.values())
         if unreachable or leftovers or unsettled:
             self._retry_later(door)
@@ -282,13 +258,14 @@ class KeypadManager:
             self._cancel_retry(door)
 
     async def _async_send(
-        self, door: _DoorState, codes: LockCodes, command: SetCode | ClearCode, salt: str
+        self, door: DoorState, codes: LockCodes, command: SetCode | ClearCode, salt: str
     ) -> WriteResult:
         adapter = door.adapter
         portal = door.portal.portal_id
         door.writing[command.slot] = command.grant if isinstance(command, SetCode) else None
         try:
-            result = await self._async_bounded(
+            result = await async_bounded_write(
+                self.hass,
                 adapter.async_set_code(command.slot, command.pin)
                 if isinstance(command, SetCode)
                 else adapter.async_clear_code(command.slot),
@@ -320,73 +297,18 @@ class KeypadManager:
             await emit(AccessEventType.CODE_PROGRAMMED, Outcome.OK, portal=portal,
                        grant=command.grant, source=Source.SCHEDULE,
                        data={"slot": command.slot})  # fmt: skip
-            ir.async_delete_issue(self.hass, DOMAIN, self._rejected_issue(door, command.grant))
+            self.notices.code_accepted(door, command.grant)
         elif result is WriteResult.REJECTED:
             codes.rejected[command.grant] = fingerprint(command.pin, salt)
             codes.assignments.pop(command.grant, None)
             await emit(AccessEventType.CODE_REJECTED, Outcome.FAILED, portal=portal,
                        grant=command.grant, source=Source.SCHEDULE, reason="refused_by_lock",
                        data={"slot": command.slot})  # fmt: skip
-            grant = self.coordinator.data.grants[command.grant]
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                self._rejected_issue(door, command.grant),
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="code_rejected",
-                translation_placeholders={"grant": grant.label, "portal": door.portal.name},
-            )
+            self.notices.code_rejected(door, command.grant)
         return result
 
-    async def _async_bounded(
-        self, write: Coroutine[Any, Any, WriteResult], lock_id: str
-    ) -> WriteResult:
-        """Carry out a write, but never wait longer than `WRITE_TIMEOUT` for it.
-
-        A call that fails in any way, or hangs (a connection that dropped while the
-        command waited for its result may never answer, and may not even let itself be
-        cancelled), has an unknown outcome.
-        """
-        task = self.hass.async_create_background_task(write, f"concierge write {lock_id}")
-        done, _pending = await asyncio.wait({task}, timeout=WRITE_TIMEOUT)
-        if task not in done:
-            task.cancel()
-            _LOGGER.info("Lock %s: a code write got no answer in %s s", lock_id, WRITE_TIMEOUT)
-            return WriteResult.UNREACHABLE
-        if task.cancelled():  # the call itself was cancelled (its connection closed)
-            _LOGGER.info("Lock %s: a code write was cut off", lock_id)
-            return WriteResult.UNREACHABLE
-        if (err := task.exception()) is not None:
-            _LOGGER.info("Lock %s: a code write failed: %r", lock_id, err)
-            return WriteResult.UNREACHABLE
-        return task.result()
-
-    def _rejected_issue(self, door: _DoorState, grant_id: str) -> str:
-        return f"code_rejected_{door.adapter.lock_entity_id}_{grant_id}"
-
-    def _issue_foreign(self, door: _DoorState, slots: tuple[int, ...]) -> None:
-        issue_id = f"foreign_codes_{door.adapter.lock_entity_id}"
-        if not slots:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="foreign_codes",
-            translation_placeholders={
-                "portal": door.portal.name,
-                "slots": ", ".join(str(s) for s in slots),
-                "first": str(door.portal.slots.first),
-                "last": str(door.portal.slots.last),
-            },
-        )
-
     def _set_statuses(
-        self, door: _DoorState, statuses: dict[str, CodeStatus], overall: DoorCodes
+        self, door: DoorState, statuses: dict[str, CodeStatus], overall: DoorCodes
     ) -> None:
         portal = door.portal.portal_id
         before = ({g: s.get(portal) for g, s in self.status.items()}, self.door_status.get(portal))
@@ -401,12 +323,12 @@ class KeypadManager:
         if before != after:
             self.coordinator.async_update_listeners()
 
-    def _cancel_retry(self, door: _DoorState) -> None:
+    def _cancel_retry(self, door: DoorState) -> None:
         if door.retry is not None:
             door.retry()
             door.retry = None
 
-    def _retry_later(self, door: _DoorState) -> None:
+    def _retry_later(self, door: DoorState) -> None:
         """One retry chain per lock: a new delay replaces the one waiting."""
         self._cancel_retry(door)
         if self._stopped:
@@ -428,73 +350,9 @@ class KeypadManager:
 
         door.retry = async_call_later(self.hass, delay, _again)
 
-    # --- telling the owner -------------------------------------------------------------
-
-    def _labels(self, grant_ids: set[str]) -> str:
-        grants = self.coordinator.data.grants
-        return ", ".join(sorted(grants[g].label if g in grants else g for g in grant_ids))
-
-    async def _async_tell_owner(
-        self, door: _DoorState, statuses: dict[str, CodeStatus], orphans: int
-    ) -> None:
-        """Repairs while something is wrong, and one notification for each new problem."""
-        lock_id = door.adapter.lock_entity_id
-        name = door.portal.name
-        # Codes that outlive their window.
-        stale = {g for g, s in statuses.items() if s is CodeStatus.NOT_REMOVED}
-        issue_id = f"code_not_removed_{lock_id}"
-        if stale or orphans:
-            labels = self._labels(stale) or "—"
-            ir.async_create_issue(
-                self.hass, DOMAIN, issue_id, is_fixable=False,
-                severity=ir.IssueSeverity.ERROR, translation_key="code_not_removed",
-                translation_placeholders={"portal": name, "grants": labels,
-                                          "count": str(len(stale) + orphans)},
-            )  # fmt: skip
-            new = (stale | ({"<orphan>"} if orphans else set())) - door.told_not_removed
-            if new:
-                door.told_not_removed |= new
-                await self.coordinator.async_notify_owner(
-                    "code_not_removed", {"grants": labels, "portal": name}
-                )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            door.told_not_removed.clear()
-        # Grants left without a slot.
-        homeless = {g for g, s in statuses.items() if s is CodeStatus.NO_FREE_SLOT}
-        issue_id = f"no_free_slot_{lock_id}"
-        if homeless:
-            labels = self._labels(homeless)
-            ir.async_create_issue(
-                self.hass, DOMAIN, issue_id, is_fixable=False,
-                severity=ir.IssueSeverity.ERROR, translation_key="no_free_slot",
-                translation_placeholders={
-                    "portal": name, "grants": labels, "count": str(len(homeless)),
-                    "first": str(door.portal.slots.first), "last": str(door.portal.slots.last),
-                },
-            )  # fmt: skip
-            if homeless - door.told_no_slot:
-                door.told_no_slot |= homeless
-                await self.coordinator.async_notify_owner(
-                    "no_free_slot", {"grants": labels, "portal": name}
-                )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            door.told_no_slot.clear()
-        # Open windows whose code is not on the lock because it does not answer.
-        if door.unreachable:
-            for grant_id, status in statuses.items():
-                if status is not CodeStatus.PENDING or grant_id in door.notified:
-                    continue
-                door.notified.add(grant_id)
-                grant = self.coordinator.data.grants[grant_id]
-                await self.coordinator.async_notify_owner(
-                    "code_not_programmed", {"grant": grant.label, "portal": name}
-                )
-
     # --- what the lock reports ---------------------------------------------------------
 
-    def _listener(self, door: _DoorState) -> Callable[[KeypadEvent], None]:
+    def _listener(self, door: DoorState) -> Callable[[KeypadEvent], None]:
         @callback
         def _on_event(event: KeypadEvent) -> None:
             if self._stopped:
@@ -507,13 +365,15 @@ class KeypadManager:
                 self._on_slots_reported(door, event)
                 return
             self.coordinator.config_entry.async_create_background_task(
-                self.hass, self._async_on_event(door, event), "concierge keypad event"
+                self.hass,
+                async_on_use(self.coordinator, door, self._codes_of(door), event),
+                "concierge keypad event",
             )
 
         return _on_event
 
     @callback
-    def _on_slots_reported(self, door: _DoorState, event: KeypadEvent) -> None:
+    def _on_slots_reported(self, door: DoorState, event: KeypadEvent) -> None:
         """The lock said what a slot (or all of them) holds now: adopt it, then reconcile."""
         codes = self._codes.setdefault(door.adapter.lock_entity_id, LockCodes())
         managed = door.portal.slots
@@ -536,48 +396,6 @@ class KeypadManager:
             self._cancel_retry(door)
         self.coordinator.async_save()
         self._schedule(door)
-
-    async def _async_on_event(self, door: _DoorState, event: KeypadEvent) -> None:
-        _LOGGER.debug("Lock %s reported %s", door.adapter.lock_entity_id, event)
-        portal = door.portal.portal_id
-        codes = self._codes.get(door.adapter.lock_entity_id, LockCodes())
-        if event.kind is KeypadEventKind.UNLOCK:
-            # Only a slot holding a grant's code names it; a foreign code never does. A
-            # code being set may open the door before its confirmation reaches us.
-            grant_id = None
-            if event.slot is not None:
-                grant_id = door.writing.get(event.slot) or grant_for_slot(codes.known, event.slot)
-            if grant_id is not None and grant_id in self.coordinator.data.grants:
-                await self.coordinator.async_keypad_entry(grant_id, portal)
-            else:
-                await self.coordinator.async_emit(
-                    AccessEventType.UNLOCKED, Outcome.INFO, portal=portal,
-                    source=Source.KEYPAD, reason="code_not_managed",
-                )  # fmt: skip
-            return
-        if event.kind is KeypadEventKind.CODE_REJECTED:
-            return  # the write that caused it reports it
-        door.watch, alarm = door.watch.record(time.monotonic())
-        if event.kind is KeypadEventKind.KEYPAD_DISABLED or alarm:
-            reason = (
-                "keypad_disabled"
-                if event.kind is KeypadEventKind.KEYPAD_DISABLED
-                else ("wrong_codes")
-            )
-            await self.coordinator.async_emit(
-                AccessEventType.KEYPAD_ATTACK, Outcome.DENIED, portal=portal,
-                source=Source.KEYPAD, reason=reason,
-                data={"attempts": len(door.watch.attempts)},
-            )  # fmt: skip
-            await self.coordinator.async_notify_owner(
-                "keypad_attack",
-                {"portal": door.portal.name, "time": dt_util.now().strftime("%H:%M")},
-            )
-        else:
-            await self.coordinator.async_emit(
-                AccessEventType.ACCESS_DENIED, Outcome.DENIED, portal=portal,
-                source=Source.KEYPAD, reason="wrong_code",
-            )  # fmt: skip
 
     def known_for_diagnostics(self) -> dict[str, dict[str, object]]:
         """Per lock: slot states and assignments (no PIN)."""
