@@ -80,7 +80,6 @@ class TcpProxy:
         self._connections: set[_Connection] = set()
         self._trigger: _Trigger | None = None
         self._fired: _Trigger | None = None
-        self._changed = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -109,13 +108,11 @@ class TcpProxy:
             self._server = None
             self.down = True
         _LOGGER.debug("proxy %s: cut (down=%s)", self.port, down)
-        self._wake()
 
     async def restore(self) -> None:
         """Accept connections again (on the same port)."""
         if self._server is None:
             await self.start()
-        self._wake()
 
     def cut_after(self, *needles: str, down: bool = True) -> asyncio.Event:
         """Cut (and go ``down``) right after forwarding a client message with all ``needles``.
@@ -133,13 +130,6 @@ class TcpProxy:
         """The client message that fired the last ``cut_after`` trigger."""
         return self._fired.message if self._fired else None
 
-    async def wait_connected(self, seconds: float = 10.0) -> None:
-        """Wait until a client is connected through the proxy."""
-        async with asyncio.timeout(seconds):
-            while not self._connections:
-                self._changed.clear()
-                await self._changed.wait()
-
     async def close(self) -> None:
         """Stop listening and drop everything."""
         self._trigger = None
@@ -148,9 +138,6 @@ class TcpProxy:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     # --- forwarding --------------------------------------------------------------------
-
-    def _wake(self) -> None:
-        self._changed.set()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.down:
@@ -164,7 +151,6 @@ class TcpProxy:
         connection = _Connection(writer, up_writer)
         self._connections.add(connection)
         self.accepted += 1
-        self._wake()
         connection.tasks = [
             asyncio.current_task(),  # type: ignore[list-item]
             asyncio.create_task(self._downstream(connection, up_reader)),
@@ -180,7 +166,6 @@ class TcpProxy:
             if not connection.severed:
                 connection.close()
             self._connections.discard(connection)
-            self._wake()
 
     async def _pipe(
         self, connection: _Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -197,7 +182,6 @@ class TcpProxy:
         if not connection.severed:
             connection.close()
             self._connections.discard(connection)
-            self._wake()
 
     async def _upstream_websocket(
         self, connection: _Connection, reader: asyncio.StreamReader

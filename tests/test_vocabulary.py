@@ -72,13 +72,14 @@ def test_a_generation_in_a_copy_is_byte_for_byte_the_checked_in_one(tree: Path) 
 
 def test_a_hand_edit_fails_the_check_naming_the_file(tree: Path) -> None:
     target = tree / BRIDGE_FILE
-    target.write_text(
-        target.read_text().replace('    SYSTEM = "system"\n', '    SYSTEM = "system"\n    X = "x"\n')
+    edited = target.read_text().replace(
+        '    SYSTEM = "system"\n', '    SYSTEM = "system"\n    X = "x"\n'
     )
+    target.write_text(edited)
     checked = run("--check", "--root", tree)
     assert checked.returncode == 1
     assert f"{BRIDGE_FILE} differs from a fresh generation" in checked.stderr
-    assert '+++ store_bridge/vocabulary.py (fresh generation)' in checked.stderr
+    assert "+++ store_bridge/vocabulary.py (fresh generation)" in checked.stderr
     assert '-    X = "x"' in checked.stderr
     assert "Run scripts/generate_vocabulary.py" in checked.stderr
     assert INTEGRATION_FILE not in checked.stderr
@@ -128,43 +129,54 @@ def test_what_it_writes_passes_ruff_whatever_the_schema_says(tree: Path) -> None
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+EVENT_FILE = "access-event.v1.schema.json"
+TOPICS_FILE = "store-topics.json"
+
+
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("name", "change", "message"),
     [
         (
-            lambda s, t: t["store_events"]["type"].append("teleported"),
+            TOPICS_FILE,
+            lambda t: t["store_events"]["type"].append("teleported"),
             "schema/store-topics.json: store_events/type: teleported not in",
         ),
         (
-            lambda s, t: s["properties"]["type"]["enum"].append("Bad Type"),
+            EVENT_FILE,
+            lambda s: s["properties"]["type"]["enum"].append("Bad Type"),
             "'Bad Type' is not a snake_case code",
         ),
         (
-            lambda s, t: s["properties"]["outcome"]["enum"].append("ok"),
+            EVENT_FILE,
+            lambda s: s["properties"]["outcome"]["enum"].append("ok"),
             "'ok' is listed twice",
         ),
         (
-            lambda s, t: t["topics"]["events"].update(address="{site}/{prefix}/events"),
+            TOPICS_FILE,
+            lambda t: t["topics"]["events"].update(address="{site}/{prefix}/events"),
             "topics/events: address must be",
         ),
         (
-            lambda s, t: t["topics"]["status"].update(payload="nowhere.json"),
+            TOPICS_FILE,
+            lambda t: t["topics"]["status"].update(payload="nowhere.json"),
             "topics/status: payload must name a schema file",
         ),
-        (lambda s, t: s["properties"]["v"].update(const="1"), "v/const must be a version"),
-        (lambda s, t: t.pop("default_prefix"), "default_prefix is missing"),
+        (
+            EVENT_FILE,
+            lambda s: s["properties"]["v"].update(const="1"),
+            "v/const must be a version",
+        ),
+        (TOPICS_FILE, lambda t: t.pop("default_prefix"), "default_prefix is missing"),
     ],
     ids=["unknown-store-type", "bad-code", "twice", "address", "payload", "version", "prefix"],
 )
 def test_schema_files_it_cannot_generate_from_are_refused(
-    tree: Path, change: Any, message: str
+    tree: Path, name: str, change: Any, message: str
 ) -> None:
-    schema_file = tree / "schema" / "access-event.v1.schema.json"
-    topics_file = tree / "schema" / "store-topics.json"
-    schema, topics = load(schema_file), load(topics_file)
-    change(schema, topics)
-    save(schema_file, schema)
-    save(topics_file, topics)
+    source = tree / "schema" / name
+    obj = load(source)
+    change(obj)
+    save(source, obj)
     before = {path: (tree / path).read_bytes() for path in GENERATED}
     result = run("--root", tree)
     assert result.returncode == 2
@@ -179,9 +191,9 @@ def test_the_generated_modules_say_what_the_schema_says() -> None:
     props = event["properties"]
     store = topics["store_events"]
     for module in (integration, bridge):
-        assert module.EVENT_VERSION == props["v"]["const"]
-        assert module.STATUS_VERSION == status["properties"]["v"]["const"]
-        assert module.DEFAULT_TOPIC_PREFIX == topics["default_prefix"]
+        assert props["v"]["const"] == module.EVENT_VERSION
+        assert status["properties"]["v"]["const"] == module.STATUS_VERSION
+        assert topics["default_prefix"] == module.DEFAULT_TOPIC_PREFIX
         assert [m.value for m in module.Outcome] == props["outcome"]["enum"]
         for name, topic in topics["topics"].items():
             made = getattr(module, f"{name}_topic")("shop/x", "store-1")

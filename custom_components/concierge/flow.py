@@ -10,37 +10,26 @@ left open by a restart is resolved the same way when Home Assistant starts.
 """
 
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import (
-    CALLBACK_TYPE,
-    Event,
-    EventStateChangedData,
     HomeAssistant,
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
 from .alarm import AlarmError, AlarmLink, async_wait_for_state
 from .core.delivery import (
-    ARMED_STATES,
-    DISARMED,
     GRANT_DENIALS,
-    PREVIOUS_MODE,
     Conditions,
     SafetyIssue,
     denial,
     locks_itself,
-    mode_to_restore,
     pets_home,
-    rearm_plan,
-    should_disarm,
 )
 from .core.deny import DenyReason
 from .core.errors import ConciergeError
@@ -51,6 +40,8 @@ from .core.visits import Visit, VisitState, request_visit
 from .evidence import Captured, EvidenceRecorder
 from .hosts import FlowHost
 from .site import PortalConfig
+from .visit_alarm import VisitAlarm
+from .visit_timers import VisitTimers
 
 _LOGGER = logging.getLogger(__name__)
 RECORD_USE = GrantAction.RECORD_USE
@@ -58,8 +49,6 @@ RECORD_USE = GrantAction.RECORD_USE
 LOCKED = "locked"
 JAMMED = "jammed"
 RELOCK_RETRIES = (5.0, 30.0, 120.0, 600.0, 1800.0)
-LATE_DISARM_WATCH = 600.0
-"""Seconds a panel that refused to disarm is watched for a late disarm (then re-armed)."""
 """Seconds to the next attempt to lock a door whose lock failed to lock."""
 
 
@@ -80,17 +69,17 @@ class VisitFlow:
         """Prepare the flow; `async_start` resolves visits left open by a restart."""
         self._c = coordinator
         self._hass: HomeAssistant = coordinator.hass
-        self._timers: dict[str, dict[str, CALLBACK_TYPE]] = {}
+        self._timers = VisitTimers(self._hass, lambda: coordinator.config_entry)
         self._finishing: set[str] = set()
         self._door_open: dict[str, bool] = {}
         self._starting: set[str] = set()
-        self._watchers: list[Callable[[], None]] = []
         site = coordinator.site
-        self.alarm = (
+        link = (
             AlarmLink(self._hass, site.alarm_panel, site.alarm_code, site.alarm_timeout)
             if site.alarm_panel
             else None
         )
+        self.alarm = VisitAlarm(coordinator, link, self._alert)
         self.evidence = EvidenceRecorder(
             self._hass,
             coordinator.site_id,
@@ -116,40 +105,11 @@ class VisitFlow:
             v.portal == portal_id and not v.terminal for v in self._c.site_data.visits.values()
         )
 
-    def _timer(
-        self,
-        visit_id: str,
-        name: str,
-        seconds: float,
-        action: Callable[[], Coroutine[Any, Any, None]],
-    ) -> None:
-        timers = self._timers.setdefault(visit_id, {})
-        if (cancel := timers.pop(name, None)) is not None:
-            cancel()
-
-        @callback
-        def _fire(_now: object) -> None:
-            self._timers.get(visit_id, {}).pop(name, None)
-            self._c.config_entry.async_create_task(self._hass, action(), f"concierge {name}")
-
-        timers[name] = async_call_later(self._hass, seconds, _fire)
-
-    def _cancel(self, visit_id: str, name: str | None = None) -> None:
-        timers = self._timers.get(visit_id, {})
-        names = list(timers) if name is None else [name]
-        for key in names:
-            if (cancel := timers.pop(key, None)) is not None:
-                cancel()
-        if not timers:
-            self._timers.pop(visit_id, None)
-
     @callback
     def async_stop(self) -> None:
         """Cancel every timer (on unload)."""
-        for visit_id in list(self._timers):
-            self._cancel(visit_id)
-        for stop in list(self._watchers):
-            stop()
+        self._timers.stop()
+        self.alarm.stop()
 
     # --- the request -----------------------------------------------------------------
 
@@ -192,71 +152,11 @@ class VisitFlow:
         self._c.publish()
         return AccessDenied(reason, visit)
 
-    async def _async_disarm(self, visit: Visit, grant: Grant) -> Visit:
-        """Disarm for the visit (verified); raises AlarmError after recording the failure."""
-        if self.alarm is None or not should_disarm(grant, self.alarm.state):
-            return visit
-        previous = self.alarm.state
-        try:
-            previous = await self.alarm.async_disarm()
-        except AlarmError as err:
-            await self._c.step(visit, AccessEventType.ALARM_FAILURE, Outcome.FAILED,
-                               reason=f"disarm_{err.reason}")  # fmt: skip
-            await self._async_undo_late_disarm(previous)
-            raise
-        return await self._c.step(
-            visit, AccessEventType.ALARM_DISARMED, data={PREVIOUS_MODE: previous}
-        )
-
-    async def _async_undo_late_disarm(self, previous: str | None) -> None:
-        """A panel that disarms after we gave up must not stay disarmed with no visit.
-
-        Re-armed now if it already left its mode; otherwise watched for a while (a cloud
-        panel may carry out the queued disarm later) and re-armed if it gets there.
-        """
-        alarm = self.alarm
-        if alarm is None or previous is None or previous not in ARMED_STATES:
-            return
-        if alarm.state != previous:
-            await self._async_rearm_after_refusal(previous)
-            return
-
-        @callback
-        def _changed(event: Event[EventStateChangedData]) -> None:
-            new = event.data["new_state"]
-            if new is not None and new.state == DISARMED and not self._any_open_visit():
-                stop()
-                self._c.config_entry.async_create_task(
-                    self._hass, self._async_rearm_after_refusal(previous), "concierge rearm"
-                )
-
-        unsub = async_track_state_change_event(self._hass, [alarm.entity_id], _changed)
-        cancel_timer = async_call_later(self._hass, LATE_DISARM_WATCH, lambda _now: stop())
-
-        def stop() -> None:
-            if stop in self._watchers:
-                self._watchers.remove(stop)
-                unsub()
-                cancel_timer()
-
-        self._watchers.append(stop)
-
-    def _any_open_visit(self) -> bool:
-        return any(not v.terminal for v in self._c.site_data.visits.values())
-
-    async def _async_rearm_after_refusal(self, previous: str) -> None:
-        if self.alarm is None:
-            return
-        try:
-            await self.alarm.async_arm(previous)
-        except AlarmError:
-            await self._c.async_notify_owner("alarm_left_disarmed", {"mode": previous})
-
     async def _async_open(self, visit: Visit, grant: Grant, portal: PortalConfig) -> Visit:
         c = self._c
         now = c.now()  # site time: never goes backwards
         try:
-            visit = await self._async_disarm(visit, grant)
+            visit = await self.alarm.async_disarm(visit, grant)
         except AlarmError:
             raise await self._deny(self._visit_now(visit), DenyReason.ALARM_NOT_DISARMED) from None
         # Count the use on the grant as it is now: a request racing this one may have
@@ -266,7 +166,7 @@ class VisitFlow:
         except ConciergeError:
             reason = GRANT_DENIALS.get(c.state_of(grant.id), DenyReason.GRANT_USED_UP)
             denied = await self._deny(self._visit_now(visit), reason)
-            await self._async_rearm(self._visit_now(visit), door_secure=True)
+            await self.alarm.async_rearm(self._visit_now(visit), door_secure=True)
             c.publish()
             raise denied from None
         c.site_data.grants[grant.id] = used
@@ -329,7 +229,7 @@ class VisitFlow:
         visit = request_visit(site=c.site_id, portal=portal.portal_id, source=Source.KEYPAD,
                               event=request, now=now, grant=grant.id)  # fmt: skip
         try:
-            visit = await self._async_disarm(visit, grant)
+            visit = await self.alarm.async_disarm(visit, grant)
         except AlarmError:
             # The door is already open: the alarm's entry delay is running. Tell the owner.
             visit = self._visit_now(visit)
@@ -384,7 +284,7 @@ class VisitFlow:
             return
         await self._alert(visit, SafetyIssue.CAMERA_LOST, camera=camera)
         grant = self._c.site_data.grants.get(visit.grant or "")
-        if grant is not None and grant.policy.require_camera and self.alarm is not None:
+        if grant is not None and grant.policy.require_camera:
             try:
                 await self.alarm.async_trigger()
             except AlarmError:
@@ -395,10 +295,10 @@ class VisitFlow:
     def _watch(self, visit: Visit, grant: Grant, portal: PortalConfig) -> None:
         site = self._c.site
         if portal.door_sensor and not locks_itself(visit.source):
-            self._timer(visit.id, "door_not_opened", site.door_open_timeout,
+            self._timers.start(visit.id, "door_not_opened", site.door_open_timeout,
                         lambda: self._async_door_never_opened(visit.id))  # fmt: skip
         if grant.max_visit_minutes:
-            self._timer(visit.id, "too_long", grant.max_visit_minutes * 60,
+            self._timers.start(visit.id, "too_long", grant.max_visit_minutes * 60,
                         lambda: self._async_too_long(visit.id))  # fmt: skip
 
     async def _alert(self, visit: Visit, issue: SafetyIssue, **extra: str) -> Visit:
@@ -462,11 +362,11 @@ class VisitFlow:
         visit = await self._c.step(visit, kind)
         self._c.publish()
         if opened:
-            self._cancel(visit.id, "door_not_opened")
-            self._timer(visit.id, "held_open", self._c.site.door_held_open,
+            self._timers.cancel(visit.id, "door_not_opened")
+            self._timers.start(visit.id, "held_open", self._c.site.door_held_open,
                         lambda: self._async_held_open(visit.id))  # fmt: skip
         else:
-            self._cancel(visit.id, "held_open")
+            self._timers.cancel(visit.id, "held_open")
             await self._async_close(visit)
 
     async def _async_lock_after_abort(self, portal: PortalConfig, *, notify: bool = True) -> None:
@@ -503,7 +403,7 @@ class VisitFlow:
             if portal.portal_id in self._c.site_data.lock_on_close:
                 self._relock_later(portal, attempt + 1)
 
-        self._timer(key, "relock", RELOCK_RETRIES[attempt], _retry)
+        self._timers.start(key, "relock", RELOCK_RETRIES[attempt], _retry)
 
     async def async_lock_back(self, portal: PortalConfig) -> None:
         """A lock that failed is reachable again: lock it now if its door is closed."""
@@ -583,7 +483,7 @@ class VisitFlow:
         self._finishing.add(visit.id)
         c = self._c
         try:
-            self._cancel(visit.id)
+            self._timers.cancel(visit.id)
             portal = c.site.portal(visit.portal)
             visit = self._visit_now(visit)
             if portal is not None and lock:
@@ -601,7 +501,7 @@ class VisitFlow:
                     reason = reason or SafetyIssue.LOCK_FAILED.value
             elif portal is not None and not door_secure:
                 c.site_data.lock_on_close.add(portal.portal_id)
-            visit = await self._async_rearm(visit, door_secure=door_secure)
+            visit = await self.alarm.async_rearm(visit, door_secure=door_secure)
             await self.evidence.async_stop(visit.id)
             visit = self._visit_now(visit)
             if reason is None:
@@ -616,25 +516,6 @@ class VisitFlow:
             return visit
         finally:
             self._finishing.discard(visit.id)
-
-    async def _async_rearm(self, visit: Visit, *, door_secure: bool) -> Visit:
-        data = self._c.site_data
-        others_open = any(not v.terminal and v.id != visit.id for v in data.visits.values())
-        mode, data.alarm_hold = rearm_plan(
-            mode_to_restore(visit), data.alarm_hold, others_open=others_open,
-            door_secure=door_secure, fallback=self._c.site.fallback_arm_mode,
-        )  # fmt: skip
-        if others_open and data.alarm_hold is not None:
-            _LOGGER.info("Another visit is in progress: the alarm is re-armed when it ends")
-        if mode is None or self.alarm is None:
-            return visit
-        try:
-            await self.alarm.async_arm(mode)
-        except AlarmError as err:
-            visit = await self._c.step(visit, AccessEventType.ALARM_FAILURE, Outcome.FAILED,
-                                       reason=f"rearm_{err.reason}")  # fmt: skip
-            return await self._alert(visit, SafetyIssue.REARM_FAILED, mode=mode)
-        return await self._c.step(visit, AccessEventType.ALARM_REARMED, data={"mode": mode})
 
     async def _async_tell_owner(self, visit: Visit) -> None:
         grant = self._c.site_data.grants.get(visit.grant or "")

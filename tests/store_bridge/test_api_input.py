@@ -8,11 +8,10 @@ bridge keeps: occupancy and sessions in memory, the counters, the SQLite tables 
 outbox, replay, occupancy) and the open commands the turnstiles received.
 """
 
-import asyncio
 import contextlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from store_bridge.service import running
 from store_bridge.storage import Database, Store
 from store_bridge.web import MAX_BODY
 from tests.mosquitto import Mosquitto
+from tests.waiting import until
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

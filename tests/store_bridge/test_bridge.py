@@ -16,6 +16,7 @@ import jwt
 import pytest
 
 from store_bridge.events import validate
+from tests.waiting import until
 
 from .conftest import SITE, Store, StoreFactory, stop
 
@@ -23,13 +24,6 @@ from .conftest import SITE, Store, StoreFactory, stop
 def sessions(path: Path) -> list[tuple[str, str, int]]:
     with closing(sqlite3.connect(path, isolation_level=None)) as db:
         return db.execute("SELECT visit_id, state, party FROM sessions ORDER BY entered").fetchall()
-
-
-async def until(check, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.01)
 
 
 async def test_a_shopper_checks_in_with_the_app_and_leaves(make_store: StoreFactory) -> None:

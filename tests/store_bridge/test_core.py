@@ -1,6 +1,5 @@
 """The bridge's plain parts: operator keys, card tokens, retention, reader signals."""
 
-import asyncio
 import sqlite3
 import time
 from contextlib import closing
@@ -22,16 +21,14 @@ from store_bridge.core.credentials import (
 )
 from store_bridge.core.store import occupancy_data
 from store_bridge.gates.base import GateSignal, SignalKind
+from tests.waiting import until
 
 from .conftest import ISSUER, SITE, Operator, Store, StoreFactory
 
 
 async def settled(store: Store, count: int) -> None:
     """Wait until the gates' own signals (door opened/closed) are in the outbox too."""
-    deadline = time.monotonic() + 10
-    while len(store.outbox()) < count:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
+    await until(f"{count} events in the outbox", lambda: len(store.outbox()) >= count)
 
 
 def _pem(key: object) -> bytes:
@@ -161,10 +158,7 @@ async def test_the_housekeeping_loop_retries_and_purges(
     await settled(store, 4)
     with closing(sqlite3.connect(store.path, isolation_level=None)) as db:
         db.execute("UPDATE outbox SET sent = 1")
-    deadline = time.monotonic() + 10
-    while store.outbox():
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.02)
+    await until("the purge empties the outbox of sent events", lambda: not store.outbox())
 
 
 async def test_a_reader_at_the_entry_checks_in_and_one_at_the_exit_lets_out(
@@ -173,13 +167,8 @@ async def test_a_reader_at_the_entry_checks_in_and_one_at_the_exit_lets_out(
     store: Store = await make_store()
     store.bridge.on_signal(GateSignal("entry_1", SignalKind.CREDENTIAL, store.operator.qr()))
     store.bridge.on_signal(GateSignal("nowhere", SignalKind.OPENED))  # an unknown gate: ignored
-    deadline = time.monotonic() + 10
-    while store.bridge.occupancy != 1:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
+    await until("the shopper is in", lambda: store.bridge.occupancy == 1)
     assert store.entry.commands == 1
     store.bridge.on_signal(GateSignal("exit_1", SignalKind.CREDENTIAL, "anything"))
-    while store.exit.commands != 1:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
+    await until("the exit opens", lambda: store.exit.commands == 1)
     assert "value=<hidden>" in repr(GateSignal("entry_1", SignalKind.CREDENTIAL, "secret-qr"))

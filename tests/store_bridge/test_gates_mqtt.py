@@ -38,21 +38,12 @@ import pytest
 from store_bridge.gates.base import Gate, GateError, GateRole, GateSignal, SignalKind
 from store_bridge.gates.mqtt_relay import ShellyGate, TasmotaGate, tasmota_pulse_time
 from tests.mosquitto import Mosquitto
+from tests.waiting import until
 
 WAIT = 15.0
 SHELLY_ID = "shellyplus1-a8032ab636ec"
 TASMOTA_TOPIC = "tasmota_1A2B3C"
 OPENED_CLOSED = [SignalKind.OPENED, SignalKind.CLOSED]
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait (bounded) until `condition` holds."""
-
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), WAIT)
 
 
 class Signals:
@@ -65,7 +56,7 @@ class Signals:
         self.received.append(signal)
 
     async def wait_for(self, count: int) -> list[SignalKind]:
-        await until(lambda: len(self.received) >= count)
+        await until(lambda: len(self.received) >= count, seconds=WAIT)
         return [signal.kind for signal in self.received]
 
 
@@ -306,7 +297,7 @@ async def test_shelly_refusal_no_answer_and_unreachable(mosquitto, shelly, gates
     assert gate._pending == {}
 
     mosquitto.stop()
-    await until(lambda: not gate.connected)
+    await until(lambda: not gate.connected, seconds=WAIT)
     loop = asyncio.get_running_loop()
     started = loop.time()
     with pytest.raises(GateError) as down:
@@ -380,7 +371,7 @@ async def test_a_failing_callback_is_logged_and_the_gate_goes_on(
     await asyncio.wait_for(gate.wait_connected(), WAIT)
     await shelly.input(0, state=True)
     await shelly.input(0, state=False)
-    await until(lambda: len(received) == 2)
+    await until(lambda: len(received) == 2, seconds=WAIT)
     assert received == OPENED_CLOSED
     assert "error while handling a message" in caplog.text
     await gate.open()
@@ -394,7 +385,7 @@ async def test_shelly_reconnects_after_the_broker_comes_back(
     await gate.open()
 
     mosquitto.stop()
-    await until(lambda: not gate.connected and not shelly.ready.is_set())
+    await until(lambda: not gate.connected and not shelly.ready.is_set(), seconds=WAIT)
     with pytest.raises(GateError) as down:
         await gate.open()
     assert down.value.reason == "gate_unreachable"
@@ -545,7 +536,7 @@ async def test_tasmota_sets_the_pulse_again_after_a_reconnection(mosquitto, devi
     assert await tasmota.next() == (f"cmnd/{TASMOTA_TOPIC}/PulseTime1", b"20", 1)
 
     mosquitto.stop()
-    await until(lambda: not gate.connected and not tasmota.ready.is_set())
+    await until(lambda: not gate.connected and not tasmota.ready.is_set(), seconds=WAIT)
     mosquitto.start()
     await asyncio.wait_for(tasmota.ready.wait(), WAIT)
     await asyncio.wait_for(gate.wait_connected(), WAIT)

@@ -10,6 +10,7 @@ import pytest
 
 from store_bridge.gates.base import Gate, GateError, GateRole, GateSignal, SignalKind
 from store_bridge.gates.simulator import SimulatedGate
+from tests.waiting import until
 
 WAIT = 10.0
 OPENED_CLOSED = [SignalKind.OPENED, SignalKind.CLOSED]
@@ -20,23 +21,16 @@ class Signals:
 
     def __init__(self) -> None:
         self.received: list[GateSignal] = []
-        self._changed = asyncio.Event()
 
     def __call__(self, signal: GateSignal) -> None:
         self.received.append(signal)
-        self._changed.set()
 
     @property
     def kinds(self) -> list[SignalKind]:
         return [signal.kind for signal in self.received]
 
     async def wait_for(self, count: int) -> list[SignalKind]:
-        async def enough() -> None:
-            while len(self.received) < count:
-                self._changed.clear()
-                await self._changed.wait()
-
-        await asyncio.wait_for(enough(), WAIT)
+        await until(f"{count} signals", lambda: len(self.received) >= count, seconds=WAIT)
         return self.kinds
 
 
@@ -124,11 +118,7 @@ async def test_a_gate_not_started_counts_but_reports_nothing() -> None:
     await gate.open()
     assert gate.commands == 1
 
-    async def passed() -> None:
-        while gate.passages == 0:
-            await asyncio.sleep(0)
-
-    await asyncio.wait_for(passed(), WAIT)  # reported to nobody
+    await until("the shopper passes", lambda: gate.passages, seconds=WAIT)  # reported to nobody
     signals = Signals()
     await gate.start(signals)
     assert signals.received == []

@@ -7,7 +7,6 @@ Home Assistant's recorder side would be; it is the test's own aiomqtt client.
 import asyncio
 import json
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any, Self
 
@@ -19,17 +18,11 @@ from store_bridge.events import validate
 from store_bridge.outbox import BrokerConfig, Publisher
 from store_bridge.vocabulary import events_topic, status_topic
 from tests.mosquitto import Mosquitto
+from tests.waiting import until
 
 from .conftest import SITE, Store, StoreFactory, stop
 
 PREFIX = "concierge/store"
-
-
-async def until(check, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)
 
 
 class Consumer:
@@ -84,11 +77,9 @@ async def drained(publisher: Publisher | None) -> None:
     """Wait until the outbox has nothing unpublished (the broker acknowledged everything)."""
     assert publisher is not None
 
-    async def wait() -> None:
-        while await publisher.pending() != 0:
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(wait(), 30)
+    await until(
+        "the broker acknowledged everything", publisher.pending, want=lambda n: n == 0, seconds=30
+    )
 
 
 def publisher_for(broker: Mosquitto):

@@ -59,6 +59,8 @@ from zigpy.zcl import foundation
 from zigpy.zcl.clusters.closures import DoorLock
 from zigpy.zcl.clusters.general import Basic, PowerConfiguration
 
+from tests.waiting import until
+
 ZHA = "zha"
 COORDINATOR_IEEE = t.EUI64.convert("00:12:4b:00:00:00:00:01")
 LOCK_IEEE = t.EUI64.convert("00:0d:6f:00:0c:0c:1e:01")
@@ -857,12 +859,19 @@ def _join(app: SimulatedController, lock: SimulatedLock) -> zigpy.device.Device:
 
 async def _wait_for_lock_entity(hass: HomeAssistant, ieee: str, entry_id: str) -> str:
     registry = er.async_get(hass)
-    async with asyncio.timeout(JOIN_TIMEOUT_S):
-        while True:
-            await hass.async_block_till_done()
-            device = dr.async_get(hass).async_get_device_by_identifier((ZHA, ieee), entry_id)
-            if device is not None:
-                for entry in er.async_entries_for_device(registry, device.id):
-                    if entry.domain == "lock" and hass.states.get(entry.entity_id):
-                        return entry.entity_id
-            await asyncio.sleep(0.01)
+
+    async def lock_entity() -> str | None:
+        await hass.async_block_till_done()
+        device = dr.async_get(hass).async_get_device_by_identifier((ZHA, ieee), entry_id)
+        if device is not None:
+            for entry in er.async_entries_for_device(registry, device.id):
+                if entry.domain == "lock" and hass.states.get(entry.entity_id):
+                    return entry.entity_id
+        return None
+
+    entity_id: str = await until(
+        "the lock joins and Home Assistant shows its lock entity",
+        lock_entity,
+        seconds=JOIN_TIMEOUT_S,
+    )
+    return entity_id

@@ -1,6 +1,5 @@
 """The Zigbee rig: Home Assistant's real ZHA services and events against the simulated lock."""
 
-import asyncio
 import time
 
 import pytest
@@ -10,6 +9,8 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import async_capture_events
 from zigpy.zcl import foundation
 from zigpy.zcl.clusters.closures import DoorLock
+
+from tests.waiting import until
 
 from .conftest import ZhaLock
 
@@ -264,13 +265,8 @@ async def test_fault_modes_fail_lose_and_answer_late(
     assert times == sorted(times)
     assert len(times) == 3
 
-    async def answered() -> None:
-        while not received:
-            await asyncio.sleep(0.02)
-
     # The three late answers are alike (same sequence number): zigpy passes the first on.
-    async with asyncio.timeout(3):
-        await answered()
+    await until("the late answer reaches the cluster listener", lambda: received, seconds=3)
     assert set(received) == {DoorLock.ClientCommandDefs.set_pin_code_response.id}
     with pytest.raises(ValueError, match="not a DoorLock command"):
         zha_lock.fail("open_sesame")

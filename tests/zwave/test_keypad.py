@@ -275,16 +275,18 @@ async def test_codes_concierge_did_not_write_are_never_touched(
     await slot_is(rig, 11, _code("1111"))
     # The range is full now: a second grant gets no slot rather than taking slot 10.
     second = await create_grant(hass, local_time(-60), local_time(3600), pin="2222")
-    await hass.async_block_till_done()
+
+    def no_slot_left() -> bool:
+        return entry.runtime_data.keypad.status.get(second) == {"front": "no_free_slot"}
+
+    # Once the grant shows it has no slot and the keypad has nothing left to send, the lock
+    # holds what it will hold.
+    await until(no_slot_left)
+    await until(lambda: entry.runtime_data.keypad.idle)
     codes = await rig.async_codes()
     assert codes[10] == _code("55555")
     assert codes[1] == SEED
     assert "2222" not in str(codes)
-
-    async def no_slot_left() -> bool:
-        return entry.runtime_data.keypad.status.get(second) == {"front": "no_free_slot"}
-
-    await until(no_slot_left)
     await hass.config_entries.async_unload(entry.entry_id)
 
 
