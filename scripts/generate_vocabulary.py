@@ -120,9 +120,16 @@ def _get(obj: object, path: str, where: str) -> object:
 
 
 def _text(obj: object, path: str, where: str) -> str:
+    """A line of text that can go into a docstring or a string literal as it is."""
     value = _get(obj, path, where)
-    if not isinstance(value, str) or not value.strip() or not value.isprintable():
-        msg = f"{where}: {path} must be a line of text"
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or not value.isprintable()
+        or "\\" in value
+        or '"""' in value
+    ):
+        msg = f"{where}: {path} must be a line of text (no backslash, no triple quotes)"
         raise VocabularyError(msg)
     return value
 
@@ -190,10 +197,10 @@ def _topic(root: Path, name: str, spec: object) -> Topic:
         msg = f"{where}: payload must name a schema file in schema/"
         raise VocabularyError(msg)
     qos, retain = spec.get("qos"), spec.get("retain")
-    if qos not in {0, 1, 2} or isinstance(qos, bool) or not isinstance(retain, bool):
+    if type(qos) is not int or qos not in {0, 1, 2} or not isinstance(retain, bool):
         msg = f"{where}: qos must be 0, 1 or 2 and retain true or false"
         raise VocabularyError(msg)
-    return Topic(name, address, payload, int(qos), retain, _text(spec, "description", where))
+    return Topic(name, address, payload, qos, retain, _text(spec, "description", where))
 
 
 def read(root: Path) -> Vocabulary:
@@ -251,7 +258,11 @@ def _enum_class(enum: Enum, name: str | None = None, doc: str | None = None) -> 
     for value in enum.values:
         member = value.upper()
         noqa = "  # noqa: S105 - a name, not a password" if PASSWORD_NAME.search(member) else ""
-        lines.append(f'    {member} = "{value}"{noqa}\n')
+        line = f'    {member} = "{value}"{noqa}'
+        if len(line) > LINE:
+            msg = f"{enum.name}: {value!r} is too long for one line of code"
+            raise VocabularyError(msg)
+        lines.append(f"{line}\n")
     return "".join(lines)
 
 

@@ -167,8 +167,24 @@ TOPICS_FILE = "store-topics.json"
             "v/const must be a version",
         ),
         (TOPICS_FILE, lambda t: t.pop("default_prefix"), "default_prefix is missing"),
+        (TOPICS_FILE, lambda t: t["topics"]["status"].update(qos=[1]), "qos must be 0, 1 or 2"),
+        (
+            EVENT_FILE,
+            lambda s: s["properties"]["outcome"].update(description='How it """went.'),
+            "no backslash, no triple quotes",
+        ),
     ],
-    ids=["unknown-store-type", "bad-code", "twice", "address", "payload", "version", "prefix"],
+    ids=[
+        "unknown-store-type",
+        "bad-code",
+        "twice",
+        "address",
+        "payload",
+        "version",
+        "prefix",
+        "qos",
+        "quotes",
+    ],
 )
 def test_schema_files_it_cannot_generate_from_are_refused(
     tree: Path, name: str, change: Any, message: str

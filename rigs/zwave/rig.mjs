@@ -520,6 +520,21 @@ function slotFromBody(body) {
 	throw new HttpError(400, "give slot or code");
 }
 
+/** Whether the driver's cache holds what the lock's memory holds in `slot`. */
+function driverSeesSlot(slot) {
+	const driverNode = driver.controller.nodes.get(NODE_ID);
+	if (!driverNode) return true;
+	const value = (property) =>
+		driverNode.getValue({
+			commandClass: CommandClasses["User Code"],
+			property,
+			propertyKey: slot,
+		});
+	const status = slotStatus(slot);
+	if (value("userIdStatus") !== status) return false;
+	return !isOccupied(status) || codeToString(value("userCode")) === slotCode(slot);
+}
+
 function driverNodeStatus() {
 	const driverNode = driver.controller.nodes.get(NODE_ID);
 	// NodeStatus: 0 unknown, 1 asleep, 2 awake, 3 dead, 4 alive
@@ -660,6 +675,11 @@ const routes = {
 		// the ones already queued are waited for.
 		driver.controller.nodes.get(NODE_ID)?.cancelAllScheduledPolls();
 		await queueIdle(5000);
+		// A dropped read would have corrected what the driver assumed after a write: the
+		// lock reports every slot the driver sees otherwise than it is.
+		for (let slot = 1; slot <= NUM_USERS; slot++) {
+			if (!driverSeesSlot(slot)) await sendSlotReport(slot);
+		}
 		received.clear();
 		return status();
 	},
