@@ -164,6 +164,7 @@ async def test_a_connection_lost_between_set_and_result_leaves_no_code_after_the
     proxied_lock: ProxiedLock,
     proxied_site: MockConfigEntry,
     phone: list[ServiceCall],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     lock = proxied_lock
     rig = lock.rig
@@ -196,6 +197,7 @@ async def test_a_connection_lost_between_set_and_result_leaves_no_code_after_the
     assert len(told(phone, "code_not_removed")) == 1, all_told(phone)
     assert PIN not in (await _pins(rig)).values()
     assert (await rig.async_codes())[1] == SEED
+    _no_pin_in_our_logs(caplog)
 
 
 async def test_a_connection_lost_between_clear_and_result_is_not_removed_until_settled(
@@ -203,6 +205,7 @@ async def test_a_connection_lost_between_clear_and_result_is_not_removed_until_s
     proxied_lock: ProxiedLock,
     proxied_site: MockConfigEntry,
     phone: list[ServiceCall],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     lock = proxied_lock
     rig = lock.rig
@@ -220,6 +223,14 @@ async def test_a_connection_lost_between_clear_and_result_is_not_removed_until_s
     await _settled(hass, lock.entity_id, grant_id)
     assert len(told(phone, "code_not_removed")) == 1, all_told(phone)
     assert PIN not in (await _pins(rig)).values()
+    _no_pin_in_our_logs(caplog)
+
+
+def _no_pin_in_our_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """A failed write is logged by its kind, never with the call's data (the PIN)."""
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
+    assert ours, "Concierge logged the failed write"
+    assert not [m for m in ours if PIN in m], ours
 
 
 # --- c) the lock refuses a clear -------------------------------------------------------

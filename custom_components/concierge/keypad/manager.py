@@ -191,7 +191,9 @@ class KeypadManager:
         try:
             occupied = await door.adapter.async_occupied_slots(slots)
         except Exception as err:  # noqa: BLE001 - any failure of the call: not known yet
-            _LOGGER.info("Lock %s: its slots could not be read: %r", door.portal.name, err)
+            _LOGGER.info(
+                "Lock %s: its slots could not be read (%s)", door.portal.name, type(err).__name__
+            )
             return False
         _LOGGER.debug("Lock %s: slots in use %s", door.adapter.lock_entity_id, occupied)
         if occupied is None:

@@ -35,6 +35,7 @@ async def async_bounded_write(
         _LOGGER.info("Lock %s: a code write was cut off", lock_id)
         return WriteResult.UNREACHABLE
     if (err := task.exception()) is not None:
-        _LOGGER.info("Lock %s: a code write failed: %r", lock_id, err)
+        # Only the kind of failure: a message may quote the call's data (the PIN).
+        _LOGGER.info("Lock %s: a code write failed (%s)", lock_id, type(err).__name__)
         return WriteResult.UNREACHABLE
     return task.result()

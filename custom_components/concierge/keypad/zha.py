@@ -121,10 +121,14 @@ class ZhaKeypad:
             async with asyncio.timeout(REQUEST_TIMEOUT):
                 return await getattr(cluster, command)(*args)
         except (TimeoutError, OSError, RuntimeError, ValueError) as err:
-            _LOGGER.info("Lock %s did not answer %s: %s", self.lock_entity_id, command, err)
+            _LOGGER.info(
+                "Lock %s did not answer %s (%s)", self.lock_entity_id, command, type(err).__name__
+            )
             return None
         except Exception as err:  # noqa: BLE001 - zigpy's DeliveryError and friends
-            _LOGGER.info("Lock %s did not answer %s: %s", self.lock_entity_id, command, err)
+            _LOGGER.info(
+                "Lock %s did not answer %s (%s)", self.lock_entity_id, command, type(err).__name__
+            )
             return None
 
     async def async_occupied_slots(self, slots: range) -> dict[int, bool] | None:

@@ -140,7 +140,9 @@ class ZWaveKeypad:
             await asyncio.sleep(0.3)
             if self._rejections != rejections:
                 return WriteResult.REJECTED
-            _LOGGER.info("Lock %s did not take a code write: %s", self.lock_entity_id, err)
+            _LOGGER.info(  # the kind only: a message may quote the call's data (the PIN)
+                "Lock %s did not take a code write (%s)", self.lock_entity_id, type(err).__name__
+            )
             return WriteResult.UNREACHABLE
         if await self._async_confirm(slot, want_in_use=pin is not None, pin=pin):
             return WriteResult.CONFIRMED
