@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING, Any, Unpack
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_ON
-from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -39,6 +37,7 @@ from .grant_keeper import GrantKeeper, GrantSettings
 from .guest_link_issuer import GuestLinkIssuer
 from .keypad.manager import KeypadManager
 from .owner_notifier import OwnerNotifier
+from .portal_watch import async_watch_portals
 from .service_errors import not_valid
 from .site import PortalConfig, SiteConfig
 from .site_clock import SiteClock
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 SAVE_DELAY = 1
-UNREACHABLE = frozenset({"unavailable", "unknown", "jammed"})
 
 
 type ConciergeConfigEntry = ConfigEntry[ConciergeCoordinator | StoreSite]
@@ -116,18 +114,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         now = self.now()
         for grant in list(self._data.grants.values()):
             await self.grants.async_refresh(grant.id, now)
-        self._unsubs.append(
-            async_track_state_change_event(
-                self.hass,
-                [p.door_sensor for p in self.site.portals if p.door_sensor],
-                self._async_door_changed,
-            )
-        )
-        self._unsubs.append(
-            async_track_state_change_event(
-                self.hass, [p.lock for p in self.site.portals], self._async_lock_changed
-            )
-        )
+        self._unsubs.extend(async_watch_portals(self.hass, self.site, self.flow))
         self.publish()
         self.keypad = KeypadManager(self)
         self.keypad.async_start()
@@ -344,17 +331,6 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             )
         return visit
 
-    async def _async_door_changed(self, event: Event[EventStateChangedData]) -> None:
-        new, old = event.data["new_state"], event.data["old_state"]
-        if new is None or old is None or new.state == old.state:
-            return
-        if new.state not in {STATE_ON, "off"} or old.state not in {STATE_ON, "off"}:
-            return
-        for portal in self.site.portals:
-            if portal.door_sensor != event.data["entity_id"]:
-                continue
-            await self.flow.async_door_changed(portal, opened=new.state == STATE_ON)
-
     async def async_keypad_entry(self, grant_id: str, portal_id: str) -> None:
         """The lock opened itself for a grant's PIN: record the visit from here on."""
         grant = self._data.grants[grant_id]
@@ -372,27 +348,6 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             self.publish()
             return
         await self.flow.async_keypad_entry(grant, portal)
-
-    async def _async_lock_changed(self, event: Event[EventStateChangedData]) -> None:
-        """A keypad visit (or one at a door without a sensor) ends when the lock locks."""
-        new, old = event.data["new_state"], event.data["old_state"]
-        for portal in self.site.portals:
-            if portal.lock != event.data["entity_id"]:
-                continue
-            if new is None:
-                await self.flow.async_lock_removed(portal)
-                continue
-            if new.state == "locked":
-                if portal.portal_id in self._data.lock_on_close:
-                    # A door a visit could not lock is locked at last: record it.
-                    self._data.lock_on_close.discard(portal.portal_id)
-                    await self.async_emit(
-                        AccessEventType.LOCKED, portal=portal.portal_id, source=Source.SYSTEM
-                    )
-                    self.publish()
-                await self.flow.async_lock_locked(portal)
-            elif new.state == "unlocked" and (old is None or old.state in UNREACHABLE):
-                await self.flow.async_lock_back(portal)
 
     async def async_notify_owner(
         self, key: str, placeholders: dict[str, str], *, image_portal: str | None = None

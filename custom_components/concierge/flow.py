@@ -372,7 +372,7 @@ class VisitFlow:
     async def _async_lock_after_abort(self, portal: PortalConfig, *, notify: bool = True) -> None:
         """Lock a door a visit could not leave locked (held open, or the lock failed)."""
         if await self._async_lock(portal):
-            # The lock's own report may have recorded it already (coordinator): once only.
+            # The lock's own report may have recorded it already (`async_lock_locked`).
             if portal.portal_id in self._c.site_data.lock_on_close:
                 self._c.site_data.lock_on_close.discard(portal.portal_id)
                 await self._c.async_emit(
@@ -414,7 +414,16 @@ class VisitFlow:
         await self._async_lock_after_abort(portal)
 
     async def async_lock_locked(self, portal: PortalConfig) -> None:
-        """The lock reports locked: a keypad visit (or one without a door sensor) ends here."""
+        """The lock reports locked: a keypad visit (or one without a door sensor) ends here.
+
+        A door a visit could not lock is locked at last: that is recorded, once.
+        """
+        if portal.portal_id in self._c.site_data.lock_on_close:
+            self._c.site_data.lock_on_close.discard(portal.portal_id)
+            await self._c.async_emit(
+                AccessEventType.LOCKED, portal=portal.portal_id, source=Source.SYSTEM
+            )
+            self._c.publish()
         for visit in list(self._c.site_data.visits.values()):
             if visit.portal != portal.portal_id or visit.terminal:
                 continue
