@@ -12,7 +12,6 @@ left open by a restart is resolved the same way when Home Assistant starts.
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import (
@@ -66,7 +65,7 @@ class VisitFlow:
     """Runs every visit of one site from request to completion."""
 
     def __init__(self, coordinator: FlowHost) -> None:
-        """Prepare the flow; `async_start` resolves visits left open by a restart."""
+        """Prepare the flow; `async_resolve_interrupted` closes visits a restart left open."""
         self._c = coordinator
         self._hass: HomeAssistant = coordinator.hass
         self._timers = VisitTimers(self._hass, lambda: coordinator.config_entry)
@@ -189,22 +188,29 @@ class VisitFlow:
                 await self._async_close(current, reason="internal_error")
             raise
 
-    async def _async_admit(self, visit: Visit, grant: Grant, portal: PortalConfig) -> Visit:
+    async def _async_admit(
+        self, visit: Visit, grant: Grant, portal: PortalConfig, *, unlock: bool = True
+    ) -> Visit:
+        """Granted → evidence → unlocked → started, for every kind of visit.
+
+        A keypad visit (`unlock=False`) starts with the lock already open by the PIN.
+        """
         c = self._c
-        visit = await c.step(visit, AccessEventType.ACCESS_GRANTED,
+        visit = await c.step(self._visit_now(visit), AccessEventType.ACCESS_GRANTED,
                              new_state=VisitState.AUTHORIZED)  # fmt: skip
         await self._async_start_evidence(visit, portal)
         visit = self._visit_now(visit)
-        try:
-            await self._hass.services.async_call(
-                "lock", "unlock", {ATTR_ENTITY_ID: portal.lock}, blocking=True
-            )
-        except HomeAssistantError:
-            visit = await c.step(visit, AccessEventType.LOCK_FAILURE, Outcome.FAILED,
-                                 reason="unlock_failed")  # fmt: skip
-            await self._async_close(visit, reason="unlock_failed", door_secure=True, lock=False)
-            await c.async_refresh_grant(grant.id)
-            raise
+        if unlock:
+            try:
+                await self._hass.services.async_call(
+                    "lock", "unlock", {ATTR_ENTITY_ID: portal.lock}, blocking=True
+                )
+            except HomeAssistantError:
+                visit = await c.step(visit, AccessEventType.LOCK_FAILURE, Outcome.FAILED,
+                                     reason="unlock_failed")  # fmt: skip
+                await self._async_close(visit, reason="unlock_failed", door_secure=True, lock=False)
+                await c.async_refresh_grant(grant.id)
+                raise
         visit = await c.step(self._visit_now(visit), AccessEventType.UNLOCKED)
         visit = await c.step(visit, AccessEventType.VISIT_STARTED,
                              new_state=VisitState.IN_PROGRESS)  # fmt: skip
@@ -234,15 +240,6 @@ class VisitFlow:
             # The door is already open: the alarm's entry delay is running. Tell the owner.
             visit = self._visit_now(visit)
             await c.async_notify_owner("alarm_disarm_failed", {"portal": portal.name})
-        async with self._secured_on_failure(visit, portal):
-            return await self._async_admit_keypad(visit, grant, portal, now)
-
-    async def _async_admit_keypad(
-        self, visit: Visit, grant: Grant, portal: PortalConfig, now: datetime
-    ) -> Visit:
-        c = self._c
-        visit = await c.step(self._visit_now(visit), AccessEventType.ACCESS_GRANTED,
-                             new_state=VisitState.AUTHORIZED)  # fmt: skip
         try:
             used = apply_action(c.site_data.grants.get(grant.id, grant), RECORD_USE, now, c.tz)
         except ConciergeError:
@@ -251,14 +248,8 @@ class VisitFlow:
             _LOGGER.warning("A keypad entry at %s came after its grant's last use", portal.name)
         else:
             c.site_data.grants[grant.id] = used
-        await self._async_start_evidence(visit, portal)
-        visit = await c.step(self._visit_now(visit), AccessEventType.UNLOCKED)
-        visit = await c.step(visit, AccessEventType.VISIT_STARTED,
-                             new_state=VisitState.IN_PROGRESS)  # fmt: skip
-        self._watch(visit, grant, portal)
-        await c.async_refresh_grant(grant.id)
-        c.publish()
-        return visit
+        async with self._secured_on_failure(visit, portal):
+            return await self._async_admit(visit, grant, portal, unlock=False)
 
     # --- evidence --------------------------------------------------------------------
 

@@ -159,19 +159,19 @@ class CourierView(HomeAssistantView):
         finally:
             coordinator.site_data.replay = gate.replay.to_dict()
             coordinator.async_save()
-        grant_id, reason = _courier_grant(coordinator, claims.not_before, claims.expires, now)
-        if grant_id is None:
-            return await _refuse(coordinator, reason, source)
-        return await _open(coordinator, grant_id, source)
+        found = _courier_grant(coordinator, claims.not_before, claims.expires, now)
+        if isinstance(found, DenyReason):
+            return await _refuse(coordinator, found, source)
+        return await _open(coordinator, found, source)
 
 
 def _courier_grant(
     coordinator: ConciergeCoordinator, not_before: datetime, expires: datetime, now: datetime
-) -> tuple[str | None, DenyReason]:
-    """The active courier grant whose current window holds the token's validity."""
+) -> str | DenyReason:
+    """The id of the active courier grant whose window holds the token, or why none does."""
     courier = [g for g in coordinator.site_data.grants.values() if g.credentials.remote_token]
     if not courier:
-        return None, DenyReason.NO_COURIER_GRANT
+        return DenyReason.NO_COURIER_GRANT
     states = {g.id: coordinator.state_of(g.id) for g in courier}
     for grant in sorted(courier, key=lambda g: g.created_at):
         if states[grant.id] is not GrantState.ACTIVE:
@@ -180,7 +180,7 @@ def _courier_grant(
         if window is None:
             continue
         if not_before >= window.start - LEEWAY and expires <= window.end + LEEWAY:
-            return grant.id, DenyReason.OUTSIDE_WINDOW
+            return grant.id
     blocked = {
         GrantState.REVOKED: DenyReason.GRANT_REVOKED,
         GrantState.USED_UP: DenyReason.GRANT_USED_UP,
@@ -190,8 +190,8 @@ def _courier_grant(
         if any(s is state for s in states.values()) and not any(
             s is GrantState.ACTIVE for s in states.values()
         ):
-            return None, reason
-    return None, DenyReason.OUTSIDE_WINDOW
+            return reason
+    return DenyReason.OUTSIDE_WINDOW
 
 
 class GuestView(HomeAssistantView):
