@@ -13,7 +13,7 @@ from unittest.mock import Mock, patch
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import storage
 
-from custom_components.concierge.store import copy_key, storage_key
+from custom_components.concierge.site_storage import copy_key, storage_key
 
 _ORIGINALS = {
     name: getattr(storage.Store, name)

@@ -17,8 +17,8 @@ from .http import async_register_views
 from .repairs import async_check_portal_entities
 from .services import async_setup_services
 from .site import is_store
-from .store import site_store
-from .store_recovery import async_forget_reports
+from .site_storage import site_store
+from .storage_recovery import async_forget_reports
 from .store_site import StoreSite, gate_device_id, store_device_id
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)

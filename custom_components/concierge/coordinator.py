@@ -41,9 +41,9 @@ from .portal_watch import async_watch_portals
 from .service_errors import not_valid
 from .site import PortalConfig, SiteConfig
 from .site_clock import SiteClock
+from .site_storage import SiteData, encode, site_store
 from .site_types import EventFields, SiteSnapshot, signal_event
-from .store import SiteData, encode, site_store
-from .store_recovery import async_load_site, async_report, recover_from_audit
+from .storage_recovery import async_load_site, async_report, recover_from_audit
 
 if TYPE_CHECKING:
     from .store_site import StoreSite

@@ -39,8 +39,8 @@ from .core.pins import pin_conflict
 from .core.windows import Schedule
 from .service_errors import not_valid, validation_error
 from .site import SiteConfig
+from .site_storage import SiteData
 from .site_types import EventFields, signal_new_grant
-from .store import SiteData
 
 STATE_EVENTS: dict[GrantState, AccessEventType] = {
     GrantState.ACTIVE: AccessEventType.GRANT_ACTIVATED,

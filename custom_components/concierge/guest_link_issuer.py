@@ -19,8 +19,8 @@ from .core.ids import new_id
 from .core.windows import current_interval, occurrences
 from .gatekeeper import GUEST_URL, new_link_secret
 from .service_errors import not_valid
+from .site_storage import SiteData
 from .site_types import EventFields
-from .store import SiteData
 
 GUEST_LINK_HORIZON = timedelta(days=60)
 """How far ahead a link may be made for a grant's next window."""

@@ -17,8 +17,8 @@ from .core.events import AccessEvent, AccessEventType, EvidenceRef, Outcome
 from .core.grants import GrantState
 from .core.visits import Visit, VisitState
 from .site import SiteConfig
+from .site_storage import SiteData
 from .site_types import EventFields, SiteSnapshot
-from .store import SiteData
 
 
 class SiteHost(Protocol):

@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .core import clock
-from .store import SiteData
+from .site_storage import SiteData
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -59,8 +59,8 @@ from .core.stores import (
     passage_after,
     status_topic,
 )
+from .site_storage import SiteData, decode, encode, site_store
 from .site_types import signal_event
-from .store import SiteData, decode, encode, site_store
 
 if TYPE_CHECKING:
     from homeassistant.components.mqtt import ReceiveMessage

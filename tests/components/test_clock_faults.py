@@ -24,7 +24,7 @@ from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.coordinator import ConciergeCoordinator
 from custom_components.concierge.core.grants import GrantState
 from custom_components.concierge.core.windows import current_interval
-from custom_components.concierge.store import STORAGE_MINOR_VERSION
+from custom_components.concierge.site_storage import STORAGE_MINOR_VERSION
 
 from .conftest import SITE_DATA
 from .helpers import UTC, at, call, grant_state, move_to

@@ -40,7 +40,7 @@ from custom_components.concierge.core.events import (
 from custom_components.concierge.core.ids import new_id
 from custom_components.concierge.core.rate_limit import RateLimiter
 from custom_components.concierge.core.visits import request_visit
-from custom_components.concierge.store import storage_key
+from custom_components.concierge.site_storage import storage_key
 from tests.waiting import until
 
 from .delivery_helpers import (

@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.concierge.const import DOMAIN
-from custom_components.concierge.store import STORAGE_MINOR_VERSION
+from custom_components.concierge.site_storage import STORAGE_MINOR_VERSION
 
 from .conftest import SITE_DATA
 from .helpers import UTC, at, call, entity_id, grant_state, move_to

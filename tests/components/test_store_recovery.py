@@ -23,7 +23,7 @@ from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.core.events import AccessEventType, Outcome, Source
 from custom_components.concierge.core.grants import GrantState
 from custom_components.concierge.core.slots import KnownSlot, SlotStatus
-from custom_components.concierge.store import COPY_SAVED_AT
+from custom_components.concierge.site_storage import COPY_SAVED_AT
 from tests.storage_helpers import copy_file, real_storage, set_aside, site_file
 
 from .conftest import SITE_DATA
@@ -285,7 +285,7 @@ async def test_a_damaged_file_that_cannot_be_kept_aside_is_never_overwritten(
     copy_before = copy_file(hass, entry.entry_id).read_bytes()
 
     with patch(
-        "custom_components.concierge.store_recovery.shutil.copy2", side_effect=OSError("full")
+        "custom_components.concierge.storage_recovery.shutil.copy2", side_effect=OSError("full")
     ):
         await start(hass, entry)
 

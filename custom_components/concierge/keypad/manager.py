@@ -45,7 +45,7 @@ from ..core.slots import (
     wiped,
 )
 from ..hosts import KeypadHost
-from ..store import LockCodes
+from ..site_storage import LockCodes
 from .adapter import KeypadAdapter, KeypadEvent, KeypadEventKind, WriteResult
 from .door import DoorState
 from .notices import KeypadNotices

@@ -8,7 +8,7 @@ from homeassistant.util import dt as dt_util
 from ..core.events import AccessEventType, Outcome, Source
 from ..core.slots import grant_for_slot
 from ..hosts import KeypadHost
-from ..store import LockCodes
+from ..site_storage import LockCodes
 from .adapter import KeypadEvent, KeypadEventKind
 from .door import DoorState
 

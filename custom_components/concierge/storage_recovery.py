@@ -44,7 +44,7 @@ from .core.audit import AuditRecord
 from .core.errors import ConciergeError
 from .core.recovery import PortalSlots, assign_ours, later_changes, replay_codes
 from .site import PortalConfig
-from .store import COPY_SAVED_AT, LockCodes, SiteData, SiteStore, decode
+from .site_storage import COPY_SAVED_AT, LockCodes, SiteData, SiteStore, decode
 
 _LOGGER = logging.getLogger(__name__)
 
