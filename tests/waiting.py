@@ -52,13 +52,27 @@ def _clock_frozen(loop: asyncio.AbstractEventLoop) -> bool:
 
 
 def _describe(check: Callable[[], Any]) -> str:
+    """A check's name, or a lambda's own text (up to the comma or bracket that ends it)."""
     if check.__name__ != "<lambda>":
         return f"{check.__qualname__}() holds"
     try:
-        source = inspect.getsource(check).strip()
+        source = inspect.getsource(check)
     except OSError, TypeError:  # pragma: no cover - source not available
         return "the condition holds"
-    return source[source.find("lambda") :].rstrip(",)")
+    text = source[source.find("lambda") :]
+    depth, quote = 0, ""
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}" and depth:
+            depth -= 1
+        elif char in ",)]}\n#" and not depth:
+            return text[:index].strip()
+    return text.strip()
 
 
 async def until(
@@ -81,8 +95,7 @@ async def until(
             raise TypeError(msg)
         what, check = _describe(what), what
     assert isinstance(what, str)
-    loop = asyncio.get_running_loop()
-    by_turns = turns is not None or _clock_frozen(loop)
+    by_turns: bool | None = True if turns is not None else None  # told apart when needed
     deadline = _real_time() + seconds
     rounds = 0
     value: Any = None
@@ -96,6 +109,8 @@ async def until(
         if _real_time() > deadline or (turns is not None and rounds > turns):
             limit = f"{turns} loop turns" if turns is not None else f"{seconds:g} s"
             pytest.fail(f"{what}: did not happen within {limit}\n  last seen: {value!r}")
+        if by_turns is None:
+            by_turns = _clock_frozen(asyncio.get_running_loop())
         if by_turns:
             await asyncio.sleep(0)
             time.sleep(0.001)  # noqa: ASYNC251 - real time for executor threads, on purpose

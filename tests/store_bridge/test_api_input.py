@@ -598,6 +598,8 @@ async def test_status_shows_a_lost_broker_while_idle(tmp_path: Path, mosquitto: 
                 return (await answer.json())["broker"]["connected"] is False
 
         await until("the bridge to notice the broker is gone", disconnected)
+        async with shop.http.get(f"{shop.url}/") as answer:
+            assert "broker: DISCONNECTED" in await answer.text()
 
 
 async def test_status_reads_change_nothing(shop: Shop) -> None:

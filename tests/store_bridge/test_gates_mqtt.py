@@ -494,10 +494,12 @@ async def test_tasmota_second_relay_and_its_refusal(mosquitto, devices, gates) -
 async def test_tasmota_with_set_option4_confirms_on_the_power_topic(
     mosquitto, devices, gates
 ) -> None:
-    await start_tasmota(mosquitto, devices, relays=2, set_option4=True)
+    tasmota = await start_tasmota(mosquitto, devices, relays=2, set_option4=True)
     gate = tasmota_gate(mosquitto, pulse_seconds=0.1, command_timeout=5)
     await start(gates, gate, Signals())
+    assert await tasmota.next() == (f"cmnd/{TASMOTA_TOPIC}/PulseTime1", b"1", 1)
     await gate.open()  # {"POWER1":"ON"} then ON on stat/<topic>/POWER1; OFF 0.1 s later
+    assert await tasmota.next() == (f"cmnd/{TASMOTA_TOPIC}/POWER1", b"ON", 1)
 
 
 async def test_tasmota_without_an_answer(mosquitto, devices, gates) -> None:
