@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from homeassistant.core import CALLBACK_TYPE
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData
 
 from ..core.slots import WriteResult
 
-__all__ = ["KeypadAdapter", "KeypadEvent", "KeypadEventKind", "WriteResult"]
+__all__ = ["KeypadAdapter", "KeypadEvent", "KeypadEventKind", "WriteResult", "back_online"]
 
 
 class KeypadEventKind(StrEnum):
@@ -64,3 +65,15 @@ class KeypadAdapter(Protocol):
 
     def subscribe(self, listener: Callable[[KeypadEvent], None]) -> CALLBACK_TYPE:
         """Call `listener` with each event the lock reports; returns the unsubscribe."""
+
+
+def back_online(event: Event[EventStateChangedData], *, following: bool) -> bool:
+    """Whether a lock entity's change means it is reachable again.
+
+    True when it leaves `unavailable`, when it first appears, or when a subscription is
+    not `following` the integration's device yet (it was not ready before).
+    """
+    new, old = event.data["new_state"], event.data["old_state"]
+    if new is None or new.state == STATE_UNAVAILABLE:
+        return False
+    return old is None or old.state == STATE_UNAVAILABLE or not following

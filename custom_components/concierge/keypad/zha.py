@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -30,7 +29,7 @@ from homeassistant.core import (
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
-from .adapter import KeypadEvent, KeypadEventKind, WriteResult
+from .adapter import KeypadEvent, KeypadEventKind, WriteResult, back_online
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -229,9 +228,6 @@ class _Subscription:
 
     @callback
     def _on_lock_state(self, event: Event[EventStateChangedData]) -> None:
-        new, old = event.data["new_state"], event.data["old_state"]
-        if new is None or new.state == STATE_UNAVAILABLE:
-            return
-        if old is None or old.state == STATE_UNAVAILABLE or self._cluster is None:
+        if back_online(event, following=self._cluster is not None):
             self._attach()
             self._listener(KeypadEvent(KeypadEventKind.RESYNC))

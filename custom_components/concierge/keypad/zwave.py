@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -26,7 +26,7 @@ from homeassistant.core import (
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
-from .adapter import KeypadEvent, KeypadEventKind, WriteResult
+from .adapter import KeypadEvent, KeypadEventKind, WriteResult, back_online
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -236,10 +236,7 @@ class _Subscription:
 
     @callback
     def _on_lock_state(self, event: Event[EventStateChangedData]) -> None:
-        new, old = event.data["new_state"], event.data["old_state"]
-        if new is None or new.state == STATE_UNAVAILABLE:
-            return
-        if old is None or old.state == STATE_UNAVAILABLE or self._node_unsub is None:
+        if back_online(event, following=self._node_unsub is not None):
             self._follow_node()
             self._lock.hass.async_create_task(self._async_resync(), eager_start=False)
 
