@@ -99,9 +99,10 @@ class CodesSeen:
     @callback
     def _on_change(self, event: Event) -> None:
         new = event.data.get("new_state")
-        if new is None or "grant_id" not in new.attributes:
+        # Only a grant's state sensor shows `codes` (an event entity names the grant too).
+        if new is None or "grant_id" not in new.attributes or "codes" not in new.attributes:
             return
-        codes = new.attributes.get("codes") or {}
+        codes = new.attributes["codes"] or {}
         values = self.seen.setdefault(new.attributes["grant_id"], [])
         value = codes.get(DOOR)
         if not values or values[-1] != value:

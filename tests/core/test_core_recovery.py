@@ -61,6 +61,20 @@ def test_the_last_record_of_a_slot_decides_whatever_door_of_the_lock_made_it() -
     }
 
 
+def test_a_write_that_got_no_answer_replays_as_unsettled_never_empty() -> None:
+    unsettled = SlotStatus.UNSETTLED
+    events = [
+        {**programmed("front", 10), "outcome": "failed"},
+        programmed("front", 11),
+        {**cleared("front", 11), "outcome": "failed"},
+        programmed("front", 12),
+        {**cleared("front", 12), "outcome": "ok"},
+    ]
+    assert replay_codes(events, PORTALS, grants={"g1"}) == {
+        "lock.front": {10: KnownSlot(unsettled, "g1"), 11: KnownSlot(unsettled, "g1"), 12: EMPTY}
+    }
+
+
 def test_records_concierge_could_not_have_written_are_ignored() -> None:
     events: list[Mapping[str, object]] = [
         programmed("gone_door", 10),  # a door removed since

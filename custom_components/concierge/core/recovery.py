@@ -3,7 +3,8 @@
 The site store remembers which managed slot of which lock holds which grant's code.
 When that store is lost (or only an older copy of it survives), the audit chain still
 tells the story: every code Concierge put on a lock was recorded (`code_programmed`,
-once the lock confirmed it) and so was every code it removed (`code_cleared`). The last
+once the lock confirmed it) and so was every code it removed (`code_cleared`); a write
+that got no answer is recorded too, with outcome `failed`, and replays as `unsettled`. The last
 such record of a slot says whether a code of ours is there now.
 
 `replay_codes` rebuilds the slot knowledge from those records, so that the keypad
@@ -16,7 +17,7 @@ last allowed).
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from .events import AccessEventType
+from .events import AccessEventType, Outcome
 from .slots import KnownSlot, SlotRange, SlotStatus
 
 
@@ -39,12 +40,19 @@ def _slot_change(
     slot = data.get("slot") if isinstance(data, Mapping) else None
     if portal is None or type(slot) is not int or slot not in portal.managed:
         return None
+    grant = event.get("grant")
+    owner = grant if isinstance(grant, str) and grant in grants else None
+    confirmed = event.get("outcome") != Outcome.FAILED.value
     if kind == AccessEventType.CODE_PROGRAMMED.value:
-        grant = event.get("grant")
-        owner = grant if isinstance(grant, str) and grant in grants else None
-        return portal.lock, slot, KnownSlot(SlotStatus.OURS, owner)
+        return (
+            portal.lock,
+            slot,
+            KnownSlot(SlotStatus.OURS if confirmed else SlotStatus.UNSETTLED, owner),
+        )
     if kind == AccessEventType.CODE_CLEARED.value:
-        return portal.lock, slot, KnownSlot(SlotStatus.EMPTY)
+        # A clear that got no answer may have left the code: unsettled, not empty.
+        state = KnownSlot(SlotStatus.EMPTY) if confirmed else KnownSlot(SlotStatus.UNSETTLED, owner)
+        return portal.lock, slot, state
     return None
 
 

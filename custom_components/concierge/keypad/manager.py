@@ -57,6 +57,8 @@ from .zwave import ZWaveKeypad
 __all__ = ["CodeStatus", "DoorCodes", "KeypadManager", "adapter_for"]
 
 _LOGGER = logging.getLogger(__name__)
+UNCONFIRMED = "write_unconfirmed"
+"""The reason of a code record whose write got no answer: the slot may hold the code."""
 DRAIN_TIMEOUT = 15.0
 """Seconds an unload waits for a code write in flight to be confirmed."""
 
@@ -294,6 +296,10 @@ class KeypadManager:
                                grant=command.grant, source=Source.SCHEDULE,
                                reason="clear_refused_by_lock",
                                data={"slot": command.slot})  # fmt: skip
+                else:  # recorded, so that a lost site store can still find the slot
+                    await emit(AccessEventType.CODE_CLEARED, Outcome.FAILED, portal=portal,
+                               grant=command.grant, source=Source.SCHEDULE,
+                               reason=UNCONFIRMED, data={"slot": command.slot})  # fmt: skip
             return result
         if result is WriteResult.CONFIRMED:
             await emit(AccessEventType.CODE_PROGRAMMED, Outcome.OK, portal=portal,
@@ -307,6 +313,10 @@ class KeypadManager:
                        grant=command.grant, source=Source.SCHEDULE, reason="refused_by_lock",
                        data={"slot": command.slot})  # fmt: skip
             self.notices.code_rejected(door, command.grant)
+        else:  # the code may be on the lock: recorded like a code that is
+            await emit(AccessEventType.CODE_PROGRAMMED, Outcome.FAILED, portal=portal,
+                       grant=command.grant, source=Source.SCHEDULE, reason=UNCONFIRMED,
+                       data={"slot": command.slot})  # fmt: skip
         return result
 
     def _set_statuses(
