@@ -1,9 +1,12 @@
-"""The site coordinator: the imperative shell around Concierge's core.
+"""A home site: loads and saves its data, records its events, and hands out its snapshot.
 
-It keeps a site's grants and visits, persists them, schedules one callback at each
-grant's next window edge (no polling), records every access event in the audit chain,
-fires it on the bus and hands it to the entities. Decisions are the core's; this module
-carries them out in Home Assistant.
+The coordinator owns the site's stored data and its audit chain; it records every access
+event (audit chain, bus, entities) and builds what the entities show. The rest is
+delegated, each to its own file: grants over time to `GrantKeeper`, site time to
+`SiteClock`, visits to `VisitFlow`, keypad locks to `KeypadManager`, door contacts and
+locks to `portal_watch`, guest links to `GuestLinkIssuer`, owner messages to
+`OwnerNotifier`. Collaborators see it through narrow protocols (`hosts.py`). Nothing is
+polled.
 """
 
 import logging
@@ -131,7 +134,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     @property
     def site_data(self) -> SiteData:
-        """The site's stored data (for the keypad manager)."""
+        """The site's stored data (its collaborators change their own parts)."""
         return self._data
 
     @callback
