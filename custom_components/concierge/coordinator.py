@@ -27,7 +27,7 @@ from homeassistant.util import dt as dt_util
 from .audit_log import AuditLog
 from .carriers import carriers_from_subentries
 from .const import DOMAIN, EVENT_ACCESS
-from .core.audit import ChainVerification, export_visit_bundle
+from .core.audit import AuditRecord, ChainVerification, export_visit_bundle
 from .core.carriers import Carrier
 from .core.delivery import GRANT_DENIALS
 from .core.deny import DenyReason
@@ -46,12 +46,19 @@ from .site import PortalConfig, SiteConfig
 from .site_clock import SiteClock
 from .site_storage import SiteData, encode, site_store
 from .site_types import EventFields, SiteSnapshot, signal_event
-from .storage_recovery import async_load_site, async_report, recover_from_audit
+from .storage_recovery import (
+    Recovery,
+    StoreProblem,
+    async_load_site,
+    async_report,
+    recover_from_audit,
+)
 
 if TYPE_CHECKING:
     from .store_site import StoreSite
 
 _LOGGER = logging.getLogger(__name__)
+AUDIT_GAP = AccessEventType.AUDIT_GAP.value
 
 SAVE_DELAY = 1
 
@@ -109,6 +116,9 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             recover_from_audit(self._data, loaded.recovery, records, self.site.portals)
             async_report(self.hass, self.site_id, self.site.name, loaded.recovery)
             await self.async_flush()
+        elif self.audit.count > self._data.audit_count:
+            # Home Assistant stopped before the data was saved: the log knows more.
+            await self._async_catch_up(records)
         if self.audit.count > self._data.audit_count:
             # The log is ahead of the stored head (saved late, or a gap record was added).
             self._data.audit_head, self._data.audit_count = self.audit.head, self.audit.count
@@ -122,6 +132,31 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self.keypad = KeypadManager(self)
         self.keypad.async_start()
         self._unsubs.append(async_at_started(self.hass, self._async_resolve_interrupted))
+
+    async def _async_catch_up(self, records: list[AuditRecord]) -> None:
+        """Apply what the audit log recorded after the stored data was last saved.
+
+        Codes written or cleared since are known again (a code must not outlive its
+        window because its write was recorded but not saved); grants revoked since stay
+        revoked, and grants changed since (settings the log does not hold) are suspended,
+        with a repair that names them.
+        """
+        later = [
+            r for r in records
+            if r.seq > self._data.audit_count and r.event.get("type") != AUDIT_GAP
+        ]  # fmt: skip
+        if not later:
+            return  # only the record of a gap: nothing to apply
+        behind = Recovery(StoreProblem.BEHIND)
+        recover_from_audit(self._data, behind, records, self.site.portals)
+        _LOGGER.warning(
+            "%s: the stored data was older than the audit log; %d later records applied",
+            self.site.name,
+            len(later),
+        )
+        if behind.revoked or behind.suspended:
+            async_report(self.hass, self.site_id, self.site.name, behind)
+        await self.async_flush()
 
     async def _async_resolve_interrupted(self, _hass: HomeAssistant) -> None:
         """Visits a restart left open: resolve them once every lock has had time to load."""

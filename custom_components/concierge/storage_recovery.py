@@ -65,6 +65,9 @@ class StoreProblem(StrEnum):
     """The main file was gone; the site started from its last good copy."""
     LOST = "site_store_lost"
     """Neither file was usable; the site started without grants."""
+    BEHIND = "site_store_behind"
+    """The file was whole but older than the audit log (Home Assistant stopped before
+    it was saved): the log's later records were applied."""
 
 
 @dataclass(slots=True)

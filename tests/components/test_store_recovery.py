@@ -382,3 +382,47 @@ async def test_damaged_data_never_fails_the_setup(
     assert labels(entry) == set()
     (repair,) = repairs(hass, "site_store_lost")
     assert repair.translation_placeholders == {"site": "Home", "kept": "\N{EM DASH}"}
+
+
+async def test_changes_recorded_but_not_saved_before_a_stop_are_applied_from_the_log(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    revoked = await create(hass, "Revoked just before")
+    changed = await create(hass, "Changed just before")
+    kept_as_is = await create(hass, "Left alone")
+    coordinator = entry.runtime_data
+    await stop(hass, entry)
+    saved = site_file(hass, entry.entry_id).read_bytes()
+    await start(hass, entry)
+    coordinator = entry.runtime_data
+    await call(hass, "revoke_grant", grant_id=revoked)
+    await call(
+        hass, "update_grant", grant_id=changed,
+        start="2099-01-01 10:00:00", end="2099-01-01 10:30:00",
+    )  # fmt: skip
+    # A code was written (recorded) for the grant left alone, in a managed slot.
+    await coordinator.async_emit(
+        AccessEventType.CODE_PROGRAMMED, Outcome.OK, portal="front", grant=kept_as_is,
+        source=Source.SCHEDULE, data={"slot": 12},
+    )  # fmt: skip
+    await stop(hass, entry)
+    # Home Assistant stopped before the store was written: the file is whole but older.
+    site_file(hass, entry.entry_id).write_bytes(saved)
+
+    await start(hass, entry)
+
+    coordinator = entry.runtime_data
+    assert coordinator.state_of(revoked) is GrantState.REVOKED
+    assert coordinator.state_of(changed) is GrantState.SUSPENDED
+    assert coordinator.state_of(kept_as_is) is GrantState.SCHEDULED
+    # The slot the log says holds a code of ours is known again (cleared once unwanted).
+    known = coordinator.site_data.keypad["lock.front_door"].known
+    assert known[12] == KnownSlot(SlotStatus.OURS, kept_as_is)
+    (repair,) = repairs(hass, "site_store_behind")
+    assert repair.translation_placeholders is not None
+    assert repair.translation_placeholders["revoked"] == "Revoked just before"
+    assert repair.translation_placeholders["suspended"] == "Changed just before"
+    # A clean restart applies nothing again and raises nothing new.
+    await stop(hass, entry)
+    await start(hass, entry)
+    assert len(repairs(hass, "site_store_behind")) == 1
