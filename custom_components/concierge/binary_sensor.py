@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.stores import Gate
-from .entity import GateEntity, PortalEntity, async_add_gate_entities
+from .entity import GateEntity, PortalEntity, async_add_gate_entities, async_setup_site_entities
 from .site import PortalConfig
 from .store_site import StoreSite
 
@@ -23,11 +23,15 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a visit-in-progress sensor per portal (per gate, as a store's gates appear)."""
-    coordinator = entry.runtime_data
-    if isinstance(coordinator, StoreSite):
-        async_add_gate_entities(coordinator, async_add_entities, GateVisitInProgress)
-        return
-    async_add_entities(VisitInProgress(coordinator, p) for p in coordinator.site.portals)
+    async_setup_site_entities(entry, async_add_entities, home=_home, store=_store)
+
+
+def _home(coordinator: ConciergeCoordinator, add: AddConfigEntryEntitiesCallback) -> None:
+    add(VisitInProgress(coordinator, p) for p in coordinator.site.portals)
+
+
+def _store(store: StoreSite, add: AddConfigEntryEntitiesCallback) -> None:
+    async_add_gate_entities(store, add, GateVisitInProgress)
 
 
 class VisitInProgress(PortalEntity, BinarySensorEntity):

@@ -29,7 +29,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.errors import ConciergeError
 from .core.grants import Grant, GrantAction, GrantKind, GrantState
 from .core.windows import (
@@ -43,7 +43,7 @@ from .core.windows import (
     occurrences,
     resolve_local,
 )
-from .entity import ConciergeEntity
+from .entity import ConciergeEntity, async_setup_site_entities
 from .service_errors import validation_error
 
 PARALLEL_UPDATES = 0
@@ -76,8 +76,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the site's calendar of grant windows (a store has none)."""
-    if (coordinator := home_site(entry)) is not None:
-        async_add_entities([GrantCalendar(coordinator)])
+    async_setup_site_entities(entry, async_add_entities, home=_home)
+
+
+def _home(coordinator: ConciergeCoordinator, add: AddConfigEntryEntitiesCallback) -> None:
+    add([GrantCalendar(coordinator)])
 
 
 def _unsupported() -> ServiceValidationError:

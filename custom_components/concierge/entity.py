@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import ConciergeCoordinator
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.grants import Grant
 from .core.stores import Gate
 from .site import PortalConfig
@@ -179,3 +179,30 @@ def async_add_gate_entities(
     store.entry.async_on_unload(
         async_dispatcher_connect(store.hass, signal_new_gates(store.site_id), _add)
     )
+
+
+type HomeEntities = Callable[[ConciergeCoordinator, AddConfigEntryEntitiesCallback], None]
+"""Adds a platform's entities of a home site."""
+type StoreEntities = Callable[[StoreSite, AddConfigEntryEntitiesCallback], None]
+"""Adds a platform's entities of a store site."""
+
+
+@callback
+def async_setup_site_entities(
+    entry: ConciergeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
+    home: HomeEntities | None = None,
+    store: StoreEntities | None = None,
+) -> None:
+    """Add a platform's entities for the kind of site the entry runs.
+
+    The one place that asks which kind a site is; a platform names what each kind adds
+    (nothing, when it has no entities of that kind).
+    """
+    site = entry.runtime_data
+    if isinstance(site, StoreSite):
+        if store is not None:
+            store(site, async_add_entities)
+    elif home is not None:
+        home(site, async_add_entities)

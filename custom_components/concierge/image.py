@@ -9,10 +9,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.events import EvidenceKind, EvidenceRef
 from .core.visits import Visit
-from .entity import PortalEntity
+from .entity import PortalEntity, async_setup_site_entities
 from .evidence import path_for_ref
 from .site import PortalConfig
 
@@ -25,9 +25,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a last-visit picture per portal (a store has none)."""
-    if (coordinator := home_site(entry)) is None:
-        return
-    async_add_entities(LastVisitImage(coordinator, p) for p in coordinator.site.portals)
+    async_setup_site_entities(entry, async_add_entities, home=_home)
+
+
+def _home(coordinator: ConciergeCoordinator, add: AddConfigEntryEntitiesCallback) -> None:
+    add(LastVisitImage(coordinator, p) for p in coordinator.site.portals)
 
 
 def newest_snapshot(visit: Visit | None) -> EvidenceRef | None:

@@ -13,7 +13,13 @@ from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.grants import Grant, GrantState
 from .core.slots import DoorCodes
 from .core.windows import current_interval, next_edge
-from .entity import GrantEntity, PortalEntity, StoreEntity, async_add_grant_entities
+from .entity import (
+    GrantEntity,
+    PortalEntity,
+    StoreEntity,
+    async_add_grant_entities,
+    async_setup_site_entities,
+)
 from .site import PortalConfig
 from .store_site import StoreSite
 
@@ -29,19 +35,20 @@ async def async_setup_entry(
 
     A store site has one sensor: its occupancy.
     """
-    coordinator = entry.runtime_data
-    if isinstance(coordinator, StoreSite):
-        async_add_entities([StoreOccupancySensor(coordinator)])
-        return
-    async_add_entities(LastVisitorSensor(coordinator, p) for p in coordinator.site.portals)
+    async_setup_site_entities(entry, async_add_entities, home=_home, store=_store)
+
+
+def _home(coordinator: ConciergeCoordinator, add: AddConfigEntryEntitiesCallback) -> None:
+    add(LastVisitorSensor(coordinator, p) for p in coordinator.site.portals)
     keypad = coordinator.keypad
     if keypad is not None:
-        async_add_entities(
-            DoorKeypadSensor(coordinator, p)
-            for p in coordinator.site.portals
-            if p.portal_id in keypad.doors
-        )
-    async_add_grant_entities(coordinator, async_add_entities, GrantStateSensor)
+        add(DoorKeypadSensor(coordinator, p) for p in coordinator.site.portals
+            if p.portal_id in keypad.doors)  # fmt: skip
+    async_add_grant_entities(coordinator, add, GrantStateSensor)
+
+
+def _store(store: StoreSite, add: AddConfigEntryEntitiesCallback) -> None:
+    add([StoreOccupancySensor(store)])
 
 
 class GrantStateSensor(GrantEntity, SensorEntity):

@@ -7,9 +7,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
+from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
 from .core.grants import Grant, GrantAction, GrantState
-from .entity import GrantEntity, async_add_grant_entities
+from .entity import GrantEntity, async_add_grant_entities, async_setup_site_entities
 
 PARALLEL_UPDATES = 1
 
@@ -20,8 +20,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add an enable switch per grant, now and as grants are created (a store has none)."""
-    if (coordinator := home_site(entry)) is not None:
-        async_add_grant_entities(coordinator, async_add_entities, GrantSwitch)
+    async_setup_site_entities(entry, async_add_entities, home=_home)
+
+
+def _home(coordinator: ConciergeCoordinator, add: AddConfigEntryEntitiesCallback) -> None:
+    async_add_grant_entities(coordinator, add, GrantSwitch)
 
 
 class GrantSwitch(GrantEntity, SwitchEntity):
