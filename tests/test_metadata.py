@@ -293,7 +293,11 @@ def test_every_translation_key_the_code_raises_exists_in_both_languages() -> Non
         raised |= set(re.findall(r'_?not_valid\(\s*"(\w+)"', text))
         raised |= set(re.findall(r'async_notify_owner\(\s*"(\w+)"', text))
         issue_keys = set(
-            re.findall(r'ir\.async_create_issue\(.*?translation_key="(\w+)"', text, re.DOTALL)
+            re.findall(
+                r'(?:ir\.async_create_issue|self\._repair)\(.*?translation_key="(\w+)"',
+                text,
+                re.DOTALL,
+            )
         )
         issues |= issue_keys
         selector_keys = set(
@@ -305,6 +309,7 @@ def test_every_translation_key_the_code_raises_exists_in_both_languages() -> Non
     assert {"unknown_grant", "unlock_failed", "unsupported_recurrence"} <= raised
     assert {"code_not_programmed", "keypad_attack"} <= raised
     assert {"missing_entity", "code_rejected", "foreign_codes"} <= issues
+    assert {"audit_write_failed", "audit_torn_tail", "audit_records_lost"} <= issues
     assert {"grant_state", "visit_in_progress", "access", "grants"} <= entity_keys
     for lang in LANGUAGES:
         translations = TRANSLATIONS[lang]

@@ -255,20 +255,17 @@ class AuditLog:
             "the log is cut back to the last whole record and the %d torn bytes are kept in %s",
             self.path, torn.line, torn.seq, len(torn.data), kept,
         )  # fmt: skip
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
+        self._repair(
             f"{ISSUE_TORN_TAIL}_{self._entry_id}_{stamp}",
-            is_fixable=False,
-            is_persistent=True,
-            severity=ir.IssueSeverity.WARNING,
             translation_key="audit_torn_tail",
-            translation_placeholders={
+            severity=ir.IssueSeverity.WARNING,
+            placeholders={
                 "site": self._site_name(),
                 "line": str(torn.line),
                 "seq": str(torn.seq),
                 "file": kept,
             },
+            persistent=True,
         )
 
     def _report_damage(self, scan: LogScan) -> None:
@@ -283,14 +280,11 @@ class AuditLog:
             "verification reports them",
             self.path, len(scan.damaged), first.line, first.seq,
         )  # fmt: skip
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
+        self._repair(
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
             translation_key="audit_damaged",
-            translation_placeholders={
+            severity=ir.IssueSeverity.ERROR,
+            placeholders={
                 "site": self._site_name(),
                 "line": str(first.line),
                 "seq": str(first.seq),
@@ -309,20 +303,17 @@ class AuditLog:
             "site's stored head counts them); a gap record says so",
             self.path, gap.first, gap.last,
         )  # fmt: skip
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
+        self._repair(
             f"{ISSUE_RECORDS_LOST}_{self._entry_id}_{gap.first}",
-            is_fixable=False,
-            is_persistent=True,
-            severity=ir.IssueSeverity.ERROR,
             translation_key="audit_records_lost",
-            translation_placeholders={
+            severity=ir.IssueSeverity.ERROR,
+            placeholders={
                 "site": self._site_name(),
                 "count": str(gap.count),
                 "first": str(gap.first),
                 "last": str(gap.last),
             },
+            persistent=True,
         )
         self._enqueue(record)
 
@@ -403,15 +394,33 @@ class AuditLog:
         self._failures = 0
         ir.async_delete_issue(self._hass, DOMAIN, f"{ISSUE_WRITE_FAILED}_{self._entry_id}")
 
-    def _raise_write_issue(self) -> None:
+    def _repair(
+        self,
+        issue_id: str,
+        *,
+        translation_key: str,
+        severity: ir.IssueSeverity,
+        placeholders: dict[str, str],
+        persistent: bool = False,
+    ) -> None:
+        """Raise (or update) one of the log's repairs; none can be fixed from the UI."""
         ir.async_create_issue(
             self._hass,
             DOMAIN,
-            f"{ISSUE_WRITE_FAILED}_{self._entry_id}",
+            issue_id,
             is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
+            is_persistent=persistent,
+            severity=severity,
+            translation_key=translation_key,
+            translation_placeholders=placeholders,
+        )
+
+    def _raise_write_issue(self) -> None:
+        self._repair(
+            f"{ISSUE_WRITE_FAILED}_{self._entry_id}",
             translation_key="audit_write_failed",
-            translation_placeholders={
+            severity=ir.IssueSeverity.ERROR,
+            placeholders={
                 "site": self._site_name(),
                 "pending": str(len(self._queue)),
                 "error": self._error,
