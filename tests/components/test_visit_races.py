@@ -144,6 +144,41 @@ async def test_overlapping_visits_keep_the_alarm_disarmed_until_the_last_one_end
     assert [(e["visit"], e["data"]["mode"]) for e in rearmed] == [(second, "armed_away")]
 
 
+async def test_a_restart_during_overlapping_visits_re_arms_once_both_are_closed(
+    hass: HomeAssistant, two_doors: None, access_events: list[dict[str, Any]]
+) -> None:
+    portals = [
+        {"id": p, "name": p.capitalize(), "lock": f"lock.{p}_door", "door_sensor": None,
+         "cameras": []}
+        for p in ("front", "side")
+    ]  # fmt: skip
+    options = site_options(alarm_code="", pets_home_entity=None)
+    entry = await add_site(hass, {"site_name": "Home", "portals": portals}, options)
+    window = {"start": local_time(-60), "end": local_time(3600)}
+    courier = (await call(hass, "create_grant", label="Courier", kind="courier",
+                          portals=["front"], **window))["grant_id"]  # fmt: skip
+    cleaner = (await call(hass, "create_grant", label="Cleaner", kind="cleaner",
+                          portals=["side"], **window))["grant_id"]  # fmt: skip
+    await call(hass, "start_visit", grant_id=courier, portal="front")
+    await call(hass, "start_visit", grant_id=cleaner, portal="side")
+    assert hass.states.get(ALARM).state == "disarmed"
+
+    # Home Assistant stops with both visitors inside, and starts again.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    aborted = [e for e in access_events if e["type"] == "visit_aborted"]
+    assert sorted(e["portal"] for e in aborted) == ["front", "side"]
+    assert {e["reason"] for e in aborted} == {"interrupted"}
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert hass.states.get("lock.side_door").state == "locked"
+    # The first visit closed kept the alarm off for the other; the last one restored it.
+    assert hass.states.get(ALARM).state == "armed_away"
+    rearmed = [e for e in access_events if e["type"] == "alarm_rearmed"]
+    assert [e["data"]["mode"] for e in rearmed] == ["armed_away"]
+
+
 def home_grant_uses(hass: HomeAssistant, grant_id: str) -> int:
     """How many uses the grant's state sensor shows."""
     sensor = next(
