@@ -6,15 +6,16 @@ Run: .venv/bin/python -m pytest bench/bench_courier_entry.py -o python_files='be
 Everything is real and in one process: Home Assistant's HTTP server (reached through
 `hass_client_no_auth`), template locks, the `manual` alarm panel (code required, armed
 away, no delays), the `local_file` camera, ES256 tokens signed by a carrier key, the audit
-log on disk (fsync) and the evidence folder. No radio: the interval ends when Home
+log and the site's stored data on disk (fsync; the test harness would keep the stored data
+in memory) and the evidence folder. No radio: the interval ends when Home
 Assistant receives the `lock.unlock` call (an EVENT_CALL_SERVICE listener), before any
 lock integration runs.
 
 Interval: from just before the POST is sent to that `lock.unlock` call. The baseline,
 measured in the same run, is the same POST (same body) to a bare view that calls
 `lock.unlock` at once, so each ratio shows what Concierge adds: token verification,
-rate limits, replay cache, grant lookup, audit chain and, for the first site, disarming
-the alarm (verified) and the first camera snapshot. Two sites:
+rate limits, replay cache (on disk before the unlock), grant lookup, audit chain and, for
+the first site, disarming the alarm (verified) and the first camera snapshot. Two sites:
 
 - "alarm + camera": front door with contact, porch camera, alarm panel linked;
 - "plain lock": side door, no contact, no camera, no alarm.
@@ -26,12 +27,13 @@ the next round. Only success is asserted; times are reported, never asserted.
 
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from homeassistant.const import EVENT_CALL_SERVICE
@@ -54,6 +56,7 @@ from tests.components.delivery_helpers import (
     site_data,
     site_options,
 )
+from tests.storage_helpers import real_storage
 
 ROUNDS = 200
 WARMUP = 5
@@ -263,6 +266,14 @@ async def _sites(hass: HomeAssistant, carrier: Carrier) -> tuple[MockConfigEntry
     return rich, plain
 
 
+@pytest.fixture
+def on_disk() -> Iterator[None]:
+    """Every `Store` in real files under the config folder, as in a home."""
+    with real_storage():
+        yield
+
+
+@pytest.mark.usefixtures("on_disk")
 async def test_bench_courier_entry(
     hass: HomeAssistant, tmp_path: Path, hass_client_no_auth: ClientSessionGenerator
 ) -> None:

@@ -28,6 +28,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from .bridge import Bridge, GateInfo, StoreSettings
+from .core.card_numbers import looks_like_card_number
 from .core.credentials import OperatorKey
 from .gates.base import GateRole
 from .gates.simulator import SimulatedGate
@@ -63,6 +64,14 @@ class Tally:
     finished: int = 0
 
 
+def _account() -> str:
+    """A random pseudonymous account reference (never one that looks like a card number)."""
+    account = f"acct-{secrets.token_hex(6)}"
+    while looks_like_card_number(account):
+        account = f"acct-{secrets.token_hex(6)}"
+    return account
+
+
 class QrSigner:
     """The operator's app backend, in miniature: signs 30-second QR codes."""
 
@@ -76,7 +85,7 @@ class QrSigner:
         claims = {
             "iss": ISSUER,
             "aud": SITE,
-            "sub": f"acct-{secrets.token_hex(6)}",
+            "sub": _account(),
             "jti": secrets.token_hex(12),
             "iat": int(now),
             "exp": int(now) + lifetime,

@@ -11,7 +11,8 @@ Two adapters:
   terminal) calls ``POST /v1/terminals/<terminal>/tap`` with ``{"card_token": ...}``
   and the API token (see `web.py`).
 - `SimulatedTerminal`: for the demo and the tests; `tap()` makes a processor-style token
-  (``pm_sim_…``) as a processor would, and reports it.
+  (``pm_sim_…``) as a processor would, and reports it. Like a real processor's, its tokens
+  never look like a card number (a run of hex digits can: 0.2 % of them would).
 """
 
 import secrets
@@ -19,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from .bridge import Bridge, Decision, UnknownGateError
+from .core.card_numbers import looks_like_card_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,4 +71,6 @@ class SimulatedTerminal:
         """A shopper taps a card: the processor tokenizes it; the bridge gets the token."""
         self.taps += 1
         token = f"pm_sim_{secrets.token_hex(12)}"
+        while looks_like_card_number(token):
+            token = f"pm_sim_{secrets.token_hex(12)}"
         return await self._handler(CardTap(self.terminal_id, token))

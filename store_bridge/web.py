@@ -50,11 +50,27 @@ class BadRequestError(Exception):
         self.response = _error(status, code, message)
 
 
+def _sent_bytes(text: str) -> bytes | None:
+    """A header value's bytes as they came over the wire; None if it cannot have come so.
+
+    aiohttp keeps bytes that are not UTF-8 as lone surrogates (``surrogateescape``).
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return None
+
+
 def _authorized(request: web.Request) -> None:
     expected = request.app[TOKEN_KEY]
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+    sent = _sent_bytes(token)
+    if (
+        scheme.lower() != "bearer"
+        or sent is None
+        or not hmac.compare_digest(sent, expected.encode())
+    ):
         raise BadRequestError(
             401, "unauthorized", "a valid 'Authorization: Bearer <api token>' header is required"
         )

@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.concierge.const import DOMAIN, EVENT_ACCESS
-from custom_components.concierge.evidence import path_for_ref
+from custom_components.concierge.evidence_files import path_for_ref
 from tests.components.delivery_helpers import (
     ALARM,
     CAMERA,

@@ -1,31 +1,42 @@
 """The alarm link: disarm for a visit and re-arm after, each step verified on the panel's state.
 
-Some panels answer an action with success without changing state (a wrong code on a
-cloud panel, a panel that is offline). Concierge therefore never trusts the action's
-answer: it waits for the panel's state to reach the wanted one, within a timeout.
+Some panels answer a command with success without changing state (a wrong code on a
+cloud panel, a panel that is offline). Concierge therefore never trusts the answer: it
+waits for the panel's state to reach the wanted one, within a timeout.
+
+The panel is driven through its entity, with the entity's own public handlers (those the
+`alarm_control_panel` actions call, so the default code and the arm-code check apply),
+not through an action: an action's data, the code, would be fired on Home Assistant's
+event bus as a `call_service` event and stored by the recorder.
 """
 
 import asyncio
 import logging
 
-from homeassistant.const import ATTR_CODE, ATTR_ENTITY_ID
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.components.alarm_control_panel import AlarmControlPanelEntity
+from homeassistant.components.alarm_control_panel.const import (
+    DATA_COMPONENT,
+    AlarmControlPanelEntityFeature,
+)
+from homeassistant.const import ATTR_CODE, STATE_UNAVAILABLE
+from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.service import async_handle_entity_calls
 
 from .core.delivery import DISARMED
 
 _LOGGER = logging.getLogger(__name__)
 
-DOMAIN_ALARM = "alarm_control_panel"
 ARMING_STATES = frozenset({"arming", "pending"})
-ARM_SERVICES = {
-    "armed_away": "alarm_arm_away",
-    "armed_home": "alarm_arm_home",
-    "armed_night": "alarm_arm_night",
-    "armed_vacation": "alarm_arm_vacation",
-    "armed_custom_bypass": "alarm_arm_custom_bypass",
+Feature = AlarmControlPanelEntityFeature
+ARM_HANDLERS: dict[str, tuple[str, Feature]] = {
+    "armed_away": ("async_handle_alarm_arm_away", Feature.ARM_AWAY),
+    "armed_home": ("async_handle_alarm_arm_home", Feature.ARM_HOME),
+    "armed_night": ("async_handle_alarm_arm_night", Feature.ARM_NIGHT),
+    "armed_vacation": ("async_handle_alarm_arm_vacation", Feature.ARM_VACATION),
+    "armed_custom_bypass": ("async_handle_alarm_arm_custom_bypass", Feature.ARM_CUSTOM_BYPASS),
 }
+"""Each armed mode's entity handler and the feature it needs (as the actions register them)."""
 
 
 class AlarmError(Exception):
@@ -81,23 +92,36 @@ class AlarmLink:
         state = self._hass.states.get(self.entity_id)
         return None if state is None else state.state
 
-    async def _call(self, service: str) -> None:
-        data: dict[str, str] = {ATTR_ENTITY_ID: self.entity_id}
-        if self._code:
-            data[ATTR_CODE] = self._code
+    def _panel(self) -> AlarmControlPanelEntity | None:
+        """The panel's entity, while it is there and available."""
+        component = self._hass.data.get(DATA_COMPONENT)
+        panel = None if component is None else component.get_entity(self.entity_id)
+        return panel if panel is not None and panel.available else None
+
+    async def _call(self, handler: str, feature: Feature | None) -> None:
+        """Run one of the panel entity's handlers, as its action would (no bus event)."""
+        panel = self._panel()
+        if panel is None:
+            raise AlarmError(STATE_UNAVAILABLE)
+        if feature is not None and feature not in panel.supported_features:
+            _LOGGER.warning("Alarm panel %s cannot %s", self.entity_id, handler)
+            raise AlarmError("refused")
+        data = {ATTR_CODE: self._code} if self._code else {}
         try:
-            await self._hass.services.async_call(DOMAIN_ALARM, service, data, blocking=True)
-        except HomeAssistantError as err:
-            # The message may quote the service call; it never holds the code.
-            _LOGGER.warning("Alarm panel %s refused %s: %s", self.entity_id, service, type(err))
+            await async_handle_entity_calls(handler, [(panel, data)], context=Context())
+        except Exception as err:  # whatever the panel's integration raises: refused
+            # The kind only: a panel's message may quote what it was sent.
+            _LOGGER.warning(
+                "Alarm panel %s refused %s (%s)", self.entity_id, handler, type(err).__name__
+            )
             raise AlarmError("refused") from err
 
     async def async_disarm(self) -> str:
         """Disarm, verified; returns the mode the panel was in. Raises `AlarmError`."""
         previous = self.state
-        if previous is None or previous == "unavailable":
-            raise AlarmError("unavailable")
-        await self._call("alarm_disarm")
+        if previous is None or previous == STATE_UNAVAILABLE:
+            raise AlarmError(STATE_UNAVAILABLE)
+        await self._call("async_handle_alarm_disarm", None)
         if not await async_wait_for_state(
             self._hass, self.entity_id, frozenset({DISARMED}), self._timeout
         ):
@@ -108,10 +132,10 @@ class AlarmLink:
         """Arm in `mode`, verified (a panel's arming time is waited out). Raises `AlarmError`."""
         if self.state == mode:
             return
-        service = ARM_SERVICES.get(mode)
-        if service is None:
+        handler = ARM_HANDLERS.get(mode)
+        if handler is None:
             raise AlarmError("unknown_mode")
-        await self._call(service)
+        await self._call(*handler)
         if not await async_wait_for_state(
             self._hass, self.entity_id, frozenset({mode}), self._timeout
         ):
@@ -119,4 +143,4 @@ class AlarmLink:
 
     async def async_trigger(self) -> None:
         """Sound the alarm (a camera went dark during a visit that requires one)."""
-        await self._call("alarm_trigger")
+        await self._call("async_alarm_trigger", Feature.TRIGGER)

@@ -23,9 +23,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.setup import async_when_setup
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
-from .coordinator import ConciergeCoordinator
 from .core.answers import Question, SiteView, answer
+from .site_runtime import home_sites
 
 if TYPE_CHECKING:
     from hassil.recognize import RecognizeResult
@@ -145,12 +144,7 @@ def _responder(hass: HomeAssistant, question: Question, language: str) -> Trigge
 def async_answer(
     hass: HomeAssistant, question: Question, language: str, *, door: str | None = None
 ) -> str:
-    """Answer a question from the loaded sites' state."""
-    coordinators = [
-        entry.runtime_data
-        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
-        if isinstance(entry.runtime_data, ConciergeCoordinator)  # stores have no doors here
-    ]
+    """Answer a question from the loaded homes' state (a store has no doors or grants)."""
     sites = [
         SiteView(
             name=c.site.name,
@@ -158,7 +152,7 @@ def async_answer(
             grants=c.data.grants,
             visits=c.visits_list(),
         )
-        for c in coordinators
+        for c in home_sites(hass)
     ]
     tz = ZoneInfo(hass.config.time_zone)
     return answer(question, language, sites, dt_util.utcnow(), tz, door=door)

@@ -1,8 +1,9 @@
-"""The audit log file: a site's hash chain of access events, written without ever blocking.
+"""The audit log: a site's hash chain of access events, kept on disk without ever blocking.
 
-The chain itself (records, hashes, verification, gap records, reading a damaged file) is
-the core's (`core.audit`); this is the shell that keeps it in a JSON-lines file under
-Home Assistant's storage folder.
+The chain itself (records, hashes, verification, gap records) is the core's
+(`core.audit`, `core.audit_scan`); the file's blocking input and output is
+`audit_file.py`'s, and what the owner is told (repairs, warnings) `audit_notices.py`'s.
+This is the keeper that decides when to write, retry, cut and declare records lost.
 
 What a safety action sees: `async_append` chains the event in memory at once and returns;
 the record is queued and written (appended, flushed, synced) in order by one writer task.
@@ -21,10 +22,6 @@ record, so verification reports them forever.
 """
 
 import asyncio
-import contextlib
-import errno
-import logging
-import os
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -33,136 +30,27 @@ from pathlib import Path
 
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
+from .audit_file import LogFile, log_path
+from .audit_notices import AuditNotices
 from .const import DOMAIN
 from .core.audit import (
     AuditRecord,
     ChainVerification,
-    LogScan,
     SeqRange,
-    TornTail,
     append,
     gap_record,
     missing_at_load,
     retry_delay,
-    scan_log,
     to_json_line,
-    verify_log,
 )
+from .core.audit_scan import LogScan, TornTail, verify_log
 from .core.events import AccessEvent
-
-_LOGGER = logging.getLogger(__name__)
 
 type CallLater = Callable[[HomeAssistant, float, Callable[[datetime], None]], CALLBACK_TYPE]
 """Schedules a callback after a delay in seconds; returns its cancel function."""
-
-ISSUE_WRITE_FAILED = "audit_write_failed"
-ISSUE_TORN_TAIL = "audit_torn_tail"
-ISSUE_DAMAGED = "audit_damaged"
-ISSUE_RECORDS_LOST = "audit_records_lost"
-ISSUE_KEYS = (ISSUE_WRITE_FAILED, ISSUE_TORN_TAIL, ISSUE_DAMAGED, ISSUE_RECORDS_LOST)
-
-MAX_LOGGED_BYTES = 2000
-"""Torn bytes that cannot be kept in a file are logged, up to this many."""
-
-
-def log_path(hass: HomeAssistant, entry_id: str) -> Path:
-    """Where a site's audit log lives."""
-    return Path(hass.config.path(".storage", f"{DOMAIN}.{entry_id}.audit.jsonl"))
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """Write every byte (a write may take only part of them), or raise OSError."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        if written == 0:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        view = view[written:]
-
-
-class LogFile:
-    """The file's blocking input and output (run in the executor).
-
-    Only whole records stay in it: a write that fails is cut back at once, and when even
-    that fails, before the next write (only if the file is still the same one).
-    """
-
-    def __init__(self, path: Path) -> None:
-        """Use the file at `path` (created by the first write)."""
-        self.path = path
-        self._cut: tuple[int, int, int] | None = None
-        """(device, inode, size): cut that file back to that size before writing."""
-
-    def scan(self) -> LogScan:
-        """Read and scan the whole file (missing: empty)."""
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            data = b""
-        return scan_log(data)
-
-    def append(self, data: bytes) -> None:
-        """Append `data` durably, or raise OSError with the file as it was."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            info = os.fstat(fd)
-            if self._cut is not None:
-                device, inode, size = self._cut
-                if (info.st_dev, info.st_ino) == (device, inode) and info.st_size > size:
-                    os.ftruncate(fd, size)
-                self._cut = None
-                info = os.fstat(fd)
-            try:
-                _write_all(fd, data)
-                os.fsync(fd)
-            except OSError:
-                self._cut = (info.st_dev, info.st_ino, info.st_size)
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, info.st_size)
-                    self._cut = None
-                    os.fsync(fd)
-                raise
-        finally:
-            os.close(fd)
-
-    def cut(self, size: int) -> None:
-        """Cut the file back to `size` bytes now, or else before the next write."""
-        try:
-            info = self.path.stat()
-        except OSError:
-            return
-        self._cut = (info.st_dev, info.st_ino, size)
-        with contextlib.suppress(OSError), self.path.open("r+b") as handle:
-            handle.truncate(size)
-            self._cut = None
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def set_aside(self, data: bytes, stamp: str) -> Path:
-        """Keep torn bytes in a new file next to the log; return its path."""
-        for attempt in range(100):
-            suffix = f"-{attempt + 1}" if attempt else ""
-            aside = self.path.with_name(f"{self.path.name}.torn-{stamp}{suffix}")
-            try:
-                with aside.open("xb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            except FileExistsError:
-                continue
-            return aside
-        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(aside))
-
-    def remove(self) -> None:
-        """Delete the log and the torn bytes kept next to it."""
-        self.path.unlink(missing_ok=True)
-        for aside in self.path.parent.glob(f"{self.path.name}.torn-*"):
-            aside.unlink(missing_ok=True)
 
 
 class AuditLog:
@@ -175,6 +63,7 @@ class AuditLog:
         self._hass = hass
         self._entry_id = entry_id
         self._file = LogFile(log_path(hass, entry_id))
+        self._notices = AuditNotices(hass, entry_id, self._file.path)
         self._call_later = call_later
         self._last: AuditRecord | None = None
         self._queue: deque[AuditRecord] = deque()
@@ -229,7 +118,7 @@ class AuditLog:
         self._last = scan.last
         if scan.torn is not None:
             await self._async_cut_torn(scan.torn)
-        self._report_damage(scan)
+        self._notices.damage(scan)
         if (gap := missing_at_load(scan.last, expected_count)) is not None:
             self._record_gap(gap, expected_head)
         self._unsub_final_write = self._hass.bus.async_listen_once(
@@ -242,79 +131,18 @@ class AuditLog:
         try:
             aside = await self._hass.async_add_executor_job(self._file.set_aside, torn.data, stamp)
         except OSError as err:
-            kept = f"the Home Assistant log ({err.strerror})"
-            _LOGGER.warning(
-                "Audit log %s: the torn bytes could not be kept in a file (%s); they were: %r",
-                self.path, err, torn.data[:MAX_LOGGED_BYTES],
-            )  # fmt: skip
+            kept = self._notices.torn_bytes_not_kept(torn, err)
         else:
             kept = str(aside)
         await self._hass.async_add_executor_job(self._file.cut, torn.offset)
-        _LOGGER.warning(
-            "Audit log %s: line %d (record %d) was cut short, probably by a power loss; "
-            "the log is cut back to the last whole record and the %d torn bytes are kept in %s",
-            self.path, torn.line, torn.seq, len(torn.data), kept,
-        )  # fmt: skip
-        self._repair(
-            f"{ISSUE_TORN_TAIL}_{self._entry_id}_{stamp}",
-            translation_key="audit_torn_tail",
-            severity=ir.IssueSeverity.WARNING,
-            placeholders={
-                "site": self._site_name(),
-                "line": str(torn.line),
-                "seq": str(torn.seq),
-                "file": kept,
-            },
-            persistent=True,
-        )
-
-    def _report_damage(self, scan: LogScan) -> None:
-        issue_id = f"{ISSUE_DAMAGED}_{self._entry_id}"
-        if not scan.damaged:
-            ir.async_delete_issue(self._hass, DOMAIN, issue_id)
-            return
-        first = scan.damaged[0]
-        _LOGGER.warning(
-            "Audit log %s: %d line(s) hold no record (first: line %d, where record %d would "
-            "be); they are left in place, the chain goes on from the last whole record, and "
-            "verification reports them",
-            self.path, len(scan.damaged), first.line, first.seq,
-        )  # fmt: skip
-        self._repair(
-            issue_id,
-            translation_key="audit_damaged",
-            severity=ir.IssueSeverity.ERROR,
-            placeholders={
-                "site": self._site_name(),
-                "line": str(first.line),
-                "seq": str(first.seq),
-                "count": str(len(scan.damaged)),
-                "file": str(self.path),
-            },
-        )
+        self._notices.torn_tail(torn, stamp, kept)
 
     def _record_gap(self, gap: SeqRange, lost_head: str | None) -> None:
         record = gap_record(
             self._last, gap, site=self._entry_id, time=dt_util.utcnow(),
             reason="records_lost", lost_head=lost_head,
         )  # fmt: skip
-        _LOGGER.warning(
-            "Audit log %s: records %d to %d are missing (the log ends before them, the "
-            "site's stored head counts them); a gap record says so",
-            self.path, gap.first, gap.last,
-        )  # fmt: skip
-        self._repair(
-            f"{ISSUE_RECORDS_LOST}_{self._entry_id}_{gap.first}",
-            translation_key="audit_records_lost",
-            severity=ir.IssueSeverity.ERROR,
-            placeholders={
-                "site": self._site_name(),
-                "count": str(gap.count),
-                "first": str(gap.first),
-                "last": str(gap.last),
-            },
-            persistent=True,
-        )
+        self._notices.records_lost(gap)
         self._enqueue(record)
 
     # --- appending -------------------------------------------------------------------
@@ -333,7 +161,7 @@ class AuditLog:
         self._last = record
         self._queue.append(record)
         if self._failures:
-            self._raise_write_issue()  # the number waiting changed
+            self._notices.records_waiting(len(self._queue), self._error)  # the number changed
         self._kick()
 
     @callback
@@ -366,17 +194,10 @@ class AuditLog:
     def _write_failed(self, err: OSError) -> None:
         self._failures += 1
         self._error = err.strerror or type(err).__name__
-        if self._failures == 1:
-            _LOGGER.warning(
-                "Could not write the audit log %s: %s; %d record(s) are kept in memory and "
-                "written as soon as the disk takes them",
-                self.path, err, len(self._queue),
-            )  # fmt: skip
-        else:
-            _LOGGER.debug("Audit log still not writable (attempt %d): %s", self._failures, err)
+        self._notices.write_failed(err, self._failures, len(self._queue))
         if self._closed:
             return  # no more retries; the next load declares what is left missing
-        self._raise_write_issue()
+        self._notices.records_waiting(len(self._queue), self._error)
         self._retry = self._call_later(self._hass, retry_delay(self._failures), self._retry_now)
 
     @callback
@@ -387,46 +208,8 @@ class AuditLog:
     def _written(self) -> None:
         if not self._failures:
             return
-        _LOGGER.info(
-            "The audit log %s is written again, after %d failed attempt(s)",
-            self.path, self._failures,
-        )  # fmt: skip
+        self._notices.written_again(self._failures)
         self._failures = 0
-        ir.async_delete_issue(self._hass, DOMAIN, f"{ISSUE_WRITE_FAILED}_{self._entry_id}")
-
-    def _repair(
-        self,
-        issue_id: str,
-        *,
-        translation_key: str,
-        severity: ir.IssueSeverity,
-        placeholders: dict[str, str],
-        persistent: bool = False,
-    ) -> None:
-        """Raise (or update) one of the log's repairs; none can be fixed from the UI."""
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            is_persistent=persistent,
-            severity=severity,
-            translation_key=translation_key,
-            translation_placeholders=placeholders,
-        )
-
-    def _raise_write_issue(self) -> None:
-        self._repair(
-            f"{ISSUE_WRITE_FAILED}_{self._entry_id}",
-            translation_key="audit_write_failed",
-            severity=ir.IssueSeverity.ERROR,
-            placeholders={
-                "site": self._site_name(),
-                "pending": str(len(self._queue)),
-                "error": self._error,
-                "file": str(self.path),
-            },
-        )
 
     # --- reading ---------------------------------------------------------------------
 
@@ -482,24 +265,9 @@ class AuditLog:
         self._kick()  # one last attempt (no retry is scheduled any more)
         if self._writer is not None:
             await self._writer
-        if self._queue:
-            _LOGGER.warning(
-                "Audit log %s: %d record(s) could not be written before stopping; the next "
-                "start records them as missing",
-                self.path, len(self._queue),
-            )  # fmt: skip
-        ir.async_delete_issue(self._hass, DOMAIN, f"{ISSUE_WRITE_FAILED}_{self._entry_id}")
+        self._notices.stopped(len(self._queue))
 
     async def async_remove(self) -> None:
         """Delete the log, its torn bytes and its repairs (when the site is deleted)."""
         await self._hass.async_add_executor_job(self._file.remove)
-        registry = ir.async_get(self._hass)
-        for domain, issue_id in list(registry.issues):
-            if domain == DOMAIN and any(
-                issue_id.startswith(f"{key}_{self._entry_id}") for key in ISSUE_KEYS
-            ):
-                ir.async_delete_issue(self._hass, DOMAIN, issue_id)
-
-    def _site_name(self) -> str:
-        entry = self._hass.config_entries.async_get_entry(self._entry_id)
-        return entry.title if entry is not None else self._entry_id
+        self._notices.remove_all()

@@ -8,10 +8,11 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeCoordinator
 from .core.stores import Gate
 from .entity import GateEntity, PortalEntity, async_add_gate_entities, async_setup_site_entities
 from .site import PortalConfig
+from .site_runtime import ConciergeConfigEntry
 from .store_site import StoreSite
 
 PARALLEL_UPDATES = 0

@@ -29,22 +29,20 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeCoordinator
 from .core.errors import ConciergeError
 from .core.grants import Grant, GrantAction, GrantKind, GrantState
-from .core.windows import (
-    Interval,
-    OneOffWindow,
-    Schedule,
-    WeeklyWindow,
+from .core.schedule_times import (
     current_interval,
     is_open,
     next_edge,
     occurrences,
     resolve_local,
 )
+from .core.windows import Interval, OneOffWindow, Schedule, WeeklyWindow
 from .entity import ConciergeEntity, async_setup_site_entities
 from .service_errors import validation_error
+from .site_runtime import ConciergeConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -59,7 +59,7 @@ from .const import (
 )
 from .core.stores import status_topic, unique_id
 from .site import SiteConfig, is_store
-from .store_site import async_mqtt_ready
+from .store_mqtt import async_mqtt_ready
 
 
 class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):

@@ -70,8 +70,10 @@ def _parse_keys(text: str, errors: dict[str, str]) -> list[CarrierKey]:
     else:
         try:
             return _unique_keys(parse_public_key(block) for _, block in blocks)
-        except InvalidCredentialError:
-            errors[CONF_CARRIER_KEYS] = "invalid_public_key"
+        except InvalidCredentialError as err:
+            # A small-order or non-canonical Ed25519 key would let anyone sign: say so.
+            weak = err.translation_key == "weak_public_key"
+            errors[CONF_CARRIER_KEYS] = "weak_public_key" if weak else "invalid_public_key"
     return []
 
 

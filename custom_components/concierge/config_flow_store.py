@@ -19,7 +19,7 @@ from .config_flow_checks import usable_name
 from .const import CONF_BRIDGE_SITE, CONF_STORE_NAME, CONF_TOPIC_PREFIX, DEFAULT_TOPIC_PREFIX
 from .core.ids import is_identifier
 from .core.stores import StoreStatus, is_topic_prefix, parse_status, status_topic
-from .store_site import message_payload
+from .store_mqtt import message_payload
 
 if TYPE_CHECKING:
     from homeassistant.components.mqtt import ReceiveMessage

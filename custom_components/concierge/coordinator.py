@@ -6,20 +6,23 @@ delegated, each to its own file: grants over time to `GrantKeeper`, site time to
 `SiteClock`, visits to `VisitFlow`, keypad locks to `KeypadManager`, door contacts and
 locks to `portal_watch`, guest links to `GuestLinkIssuer`, owner messages to
 `OwnerNotifier`. Collaborators see it through narrow protocols (`hosts.py`). Nothing is
-polled.
+polled. To the shell (setup, unload, diagnostics, logbook, platforms) it is a
+`site_runtime.ConciergeSite`, as a store site is.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import Any, Unpack
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -27,17 +30,17 @@ from homeassistant.util import dt as dt_util
 from .audit_log import AuditLog
 from .carriers import carriers_from_subentries
 from .const import DOMAIN, EVENT_ACCESS
-from .core.audit import AuditRecord, ChainVerification, export_visit_bundle
+from .core.audit import AuditRecord, ChainVerification
 from .core.carriers import Carrier
-from .core.delivery import GRANT_DENIALS
-from .core.deny import DenyReason
 from .core.events import AccessEvent, AccessEventType, EvidenceRef, Outcome, Source, to_wire
 from .core.grants import Grant, GrantAction, GrantState, GrantUpdate
 from .core.visits import Visit, VisitState, add_event, advance
-from .flow import AccessDenied, VisitFlow
-from .gatekeeper import Gatekeeper, gatekeeper
+from .flow import VisitFlow
+from .gatekeeper import Gatekeeper
 from .grant_keeper import GrantKeeper, GrantSettings
 from .guest_link_issuer import GuestLinkIssuer
+from .home_devices import grant_device_id
+from .home_diagnostics import async_home_diagnostics
 from .keypad.manager import KeypadManager
 from .owner_notifier import OwnerNotifier
 from .portal_watch import async_watch_portals
@@ -54,31 +57,31 @@ from .storage_recovery import (
     recover_from_audit,
 )
 
-if TYPE_CHECKING:
-    from .store_site import StoreSite
-
 _LOGGER = logging.getLogger(__name__)
 AUDIT_GAP = AccessEventType.AUDIT_GAP.value
 
 SAVE_DELAY = 1
 
+HOME_PLATFORMS = (
+    Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SENSOR,
+    Platform.SWITCH,
+)
 
-type ConciergeConfigEntry = ConfigEntry[ConciergeCoordinator | StoreSite]
-"""A site's config entry: a home runs a coordinator, a store a `StoreSite`."""
-
-
-def home_site(entry: ConciergeConfigEntry) -> ConciergeCoordinator | None:
-    """The coordinator of a loaded home site; None for a store site."""
-    runtime = entry.runtime_data
-    return runtime if isinstance(runtime, ConciergeCoordinator) else None
+type HomeEntities = Callable[[ConciergeCoordinator, AddConfigEntryEntitiesCallback], None]
+"""Adds a platform's entities of a home site."""
 
 
 class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     """Keeps one site's grants and visits, and acts on them."""
 
-    config_entry: ConciergeConfigEntry
+    config_entry: ConfigEntry[Any]
+    platforms = HOME_PLATFORMS
 
-    def __init__(self, hass: HomeAssistant, entry: ConciergeConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
         """Prepare the site; `async_load` reads its stored state."""
         super().__init__(hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} {entry.title}")
         self.site = SiteConfig.from_entry_data(entry.data, entry.options)
@@ -96,7 +99,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self.notifier = OwnerNotifier(hass, self.site_id, lambda: self.site)
         self.guest_links = GuestLinkIssuer(self)
         self.flow = VisitFlow(self)
-        self.gate: Gatekeeper = gatekeeper(self._data.replay)
+        self.gate = Gatekeeper(hass, entry.entry_id)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -122,13 +125,14 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         if self.audit.count > self._data.audit_count:
             # The log is ahead of the stored head (saved late, or a gap record was added).
             self._data.audit_head, self._data.audit_count = self.audit.head, self.audit.count
-        self.gate = gatekeeper(self._data.replay)
+        await self.gate.async_load(self._data.replay)  # earlier versions kept it in the data
+        self._data.replay = {}
         self.clock.restart()  # the first reading starts from the stored site time
         now = self.now()
         for grant in list(self._data.grants.values()):
             await self.grants.async_refresh(grant.id, now)
         self._unsubs.extend(async_watch_portals(self.hass, self.site, self.flow))
-        self.publish()
+        self.save_and_publish()
         self.keypad = KeypadManager(self)
         self.keypad.async_start()
         self._unsubs.append(async_at_started(self.hass, self._async_resolve_interrupted))
@@ -220,10 +224,13 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         )
 
     @callback
-    def publish(self) -> None:
-        """Save soon and hand the entities a fresh snapshot."""
+    def save_and_publish(self) -> None:
+        """Save the stored data soon, and hand the entities a fresh snapshot now."""
         self._save()
         self.async_set_updated_data(self._snapshot())
+
+    publish = save_and_publish
+    """The name the visit flow, the grant keeper and the HTTP views still call it by."""
 
     # --- access events ---------------------------------------------------------------
 
@@ -279,7 +286,8 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     # --- visits (remote entry through any Home Assistant lock) ------------------------
 
-    def _portal(self, portal_id: str) -> PortalConfig:
+    def portal(self, portal_id: str) -> PortalConfig:
+        """Find a portal (a door) or raise a translated error."""
         if (portal := self.site.portal(portal_id)) is None:
             raise not_valid("unknown_portal", portal=portal_id)
         return portal
@@ -325,54 +333,10 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         """Re-evaluate a grant's state now (after a use)."""
         await self.grants.async_refresh(grant_id, self.now())
 
-    async def async_start_visit(
-        self, grant_id: str, portal_id: str, source: Source = Source.REMOTE
-    ) -> Visit:
-        """Let a grant's holder in through a portal (the owner's action): the whole flow."""
-        grant = self.grant(grant_id)
-        portal = self._portal(portal_id)
-        try:
-            return await self.flow.async_request(grant, portal, source)
-        except AccessDenied as err:
-            raise self._denied_error(err, grant, portal) from None
-        except HomeAssistantError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="unlock_failed",
-                translation_placeholders={"portal": portal.name},
-            ) from err
-
-    def _denied_error(
-        self, err: AccessDenied, grant: Grant, portal: PortalConfig
-    ) -> ServiceValidationError:
-        state = self.state_of(grant.id)
-        if err.reason is DenyReason.NO_COURIER_GRANT:
-            return not_valid("portal_not_in_grant", portal=portal.name, grant=grant.label)
-        if err.reason is DenyReason.PORTAL_BUSY:
-            return not_valid("portal_busy", portal=portal.name)
-        if err.reason in GRANT_DENIALS.values():
-            return not_valid("grant_not_active", grant=grant.label, state=state.value)
-        return not_valid(f"denied_{err.reason.value}", portal=portal.name, grant=grant.label)
-
-    async def async_end_visit(self, visit_id: str, reason: str | None = None) -> Visit:
-        """Lock the portal, re-arm, and close the visit (completed, or aborted with a reason)."""
-        visit = self.visit(visit_id)
-        if visit.terminal:
-            raise not_valid("visit_over", visit=visit_id, state=visit.state.value)
-        portal = self._portal(visit.portal)
-        visit = await self.flow.async_end(visit, reason)
-        if any(e.type is AccessEventType.LOCK_FAILURE for e in visit.timeline):
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="lock_failed",
-                translation_placeholders={"portal": portal.name},
-            )
-        return visit
-
     async def async_keypad_entry(self, grant_id: str, portal_id: str) -> None:
         """The lock opened itself for a grant's PIN: record the visit from here on."""
         grant = self._data.grants[grant_id]
-        portal = self._portal(portal_id)
+        portal = self.portal(portal_id)
         state = self._state_at(grant, self.now())
         if state is not GrantState.ACTIVE:
             # A code that should not be on the lock opened the door: say so loudly.
@@ -383,7 +347,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             await self.async_notify_owner(
                 "code_outside_window", {"grant": grant.label, "portal": portal.name}
             )
-            self.publish()
+            self.save_and_publish()
             return
         await self.flow.async_keypad_entry(grant, portal)
 
@@ -405,30 +369,74 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     # --- evidence --------------------------------------------------------------------
 
-    async def async_export_visit(self, visit_id: str) -> dict[str, Any]:
-        """The visit's evidence bundle: its events, their hashes and evidence references."""
-        self.visit(visit_id)
-        records = await self.audit.async_read()
-        return await self.hass.async_add_executor_job(export_visit_bundle, records, visit_id)
-
     async def async_verify_audit(self) -> ChainVerification:
         """Check the whole audit chain against the head kept in storage."""
         return await self.audit.async_verify(self._data.audit_head)
-
-    # --- diagnostics helpers ---------------------------------------------------------
-
-    def grants_for_diagnostics(self) -> list[dict[str, object]]:
-        """Grants with every secret redacted."""
-        return [g.redacted_dict() for g in self._data.grants.values()]
 
     def visits_list(self) -> list[Visit]:
         """All kept visits, newest first."""
         return sorted(self._data.visits.values(), key=lambda v: v.started_at, reverse=True)
 
-    async def async_forget_grant(self, grant_id: str) -> bool:
-        """Delete a grant that can never be used again (its device was removed).
+    # --- as the shell sees a site (`site_runtime.ConciergeSite`) ----------------------
 
-        Returns False, and keeps it, while the grant can still be used or has a visit open.
+    @property
+    def site_name(self) -> str:
+        """The home's name."""
+        return self.site.name
+
+    @property
+    def home(self) -> ConciergeCoordinator:
+        """This site is a home."""
+        return self
+
+    def has_portal(self, name: str) -> bool:
+        """Whether `name` is one of the home's doors (its id, or its name in any case)."""
+        return self.site.find_portal(name) is not None
+
+    @callback
+    def add_entities(
+        self,
+        add: AddConfigEntryEntitiesCallback,
+        *,
+        home: HomeEntities | None = None,
+        store: object = None,  # noqa: ARG002 - what a platform adds for a store
+    ) -> None:
+        """Add what a platform adds for a home."""
+        if home is not None:
+            home(self, add)
+
+    async def async_wind_down(self) -> None:
+        """Let keypad writes under way finish and end recordings, before the entities go."""
+        if self.keypad is not None:
+            await self.keypad.async_drain()
+        await self.flow.evidence.async_stop_all()
+
+    async def async_close(self) -> None:
+        """Write what waits: the audit chain's last records, then the stored data."""
+        await self.audit.async_close()
+        await self.async_flush()
+
+    async def async_remove_device(self, device: DeviceEntry) -> bool:
+        """Delete a grant's device, and the grant, once the grant can never be used again.
+
+        Returns False, and keeps both, while the grant can still be used or has a visit
+        open. The site's device and its doors' stay (doors go through Reconfigure).
         """
-        self.grant(grant_id)
-        return self.grants.forget(grant_id)
+        for grant_id in list(self.data.grants):
+            if grant_device_id(self.site_id, grant_id) in device.identifiers:
+                self.grant(grant_id)
+                return self.grants.forget(grant_id)
+        return False
+
+    async def async_diagnostics(self) -> dict[str, Any]:
+        """The home's diagnostics, before redaction (see `home_diagnostics`)."""
+        return await async_home_diagnostics(self)
+
+    def logbook_names(self, event: Mapping[str, Any]) -> tuple[str, str | None] | None:
+        """The site and door of one of the home's events, and its grant's label; else None."""
+        if event.get("site") != self.site_id:
+            return None
+        title = self.config_entry.title
+        portal = self.site.portal(str(event.get("portal")))
+        grant = self.data.grants.get(str(event.get("grant")))
+        return (f"{title} {portal.name}" if portal else title), (grant.label if grant else None)

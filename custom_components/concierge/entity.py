@@ -12,39 +12,21 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeCoordinator, HomeEntities
 from .core.grants import Grant
 from .core.stores import Gate
+from .home_devices import grant_device_id, portal_device_id
 from .site import PortalConfig
+from .site_runtime import ConciergeConfigEntry
 from .site_types import signal_new_grant
 from .store_site import (
+    StoreEntities,
     StoreSite,
     gate_device_id,
     signal_new_gates,
     signal_store_update,
     store_device_id,
 )
-
-
-def site_device(coordinator: ConciergeCoordinator) -> DeviceInfo:
-    """The device that stands for the whole site."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, coordinator.site_id)},
-        name=coordinator.site.name,
-        manufacturer="Concierge",
-        model="Site",
-    )
-
-
-def portal_device_id(coordinator: ConciergeCoordinator, portal_id: str) -> tuple[str, str]:
-    """Device registry identifier of a portal."""
-    return (DOMAIN, f"{coordinator.site_id}_portal_{portal_id}")
-
-
-def grant_device_id(coordinator: ConciergeCoordinator, grant_id: str) -> tuple[str, str]:
-    """Device registry identifier of a grant."""
-    return (DOMAIN, f"{coordinator.site_id}_grant_{grant_id}")
 
 
 class ConciergeEntity(CoordinatorEntity[ConciergeCoordinator]):
@@ -63,7 +45,7 @@ class PortalEntity(ConciergeEntity):
         self._attr_unique_id = f"{coordinator.site_id}_{portal.portal_id}_{key}"
         self._attr_translation_key = key
         self._attr_device_info = DeviceInfo(
-            identifiers={portal_device_id(coordinator, portal.portal_id)},
+            identifiers={portal_device_id(coordinator.site_id, portal.portal_id)},
             name=portal.name,
             manufacturer="Concierge",
             model="Portal",
@@ -81,7 +63,7 @@ class GrantEntity(ConciergeEntity):
         self._attr_unique_id = f"{coordinator.site_id}_{grant.id}_{key}"
         self._attr_translation_key = key
         self._attr_device_info = DeviceInfo(
-            identifiers={grant_device_id(coordinator, grant.id)},
+            identifiers={grant_device_id(coordinator.site_id, grant.id)},
             name=grant.label,
             manufacturer="Concierge",
             model=f"Grant ({grant.kind.value})",
@@ -181,12 +163,6 @@ def async_add_gate_entities(
     )
 
 
-type HomeEntities = Callable[[ConciergeCoordinator, AddConfigEntryEntitiesCallback], None]
-"""Adds a platform's entities of a home site."""
-type StoreEntities = Callable[[StoreSite, AddConfigEntryEntitiesCallback], None]
-"""Adds a platform's entities of a store site."""
-
-
 @callback
 def async_setup_site_entities(
     entry: ConciergeConfigEntry,
@@ -195,14 +171,8 @@ def async_setup_site_entities(
     home: HomeEntities | None = None,
     store: StoreEntities | None = None,
 ) -> None:
-    """Add a platform's entities for the kind of site the entry runs.
+    """Add a platform's entities: the platform names what a home and a store add.
 
-    The one place that asks which kind a site is; a platform names what each kind adds
-    (nothing, when it has no entities of that kind).
+    The site picks what its kind adds (nothing, when the platform names none for it).
     """
-    site = entry.runtime_data
-    if isinstance(site, StoreSite):
-        if store is not None:
-            store(site, async_add_entities)
-    elif home is not None:
-        home(site, async_add_entities)
+    entry.runtime_data.add_entities(async_add_entities, home=home, store=store)

@@ -7,11 +7,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeCoordinator
 from .core.events import AccessEvent, AccessEventType
 from .core.stores import STORE_EVENT_TYPES, Gate
 from .entity import GateEntity, PortalEntity, async_add_gate_entities, async_setup_site_entities
 from .site import PortalConfig
+from .site_runtime import ConciergeConfigEntry
 from .site_types import signal_event
 from .store_site import StoreSite
 

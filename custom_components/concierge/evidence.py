@@ -8,22 +8,18 @@ overwritten, and handed to `on_captured` with the SHA-256 of its bytes, so the c
 can put it in the audit chain. A camera that goes dark during the series is reported once
 to `on_camera_lost`.
 
-Files live in `<media>/concierge/<site>/<visit>/` and are referenced as
-`media-source://media_source/local/concierge/<site>/<visit>/<file>`. `path_for_ref` maps a
-reference back to its file and refuses anything outside that folder.
+Files live in `<media>/concierge/<site>/<visit>/`; where, under which name and with which
+reference is `evidence_files.py`'s job.
 
 The camera integration is imported only when a camera is used, so a home without cameras
 does not need its libraries.
 """
 
 import asyncio
-import hashlib
 import logging
-import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -45,18 +41,19 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_state_change_event, async_track_time_interval
 
 from .core.events import EvidenceKind, EvidenceRef
+from .evidence_files import (
+    evidence_ref,
+    evidence_root,
+    extension_for,
+    free_path,
+    hash_file,
+    write_new,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
-MEDIA_DIR = "local"
-"""The media folder (a key of `hass.config.media_dirs`) evidence is kept in."""
-FOLDER = "concierge"
-REF_PREFIX = f"media-source://media_source/{MEDIA_DIR}/{FOLDER}/"
 RECORD_SECONDS = 180
 """Length of the clip a streaming camera records at the start of a visit."""
-_PART = re.compile(r"[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}")
-"""A folder or file name in a reference: no separators, never `.` or `..`."""
-_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 _DARK_STATES = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN})
 
 
@@ -67,64 +64,6 @@ class Captured:
     ref: EvidenceRef
     path: Path
     camera: str
-
-
-def evidence_root(hass: HomeAssistant) -> Path:
-    """The folder that holds every site's evidence."""
-    media = hass.config.media_dirs.get(MEDIA_DIR) or hass.config.path("media")
-    return Path(media) / FOLDER
-
-
-def path_for_ref(hass: HomeAssistant, ref: str) -> Path | None:
-    """The file behind an evidence reference, or None for anything not ours.
-
-    Only `media-source://media_source/local/concierge/<site>/<visit>/<file>` with plain
-    names (no separators, no `.` or `..` parts) is accepted, so the path cannot leave the
-    evidence folder. Purely lexical: safe to call in the event loop.
-    """
-    if not ref.startswith(REF_PREFIX):
-        return None
-    parts = ref.removeprefix(REF_PREFIX).split("/")
-    if len(parts) != 3 or not all(_PART.fullmatch(part) for part in parts):  # noqa: PLR2004
-        return None
-    return evidence_root(hass).joinpath(*parts)
-
-
-def _ref(site_id: str, visit_id: str, name: str) -> str:
-    return f"{REF_PREFIX}{site_id}/{visit_id}/{name}"
-
-
-def _write_new(folder: Path, stem: str, extension: str, content: bytes) -> tuple[Path, str]:
-    """Write `content` to the first free `<stem>-NNN.<extension>`; never overwrite."""
-    folder.mkdir(parents=True, exist_ok=True)
-    number = 0
-    while True:
-        number += 1
-        path = folder / f"{stem}-{number:03d}.{extension}"
-        try:
-            with path.open("xb") as file:
-                file.write(content)
-        except FileExistsError:
-            continue
-        return path, hashlib.sha256(content).hexdigest()
-
-
-def _free_path(folder: Path, stem: str, extension: str) -> Path:
-    """The first `<stem>-NNN.<extension>` not taken yet."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return next(
-        path
-        for number in count(1)
-        if not (path := folder / f"{stem}-{number:03d}.{extension}").exists()
-    )
-
-
-def _hash_file(path: Path) -> str | None:
-    try:
-        with path.open("rb") as file:
-            return hashlib.file_digest(file, "sha256").hexdigest()
-    except FileNotFoundError:
-        return None
 
 
 class _CameraError(Exception):
@@ -294,10 +233,10 @@ class EvidenceRecorder:
         except HomeAssistantError as err:
             raise _CameraError from err
         series.counts[camera] = series.counts.get(camera, 0) + 1
-        extension = _EXTENSIONS.get(image.content_type.split(";")[0].strip(), "jpg")
+        extension = extension_for(image.content_type)
         try:
             path, digest = await self.hass.async_add_executor_job(
-                _write_new, series.folder, split_entity_id(camera)[1], extension, image.content
+                write_new, series.folder, split_entity_id(camera)[1], extension, image.content
             )
         except OSError as err:
             _LOGGER.warning(
@@ -305,7 +244,7 @@ class EvidenceRecorder:
             )
             return None
         ref = EvidenceRef(
-            EvidenceKind.SNAPSHOT, _ref(self.site_id, series.visit_id, path.name), digest
+            EvidenceKind.SNAPSHOT, evidence_ref(self.site_id, series.visit_id, path.name), digest
         )
         return Captured(ref=ref, path=path, camera=camera)
 
@@ -374,7 +313,7 @@ class EvidenceRecorder:
         stem = split_entity_id(camera)[1]
         try:
             path = await self.hass.async_add_executor_job(
-                _free_path, series.folder, f"{stem}-recording", "mp4"
+                free_path, series.folder, f"{stem}-recording", "mp4"
             )
             await self.hass.services.async_call(
                 "camera",
@@ -390,11 +329,11 @@ class EvidenceRecorder:
         except (HomeAssistantError, OSError) as err:
             _LOGGER.debug("No recording of %s, snapshots only: %s", camera, err)
             return
-        if (digest := await self.hass.async_add_executor_job(_hash_file, path)) is None:
+        if (digest := await self.hass.async_add_executor_job(hash_file, path)) is None:
             _LOGGER.debug("The recording of %s left no file", camera)
             return
         ref = EvidenceRef(
-            EvidenceKind.RECORDING, _ref(self.site_id, series.visit_id, path.name), digest
+            EvidenceKind.RECORDING, evidence_ref(self.site_id, series.visit_id, path.name), digest
         )
         await self._async_report(series, Captured(ref=ref, path=path, camera=camera))
 

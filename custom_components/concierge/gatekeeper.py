@@ -1,35 +1,129 @@
 """What stands at a site's HTTP door: its addresses, rate limits and used courier tokens.
 
 Kept apart from the HTTP views so that the site can build it without importing them.
+The gatekeeper is the only owner of the courier replay cache and of its file,
+`.storage/concierge.<entry>.replay`: it records a token and writes that file before
+the door may open, so a crash right after an unlock cannot let the same token in again.
+The file is small (hashed ids of tokens not yet expired), so the write costs a courier
+little; the site's own data is not written for it. A file that cannot be read fails
+secure: tokens valid before the start are refused for as long as they could live.
 """
 
+import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .core.courier_tokens import CourierClaims
+from .core.deny import DenyReason, TokenRejected
+from .core.errors import StoredDataError
 from .core.rate_limit import RateLimiter
 from .core.replay_cache import ReplayCache
+from .core.token_checks import DEFAULT_LEEWAY_S
+
+_LOGGER = logging.getLogger(__name__)
 
 COURIER_URL = "/api/concierge/{site}/courier"
 GUEST_URL = "/api/concierge/{site}/guest"
 
-
-@dataclass(slots=True)
-class Gatekeeper:
-    """Per-site request state: rate limits (per client, per carrier) and the replay cache."""
-
-    clients: RateLimiter
-    carriers: RateLimiter
-    replay: ReplayCache
+REPLAY_STORE_VERSION = 1
 
 
-def gatekeeper(stored_replay: dict[str, Any]) -> Gatekeeper:
-    """Build the request state of a site from its stored replay cache."""
-    return Gatekeeper(
-        clients=RateLimiter(),
-        carriers=RateLimiter(),
-        replay=ReplayCache.from_dict(stored_replay) if stored_replay else ReplayCache(),
+def replay_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The file of a site's used courier tokens (written at once, atomically)."""
+    return Store(
+        hass, REPLAY_STORE_VERSION, f"{DOMAIN}.{entry_id}.replay", private=True, atomic_writes=True
     )
+
+
+class Gatekeeper:
+    """Per-site request state: rate limits (per client, per carrier) and the replay cache.
+
+    `clients` is the budget of requests not yet proven (per remote address): every
+    request spends from it, and a correctly signed courier token that is not a replay
+    gets it back, so a carrier's couriers never run out of it; `carriers` is the budget
+    of each verified carrier.
+    """
+
+    __slots__ = ("_distrust_before", "_hass", "_replay", "_store", "carriers", "clients")
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Prepare a site's gatekeeper; `async_load` reads the used tokens."""
+        self.clients = RateLimiter()
+        self.carriers = RateLimiter()
+        self._hass = hass
+        self._replay = ReplayCache()
+        self._store = replay_store(hass, entry_id)
+        self._distrust_before: datetime | None = None
+
+    async def async_load(self, earlier: Mapping[str, Any] | None = None) -> None:
+        """Read the used tokens from the file, and take in `earlier` ones.
+
+        Earlier versions kept them in the site's data: they are written to the file at
+        once (the site's data may then drop them).
+        """
+        existed = await self._hass.async_add_executor_job(Path(self._store.path).is_file)
+        stored = await self._store.async_load()  # Home Assistant sets a damaged file aside
+        cache = ReplayCache()
+        readable = stored is not None or not existed
+        for data in (stored, earlier):
+            if not data:
+                continue
+            try:
+                cache.update(ReplayCache.from_dict(data))
+            except StoredDataError:
+                readable = False
+        self._replay = cache
+        if not readable:
+            # A token used just before may be missing: refuse every token that could be.
+            self._distrust_before = dt_util.utcnow() + timedelta(seconds=DEFAULT_LEEWAY_S)
+            _LOGGER.warning(
+                "The record of used courier tokens (%s) could not be read: courier tokens "
+                "that became valid before now are refused until they expire",
+                self._store.key,
+            )
+        if earlier or not readable:
+            await self._store.async_save(self._replay.to_dict())
+
+    @property
+    def used_tokens(self) -> int:
+        """How many courier token ids are remembered (for diagnostics)."""
+        return len(self._replay)
+
+    def admit_client(self, client: str, now: datetime) -> bool:
+        """Spend one unproven request of `client` (a remote address); False when none is left."""
+        return self.clients.allow(client, now)
+
+    async def async_admit_courier(self, claims: CourierClaims, client: str, now: datetime) -> None:
+        """Let a verified courier token through once, or raise `TokenRejected`.
+
+        `replayed` if it was used before, or may have been (valid before a start that
+        found the record unreadable); the request stays counted against `client`.
+        Otherwise `client` gets its request back and the carrier's budget is spent
+        (`rate_limited` when it is empty, the token stays unused). The token is then
+        recorded and the record written to disk before this returns: only then may a
+        door open for it. `rate_limited` too when the cache is full of live tokens.
+        """
+        distrusted = self._distrust_before is not None and claims.not_before < self._distrust_before
+        if distrusted or self._replay.used(claims):
+            raise TokenRejected(DenyReason.REPLAYED)
+        self.clients.refund(client)
+        if not self.carriers.allow(claims.carrier_id, now):
+            raise TokenRejected(DenyReason.RATE_LIMITED)
+        self._replay.check(claims, now)  # records it (no await since `used`: no race)
+        await self._store.async_save(self._replay.to_dict())
+
+
+async def async_remove_replay(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete a site's file of used courier tokens (when the site is deleted)."""
+    await replay_store(hass, entry_id).async_remove()
 
 
 def new_link_secret() -> str:

@@ -4,7 +4,8 @@ Each grant that can still change by time alone has exactly one timer, at its nex
 edge, on the event loop's monotonic clock (a wall clock that steps back moves neither the
 edge nor the moment it is acted on). At the edge the grant's state is settled at site
 time and its state-change event recorded. States only move forward: a grant recorded as
-expired, revoked or used up never comes back.
+expired, revoked or used up never comes back, and its PIN is erased (it can never use it
+again). A suspended grant, or one between two of its windows, keeps its PIN.
 """
 
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from .core.grants import (
     new_grant,
     next_state_change,
     settled_state,
+    without_pin,
 )
 from .core.pins import pin_conflict
 from .core.windows import Schedule
@@ -135,6 +137,8 @@ class GrantKeeper:
         previous = self._data.grant_states.get(grant_id)
         state = settled_state(previous, grant_state(grant, now, host.tz))
         self._data.grant_states[grant_id] = state
+        if state in TERMINAL_STATES:
+            self._data.grants[grant_id] = without_pin(grant)
         if previous is not None and previous is not state and state in STATE_EVENTS:
             by_time = state in {GrantState.ACTIVE, GrantState.EXPIRED}
             source = Source.SCHEDULE if by_time else Source.MANUAL

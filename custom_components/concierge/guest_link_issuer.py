@@ -16,7 +16,7 @@ from .core.events import AccessEvent, AccessEventType, Outcome, Source
 from .core.grants import Grant, GrantState
 from .core.guest_links import sign_guest_link
 from .core.ids import new_id
-from .core.windows import current_interval, occurrences
+from .core.schedule_times import current_interval, occurrences
 from .gatekeeper import GUEST_URL, new_link_secret
 from .service_errors import not_valid
 from .site_storage import SiteData

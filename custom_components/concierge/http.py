@@ -5,8 +5,13 @@ found before the signature is known to be good (malformed, wrong algorithm, unkn
 carrier or key, bad signature) gets the same `401 invalid_token`; a correctly signed
 token that is refused gets `403` with its reason code, which the carrier's system needs
 (expired, outside the window, pets at home...). Every refusal is an access-denied event.
+
+A body is read only up to `MAX_BODY` bytes as received (chunked or compressed alike):
+a longer one gets `413 body_too_large`. The per-client budget (`Gatekeeper`) counts
+requests not proven genuine; a courier token's record is on disk before the door opens.
 """
 
+import json
 import logging
 from datetime import datetime, timedelta
 from http import HTTPStatus
@@ -24,10 +29,10 @@ from .core.deny import DenyReason, TokenRejected
 from .core.events import AccessEventType, Outcome, Source
 from .core.grants import GrantState
 from .core.guest_links import verify_guest_link
-from .core.windows import current_interval
-from .flow import AccessDenied
+from .core.schedule_times import current_interval
 from .gatekeeper import COURIER_URL, GUEST_URL
 from .site import is_store
+from .visit_admission import AccessDenied
 
 if TYPE_CHECKING:
     from .coordinator import ConciergeCoordinator
@@ -70,19 +75,54 @@ def _site(hass: HomeAssistant, site: str) -> ConciergeCoordinator | None:
     return coordinator
 
 
+class BodyTooLargeError(Exception):
+    """The request body is longer than `MAX_BODY` bytes (as read, whatever its headers say)."""
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The body as received (chunks joined, a `Content-Encoding` undone), at most `MAX_BODY`.
+
+    Counts the bytes actually read, never trusting `Content-Length`: a chunked body or a
+    small gzip body that inflates to megabytes is stopped at `MAX_BODY` + 1 bytes.
+    """
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise BodyTooLargeError
+    body = bytearray()
+    while chunk := await request.content.read(MAX_BODY + 1 - len(body)):
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise BodyTooLargeError
+    return bytes(body)
+
+
 async def _token(request: web.Request) -> str | None:
-    """The token from `Authorization: Bearer` or a JSON body `{"token": ...}`."""
+    """The token from `Authorization: Bearer` or a JSON body `{"token": ...}`.
+
+    Raises `BodyTooLargeError` for a body longer than `MAX_BODY` bytes.
+    """
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         return auth.removeprefix("Bearer ").strip() or None
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return None
     try:
-        body: Any = await request.json()
-    except ValueError:
+        body: Any = json.loads(await _read_body(request))
+    except ValueError:  # not JSON
         return None
     token = body.get("token") if isinstance(body, dict) else None
     return token if isinstance(token, str) and token else None
+
+
+async def _request_token(
+    coordinator: ConciergeCoordinator, request: web.Request, source: Source
+) -> str | web.Response:
+    """The request's token, or the refusal of a request without one (or too big to read)."""
+    try:
+        token = await _token(request)
+    except BodyTooLargeError:
+        await _refuse(coordinator, DenyReason.MALFORMED, source)
+        return _answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large")
+    if token is None:
+        return await _refuse(coordinator, DenyReason.MALFORMED, source)
+    return token
 
 
 async def _refuse(
@@ -115,8 +155,9 @@ async def _open(coordinator: ConciergeCoordinator, grant_id: str, source: Source
     return _answer(HTTPStatus.OK, visit=visit.id)
 
 
-def _client_allowed(coordinator: ConciergeCoordinator, request: web.Request, now: datetime) -> bool:
-    return coordinator.gate.clients.allow(request.remote or "unknown", now)
+def _client(request: web.Request) -> str:
+    """Whom the per-client rate limit counts: the remote address."""
+    return request.remote or "unknown"
 
 
 class CourierView(HomeAssistantView):
@@ -135,10 +176,11 @@ class CourierView(HomeAssistantView):
             return _answer(HTTPStatus.NOT_FOUND, "unknown_site")
         now = coordinator.now()  # site time: never goes backwards
         source = Source.COURIER_TOKEN
-        if not _client_allowed(coordinator, request, now):
+        gate, client = coordinator.gate, _client(request)
+        if not gate.admit_client(client, now):
             return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)
-        if (token := await _token(request)) is None:
-            return await _refuse(coordinator, DenyReason.MALFORMED, source)
+        if isinstance(token := await _request_token(coordinator, request, source), web.Response):
+            return token
         try:
             claims = verify_courier_token(
                 token,
@@ -149,16 +191,11 @@ class CourierView(HomeAssistantView):
             )
         except TokenRejected as err:
             return await _refuse(coordinator, err.reason, source)
-        gate = coordinator.gate
-        if not gate.carriers.allow(claims.carrier_id, now):
-            return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)
         try:
-            gate.replay.check(claims, now)
-        except TokenRejected as err:  # replayed, or the cache is full (rate_limited)
+            # Recorded as used, and on disk, before anything can open the door.
+            await gate.async_admit_courier(claims, client, now)
+        except TokenRejected as err:  # replayed, or rate_limited (carrier, full cache)
             return await _refuse(coordinator, err.reason, source)
-        finally:
-            coordinator.site_data.replay = gate.replay.to_dict()
-            coordinator.async_save()
         found = _courier_grant(coordinator, claims.not_before, claims.expires, now)
         if isinstance(found, DenyReason):
             return await _refuse(coordinator, found, source)
@@ -212,24 +249,31 @@ class GuestView(HomeAssistantView):
             headers={
                 "Cache-Control": "no-store",
                 "Referrer-Policy": "no-referrer",
+                # Home Assistant sets its own X-Frame-Options (SAMEORIGIN) over this one;
+                # frame-ancestors 'none' keeps the page out of every frame all the same.
                 "X-Frame-Options": "DENY",
                 "Content-Security-Policy": (
                     "default-src 'none'; script-src 'unsafe-inline'; "
-                    "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'"
+                    "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; "
+                    "frame-ancestors 'none'"
                 ),
             },
         )
 
-    async def post(self, request: web.Request, site: str) -> web.Response:
+    async def post(  # noqa: PLR0911 - one answer per refusal
+        self, request: web.Request, site: str
+    ) -> web.Response:
         """Open the door for a valid, unrevoked link inside its grant's window."""
         hass = request.app[KEY_HASS]
         if (coordinator := _site(hass, site)) is None:
             return _answer(HTTPStatus.NOT_FOUND, "unknown_site")
         now = coordinator.now()  # site time: never goes backwards
         source = Source.GUEST_LINK
-        if not _client_allowed(coordinator, request, now):
+        if not coordinator.gate.admit_client(_client(request), now):
             return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)
-        if (token := await _token(request)) is None or coordinator.site_data.link_secret is None:
+        if isinstance(token := await _request_token(coordinator, request, source), web.Response):
+            return token
+        if coordinator.site_data.link_secret is None:
             return await _refuse(coordinator, DenyReason.MALFORMED, source)
         links = coordinator.site_data.guest_links
         try:

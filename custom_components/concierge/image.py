@@ -9,12 +9,13 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeCoordinator
 from .core.events import EvidenceKind, EvidenceRef
 from .core.visits import Visit
 from .entity import PortalEntity, async_setup_site_entities
-from .evidence import path_for_ref
+from .evidence_files import path_for_ref
 from .site import PortalConfig
+from .site_runtime import ConciergeConfigEntry
 
 PARALLEL_UPDATES = 0
 

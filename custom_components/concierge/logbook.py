@@ -7,8 +7,7 @@ from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOO
 from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import DOMAIN, EVENT_ACCESS
-from .coordinator import ConciergeConfigEntry
-from .store_site import StoreSite
+from .site_runtime import loaded_sites
 
 _PHRASES: dict[str, str] = {
     "grant_created": "was created",
@@ -37,24 +36,14 @@ _PHRASES: dict[str, str] = {
 
 
 def _names(hass: HomeAssistant, data: dict[str, Any]) -> tuple[str, str | None]:
-    """Site title and grant label for an event (labels only, never credentials).
+    """Where an event happened and its grant's label (labels only, never credentials).
 
-    A home's events name its config entry; a store's name its bridge's site id.
+    The site whose event it is names them (a home's events carry its config entry's id,
+    a store's its bridge's site id).
     """
-    entries: list[ConciergeConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
-    for entry in entries:
-        site = entry.runtime_data
-        if isinstance(site, StoreSite):
-            if site.bridge_site != data.get("site"):
-                continue
-            gate = site.gates.get(str(data.get("portal")))
-            return (f"{entry.title} {gate.name}" if gate else entry.title), None
-        if entry.entry_id != data.get("site"):
-            continue
-        grant = site.data.grants.get(str(data.get("grant")))
-        portal = site.site.portal(str(data.get("portal")))
-        where = f"{entry.title} {portal.name}" if portal else entry.title
-        return where, grant.label if grant else None
+    for site in loaded_sites(hass):
+        if (names := site.logbook_names(data)) is not None:
+            return names
     return "Concierge", None
 
 

@@ -9,10 +9,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeCoordinator
 from .core.grants import Grant, GrantState
+from .core.schedule_times import current_interval, next_edge
 from .core.slots import DoorCodes
-from .core.windows import current_interval, next_edge
 from .entity import (
     GrantEntity,
     PortalEntity,
@@ -21,6 +21,7 @@ from .entity import (
     async_setup_site_entities,
 )
 from .site import PortalConfig
+from .site_runtime import ConciergeConfigEntry
 from .store_site import StoreSite
 
 PARALLEL_UPDATES = 0

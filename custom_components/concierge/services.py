@@ -22,13 +22,14 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator, home_site
+from .coordinator import ConciergeCoordinator
 from .core.errors import ConciergeError
 from .core.events import Source
 from .core.grants import AlarmPolicy, Credentials, GrantAction, GrantKind, GrantUpdate, Policy
 from .core.windows import OneOffWindow, Schedule, WeeklyWindow, Window
+from .owner_visits import async_end_visit, async_export_visit, async_start_visit
 from .service_errors import validation_error
-from .store_site import StoreSite
+from .site_runtime import ConciergeSite, home_sites, loaded_sites
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_GRANT_ID = "grant_id"
@@ -89,65 +90,48 @@ def _not_valid(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _entries(hass: HomeAssistant) -> list[ConciergeConfigEntry]:
-    entries: list[ConciergeConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
-    return entries
+def _not_a_home(site: ConciergeSite) -> ServiceValidationError:
+    """The refusal of a grant or visit action aimed at a store."""
+    return _not_valid("store_site_not_supported", site=site.site_name)
 
 
-def _loaded(hass: HomeAssistant) -> list[ConciergeCoordinator]:
-    """The loaded home sites."""
-    return [site for entry in _entries(hass) if (site := home_site(entry)) is not None]
-
-
-def _stores(hass: HomeAssistant) -> list[StoreSite]:
-    """The loaded store sites."""
-    return [s for entry in _entries(hass) if isinstance(s := entry.runtime_data, StoreSite)]
-
-
-def _store_refused(store: StoreSite) -> ServiceValidationError:
-    return _not_valid("store_site_not_supported", site=store.name)
+def _any_site(hass: HomeAssistant, data: Mapping[str, Any]) -> ConciergeSite:
+    """Any site named by config_entry_id, or the only one (homes and stores keep a chain)."""
+    sites = loaded_sites(hass)
+    if (entry_id := data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
+        for site in sites:
+            if site.site_id == entry_id:
+                return site
+        raise _not_valid("unknown_site", site=str(entry_id))
+    if len(sites) != 1:
+        raise _not_valid("site_required")
+    return sites[0]
 
 
 def _site(hass: HomeAssistant, data: Mapping[str, Any]) -> ConciergeCoordinator:
     """The home site named by config_entry_id, or the only one; a store is refused."""
-    sites = _loaded(hass)
-    if (entry_id := data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
-        for site in sites:
-            if site.site_id == entry_id:
-                return site
-        for store in _stores(hass):
-            if store.site_id == entry_id:
-                raise _store_refused(store)
-        raise _not_valid("unknown_site", site=str(entry_id))
-    if not sites and (stores := _stores(hass)):
-        raise _store_refused(stores[0])
-    if len(sites) != 1:
+    if data.get(ATTR_CONFIG_ENTRY_ID) is not None:
+        site = _any_site(hass, data)
+        if (home := site.home) is None:
+            raise _not_a_home(site)
+        return home
+    homes = home_sites(hass)
+    if not homes and (sites := loaded_sites(hass)):
+        raise _not_a_home(sites[0])
+    if len(homes) != 1:
         raise _not_valid("site_required")
-    return sites[0]
-
-
-def _audited_site(hass: HomeAssistant, data: Mapping[str, Any]) -> ConciergeCoordinator | StoreSite:
-    """Any site named by config_entry_id, or the only one (homes and stores keep a chain)."""
-    sites = [entry.runtime_data for entry in _entries(hass)]
-    if (entry_id := data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
-        for site in sites:
-            if site.site_id == entry_id:
-                return site
-        raise _not_valid("unknown_site", site=str(entry_id))
-    if len(sites) != 1:
-        raise _not_valid("site_required")
-    return sites[0]
+    return homes[0]
 
 
 def _site_of_grant(hass: HomeAssistant, grant_id: str) -> ConciergeCoordinator:
-    for site in _loaded(hass):
+    for site in home_sites(hass):
         if grant_id in site.data.grants:
             return site
     raise _not_valid("unknown_grant", grant=grant_id)
 
 
 def _site_of_visit(hass: HomeAssistant, visit_id: str) -> ConciergeCoordinator:
-    for site in _loaded(hass):
+    for site in home_sites(hass):
         if any(v.id == visit_id for v in site.visits_list()):
             return site
     raise _not_valid("unknown_visit", visit=visit_id)
@@ -164,13 +148,10 @@ def resolve_portals(site: ConciergeCoordinator, names: list[str]) -> tuple[str, 
     """Portal ids from ids or names (case-insensitive)."""
     ids: list[str] = []
     for name in names:
-        portal = site.site.portal(name) or next(
-            (p for p in site.site.portals if p.name.casefold() == name.casefold()), None
-        )
-        if portal is None:
-            for store in _stores(site.hass):
-                if any(name in {g.gate_id, g.name} for g in store.gates.values()):
-                    raise _store_refused(store)
+        if (portal := site.site.find_portal(name)) is None:
+            for other in loaded_sites(site.hass):
+                if other.home is None and other.has_portal(name):
+                    raise _not_a_home(other)  # a store's gate
             raise _not_valid("unknown_portal", portal=name)
         ids.append(portal.portal_id)
     return tuple(ids)
@@ -308,14 +289,14 @@ async def _start_visit(call: ServiceCall) -> ServiceResponse:
     grant_id = call.data[ATTR_GRANT_ID]
     site = _site_of_grant(call.hass, grant_id)
     (portal,) = resolve_portals(site, [call.data[ATTR_PORTAL]])
-    visit = await site.async_start_visit(grant_id, portal, Source.REMOTE)
+    visit = await async_start_visit(site, grant_id, portal, Source.REMOTE)
     return {"visit_id": visit.id, "state": visit.state.value}
 
 
 async def _end_visit(call: ServiceCall) -> ServiceResponse:
     visit_id = call.data[ATTR_VISIT_ID]
     site = _site_of_visit(call.hass, visit_id)
-    visit = await site.async_end_visit(visit_id, call.data.get(ATTR_REASON))
+    visit = await async_end_visit(site, visit_id, call.data.get(ATTR_REASON))
     return {"visit_id": visit.id, "state": visit.state.value}
 
 
@@ -327,7 +308,7 @@ async def _create_guest_link(call: ServiceCall) -> ServiceResponse:
 
 async def _revoke_guest_link(call: ServiceCall) -> ServiceResponse:
     link_id = call.data[ATTR_LINK_ID]
-    for site in _loaded(call.hass):
+    for site in home_sites(call.hass):
         if link_id in site.site_data.guest_links:
             await site.async_revoke_guest_link(link_id)
             return {"link_id": link_id, "revoked": True}
@@ -337,11 +318,11 @@ async def _revoke_guest_link(call: ServiceCall) -> ServiceResponse:
 async def _export_visit(call: ServiceCall) -> ServiceResponse:
     visit_id = call.data[ATTR_VISIT_ID]
     site = _site_of_visit(call.hass, visit_id)
-    return cast("ServiceResponse", await site.async_export_visit(visit_id))
+    return cast("ServiceResponse", await async_export_visit(site, visit_id))
 
 
 async def _verify_audit_log(call: ServiceCall) -> ServiceResponse:
-    site = _audited_site(call.hass, call.data)
+    site = _any_site(call.hass, call.data)
     return cast("ServiceResponse", (await site.async_verify_audit()).to_dict())
 
 

@@ -124,3 +124,9 @@ class SiteConfig:
     def portal(self, portal_id: str) -> PortalConfig | None:
         """Find a portal by id."""
         return next((p for p in self.portals if p.portal_id == portal_id), None)
+
+    def find_portal(self, name: str) -> PortalConfig | None:
+        """Find a portal by its id, or else by its name (in any case)."""
+        return self.portal(name) or next(
+            (p for p in self.portals if p.name.casefold() == name.casefold()), None
+        )

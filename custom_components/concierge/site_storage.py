@@ -9,8 +9,14 @@ write of the same data to a second `Store`, the site's last good copy
 The audit chain lives in its own JSON-lines file (`audit_log.py`); its head (last hash
 and sequence number) is also kept in the `Store`, so that records lost from the log's
 end are detected (and declared by a gap record) at the next start.
+
+PINs: the data holds the PIN of each grant that may still use it (scheduled, active,
+suspended); a grant that is over (revoked, expired, used up) keeps none
+(`grant_keeper.py` erases it, and migration 1.6 erased those kept before). Slots hold
+only keyed fingerprints, whose key is in a file of its own (`fingerprint_key.py`).
 """
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, override
@@ -20,14 +26,16 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .core.grants import Grant, GrantState
+from .core.fingerprints import lock_key, rederive
+from .core.grants import TERMINAL_STATES, Grant, GrantState
 from .core.slots import KnownSlot
 from .core.visits import Visit
+from .fingerprint_key import key_store, new_key
 
 COPY_SAVED_AT = "copy_saved_at"
 """Key of the time a copy was written, in the copy's data (the main data never has it)."""
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 5
+STORAGE_MINOR_VERSION = 6
 MAX_FINISHED_VISITS = 200
 
 
@@ -81,6 +89,9 @@ class SiteData:
     """Guest link id → {grant, expires, revoked} (never the link itself)."""
     clock_mark: datetime | None = None
     """The last site time (`core.clock`): a start with the wall clock behind it uses it."""
+    code_key: bytes = field(default_factory=new_key, repr=False)
+    """The key of the slots' PIN fingerprints: kept in its own file (`fingerprint_key.py`),
+    never encoded with this data."""
 
 
 class SiteStore(Store[dict[str, Any]]):
@@ -90,6 +101,12 @@ class SiteStore(Store[dict[str, Any]]):
     """The store of this store's last good copy (None for the copy itself)."""
     keep_copies: bool = False
     """Set once the data was read and decoded: only data known to be good is copied."""
+    site_id: str = ""
+    """The site whose data this is (its fingerprints are salted with it)."""
+    key_store: Store[dict[str, Any]] | None = None
+    """The store of the site's fingerprint key (None for the copy)."""
+    code_key: bytes | None = None
+    """The site's fingerprint key, once loaded: migration 1.6 re-derives fingerprints."""
 
     @override
     async def _async_write_data(self, data: dict[str, Any]) -> None:
@@ -106,17 +123,19 @@ class SiteStore(Store[dict[str, Any]]):
 
     @override
     async def async_remove(self) -> None:
-        """Delete the data and its copy (when the site is deleted)."""
+        """Delete the data, its copy and its fingerprint key (when the site is deleted)."""
         await super().async_remove()
         if self.last_good is not None:
             await self.last_good.async_remove()
+        if self.key_store is not None:
+            await self.key_store.async_remove()
 
     @override
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
     ) -> dict[str, Any]:
         """Bring stored data up to the current version."""
-        data = dict(old_data)
+        data = copy.deepcopy(old_data)
         if old_major_version == 1 and old_minor_version < 2:  # noqa: PLR2004
             # 1.1 kept no last-known grant states; start from "unknown" (none recorded).
             data.setdefault("grant_states", {})
@@ -134,7 +153,50 @@ class SiteStore(Store[dict[str, Any]]):
         if old_major_version == 1 and old_minor_version < 5:  # noqa: PLR2004
             # 1.5 keeps the last site time, so a clock behind at start changes nothing.
             data.setdefault("clock_mark", None)
+        if old_major_version == 1 and old_minor_version < 6:  # noqa: PLR2004
+            # 1.6 keys the slots' fingerprints and keeps no PIN a grant can no longer use.
+            _rederive_fingerprints(data, self.site_id, self.code_key)
+            _erase_spent_pins(data)
         return data
+
+
+def _rederive_fingerprints(data: dict[str, Any], site_id: str, code_key: bytes | None) -> None:
+    """Replace 1.5's unkeyed fingerprints by keyed ones (from the grants' PINs), or drop them."""
+    pins: dict[str, object] = {
+        str(g.get("id")): (g.get("credentials") or {}).get("pin")
+        for g in data.get("grants", [])
+        if isinstance(g, dict)
+    }
+    for lock, codes in (data.get("keypad") or {}).items():
+        key = lock_key(code_key, site_id, lock) if code_key is not None else None
+        for slot in (codes.get("known") or {}).values():
+            if isinstance(slot, dict) and slot.get("fp") is not None:
+                pin = pins.get(str(slot.get("grant")))
+                slot["fp"] = _keyed(slot["fp"], pin, site_id=site_id, lock=lock, key=key)
+        codes["rejected"] = {
+            grant: fp
+            for grant, legacy in (codes.get("rejected") or {}).items()
+            if (fp := _keyed(legacy, pins.get(grant), site_id=site_id, lock=lock, key=key))
+        }
+
+
+def _keyed(legacy: object, pin: object, *, site_id: str, lock: str, key: str | None) -> str | None:
+    if not isinstance(legacy, str) or not isinstance(pin, str):
+        return None
+    return rederive(legacy, pin, site_id=site_id, lock=lock, key=key)
+
+
+def _erase_spent_pins(data: dict[str, Any]) -> None:
+    """Erase the PIN of every grant recorded as over (revoked, used up, expired)."""
+    over = {state.value for state in TERMINAL_STATES}
+    states = data.get("grant_states") or {}
+    for grant in data.get("grants", []):
+        if not isinstance(grant, dict) or not isinstance(grant.get("credentials"), dict):
+            continue
+        max_uses, uses = grant.get("max_uses"), grant.get("uses")
+        used_up = isinstance(max_uses, int) and isinstance(uses, int) and uses >= max_uses
+        if grant.get("revoked") is True or used_up or states.get(grant.get("id")) in over:
+            grant["credentials"]["pin"] = None
 
 
 def storage_key(entry_id: str) -> str:
@@ -147,16 +209,24 @@ def copy_key(entry_id: str) -> str:
     return f"{storage_key(entry_id)}.backup"
 
 
-def _open(hass: HomeAssistant, key: str) -> SiteStore:
-    return SiteStore(
-        hass, STORAGE_VERSION, key, minor_version=STORAGE_MINOR_VERSION, atomic_writes=True
+def _open(hass: HomeAssistant, key: str, site_id: str) -> SiteStore:
+    store = SiteStore(
+        hass,
+        STORAGE_VERSION,
+        key,
+        minor_version=STORAGE_MINOR_VERSION,
+        atomic_writes=True,
+        private=True,  # it holds the PINs of grants that can still use them
     )
+    store.site_id = site_id
+    return store
 
 
 def site_store(hass: HomeAssistant, entry_id: str) -> SiteStore:
-    """Open a site's store (with its last good copy)."""
-    store = _open(hass, storage_key(entry_id))
-    store.last_good = _open(hass, copy_key(entry_id))
+    """Open a site's store (with its last good copy and its fingerprint key)."""
+    store = _open(hass, storage_key(entry_id), entry_id)
+    store.last_good = _open(hass, copy_key(entry_id), entry_id)
+    store.key_store = key_store(hass, entry_id)
     return store
 
 

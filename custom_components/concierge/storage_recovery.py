@@ -22,6 +22,11 @@ written or cleared after the copy; with no copy, all of them), so that the keypa
 manager clears every code whose grant is gone, and the recovered state is written at
 once. A store newer than this version of Concierge is not damaged: it still fails the
 setup, as before (a downgrade must not replace it).
+
+The site's fingerprint key (`fingerprint_key.py`) is read first, from its own file: the
+migration of either file re-derives the slots' fingerprints with it. The copy is
+rewritten after every successful save, so a PIN erased from the data (its grant is over)
+is gone from the copy with the same write. Damaged files kept aside are never changed.
 """
 
 import glob
@@ -42,7 +47,9 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .core.audit import AuditRecord
 from .core.errors import ConciergeError
+from .core.grants import without_pin
 from .core.recovery import PortalSlots, assign_ours, later_changes, replay_codes
+from .fingerprint_key import async_load_key, new_key
 from .site import PortalConfig
 from .site_storage import COPY_SAVED_AT, LockCodes, SiteData, SiteStore, decode
 
@@ -165,8 +172,19 @@ async def _async_read(hass: HomeAssistant, store: SiteStore) -> _Read:
 async def async_load_site(hass: HomeAssistant, store: SiteStore) -> LoadedSite:
     """Load a site's data: from its file, else from its last good copy, else safely empty.
 
-    From here on, every successful write of `store` also writes the copy.
+    From here on, every successful write of `store` also writes the copy. The data
+    carries the site's fingerprint key, read from its own file (or made) first.
     """
+    code_key = await async_load_key(store.key_store) if store.key_store else new_key()
+    store.code_key = code_key
+    if store.last_good is not None:
+        store.last_good.code_key = code_key
+    loaded = await _async_load(hass, store)
+    loaded.data.code_key = code_key
+    return loaded
+
+
+async def _async_load(hass: HomeAssistant, store: SiteStore) -> LoadedSite:
     main = await _async_read(hass, store)
     copy = _Read()
     if main.data is None and store.last_good is not None:
@@ -222,7 +240,7 @@ def recover_from_audit(
         codes.assignments = assign_ours(slots, codes.assignments)
     changes = later_changes(later, data.grants)
     for grant_id in sorted(changes.revoked):
-        data.grants[grant_id] = replace(data.grants[grant_id], revoked=True)
+        data.grants[grant_id] = without_pin(replace(data.grants[grant_id], revoked=True))
         recovery.revoked.append(data.grants[grant_id].label)
     for grant_id in sorted(changes.changed):
         data.grants[grant_id] = replace(data.grants[grant_id], suspended=True)

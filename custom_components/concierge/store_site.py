@@ -3,8 +3,8 @@
 The bridge publishes every access event (`<prefix>/<site>/events`, QoS 1, at least once)
 and a retained status (`<prefix>/<site>/status`, replaced by the broker's will when the
 bridge goes away). This shell subscribes through Home Assistant's own MQTT integration
-(imported only here, and only when a store site loads, so homes never need it), hands
-each message to the core (`core.stores`) and carries out what it decides:
+(reached through `store_mqtt`, only when a store site loads, so homes never need it),
+hands each message to the core (`core.stores`) and carries out what it decides:
 
 - an invalid message, one for another site or a duplicate delivery is dropped and
   counted (logged at debug level, never with its content);
@@ -12,22 +12,27 @@ each message to the core (`core.stores`) and carries out what it decides:
   site's events are, and appended to the site's audit chain;
 - the status's gates become devices (one per gate, added as they appear); the will, or
   a lost connection to the broker, makes every entity of the store unavailable.
+
+To the shell (setup, unload, diagnostics, logbook, platforms) a store is a
+`site_runtime.ConciergeSite`, as a home site is.
 """
 
 import asyncio
 import contextlib
 import logging
 from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
@@ -61,6 +66,7 @@ from .core.stores import (
 )
 from .site_storage import SiteData, decode, encode, site_store
 from .site_types import signal_event
+from .store_mqtt import async_mqtt_ready, message_payload
 
 if TYPE_CHECKING:
     from homeassistant.components.mqtt import ReceiveMessage
@@ -68,6 +74,12 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 SAVE_DELAY = 1
+
+STORE_PLATFORMS = (Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR)
+"""A store has gates (event, visit in progress) and an occupancy sensor."""
+
+type StoreEntities = Callable[[StoreSite, AddConfigEntryEntitiesCallback], None]
+"""Adds a platform's entities of a store site."""
 
 
 def signal_store_update(entry_id: str) -> str:
@@ -90,36 +102,18 @@ def gate_device_id(entry_id: str, gate_id: str) -> tuple[str, str]:
     return (DOMAIN, f"{entry_id}_gate_{gate_id}")
 
 
-def mqtt_module(hass: HomeAssistant) -> ModuleType | None:
-    """Home Assistant's MQTT integration, when it has a config entry; else None.
-
-    Imported lazily: MQTT is no dependency of Concierge (a home needs no MQTT client),
-    and its client library is installed only when MQTT is set up.
-    """
-    if not hass.config_entries.async_entries("mqtt"):
-        return None
-    try:
-        from homeassistant.components import mqtt  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - an MQTT entry without its library
-        return None
-    return mqtt
-
-
-async def async_mqtt_ready(hass: HomeAssistant) -> ModuleType | None:
-    """The MQTT integration once its client is set up (waiting while it starts); else None."""
-    if (mqtt := mqtt_module(hass)) is None or not await mqtt.async_wait_for_mqtt_client(hass):
-        return None
-    return mqtt
-
-
-def message_payload(message: ReceiveMessage) -> bytes | str:
-    """A message's payload as received (subscriptions ask for bytes, undecoded)."""
-    payload = message.payload
-    return payload if isinstance(payload, str) else bytes(payload)
+def gate_ids(device: dr.DeviceEntry, entry_id: str) -> set[str]:
+    """The ids of the gates a device of the store stands for (none for the store's own)."""
+    prefix = gate_device_id(entry_id, "")[1]
+    return {i[1].removeprefix(prefix) for i in device.identifiers if i[1].startswith(prefix)}
 
 
 class StoreSite:
     """One store: its bridge's status, gates, passages and occupancy."""
+
+    platforms = STORE_PLATFORMS
+    home = None
+    """A store is no home: it has no grants, visits or doors of its own."""
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
         """Read the store's settings; `async_start` subscribes."""
@@ -193,7 +187,10 @@ class StoreSite:
             )
         )
 
-    async def async_stop(self) -> None:
+    async def async_wind_down(self) -> None:
+        """Nothing to finish before the entities go: the bridge's work is its own."""
+
+    async def async_close(self) -> None:
         """Unsubscribe, cancel timers, finish writing the audit chain (on unload)."""
         for unsub in (*self._unsubs, *self._timers.values()):
             # MQTT may have been unloaded first: its subscriptions are gone already.
@@ -305,11 +302,8 @@ class StoreSite:
 
     def _remove_stale_devices(self, registry: dr.DeviceRegistry, listed: set[str]) -> None:
         """Remove the devices (and so the entities) of gates the bridge no longer has."""
-        prefix = gate_device_id(self.site_id, "")[1]
         for device in dr.async_entries_for_config_entry(registry, self.site_id):
-            gates = {
-                i[1].removeprefix(prefix) for i in device.identifiers if i[1].startswith(prefix)
-            }
+            gates = gate_ids(device, self.site_id)
             if gates and not gates & listed:
                 registry.async_update_device(device.id, remove_config_entry_id=self.site_id)
 
@@ -360,7 +354,50 @@ class StoreSite:
         await self._async_drain()
         return await self.audit.async_verify(self._data.audit_head)
 
-    # --- diagnostics -----------------------------------------------------------------
+    # --- as the shell sees a site (`site_runtime.ConciergeSite`) ----------------------
+
+    @property
+    def site_name(self) -> str:
+        """The store's name."""
+        return self.name
+
+    def has_portal(self, name: str) -> bool:
+        """Whether `name` is the id or the name of one of the bridge's gates."""
+        return any(name in {g.gate_id, g.name} for g in self.gates.values())
+
+    @callback
+    def add_entities(
+        self,
+        add: AddConfigEntryEntitiesCallback,
+        *,
+        home: object = None,  # noqa: ARG002 - what a platform adds for a home
+        store: StoreEntities | None = None,
+    ) -> None:
+        """Add what a platform adds for a store."""
+        if store is not None:
+            store(self, add)
+
+    async def async_remove_device(self, device: dr.DeviceEntry) -> bool:
+        """A gate's device may go once the bridge no longer has the gate; the store's stays."""
+        gates = gate_ids(device, self.site_id)
+        return bool(gates) and not gates & self.gates.keys()
+
+    def logbook_names(self, event: Mapping[str, Any]) -> tuple[str, str | None] | None:
+        """The store and gate of one of the bridge's events (no grant); else None."""
+        if event.get("site") != self.bridge_site:
+            return None
+        gate = self.gates.get(str(event.get("portal")))
+        title = self.entry.title
+        return (f"{title} {gate.name}" if gate else title), None
+
+    async def async_diagnostics(self) -> dict[str, Any]:
+        """The store's diagnostics, before redaction: its entry, bridge and audit chain."""
+        verification = await self.async_verify_audit()
+        return {
+            "entry": {"title": self.entry.title, "data": dict(self.entry.data)},
+            "store": self.diagnostics(),
+            "audit": verification.to_dict(),
+        }
 
     def diagnostics(self) -> dict[str, Any]:
         """The store's state for a bug report: no message content, nothing personal."""

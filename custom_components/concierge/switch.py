@@ -7,9 +7,10 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ConciergeConfigEntry, ConciergeCoordinator
+from .coordinator import ConciergeCoordinator
 from .core.grants import Grant, GrantAction, GrantState
 from .entity import GrantEntity, async_add_grant_entities, async_setup_site_entities
+from .site_runtime import ConciergeConfigEntry
 
 PARALLEL_UPDATES = 1
 

@@ -11,13 +11,20 @@ any key is used. Time is injected; PyJWT's own clock checks are off.
 
 **Payment card.** A card-terminal adapter hands over the payment processor's token for
 the card (e.g. a payment-method id), never the card number. Anything that looks like a
-card number (12-19 digits passing the Luhn check, spaces or dashes allowed) is refused
-and dropped on the spot.
+card number (12-19 digits passing the Luhn check, however they are split and whatever
+surrounds them, `core/card_numbers.py`) is refused and dropped on the spot; so is a QR
+code whose `sub` is one.
+
+**Operator keys** are checked when they are loaded: an Ed25519 key must be a canonically
+encoded point of the prime-order subgroup (`core/ed25519_points.py`: a key of small order
+would accept codes signed by nobody), a P-256 key a point on the curve (`cryptography`
+refuses any other when it loads the key).
 
 Every refusal raises `CredentialRejected` whose message is a reason code only.
 """
 
 import hashlib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,16 +33,31 @@ from enum import StrEnum
 from typing import Any, Final
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from .card_numbers import looks_like_card_number
+from .ed25519_points import PointProblem, PointRejectedError, check_public_key
 
 MAX_QR_LIFETIME_S: Final = 60
 LEEWAY_S: Final = 5
 MAX_QR_LENGTH: Final = 2048
 MAX_CLAIM_LENGTH: Final = 128
 CARD_TOKEN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{7,127}")
-CARD_NUMBER_LIKE: Final = re.compile(r"[0-9][0-9 -]{10,30}[0-9]")
 CLAIM_TEXT: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}")
+KEY_TYPES: Final = "only P-256 (ES256) and Ed25519 (EdDSA) public keys are accepted"
+LATEST_TIME: Final = 253402300799
+"""The last second of the year 9999: a later `iat` or `exp` is no time."""
+UNTRUSTED_ED25519: Final = {
+    PointProblem.WRONG_LENGTH: "is not 32 bytes long",
+    PointProblem.NON_CANONICAL: "is not canonically encoded (RFC 8032)",
+    PointProblem.NOT_ON_CURVE: "is not a point on the curve",
+    PointProblem.SMALL_ORDER: "is a point of small order: codes signed by nobody would pass",
+    PointProblem.MIXED_ORDER: (
+        "is not in the prime-order subgroup (Ed25519 key generation never makes such a key)"
+    ),
+}
 
 
 class Reason(StrEnum):
@@ -77,6 +99,22 @@ class OperatorKey:
     alg: str
     key: PublicKey
 
+    def __post_init__(self) -> None:
+        """Refuse a key that fits no algorithm or that no signer could hold (ValueError)."""
+        if self.alg == "EdDSA" and isinstance(self.key, ed25519.Ed25519PublicKey):
+            raw = self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            try:
+                check_public_key(raw)
+            except PointRejectedError as err:
+                msg = f"this Ed25519 key {UNTRUSTED_ED25519[err.problem]}; refused"
+                raise ValueError(msg) from None
+        elif not (
+            self.alg == "ES256"
+            and isinstance(self.key, ec.EllipticCurvePublicKey)
+            and isinstance(self.key.curve, ec.SECP256R1)
+        ):  # a P-256 key object is a point on the curve: `cryptography` checks it on loading
+            raise ValueError(KEY_TYPES)
+
     def __repr__(self) -> str:
         """Short form for logs."""
         return f"OperatorKey(kid={self.kid!r}, alg={self.alg!r})"
@@ -87,15 +125,19 @@ def load_operator_key(pem: str | bytes, kid: str) -> OperatorKey:
     data = pem.encode() if isinstance(pem, str) else pem
     try:
         key = serialization.load_pem_public_key(data)
+    except UnsupportedAlgorithm:
+        raise ValueError(KEY_TYPES) from None
     except ValueError:
-        msg = "not a PEM public key"
+        if b"-----BEGIN PUBLIC KEY-----" in data:
+            msg = "a PEM public key that cannot be used (damaged, or its point is not on its curve)"
+        else:
+            msg = "not a PEM public key"
         raise ValueError(msg) from None
     if isinstance(key, ed25519.Ed25519PublicKey):
         return OperatorKey(kid, "EdDSA", key)
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return OperatorKey(kid, "ES256", key)
-    msg = "only P-256 (ES256) and Ed25519 (EdDSA) public keys are accepted"
-    raise ValueError(msg)
+    raise ValueError(KEY_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +171,7 @@ def _header(token: str) -> Mapping[str, Any]:
 
 def _pick_key(header: Mapping[str, Any], keys: Mapping[str, OperatorKey]) -> OperatorKey:
     alg = header.get("alg")
-    if alg not in {"ES256", "EdDSA"}:
+    if not isinstance(alg, str) or alg not in {"ES256", "EdDSA"}:
         raise CredentialRejected(Reason.ALG_NOT_ALLOWED)
     kid = header.get("kid")
     if isinstance(kid, str) and kid in keys:
@@ -153,12 +195,25 @@ def _claim_text(payload: Mapping[str, Any], name: str) -> str:
 
 
 def _claim_time(payload: Mapping[str, Any], name: str) -> float:
+    """A time claim: seconds since 1970 up to the year 9999 (JSON allows NaN, 1e400...)."""
     value = payload.get(name)
     if value is None:
         raise CredentialRejected(Reason.MISSING_CLAIM)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise CredentialRejected(Reason.MALFORMED)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CredentialRejected(Reason.MALFORMED)
+    if not 0 <= value <= LATEST_TIME:  # an int of any size compares without overflow
+        raise CredentialRejected(Reason.MALFORMED)
     return float(value)
+
+
+def _account(payload: Mapping[str, Any]) -> str:
+    """The `sub` claim: a pseudonymous account reference, never a card number."""
+    sub = payload.get("sub")
+    if isinstance(sub, str) and looks_like_card_number(sub):
+        raise CredentialRejected(Reason.CARD_NUMBER_REFUSED)
+    return _claim_text(payload, "sub")
 
 
 def verify_qr(  # noqa: PLR0913 - keyword-only settings
@@ -208,37 +263,18 @@ def verify_qr(  # noqa: PLR0913 - keyword-only settings
         raise CredentialRejected(Reason.BAD_PARTY)
     return QrCheckIn(
         jti=_claim_text(payload, "jti"),
-        account=_claim_text(payload, "sub"),
+        account=_account(payload),
         expires=datetime.fromtimestamp(expires + LEEWAY_S, tz=now.tzinfo),
         party=party,
     )
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2:
-            value = value * 2 - 9 if value > 4 else value * 2  # noqa: PLR2004
-        total += value
-    return total % 10 == 0
-
-
-def looks_like_card_number(text: str) -> bool:
-    """Whether `text` contains 12-19 digits (spaces/dashes allowed) that pass the Luhn check."""
-    for match in CARD_NUMBER_LIKE.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
-        if 12 <= len(digits) <= 19 and _luhn_ok(digits):  # noqa: PLR2004 - PAN lengths
-            return True
-    return False
-
-
 def check_card_token(token: object) -> str:
     """Accept a payment processor's card token; refuse card numbers and junk."""
-    if not isinstance(token, str) or len(token) > MAX_CLAIM_LENGTH:
+    if not isinstance(token, str):
         raise CredentialRejected(Reason.BAD_CARD_TOKEN)
     if looks_like_card_number(token):
         raise CredentialRejected(Reason.CARD_NUMBER_REFUSED)
-    if CARD_TOKEN.fullmatch(token) is None:
+    if len(token) > MAX_CLAIM_LENGTH or CARD_TOKEN.fullmatch(token) is None:
         raise CredentialRejected(Reason.BAD_CARD_TOKEN)
     return token

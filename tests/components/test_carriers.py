@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.concierge.carriers import carriers_from_subentries
@@ -188,6 +189,50 @@ async def test_bad_carrier_is_rejected_and_flow_recovers(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert _only_subentry(entry).data["keys"][0]["alg"] == "EdDSA"
+
+
+IDENTITY_POINT = bytes.fromhex("01" + "00" * 31)
+"""An Ed25519 "public key" of small order: a signature made by nobody verifies with it."""
+
+
+def _raw_ed25519_pem(raw: bytes) -> str:
+    return (
+        ed25519.Ed25519PublicKey.from_public_bytes(raw)
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [IDENTITY_POINT, ((1 << 255) - 19 + 1).to_bytes(32, "little")],
+    ids=["small-order", "non-canonical"],
+)
+async def test_a_weak_ed25519_key_is_refused_with_its_own_message(
+    hass: HomeAssistant, entry: MockConfigEntry, raw: bytes
+) -> None:
+    weak = _raw_ed25519_pem(raw)
+    result = await _add(hass, entry, _carrier("Rapid", "rapid", _public_pem(ES256), weak))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"keys": "weak_public_key"}
+    assert not entry.subentries
+    # Nor can a key rotation bring one in.
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], _carrier("Rapid", "rapid", _public_pem(ES256))
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _reconfigure(hass, entry, _only_subentry(entry).subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], _carrier("Rapid", "rapid", weak)
+    )
+    assert result["errors"] == {"keys": "weak_public_key"}
+    assert [k["alg"] for k in _only_subentry(entry).data["keys"]] == ["ES256"]
+    # What the owner reads, in English and in German.
+    key = "component.concierge.config_subentries.carrier.error.weak_public_key"
+    english = await async_get_translations(hass, "en", "config_subentries", [DOMAIN])
+    german = await async_get_translations(hass, "de", "config_subentries", [DOMAIN])
+    assert "anyone could sign" in english[key]
+    assert "jeder Token signieren" in german[key]
 
 
 async def test_carrier_id_is_unique_per_site(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.coordinator import ConciergeCoordinator
 from custom_components.concierge.core.grants import GrantState
-from custom_components.concierge.core.windows import current_interval
+from custom_components.concierge.core.schedule_times import current_interval
 from custom_components.concierge.site_storage import STORAGE_MINOR_VERSION
 
 from .conftest import SITE_DATA

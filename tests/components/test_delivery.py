@@ -6,19 +6,21 @@ test, signing tokens with its own key.
 """
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.components.alarm_control_panel.const import DATA_COMPONENT as ALARM_COMPONENT
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.core.rate_limit import RateLimiter
-from custom_components.concierge.evidence import path_for_ref
+from custom_components.concierge.evidence_files import path_for_ref
 from tests.waiting import until
 
 from .delivery_helpers import (
@@ -452,10 +454,23 @@ async def test_requests_are_rate_limited_per_carrier(
     assert hass.states.get("lock.front_door").state == "locked"
 
 
+def _recorded(
+    seen: list[str], command: Callable[..., Awaitable[None]]
+) -> Callable[..., Awaitable[None]]:
+    """`command`, noting each call in `seen` (by name) before carrying it out."""
+
+    async def _command(code: str | None = None) -> None:
+        seen.append(getattr(command, "__name__", "?"))
+        await command(code)
+
+    return _command
+
+
 async def test_alarm_armed_by_hand_during_the_visit_is_not_armed_twice(
     hass: HomeAssistant,
     home: MockConfigEntry,
     access_events: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     grant = await courier_grant(hass)
     visit = (await call(hass, "start_visit", grant_id=grant, portal="front"))["visit_id"]
@@ -464,14 +479,13 @@ async def test_alarm_armed_by_hand_during_the_visit_is_not_armed_twice(
         "alarm_control_panel", "alarm_arm_away", {"entity_id": ALARM, "code": "4711"},
         blocking=True,
     )  # fmt: skip
+    # Every command the panel itself receives, however it is sent (Concierge sends them
+    # to the panel's entity, not as actions).
     arm_calls: list[str] = []
-
-    @callback
-    def _called(event: Event[dict[str, Any]]) -> None:
-        if event.data["domain"] == "alarm_control_panel":
-            arm_calls.append(event.data["service"])
-
-    hass.bus.async_listen("call_service", _called)
+    panel = hass.data[ALARM_COMPONENT].get_entity(ALARM)
+    assert panel is not None
+    for command in ("async_alarm_disarm", "async_alarm_arm_away", "async_alarm_arm_home"):
+        monkeypatch.setattr(panel, command, _recorded(arm_calls, getattr(panel, command)))
     await call(hass, "end_visit", visit_id=visit)
     await hass.async_block_till_done()
     assert hass.states.get(ALARM).state == "armed_away"

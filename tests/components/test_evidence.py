@@ -27,13 +27,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.core.events import AccessEventType, EvidenceKind, EvidenceRef
-from custom_components.concierge.evidence import (
-    REF_PREFIX,
-    Captured,
-    EvidenceRecorder,
-    evidence_root,
-    path_for_ref,
-)
+from custom_components.concierge.evidence import Captured, EvidenceRecorder
+from custom_components.concierge.evidence_files import REF_PREFIX, evidence_root, path_for_ref
 
 from .conftest import SITE_DATA
 from .helpers import at, call, entity_id, move_to

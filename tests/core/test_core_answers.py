@@ -6,15 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.concierge.core.answers import (
-    MAX_LISTED,
-    Question,
-    SiteView,
-    answer,
-    describe_window,
-    language_of,
-    match_portals,
-)
+from custom_components.concierge.core.answer_texts import MAX_LISTED, describe_window, language_of
+from custom_components.concierge.core.answers import Question, SiteView, answer, match_portals
 from custom_components.concierge.core.events import Source
 from custom_components.concierge.core.grants import Credentials, Grant, GrantKind, new_grant
 from custom_components.concierge.core.visits import Visit, VisitState

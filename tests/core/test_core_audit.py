@@ -11,29 +11,33 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custom_components.concierge.core.audit import (
-    BUNDLE_FORMAT,
     GENESIS,
     RETRY_DELAYS,
     AuditRecord,
     ChainProblem,
     ChainVerification,
-    DamagedLine,
-    LogScan,
     SeqRange,
-    TornTail,
     append,
     canonical_json,
     declared_gap,
-    export_visit_bundle,
     from_json_line,
     gap_record,
     missing_at_load,
     record_hash,
     retry_delay,
-    scan_log,
     to_json_line,
-    verify_bundle,
     verify_chain,
+)
+from custom_components.concierge.core.audit_bundle import (
+    BUNDLE_FORMAT,
+    export_visit_bundle,
+    verify_bundle,
+)
+from custom_components.concierge.core.audit_scan import (
+    DamagedLine,
+    LogScan,
+    TornTail,
+    scan_log,
     verify_log,
 )
 from custom_components.concierge.core.errors import StoredDataError

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from custom_components.concierge.core.carriers import (
     MAX_KEYS_PER_CARRIER,
@@ -14,6 +15,7 @@ from custom_components.concierge.core.carriers import (
     key_fingerprint,
     parse_public_key,
 )
+from custom_components.concierge.core.ed25519_points import P
 from custom_components.concierge.core.errors import InvalidCredentialError, StoredDataError
 
 from .token_helpers import (
@@ -24,6 +26,7 @@ from .token_helpers import (
     ED_KEY,
     ED_PRIV,
     P384_PRIV,
+    SMALL_ORDER,
     SUB,
     public_pem,
     token,
@@ -167,3 +170,45 @@ def test_carrier_from_storage_with_a_bad_key_is_a_credential_error() -> None:
     data["keys"] = [{"kid": "k", "alg": "RS256", "public_key_pem": ED_KEY.public_key_pem}]
     with pytest.raises(InvalidCredentialError):
         Carrier.from_dict(data)
+
+
+def ed25519_pem(raw: bytes) -> str:
+    """A PEM public key holding any 32 bytes (OpenSSL loads them without a check)."""
+    key = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+IDENTITY = bytes.fromhex("01" + "00" * 31)
+WEAK_KEYS = [
+    *(bytes.fromhex(h) for h in SMALL_ORDER),
+    (P + 1).to_bytes(32, "little"),  # the identity, spelled with y = p + 1
+    (P + 3).to_bytes(32, "little"),
+    bytes.fromhex("01" + "00" * 30 + "80"),  # the identity with a "negative zero" x
+]
+
+
+def test_with_a_small_order_key_a_signature_made_by_nobody_verifies() -> None:
+    """Why weak keys are refused: OpenSSL accepts R = identity, S = 0 for the identity."""
+    key = ed25519.Ed25519PublicKey.from_public_bytes(IDENTITY)
+    key.verify(IDENTITY + bytes(32), b"any message at all")  # raises if it did not verify
+
+
+@pytest.mark.parametrize("raw", WEAK_KEYS, ids=lambda raw: raw.hex()[:8] + raw.hex()[-2:])
+def test_small_order_and_non_canonical_ed25519_keys_are_refused(raw: bytes) -> None:
+    with pytest.raises(InvalidCredentialError) as info:
+        parse_public_key(ed25519_pem(raw))
+    assert info.value.translation_key == "weak_public_key"
+    with pytest.raises(InvalidCredentialError) as info:
+        CarrierKey(kid="k", alg="EdDSA", public_key_pem=ed25519_pem(raw))
+    assert info.value.translation_key == "weak_public_key"
+
+
+def test_a_stored_small_order_key_is_refused_when_loaded() -> None:
+    # Stored by an earlier version, which accepted it: the carrier does not load.
+    data = CARRIER.to_dict()
+    data["keys"] = [{"kid": "ed-1", "alg": "EdDSA", "public_key_pem": ed25519_pem(IDENTITY)}]
+    with pytest.raises(InvalidCredentialError) as info:
+        Carrier.from_dict(json.loads(json.dumps(data)))
+    assert info.value.translation_key == "weak_public_key"

@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ from .token_helpers import (
     EC2_PRIV,
     EC_KEY,
     EC_PRIV,
+    ED_KEY,
     ED_PRIV,
     JTI,
     MUTATIONS,
@@ -475,3 +477,59 @@ def test_signed_arbitrary_claims_only_ever_raise_token_rejected(body: dict[str, 
         assert_safe(error, "")
     else:
         assert result.carrier_id == "dhl"
+
+
+# --- an unknown carrier costs the same signature check as a known one ------------------
+
+
+@pytest.fixture
+def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every signature check PyJWT hands to cryptography, by algorithm family."""
+    checks: list[str] = []
+    for family in (jwt.algorithms.ECAlgorithm, jwt.algorithms.OKPAlgorithm):
+        original = family.verify
+
+        def counted(self: Any, msg: bytes, key: Any, sig: bytes, _orig: Any = original) -> bool:
+            checks.append(type(self).__name__)
+            return bool(_orig(self, msg, key, sig))
+
+        monkeypatch.setattr(family, "verify", counted)
+    return checks
+
+
+ED_ATTACKER = ed25519.Ed25519PrivateKey.generate()
+ONLY_ONE_KEY_EACH = {
+    "dhl": Carrier(carrier_id="dhl", name="DHL", keys=(EC_KEY,)),
+    "gls": Carrier(carrier_id="gls", name="GLS", keys=(ED_KEY,)),
+}
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda: token(key=ATTACKER_EC), DenyReason.BAD_SIGNATURE),
+        (lambda: token(claims(iss="evil-carrier"), key=ATTACKER_EC), DenyReason.UNKNOWN_CARRIER),
+        (lambda: token(key=ATTACKER_EC, kid="ec-9"), DenyReason.UNKNOWN_KEY),
+        (lambda: token(claims(iss="gls"), key=ATTACKER_EC, kid=None), DenyReason.ALG_NOT_ALLOWED),
+        (lambda: token(claims(iss="gls"), key=ATTACKER_EC, kid="ed-1"), DenyReason.ALG_NOT_ALLOWED),
+        (lambda: token(claims(iss="gls"), key=ED_ATTACKER, alg="EdDSA", kid="ed-1"),
+         DenyReason.BAD_SIGNATURE),
+        (lambda: token(claims(iss="evil"), key=ED_ATTACKER, alg="EdDSA", kid="ed-1"),
+         DenyReason.UNKNOWN_CARRIER),
+        (lambda: token(claims(iss="gls"), key=ED_ATTACKER, alg="EdDSA", kid="ed-9"),
+         DenyReason.UNKNOWN_KEY),
+    ],
+    ids=[
+        "es256-bad-signature", "es256-unknown-issuer", "es256-unknown-kid",
+        "es256-carrier-without-es256-key", "es256-kid-of-an-eddsa-key",
+        "eddsa-bad-signature", "eddsa-unknown-issuer", "eddsa-unknown-kid",
+    ],
+)  # fmt: skip
+def test_every_refusal_after_the_algorithm_checks_one_signature(
+    signature_checks: list[str], make: Any, reason: DenyReason
+) -> None:
+    """An unknown issuer or key is not refused before a signature check: no timing oracle."""
+    tok = make()
+    expected = "OKPAlgorithm" if jwt.get_unverified_header(tok)["alg"] == "EdDSA" else "ECAlgorithm"
+    rejected(tok, reason, carriers=ONLY_ONE_KEY_EACH)
+    assert signature_checks == [expected]

@@ -32,17 +32,39 @@ def test_rate_limiter_clock_going_back_does_not_refill() -> None:
     assert limiter.allow("k", NOW + timedelta(seconds=1)) is True
 
 
-def test_rate_limiter_bounds_keys_and_drops_only_full_buckets() -> None:
+def test_rate_limiter_bounds_keys_by_evicting_the_least_recently_used() -> None:
     limiter = RateLimiter(capacity=2, refill_per_s=0.1, max_keys=2)
     assert limiter.allow("a", NOW)
-    assert limiter.allow("b", NOW + timedelta(seconds=5))
-    assert limiter.allow("c", NOW + timedelta(seconds=6)) is False  # no bucket is full
+    assert limiter.allow("b", NOW + timedelta(seconds=1))
+    assert limiter.allow("a", NOW + timedelta(seconds=2))  # "a" is the latest now
+    assert limiter.allow("a", NOW + timedelta(seconds=2)) is False
+    # A new key is let in: "b", used least recently, makes room.
+    assert limiter.allow("c", NOW + timedelta(seconds=3))
     assert len(limiter) == 2
-    # After 10 s "a" has refilled completely and is dropped to make room; "b" is not.
-    assert limiter.allow("c", NOW + timedelta(seconds=10))
-    assert len(limiter) == 2
-    assert limiter.allow("b", NOW + timedelta(seconds=10))
-    assert limiter.allow("b", NOW + timedelta(seconds=10)) is False
+    assert limiter.allow("a", NOW + timedelta(seconds=3)) is False  # "a" keeps its limit
+
+
+def test_a_flood_of_2000_addresses_does_not_lock_out_a_new_one() -> None:
+    limiter = RateLimiter()  # 1,024 buckets
+    for n in range(2000):
+        source = f"198.51.{n // 256}.{n % 256}"
+        assert [limiter.allow(source, NOW) for _ in range(6)] == [True] * 5 + [False]
+    assert limiter.allow("203.0.113.7", NOW)  # a genuine courier from a new address
+    assert len(limiter) == 1024
+
+
+def test_refund_gives_back_one_request_never_beyond_the_burst() -> None:
+    limiter = RateLimiter(capacity=2, refill_per_s=0.1)
+    assert limiter.allow("k", NOW)
+    assert limiter.allow("k", NOW)
+    limiter.refund("k")
+    assert limiter.allow("k", NOW)
+    assert limiter.allow("k", NOW) is False
+    for _ in range(5):
+        limiter.refund("k")
+    assert [limiter.allow("k", NOW) for _ in range(3)] == [True, True, False]
+    limiter.refund("unknown")  # nothing to give back to
+    assert len(limiter) == 1
 
 
 @pytest.mark.parametrize(

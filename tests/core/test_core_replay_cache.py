@@ -106,3 +106,27 @@ def test_replay_cache_accepts_any_key_text() -> None:
     cache = ReplayCache()
     assert cache.seen("dhl:\ud800", NOW, NOW) is False
     assert cache.seen("dhl:\ud800", NOW, NOW) is True
+
+
+def test_replay_cache_used_asks_without_recording() -> None:
+    cache = ReplayCache()
+    claims_ = verify(token())
+    assert cache.used(claims_) is False
+    assert cache.used(claims_) is False  # asking twice records nothing
+    assert len(cache) == 0
+    cache.check(claims_, NOW)
+    assert cache.used(claims_) is True
+
+
+def test_replay_cache_update_keeps_both_and_the_later_expiry() -> None:
+    cache = ReplayCache()
+    cache.seen("dhl:a", NOW + timedelta(minutes=1), NOW)
+    other = ReplayCache()
+    other.seen("dhl:a", NOW + timedelta(minutes=4), NOW)
+    other.seen("dhl:b", NOW + timedelta(minutes=2), NOW)
+    cache.update(other)
+    assert len(cache) == 2
+    assert cache.seen("dhl:b", NOW + timedelta(minutes=2), NOW) is True
+    # "a" is kept until the later of its two expiries (plus the leeway).
+    assert cache.prune(NOW + timedelta(minutes=3)) == 1  # "b" is gone, "a" stays
+    assert cache.seen("dhl:a", NOW + timedelta(minutes=4), NOW + timedelta(minutes=3)) is True

@@ -9,12 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custom_components.concierge.core.errors import InvalidWindowError, StoredDataError
-from custom_components.concierge.core.windows import (
+from custom_components.concierge.core.schedule_times import (
     CURRENT_INTERVAL_HORIZON,
-    Interval,
-    OneOffWindow,
-    Schedule,
-    WeeklyWindow,
     current_interval,
     is_open,
     last_end,
@@ -22,6 +18,12 @@ from custom_components.concierge.core.windows import (
     occurrences,
     previous_edge,
     resolve_local,
+)
+from custom_components.concierge.core.windows import (
+    Interval,
+    OneOffWindow,
+    Schedule,
+    WeeklyWindow,
     window_from_dict,
 )
 

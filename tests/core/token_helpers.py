@@ -42,6 +42,18 @@ P384_PRIV = ec.generate_private_key(ec.SECP384R1())
 MUTATIONS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.= +/"
 """Characters a property test swaps into a valid token."""
 
+SMALL_ORDER = [
+    "0100000000000000000000000000000000000000000000000000000000000000",  # identity (order 1)
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  # order 2
+    "0000000000000000000000000000000000000000000000000000000000000000",  # order 4
+    "0000000000000000000000000000000000000000000000000000000000000080",  # order 4
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",  # order 8
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",  # order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",  # order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",  # order 8
+]
+"""The eight points of order dividing 8, in canonical encoding (RFC 8032 §5.1.2)."""
+
 SECRET = b"s" * 32
 OTHER_SECRET = b"o" * 32
 

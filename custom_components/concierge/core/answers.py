@@ -5,7 +5,9 @@ when does the cleaner come. The answers say labels, door names and local times o
 never a PIN, a token or a code, and nothing here can open a door.
 
 Everything is computed from plain data (`SiteView`) at an instant `now` in a time
-zone `tz`, so the answers are tested without Home Assistant.
+zone `tz`, so the answers are tested without Home Assistant. This file decides what is
+said, and which doors a spoken door name means; the words themselves, in both languages,
+are in `core.answer_texts`.
 """
 
 import re
@@ -16,9 +18,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from .answer_texts import MAX_LISTED, clock, describe_window, language_of, listing, say
 from .grants import Grant, GrantKind, GrantState, grant_state
+from .schedule_times import current_interval, occurrences
 from .visits import Visit, VisitState
-from .windows import Interval, current_interval, occurrences
+from .windows import Interval
 
 
 class Question(StrEnum):
@@ -30,11 +34,8 @@ class Question(StrEnum):
     CLEANER = "cleaner"
 
 
-LANGUAGES = ("en", "de")
 WINDOW_HORIZON = timedelta(days=400)
 """How far ahead the next window of a grant is looked for."""
-MAX_LISTED = 3
-"""At most this many items are read out; the rest are counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,80 +49,6 @@ class SiteView:
     visits: Sequence[Visit]
     """Every kept visit of the site (any order)."""
 
-
-# --- texts ---------------------------------------------------------------------------
-
-_TEXTS: Mapping[str, Mapping[str, str]] = {
-    "en": {
-        "and": "and",
-        "more": "{count} more",
-        "no_site": "Concierge has no site set up.",
-        "delivered": "Yes, delivered today: {items}.",
-        "delivered_item": "{label} at {time} ({portal})",
-        "not_delivered": "No, no delivery has been recorded today.",
-        "courier_here": "{label} is at the door right now, since {time} ({portal}).",
-        "next_courier": "Next delivery window: {label}, {when}.",
-        "visiting_one": "{label} is visiting, since {time} ({portal}).",
-        "visiting_many": "{count} visits in progress: {items}.",
-        "visiting_item": "{label} since {time} ({portal})",
-        "nobody_visiting": "Nobody is visiting right now.",
-        "at_door_yes": "Yes: {items}.",
-        "at_door_no": "No, nobody is there right now ({portal}).",
-        "unknown_door": "I don't know a door called {name}.",
-        "cleaner_next": "{label} comes {when}.",
-        "cleaner_open": "{label} may come in now, until {end}.",
-        "cleaner_here": "{label} is here now, since {time} ({portal}).",
-        "no_cleaner": "No cleaner is scheduled.",
-        "today": "today",
-        "tomorrow": "tomorrow",
-        "on_day": "on {weekday}, {month} {day}",
-        "date": "{weekday}, {month} {day}",
-        "span": "{day} from {start} to {end}",
-        "span_overnight": "{day} from {start} until {end_day} at {end}",
-    },
-    "de": {
-        "and": "und",
-        "more": "{count} weitere",
-        "no_site": "Concierge ist noch nicht eingerichtet.",
-        "delivered": "Ja, heute geliefert: {items}.",
-        "delivered_item": "{label} um {time} ({portal})",
-        "not_delivered": "Nein, heute wurde noch keine Lieferung registriert.",
-        "courier_here": "{label} ist gerade an der Tür, seit {time} ({portal}).",
-        "next_courier": "Nächstes Lieferfenster: {label}, {when}.",
-        "visiting_one": "{label} ist zu Besuch, seit {time} ({portal}).",
-        "visiting_many": "{count} Besuche laufen: {items}.",
-        "visiting_item": "{label} seit {time} ({portal})",
-        "nobody_visiting": "Gerade ist niemand zu Besuch.",
-        "at_door_yes": "Ja: {items}.",
-        "at_door_no": "Nein, gerade ist niemand da ({portal}).",
-        "unknown_door": "Ich kenne keine Tür namens {name}.",
-        "cleaner_next": "{label} kommt {when}.",
-        "cleaner_open": "{label} darf jetzt kommen, bis {end}.",
-        "cleaner_here": "{label} ist jetzt da, seit {time} ({portal}).",
-        "no_cleaner": "Es ist keine Putzkraft eingeplant.",
-        "today": "heute",
-        "tomorrow": "morgen",
-        "on_day": "am {weekday}, {day}. {month}",
-        "date": "{weekday}, {day}. {month}",
-        "span": "{day} von {start} bis {end}",
-        "span_overnight": "{day} von {start} bis {end_day} um {end}",
-    },
-}
-
-_WEEKDAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-}
-_MONTHS = {
-    "en": (
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
-    ),
-    "de": (
-        "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-        "September", "Oktober", "November", "Dezember",
-    ),
-}  # fmt: skip
 
 # Spoken door names that mean a configured door in the other language (or commonly).
 _DOOR_ALIASES: tuple[frozenset[str], ...] = (
@@ -139,61 +66,6 @@ _NOW = re.compile(
 )
 """A trailing "now" that a wildcard door name picked up ("at the front door right now")."""
 _ARTICLES = re.compile(r"^(?:the|der|die|das|dem|den|des)\s+")
-
-
-def language_of(language: str | None) -> str:
-    """The answer language for a conversation language (German or else English)."""
-    return "de" if (language or "").lower().split("-")[0].split("_")[0] == "de" else "en"
-
-
-def _t(lang: str, key: str, **values: object) -> str:
-    return _TEXTS[lang][key].format(**values)
-
-
-def _join(lang: str, items: Sequence[str]) -> str:
-    shown = list(items[:MAX_LISTED])
-    if len(items) > MAX_LISTED:
-        shown.append(_t(lang, "more", count=len(items) - MAX_LISTED))
-    if len(shown) == 1:
-        return shown[0]
-    return f"{', '.join(shown[:-1])} {_t(lang, 'and')} {shown[-1]}"
-
-
-def _clock(when: datetime, tz: ZoneInfo) -> str:
-    return when.astimezone(tz).strftime("%H:%M")
-
-
-def _day(lang: str, when: datetime, now: datetime, tz: ZoneInfo, *, bare: bool = False) -> str:
-    day = when.astimezone(tz).date()
-    today = now.astimezone(tz).date()
-    if day == today:
-        return _t(lang, "today")
-    if day == today + timedelta(days=1):
-        return _t(lang, "tomorrow")
-    return _t(
-        lang,
-        "date" if bare else "on_day",
-        weekday=_WEEKDAYS[lang][day.weekday()],
-        month=_MONTHS[lang][day.month - 1],
-        day=day.day,
-    )
-
-
-def describe_window(lang: str, window: Interval, now: datetime, tz: ZoneInfo) -> str:
-    """Say when a window is, e.g. "tomorrow from 09:00 to 13:00" (local time)."""
-    start, end = window.start.astimezone(tz), window.end.astimezone(tz)
-    day = _day(lang, start, now, tz)
-    # An end at midnight belongs to the day the window started.
-    if (end - timedelta(microseconds=1)).date() == start.date():
-        return _t(lang, "span", day=day, start=_clock(start, tz), end=_clock(end, tz))
-    return _t(
-        lang,
-        "span_overnight",
-        day=day,
-        start=_clock(start, tz),
-        end_day=_day(lang, end, now, tz, bare=True),
-        end=_clock(end, tz),
-    )
 
 
 # --- the data behind the answers -----------------------------------------------------
@@ -264,7 +136,7 @@ def _next_windows(
 def answer_package(lang: str, sites: Sequence[SiteView], now: datetime, tz: ZoneInfo) -> str:
     """Was a package delivered today: completed courier visits, or who is coming."""
     if not sites:
-        return _t(lang, "no_site")
+        return say(lang, "no_site")
     today = now.astimezone(tz).date()
     couriers = [s for s in _visits(sites) if s.kind is GrantKind.COURIER]
     delivered = [
@@ -276,24 +148,24 @@ def answer_package(lang: str, sites: Sequence[SiteView], now: datetime, tz: Zone
     ]
     if delivered:
         items = [
-            _t(
+            say(
                 lang,
                 "delivered_item",
                 label=s.label,
-                time=_clock(s.visit.ended_at or s.visit.started_at, tz),
+                time=clock(s.visit.ended_at or s.visit.started_at, tz),
                 portal=s.portal,
             )
             for s in sorted(delivered, key=lambda s: s.visit.ended_at or s.visit.started_at)
         ]
-        return _t(lang, "delivered", items=_join(lang, items))
-    parts = [_t(lang, "not_delivered")]
+        return say(lang, "delivered", items=listing(lang, items))
+    parts = [say(lang, "not_delivered")]
     here = _open(couriers)
     parts.extend(
-        _t(
+        say(
             lang,
             "courier_here",
             label=s.label,
-            time=_clock(s.visit.started_at, tz),
+            time=clock(s.visit.started_at, tz),
             portal=s.portal,
         )
         for s in here[:MAX_LISTED]
@@ -301,17 +173,19 @@ def answer_package(lang: str, sites: Sequence[SiteView], now: datetime, tz: Zone
     if not here and (windows := _next_windows(sites, GrantKind.COURIER, now, tz)):
         window, grant, _ = windows[0]
         parts.append(
-            _t(lang, "next_courier", label=grant.label, when=describe_window(lang, window, now, tz))
+            say(
+                lang, "next_courier", label=grant.label, when=describe_window(lang, window, now, tz)
+            )
         )
     return " ".join(parts)
 
 
 def _item(lang: str, seen: _Seen, tz: ZoneInfo) -> str:
-    return _t(
+    return say(
         lang,
         "visiting_item",
         label=seen.label,
-        time=_clock(seen.visit.started_at, tz),
+        time=clock(seen.visit.started_at, tz),
         portal=seen.portal,
     )
 
@@ -319,21 +193,21 @@ def _item(lang: str, seen: _Seen, tz: ZoneInfo) -> str:
 def answer_visitors(lang: str, sites: Sequence[SiteView], tz: ZoneInfo) -> str:
     """Who is visiting: the visits in progress, with their labels and doors."""
     if not sites:
-        return _t(lang, "no_site")
+        return say(lang, "no_site")
     here = _open(_visits(sites))
     if not here:
-        return _t(lang, "nobody_visiting")
+        return say(lang, "nobody_visiting")
     if len(here) == 1:
         s = here[0]
-        return _t(
+        return say(
             lang,
             "visiting_one",
             label=s.label,
-            time=_clock(s.visit.started_at, tz),
+            time=clock(s.visit.started_at, tz),
             portal=s.portal,
         )
     items = [_item(lang, s, tz) for s in here]
-    return _t(lang, "visiting_many", count=len(here), items=_join(lang, items))
+    return say(lang, "visiting_many", count=len(here), items=listing(lang, items))
 
 
 def _fold(text: str) -> str:
@@ -368,42 +242,42 @@ def match_portals(site: SiteView, spoken: str) -> list[str]:
 def answer_at_door(lang: str, sites: Sequence[SiteView], spoken: str, tz: ZoneInfo) -> str:
     """Is anyone at a door: the visit in progress there, if any."""
     if not sites:
-        return _t(lang, "no_site")
+        return say(lang, "no_site")
     spoken = _NOW.sub("", spoken)
     wanted = {
         (index, pid) for index, site in enumerate(sites) for pid in match_portals(site, spoken)
     }
     if not wanted:
-        return _t(lang, "unknown_door", name=spoken.strip())
+        return say(lang, "unknown_door", name=spoken.strip())
     here = [s for s in _open(_visits(sites)) if (s.site, s.visit.portal) in wanted]
     if here:
-        return _t(lang, "at_door_yes", items=_join(lang, [_item(lang, s, tz) for s in here]))
+        return say(lang, "at_door_yes", items=listing(lang, [_item(lang, s, tz) for s in here]))
     doors = [
         _portal_name(sites, site, pid)
         for index, site in enumerate(sites)
         for pid in site.portals
         if (index, pid) in wanted
     ]
-    return _t(lang, "at_door_no", portal=_join(lang, doors))
+    return say(lang, "at_door_no", portal=listing(lang, doors))
 
 
 def answer_cleaner(lang: str, sites: Sequence[SiteView], now: datetime, tz: ZoneInfo) -> str:
     """When does the cleaner come: a cleaner's visit now, or the next cleaner window."""
     if not sites:
-        return _t(lang, "no_site")
+        return say(lang, "no_site")
     here = [s for s in _open(_visits(sites)) if s.kind is GrantKind.CLEANER]
     if here:
         first = here[0]
-        return _t(
+        return say(
             lang,
             "cleaner_here",
             label=first.label,
-            time=_clock(first.visit.started_at, tz),
+            time=clock(first.visit.started_at, tz),
             portal=first.portal,
         )
     windows = _next_windows(sites, GrantKind.CLEANER, now, tz)
     if not windows:
-        return _t(lang, "no_cleaner")
+        return say(lang, "no_cleaner")
     parts: list[str] = []
     seen: set[str] = set()
     for window, grant, is_open in windows:
@@ -411,10 +285,10 @@ def answer_cleaner(lang: str, sites: Sequence[SiteView], now: datetime, tz: Zone
             continue
         seen.add(grant.label)
         if is_open:
-            parts.append(_t(lang, "cleaner_open", label=grant.label, end=_clock(window.end, tz)))
+            parts.append(say(lang, "cleaner_open", label=grant.label, end=clock(window.end, tz)))
         else:
             parts.append(
-                _t(
+                say(
                     lang,
                     "cleaner_next",
                     label=grant.label,

@@ -16,29 +16,23 @@ next sequence number after the missing ones and links to the last record still p
 A chain with a gap record keeps its links intact (`intact`), but is never `ok`: the
 verification names the missing records (`records_missing`, `missing`), forever.
 
-`scan_log` reads a log file's bytes without raising: a torn tail (a last line cut short,
-or trailing bytes that are not a record) is returned apart so the shell can cut it off;
-a damaged line before the last whole record is reported, and verification fails on it
-(`damaged_record`).
+Reading a log file's bytes (torn tails, damaged lines) is `core.audit_scan`'s job;
+exporting one visit's records as a bundle is `core.audit_bundle`'s.
 """
 
 import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from . import _parse
-from .errors import ConciergeError
 from .events import AccessEvent, AccessEventType, Outcome, Source, to_wire
 
 GENESIS = "0" * 64
 """The `prev` of the first record."""
-
-BUNDLE_FORMAT = "concierge.visit_bundle"
-BUNDLE_VERSION = 1
 
 RETRY_DELAYS: tuple[float, ...] = (1, 5, 30, 60, 300)
 """Seconds before the n-th retry of a failed write; the last one repeats."""
@@ -61,7 +55,7 @@ def record_hash(seq: int, prev: str, event: Mapping[str, object]) -> str:
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
-def _recomputes(record: AuditRecord) -> bool:
+def recomputes(record: AuditRecord) -> bool:
     """Return whether the record's stored hash matches its content (False if unhashable)."""
     try:
         return record_hash(record.seq, record.prev, record.event) == record.hash
@@ -239,7 +233,7 @@ def verify_chain(
     for count, record in enumerate(records):
         problem: ChainProblem | None = None
         gap = declared_gap(record) if record.seq != expected_seq else None
-        if not _recomputes(record):
+        if not recomputes(record):
             problem = ChainProblem.HASH_MISMATCH
         elif record.seq != expected_seq and (gap is None or gap.first != expected_seq):
             problem = ChainProblem.SEQUENCE_GAP
@@ -276,113 +270,6 @@ def verify_chain(
             missing=tuple(gaps),
         )
     return ChainVerification(ok=True, count=len(records), head=head)
-
-
-# --- the log file ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DamagedLine:
-    """A line of the log, before its last whole record, that holds no record."""
-
-    line: int
-    """Its line number (1 is the first)."""
-    seq: int
-    """The `seq` the record there would have had (the one before it, plus one)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TornTail:
-    """Bytes after the last whole record that are not a record (a write cut short)."""
-
-    offset: int
-    """Where they start: the end of the last whole record's line."""
-    data: bytes
-    line: int
-    """The line number they start on."""
-    seq: int
-    """The `seq` the torn record would have had."""
-
-
-@dataclass(frozen=True, slots=True)
-class LogScan:
-    """What a log file holds: its whole records, damaged lines and a torn tail."""
-
-    records: tuple[AuditRecord, ...]
-    damaged: tuple[DamagedLine, ...] = ()
-    torn: TornTail | None = None
-
-    @property
-    def last(self) -> AuditRecord | None:
-        """The last whole record (the one to chain onto)."""
-        return self.records[-1] if self.records else None
-
-
-def _parse_line(raw: bytes) -> AuditRecord | None:
-    try:
-        return from_json_line(raw.decode("utf-8", "surrogatepass"))
-    except ConciergeError, UnicodeDecodeError:
-        return None
-
-
-def scan_log(data: bytes) -> LogScan:
-    """Read a log file's content; never raises.
-
-    A record counts as whole when its line parses and ends with a newline. Everything
-    after the last whole record (unless only whitespace) is the torn tail; lines before
-    it that are not records are damaged. Blank lines are ignored.
-    """
-    parsed: list[tuple[int, int, AuditRecord | None]] = []  # (line, end offset, record)
-    offset = 0
-    whole = -1  # index in `parsed` of the last whole record
-    segments = data.split(b"\n")
-    for number, raw in enumerate(segments, start=1):
-        complete = number < len(segments)
-        offset += len(raw) + complete
-        if not raw.strip():
-            continue
-        record = _parse_line(raw)
-        parsed.append((number, offset, record))
-        if record is not None and complete:
-            whole = len(parsed) - 1
-    records: list[AuditRecord] = []
-    damaged: list[DamagedLine] = []
-    for number, _end, record in parsed[: whole + 1]:
-        if record is None:
-            damaged.append(DamagedLine(number, records[-1].seq + 1 if records else 1))
-        else:
-            records.append(record)
-    torn: TornTail | None = None
-    if whole + 1 < len(parsed):
-        cut = parsed[whole][1] if whole >= 0 else 0
-        seq = records[-1].seq + 1 if records else 1
-        torn = TornTail(offset=cut, data=data[cut:], line=parsed[whole + 1][0], seq=seq)
-    return LogScan(records=tuple(records), damaged=tuple(damaged), torn=torn)
-
-
-def verify_log(
-    scan: LogScan, expected_head: str | None = None, pending: Sequence[AuditRecord] = ()
-) -> ChainVerification:
-    """Verify a scanned log file and the records waiting to be written after it.
-
-    A damaged line or a torn tail fails the verification (`damaged_record`) unless an
-    earlier record already did.
-    """
-    result = verify_chain([*scan.records, *pending], expected_head)
-    bad: list[DamagedLine | TornTail] = [*scan.damaged, *([scan.torn] if scan.torn else [])]
-    if bad:
-        first = bad[0]
-        earlier = (
-            result.first_bad_seq is not None
-            and not result.intact
-            and result.first_bad_seq < first.seq
-        )
-        if not earlier:
-            result = replace(
-                result, ok=False, problem=ChainProblem.DAMAGED_RECORD, first_bad_seq=first.seq
-            )
-        result = replace(result, damaged_lines=tuple(b.line for b in bad))
-    return replace(result, pending=len(pending))
 
 
 def missing_at_load(last: AuditRecord | None, stored_count: int) -> SeqRange | None:
@@ -426,62 +313,3 @@ def gap_record(  # noqa: PLR0913 - a gap record names what it stands for
     prev = GENESIS if prev_record is None else prev_record.hash
     wire = to_wire(event)
     return AuditRecord(seq=seq, event=wire, prev=prev, hash=record_hash(seq, prev, wire))
-
-
-def _collect_evidence(records: Sequence[AuditRecord]) -> list[object]:
-    """Return the distinct evidence items referenced by the records' events, in order."""
-    found: list[object] = []
-    for record in records:
-        items = record.event.get("evidence")
-        for item in items if isinstance(items, list) else []:
-            if item not in found:
-                found.append(item)
-    return found
-
-
-def export_visit_bundle(records: Sequence[AuditRecord], visit_id: str) -> dict[str, object]:
-    """Build a self-contained export of one visit's audit records.
-
-    The bundle holds the visit's records (seq, prev, hash, event), the evidence they
-    reference, the full chain's head and length, and the full chain's verification.
-    Check it later against the chain with `verify_bundle`.
-    """
-    mine = [r for r in records if r.event.get("visit") == visit_id]
-    return {
-        "format": BUNDLE_FORMAT,
-        "v": BUNDLE_VERSION,
-        "visit": visit_id,
-        "records": [r.to_dict() for r in mine],
-        "evidence": _collect_evidence(mine),
-        "chain": {"head": records[-1].hash if records else GENESIS, "count": len(records)},
-        "verified": verify_chain(records).to_dict(),
-    }
-
-
-def verify_bundle(bundle: object, records: Sequence[AuditRecord]) -> bool:
-    """Check an exported bundle against the full chain; never raises.
-
-    True only when the chain's links hold (`intact`), the bundle holds at least one
-    record, every bundled record's hash recomputes and equals the chain's record at that
-    seq, and the bundle holds every chain record of its visit (nothing left out). Records
-    the chain lost elsewhere do not matter; a gap between the visit's first and last
-    record may have held some of its records, so then it is False.
-    """
-    try:
-        obj = _parse.as_mapping(bundle, "bundle")
-        visit_id = _parse.get_str(obj, "visit", "bundle")
-        bundled = [AuditRecord.from_dict(r) for r in _parse.get_list(obj, "records", "bundle")]
-    except ConciergeError:
-        return False
-    chain = verify_chain(records)
-    if not bundled or not chain.intact:
-        return False
-    by_seq = {r.seq: r for r in records}
-    for record in bundled:
-        if not _recomputes(record) or by_seq.get(record.seq) != record:
-            return False
-    expected = {r.seq for r in records if r.event.get("visit") == visit_id}
-    if expected != {r.seq for r in bundled}:
-        return False
-    first, last = min(expected), max(expected)
-    return not any(gap.first < last and gap.last > first for gap in chain.missing)

@@ -4,7 +4,10 @@ A carrier signs its tokens with its own private key, ES256 on P-256 or EdDSA on
 Ed25519; the site knows its public keys (`Carrier`, `CarrierKey`). Each key verifies
 one algorithm only, the one its type fixes, so a token never chooses it.
 `parse_public_key` builds a key from pasted PEM text. Bad input raises
-`InvalidCredentialError` (`invalid_public_key`, `invalid_key_id`, `invalid_carrier`).
+`InvalidCredentialError` (`invalid_public_key`, `invalid_key_id`, `invalid_carrier`);
+an Ed25519 key that is a small-order or non-canonical point (with which a signature
+made by nobody would verify) raises `weak_public_key`, whether it is pasted or read
+back from storage (see `ed25519_points`).
 """
 
 import hashlib
@@ -17,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from . import _parse
+from .ed25519_points import ed25519_key_problem
 from .errors import InvalidCredentialError
 from .ids import is_identifier
 
@@ -35,7 +39,7 @@ def _bad_key() -> InvalidCredentialError:
 
 
 def _load_public_key(pem: object) -> tuple[CarrierAlg, PublicKey]:
-    """Load a PEM public key; only EC P-256 (ES256) and Ed25519 (EdDSA) are accepted."""
+    """Load a PEM public key; only EC P-256 (ES256) and sound Ed25519 (EdDSA) keys."""
     if not isinstance(pem, str) or len(pem) > MAX_PEM_LENGTH:
         raise _bad_key()
     try:
@@ -43,6 +47,9 @@ def _load_public_key(pem: object) -> tuple[CarrierAlg, PublicKey]:
     except ValueError, UnsupportedAlgorithm:
         raise _bad_key() from None
     if isinstance(key, ed25519.Ed25519PublicKey):
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        if ed25519_key_problem(raw) is not None:
+            raise InvalidCredentialError(translation_key="weak_public_key")
         return "EdDSA", key
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return "ES256", key
@@ -70,7 +77,8 @@ class CarrierKey:
     `kid` is the JWT `kid` header that selects it (1-128 visible ASCII characters),
     `alg` the only algorithm it verifies, and `public_key_pem` the key as a PEM
     SubjectPublicKeyInfo, stored in canonical form. The PEM must hold an EC P-256 key
-    for ES256 or an Ed25519 key for EdDSA (key `invalid_public_key` otherwise).
+    for ES256 or an Ed25519 key for EdDSA (key `invalid_public_key` otherwise), and an
+    Ed25519 key must be a canonical point of large order (key `weak_public_key`).
     """
 
     kid: str

@@ -3,20 +3,28 @@
 `verify_courier_token` checks one against the site's carriers (see `carriers`) and an
 injected `now`, and returns `CourierClaims`. The algorithm is fixed by the key, never
 chosen by the token: the token must say ES256 or EdDSA and match its key's type.
-Anything else (`none`, HS* on a courier key, RS*, a key-type mismatch) is
-`alg_not_allowed`, before any key is used. Every rejection raises `TokenRejected`;
-replays are the `ReplayCache`'s to refuse (see `replay_cache`).
+Anything else (`none`, HS* on a courier key, RS*) is `alg_not_allowed`, before any
+key is used. Once the algorithm is one of those two, a token naming a carrier or key
+the site does not have (or a key of the other type) is checked against a decoy key of
+that algorithm before it is refused, so that it costs the same signature check as a
+bad signature with a registered key: how long a refusal takes does not tell whether a
+carrier or key id is registered. (A token without `kid` is checked against each of its
+carrier's keys of that algorithm, so its time still grows with their number.) Every
+rejection raises `TokenRejected`; replays are the `ReplayCache`'s to refuse.
 """
 
 import unicodedata
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Final
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from .carriers import Carrier, CarrierAlg, CarrierKey
+from .carriers import Carrier, CarrierAlg, CarrierKey, PublicKey
 from .deny import DenyReason, TokenRejected
 from .token_checks import DEFAULT_LEEWAY_S, aware_utc, decode, read_header, validity
 
@@ -66,8 +74,8 @@ def _short_string(payload: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def _carrier_for(token: str, carriers: Mapping[str, Carrier]) -> Carrier:
-    """Find the carrier named by the token's `iss`, read without verification."""
+def _issuer(token: str) -> str:
+    """The token's `iss`, read without verification."""
     try:
         unverified: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
@@ -77,25 +85,40 @@ def _carrier_for(token: str, carriers: Mapping[str, Carrier]) -> Carrier:
         raise TokenRejected(DenyReason.MISSING_CLAIM)
     if not isinstance(issuer, str):
         raise TokenRejected(DenyReason.MALFORMED)
-    carrier = carriers.get(issuer)
-    if carrier is None:
-        raise TokenRejected(DenyReason.UNKNOWN_CARRIER)
-    return carrier
+    return issuer
 
 
-def _candidate_keys(carrier: Carrier, header: Mapping[str, Any], alg: str) -> list[CarrierKey]:
-    """Return the keys to try: the one named by `kid`, else every key of the header alg."""
+def _candidate_keys(
+    carrier: Carrier, header: Mapping[str, Any], alg: str
+) -> list[CarrierKey] | DenyReason:
+    """The keys to try (the one named by `kid`, else every key of the header alg), or why none."""
     if "kid" in header:
         key = carrier.key_by_kid(header["kid"])
         if key is None:
-            raise TokenRejected(DenyReason.UNKNOWN_KEY)
+            return DenyReason.UNKNOWN_KEY
         if key.alg != alg:
-            raise TokenRejected(DenyReason.ALG_NOT_ALLOWED)
+            return DenyReason.ALG_NOT_ALLOWED
         return [key]
     keys = [key for key in carrier.keys if key.alg == alg]
-    if not keys:
-        raise TokenRejected(DenyReason.ALG_NOT_ALLOWED)
-    return keys
+    return keys or DenyReason.ALG_NOT_ALLOWED
+
+
+@cache
+def _decoy_key(alg: CarrierAlg) -> PublicKey:
+    """A public key of `alg` whose private half was thrown away: nothing verifies with it."""
+    if alg == "EdDSA":
+        return ed25519.Ed25519PrivateKey.generate().public_key()
+    return ec.generate_private_key(ec.SECP256R1()).public_key()
+
+
+def _refused_after_decoy(
+    token: str, alg: CarrierAlg, reason: DenyReason, audience: str, issuer: str
+) -> TokenRejected:
+    """Check the signature against a decoy key, as for a known key, then refuse with `reason`."""
+    with suppress(TokenRejected):
+        decode(token, _decoy_key(alg), alg, audience=audience, issuer=issuer,
+               require=_COURIER_CLAIMS)  # fmt: skip
+    return TokenRejected(reason)
 
 
 def _verify_with_any(
@@ -153,8 +176,11 @@ def verify_courier_token(  # noqa: PLR0913 - each setting is independent and key
     alg = header.get("alg")
     if alg not in COURIER_ALGS:
         raise TokenRejected(DenyReason.ALG_NOT_ALLOWED)
-    carrier = _carrier_for(token, carriers)
-    keys = _candidate_keys(carrier, header, alg)
+    issuer = _issuer(token)
+    if (carrier := carriers.get(issuer)) is None:
+        raise _refused_after_decoy(token, alg, DenyReason.UNKNOWN_CARRIER, audience, issuer)
+    if isinstance(keys := _candidate_keys(carrier, header, alg), DenyReason):
+        raise _refused_after_decoy(token, alg, keys, audience, issuer)
     payload = _verify_with_any(token, keys, audience=audience, issuer=carrier.carrier_id)
     delivery_id = _short_string(payload, "sub")
     jti = _short_string(payload, "jti")

@@ -45,6 +45,7 @@ TRANSLATION_KEYS: frozenset[str] = frozenset(
         "stored_data_invalid",
         # tokens: carriers, their keys, guest links
         "invalid_public_key",
+        "weak_public_key",
         "invalid_key_id",
         "invalid_carrier",
         "invalid_guest_link",

@@ -6,6 +6,7 @@ change only through `apply_action`, which checks an explicit table of allowed ac
 per state. `next_state_change` says when the state will next change by time alone,
 so the shell can schedule one callback at that instant instead of polling.
 `settled_state` keeps states moving forward: a terminal state, once recorded, stays.
+A grant that can no longer use its PIN does not keep it (`without_pin`).
 """
 
 import re
@@ -19,7 +20,8 @@ from zoneinfo import ZoneInfo
 from . import _parse
 from .errors import InvalidGrantError, TransitionError
 from .ids import is_identifier, new_id
-from .windows import Schedule, is_open, last_end, next_edge
+from .schedule_times import is_open, last_end, next_edge
+from .windows import Schedule
 
 LABEL_MAX_LENGTH = 64
 MAX_VISIT_MINUTES = 1440
@@ -321,6 +323,13 @@ def settled_state(recorded: GrantState | None, computed: GrantState) -> GrantSta
     return computed
 
 
+def without_pin(grant: Grant) -> Grant:
+    """The grant without its PIN: for a grant that is over, which never needs it again."""
+    if grant.credentials.pin is None:
+        return grant
+    return replace(grant, credentials=replace(grant.credentials, pin=None))
+
+
 def next_state_change(grant: Grant, now: datetime, tz: ZoneInfo) -> datetime | None:
     """Return when `grant_state` will next change by time alone; None if never.
 
@@ -364,7 +373,8 @@ def apply_action(
 
     Raises `TransitionError` (key `transition_not_allowed`) when `ALLOWED` does not
     permit `action` in the grant's state at `now`, and `InvalidGrantError` when
-    `changes` are given to anything but `update` or make the grant invalid.
+    `changes` are given to anything but `update` or make the grant invalid. A revoked
+    grant, or one whose last use this was, comes back without its PIN.
     """
     state = grant_state(grant, now, tz)
     if action not in ALLOWED[state]:
@@ -381,8 +391,9 @@ def apply_action(
         case GrantAction.RESUME:
             return replace(grant, suspended=False)
         case GrantAction.REVOKE:
-            return replace(grant, revoked=True)
+            return without_pin(replace(grant, revoked=True))
         case GrantAction.RECORD_USE:
-            return replace(grant, uses=grant.uses + 1)
+            used = replace(grant, uses=grant.uses + 1)
+            return without_pin(used) if grant_state(used, now, tz) is GrantState.USED_UP else used
         case _:  # GrantAction.UPDATE
             return replace(grant, **changes)

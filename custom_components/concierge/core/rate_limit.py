@@ -11,9 +11,10 @@ class RateLimiter:
 
     Each key may make `capacity` requests at once, then one per `1 / refill_per_s`
     seconds (defaults: a burst of 5, then one per 10 s). At most `max_keys` buckets are
-    kept: when a new key finds no room, every bucket that has refilled completely is
-    dropped (it is the same as a fresh one). When none can be dropped the new key is
-    refused, rather than evicting a bucket and so resetting the limit of a busy key.
+    kept: a new key that finds no room evicts the bucket used least recently (the one
+    that has had the longest to refill), so a flood of new keys never locks a new,
+    genuine key out. A key whose bucket was evicted starts again with a full one: with
+    that many addresses a client has as many full buckets anyway.
     A naive `now` raises `InvalidCredentialError` (`naive_datetime`).
     """
 
@@ -39,20 +40,13 @@ class RateLimiter:
         tokens, since = bucket
         return min(self._capacity, tokens + max(0.0, at - since) * self._rate)
 
-    def _drop_full(self, at: float) -> None:
-        full = [key for key, b in self._buckets.items() if self._level(b, at) >= self._capacity]
-        for key in full:
-            del self._buckets[key]
-
     def allow(self, key: str, now: datetime) -> bool:
         """Take one token from `key`'s bucket; return whether there was one."""
         at = aware_utc(now, "now").timestamp()
         bucket = self._buckets.get(key)
         if bucket is None:
-            if len(self._buckets) >= self._max_keys:
-                self._drop_full(at)
-            if len(self._buckets) >= self._max_keys:
-                return False
+            while len(self._buckets) >= self._max_keys:
+                self._buckets.popitem(last=False)  # the least recently used
             tokens, since = self._capacity, at
         else:
             tokens, since = self._level(bucket, at), max(bucket[1], at)
@@ -60,3 +54,13 @@ class RateLimiter:
         allowed = tokens >= 1
         self._buckets[key] = (tokens - 1 if allowed else tokens, since)
         return allowed
+
+    def refund(self, key: str) -> None:
+        """Give back the token `allow` took from `key` (never beyond `capacity`).
+
+        For a request that turned out not to count against this budget, e.g. a
+        correctly signed courier token against the budget of unproven requests.
+        """
+        if (bucket := self._buckets.get(key)) is not None:
+            tokens, since = bucket
+            self._buckets[key] = (min(self._capacity, tokens + 1), since)

@@ -1,7 +1,8 @@
 """The replay cache: courier token ids already used, refused if they come again.
 
-A plain in-memory structure with time passed in; the shell persists it so that
-replays stay refused across restarts.
+A plain in-memory structure with time passed in; the shell (`gatekeeper.py`) owns it
+and writes it to disk after each new record, before the door is asked to open, so that
+replays stay refused across restarts and crashes.
 """
 
 import hashlib
@@ -37,6 +38,7 @@ class ReplayCache:
     prunes expired entries (linear in the size, which is bounded).
 
     The shell persists `to_dict()` so that replays stay refused across restarts.
+    `used` asks without recording (e.g. before spending a rate limit on a replay).
     """
 
     __slots__ = ("_entries", "_leeway", "_max_entries")
@@ -78,6 +80,16 @@ class ReplayCache:
             raise TokenRejected(DenyReason.RATE_LIMITED)
         self._entries[digest] = expires
         return False
+
+    def update(self, other: ReplayCache) -> None:
+        """Remember every token id `other` remembers too (the later expiry wins)."""
+        for digest, expires in other._entries.items():
+            if digest not in self._entries or self._entries[digest] < expires:
+                self._entries[digest] = expires
+
+    def used(self, claims: CourierClaims) -> bool:
+        """Whether a verified token was recorded already (nothing is recorded here)."""
+        return _digest(claims.replay_key) in self._entries
 
     def check(self, claims: CourierClaims, now: datetime) -> None:
         """Record a verified token; raise `TokenRejected(replayed)` if it was used before."""

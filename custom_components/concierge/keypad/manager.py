@@ -12,6 +12,9 @@ not where they should be is retried by one chain of growing delays (cancelled on
 unload), and the owner sees it (the grant's and the door's sensors, a repair, one
 notification). The lock's own reports (a keypad unlock, wrong codes, a code added or
 deleted at the lock, a wipe) are heard without polling.
+
+Sending one command and recording its outcome is `commands.py`'s job; what a keypad
+unlock or a wrong code means, `reports.py`'s; telling the owner, `notices.py`'s.
 """
 
 import asyncio
@@ -22,18 +25,15 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_call_later
 
-from ..core.events import AccessEventType, Outcome, Source
+from ..core.fingerprints import lock_key
 from ..core.grants import GrantState
 from ..core.slots import (
     AttackWatch,
-    ClearCode,
     CodeStatus,
     DoorCodes,
-    SetCode,
     SlotReport,
     SlotStatus,
     WantedCode,
-    after_write,
     code_statuses,
     door_codes,
     fingerprint,
@@ -47,18 +47,16 @@ from ..core.slots import (
 from ..hosts import KeypadHost
 from ..site_storage import LockCodes
 from .adapter import KeypadAdapter, KeypadEvent, KeypadEventKind, WriteResult
+from .commands import CodeCommands
 from .door import DoorState
 from .notices import KeypadNotices
 from .reports import async_on_use
-from .writes import async_bounded_write
 from .zha import ZhaKeypad
 from .zwave import ZWaveKeypad
 
 __all__ = ["CodeStatus", "DoorCodes", "KeypadManager", "adapter_for"]
 
 _LOGGER = logging.getLogger(__name__)
-UNCONFIRMED = "write_unconfirmed"
-"""The reason of a code record whose write got no answer: the slot may hold the code."""
 DRAIN_TIMEOUT = 15.0
 """Seconds an unload waits for a code write in flight to be confirmed."""
 
@@ -90,6 +88,7 @@ class KeypadManager:
         self._unsubs: list[CALLBACK_TYPE] = []
         self._stopped = False
         self.notices = KeypadNotices(self.hass, coordinator)
+        self.commands = CodeCommands(coordinator, self.notices)
 
     @property
     def _codes(self) -> dict[str, LockCodes]:
@@ -99,7 +98,9 @@ class KeypadManager:
         return self._codes.get(door.adapter.lock_entity_id, LockCodes())
 
     def _salt(self, door: DoorState) -> str:
-        return f"{self.coordinator.site_id}:{door.adapter.lock_entity_id}"
+        """The lock's fingerprint key (secret: from the site's key, never stored)."""
+        site = self.coordinator
+        return lock_key(site.site_data.code_key, site.site_id, door.adapter.lock_entity_id)
 
     @callback
     def async_start(self) -> None:
@@ -232,7 +233,7 @@ class KeypadManager:
         codes.assignments = dict(plan.assignments)
         unreachable = False
         for command in plan.commands:
-            result = await self._async_send(door, codes, command, salt)
+            result = await self.commands.async_send(door, codes, command, salt)
             if result is WriteResult.UNREACHABLE:
                 unreachable = True
                 break
@@ -260,64 +261,6 @@ class KeypadManager:
             door.attempts = 0
             door.hold.clear()
             self._cancel_retry(door)
-
-    async def _async_send(
-        self, door: DoorState, codes: LockCodes, command: SetCode | ClearCode, salt: str
-    ) -> WriteResult:
-        adapter = door.adapter
-        portal = door.portal.portal_id
-        door.writing[command.slot] = command.grant if isinstance(command, SetCode) else None
-        try:
-            result = await async_bounded_write(
-                self.hass,
-                adapter.async_set_code(command.slot, command.pin)
-                if isinstance(command, SetCode)
-                else adapter.async_clear_code(command.slot),
-                adapter.lock_entity_id,
-            )
-        finally:
-            door.writing.pop(command.slot, None)
-        codes.known = after_write(codes.known, command, result, salt)
-        self.coordinator.async_save()
-        emit = self.coordinator.async_emit
-        if isinstance(command, ClearCode):
-            if result is WriteResult.CONFIRMED:
-                door.hold.discard(command.slot)
-                # The code a lock refused as a duplicate may have been this one: a
-                # refused PIN gets one more try now (bounded: one per confirmed clear).
-                codes.rejected.clear()
-                await emit(AccessEventType.CODE_CLEARED, Outcome.OK, portal=portal,
-                           grant=command.grant, source=Source.SCHEDULE,
-                           data={"slot": command.slot})  # fmt: skip
-            else:
-                door.hold.add(command.slot)
-                if result is WriteResult.REJECTED:
-                    await emit(AccessEventType.CODE_REJECTED, Outcome.FAILED, portal=portal,
-                               grant=command.grant, source=Source.SCHEDULE,
-                               reason="clear_refused_by_lock",
-                               data={"slot": command.slot})  # fmt: skip
-                else:  # recorded, so that a lost site store can still find the slot
-                    await emit(AccessEventType.CODE_CLEARED, Outcome.FAILED, portal=portal,
-                               grant=command.grant, source=Source.SCHEDULE,
-                               reason=UNCONFIRMED, data={"slot": command.slot})  # fmt: skip
-            return result
-        if result is WriteResult.CONFIRMED:
-            await emit(AccessEventType.CODE_PROGRAMMED, Outcome.OK, portal=portal,
-                       grant=command.grant, source=Source.SCHEDULE,
-                       data={"slot": command.slot})  # fmt: skip
-            self.notices.code_accepted(door, command.grant)
-        elif result is WriteResult.REJECTED:
-            codes.rejected[command.grant] = fingerprint(command.pin, salt)
-            codes.assignments.pop(command.grant, None)
-            await emit(AccessEventType.CODE_REJECTED, Outcome.FAILED, portal=portal,
-                       grant=command.grant, source=Source.SCHEDULE, reason="refused_by_lock",
-                       data={"slot": command.slot})  # fmt: skip
-            self.notices.code_rejected(door, command.grant)
-        else:  # the code may be on the lock: recorded like a code that is
-            await emit(AccessEventType.CODE_PROGRAMMED, Outcome.FAILED, portal=portal,
-                       grant=command.grant, source=Source.SCHEDULE, reason=UNCONFIRMED,
-                       data={"slot": command.slot})  # fmt: skip
-        return result
 
     def _set_statuses(
         self, door: DoorState, statuses: dict[str, CodeStatus], overall: DoorCodes

@@ -5,6 +5,8 @@ DoorLock commands itself, on the zigpy device that ZHA already runs (its device 
 no second radio connection), and reads the lock's response status: a write counts only
 when the lock says success, and a failure status (a duplicate PIN, say) is a rejection.
 zigpy is imported only when a Zigbee lock is in use, so homes without ZHA need nothing.
+No action is called, so no PIN is fired on Home Assistant's event bus (as an action's
+`call_service` event) or stored by its recorder.
 
 ZHA turns only operation events into `zha_event`s; the lock's programming event
 notifications (a code added, changed or deleted at the lock, every code deleted) are

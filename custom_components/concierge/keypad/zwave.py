@@ -1,11 +1,14 @@
 """Keypad codes on Z-Wave locks, through Home Assistant's own `zwave_js` integration.
 
-Concierge opens no connection of its own: it calls the integration's actions
-(`zwave_js.set_lock_usercode`, `clear_lock_usercode`, `get_lock_usercode`), listens
-to its `zwave_js_notification` events and to the value updates of the lock's node on
-the integration's own client (User Code CC reports: a code added, changed or deleted at
-the lock, a wipe). `get_lock_usercode` answers from the driver's value cache, so
-confirming a write costs no radio frame of ours: after a Set the driver itself re-reads
+Concierge opens no connection of its own and calls no action: it works on the lock's node
+on the integration's own client (zwave-js-server-python's `Node`). It sets and clears user
+codes with that library's lock utilities (what the integration's `set_lock_usercode` and
+`clear_lock_usercode` actions do), reads the driver's value cache, and listens to the
+node's value updates (User Code CC reports: a code added, changed or deleted at the lock,
+a wipe) and to `zwave_js_notification` events. An action would put its data, the PIN, on
+Home Assistant's event bus (a `call_service` event, which the recorder stores).
+
+Confirming a write costs no radio frame of ours: after a Set the driver itself re-reads
 the slot once, and we wait until its cache shows the new code. When the lock (or the
 connection to the Z-Wave server) comes back, the cache is read again — no frame either.
 """
@@ -15,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -30,7 +33,6 @@ from .adapter import KeypadEvent, KeypadEventKind, WriteResult, back_online
 
 _LOGGER = logging.getLogger(__name__)
 
-ZWAVE = "zwave_js"
 EVENT_NOTIFICATION = "zwave_js_notification"
 ACCESS_CONTROL = 6
 KEYPAD_UNLOCK = 0x06
@@ -85,26 +87,25 @@ class ZWaveKeypad:
         """Build the adapter of a registered `zwave_js` lock entity."""
         return cls(hass, entry.entity_id, entry.device_id)
 
-    async def _async_cached_codes(self) -> dict[int, dict[str, Any]] | None:
-        """The driver's cached user codes, read through the integration (no radio)."""
+    def _cached_codes(self) -> dict[int, dict[str, Any]] | None:
+        """The driver's cached user codes on the integration's node (no radio frame)."""
+        node = self._live_node()
+        if node is None:
+            return None
+        from zwave_js_server.util.lock import get_usercodes  # noqa: PLC0415 - optional
+
         try:
-            response = await self.hass.services.async_call(
-                ZWAVE,
-                "get_lock_usercode",
-                {ATTR_ENTITY_ID: self.lock_entity_id},
-                blocking=True,
-                return_response=True,
-            )
-        except Exception:  # noqa: BLE001 - the server or the integration is gone: not known
+            slots = get_usercodes(node)
+        except Exception:  # noqa: BLE001 - a node without (readable) user codes: not known
             return None
-        codes = (response or {}).get(self.lock_entity_id)
-        if not isinstance(codes, dict):
-            return None
-        return {int(slot): value for slot, value in codes.items() if isinstance(value, dict)}
+        return {
+            int(s["code_slot"]): {"in_use": s.get("in_use"), "usercode": s.get("usercode")}
+            for s in slots
+        }
 
     async def async_occupied_slots(self, slots: range) -> dict[int, bool] | None:
         """Which of `slots` the lock reports as in use (None while it is not known)."""
-        codes = await self._async_cached_codes()
+        codes = self._cached_codes()
         if codes is None:
             return None
         return {s: bool(codes[s]["in_use"]) for s in slots if s in codes}
@@ -115,7 +116,7 @@ class ZWaveKeypad:
         deadline = loop.time() + CONFIRM_TIMEOUT
         rejections = self._rejections
         while loop.time() < deadline:
-            codes = await self._async_cached_codes() or {}
+            codes = self._cached_codes() or {}
             value = codes.get(slot)
             if self._rejections != rejections:
                 return False
@@ -126,21 +127,34 @@ class ZWaveKeypad:
             await asyncio.sleep(CONFIRM_POLL)
         return False
 
-    async def _async_write(
-        self, service: str, data: dict[str, Any], slot: int, pin: str | None
-    ) -> WriteResult:
+    async def _async_write(self, slot: int, pin: str | None) -> WriteResult:
+        """Set (`pin`) or clear (None) `slot` on the node, then wait for the confirmation.
+
+        As the integration's actions did: nothing is sent to a lock Home Assistant shows
+        as unavailable (a dead node, or no connection to the Z-Wave server).
+        """
+        node = self._live_node()
+        if node is None:
+            _LOGGER.info("Lock %s is not reachable for a code write", self.lock_entity_id)
+            return WriteResult.UNREACHABLE
+        from zwave_js_server.util.lock import (  # noqa: PLC0415 - optional
+            clear_usercode,
+            set_usercode,
+        )
+
         rejections = self._rejections
         try:
-            await self.hass.services.async_call(
-                ZWAVE, service, {ATTR_ENTITY_ID: self.lock_entity_id, **data}, blocking=True
-            )
+            if pin is None:
+                await clear_usercode(node, slot)
+            else:
+                await set_usercode(node, slot, pin)
         except Exception as err:  # noqa: BLE001 - a lost connection raises its own errors
             # A refused duplicate may also fail the command (Supervision Fail): give its
             # notification a moment to arrive before calling the lock unreachable.
             await asyncio.sleep(0.3)
             if self._rejections != rejections:
                 return WriteResult.REJECTED
-            _LOGGER.info(  # the kind only: a message may quote the call's data (the PIN)
+            _LOGGER.info(  # the kind only: a message may quote the command (the PIN)
                 "Lock %s did not take a code write (%s)", self.lock_entity_id, type(err).__name__
             )
             return WriteResult.UNREACHABLE
@@ -152,13 +166,11 @@ class ZWaveKeypad:
 
     async def async_set_code(self, slot: int, pin: str) -> WriteResult:
         """Write `pin` into `slot` and wait for the lock to confirm it."""
-        return await self._async_write(
-            "set_lock_usercode", {"code_slot": slot, "usercode": pin}, slot, pin
-        )
+        return await self._async_write(slot, pin)
 
     async def async_clear_code(self, slot: int) -> WriteResult:
         """Clear `slot` and wait for the lock to confirm it."""
-        return await self._async_write("clear_lock_usercode", {"code_slot": slot}, slot, None)
+        return await self._async_write(slot, None)
 
     def subscribe(self, listener: Callable[[KeypadEvent], None]) -> CALLBACK_TYPE:
         """Pass this lock's keypad notifications and user-code reports to `listener`."""
@@ -179,6 +191,13 @@ class ZWaveKeypad:
             return async_get_node_from_entity_id(self.hass, self.lock_entity_id)
         except ValueError, KeyError, AttributeError:
             return None
+
+    def _live_node(self) -> Any:  # noqa: ANN401 - zwave-js-server-python's node, typed there
+        """The node, while Home Assistant shows the lock as available (else None)."""
+        state = self.hass.states.get(self.lock_entity_id)
+        if state is None or state.state == STATE_UNAVAILABLE:
+            return None
+        return self._node()
 
 
 class _Subscription:
@@ -241,7 +260,7 @@ class _Subscription:
             self._lock.hass.async_create_task(self._async_resync(), eager_start=False)
 
     async def _async_resync(self) -> None:
-        codes = await self._lock._async_cached_codes()  # noqa: SLF001
+        codes = self._lock._cached_codes()  # noqa: SLF001
         for slot, value in (codes or {}).items():
             in_use = bool(value.get("in_use"))
             code = str(value.get("usercode") or "")
