@@ -21,9 +21,10 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final
 
+from . import retention
 from .core.credentials import (
     CredentialRejected,
     OperatorKey,
@@ -43,7 +44,7 @@ from .core.store import (
 from .events import Wire, make_event
 from .gates.base import Gate, GateError, GateRole, GateSignal, SignalKind
 from .outbox import Backlog, Publisher
-from .storage import Database, Replayed, StorageUnavailable, Store
+from .storage import Database, Purged, Replayed, StorageUnavailable, Store
 from .vocabulary import STATUS_VERSION, EventType, Outcome, Source
 
 _LOGGER = logging.getLogger(__name__)
@@ -182,15 +183,25 @@ class Bridge:
                 last_purge = time.monotonic()
                 await self.purge()
 
-    async def purge(self) -> int:
-        """Drop published events past the retention and expired QR ids."""
-        now = self.clock()
-        keep = (now - timedelta(days=self.settings.retention_days)).timestamp()
-        with contextlib.suppress(StorageUnavailable):
-            return await self.db.call(
-                lambda store: store.purge(sent_before=keep, replay_before=now.timestamp())
+    async def purge(self) -> Purged:
+        """Drop what is past the retention, in batches (`retention.py`)."""
+        try:
+            purged = await retention.purge(
+                self.db, retention.due(self.clock(), self.settings.retention_days)
             )
-        return 0
+        except StorageUnavailable:
+            return Purged()
+        if purged.rows:
+            _LOGGER.info(
+                "Purged %d events, %d sessions and %d used QR ids past the retention "
+                "in %d batches; %d pages given back",
+                purged.events,
+                purged.sessions,
+                purged.used_codes,
+                purged.batches,
+                purged.pages_freed,
+            )
+        return purged
 
     # --- helpers -----------------------------------------------------------------------
 

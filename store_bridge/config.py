@@ -7,7 +7,7 @@ Example (every key shown; `store-bridge serve --config store.toml`)::
     name = "Corner store"
     capacity = 30                 # people inside at most (checked at entry)
     database = "store-bridge.sqlite3"
-    retention_days = 90           # published events kept this long
+    retention_days = 90           # published events and ended sessions kept this long
 
     [api]
     host = "127.0.0.1"

@@ -6,7 +6,9 @@ sends what the outbox holds. Nothing is deleted before it was published.
 
 SQLite runs in one dedicated thread; `Database.call` runs a function there. Any SQLite
 failure (locked, disk full, file gone) surfaces as `StorageUnavailable`; `busy_timeout` is
-short so that a stuck database answers quickly instead of holding a gate decision.
+short so that a stuck database answers quickly instead of holding a gate decision. The
+schema, its migrations and the file's settings are in `store_schema.py`; purging in batches
+is in `retention.py`, over `Store.purge_batch` and `Store.give_back`.
 """
 
 import asyncio
@@ -20,23 +22,10 @@ from typing import Final
 
 from .core.store import Session, SessionState
 from .events import Wire, to_json
+from .store_schema import connect
 
-SCHEMA_VERSION: Final = 1
-BUSY_TIMEOUT_MS: Final = 250
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    visit_id TEXT PRIMARY KEY, track_id TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
-    entry_gate TEXT NOT NULL, party INTEGER NOT NULL, entered TEXT NOT NULL,
-    account TEXT NOT NULL, state TEXT NOT NULL, exit_gate TEXT, left_at TEXT);
-CREATE INDEX IF NOT EXISTS sessions_inside ON sessions(state) WHERE state = 'inside';
-CREATE TABLE IF NOT EXISTS replay (id TEXT PRIMARY KEY, expires REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
-    payload TEXT NOT NULL, created REAL NOT NULL, sent REAL);
-CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent IS NULL;
-"""
+PURGE_BATCH: Final = 500
+"""Rows one purge transaction deletes at most (across the three tables)."""
 
 
 class StorageUnavailable(Exception):  # noqa: N818 - named after the condition
@@ -74,16 +63,7 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         """Open (and create) the database."""
-        self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        self.db.executescript(_SCHEMA)
-        self.db.execute(
-            "INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('occupancy', '0')",
-            (str(SCHEMA_VERSION),),
-        )
+        self.db = connect(path)
 
     def close(self) -> None:
         """Close the connection."""
@@ -135,7 +115,8 @@ class Store:
                 except sqlite3.IntegrityError:
                     raise Replayed from None
             self.db.execute(
-                "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                "INSERT INTO sessions (visit_id, track_id, source, entry_gate, party, entered, "
+                "account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session.visit_id,
                     session.track_id,
@@ -167,9 +148,9 @@ class Store:
         def work() -> None:
             if visit_id is not None:
                 self.db.execute(
-                    "UPDATE sessions SET state = ?, exit_gate = ?, left_at = ? "
+                    "UPDATE sessions SET state = ?, exit_gate = ?, left_at = ?, ended = ? "
                     "WHERE visit_id = ? AND state = 'inside'",
-                    (state.value, gate, when.isoformat(), visit_id),
+                    (state.value, gate, when.isoformat(), when.timestamp(), visit_id),
                 )
             self._set_occupancy(occupancy)
             self._add_events(events)
@@ -213,17 +194,80 @@ class Store:
         rows = self.db.execute("SELECT * FROM sessions WHERE state = 'inside' ORDER BY entered")
         return [_session(row) for row in rows]
 
-    def purge(self, *, sent_before: float, replay_before: float) -> int:
-        """Drop published events older than the retention and expired QR ids."""
+    def purge_batch(self, due: Due, limit: int = PURGE_BATCH) -> Purged:
+        """Delete at most `limit` rows that are due, in one transaction.
 
-        def work() -> int:
-            gone = self.db.execute(
-                "DELETE FROM outbox WHERE sent IS NOT NULL AND sent < ?", (sent_before,)
+        Published events sent before `due.sent_before`, sessions that ended before
+        `due.ended_before` (never one still inside), used QR ids that expired before
+        `due.expired_before`. Each is found through its index; an event not yet published
+        is never touched.
+        """
+
+        def work() -> Purged:
+            events = self.db.execute(
+                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox "
+                "WHERE sent IS NOT NULL AND sent < ? ORDER BY sent LIMIT ?)",
+                (due.sent_before, limit),
             ).rowcount
-            self.db.execute("DELETE FROM replay WHERE expires < ?", (replay_before,))
-            return gone
+            sessions = self.db.execute(
+                "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions "
+                "WHERE ended IS NOT NULL AND ended < ? AND state != 'inside' "
+                "ORDER BY ended LIMIT ?)",
+                (due.ended_before, limit - events),
+            ).rowcount
+            codes = self.db.execute(
+                "DELETE FROM replay WHERE rowid IN (SELECT rowid FROM replay "
+                "WHERE expires < ? ORDER BY expires LIMIT ?)",
+                (due.expired_before, limit - events - sessions),
+            ).rowcount
+            return Purged(events=events, sessions=sessions, used_codes=codes, batches=1)
 
         return self._tx(work)
+
+    def free_pages(self) -> int:
+        """Pages of the file that hold nothing (reused by later writes, or given back)."""
+        return int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
+
+    def give_back(self, pages: int) -> int:
+        """Return up to `pages` (at least 1) free pages to the file system; how many are left."""
+        # incremental_vacuum frees one page per step, and all of them for N < 1.
+        self.db.execute(f"PRAGMA incremental_vacuum({max(1, int(pages))})").fetchall()
+        return self.free_pages()
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What a purge may delete: everything older than these times (seconds since the epoch)."""
+
+    sent_before: float
+    ended_before: float
+    expired_before: float
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """What a purge deleted."""
+
+    events: int = 0
+    sessions: int = 0
+    used_codes: int = 0
+    batches: int = 0
+    pages_freed: int = 0
+
+    @property
+    def rows(self) -> int:
+        """Rows deleted, all tables."""
+        return self.events + self.sessions + self.used_codes
+
+    def __add__(self, other: Purged) -> Purged:
+        """Both purges' counts."""
+        return Purged(
+            self.events + other.events,
+            self.sessions + other.sessions,
+            self.used_codes + other.used_codes,
+            self.batches + other.batches,
+            self.pages_freed + other.pages_freed,
+        )
 
 
 class Database:

@@ -1,7 +1,10 @@
 """Stand-ins for hassfest and the HACS action, which need the internet.
 
 They check the files Home Assistant and HACS read before any of our code runs: the
-manifest, hacs.json, the translations and quality_scale.yaml.
+manifest, hacs.json, the translations, services.yaml, icons.json and quality_scale.yaml.
+Where the installed homeassistant package has the validator hassfest uses (its `cv`
+string checks, services.yaml's schema, `cv.icon`), the test calls it; hassfest itself
+(script/hassfest) is not in the wheel, so its dependency rule is repeated here.
 """
 
 import ast
@@ -10,11 +13,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import probatio
 import pytest
 import yaml
 from awesomeversion import AwesomeVersion
 from homeassistant import components
 from homeassistant.const import __version__ as HA_VERSION  # noqa: N812
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import service
 from PIL import Image
 
 ROOT = Path(__file__).parent.parent
@@ -84,31 +90,83 @@ def test_manifest_keys_are_sorted_as_hassfest_wants() -> None:
     assert keys[2:] == sorted(keys[2:])
 
 
-def _requirements_behind(domain: str, seen: set[str]) -> set[str]:
-    """Every requirement Home Assistant installs before it loads `domain`'s dependants."""
-    if domain in seen:
-        return set()
-    seen.add(domain)
-    manifest = json.loads((Path(components.__file__).parent / domain / "manifest.json").read_text())
-    found = set(manifest.get("requirements", []))
-    for dep in manifest.get("dependencies", []) + manifest.get("after_dependencies", []):
-        found |= _requirements_behind(dep, seen)
-    return found
+# hassfest (script/hassfest in Home Assistant's repository) is not part of the homeassistant
+# wheel. Its dependency rule is small; this is the same rule, over the same files.
+HASSFEST_ALLOWED_COMPONENTS = {
+    *{p.value for p in __import__("homeassistant.const").const.Platform},
+    "alert", "automation", "conversation", "default_config", "device_automation", "frontend",
+    "group", "homeassistant", "input_boolean", "input_button", "input_datetime",
+    "input_number", "input_select", "input_text", "media_source", "onboarding",
+    "panel_custom", "persistent_notification", "person", "script", "shopping_list", "sun",
+    "system_health", "system_log", "timer", "webhook", "websocket_api", "zone", "mjpeg",
+    "stream",
+}  # fmt: skip
 
 
-def test_manifest_needs_no_zigbee_or_zwave_library() -> None:
-    """Home Assistant installs the requirements of after_dependencies too (requirements.py).
+class _ComponentImports(ast.NodeVisitor):
+    """The Home Assistant components a module imports, inside functions too.
 
-    So zha and zwave_js must not be listed: a Z-Wave-only home would get the zigpy stack.
+    As hassfest counts them: `homeassistant.components.<x>` in any import, except under
+    `if TYPE_CHECKING:`.
+    """
+
+    def __init__(self) -> None:
+        self.found: set[str] = set()
+
+    def visit_If(self, node: ast.If) -> None:
+        if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module is None:
+            return
+        if node.module.startswith("homeassistant.components."):
+            self.found.add(node.module.split(".")[2])
+        elif node.module == "homeassistant.components":
+            self.found |= {alias.name for alias in node.names}
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.name.startswith("homeassistant.components."):
+                self.found.add(alias.name.split(".")[2])
+
+
+def test_every_component_used_is_a_dependency_as_hassfest_counts() -> None:
+    allowed = (
+        HASSFEST_ALLOWED_COMPONENTS
+        | set(MANIFEST["dependencies"])
+        | set(MANIFEST["after_dependencies"])
+    )
+    built_in = Path(components.__file__).parent
+    used: dict[str, set[str]] = {}
+    for module in INTEGRATION.glob("**/*.py"):
+        collector = _ComponentImports()
+        collector.visit(ast.parse(module.read_text()))
+        path = module.relative_to(INTEGRATION)
+        # A platform of another integration (diagnostics.py, logbook.py) may import it.
+        platform_of = path.stem if len(path.parts) == 1 else path.parts[0]
+        for component in collector.found - allowed:
+            if (built_in / platform_of).is_dir() and component == platform_of:
+                continue
+            used.setdefault(component, set()).add(str(path))
+    assert used == {}, "Using component ... but it's not in dependencies or after_dependencies"
+    # Reached at run time, imported lazily: they must stay named.
+    assert {"mqtt", "zha", "zwave_js"} <= set(MANIFEST["after_dependencies"])
+
+
+def test_dependencies_are_home_assistants_own() -> None:
+    """No requirement of our own; every (after_)dependency is a built-in integration.
+
+    Home Assistant installs the requirements of after_dependencies too (requirements.py),
+    but those of built-in integrations ship in the Home Assistant OS and Container images.
     """
     assert MANIFEST["requirements"] == []
     # http serves the courier endpoint and the guest page; it is part of every install.
     assert MANIFEST["dependencies"] == ["http"]
-    assert {"lock", "alarm_control_panel"} <= set(MANIFEST["after_dependencies"])
-    assert not {"zha", "zwave_js", "mqtt", "camera"} & set(MANIFEST["after_dependencies"])
-    seen: set[str] = set()
+    assert not set(MANIFEST["dependencies"]) & set(MANIFEST["after_dependencies"])
     for name in MANIFEST["dependencies"] + MANIFEST["after_dependencies"]:
-        assert _requirements_behind(name, seen) == set(), name
+        assert (Path(components.__file__).parent / name / "manifest.json").is_file(), name
 
 
 def test_version_matches_pyproject() -> None:
@@ -166,6 +224,63 @@ def test_english_and_german_have_the_same_keys_and_placeholders() -> None:
         assert text.strip(), key
         assert set(placeholder.findall(text)) == set(placeholder.findall(de[key])), key
         assert "[%key:" not in text + de[key], "custom integrations need full text"
+
+
+def _invalid(validator: Any, value: Any) -> str | None:
+    try:
+        validator(value)
+    except probatio.Invalid as err:
+        return str(err)
+    return None
+
+
+def test_translations_pass_home_assistants_string_check() -> None:
+    """hassfest validates every translation string with `cv.string_with_no_html`."""
+    refused = {
+        f"{lang}: {key}": error
+        for lang in LANGUAGES
+        for key, text in _leaves(TRANSLATIONS[lang]).items()
+        if (error := _invalid(cv.string_with_no_html, text))
+    }
+    assert refused == {}
+
+
+SERVICES: dict[str, Any] = yaml.safe_load((INTEGRATION / "services.yaml").read_text())
+ICONS: dict[str, Any] = json.loads((INTEGRATION / "icons.json").read_text())
+
+
+def _service_fields(spec: dict[str, Any] | None) -> set[str]:
+    """A service's fields, those inside sections too."""
+    fields: set[str] = set()
+    for name, field in ((spec or {}).get("fields") or {}).items():
+        if isinstance(field, dict) and "fields" in field:
+            fields |= set(field["fields"])
+        else:
+            fields.add(name)
+    return fields
+
+
+def test_services_yaml_passes_home_assistants_schema() -> None:
+    assert _invalid(service._SERVICES_SCHEMA, SERVICES) is None
+
+
+def test_every_action_has_an_icon_and_words_in_both_languages() -> None:
+    assert set(ICONS["services"]) == set(SERVICES)
+    icons = [spec["service"] for spec in ICONS["services"].values()]
+    icons += [
+        icon
+        for platform in ICONS["entity"].values()
+        for entity in platform.values()
+        for icon in [entity["default"], *entity.get("state", {}).values()]
+    ]
+    assert [icon for icon in icons if _invalid(cv.icon, icon)] == []
+    for lang in LANGUAGES:
+        words = TRANSLATIONS[lang]["services"]
+        assert set(words) == set(SERVICES), lang
+        for name, spec in SERVICES.items():
+            assert words[name]["name"], (lang, name)
+            assert words[name]["description"], (lang, name)
+            assert set(words[name].get("fields", {})) == _service_fields(spec), (lang, name)
 
 
 def _string_constants(tree: ast.Module) -> dict[str, str]:

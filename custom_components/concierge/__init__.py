@@ -20,7 +20,8 @@ from .site import is_store
 from .site_runtime import ConciergeConfigEntry, ConciergeSite
 from .site_storage import site_store
 from .storage_recovery import async_forget_reports
-from .store_site import StoreSite, store_device_id
+from .store_gates import store_device_id
+from .store_site import StoreSite
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 

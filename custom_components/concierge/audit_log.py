@@ -12,18 +12,25 @@ back to where it ended, so no partial line stays; the records stay queued in mem
 retry chain writes them later (1, 5, 30, 60 s, then every 5 minutes) and a repair issue
 says how many records wait until they are written. Unloading tries one last time.
 
-At load the file is read without raising. A torn tail (power loss during a write) is cut
-off, its bytes kept next to the log (`<name>.torn-<UTC time>`) and reported (repair, with
-line and sequence number). A damaged line before the last whole record is left in place
-and reported; the chain continues from the last whole record and verification fails on
-it. Records the site's stored head counts but the file does not hold (the process
-stopped with records queued, or the tail was cut off) are declared lost by a durable gap
-record, so verification reports them forever.
+The log is segmented (`audit_segments.py`): at load only the live segment's tail is
+read, so setup takes as long for a million records as for a thousand. A torn tail
+(power loss during a write) is cut off, its bytes kept next to the log
+(`<name>.torn-<UTC time>`) and reported (repair, with line and sequence number). A
+damaged line before the last whole record is left in place; the live segment is checked
+for such lines just after load (in the background) and they are reported; the chain
+continues from the last whole record and verification fails on them. Records the site's
+stored head counts but the log does not hold (the process stopped with records queued,
+or the tail was cut off) are declared lost by a durable gap record, so verification
+reports them forever.
+
+Verification and export read the whole chain record by record in the executor, without
+holding the writer up: they read up to the end the log had when they started, then the
+records that were still waiting then. A closed segment is compressed in the background.
 """
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -35,6 +42,7 @@ from homeassistant.util import dt as dt_util
 
 from .audit_file import LogFile, log_path
 from .audit_notices import AuditNotices
+from .audit_segments import SEGMENT_BYTES, LogEnd
 from .const import DOMAIN
 from .core.audit import (
     AuditRecord,
@@ -46,7 +54,7 @@ from .core.audit import (
     retry_delay,
     to_json_line,
 )
-from .core.audit_scan import LogScan, TornTail, verify_log
+from .core.audit_scan import TornTail, records_of
 from .core.events import AccessEvent
 
 type CallLater = Callable[[HomeAssistant, float, Callable[[datetime], None]], CALLBACK_TYPE]
@@ -57,12 +65,25 @@ class AuditLog:
     """The append-only, hash-chained log of a site's access events."""
 
     def __init__(
-        self, hass: HomeAssistant, entry_id: str, *, call_later: CallLater = async_call_later
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        *,
+        call_later: CallLater = async_call_later,
+        segment_bytes: int = SEGMENT_BYTES,
+        compress: bool = True,
     ) -> None:
-        """Prepare the log file under Home Assistant's storage folder."""
+        """Prepare the log under Home Assistant's storage folder.
+
+        The live segment is closed once it holds `segment_bytes`; closed segments are
+        gzip-compressed (all but the newest) unless `compress` is False.
+        """
         self._hass = hass
         self._entry_id = entry_id
-        self._file = LogFile(log_path(hass, entry_id))
+        self._file = LogFile(log_path(hass, entry_id), segment_bytes)
+        self._compress = compress
+        self._upkeep: asyncio.Task[None] | None = None
+        """Compressing closed segments, or checking the live one after load."""
         self._notices = AuditNotices(hass, entry_id, self._file.path)
         self._call_later = call_later
         self._last: AuditRecord | None = None
@@ -80,8 +101,13 @@ class AuditLog:
 
     @property
     def path(self) -> Path:
-        """The log file."""
+        """The live segment (the file appended to)."""
         return self._file.path
+
+    @property
+    def folder(self) -> Path:
+        """Where the closed segments are kept."""
+        return self._file.folder
 
     @property
     def head(self) -> str | None:
@@ -108,23 +134,42 @@ class AuditLog:
     async def async_load(
         self, expected_head: str | None = None, expected_count: int = 0
     ) -> list[AuditRecord]:
-        """Read the log and chain onto its last whole record; never fails on its content.
+        """Chain onto the log's last whole record; never fails on its content.
 
-        `expected_head`/`expected_count` are the head and sequence number the site stored
-        (its own copy): records it counts beyond the log's last are declared lost by a gap
-        record. Returns the whole records read.
+        Reads only the live segment's tail. `expected_head`/`expected_count` are the head
+        and sequence number the site stored (its own copy): records it counts beyond the
+        log's last are declared lost by a gap record. Returns the whole records after
+        `expected_count` (those the site's data does not know yet; all of them for 0).
         """
-        scan = await self._hass.async_add_executor_job(self._file.scan)
-        self._last = scan.last
-        if scan.torn is not None:
-            await self._async_cut_torn(scan.torn)
-        self._notices.damage(scan)
-        if (gap := missing_at_load(scan.last, expected_count)) is not None:
+        tail = await self._hass.async_add_executor_job(self._file.tail)
+        self._last = tail.last
+        if tail.torn is not None:
+            await self._async_cut_torn(tail.torn)
+        later: list[AuditRecord] = []
+        if tail.last is not None and tail.last.seq > expected_count:
+            end = await self._hass.async_add_executor_job(self._file.end)
+            later = await self._hass.async_add_executor_job(
+                self._file.records_after, end, expected_count
+            )
+        if (gap := missing_at_load(tail.last, expected_count)) is not None:
             self._record_gap(gap, expected_head)
         self._unsub_final_write = self._hass.bus.async_listen_once(
             EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_write
         )
-        return list(scan.records)
+        self._upkeep = self._hass.async_create_task(
+            self._async_check_damage(), f"{DOMAIN} audit log check", eager_start=False
+        )
+        return later
+
+    async def _async_check_damage(self) -> None:
+        """Report the live segment's damaged lines (or clear the repair), after load."""
+        async with self._io_lock:
+            end = await self._hass.async_add_executor_job(self._file.end)
+        try:
+            damaged = await self._hass.async_add_executor_job(self._file.live_damage, end)
+        except OSError:
+            return  # removed meanwhile, or unreadable: verification will say
+        self._notices.damage(damaged)
 
     async def _async_cut_torn(self, torn: TornTail) -> None:
         stamp = dt_util.utcnow().strftime("%Y%m%dT%H%M%SZ")
@@ -183,13 +228,30 @@ class AuditLog:
                     "utf-8", "surrogatepass"
                 )
                 try:
-                    await self._hass.async_add_executor_job(self._file.append, data)
+                    closed = await self._hass.async_add_executor_job(self._file.append, data)
                 except OSError as err:
                     self._write_failed(err)
                     return
                 for _ in batch:
                     self._queue.popleft()
+            if closed:
+                self._compress_closed()
         self._written()
+
+    def _compress_closed(self) -> None:
+        """Compress the closed segments in the background (one run at a time)."""
+        if not self._compress or (self._upkeep is not None and not self._upkeep.done()):
+            return
+        self._upkeep = self._hass.async_create_background_task(
+            self._async_compress(), f"{DOMAIN} audit log compress"
+        )
+
+    async def _async_compress(self) -> None:
+        try:  # again while segments were closed meanwhile
+            while await self._hass.async_add_executor_job(self._file.compress_closed):
+                pass
+        except OSError as err:
+            self._notices.compress_failed(err)
 
     def _write_failed(self, err: OSError) -> None:
         self._failures += 1
@@ -211,34 +273,90 @@ class AuditLog:
         self._notices.written_again(self._failures)
         self._failures = 0
 
+    # --- a batch (before a door opens) -------------------------------------------------
+
+    _batch_gate: asyncio.Event | None = None
+    """Set ends the hold of the batch under way (see `append_batch`)."""
+
+    def append_batch(self) -> Callable[..., Awaitable[bool]]:
+        """Hold back writing the records chained from now on, to write them as one batch.
+
+        Returns `end`: awaiting `end()` ends the hold and writes every waiting record in
+        one durable write (appended, synced once); True once all of them are on disk,
+        False when the disk refused them (they stay queued and are retried, as always).
+        `end(wait=False)` ends the hold without waiting. Await `end` exactly once (in a
+        `finally` too). A write under way is not held, and any batch's `end` ends the
+        hold: records are only ever written sooner, never held longer.
+        """
+        if self._writer is None or self._writer.done():
+            gate = self._batch_gate = asyncio.Event()
+
+            async def _held() -> None:
+                await gate.wait()
+                if self._retry is None:
+                    await self._async_write_queue()
+
+            self._writer = self._hass.async_create_task(_held(), f"{DOMAIN} audit log batch")
+
+        async def end(*, wait: bool = True) -> bool:
+            if (gate := self._batch_gate) is not None:
+                self._batch_gate = None
+                gate.set()
+            last, tried = self.count, False
+            while wait and self._queue and self._queue[0].seq <= last:
+                if (writer := self._writer) is None or writer.done():
+                    if tried or self._retry is not None:
+                        break
+                    tried = True
+                    self._kick()
+                    continue
+                await asyncio.wait([writer])
+            return not self._queue or self._queue[0].seq > last
+
+        return end
+
     # --- reading ---------------------------------------------------------------------
 
-    async def _async_snapshot(self) -> tuple[LogScan, tuple[AuditRecord, ...]]:
-        """The file and the records still waiting, at one moment.
+    async def _async_snapshot(self) -> tuple[LogEnd, tuple[AuditRecord, ...]]:
+        """Where the log's files end and which records still wait, at one moment.
 
-        Waits for the writer while it runs (not for a scheduled retry), so that while the
-        disk works, what was appended before is in the file.
+        Waits for the write under way (not for a scheduled retry), so that while the
+        disk works, what was appended before is in the file; never for later writes.
         """
-        while (writer := self._writer) is not None and not writer.done():
+        if (writer := self._writer) is not None and not writer.done():
             await asyncio.wait([writer])
-        async with self._io_lock:
-            scan = await self._hass.async_add_executor_job(self._file.scan)
-            return scan, tuple(self._queue)
+        async with self._io_lock:  # between two writes: the files hold whole records
+            end = await self._hass.async_add_executor_job(self._file.end)
+            return end, tuple(self._queue)
 
     async def async_read(self) -> list[AuditRecord]:
-        """Every record of the chain (for export): the file's whole ones, then the waiting.
+        """Every record of the chain: the files' whole ones, then the waiting.
 
-        Waits for a write under way, so the records read end where the chain ends.
+        Holds the whole chain in memory: prefer `async_verify` and `async_export_visit`,
+        which read it record by record.
         """
-        scan, pending = await self._async_snapshot()
-        return [*scan.records, *pending]
+        end, pending = await self._async_snapshot()
+        written = await self._hass.async_add_executor_job(
+            lambda: list(records_of(self._file.lines(end)))
+        )
+        return [*written, *pending]
 
     async def async_verify(self, expected_head: str | None) -> ChainVerification:
-        """Verify the file and the waiting records against the head kept by the site."""
-        scan, pending = await self._async_snapshot()
-        # Hashing a long chain takes a while: keep it off the event loop.
+        """Verify every segment and the waiting records against the head kept by the site.
+
+        Reads record by record in the executor and never holds the writer up: records
+        appended meanwhile are not part of this verification.
+        """
+        end, pending = await self._async_snapshot()
         return await self._hass.async_add_executor_job(
-            partial(verify_log, scan, expected_head, pending)
+            partial(self._file.verify, end, expected_head, pending)
+        )
+
+    async def async_export_visit(self, visit_id: str) -> dict[str, object]:
+        """One visit's evidence bundle (`core.audit_bundle`), the chain read record by record."""
+        end, pending = await self._async_snapshot()
+        return await self._hass.async_add_executor_job(
+            partial(self._file.export_visit, end, pending, visit_id)
         )
 
     # --- closing ---------------------------------------------------------------------
@@ -265,9 +383,13 @@ class AuditLog:
         self._kick()  # one last attempt (no retry is scheduled any more)
         if self._writer is not None:
             await self._writer
+        if self._upkeep is not None:
+            await self._upkeep
         self._notices.stopped(len(self._queue))
 
     async def async_remove(self) -> None:
-        """Delete the log, its torn bytes and its repairs (when the site is deleted)."""
+        """Delete the log (every segment), its torn bytes and its repairs (site deleted)."""
+        if self._upkeep is not None:
+            await self._upkeep
         await self._hass.async_add_executor_job(self._file.remove)
         self._notices.remove_all()

@@ -15,7 +15,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 from .core.audit import SeqRange
-from .core.audit_scan import LogScan, TornTail
+from .core.audit_scan import DamagedLine, TornTail
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,18 +68,18 @@ class AuditNotices:
             persistent=True,
         )
 
-    def damage(self, scan: LogScan) -> None:
-        """Report the lines that hold no record, or clear the repair when none do."""
+    def damage(self, damaged: tuple[DamagedLine, ...]) -> None:
+        """Report the live segment's lines that hold no record, or clear the repair."""
         issue_id = f"{ISSUE_DAMAGED}_{self._entry_id}"
-        if not scan.damaged:
+        if not damaged:
             ir.async_delete_issue(self._hass, DOMAIN, issue_id)
             return
-        first = scan.damaged[0]
+        first = damaged[0]
         _LOGGER.warning(
             "Audit log %s: %d line(s) hold no record (first: line %d, where record %d would "
             "be); they are left in place, the chain goes on from the last whole record, and "
             "verification reports them",
-            self.path, len(scan.damaged), first.line, first.seq,
+            self.path, len(damaged), first.line, first.seq,
         )  # fmt: skip
         self._repair(
             issue_id,
@@ -89,7 +89,7 @@ class AuditNotices:
                 "site": self._site_name(),
                 "line": str(first.line),
                 "seq": str(first.seq),
-                "count": str(len(scan.damaged)),
+                "count": str(len(damaged)),
                 "file": str(self.path),
             },
         )
@@ -126,6 +126,11 @@ class AuditNotices:
             )  # fmt: skip
         else:
             _LOGGER.debug("Audit log still not writable (attempt %d): %s", failures, err)
+
+    def compress_failed(self, err: OSError) -> None:
+        """A closed segment could not be compressed (it stays as it is, and is read so)."""
+        _LOGGER.warning("Audit log %s: a closed segment could not be compressed: %s",
+                        self.path, err)  # fmt: skip
 
     def records_waiting(self, pending: int, error: str) -> None:
         """Raise (or update) the repair: `pending` records wait for the disk."""

@@ -5,6 +5,11 @@ its label); weekly grants are listed occurrence by occurrence, without a repeat 
 Creating an event creates a grant for all of the site's portals, changing one changes
 the grant's label and schedule, deleting one revokes the grant. Concierge keeps no
 per-occurrence exceptions, so an edit or a deletion always applies to the whole grant.
+
+The calendar finds grants by time (`core.window_index`): a range asks only the grants
+whose windows may fall in it, the open or next window is the top of a heap, and an
+update takes only the grants that changed. Its state is written when the open or next
+window changed; a change elsewhere on the calendar only refreshes subscribed views.
 """
 
 import re
@@ -22,7 +27,7 @@ from homeassistant.components.calendar.const import (
     EVENT_SUMMARY,
     CalendarEntityFeature,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -32,13 +37,8 @@ from .const import DOMAIN
 from .coordinator import ConciergeCoordinator
 from .core.errors import ConciergeError
 from .core.grants import Grant, GrantAction, GrantKind, GrantState
-from .core.schedule_times import (
-    current_interval,
-    is_open,
-    next_edge,
-    occurrences,
-    resolve_local,
-)
+from .core.schedule_times import current_interval, occurrences, resolve_local
+from .core.window_index import WindowIndex, index_of
 from .core.windows import Interval, OneOffWindow, Schedule, WeeklyWindow
 from .entity import ConciergeEntity, async_setup_site_entities
 from .service_errors import validation_error
@@ -186,12 +186,6 @@ def _schedule(event: Mapping[str, Any], tz: ZoneInfo) -> Schedule:
     return Schedule((OneOffWindow(start, end),))
 
 
-def _current_or_next(schedule: Schedule, tz: ZoneInfo, now: datetime) -> Interval | None:
-    """The whole interval open at `now`, else the next one; None if none is left."""
-    at = now if is_open(schedule, tz, now) else next_edge(schedule, tz, now)
-    return None if at is None else current_interval(schedule, tz, at)
-
-
 class GrantCalendar(ConciergeEntity, CalendarEntity):
     """The site's grant windows; events create, change and revoke grants."""
 
@@ -207,6 +201,36 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
         super().__init__(coordinator)
         self._attr_unique_id = f"{coordinator.site_id}_grants"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, coordinator.site_id)})
+        self._index = WindowIndex(coordinator.tz)
+        self._written: CalendarEvent | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Index the grants, then follow their changes."""
+        coordinator = self.coordinator
+        self._index = index_of(coordinator.data.grants.values(), coordinator.tz, dt_util.utcnow())
+        await super().async_added_to_hass()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Take the grants that changed; write the state if the open or next window did."""
+        grants = self.coordinator.data.grants
+        now = dt_util.utcnow()
+        changed = self.coordinator.changed_grants
+        for grant_id in changed:
+            if (grant := grants.get(grant_id)) is None:
+                self._index.drop(grant_id)
+            else:
+                self._index.put(grant, now)
+        if self.event != self._written:
+            self.async_write_ha_state()
+        elif changed:
+            self.async_update_event_listeners()  # views of a range may show them
+
+    @callback
+    @override
+    def _async_write_ha_state(self) -> None:
+        self._written = self.event
+        super()._async_write_ha_state()
 
     def _event(self, grant: Grant, interval: Interval) -> CalendarEvent:
         """One window of a grant: label, times, kind and portals (never a credential)."""
@@ -227,25 +251,12 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
             uid=grant.id,
         )
 
-    def _shown(self) -> list[Grant]:
-        """The grants on the calendar: all but the revoked ones."""
-        return [grant for grant in self.coordinator.data.grants.values() if not grant.revoked]
-
     @property
     @override
     def event(self) -> CalendarEvent | None:
-        """The window open now, or else the next one to open, of any grant."""
-        tz = self.coordinator.tz
-        now = dt_util.utcnow()
-        candidates = [
-            (interval, grant)
-            for grant in self._shown()
-            if (interval := _current_or_next(grant.schedule, tz, now)) is not None
-        ]
-        if not candidates:
-            return None
-        interval, grant = min(candidates, key=lambda c: (c[0].start, c[0].end, c[1].label, c[1].id))
-        return self._event(grant, interval)
+        """The window open now, or else the next one to open, of any grant not revoked."""
+        found = self._index.open_or_next(dt_util.utcnow())
+        return None if found is None else self._event(found[1], found[0])
 
     @override
     async def async_get_events(
@@ -254,7 +265,7 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
         """Every window of every grant not revoked that overlaps `[start_date, end_date)`."""
         tz = self.coordinator.tz
         found: list[tuple[Interval, Grant]] = []
-        for grant in self._shown():
+        for grant in self._index.in_range(start_date, end_date):
             for interval in occurrences(grant.schedule, tz, start_date, end_date):
                 whole = interval
                 if interval.start == start_date or interval.end == end_date:

@@ -35,6 +35,7 @@ from .config_flow_options import (
     extras_suggestions,
     validate_extras,
 )
+from .config_flow_prefill import prefilled
 from .config_flow_store import (
     STORE_RECONFIGURE_SCHEMA,
     STORE_SCHEMA,
@@ -52,6 +53,7 @@ from .const import (
     CONF_SITE_NAME,
     CONF_STORE_NAME,
     CONF_TOPIC_PREFIX,
+    DEFAULT_TOPIC_PREFIX,
     DOMAIN,
     SITE_KIND_STORE,
     STORE_STATUS_WAIT,
@@ -59,6 +61,7 @@ from .const import (
 )
 from .core.stores import status_topic, unique_id
 from .site import SiteConfig, is_store
+from .site_runtime import ConciergeConfigEntry
 from .store_mqtt import async_mqtt_ready
 
 
@@ -117,7 +120,7 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
         if (mqtt := await async_mqtt_ready(self.hass)) is None:
             return self.async_abort(reason="mqtt_not_set_up")
         errors: dict[str, str] = {}
-        topic = ""
+        topic = status_topic(DEFAULT_TOPIC_PREFIX, "<site>")
         if user_input is not None:
             name, site, prefix = store_input(user_input)
             errors = store_errors(name, site, prefix)
@@ -176,8 +179,8 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="extras",
-            data_schema=self.add_suggested_values_to_schema(
-                extras_schema(self.hass), extras_suggestions(user_input or {})
+            data_schema=prefilled(
+                self, extras_schema(self.hass), extras_suggestions(user_input or {})
             ),
             errors=errors,
         )
@@ -269,7 +272,9 @@ class ConciergeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> ConciergeOptionsFlow:  # noqa: ARG004
+    def async_get_options_flow(
+        config_entry: ConciergeConfigEntry,  # noqa: ARG004
+    ) -> ConciergeOptionsFlow:
         """Return the options flow."""
         return ConciergeOptionsFlow()
 

@@ -1,5 +1,7 @@
 """A home's options: its alarm panel and code, notify targets, attack threshold, deliveries.
 
+The options alone also say how many days an ended grant stays (`RETIRE_SCHEMA`).
+
 `extras_schema` is the form, `validate_extras` checks it against Home Assistant,
 `clean_extras` builds the stored options (the delivery section flattened) and
 `extras_suggestions` fills the form back in, never with the alarm code. The config
@@ -18,6 +20,7 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 
 from .config_flow_checks import entity_error
+from .config_flow_prefill import prefilled
 from .const import (
     ARM_MODES,
     CONF_ALARM_CODE,
@@ -31,12 +34,15 @@ from .const import (
     CONF_LOCK_TIMEOUT,
     CONF_NOTIFY,
     CONF_PETS_HOME,
+    CONF_RETIRE_AFTER_DAYS,
     DEFAULT_ALARM_TIMEOUT,
     DEFAULT_ATTACK_THRESHOLD,
     DEFAULT_DOOR_HELD_OPEN,
     DEFAULT_DOOR_OPEN_TIMEOUT,
     DEFAULT_FALLBACK_ARM_MODE,
     DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_RETIRE_AFTER_DAYS,
+    MAX_RETIRE_AFTER_DAYS,
 )
 
 SECTION_DELIVERY = "delivery"
@@ -246,6 +252,20 @@ def extras_suggestions(options: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
+RETIRE_SCHEMA = {
+    vol.Required(CONF_RETIRE_AFTER_DAYS, default=DEFAULT_RETIRE_AFTER_DAYS): vol.All(
+        selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0, max=MAX_RETIRE_AFTER_DAYS, step=1, unit_of_measurement="d",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Coerce(int),
+    )
+}  # fmt: skip
+"""Only in the options: days an ended grant keeps its device and entities (`grant_retirement`)."""
+
+
 class ConciergeOptionsFlow(OptionsFlowWithReload):
     """Change the alarm panel, notify targets and delivery timings."""
 
@@ -256,11 +276,14 @@ class ConciergeOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             errors = validate_extras(self.hass, user_input, stored)
             if not errors:
-                return self.async_create_entry(data=clean_extras(user_input, stored))
+                retire = {CONF_RETIRE_AFTER_DAYS: user_input[CONF_RETIRE_AFTER_DAYS]}
+                return self.async_create_entry(data=clean_extras(user_input, stored) | retire)
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                extras_schema(self.hass), extras_suggestions(user_input or stored)
+            data_schema=prefilled(
+                self,
+                extras_schema(self.hass).extend(RETIRE_SCHEMA),
+                extras_suggestions(user_input or stored),
             ),
             errors=errors,
         )

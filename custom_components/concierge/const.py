@@ -40,6 +40,10 @@ CONF_DOOR_HELD_OPEN: Final = "door_held_open"
 DEFAULT_DOOR_HELD_OPEN: Final = 300
 """Seconds a door may stay open during a visit before the owner is alerted."""
 CONF_PETS_HOME: Final = "pets_home_entity"
+CONF_RETIRE_AFTER_DAYS: Final = "retire_after_days"
+DEFAULT_RETIRE_AFTER_DAYS: Final = 7
+"""Days an ended grant keeps its device and entities before it leaves (0: at once)."""
+MAX_RETIRE_AFTER_DAYS: Final = 3650
 CONF_DELIVERY_ADDRESS: Final = "delivery_address"
 
 SUBENTRY_CARRIER: Final = "carrier"

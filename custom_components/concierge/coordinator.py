@@ -11,16 +11,14 @@ polled. To the shell (setup, unload, diagnostics, logbook, platforms) it is a
 """
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Unpack
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.start import async_at_started
@@ -30,17 +28,20 @@ from homeassistant.util import dt as dt_util
 from .audit_log import AuditLog
 from .carriers import carriers_from_subentries
 from .const import DOMAIN, EVENT_ACCESS
-from .core.audit import AuditRecord, ChainVerification
+from .core.audit import ChainVerification
 from .core.carriers import Carrier
 from .core.events import AccessEvent, AccessEventType, EvidenceRef, Outcome, Source, to_wire
 from .core.grants import Grant, GrantAction, GrantState, GrantUpdate
 from .core.visits import Visit, VisitState, add_event, advance
 from .flow import VisitFlow
 from .gatekeeper import Gatekeeper
+from .grant_feed import GrantFeed
 from .grant_keeper import GrantKeeper, GrantSettings
+from .grant_retirement import GrantRetirement
 from .guest_link_issuer import GuestLinkIssuer
-from .home_devices import grant_device_id
 from .home_diagnostics import async_home_diagnostics
+from .home_load import async_read_home
+from .home_site import HomeAsSite
 from .keypad.manager import KeypadManager
 from .owner_notifier import OwnerNotifier
 from .portal_watch import async_watch_portals
@@ -49,37 +50,19 @@ from .site import PortalConfig, SiteConfig
 from .site_clock import SiteClock
 from .site_storage import SiteData, encode, site_store
 from .site_types import EventFields, SiteSnapshot, signal_event
-from .storage_recovery import (
-    Recovery,
-    StoreProblem,
-    async_load_site,
-    async_report,
-    recover_from_audit,
-)
 
 _LOGGER = logging.getLogger(__name__)
-AUDIT_GAP = AccessEventType.AUDIT_GAP.value
 
 SAVE_DELAY = 1
-
-HOME_PLATFORMS = (
-    Platform.BINARY_SENSOR,
-    Platform.CALENDAR,
-    Platform.EVENT,
-    Platform.IMAGE,
-    Platform.SENSOR,
-    Platform.SWITCH,
-)
 
 type HomeEntities = Callable[[ConciergeCoordinator, AddConfigEntryEntitiesCallback], None]
 """Adds a platform's entities of a home site."""
 
 
-class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
+class ConciergeCoordinator(HomeAsSite, DataUpdateCoordinator[SiteSnapshot]):
     """Keeps one site's grants and visits, and acts on them."""
 
     config_entry: ConfigEntry[Any]
-    platforms = HOME_PLATFORMS
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
         """Prepare the site; `async_load` reads its stored state."""
@@ -93,6 +76,7 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self.site_device_id = ""
         self.keypad: KeypadManager | None = None
         self.grants = GrantKeeper(self)
+        self.feed = GrantFeed()
         self.clock = SiteClock(
             hass, lambda: self.site.name, lambda: self._data, on_forward=self.grants.rearm
         )
@@ -110,21 +94,9 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 
     async def async_load(self) -> None:
         """Read stored grants, visits and the audit chain; catch up on missed edges."""
-        loaded = await async_load_site(self.hass, self._store)
-        self._data = loaded.data
-        records = await self.audit.async_load(self._data.audit_head, self._data.audit_count)
-        if loaded.recovery is not None:
-            # Damaged storage: started from the last good copy or without grants. The
-            # audit chain says which codes are on the locks; write the result at once.
-            recover_from_audit(self._data, loaded.recovery, records, self.site.portals)
-            async_report(self.hass, self.site_id, self.site.name, loaded.recovery)
-            await self.async_flush()
-        elif self.audit.count > self._data.audit_count:
-            # Home Assistant stopped before the data was saved: the log knows more.
-            await self._async_catch_up(records)
-        if self.audit.count > self._data.audit_count:
-            # The log is ahead of the stored head (saved late, or a gap record was added).
-            self._data.audit_head, self._data.audit_count = self.audit.head, self.audit.count
+        self._data = await async_read_home(
+            self.hass, self._store, self.audit, self.site, self.site_id
+        )
         await self.gate.async_load(self._data.replay)  # earlier versions kept it in the data
         self._data.replay = {}
         self.clock.restart()  # the first reading starts from the stored site time
@@ -135,32 +107,8 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self.save_and_publish()
         self.keypad = KeypadManager(self)
         self.keypad.async_start()
+        self._unsubs.append(await GrantRetirement(self).async_start())  # ended grants leave
         self._unsubs.append(async_at_started(self.hass, self._async_resolve_interrupted))
-
-    async def _async_catch_up(self, records: list[AuditRecord]) -> None:
-        """Apply what the audit log recorded after the stored data was last saved.
-
-        Codes written or cleared since are known again (a code must not outlive its
-        window because its write was recorded but not saved); grants revoked since stay
-        revoked, and grants changed since (settings the log does not hold) are suspended,
-        with a repair that names them.
-        """
-        later = [
-            r for r in records
-            if r.seq > self._data.audit_count and r.event.get("type") != AUDIT_GAP
-        ]  # fmt: skip
-        if not later:
-            return  # only the record of a gap: nothing to apply
-        behind = Recovery(StoreProblem.BEHIND)
-        recover_from_audit(self._data, behind, records, self.site.portals)
-        _LOGGER.warning(
-            "%s: the stored data was older than the audit log; %d later records applied",
-            self.site.name,
-            len(later),
-        )
-        if behind.revoked or behind.suspended:
-            async_report(self.hass, self.site_id, self.site.name, behind)
-        await self.async_flush()
 
     async def _async_resolve_interrupted(self, _hass: HomeAssistant) -> None:
         """Visits a restart left open: resolve them once every lock has had time to load."""
@@ -203,8 +151,12 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     def _save(self) -> None:
         self._store.async_delay_save(lambda: encode(self._data), SAVE_DELAY)
 
-    def _snapshot(self) -> SiteSnapshot:
+    def _snapshot(self, grants: Iterable[str] = ()) -> SiteSnapshot:
+        """What the entities show; the states only of the grants that changed, or `grants`."""
         now = self.now()
+        self.feed.refresh(
+            self._data.grants, self._data.grant_states, lambda g: self._state_at(g, now), grants
+        )
         open_visits = {v.portal: v for v in self._data.visits.values() if not v.terminal}
         entered = sorted(
             (
@@ -215,22 +167,39 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             key=lambda v: v.started_at,
         )
         return SiteSnapshot(
-            grants=MappingProxyType(dict(self._data.grants)),
-            states=MappingProxyType(
-                {g.id: self._state_at(g, now) for g in self._data.grants.values()}
-            ),
+            grants=MappingProxyType(self.feed.grants),
+            states=MappingProxyType(self.feed.states),
             open_visits=MappingProxyType(open_visits),
             last_visits=MappingProxyType({v.portal: v for v in entered}),
         )
 
     @callback
-    def save_and_publish(self) -> None:
-        """Save the stored data soon, and hand the entities a fresh snapshot now."""
-        self._save()
-        self.async_set_updated_data(self._snapshot())
+    def save_and_publish(self, *, grants: Iterable[str] = ()) -> None:
+        """Save the stored data soon, and hand the entities a fresh snapshot now.
 
-    publish = save_and_publish
-    """The name the visit flow, the grant keeper and the HTTP views still call it by."""
+        Only the entities of the grants that changed (and of `grants`, at a window edge)
+        are written; those of the site and its doors are told every time.
+        """
+        self._save()
+        self.async_set_updated_data(self._snapshot(grants))
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Tell the entities: the site's and doors' always, a grant's when it changed."""
+        self.feed.refresh_codes(self.keypad.status if self.keypad is not None else {})
+        changed = self.feed.take()
+        super().async_update_listeners()
+        self.feed.notify(changed)
+
+    @callback
+    def async_listen_grant(self, grant_id: str, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` whenever the grant changes (settings, state, codes, window edge)."""
+        return self.feed.listen(grant_id, listener)
+
+    @property
+    def changed_grants(self) -> frozenset[str]:
+        """The grants changed at the last update (the calendar follows only those)."""
+        return self.feed.changed
 
     # --- access events ---------------------------------------------------------------
 
@@ -380,18 +349,14 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     # --- as the shell sees a site (`site_runtime.ConciergeSite`) ----------------------
 
     @property
-    def site_name(self) -> str:
-        """The home's name."""
-        return self.site.name
+    def title(self) -> str:
+        """The config entry's title."""
+        return self.config_entry.title
 
     @property
     def home(self) -> ConciergeCoordinator:
         """This site is a home."""
         return self
-
-    def has_portal(self, name: str) -> bool:
-        """Whether `name` is one of the home's doors (its id, or its name in any case)."""
-        return self.site.find_portal(name) is not None
 
     @callback
     def add_entities(
@@ -405,38 +370,6 @@ class ConciergeCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         if home is not None:
             home(self, add)
 
-    async def async_wind_down(self) -> None:
-        """Let keypad writes under way finish and end recordings, before the entities go."""
-        if self.keypad is not None:
-            await self.keypad.async_drain()
-        await self.flow.evidence.async_stop_all()
-
-    async def async_close(self) -> None:
-        """Write what waits: the audit chain's last records, then the stored data."""
-        await self.audit.async_close()
-        await self.async_flush()
-
-    async def async_remove_device(self, device: DeviceEntry) -> bool:
-        """Delete a grant's device, and the grant, once the grant can never be used again.
-
-        Returns False, and keeps both, while the grant can still be used or has a visit
-        open. The site's device and its doors' stay (doors go through Reconfigure).
-        """
-        for grant_id in list(self.data.grants):
-            if grant_device_id(self.site_id, grant_id) in device.identifiers:
-                self.grant(grant_id)
-                return self.grants.forget(grant_id)
-        return False
-
     async def async_diagnostics(self) -> dict[str, Any]:
         """The home's diagnostics, before redaction (see `home_diagnostics`)."""
         return await async_home_diagnostics(self)
-
-    def logbook_names(self, event: Mapping[str, Any]) -> tuple[str, str | None] | None:
-        """The site and door of one of the home's events, and its grant's label; else None."""
-        if event.get("site") != self.site_id:
-            return None
-        title = self.config_entry.title
-        portal = self.site.portal(str(event.get("portal")))
-        grant = self.data.grants.get(str(event.get("grant")))
-        return (f"{title} {portal.name}" if portal else title), (grant.label if grant else None)

@@ -63,7 +63,7 @@ class DoorLock:
         if await self.async_lock(portal):
             # The lock's own report may have recorded it already (`async_locked`).
             await self.async_locked(portal)
-            host.publish()
+            host.save_and_publish()
             return
         self.lock_when_closed(portal)
         if notify:
@@ -72,7 +72,7 @@ class DoorLock:
                                   portal=portal.portal_id, source=Source.SYSTEM,
                                   reason="lock_failed")  # fmt: skip
             await host.async_notify_owner("safety_lock_failed", {"portal": portal.name})
-        host.publish()
+        host.save_and_publish()
 
     def _relock_later(self, portal: PortalConfig, attempt: int) -> None:
         if attempt >= len(RELOCK_RETRIES):

@@ -1,5 +1,8 @@
 """Base entities: every Concierge entity belongs to a site, a portal or a grant device.
 
+The site's and its doors' entities follow every update of the site's snapshot; a grant's
+entities only the updates that change their grant (its settings, state or codes, or its
+window edge): a change to one grant writes that grant's entities and no other grant's.
 A store site's entities belong to the store's device or to one of its gates' devices.
 """
 
@@ -19,14 +22,8 @@ from .home_devices import grant_device_id, portal_device_id
 from .site import PortalConfig
 from .site_runtime import ConciergeConfigEntry
 from .site_types import signal_new_grant
-from .store_site import (
-    StoreEntities,
-    StoreSite,
-    gate_device_id,
-    signal_new_gates,
-    signal_store_update,
-    store_device_id,
-)
+from .store_gates import gate_device_id, signal_new_gates, signal_store_update, store_device_id
+from .store_site import StoreEntities, StoreSite
 
 
 class ConciergeEntity(CoordinatorEntity[ConciergeCoordinator]):
@@ -53,12 +50,15 @@ class PortalEntity(ConciergeEntity):
         )
 
 
-class GrantEntity(ConciergeEntity):
-    """An entity of one grant."""
+class GrantEntity(Entity):
+    """An entity of one grant, written when its grant changes (`async_listen_grant`)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
 
     def __init__(self, coordinator: ConciergeCoordinator, grant: Grant, key: str) -> None:
         """Attach to the grant's device."""
-        super().__init__(coordinator)
+        self.coordinator = coordinator
         self.grant_id = grant.id
         self._attr_unique_id = f"{coordinator.site_id}_{grant.id}_{key}"
         self._attr_translation_key = key
@@ -70,10 +70,18 @@ class GrantEntity(ConciergeEntity):
             via_device_id=coordinator.site_device_id,
         )
 
+    async def async_added_to_hass(self) -> None:
+        """Follow the grant (only the grant: other grants' changes pass it by)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_listen_grant(self.grant_id, self.async_write_ha_state)
+        )
+
     @property
     def available(self) -> bool:
         """A grant's entities are available while the grant exists."""
-        return super().available and self.grant_id in self.coordinator.data.grants
+        coordinator = self.coordinator
+        return coordinator.last_update_success and self.grant_id in coordinator.data.grants
 
     @property
     def grant(self) -> Grant:

@@ -106,10 +106,10 @@ class VisitFlow:
             await host.async_emit(kind, portal=portal.portal_id, source=Source.SYSTEM)
             if not opened and portal.portal_id in host.site_data.lock_on_close:
                 await self._locks.async_lock_after_abort(portal)
-            host.publish()
+            host.save_and_publish()
             return
         visit = await host.step(visit, kind)
-        host.publish()
+        host.save_and_publish()
         if opened:
             self._safety.door_opened(visit)
         else:
@@ -126,7 +126,7 @@ class VisitFlow:
         A door a visit could not lock is locked at last: that is recorded, once.
         """
         if await self._locks.async_locked(portal):
-            self._host.publish()
+            self._host.save_and_publish()
         for visit in self._state.open_visits(portal.portal_id):
             if visit.id in self._state.finishing or visit.state is not VisitState.IN_PROGRESS:
                 continue
@@ -160,7 +160,7 @@ class VisitFlow:
             evidence=(captured.ref,),
             data={"camera": captured.camera},
         )
-        self._host.publish()
+        self._host.save_and_publish()
 
     async def _async_camera_lost(self, visit_id: str, camera: str) -> None:
         await self._safety.async_camera_lost(visit_id, camera)

@@ -7,24 +7,33 @@ the door may open, so a crash right after an unlock cannot let the same token in
 The file is small (hashed ids of tokens not yet expired), so the write costs a courier
 little; the site's own data is not written for it. A file that cannot be read fails
 secure: tokens valid before the start are refused for as long as they could live.
+
+Refusals of requests not proven genuine are counted here (`core/refusal_tally.py`), not
+recorded one by one: each reason's summary is recorded when its interval closes (a timer),
+and whatever is pending when the site unloads or Home Assistant stops.
 """
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .core.clock import seconds_until
 from .core.courier_tokens import CourierClaims
 from .core.deny import DenyReason, TokenRejected
 from .core.errors import StoredDataError
+from .core.events import Source
 from .core.rate_limit import RateLimiter
+from .core.refusal_tally import RefusalSummary, RefusalTally
 from .core.replay_cache import ReplayCache
 from .core.token_checks import DEFAULT_LEEWAY_S
 
@@ -34,6 +43,9 @@ COURIER_URL = "/api/concierge/{site}/courier"
 GUEST_URL = "/api/concierge/{site}/guest"
 
 REPLAY_STORE_VERSION = 1
+
+type RecordSummary = Callable[[RefusalSummary], Awaitable[None]]
+"""Records one summary of refusals as an access event (the site's)."""
 
 
 def replay_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -52,7 +64,18 @@ class Gatekeeper:
     of each verified carrier.
     """
 
-    __slots__ = ("_distrust_before", "_hass", "_replay", "_store", "carriers", "clients")
+    __slots__ = (
+        "_distrust_before",
+        "_hass",
+        "_record",
+        "_replay",
+        "_store",
+        "_tally",
+        "_timer",
+        "_unsub_stop",
+        "carriers",
+        "clients",
+    )
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Prepare a site's gatekeeper; `async_load` reads the used tokens."""
@@ -62,6 +85,10 @@ class Gatekeeper:
         self._replay = ReplayCache()
         self._store = replay_store(hass, entry_id)
         self._distrust_before: datetime | None = None
+        self._tally = RefusalTally()
+        self._record: RecordSummary | None = None
+        self._timer: CALLBACK_TYPE | None = None
+        self._unsub_stop: CALLBACK_TYPE | None = None
 
     async def async_load(self, earlier: Mapping[str, Any] | None = None) -> None:
         """Read the used tokens from the file, and take in `earlier` ones.
@@ -119,6 +146,61 @@ class Gatekeeper:
             raise TokenRejected(DenyReason.RATE_LIMITED)
         self._replay.check(claims, now)  # records it (no await since `used`: no race)
         await self._store.async_save(self._replay.to_dict())
+
+    @property
+    def pending_refusals(self) -> int:
+        """Refusals counted and not yet recorded (for diagnostics and tests)."""
+        return len(self._tally)
+
+    async def async_count_refusal(
+        self, reason: DenyReason, source: Source, client: str, now: datetime, record: RecordSummary
+    ) -> None:
+        """Count a refusal of an unproven request of `client` (an address) at `now`.
+
+        Its summary is recorded with `record` (the site's, the same every time) when the
+        interval closes, or on unload or stop; a summary of an interval that closed
+        before `now` is recorded at once.
+        """
+        self._record = record
+        if self._unsub_stop is None:
+            self._unsub_stop = self._hass.bus.async_listen_once(
+                EVENT_HOMEASSISTANT_STOP, self._async_on_stop
+            )
+        closed = self._tally.add(reason, source, client, now)
+        if closed:
+            self._cancel_timer()
+        if self._timer is None and (closes := self._tally.closes_at) is not None:
+            self._timer = async_call_later(
+                self._hass, seconds_until(closes, now), self._async_interval_over
+            )
+        await self._async_write(closed)
+
+    async def _async_interval_over(self, _fired: datetime) -> None:
+        self._timer = None
+        await self._async_write(self._tally.flush())
+
+    async def _async_on_stop(self, _event: Event) -> None:
+        self._unsub_stop = None
+        self._cancel_timer()
+        await self._async_write(self._tally.flush())
+
+    async def _async_write(self, summaries: list[RefusalSummary]) -> None:
+        if self._record is not None:
+            for summary in summaries:
+                await self._record(summary)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+
+    async def async_close(self) -> None:
+        """Record the pending summaries and stop the timer (on unload)."""
+        self._cancel_timer()
+        if self._unsub_stop is not None:
+            self._unsub_stop()
+            self._unsub_stop = None
+        await self._async_write(self._tally.flush())
 
 
 async def async_remove_replay(hass: HomeAssistant, entry_id: str) -> None:

@@ -8,7 +8,7 @@ expired, revoked or used up never comes back, and its PIN is erased (it can neve
 again). A suspended grant, or one between two of its windows, keeps its PIN.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Required, TypedDict, Unpack
@@ -64,6 +64,7 @@ class GrantSettings(TypedDict, total=False):
     policy: Policy | None
     max_uses: int | None
     max_visit_minutes: int | None
+    carriers: tuple[str, ...]
 
 
 class GrantHost(Protocol):
@@ -89,8 +90,8 @@ class GrantHost(Protocol):
     ) -> AccessEvent:
         """Record an access event."""
 
-    def publish(self) -> None:
-        """Save soon and refresh the entities."""
+    def save_and_publish(self, *, grants: Iterable[str] = ()) -> None:
+        """Save soon and refresh the entities (those of `grants` even if unchanged)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +179,8 @@ class GrantKeeper:
             if grant_id in self._data.grants:
                 # Site time may be a hair before the edge (rounding): the edge is reached.
                 await self.async_refresh(grant_id, self._host.now(at_least=edge))
-                self._host.publish()
+                # Its window moved on even where its state did not: its entities show it.
+                self._host.save_and_publish(grants=(grant_id,))
 
         return _at_edge
 
@@ -191,10 +193,17 @@ class GrantKeeper:
                 raise not_valid("unknown_portal", portal=portal)
 
     def check_pin(self, grant: Grant) -> None:
-        """Refuse a PIN another grant that is not over already uses at one of its doors."""
+        """Refuse a PIN another grant that is not over already uses at one of its doors.
+
+        Only the grants with the same PIN are looked at closely (their states computed).
+        """
+        pin = grant.credentials.pin
+        if pin is None:
+            return
         now = self._host.now()
-        states = {g.id: self.state_at(g, now) for g in self._data.grants.values()}
-        if (conflict := pin_conflict(grant, self._data.grants.values(), states)) is not None:
+        same = [g for g in self._data.grants.values() if g.credentials.pin == pin]
+        states = {g.id: self.state_at(g, now) for g in same}
+        if (conflict := pin_conflict(grant, same, states)) is not None:
             other, portal_id = conflict
             portal = self._host.site.portal(portal_id)
             raise not_valid(
@@ -216,7 +225,7 @@ class GrantKeeper:
         self._data.grants[grant.id] = grant
         await host.async_emit(AccessEventType.GRANT_CREATED, grant=grant.id, source=Source.MANUAL)
         await self.async_refresh(grant.id, now)
-        host.publish()
+        host.save_and_publish()
         async_dispatcher_send(host.hass, signal_new_grant(host.site_id), grant.id)
         return grant
 
@@ -255,7 +264,7 @@ class GrantKeeper:
                 AccessEventType.GRANT_RESUMED, grant=grant.id, source=Source.MANUAL
             )
         await self.async_refresh(grant.id, now)
-        host.publish()
+        host.save_and_publish()
         return updated
 
     def forget(self, grant_id: str) -> bool:
@@ -269,5 +278,5 @@ class GrantKeeper:
         self._data.grant_states.pop(grant_id, None)
         if (timer := self._timers.pop(grant_id, None)) is not None:
             timer()
-        self._host.publish()
+        self._host.save_and_publish()
         return True

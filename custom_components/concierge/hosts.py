@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
+from .audit_log import AuditLog
 from .core.events import AccessEvent, AccessEventType, EvidenceRef, Outcome
 from .core.grants import GrantState
 from .core.visits import Visit, VisitState
@@ -50,6 +51,9 @@ class SiteHost(Protocol):
 class FlowHost(SiteHost, Protocol):
     """What the visit flow needs from its site."""
 
+    audit: AuditLog
+    """The site's audit log (a visit's records are on disk before its door opens)."""
+
     @property
     def tz(self) -> ZoneInfo:
         """The site's time zone."""
@@ -76,7 +80,7 @@ class FlowHost(SiteHost, Protocol):
     async def async_refresh_grant(self, grant_id: str) -> None:
         """Re-evaluate a grant's state now (after a use)."""
 
-    def publish(self) -> None:
+    def save_and_publish(self) -> None:
         """Save soon and refresh the entities."""
 
     async def async_flush(self) -> None:

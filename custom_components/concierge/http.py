@@ -4,7 +4,12 @@ The token is the credential. Answers leak nothing useful to an attacker: every p
 found before the signature is known to be good (malformed, wrong algorithm, unknown
 carrier or key, bad signature) gets the same `401 invalid_token`; a correctly signed
 token that is refused gets `403` with its reason code, which the carrier's system needs
-(expired, outside the window, pets at home...). Every refusal is an access-denied event.
+(expired, outside the window, another carrier's grant, pets at home...).
+
+A refusal of a correctly signed token is a genuine attempt: its own access-denied event.
+A refusal of a request not proven genuine (the `401`s, the per-client `429`, a `413`) is
+only counted, and recorded as one summary per reason and interval (`Gatekeeper`,
+`core/refusal_tally.py`): junk from anyone cannot grow the audit log by a record each.
 
 A body is read only up to `MAX_BODY` bytes as received (chunked or compressed alike):
 a longer one gets `413 body_too_large`. The per-client budget (`Gatekeeper`) counts
@@ -27,15 +32,17 @@ from .const import DOMAIN
 from .core.courier_tokens import verify_courier_token
 from .core.deny import DenyReason, TokenRejected
 from .core.events import AccessEventType, Outcome, Source
+from .core.grant_carriers import admits_carrier
 from .core.grants import GrantState
 from .core.guest_links import verify_guest_link
+from .core.refusal_tally import RefusalSummary, is_counted
 from .core.schedule_times import current_interval
-from .gatekeeper import COURIER_URL, GUEST_URL
-from .site import is_store
+from .gatekeeper import COURIER_URL, GUEST_URL, RecordSummary
 from .visit_admission import AccessDenied
 
 if TYPE_CHECKING:
     from .coordinator import ConciergeCoordinator
+    from .site_runtime import ConciergeConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,14 +72,11 @@ def _answer(status: HTTPStatus, error: str | None = None, **extra: str) -> web.R
 
 
 def _site(hass: HomeAssistant, site: str) -> ConciergeCoordinator | None:
-    entry = hass.config_entries.async_get_entry(site)
+    """The loaded home site `site`; None for a store (no doors to open from here) or none."""
+    entry: ConciergeConfigEntry | None = hass.config_entries.async_get_entry(site)
     if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
         return None
-    if is_store(entry.data):
-        # A store site has no doors to open from here: not found, as a site that is not.
-        return None
-    coordinator: ConciergeCoordinator = entry.runtime_data
-    return coordinator
+    return entry.runtime_data.home
 
 
 class BodyTooLargeError(Exception):
@@ -118,25 +122,49 @@ async def _request_token(
     try:
         token = await _token(request)
     except BodyTooLargeError:
-        await _refuse(coordinator, DenyReason.MALFORMED, source)
-        return _answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large")
+        return await _refuse(coordinator, request, DenyReason.BODY_TOO_LARGE, source)
     if token is None:
-        return await _refuse(coordinator, DenyReason.MALFORMED, source)
+        return await _refuse(coordinator, request, DenyReason.MALFORMED, source)
     return token
 
 
+def _recorder(coordinator: ConciergeCoordinator) -> RecordSummary:
+    """Records a summary of counted refusals as one access-denied event (counts, no token)."""
+
+    async def record(summary: RefusalSummary) -> None:
+        await coordinator.async_emit(
+            AccessEventType.ACCESS_DENIED, Outcome.DENIED, source=summary.source,
+            reason=summary.reason.value, data=summary.data(),
+        )  # fmt: skip
+        coordinator.save_and_publish()
+
+    return record
+
+
 async def _refuse(
-    coordinator: ConciergeCoordinator, reason: DenyReason, source: Source, grant: str | None = None
+    coordinator: ConciergeCoordinator,
+    request: web.Request,
+    reason: DenyReason,
+    source: Source,
+    *,
+    signature_proven: bool = False,
 ) -> web.Response:
-    await coordinator.async_emit(
-        AccessEventType.ACCESS_DENIED, Outcome.DENIED, source=source, reason=reason.value,
-        grant=grant,
-    )  # fmt: skip
-    coordinator.publish()
+    """Refuse: count an unproven request's refusal, record a genuine attempt's; answer."""
+    if is_counted(reason, signature_proven=signature_proven):
+        await coordinator.gate.async_count_refusal(
+            reason, source, _client(request), coordinator.now(), _recorder(coordinator)
+        )
+    else:
+        await coordinator.async_emit(
+            AccessEventType.ACCESS_DENIED, Outcome.DENIED, source=source, reason=reason.value
+        )
+        coordinator.save_and_publish()
     if reason in UNVERIFIED:
         return _answer(HTTPStatus.UNAUTHORIZED, "invalid_token")
     if reason is DenyReason.RATE_LIMITED:
         return _answer(HTTPStatus.TOO_MANY_REQUESTS, reason.value)
+    if reason is DenyReason.BODY_TOO_LARGE:
+        return _answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, reason.value)
     return _answer(HTTPStatus.FORBIDDEN, reason.value)
 
 
@@ -178,7 +206,7 @@ class CourierView(HomeAssistantView):
         source = Source.COURIER_TOKEN
         gate, client = coordinator.gate, _client(request)
         if not gate.admit_client(client, now):
-            return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)
+            return await _refuse(coordinator, request, DenyReason.RATE_LIMITED, source)
         if isinstance(token := await _request_token(coordinator, request, source), web.Response):
             return token
         try:
@@ -189,26 +217,38 @@ class CourierView(HomeAssistantView):
                 now=now,
                 expected_address=coordinator.site.delivery_address,
             )
-        except TokenRejected as err:
-            return await _refuse(coordinator, err.reason, source)
+        except TokenRejected as err:  # counted if it may come before the signature is proven
+            return await _refuse(coordinator, request, err.reason, source)
         try:
             # Recorded as used, and on disk, before anything can open the door.
             await gate.async_admit_courier(claims, client, now)
         except TokenRejected as err:  # replayed, or rate_limited (carrier, full cache)
-            return await _refuse(coordinator, err.reason, source)
-        found = _courier_grant(coordinator, claims.not_before, claims.expires, now)
+            return await _refuse(coordinator, request, err.reason, source, signature_proven=True)
+        found = _courier_grant(
+            coordinator, claims.carrier_id, (claims.not_before, claims.expires), now
+        )
         if isinstance(found, DenyReason):
-            return await _refuse(coordinator, found, source)
+            return await _refuse(coordinator, request, found, source, signature_proven=True)
         return await _open(coordinator, found, source)
 
 
 def _courier_grant(
-    coordinator: ConciergeCoordinator, not_before: datetime, expires: datetime, now: datetime
+    coordinator: ConciergeCoordinator,
+    carrier_id: str,
+    valid: tuple[datetime, datetime],
+    now: datetime,
 ) -> str | DenyReason:
-    """The id of the active courier grant whose window holds the token, or why none does."""
+    """The active courier grant of the token's carrier whose window holds it, or why none does.
+
+    `valid` is the token's (not before, expires); a grant naming carriers admits only theirs.
+    """
+    not_before, expires = valid
     courier = [g for g in coordinator.site_data.grants.values() if g.credentials.remote_token]
     if not courier:
         return DenyReason.NO_COURIER_GRANT
+    courier = [g for g in courier if admits_carrier(g.carriers, carrier_id)]
+    if not courier:
+        return DenyReason.WRONG_CARRIER
     states = {g.id: coordinator.state_of(g.id) for g in courier}
     for grant in sorted(courier, key=lambda g: g.created_at):
         if states[grant.id] is not GrantState.ACTIVE:
@@ -270,11 +310,11 @@ class GuestView(HomeAssistantView):
         now = coordinator.now()  # site time: never goes backwards
         source = Source.GUEST_LINK
         if not coordinator.gate.admit_client(_client(request), now):
-            return await _refuse(coordinator, DenyReason.RATE_LIMITED, source)
+            return await _refuse(coordinator, request, DenyReason.RATE_LIMITED, source)
         if isinstance(token := await _request_token(coordinator, request, source), web.Response):
             return token
         if coordinator.site_data.link_secret is None:
-            return await _refuse(coordinator, DenyReason.MALFORMED, source)
+            return await _refuse(coordinator, request, DenyReason.MALFORMED, source)
         links = coordinator.site_data.guest_links
         try:
             claims = verify_guest_link(
@@ -284,11 +324,13 @@ class GuestView(HomeAssistantView):
                 now=now,
                 revoked={k for k, v in links.items() if v.get("revoked")},
             )
-        except TokenRejected as err:
-            return await _refuse(coordinator, err.reason, source)
+        except TokenRejected as err:  # counted if it may come before the signature is proven
+            return await _refuse(coordinator, request, err.reason, source)
         grant = coordinator.site_data.grants.get(claims.grant_id)
         if grant is None or claims.link_id not in links:
-            return await _refuse(coordinator, DenyReason.LINK_REVOKED, source)
+            return await _refuse(
+                coordinator, request, DenyReason.LINK_REVOKED, source, signature_proven=True
+            )
         return await _open(coordinator, grant.id, source)
 
 

@@ -10,7 +10,6 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
 from .coordinator import ConciergeCoordinator
-from .core.audit_bundle import export_visit_bundle
 from .core.delivery import GRANT_DENIALS
 from .core.deny import DenyReason
 from .core.events import AccessEventType, Source
@@ -73,5 +72,4 @@ async def async_end_visit(
 async def async_export_visit(home: ConciergeCoordinator, visit_id: str) -> dict[str, Any]:
     """The visit's evidence bundle: its events, their hashes and evidence references."""
     home.visit(visit_id)
-    records = await home.audit.async_read()
-    return await home.hass.async_add_executor_job(export_visit_bundle, records, visit_id)
+    return await home.audit.async_export_visit(visit_id)  # streamed, the writer never held

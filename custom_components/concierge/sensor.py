@@ -82,6 +82,7 @@ class GrantStateSensor(GrantEntity, SensorEntity):
             "portals": [
                 p.name for pid in grant.portals if (p := self.coordinator.site.portal(pid))
             ],
+            "carriers": list(grant.carriers),  # ids; none: any carrier
             "uses": grant.uses,
             "max_uses": grant.max_uses,
             "window_start": interval.start.isoformat() if interval else None,

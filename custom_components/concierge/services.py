@@ -62,6 +62,7 @@ GRANT_FIELDS: dict[vol.Marker, Any] = {
     vol.Optional("require_camera"): cv.boolean,
     vol.Optional("refuse_when_pets_home"): cv.boolean,
     vol.Optional("notify"): cv.boolean,
+    vol.Optional("carriers"): vol.All(cv.ensure_list, [cv.string]),
 }
 
 CREATE_GRANT_SCHEMA = vol.Schema(
@@ -157,6 +158,21 @@ def resolve_portals(site: ConciergeCoordinator, names: list[str]) -> tuple[str, 
     return tuple(ids)
 
 
+def resolve_carriers(site: ConciergeCoordinator, names: list[str]) -> tuple[str, ...]:
+    """Carrier ids from the ids or names (case-insensitive) of the site's carriers."""
+    carriers = site.carriers.values()
+    ids: list[str] = []
+    for name in names:
+        found = next((c for c in carriers if c.carrier_id == name), None) or next(
+            (c for c in carriers if c.name.casefold() == name.strip().casefold()), None
+        )
+        if found is None:
+            raise _not_valid("unknown_carrier", carrier=name)
+        if found.carrier_id not in ids:
+            ids.append(found.carrier_id)
+    return tuple(ids)
+
+
 def build_schedule(data: Mapping[str, Any]) -> Schedule | None:
     """A schedule from one-off (start, end) or weekly (weekdays, times) fields; None if absent."""
     one_off = "start" in data or "end" in data
@@ -231,6 +247,7 @@ async def _create_grant(call: ServiceCall) -> ServiceResponse:
             policy=_policy(call.data, Policy()),
             max_uses=call.data.get("max_uses"),
             max_visit_minutes=call.data.get("max_visit_minutes"),
+            carriers=resolve_carriers(site, call.data.get("carriers", [])),
         )
     except ConciergeError as err:
         raise validation_error(err) from err
@@ -255,6 +272,8 @@ def _grant_changes(
         changes["max_uses"] = data["max_uses"]
     if "max_visit_minutes" in data:
         changes["max_visit_minutes"] = data["max_visit_minutes"]
+    if "carriers" in data:  # an empty list: any carrier again
+        changes["carriers"] = resolve_carriers(site, data["carriers"])
     if (credentials := _credentials(data, grant.credentials)) != grant.credentials:
         changes["credentials"] = credentials
     if (policy := _policy(data, grant.policy)) != grant.policy:

@@ -17,7 +17,6 @@ To the shell (setup, unload, diagnostics, logbook, platforms) a store is a
 `site_runtime.ConciergeSite`, as a home site is.
 """
 
-import asyncio
 import contextlib
 import logging
 from collections import Counter
@@ -36,7 +35,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
-from .audit_log import AuditLog
 from .const import (
     CONF_BRIDGE_SITE,
     CONF_STORE_NAME,
@@ -64,8 +62,15 @@ from .core.stores import (
     passage_after,
     status_topic,
 )
-from .site_storage import SiteData, decode, encode, site_store
 from .site_types import signal_event
+from .store_audit import StoreAudit
+from .store_gates import (
+    gate_ids,
+    remove_stale_gate_devices,
+    rename_gate_devices,
+    signal_new_gates,
+    signal_store_update,
+)
 from .store_mqtt import async_mqtt_ready, message_payload
 
 if TYPE_CHECKING:
@@ -73,39 +78,11 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-SAVE_DELAY = 1
-
 STORE_PLATFORMS = (Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR)
 """A store has gates (event, visit in progress) and an occupancy sensor."""
 
 type StoreEntities = Callable[[StoreSite, AddConfigEntryEntitiesCallback], None]
 """Adds a platform's entities of a store site."""
-
-
-def signal_store_update(entry_id: str) -> str:
-    """Dispatcher signal: a store's availability, occupancy or gate passages changed."""
-    return f"{DOMAIN}_{entry_id}_store_update"
-
-
-def signal_new_gates(entry_id: str) -> str:
-    """Dispatcher signal that announces gates the bridge names for the first time."""
-    return f"{DOMAIN}_{entry_id}_new_gates"
-
-
-def store_device_id(entry_id: str) -> tuple[str, str]:
-    """Device registry identifier of a store."""
-    return (DOMAIN, entry_id)
-
-
-def gate_device_id(entry_id: str, gate_id: str) -> tuple[str, str]:
-    """Device registry identifier of a store's gate."""
-    return (DOMAIN, f"{entry_id}_gate_{gate_id}")
-
-
-def gate_ids(device: dr.DeviceEntry, entry_id: str) -> set[str]:
-    """The ids of the gates a device of the store stands for (none for the store's own)."""
-    prefix = gate_device_id(entry_id, "")[1]
-    return {i[1].removeprefix(prefix) for i in device.identifiers if i[1].startswith(prefix)}
 
 
 class StoreSite:
@@ -134,12 +111,10 @@ class StoreSite:
         self.seen = SeenIds(STORE_SEEN_IDS)
         self.counters: Counter[str] = Counter()
         self.last_event_at: datetime | None = None
-        self.audit = AuditLog(hass, entry.entry_id)
-        self._store = site_store(hass, entry.entry_id)
-        self._data = SiteData()
+        self.chain = StoreAudit(hass, entry.entry_id)
+        self.audit = self.chain.log
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timers: dict[str, CALLBACK_TYPE] = {}
-        self._recording: set[asyncio.Task[None]] = set()
         self._was_available: bool | None = None
         self.site_device_id = ""
         """The store device's registry id (gates' devices sit below it)."""
@@ -160,12 +135,7 @@ class StoreSite:
                 translation_placeholders={"site": self.name},
             )
         try:
-            self._data = decode(await self._store.async_load())
-            await self.audit.async_load(self._data.audit_head, self._data.audit_count)
-            if self.audit.count > self._data.audit_count:
-                # The log is ahead of the stored head (saved late, or a gap record added).
-                self._data.audit_head = self.audit.head
-                self._data.audit_count = self.audit.count
+            await self.chain.async_load()
         except ConciergeError as err:
             raise ConfigEntryError(
                 translation_domain=DOMAIN,
@@ -198,14 +168,7 @@ class StoreSite:
                 unsub()
         self._unsubs.clear()
         self._timers.clear()
-        await self._async_drain()
-        await self.audit.async_close()
-        await self._store.async_save(encode(self._data))
-
-    async def _async_drain(self) -> None:
-        """Wait for the audit writes under way (a finished one may not be discarded yet)."""
-        while pending := {task for task in self._recording if not task.done()}:
-            await asyncio.wait(pending)
+        await self.chain.async_close()
 
     # --- messages --------------------------------------------------------------------
 
@@ -247,7 +210,7 @@ class StoreSite:
         self.hass.bus.async_fire(EVENT_ACCESS, to_wire(event))
         async_dispatcher_send(self.hass, signal_event(self.site_id), event)
         self._publish()
-        self._record(event)
+        self.chain.record(event)
 
     @callback
     def _async_connection_changed(self, connected: bool) -> None:  # noqa: FBT001 - MQTT's API
@@ -276,18 +239,11 @@ class StoreSite:
         """Follow the bridge's gates: new ones get a device, renamed ones are renamed."""
         registry = dr.async_get(self.hass)
         listed = {gate.gate_id: gate for gate in gates}
-        for gate_id, gate in listed.items():
-            known = self.gates.get(gate_id)
-            if known is not None and known.name != gate.name:
-                device = registry.async_get_device_by_identifier(
-                    gate_device_id(self.site_id, gate_id), self.site_id
-                )
-                if device is not None:
-                    registry.async_update_device(device.id, name=gate.name)
+        rename_gate_devices(registry, self.site_id, self.gates, listed)
         if remove_missing:
             for gate_id in set(self.gates) - set(listed):
                 self._forget_gate(gate_id)
-            self._remove_stale_devices(registry, set(listed))
+            remove_stale_gate_devices(registry, self.site_id, set(listed))
         new = [gate for gate_id, gate in listed.items() if gate_id not in self.gates]
         self.gates |= listed
         if new:
@@ -299,13 +255,6 @@ class StoreSite:
         self.passages.pop(gate_id, None)
         if (timer := self._timers.pop(gate_id, None)) is not None:
             timer()
-
-    def _remove_stale_devices(self, registry: dr.DeviceRegistry, listed: set[str]) -> None:
-        """Remove the devices (and so the entities) of gates the bridge no longer has."""
-        for device in dr.async_entries_for_config_entry(registry, self.site_id):
-            gates = gate_ids(device, self.site_id)
-            if gates and not gates & listed:
-                registry.async_update_device(device.id, remove_config_entry_id=self.site_id)
 
     def _pass(self, gate_id: str, event: AccessEvent, now: datetime) -> None:
         """Follow a visit's passage through a gate (a timer ends it at the latest)."""
@@ -333,26 +282,9 @@ class StoreSite:
 
     # --- audit chain -----------------------------------------------------------------
 
-    def _record(self, event: AccessEvent) -> None:
-        """Append an event to the site's audit chain (in the order they arrived)."""
-        task = self.hass.async_create_background_task(
-            self._async_record(event), f"{DOMAIN} store audit", eager_start=True
-        )
-        if not task.done():
-            self._recording.add(task)
-            task.add_done_callback(self._recording.discard)
-
-    async def _async_record(self, event: AccessEvent) -> None:
-        # Never fails: a record the disk does not take waits in memory (and a repair says so).
-        await self.audit.async_append(event)
-        self._data.audit_head = self.audit.head
-        self._data.audit_count = self.audit.count
-        self._store.async_delay_save(lambda: encode(self._data), SAVE_DELAY)
-
     async def async_verify_audit(self) -> ChainVerification:
         """Check the store's audit chain against the head kept in storage."""
-        await self._async_drain()
-        return await self.audit.async_verify(self._data.audit_head)
+        return await self.chain.async_verify()
 
     # --- as the shell sees a site (`site_runtime.ConciergeSite`) ----------------------
 

@@ -85,7 +85,7 @@ class VisitEnd:
             else:
                 visit = await host.step(visit, AccessEventType.VISIT_ABORTED, Outcome.FAILED,
                                         VisitState.ABORTED, reason=reason)  # fmt: skip
-            host.publish()
+            host.save_and_publish()
             await host.async_flush()
             await self._async_tell_owner(visit)
             return visit

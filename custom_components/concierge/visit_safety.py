@@ -29,7 +29,7 @@ async def async_alert(state: FlowState, visit: Visit, issue: SafetyIssue, **extr
         state.current(visit), AccessEventType.SAFETY_ALERT, Outcome.FAILED,
         reason=issue.value,
     )  # fmt: skip
-    host.publish()
+    host.save_and_publish()
     await host.async_notify_owner(
         f"safety_{issue.value}",
         {"portal": portal.name if portal else visit.portal, **extra},

@@ -585,3 +585,146 @@ async def test_options_reject_a_missing_pets_entity(hass: HomeAssistant) -> None
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["pets_home_entity"] == "device_tracker.rex"
+
+
+# --- the options form as the browser shows it ------------------------------------------
+# Home Assistant's frontend fills a form in before the user sees it (computeInitialHaFormData
+# in its ha-form) and refuses to send it with a required field empty ("Not all required
+# fields are filled in", step-flow-form's _submitStep). These follow the frontend's rules.
+
+
+def _browser_fields(result: Any) -> list[dict[str, Any]]:
+    """The form as Home Assistant sends it to the browser."""
+    fields: list[dict[str, Any]] = probatio.to_field_list(
+        result["data_schema"], custom_serializer=cv.custom_serializer
+    )
+    return json.loads(json.dumps(fields))
+
+
+def _browser_fills_in(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """What each field shows when the form opens: suggested value, else default, else empty."""
+    data: dict[str, Any] = {}
+    for field in fields:
+        suggested = (field.get("description") or {}).get("suggested_value")
+        if suggested is not None:
+            data[field["name"]] = suggested
+        elif "default" in field:
+            data[field["name"]] = field["default"]
+        elif field.get("type") == "expandable":
+            inner = _browser_fills_in(field["schema"])
+            if field.get("required") or inner:
+                data[field["name"]] = inner
+    return data
+
+
+def _browser_lets_submit(fields: list[dict[str, Any]], data: dict[str, Any]) -> bool:
+    """Whether every required field (sections included) holds a value."""
+    for field in fields:
+        value = data.get(field["name"])
+        if field.get("required") and value in ("", None):
+            return False
+        inside = field.get("type") == "expandable" and (field.get("required") or value is not None)
+        if inside and not _browser_lets_submit(field["schema"], value or {}):
+            return False
+    return True
+
+
+async def _submit_as_the_browser(hass: HomeAssistant, result: Any) -> Any:
+    """Open the form and press Submit without touching a field."""
+    fields = _browser_fields(result)
+    shown = _browser_fills_in(fields)
+    assert _browser_lets_submit(fields, shown), f"a required field shows empty: {shown}"
+    sent = {key: value for key, value in shown.items() if value not in (None, "")}
+    return await hass.config_entries.options.async_configure(result["flow_id"], sent)
+
+
+async def test_options_open_filled_in_and_save_unchanged(
+    hass: HomeAssistant, coded_panel: str
+) -> None:
+    hass.states.async_set("input_boolean.pets_home", "off")
+    entry = await _configured_with_code(hass, coded_panel)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "alarm_panel": coded_panel,
+            "fallback_arm_mode": "armed_away",
+            "notify": ["notify.mobile_app_owner"],
+            "attack_threshold": 7,
+            "delivery": DELIVERY,
+        },
+    )
+    await hass.async_block_till_done()
+    stored = dict(entry.options)
+    assert stored["door_open_timeout"] == 60
+    assert stored["alarm_code"] == "1234"
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    shown = _browser_fills_in(_browser_fields(result))
+    assert shown["delivery"]["door_open_timeout"] == 60
+    assert shown["delivery"]["door_held_open"] == 600
+    assert shown["delivery"]["pets_home_entity"] == "input_boolean.pets_home"
+    assert shown["notify"] == ["notify.mobile_app_owner"]
+    assert "alarm_code" not in shown
+    result = await _submit_as_the_browser(hass, result)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(entry.options) == stored
+
+
+async def test_options_with_the_default_timings_save_unchanged(hass: HomeAssistant) -> None:
+    """The timings a new home starts with (120/300/30/90) show and are kept."""
+    entry = await _configured(hass)
+    assert dict(entry.options) == DEFAULT_OPTIONS
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    shown = _browser_fills_in(_browser_fields(result))
+    assert shown["delivery"] == {
+        "door_open_timeout": 120,
+        "door_held_open": 300,
+        "lock_timeout": 30,
+        "alarm_timeout": 90,
+    }
+    result = await _submit_as_the_browser(hass, result)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert {key: entry.options[key] for key in DEFAULT_OPTIONS} == DEFAULT_OPTIONS
+
+
+async def test_setup_extras_can_be_submitted_as_shown(hass: HomeAssistant) -> None:
+    result = await _at_extras(hass)
+    fields = _browser_fields(result)
+    shown = _browser_fills_in(fields)
+    assert _browser_lets_submit(fields, shown), shown
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], shown)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].options == DEFAULT_OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"notify": ["light.kitchen"]}, {"notify": "wrong_domain"}),
+        ({"alarm_panel": "alarm_control_panel.gone"}, {"alarm_panel": "entity_not_found"}),
+        (
+            {"alarm_panel": "alarm_control_panel.basic", "fallback_arm_mode": "armed_night"},
+            {"fallback_arm_mode": "arm_mode_unsupported"},
+        ),
+    ],
+)
+async def test_options_refuse_what_the_setup_refuses(
+    hass: HomeAssistant, changes: dict[str, Any], errors: dict[str, str]
+) -> None:
+    hass.states.async_set(
+        "alarm_control_panel.basic",
+        "disarmed",
+        {"supported_features": AlarmControlPanelEntityFeature.ARM_HOME},
+    )
+    entry = await _configured(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], changes)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert dict(entry.options) == DEFAULT_OPTIONS
+    # What was entered is shown again, to be corrected.
+    shown = _browser_fills_in(_browser_fields(result))
+    assert {key: shown.get(key) for key in changes} == changes

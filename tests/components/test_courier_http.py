@@ -33,6 +33,9 @@ from .helpers import at, call, move_to
 
 NOW = at("2026-11-24 10:00")
 INVALID = (401, "invalid_token")
+COUNTED = {"alg_not_allowed", "bad_signature", "unknown_carrier", "unknown_key", "malformed",
+           "missing_claim"}  # fmt: skip
+"""Refused before a signature is proven (or possibly so): counted, one summary a minute."""
 
 
 def _b64(data: bytes) -> str:
@@ -199,6 +202,7 @@ async def _post(client: Any, entry: MockConfigEntry, token: str) -> tuple[int, d
 )
 async def test_attack_is_refused_with_its_reason(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     hass_client_no_auth: ClientSessionGenerator,
     home: tuple[MockConfigEntry, Carrier],
     access_events: list[dict[str, Any]],
@@ -212,6 +216,13 @@ async def test_attack_is_refused_with_its_reason(
     assert (status, body.get("error")) == answer
     assert set(body) == {"status", "error"}  # nothing else is said
     await hass.async_block_till_done()
+    if reason in COUNTED:  # recorded as the minute's summary of its reason
+        assert not [e for e in access_events if e["type"] == "access_denied"]
+        await move_to(hass, freezer, NOW + timedelta(seconds=61))
+        await hass.async_block_till_done()
+        assert access_events[-1]["data"]["refusals"] == 1
+    else:  # a genuine attempt: recorded at once, on its own
+        assert "refusals" not in access_events[-1]["data"]
     assert access_events[-1]["type"] == "access_denied"
     assert access_events[-1]["reason"] == reason
     assert access_events[-1]["source"] == "courier_token"

@@ -19,6 +19,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     CLIENT_ID,
     MockConfigEntry,
@@ -891,7 +892,9 @@ async def test_guest_endpoint_refusals(
     token = link["url"].split("#")[1]
     assert await post(json={}) == (401, "invalid_token")
     assert await post(json={"token": "garbage"}) == (401, "invalid_token")
-    assert access_events[-1]["reason"] == "malformed"
+    # Unproven requests are counted: the minute's summary says how many.
+    await move_to(hass, freezer, dt_util.utcnow() + timedelta(seconds=61))
+    assert (access_events[-1]["reason"], access_events[-1]["data"]["refusals"]) == ("malformed", 3)
 
     # The grant is revoked, then deleted with its device: its links open nothing.
     await call(hass, "revoke_grant", grant_id=grant)

@@ -862,7 +862,7 @@ async def test_last_visit_image_shows_only_snapshots_from_the_evidence_folder(
         await coordinator.step(
             coordinator.visit(visit_id), AccessEventType.EVIDENCE_CAPTURED, evidence=(ref,)
         )
-        coordinator.publish()
+        coordinator.save_and_publish()
         await hass.async_block_till_done()
 
     digest = "0" * 64

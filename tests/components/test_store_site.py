@@ -39,7 +39,8 @@ from custom_components.concierge.core.answers import Question
 from custom_components.concierge.core.events import new_id
 from custom_components.concierge.diagnostics import async_get_config_entry_diagnostics
 from custom_components.concierge.logbook import async_describe_events
-from custom_components.concierge.store_site import StoreSite, gate_device_id, store_device_id
+from custom_components.concierge.store_gates import gate_device_id, store_device_id
+from custom_components.concierge.store_site import StoreSite
 from tests.mosquitto import Mosquitto
 from tests.waiting import until
 

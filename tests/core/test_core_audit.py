@@ -30,13 +30,18 @@ from custom_components.concierge.core.audit import (
 )
 from custom_components.concierge.core.audit_bundle import (
     BUNDLE_FORMAT,
+    VisitBundler,
     export_visit_bundle,
     verify_bundle,
 )
 from custom_components.concierge.core.audit_scan import (
     DamagedLine,
     LogScan,
+    LogVerifier,
     TornTail,
+    first_line_at,
+    last_whole,
+    records_of,
     scan_log,
     verify_log,
 )
@@ -491,3 +496,58 @@ def test_a_bundle_verifies_unless_a_gap_lies_within_its_visit() -> None:
     assert not verify_bundle(v1, records)  # records 3 and 4 may have been v1's
     assert verify_bundle(export_visit_bundle(records, "v2"), records)
     assert not verify_bundle(export_visit_bundle(records, "v3"), records)
+
+
+# --- read line by line (a segmented log) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda w: w, id="whole"),
+        pytest.param(lambda w: w + b'{"event":{"da', id="torn"),
+        pytest.param(lambda w: w + b"garbage\n\nmore garbage", id="torn-lines"),
+        pytest.param(lambda w: w[: len(w) // 2] + b"x\n" + w[len(w) // 2 :], id="damaged"),
+        pytest.param(lambda w: b"x\n" + w + b"\n\n", id="damaged-first"),
+        pytest.param(lambda w: w.replace(b'"outcome":"ok"', b'"outcome":"no"', 1), id="edited"),
+        pytest.param(lambda w: b"".join(w.splitlines(keepends=True)[1:]), id="first-gone"),
+        pytest.param(lambda _w: b"\n \n", id="blank"),
+        pytest.param(lambda _w: b"", id="empty"),
+    ],
+)
+@pytest.mark.parametrize("pending", [0, 2])
+def test_a_log_verified_line_by_line_finds_what_a_whole_read_finds(
+    make: object, pending: int
+) -> None:
+    records = sample()
+    data = make(lines_of(records[: len(records) - pending]))  # type: ignore[operator]
+    waiting = records[len(records) - pending :]
+    head = records[-1].hash
+    verifier = LogVerifier()
+    for raw in data.splitlines(keepends=True):
+        verifier.line(raw)
+    assert verifier.result(head, waiting) == verify_log(scan_log(data), head, waiting)
+    assert list(records_of(data.splitlines(keepends=True))) == list(scan_log(data).records)
+
+
+def test_the_last_whole_record_is_found_from_a_file_end() -> None:
+    records = sample()
+    whole = lines_of(records)
+    assert last_whole(whole, starts_file=True) == (records[-1], len(whole))
+    assert last_whole(whole + b'{"seq"', starts_file=True) == (records[-1], len(whole))
+    assert last_whole(whole + b"\n\n", starts_file=True) == (records[-1], len(whole))
+    # A window that starts mid-line does not read its first line.
+    one = lines_of(records[:1])
+    assert last_whole(one, starts_file=False) is None
+    assert last_whole(b"\n" + one, starts_file=False) == (records[0], len(one) + 1)
+    assert last_whole(b"garbage\n", starts_file=True) is None
+    assert first_line_at(b"\n \nx\n") == 2
+
+
+def test_a_bundle_built_record_by_record_is_the_bundle_of_the_whole_chain() -> None:
+    records = sample()
+    bundler = VisitBundler("v1")
+    for record in records:
+        bundler.add(record)
+    assert bundler.bundle() == export_visit_bundle(records, "v1")
+    assert verify_bundle(bundler.bundle(), records)

@@ -23,7 +23,7 @@ exporting one visit's records as a bundle is `core.audit_bundle`'s.
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -101,7 +101,23 @@ def from_json_line(line: str) -> AuditRecord:
         data: object = json.loads(line)
     except ValueError:
         raise _parse.fail(_WHAT, "<json>") from None
-    return AuditRecord.from_dict(data)
+    if type(data) is dict:  # the usual case, checked quickly (JSON keys are strings)
+        event, seq, prev, digest = (
+            data.get("event"),
+            data.get("seq"),
+            data.get("prev"),
+            data.get("hash"),
+        )
+        if (
+            type(event) is dict
+            and type(seq) is int
+            and type(prev) is str
+            and type(digest) is str
+            and _HEX64.fullmatch(prev) is not None
+            and _HEX64.fullmatch(digest) is not None
+        ):
+            return AuditRecord(seq=seq, event=event, prev=prev, hash=digest)
+    return AuditRecord.from_dict(data)  # says what is wrong
 
 
 def append(prev_record: AuditRecord | None, event: AccessEvent) -> AuditRecord:
@@ -217,59 +233,99 @@ def declared_gap(record: AuditRecord) -> SeqRange | None:
     return SeqRange(first, last)
 
 
+class ChainVerifier:
+    """`verify_chain`, one record at a time: a long chain is verified while it is read.
+
+    `add` each record in order (it answers False once a problem was found, and ignores
+    what follows), then ask for the `result`. Holds only the head, the next sequence
+    number and the gaps declared so far.
+    """
+
+    __slots__ = ("_count", "_expected_seq", "_failed", "_gaps", "_head")
+
+    def __init__(self) -> None:
+        """Start before the first record."""
+        self._head = GENESIS
+        self._expected_seq = 1
+        self._gaps: list[SeqRange] = []
+        self._count = 0
+        self._failed: ChainVerification | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether a problem was found (records added after it are not verified)."""
+        return self._failed is not None
+
+    @property
+    def last_seq(self) -> int:
+        """The `seq` of the last record verified (0: none)."""
+        return self._expected_seq - 1
+
+    def add(self, record: AuditRecord) -> bool:
+        """Verify the next record; False once the chain has a problem."""
+        if self._failed is not None:
+            return False
+        problem: ChainProblem | None = None
+        expected_seq = self._expected_seq
+        gap = declared_gap(record) if record.seq != expected_seq else None
+        if not recomputes(record):
+            problem = ChainProblem.HASH_MISMATCH
+        elif record.seq != expected_seq and (gap is None or gap.first != expected_seq):
+            problem = ChainProblem.SEQUENCE_GAP
+        elif record.prev != self._head:
+            problem = ChainProblem.BROKEN_LINK
+        if problem is not None:
+            self._failed = ChainVerification(
+                ok=False,
+                count=self._count,
+                head=self._head,
+                first_bad_seq=record.seq,
+                problem=problem,
+                missing=tuple(self._gaps),
+            )
+            return False
+        if gap is not None:
+            self._gaps.append(gap)
+        self._head = record.hash
+        self._expected_seq = record.seq + 1
+        self._count += 1
+        return True
+
+    def result(self, expected_head: str | None = None) -> ChainVerification:
+        """The verification of the records added, against the head kept elsewhere."""
+        if self._failed is not None:
+            return self._failed
+        total = self._count
+        gaps = tuple(self._gaps)
+        if expected_head is not None and expected_head != self._head:
+            return ChainVerification(
+                ok=False, count=total, head=self._head,
+                problem=ChainProblem.HEAD_MISMATCH, missing=gaps,
+            )  # fmt: skip
+        if gaps:
+            return ChainVerification(
+                ok=False, count=total, head=self._head, first_bad_seq=gaps[0].first,
+                problem=ChainProblem.RECORDS_MISSING, missing=gaps,
+            )  # fmt: skip
+        return ChainVerification(ok=True, count=total, head=self._head)
+
+
 def verify_chain(
-    records: Sequence[AuditRecord], expected_head: str | None = None
+    records: Iterable[AuditRecord], expected_head: str | None = None
 ) -> ChainVerification:
     """Verify a whole chain, in order; stop at the first problem.
 
     Pass `expected_head` (the last hash, kept apart from the log) to detect records
     removed from or replaced at the end. A gap record may skip the sequence numbers it
     declares missing (its link to the record before it is checked as any other); the
-    result then lists them and is not `ok`.
+    result then lists them and is not `ok`. `ChainVerifier` does the same while a chain
+    is read.
     """
-    head = GENESIS
-    expected_seq = 1
-    gaps: list[SeqRange] = []
-    for count, record in enumerate(records):
-        problem: ChainProblem | None = None
-        gap = declared_gap(record) if record.seq != expected_seq else None
-        if not recomputes(record):
-            problem = ChainProblem.HASH_MISMATCH
-        elif record.seq != expected_seq and (gap is None or gap.first != expected_seq):
-            problem = ChainProblem.SEQUENCE_GAP
-        elif record.prev != head:
-            problem = ChainProblem.BROKEN_LINK
-        if problem is not None:
-            return ChainVerification(
-                ok=False,
-                count=count,
-                head=head,
-                first_bad_seq=record.seq,
-                problem=problem,
-                missing=tuple(gaps),
-            )
-        if gap is not None:
-            gaps.append(gap)
-        head = record.hash
-        expected_seq = record.seq + 1
-    if expected_head is not None and expected_head != head:
-        return ChainVerification(
-            ok=False,
-            count=len(records),
-            head=head,
-            problem=ChainProblem.HEAD_MISMATCH,
-            missing=tuple(gaps),
-        )
-    if gaps:
-        return ChainVerification(
-            ok=False,
-            count=len(records),
-            head=head,
-            first_bad_seq=gaps[0].first,
-            problem=ChainProblem.RECORDS_MISSING,
-            missing=tuple(gaps),
-        )
-    return ChainVerification(ok=True, count=len(records), head=head)
+    verifier = ChainVerifier()
+    for record in records:
+        if not verifier.add(record):
+            break
+    return verifier.result(expected_head)
 
 
 def missing_at_load(last: AuditRecord | None, stored_count: int) -> SeqRange | None:

@@ -2,13 +2,15 @@
 
 A bundle holds the visit's records, the evidence they reference, the whole chain's head
 and length and its verification (`export_visit_bundle`). `verify_bundle` checks a bundle
-against the whole chain: nothing edited, nothing of the visit left out.
+against the whole chain: nothing edited, nothing of the visit left out. `VisitBundler`
+builds the same bundle from a chain read one record at a time (it keeps only the
+visit's records).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from . import _parse
-from .audit import GENESIS, AuditRecord, recomputes, verify_chain
+from .audit import GENESIS, AuditRecord, ChainVerifier, recomputes, verify_chain
 from .errors import ConciergeError
 
 BUNDLE_FORMAT = "concierge.visit_bundle"
@@ -26,23 +28,49 @@ def _collect_evidence(records: Sequence[AuditRecord]) -> list[object]:
     return found
 
 
-def export_visit_bundle(records: Sequence[AuditRecord], visit_id: str) -> dict[str, object]:
+class VisitBundler:
+    """Builds one visit's bundle while the whole chain passes by, record by record."""
+
+    def __init__(self, visit_id: str) -> None:
+        """Collect the records of visit `visit_id`."""
+        self.visit_id = visit_id
+        self._mine: list[AuditRecord] = []
+        self._chain = ChainVerifier()
+        self._count = 0
+        self._head = GENESIS
+
+    def add(self, record: AuditRecord) -> None:
+        """The chain's next record."""
+        self._chain.add(record)
+        self._count += 1
+        self._head = record.hash
+        if record.event.get("visit") == self.visit_id:
+            self._mine.append(record)
+
+    def bundle(self) -> dict[str, object]:
+        """The bundle of the records added so far (see `export_visit_bundle`)."""
+        return {
+            "format": BUNDLE_FORMAT,
+            "v": BUNDLE_VERSION,
+            "visit": self.visit_id,
+            "records": [r.to_dict() for r in self._mine],
+            "evidence": _collect_evidence(self._mine),
+            "chain": {"head": self._head, "count": self._count},
+            "verified": self._chain.result().to_dict(),
+        }
+
+
+def export_visit_bundle(records: Iterable[AuditRecord], visit_id: str) -> dict[str, object]:
     """Build a self-contained export of one visit's audit records.
 
     The bundle holds the visit's records (seq, prev, hash, event), the evidence they
     reference, the full chain's head and length, and the full chain's verification.
     Check it later against the chain with `verify_bundle`.
     """
-    mine = [r for r in records if r.event.get("visit") == visit_id]
-    return {
-        "format": BUNDLE_FORMAT,
-        "v": BUNDLE_VERSION,
-        "visit": visit_id,
-        "records": [r.to_dict() for r in mine],
-        "evidence": _collect_evidence(mine),
-        "chain": {"head": records[-1].hash if records else GENESIS, "count": len(records)},
-        "verified": verify_chain(records).to_dict(),
-    }
+    bundler = VisitBundler(visit_id)
+    for record in records:
+        bundler.add(record)
+    return bundler.bundle()
 
 
 def verify_bundle(bundle: object, records: Sequence[AuditRecord]) -> bool:

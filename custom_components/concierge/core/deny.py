@@ -13,7 +13,8 @@ class DenyReason(StrEnum):
     """Why access was refused: the codes of access-denied events and HTTP answers.
 
     The token checks raise the token reasons (`malformed` to `replayed`, `rate_limited`,
-    `link_revoked`); the visit flow uses the policy ones.
+    `link_revoked`); the HTTP views add `body_too_large` and `wrong_carrier` (a courier
+    token of a carrier the grant does not name); the visit flow uses the policy ones.
     """
 
     MALFORMED = "malformed"
@@ -40,6 +41,8 @@ class DenyReason(StrEnum):
     LINK_REVOKED = "link_revoked"
     PORTAL_BUSY = "portal_busy"
     INTERRUPTED = "interrupted"
+    BODY_TOO_LARGE = "body_too_large"
+    WRONG_CARRIER = "wrong_carrier"
 
 
 class TokenRejected(Exception):  # noqa: N818 - it names the outcome, as the callers use it

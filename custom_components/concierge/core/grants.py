@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from . import _parse
 from .errors import InvalidGrantError, TransitionError
+from .grant_carriers import carriers_from_dict, check_carriers
 from .ids import is_identifier, new_id
 from .schedule_times import is_open, last_end, next_edge
 from .windows import Schedule
@@ -174,6 +175,7 @@ class Grant:
     uses: int = 0
     suspended: bool = False
     revoked: bool = False
+    carriers: tuple[str, ...] = ()  # carrier ids it admits; none: any (`grant_carriers`)
 
     def __post_init__(self) -> None:
         """Validate and normalise (label stripped, `created_at` in UTC)."""
@@ -187,6 +189,7 @@ class Grant:
             raise _invalid(key="label_too_long", max_length=str(LABEL_MAX_LENGTH))
         object.__setattr__(self, "label", label)
         self._check_portals()
+        check_carriers(self.carriers)
         if self.max_uses is not None and (type(self.max_uses) is not int or self.max_uses < 1):
             raise _invalid(key="invalid_max_uses")
         minutes = self.max_visit_minutes
@@ -233,6 +236,7 @@ class Grant:
             "uses": self.uses,
             "suspended": self.suspended,
             "revoked": self.revoked,
+            "carriers": list(self.carriers),
         }
 
     @classmethod
@@ -256,6 +260,7 @@ class Grant:
             uses=_parse.get_int(obj, "uses", _WHAT),
             suspended=_parse.get_bool(obj, "suspended", _WHAT),
             revoked=_parse.get_bool(obj, "revoked", _WHAT),
+            carriers=carriers_from_dict(obj, _WHAT),
         )
 
 
@@ -271,6 +276,7 @@ def new_grant(  # noqa: PLR0913 - a grant has this many independent settings
     max_uses: int | None = None,
     max_visit_minutes: int | None = None,
     grant_id: str | None = None,
+    carriers: tuple[str, ...] = (),
 ) -> Grant:
     """Create a validated grant with a fresh id (uuid4 hex) unless one is given."""
     return Grant(
@@ -284,6 +290,7 @@ def new_grant(  # noqa: PLR0913 - a grant has this many independent settings
         max_visit_minutes=max_visit_minutes,
         credentials=Credentials() if credentials is None else credentials,
         policy=Policy() if policy is None else policy,
+        carriers=carriers,
     )
 
 
@@ -356,6 +363,7 @@ class GrantUpdate(TypedDict, total=False):
     max_visit_minutes: int | None
     credentials: Credentials
     policy: Policy
+    carriers: tuple[str, ...]
 
 
 UPDATABLE_FIELDS: frozenset[str] = frozenset(GrantUpdate.__annotations__)

@@ -26,7 +26,9 @@ class AccessEventType(StrEnum):
     """What happened.
 
     `audit_gap` records that the audit log is known to have lost records (`data`: missing_from,
-    missing_to).
+    missing_to). An `access_denied` whose `data` has `refusals` summarises that many refusals of
+    unproven requests for its reason in one interval (`data`: refusals, first_at, last_at,
+    clients, clients_capped, interval_s).
     """
 
     GRANT_CREATED = "grant_created"

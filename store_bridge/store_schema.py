@@ -1,0 +1,119 @@
+"""The bridge's SQLite file: its schema, its settings, and bringing an older file up to date.
+
+Schema versions (kept in `meta`, key `schema`):
+
+1. sessions, used QR ids (`replay`), occupancy (`meta`) and the event outbox.
+2. what retention needs: `sessions.ended` (when a session ended, in seconds since the
+   epoch, so that a range is a number range), indexes on `outbox.sent`, `sessions.ended` and
+   `replay.expires` (a purge with nothing due reads an index, not the table), and
+   `auto_vacuum=INCREMENTAL` (pages freed by a purge are given back to the file system).
+
+A file of version 1 is migrated when it is opened: the column and the indexes in one
+transaction, then, once, a `VACUUM` (SQLite can switch a file that has tables to incremental
+auto-vacuum only by rewriting it). The rewrite takes time in proportion to the file (6 to 10 s
+for 1M events, `bench/bench_store_retention.py`) and needs as much free disk again; it
+runs before the bridge takes its first request, and never again.
+"""
+
+import logging
+import sqlite3
+import time
+from pathlib import Path
+from typing import Final
+
+_LOGGER = logging.getLogger(__name__)
+
+SCHEMA_VERSION: Final = 2
+BUSY_TIMEOUT_MS: Final = 250
+WAL_LIMIT_BYTES: Final = 4 * 1024 * 1024
+"""The write-ahead log is cut back to this size after a checkpoint."""
+CACHE_KIB: Final = 16 * 1024
+"""SQLite's page cache (its default is 2 MiB): a purge walks indexes of a large file."""
+AUTO_VACUUM_INCREMENTAL: Final = 2
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    visit_id TEXT PRIMARY KEY, track_id TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+    entry_gate TEXT NOT NULL, party INTEGER NOT NULL, entered TEXT NOT NULL,
+    account TEXT NOT NULL, state TEXT NOT NULL, exit_gate TEXT, left_at TEXT, ended REAL);
+CREATE INDEX IF NOT EXISTS sessions_inside ON sessions(state) WHERE state = 'inside';
+CREATE TABLE IF NOT EXISTS replay (id TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL, created REAL NOT NULL, sent REAL);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent IS NULL;
+"""
+
+_RETENTION_INDEXES = """
+CREATE INDEX IF NOT EXISTS outbox_sent ON outbox(sent) WHERE sent IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sessions_ended ON sessions(ended) WHERE ended IS NOT NULL;
+CREATE INDEX IF NOT EXISTS replay_expires ON replay(expires);
+"""
+
+
+class NewerSchemaError(sqlite3.DatabaseError):
+    """The file was written by a newer bridge; this one does not change it."""
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """Open (create, or migrate) the database and return the connection."""
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        db.row_factory = sqlite3.Row
+        if not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the first table exists
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        _migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _version(db: sqlite3.Connection) -> int | None:
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    version = None if row is None else int(row[0])
+    if version is not None and version > SCHEMA_VERSION:
+        raise NewerSchemaError(f"schema {version} is newer than this bridge's {SCHEMA_VERSION}")
+    return version
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(db)
+        if version == 1:
+            db.execute("ALTER TABLE sessions ADD COLUMN ended REAL")
+            db.execute(
+                "UPDATE sessions SET ended = (julianday(left_at) - 2440587.5) * 86400.0 "
+                "WHERE left_at IS NOT NULL"
+            )
+        for statement in f"{_TABLES}{_RETENTION_INDEXES}".split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('occupancy', '0')",
+            (str(SCHEMA_VERSION),),
+        )
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    if version is not None and version < SCHEMA_VERSION:
+        _LOGGER.info("Store database migrated from schema %d to %d", version, SCHEMA_VERSION)
+    if db.execute("PRAGMA auto_vacuum").fetchone()[0] != AUTO_VACUUM_INCREMENTAL:
+        started = time.monotonic()
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        db.execute("VACUUM")  # once: a file with tables switches only by being rewritten
+        _LOGGER.warning(
+            "Store database rewritten once to give purged space back (%.1f s)",
+            time.monotonic() - started,
+        )
