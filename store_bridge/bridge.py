@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from . import retention
+from .activity import Activity
 from .core.credentials import (
     CredentialRejected,
     OperatorKey,
@@ -50,6 +51,15 @@ from .vocabulary import STATUS_VERSION, EventType, Outcome, Source
 _LOGGER = logging.getLogger(__name__)
 
 PURGE_EVERY_S: Final = 3600.0
+COUNTERS: Final = (
+    "checked_in",
+    "checked_out",
+    "denied",
+    "inside_at_start",
+    "people_in",
+    "people_checked_out",
+    "people_unrecognised",
+)
 BACKLOG_RETRY_S: Final = 1.0
 
 
@@ -127,8 +137,13 @@ class Bridge:
         self.inside: dict[str, Session] = {}
         self._by_track: dict[str, str] = {}
         self._passing: dict[str, str | None] = {}
-        self.counters: dict[str, int] = {"checked_in": 0, "checked_out": 0, "denied": 0}
+        self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
+        """Since the bridge started: sessions (`checked_in`, `checked_out`), refusals, and
+        people: `inside_at_start` + `people_in` - `people_checked_out` - `people_unrecognised`
+        is always the occupancy (a party counts as its size; an exit nobody was recognised at
+        lowers the occupancy by one and leaves that shopper's session open)."""
         self.denials: dict[str, int] = {}
+        self.activity = Activity(clock())
         self._purge_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.backlog = publisher.backlog if publisher is not None else Backlog()
@@ -139,6 +154,7 @@ class Bridge:
         """Open storage, load who is inside, start gates and the publisher."""
         snapshot = await self.db.open()
         self.occupancy = snapshot.occupancy
+        self.counters["inside_at_start"] = snapshot.occupancy
         for session in await self.db.call(lambda store: store.inside()):
             self._remember(session)
         for info in self.gates.values():
@@ -233,6 +249,7 @@ class Bridge:
 
     async def _write(self, write: Callable[[Store], object], events: list[Wire]) -> None:
         """Write a change with its events, or hold both until the database is back."""
+        self.activity.saw(events, self.clock())
         if len(self.backlog) and not await self.backlog.flush(self.db):
             self.backlog.add(write, events)  # keep the order: behind what already waits
             if self.publisher is not None:
@@ -331,6 +348,7 @@ class Bridge:
             source=source.value, gate=gate_id, party=party, account=account, now=self.clock()
         )
         self.occupancy += party  # reserved now: concurrent check-ins see it
+        self.counters["people_in"] += party
         self._remember(session)
         events = [
             self._event(
@@ -348,9 +366,11 @@ class Bridge:
             await self.db.call(lambda store: store.check_in(session, replay, occupancy, events))
         except (Replayed, StorageUnavailable) as err:
             self.occupancy -= party
+            self.counters["people_in"] -= party
             self._forget(session)
             reason = "replayed" if isinstance(err, Replayed) else EntryDenial.STORAGE_UNAVAILABLE
             return await self._deny(gate_id, source, reason, started)
+        self.activity.saw(events, self.clock())
         try:
             await info.gate.open()
         except GateError as err:
@@ -385,7 +405,9 @@ class Bridge:
     async def _abort(self, session: Session, gate_id: str, reason: str) -> None:
         _LOGGER.warning("Gate %s could not be opened (%s); check-in aborted", gate_id, reason)
         self._forget(session)
+        before = self.occupancy
         self.occupancy = after_exit(self.occupancy, session.party)
+        self.counters["people_in"] -= before - self.occupancy
         events = [
             self._event(
                 EventType.VISIT_ABORTED,
@@ -454,10 +476,12 @@ class Bridge:
                 reason=None if session else "egress",
             )
         ]
+        before = self.occupancy
         if session is not None:
             self._forget(session)
             self.occupancy = after_exit(self.occupancy, session.party)
             self.counters["checked_out"] += 1
+            self.counters["people_checked_out"] += before - self.occupancy
             events.append(
                 self._event(
                     EventType.CHECK_OUT,
@@ -470,6 +494,7 @@ class Bridge:
             )
         else:
             self.occupancy = after_exit(self.occupancy, 1)
+            self.counters["people_unrecognised"] += before - self.occupancy
         self._passing[gate_id] = session.visit_id if session else None
         events.append(self._occupancy_event())
         occupancy, now = self.occupancy, self.clock()

@@ -27,6 +27,7 @@ import aiohttp
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from . import words
 from .bridge import Bridge, GateInfo, StoreSettings
 from .core.card_numbers import looks_like_card_number
 from .core.credentials import OperatorKey
@@ -161,14 +162,22 @@ async def _shopper(
     await api.post("/v1/gates/exit_1/exit", leave)
 
 
+def tally(bridge: Bridge) -> str:
+    """Who came and went, adding up to who is inside (`words.tally`)."""
+    return words.tally(bridge.counters, bridge.occupancy, bridge.settings.capacity)
+
+
+def _most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
 def status_line(bridge: Bridge, elapsed: float, published: str) -> str:
     """One line about the store, for the terminal."""
-    refused = ", ".join(f"{reason} {count}" for reason, count in sorted(bridge.denials.items()))
-    counters = bridge.counters
+    counts = _most_first(bridge.denials)
+    refused = ", ".join(f"{words.reason(code)} {count}" for code, count in counts)
     return (
-        f"[{elapsed:5.0f}s] inside {bridge.occupancy}/{bridge.settings.capacity}"
-        f" · checked in {counters['checked_in']} · left {counters['checked_out']}"
-        f" · refused {counters['denied']}{f' ({refused})' if refused else ''} · {published}"
+        f"[{elapsed:5.0f}s] {tally(bridge)}"
+        f" · refused {bridge.counters['denied']}{f' ({refused})' if refused else ''} · {published}"
     )
 
 
@@ -201,10 +210,10 @@ async def run_demo(options: DemoOptions, on_ready: Callable[[str], None] | None 
             await _simulate(bridge, signer, options, url, headers, rng)
             pending = await bridge.publisher.pending() if bridge.publisher else None
             print(file=out)
+            refused = bridge.counters["denied"]
             print(
-                f"store-bridge demo: done. {bridge.counters['checked_in']} checked in, "
-                f"{bridge.counters['checked_out']} checked out, {bridge.counters['denied']} refused"
-                + ("" if pending is None else f", {pending} events not yet published"),
+                f"store-bridge demo: done. {tally(bridge)} · refused {refused}"
+                + ("" if pending is None else f" · {pending} events not yet published"),
                 file=out,
                 flush=True,
             )

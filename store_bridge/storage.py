@@ -164,6 +164,14 @@ class Store:
         """
         self._tx(lambda: self._add_events(events, already_sent))
 
+    def outbox_state(self) -> tuple[int, float | None]:
+        """Events not yet published, and when the oldest of them was written (or None)."""
+        count = self.db.execute("SELECT count(*) FROM outbox WHERE sent IS NULL").fetchone()[0]
+        oldest = self.db.execute(
+            "SELECT created FROM outbox WHERE sent IS NULL ORDER BY seq LIMIT 1"
+        ).fetchone()
+        return int(count), None if oldest is None else float(oldest[0])
+
     def unsent(self, limit: int) -> list[tuple[int, str]]:
         """The oldest events not yet published, in order."""
         rows = self.db.execute(

@@ -14,21 +14,26 @@ changes nothing.
   its own channel reports its door contact.
 - ``POST /v1/terminals/{terminal}/tap`` ``{"card_token": ...}``: a card terminal's
   integration reports a tap; it checks in at the terminal's gate (answers as check-in).
-- ``GET /v1/status``: occupancy, gates, counters, broker and outbox state (JSON).
-- ``GET /``: the same as a small page that refreshes itself.
+- ``GET /v1/status``: occupancy, gates and their states, counters, refusals in the last hour,
+  the last events (type, gate, reason, time), broker and outbox state (JSON).
+- ``GET /``: the same as a page for the store's owner that refreshes itself (`status_page.py`).
 """
 
 import hmac
-import html
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiohttp import web
 
+from . import words
 from .bridge import Bridge, Decision, UnknownGateError
 from .gates.base import GateSignal, SignalKind
+from .status_page import GateRow, Outbox, PageData, render
+from .storage import StorageUnavailable
 from .terminals import CardTap, UnknownTerminalError, WebhookTerminals
+from .vocabulary import format_wire_time
 
 MAX_BODY: Final = 16 * 1024
 BRIDGE_KEY: Final = web.AppKey("bridge", Bridge)
@@ -187,19 +192,53 @@ async def signal(request: web.Request) -> web.Response:
     return web.json_response({"gate": gate, "kind": kind}, status=202)
 
 
+async def _outbox(bridge: Bridge) -> tuple[int | None, datetime | None]:
+    """Events not yet published (database and memory) and when the oldest was recorded."""
+    try:
+        waiting, oldest = await bridge.db.call(lambda store: store.outbox_state())
+    except StorageUnavailable:
+        return None, None
+    times = [] if oldest is None else [datetime.fromtimestamp(oldest, UTC)]
+    held = bridge.backlog.events()
+    times += [datetime.fromisoformat(held[0]["time"])] if held else []
+    return waiting + len(held), min(times, default=None)
+
+
 async def status_json(request: web.Request) -> dict[str, Any]:
     """What the status endpoint and page show."""
     bridge = request.app[BRIDGE_KEY]
     publisher = bridge.publisher
+    now = bridge.clock()
+    waiting, oldest = await _outbox(bridge)
+    activity = bridge.activity
     return {
         **bridge.status(),
         "inside_sessions": len(bridge.inside),
         "counters": dict(bridge.counters),
         "denials": dict(sorted(bridge.denials.items())),
+        "refusals_last_hour": activity.refusals(now),
+        "gate_states": {
+            gate: {"state": state.state, "since": format_wire_time(state.since)}
+            for gate, state in activity.gates.items()
+        },
+        "recent_events": [
+            {
+                "type": seen.type,
+                "gate": seen.gate,
+                "reason": seen.reason,
+                "time": format_wire_time(seen.when),
+            }
+            for seen in activity.recent
+        ],
         "broker": None
         if publisher is None
         else {"connected": publisher.connected, "published": publisher.published},
-        "outbox_pending": None if publisher is None else await publisher.pending(),
+        "outbox_pending": None if publisher is None else waiting,
+        "outbox": {
+            "waiting": waiting,
+            "oldest": None if oldest is None else format_wire_time(oldest),
+        },
+        "updated": format_wire_time(now),
     }
 
 
@@ -209,29 +248,30 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def page(request: web.Request) -> web.Response:
-    """``GET /``: a status page that refreshes every two seconds."""
-    data = await status_json(request)
-    rows = "".join(
-        f"<tr><td>{html.escape(g['name'])}</td><td>{html.escape(g['id'])}</td>"
-        f"<td>{html.escape(g['role'])}</td></tr>"
-        for g in data["gates"]
+    """``GET /``: the status page (`status_page.py`), which reloads itself."""
+    bridge = request.app[BRIDGE_KEY]
+    now = bridge.clock()
+    waiting, oldest = await _outbox(bridge)
+    publisher = bridge.publisher
+    link = "none" if publisher is None else "connected" if publisher.connected else "disconnected"
+    activity = bridge.activity
+    data = PageData(
+        name=bridge.settings.name,
+        occupancy=bridge.occupancy,
+        capacity=bridge.settings.capacity,
+        tally=words.tally(bridge.counters, bridge.occupancy, bridge.settings.capacity),
+        gates=[
+            GateRow(info.name, info.gate.role.value, activity.gates.get(gate))
+            for gate, info in bridge.gates.items()
+        ],
+        outbox=Outbox(waiting, oldest, link),
+        refusals=activity.refusals(now),
+        recent=list(activity.recent),
+        gate_names={gate: info.name for gate, info in bridge.gates.items()},
+        started=activity.started,
+        now=now,
     )
-    broker = data["broker"]
-    if broker is None:
-        broker_text = "not configured"
-    else:
-        state = "connected" if broker["connected"] else "DISCONNECTED"
-        broker_text = f"{state}, {broker['published']} published"
-    body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="2"><title>{html.escape(data["name"])} · store bridge</title>
-<style>body{{font:16px system-ui;margin:2em}}td,th{{padding:.2em .8em;text-align:left}}</style>
-</head><body><h1>{html.escape(data["name"])}</h1>
-<p><b>{data["occupancy"]}</b> of {data["capacity"]} inside · {data["inside_sessions"]} sessions</p>
-<p>checked in {data["counters"]["checked_in"]} · checked out {data["counters"]["checked_out"]}
-· refused {data["counters"]["denied"]}</p>
-<p>broker: {html.escape(broker_text)} · outbox: {data["outbox_pending"]} waiting</p>
-<table><tr><th>Gate</th><th>id</th><th>role</th></tr>{rows}</table></body></html>"""
-    return web.Response(text=body, content_type="text/html")
+    return web.Response(text=render(data), content_type="text/html")
 
 
 @web.middleware

@@ -31,14 +31,23 @@ def local_time(seconds: float) -> str:
     return (dt_util.now() + timedelta(seconds=seconds)).replace(tzinfo=None).isoformat(" ")
 
 
+_CLEANERS = "concierge_test_cleaners"
+
+
 async def create_grant(
     hass: HomeAssistant, start: str, end: str, pin: str = PIN, **extra: Any
 ) -> str:
-    """Create a cleaner's grant with a PIN through the action; return its id."""
+    """Create a cleaner's grant with a PIN through the action; return its id.
+
+    Labels must differ between live grants: the first is "Cleaner", then "Cleaner 2"...
+    """
+    made = hass.data.get(_CLEANERS, 0) + 1
+    hass.data[_CLEANERS] = made
+    label = "Cleaner" if made == 1 else f"Cleaner {made}"
     response = await hass.services.async_call(
         DOMAIN,
         "create_grant",
-        {"label": "Cleaner", "kind": "cleaner", "pin": pin, "start": start, "end": end, **extra},
+        {"label": label, "kind": "cleaner", "pin": pin, "start": start, "end": end, **extra},
         blocking=True,
         return_response=True,
     )

@@ -14,6 +14,7 @@ from .core.errors import ConciergeError
 from .gatekeeper import async_remove_replay
 from .home_devices import remove_stale_portal_devices, site_device
 from .http import async_register_views
+from .panel import async_setup_panel
 from .repairs import async_check_portal_entities
 from .services import async_setup_services
 from .site import is_store
@@ -22,6 +23,7 @@ from .site_storage import site_store
 from .storage_recovery import async_forget_reports
 from .store_gates import store_device_id
 from .store_site import StoreSite
+from .ws_api import async_setup_ws_api
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -31,6 +33,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
     async_setup_services(hass)
     async_register_views(hass)
     async_setup_assist(hass)
+    async_setup_ws_api(hass)  # the Access panel's commands
     return True
 
 
@@ -42,6 +45,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConciergeConfigEntry) ->
     else:
         site = await _async_start_home(hass, entry)
     entry.runtime_data = site
+    await async_setup_panel(hass, entry)  # the Access panel in the sidebar
     await hass.config_entries.async_forward_entry_setups(entry, site.platforms)
     return True
 

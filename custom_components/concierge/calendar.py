@@ -1,10 +1,17 @@
 """A calendar per site: every grant's access windows, and grants made from events.
 
 Each occurrence of a grant's schedule is one event (uid = the grant's id, summary =
-its label); weekly grants are listed occurrence by occurrence, without a repeat rule.
-Creating an event creates a grant for all of the site's portals, changing one changes
-the grant's label and schedule, deleting one revokes the grant. Concierge keeps no
-per-occurrence exceptions, so an edit or a deletion always applies to the whole grant.
+its label, description = what the owner typed, then the grant named with its kind and
+doors). A grant with one weekly window is a recurring series: each occurrence carries
+the series' repeat rule (`FREQ=WEEKLY;BYDAY=..;UNTIL=..`) and its recurrence id, so Home
+Assistant asks "this event" or "this and all following".
+
+Creating an event creates a grant for all of the site's portals. Deleting "this event"
+of a series leaves that occurrence out (`core.skips`: closed that day, the PIN off the
+lock); "this and all following" ends the series before it, or revokes the grant from
+its first occurrence; deleting a one-off event revokes the grant. Changing an event
+changes the grant's label, description and schedule; a change to one occurrence of a
+series alone is refused (a translated message says what to do instead).
 
 The calendar finds grants by time (`core.window_index`): a range asks only the grants
 whose windows may fall in it, the open or next window is the top of a heap, and an
@@ -14,7 +21,8 @@ window changed; a change elsewhere on the calendar only refreshes subscribed vie
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, override
 from zoneinfo import ZoneInfo
 
@@ -36,8 +44,9 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .coordinator import ConciergeCoordinator
 from .core.errors import ConciergeError
-from .core.grants import Grant, GrantAction, GrantKind, GrantState
+from .core.grants import Grant, GrantAction, GrantKind, GrantState, grant_state
 from .core.schedule_times import current_interval, occurrences, resolve_local
+from .core.skips import occurrence_day, recurrence_id, with_skipped
 from .core.window_index import WindowIndex, index_of
 from .core.windows import Interval, OneOffWindow, Schedule, WeeklyWindow
 from .entity import ConciergeEntity, async_setup_site_entities
@@ -56,6 +65,9 @@ RRULE_WEEKDAYS: Mapping[str, int] = {
     "SU": 6,
 }
 """iCalendar weekday codes (BYDAY) and Python's weekday numbers."""
+
+THIS_AND_FOLLOWING = "THISANDFUTURE"
+"""The recurrence range of "this and all following events" (RFC 5545)."""
 
 FLAGGED_STATES = frozenset({GrantState.SUSPENDED, GrantState.USED_UP})
 """States named in an event's description: its window is there, but lets nobody in."""
@@ -177,6 +189,33 @@ def _weekly(rule: str, start: datetime, end: datetime, tz: ZoneInfo) -> Schedule
     return Schedule((window,), valid_from=start, valid_until=valid_until)
 
 
+def _series_window(grant: Grant) -> WeeklyWindow | None:
+    """The weekly window of a grant shown as a recurring series (it has only that one)."""
+    windows = grant.schedule.windows
+    if len(windows) == 1 and isinstance(window := windows[0], WeeklyWindow):
+        return window
+    return None
+
+
+def _series_rule(grant: Grant) -> str | None:
+    """The repeat rule of a grant's series; None for a grant shown event by event."""
+    if (window := _series_window(grant)) is None:
+        return None
+    days = ",".join(code for code, day in RRULE_WEEKDAYS.items() if day in window.weekdays)
+    rule = f"FREQ=WEEKLY;BYDAY={days}"
+    if (until := grant.schedule.valid_until) is not None:
+        rule += ";UNTIL=" + until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return rule
+
+
+def _typed(text: str | None, generated: str) -> str:
+    """What the owner typed: the description without the line the calendar adds."""
+    lines = (text or "").rstrip().splitlines()
+    if lines and lines[-1].strip() == generated:
+        lines.pop()
+    return "\n".join(lines).strip()
+
+
 def _schedule(event: Mapping[str, Any], tz: ZoneInfo) -> Schedule:
     """The schedule of a calendar event: one window, or a weekly one with a repeat rule."""
     start = _instant(event[EVENT_START], tz)
@@ -232,23 +271,29 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
         self._written = self.event
         super()._async_write_ha_state()
 
-    def _event(self, grant: Grant, interval: Interval) -> CalendarEvent:
-        """One window of a grant: label, times, kind and portals (never a credential)."""
-        site = self.coordinator.site
-        names = {portal.portal_id: portal.name for portal in site.portals}
-        description = f"{grant.kind.value.capitalize()}: " + ", ".join(
+    def _about(self, grant: Grant) -> str:
+        """The line naming a grant, its kind and doors (and a state that lets nobody in)."""
+        names = {portal.portal_id: portal.name for portal in self.coordinator.site.portals}
+        about = f"{grant.kind.value.capitalize()} “{grant.label}”: " + ", ".join(
             names.get(portal, portal) for portal in grant.portals
         )
         state = self.coordinator.data.states.get(grant.id)
-        if state in FLAGGED_STATES:
-            description += f" ({state})"
+        return about + (f" ({state})" if state in FLAGGED_STATES else "")
+
+    def _event(self, grant: Grant, interval: Interval) -> CalendarEvent:
+        """One window of a grant: label, times, description, kind and doors (no credential)."""
         tz = self.coordinator.tz
+        start = interval.start.astimezone(tz)
+        rule = _series_rule(grant)
+        about = self._about(grant)
         return CalendarEvent(
-            start=interval.start.astimezone(tz),
+            start=start,
             end=interval.end.astimezone(tz),
             summary=grant.label,
-            description=description,
+            description=f"{grant.description}\n{about}" if grant.description else about,
             uid=grant.id,
+            rrule=rule,
+            recurrence_id=None if rule is None else recurrence_id(start),
         )
 
     @property
@@ -289,6 +334,7 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
                 kind=_kind(kwargs.get(EVENT_DESCRIPTION)),
                 portals=tuple(portal.portal_id for portal in coordinator.site.portals),
                 schedule=_schedule(kwargs, coordinator.tz),
+                description=(kwargs.get(EVENT_DESCRIPTION) or "").strip(),
             )
         except ConciergeError as err:
             raise validation_error(err) from err
@@ -301,22 +347,39 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
         recurrence_id: str | None = None,
         recurrence_range: str | None = None,
     ) -> None:
-        """Change the grant's label and schedule (the whole grant, whichever occurrence).
+        """Change the grant's label, description and schedule (the whole grant).
 
         A weekly grant keeps repeating only through a weekly repeat rule; an event
-        without one would silently drop its other occurrences, so it is refused.
+        without one would silently drop its other occurrences, so it is refused, as is a
+        change to one occurrence alone. A change from an occurrence on keeps the series'
+        start: the grant is one permission, its past is in the audit log.
         """
         coordinator = self.coordinator
-        if coordinator.grant(uid).schedule.has_weekly and not event.get(EVENT_RRULE):
+        grant = coordinator.grant(uid)
+        series = _series_window(grant) is not None
+        if series and recurrence_id and recurrence_range != THIS_AND_FOLLOWING:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="one_occurrence_unchangeable",
+                translation_placeholders={"grant": grant.label},
+            )
+        if grant.schedule.has_weekly and not event.get(EVENT_RRULE):
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="weekly_grant_needs_repeat"
             )
         try:
+            schedule = _schedule(event, coordinator.tz)
+            if series and recurrence_id and schedule.has_weekly:
+                old = grant.schedule.valid_from
+                new = schedule.valid_from
+                start = None if old is None or new is None else min(old, new)
+                schedule = replace(schedule, valid_from=start, skipped=grant.schedule.skipped)
             await coordinator.async_grant_action(
                 uid,
                 GrantAction.UPDATE,
                 label=event[EVENT_SUMMARY],
-                schedule=_schedule(event, coordinator.tz),
+                schedule=schedule,
+                description=_typed(event.get(EVENT_DESCRIPTION), self._about(grant)),
             )
         except ConciergeError as err:
             raise validation_error(err) from err
@@ -328,5 +391,36 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
         recurrence_id: str | None = None,
         recurrence_range: str | None = None,
     ) -> None:
-        """Revoke the grant (all its occurrences); it leaves the calendar."""
-        await self.coordinator.async_grant_action(uid, GrantAction.REVOKE)
+        """Leave out one occurrence, end the series before one, or revoke the grant."""
+        coordinator = self.coordinator
+        grant = coordinator.grant(uid)
+        window = _series_window(grant)
+        day = None if not recurrence_id else occurrence_day(recurrence_id)
+        if window is None or day is None:
+            await coordinator.async_grant_action(uid, GrantAction.REVOKE)
+            return
+        tz = coordinator.tz
+        now = coordinator.now()
+        schedule: Schedule | None = grant.schedule
+        try:
+            if recurrence_range == THIS_AND_FOLLOWING:
+                end = resolve_local(day, window.start, tz)
+                first = grant.schedule.valid_from
+                until = grant.schedule.valid_until
+                schedule = (
+                    None
+                    if end <= now or (first is not None and end <= first)
+                    else replace(grant.schedule, valid_until=min(end, until or end))
+                )
+            else:
+                skipped = with_skipped(grant.schedule.skipped, day)
+                schedule = replace(grant.schedule, skipped=skipped)
+        except ConciergeError as err:
+            raise validation_error(err) from err
+        if schedule is None or grant_state(replace(grant, schedule=schedule), now, tz) is (
+            GrantState.EXPIRED
+        ):
+            # Nothing of the grant would be left to come: it ends now.
+            await coordinator.async_grant_action(uid, GrantAction.REVOKE)
+            return
+        await coordinator.async_grant_action(uid, GrantAction.UPDATE, schedule=schedule)

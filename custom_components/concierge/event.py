@@ -1,5 +1,12 @@
-"""Event entities: every access event at a portal (a home's door or a store's gate)."""
+"""Event entities: every access event at a portal (a home's door or a store's gate).
 
+Each entity's state change is the step's one logbook line. A visit's pictures fire the
+entity once, at the first; when the visit ends, one logbook line sums them up
+(`logbook.EVENT_VISIT_EVIDENCE`). A door's entity also names what the door uses: its lock,
+door contact and cameras.
+"""
+
+from collections import deque
 from typing import Any
 
 from homeassistant.components.event import EventEntity
@@ -8,15 +15,20 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ConciergeCoordinator
-from .core.events import AccessEvent, AccessEventType
+from .core.events import AccessEvent, AccessEventType, EvidenceKind
 from .core.stores import STORE_EVENT_TYPES, Gate
 from .entity import GateEntity, PortalEntity, async_add_gate_entities, async_setup_site_entities
+from .logbook import EVENT_VISIT_EVIDENCE
 from .site import PortalConfig
 from .site_runtime import ConciergeConfigEntry
 from .site_types import signal_event
 from .store_site import StoreSite
+from .texts import async_text
 
 PARALLEL_UPDATES = 0
+_VISIT_ENDS = frozenset({AccessEventType.VISIT_COMPLETED, AccessEventType.VISIT_ABORTED})
+_ENDED_KEPT = 64
+"""How many ended visits an entity remembers (evidence may arrive after a visit ended)."""
 
 
 async def async_setup_entry(
@@ -48,13 +60,30 @@ def _attributes(event: AccessEvent) -> dict[str, Any]:
 
 
 class PortalAccessEvent(PortalEntity, EventEntity):
-    """Fires with each access event at its portal (type, outcome, reason, who by label)."""
+    """Fires with each access event at its portal (type, outcome, reason, who by label).
+
+    Evidence fires it once per visit, at the first picture; the visit's end adds one
+    logbook line with the number of pictures.
+    """
 
     _attr_event_types = [kind.value for kind in AccessEventType]
 
     def __init__(self, coordinator: ConciergeCoordinator, portal: PortalConfig) -> None:
         """Create the event entity of a portal."""
         super().__init__(coordinator, portal, "access")
+        self._pictures: dict[str, int] = {}
+        """Pictures of each visit in progress here (from its first picture on)."""
+        self._ended: deque[str] = deque(maxlen=_ENDED_KEPT)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """What the door uses: its lock, its door contact and its cameras."""
+        portal = self.coordinator.site.portal(self.portal.portal_id) or self.portal
+        return {
+            "lock": portal.lock,
+            "door_contact": portal.door_sensor,
+            "cameras": list(portal.cameras),
+        }
 
     async def async_added_to_hass(self) -> None:
         """Listen to the site's access events."""
@@ -69,6 +98,14 @@ class PortalAccessEvent(PortalEntity, EventEntity):
     def _on_event(self, event: AccessEvent) -> None:
         if event.portal != self.portal.portal_id:
             return
+        if event.type is AccessEventType.EVIDENCE_CAPTURED and not self._first_picture(event):
+            return
+        if event.type in _VISIT_ENDS and event.visit is not None:
+            self._ended.append(event.visit)
+            if pictures := self._pictures.pop(event.visit, 0):
+                self.hass.async_create_task(
+                    self._async_log_pictures(event, pictures), eager_start=False
+                )
         grant = self.coordinator.data.grants.get(event.grant) if event.grant else None
         self._trigger_event(
             event.type.value,
@@ -79,6 +116,32 @@ class PortalAccessEvent(PortalEntity, EventEntity):
             },
         )
         self.async_write_ha_state()
+
+    def _first_picture(self, event: AccessEvent) -> bool:
+        """Count a visit's pictures; True only for its first (which fires the entity)."""
+        visit = event.visit
+        if visit is None or visit in self._ended:
+            return False
+        first = visit not in self._pictures
+        snapshots = sum(1 for e in event.evidence if e.kind is EvidenceKind.SNAPSHOT)
+        self._pictures[visit] = self._pictures.get(visit, 0) + snapshots
+        return first
+
+    async def _async_log_pictures(self, event: AccessEvent, pictures: int) -> None:
+        """The visit's evidence in one logbook line (a label, a door, a number)."""
+        message = await async_text(self.hass, "logbook_pictures", {"count": str(pictures)})
+        self.hass.bus.async_fire(
+            EVENT_VISIT_EVIDENCE,
+            {
+                "site": event.site,
+                "portal": event.portal,
+                "grant": event.grant,
+                "visit": event.visit,
+                "pictures": pictures,
+                "entity_id": self.entity_id,
+                "message": message,
+            },
+        )
 
 
 class GateAccessEvent(GateEntity, EventEntity):

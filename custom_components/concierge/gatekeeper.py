@@ -128,6 +128,14 @@ class Gatekeeper:
         """Spend one unproven request of `client` (a remote address); False when none is left."""
         return self.clients.allow(client, now)
 
+    def replay_refusal(self, claims: CourierClaims) -> DenyReason | None:
+        """`replayed` if the token was used before, or may have been; None otherwise.
+
+        Only looks: nothing is recorded or charged (the Access panel's token check).
+        """
+        distrusted = self._distrust_before is not None and claims.not_before < self._distrust_before
+        return DenyReason.REPLAYED if distrusted or self._replay.used(claims) else None
+
     async def async_admit_courier(self, claims: CourierClaims, client: str, now: datetime) -> None:
         """Let a verified courier token through once, or raise `TokenRejected`.
 
@@ -138,9 +146,8 @@ class Gatekeeper:
         recorded and the record written to disk before this returns: only then may a
         door open for it. `rate_limited` too when the cache is full of live tokens.
         """
-        distrusted = self._distrust_before is not None and claims.not_before < self._distrust_before
-        if distrusted or self._replay.used(claims):
-            raise TokenRejected(DenyReason.REPLAYED)
+        if (replayed := self.replay_refusal(claims)) is not None:
+            raise TokenRejected(replayed)
         self.clients.refund(client)
         if not self.carriers.allow(claims.carrier_id, now):
             raise TokenRejected(DenyReason.RATE_LIMITED)

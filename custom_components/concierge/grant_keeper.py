@@ -15,6 +15,7 @@ from typing import Any, Protocol, Required, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
 
@@ -39,6 +40,7 @@ from .core.grants import (
 )
 from .core.pins import pin_conflict
 from .core.windows import Schedule
+from .keypad.manager import adapter_for
 from .service_errors import not_valid, validation_error
 from .site import SiteConfig
 from .site_storage import SiteData
@@ -65,6 +67,7 @@ class GrantSettings(TypedDict, total=False):
     max_uses: int | None
     max_visit_minutes: int | None
     carriers: tuple[str, ...]
+    description: str
 
 
 class GrantHost(Protocol):
@@ -210,6 +213,40 @@ class GrantKeeper:
                 "pin_in_use", grant=other.label, portal=portal.name if portal else portal_id
             )
 
+    def check_label(self, grant: Grant) -> None:
+        """Refuse the label of another grant that is not over (in any case)."""
+        label = grant.label.casefold()
+        now = self._host.now()
+        for other in self._data.grants.values():
+            if (
+                other.id != grant.id
+                and other.label.casefold() == label
+                and self.state_at(other, now) not in TERMINAL_STATES
+            ):
+                raise not_valid("label_in_use", grant=other.label)
+
+    def check_keypads(self, grant: Grant, before: Grant | None = None) -> None:
+        """Refuse a PIN for a door whose lock is known to have no keypad Concierge drives.
+
+        A lock whose entity is not (yet) registered is not known and passes. Checked
+        when the PIN or the doors are set, not when something else of the grant changes.
+        """
+        if grant.credentials.pin is None or (
+            before is not None
+            and before.credentials.pin == grant.credentials.pin
+            and before.portals == grant.portals
+        ):
+            return
+        registry = er.async_get(self._host.hass)
+        for portal_id in grant.portals:
+            portal = self._host.site.portal(portal_id)
+            if (
+                portal is not None
+                and registry.async_get(portal.lock) is not None
+                and adapter_for(self._host.hass, portal.lock) is None
+            ):
+                raise not_valid("pin_without_keypad", portal=portal.name)
+
     async def async_create(self, **settings: Unpack[GrantSettings]) -> Grant:
         """Create a grant (validated by the core) and schedule its window edges."""
         host = self._host
@@ -221,6 +258,8 @@ class GrantKeeper:
             raise validation_error(err) from err
         if grant_state(grant, now, host.tz) is GrantState.EXPIRED:
             raise not_valid("window_in_past")
+        self.check_label(grant)
+        self.check_keypads(grant)
         self.check_pin(grant)
         self._data.grants[grant.id] = grant
         await host.async_emit(AccessEventType.GRANT_CREATED, grant=grant.id, source=Source.MANUAL)
@@ -253,6 +292,9 @@ class GrantKeeper:
             GrantState.EXPIRED
         ):
             raise not_valid("window_in_past")
+        if updated.label != grant.label:
+            self.check_label(updated)
+        self.check_keypads(updated, grant)
         self.check_pin(updated)
         self._data.grants[grant.id] = updated
         if action is GrantAction.UPDATE:

@@ -2,6 +2,8 @@
 
 The link carries a token signed with the site's own key (kept in the site's storage,
 never shown); the site keeps each link's id, grant and expiry, never the link itself.
+It starts with Home Assistant's external URL: without one, no link is made
+(`guest_link_url.py`).
 """
 
 from datetime import datetime, timedelta
@@ -9,7 +11,6 @@ from typing import Protocol, Unpack
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 
 from .core.events import AccessEvent, AccessEventType, Outcome, Source
@@ -18,6 +19,7 @@ from .core.guest_links import sign_guest_link
 from .core.ids import new_id
 from .core.schedule_times import current_interval, occurrences
 from .gatekeeper import GUEST_URL, new_link_secret
+from .guest_link_url import guest_link_base
 from .service_errors import not_valid
 from .site_storage import SiteData
 from .site_types import EventFields
@@ -77,6 +79,7 @@ class GuestLinkIssuer:
         state = host.state_of(grant_id)
         if window is None or state in {GrantState.REVOKED, GrantState.USED_UP}:
             raise not_valid("grant_not_active", grant=grant.label, state=state.value)
+        base = guest_link_base(host.hass)  # refused, with a repair, without an external URL
         if data.link_secret is None:
             data.link_secret = new_link_secret()
         link_id = new_id()
@@ -89,10 +92,6 @@ class GuestLinkIssuer:
         }  # fmt: skip
         self._prune(now)
         await host.async_flush()
-        try:
-            base = get_url(host.hass, prefer_external=True)
-        except NoURLAvailableError:
-            base = ""
         path = GUEST_URL.format(site=host.site_id)
         return {
             "link_id": link_id,

@@ -18,7 +18,6 @@ requests not proven genuine; a courier token's record is on disk before the door
 
 import json
 import logging
-from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -28,15 +27,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
+from . import guest_page
 from .const import DOMAIN
 from .core.courier_tokens import verify_courier_token
 from .core.deny import DenyReason, TokenRejected
 from .core.events import AccessEventType, Outcome, Source
-from .core.grant_carriers import admits_carrier
-from .core.grants import GrantState
 from .core.guest_links import verify_guest_link
 from .core.refusal_tally import RefusalSummary, is_counted
-from .core.schedule_times import current_interval
+from .courier_check import courier_grant, refusal_status
 from .gatekeeper import COURIER_URL, GUEST_URL, RecordSummary
 from .visit_admission import AccessDenied
 
@@ -47,18 +45,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 MAX_BODY = 8192
-LEEWAY = timedelta(seconds=30)
-
-UNVERIFIED: frozenset[DenyReason] = frozenset(
-    {
-        DenyReason.MALFORMED,
-        DenyReason.ALG_NOT_ALLOWED,
-        DenyReason.UNKNOWN_CARRIER,
-        DenyReason.UNKNOWN_KEY,
-        DenyReason.BAD_SIGNATURE,
-    }
-)
-"""Refusals before the signature is proven: all answered alike, as `invalid_token`."""
 
 
 def _answer(status: HTTPStatus, error: str | None = None, **extra: str) -> web.Response:
@@ -159,13 +145,7 @@ async def _refuse(
             AccessEventType.ACCESS_DENIED, Outcome.DENIED, source=source, reason=reason.value
         )
         coordinator.save_and_publish()
-    if reason in UNVERIFIED:
-        return _answer(HTTPStatus.UNAUTHORIZED, "invalid_token")
-    if reason is DenyReason.RATE_LIMITED:
-        return _answer(HTTPStatus.TOO_MANY_REQUESTS, reason.value)
-    if reason is DenyReason.BODY_TOO_LARGE:
-        return _answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, reason.value)
-    return _answer(HTTPStatus.FORBIDDEN, reason.value)
+    return _answer(*refusal_status(reason))
 
 
 async def _open(coordinator: ConciergeCoordinator, grant_id: str, source: Source) -> web.Response:
@@ -224,51 +204,12 @@ class CourierView(HomeAssistantView):
             await gate.async_admit_courier(claims, client, now)
         except TokenRejected as err:  # replayed, or rate_limited (carrier, full cache)
             return await _refuse(coordinator, request, err.reason, source, signature_proven=True)
-        found = _courier_grant(
+        found = courier_grant(
             coordinator, claims.carrier_id, (claims.not_before, claims.expires), now
         )
         if isinstance(found, DenyReason):
             return await _refuse(coordinator, request, found, source, signature_proven=True)
         return await _open(coordinator, found, source)
-
-
-def _courier_grant(
-    coordinator: ConciergeCoordinator,
-    carrier_id: str,
-    valid: tuple[datetime, datetime],
-    now: datetime,
-) -> str | DenyReason:
-    """The active courier grant of the token's carrier whose window holds it, or why none does.
-
-    `valid` is the token's (not before, expires); a grant naming carriers admits only theirs.
-    """
-    not_before, expires = valid
-    courier = [g for g in coordinator.site_data.grants.values() if g.credentials.remote_token]
-    if not courier:
-        return DenyReason.NO_COURIER_GRANT
-    courier = [g for g in courier if admits_carrier(g.carriers, carrier_id)]
-    if not courier:
-        return DenyReason.WRONG_CARRIER
-    states = {g.id: coordinator.state_of(g.id) for g in courier}
-    for grant in sorted(courier, key=lambda g: g.created_at):
-        if states[grant.id] is not GrantState.ACTIVE:
-            continue
-        window = current_interval(grant.schedule, coordinator.tz, now)
-        if window is None:
-            continue
-        if not_before >= window.start - LEEWAY and expires <= window.end + LEEWAY:
-            return grant.id
-    blocked = {
-        GrantState.REVOKED: DenyReason.GRANT_REVOKED,
-        GrantState.USED_UP: DenyReason.GRANT_USED_UP,
-        GrantState.SUSPENDED: DenyReason.GRANT_SUSPENDED,
-    }
-    for state, reason in blocked.items():
-        if any(s is state for s in states.values()) and not any(
-            s is GrantState.ACTIVE for s in states.values()
-        ):
-            return reason
-    return DenyReason.OUTSIDE_WINDOW
 
 
 class GuestView(HomeAssistantView):
@@ -283,24 +224,13 @@ class GuestView(HomeAssistantView):
         hass = request.app[KEY_HASS]
         if _site(hass, site) is None:
             return web.Response(status=HTTPStatus.NOT_FOUND, text="Not found")
-        return web.Response(
-            text=GUEST_PAGE,
-            content_type="text/html",
-            headers={
-                "Cache-Control": "no-store",
-                "Referrer-Policy": "no-referrer",
-                # Home Assistant sets its own X-Frame-Options (SAMEORIGIN) over this one;
-                # frame-ancestors 'none' keeps the page out of every frame all the same.
-                "X-Frame-Options": "DENY",
-                "Content-Security-Policy": (
-                    "default-src 'none'; script-src 'unsafe-inline'; "
-                    "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; "
-                    "frame-ancestors 'none'"
-                ),
-            },
-        )
+        return guest_page.page_response(request)
 
-    async def post(  # noqa: PLR0911 - one answer per refusal
+    async def post(self, request: web.Request, site: str) -> web.Response:
+        """Open the door, or (`?check`) say what the page shows; the answer says it in words."""
+        return guest_page.told(request, await self._post(request, site))
+
+    async def _post(  # noqa: PLR0911 - one answer per refusal
         self, request: web.Request, site: str
     ) -> web.Response:
         """Open the door for a valid, unrevoked link inside its grant's window."""
@@ -313,6 +243,11 @@ class GuestView(HomeAssistantView):
             return await _refuse(coordinator, request, DenyReason.RATE_LIMITED, source)
         if isinstance(token := await _request_token(coordinator, request, source), web.Response):
             return token
+        if guest_page.is_check(request):
+            look = guest_page.check_response(coordinator, request, token, now)
+            if isinstance(look, DenyReason):
+                return await _refuse(coordinator, request, look, source)
+            return look
         if coordinator.site_data.link_secret is None:
             return await _refuse(coordinator, request, DenyReason.MALFORMED, source)
         links = coordinator.site_data.guest_links
@@ -338,56 +273,3 @@ def async_register_views(hass: HomeAssistant) -> None:
     """Serve the courier endpoint and the guest page (once, for every site)."""
     hass.http.register_view(CourierView())
     hass.http.register_view(GuestView())
-
-
-GUEST_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Concierge</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:0;min-height:100vh;display:flex;
-align-items:center;justify-content:center;background:#f4f5f7;color:#1c1c1c}
-main{max-width:22rem;padding:2rem;text-align:center}
-button{font-size:1.3rem;padding:1rem 2rem;border:0;border-radius:.8rem;
-background:#03a9f4;color:#fff;width:100%}
-button:disabled{background:#9e9e9e}
-p{font-size:1.1rem;min-height:3rem}
-</style></head>
-<body><main>
-<h1 id="title">Welcome</h1>
-<p id="message"></p>
-<button id="open" type="button">Open the door</button>
-</main>
-<script>
-const de = (navigator.language || "").toLowerCase().startsWith("de");
-const text = de ? {
-  title: "Willkommen", open: "T\\u00fcr \\u00f6ffnen", wait: "Einen Moment\\u2026",
-  ok: "Die T\\u00fcr ist offen. Bitte schlie\\u00dfen Sie sie hinter sich.",
-  no: "Die T\\u00fcr kann gerade nicht ge\\u00f6ffnet werden.",
-  nolink: "Dieser Link ist ung\\u00fcltig."
-} : {
-  title: "Welcome", open: "Open the door", wait: "One moment\\u2026",
-  ok: "The door is open. Please close it behind you.",
-  no: "The door cannot be opened right now.", nolink: "This link is not valid."
-};
-const token = location.hash.slice(1);
-const button = document.getElementById("open");
-const message = document.getElementById("message");
-document.getElementById("title").textContent = text.title;
-button.textContent = text.open;
-if (!token) { button.disabled = true; message.textContent = text.nolink; }
-button.addEventListener("click", async () => {
-  button.disabled = true;
-  message.textContent = text.wait;
-  try {
-    const answer = await fetch(location.pathname, {
-      method: "POST", headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({token})
-    });
-    message.textContent = answer.ok ? text.ok : text.no;
-  } catch (e) { message.textContent = text.no; }
-  button.disabled = false;
-});
-</script></body></html>
-"""

@@ -53,7 +53,10 @@ def _read(path: Path) -> bytes | None:
 
 
 class LastVisitImage(PortalEntity, ImageEntity):
-    """Shows the newest snapshot of the portal's last visit (nothing until there is one)."""
+    """Shows the newest snapshot of the portal's last visit.
+
+    Unavailable until there is one, so that the door's page shows no broken picture.
+    """
 
     _attr_content_type = "image/jpeg"
 
@@ -86,6 +89,16 @@ class LastVisitImage(PortalEntity, ImageEntity):
         self._attr_image_last_updated = when
         content_type, _ = mimetypes.guess_type(ref.ref)
         self._attr_content_type = content_type or "image/jpeg"
+
+    @property
+    def available(self) -> bool:
+        """Available once the portal's last visit has a picture."""
+        return super().available and self._ref is not None
+
+    @property
+    def entity_picture(self) -> str | None:
+        """No picture link while there is no picture."""
+        return super().entity_picture if self._ref is not None else None
 
     async def async_image(self) -> bytes | None:
         """The picture's bytes, read from the evidence folder."""

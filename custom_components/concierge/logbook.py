@@ -1,38 +1,29 @@
-"""Logbook entries for access events."""
+"""What the logbook shows of Concierge beyond its entities' own lines.
+
+Every step at a door or gate is already one logbook line: the portal's access event entity
+changes state, and Home Assistant shows its event type translated, with the entity's icon.
+The `concierge_access_event` bus event is therefore not described (it would repeat each
+step, without an icon). Evidence is one line at a visit's first picture (the event entity)
+and one summary when the visit ends, `concierge_visit_evidence`, described here.
+"""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
-from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
+from homeassistant.components.logbook.const import (
+    LOGBOOK_ENTRY_ENTITY_ID,
+    LOGBOOK_ENTRY_ICON,
+    LOGBOOK_ENTRY_MESSAGE,
+    LOGBOOK_ENTRY_NAME,
+)
 from homeassistant.core import Event, HomeAssistant, callback
 
-from .const import DOMAIN, EVENT_ACCESS
+from .const import DOMAIN
 from .site_runtime import loaded_sites
 
-_PHRASES: dict[str, str] = {
-    "grant_created": "was created",
-    "grant_updated": "was changed",
-    "grant_activated": "window opened",
-    "grant_expired": "expired",
-    "grant_suspended": "was suspended",
-    "grant_resumed": "was resumed",
-    "grant_revoked": "was revoked",
-    "grant_used_up": "is used up",
-    "access_requested": "asked to enter",
-    "access_granted": "was let in",
-    "access_denied": "was refused",
-    "unlocked": "unlocked the door",
-    "locked": "door locked",
-    "lock_failure": "lock failed",
-    "door_opened": "door opened",
-    "door_closed": "door closed",
-    "visit_started": "visit started",
-    "visit_completed": "visit completed",
-    "visit_aborted": "visit aborted",
-    "check_in": "checked in",
-    "check_out": "checked out",
-    "gate_opened": "gate opened",
-}
+EVENT_VISIT_EVIDENCE: Final = "concierge_visit_evidence"
+"""A visit's evidence in one line: how many pictures it took (fired when it ends)."""
+EVIDENCE_ICON: Final = "mdi:cctv"
 
 
 def _names(hass: HomeAssistant, data: dict[str, Any]) -> tuple[str, str | None]:
@@ -52,17 +43,20 @@ def async_describe_events(
     hass: HomeAssistant,
     async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str]]], None],
 ) -> None:
-    """Describe access events in the logbook."""
+    """Describe a visit's evidence summary (the steps are the event entities' lines)."""
 
     @callback
     def _describe(event: Event) -> dict[str, str]:
         data = dict(event.data)
         where, label = _names(hass, data)
-        kind = str(data.get("type", ""))
-        phrase = _PHRASES.get(kind, kind.replace("_", " "))
-        message = f"{label}: {phrase}" if label else phrase
-        if data.get("reason"):
-            message += f" ({str(data['reason']).replace('_', ' ')})"
-        return {LOGBOOK_ENTRY_NAME: where, LOGBOOK_ENTRY_MESSAGE: message}
+        text = str(data.get("message", ""))
+        entry = {
+            LOGBOOK_ENTRY_NAME: where,
+            LOGBOOK_ENTRY_MESSAGE: f"{label}: {text}" if label else text,
+            LOGBOOK_ENTRY_ICON: EVIDENCE_ICON,
+        }
+        if entity_id := data.get("entity_id"):
+            entry[LOGBOOK_ENTRY_ENTITY_ID] = str(entity_id)
+        return entry
 
-    async_describe_event(DOMAIN, EVENT_ACCESS, _describe)
+    async_describe_event(DOMAIN, EVENT_VISIT_EVIDENCE, _describe)

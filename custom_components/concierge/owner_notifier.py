@@ -9,16 +9,31 @@ from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.translation import async_get_exception_message
 
 from .const import DOMAIN
 from .site import SiteConfig
+from .texts import async_reason, async_text
 
 _LOGGER = logging.getLogger(__name__)
 
+VISIT = "visit"
+"""The placeholder that names the visit a message is about (not shown in the text)."""
+REASON = "reason"
+"""The placeholder of a reason code, shown as its translated sentence."""
+
+
+def notification_id(site_id: str, key: str, visit_id: str | None) -> str:
+    """One notification per visit (a visit's later notice replaces its own, not another's)."""
+    return f"{DOMAIN}_{site_id}_visit_{visit_id}" if visit_id else f"{DOMAIN}_{site_id}_{key}"
+
 
 class OwnerNotifier:
-    """Sends a site's messages to its owner (texts from the `exceptions` translations)."""
+    """Sends a site's messages to its owner (texts from the `exceptions` translations).
+
+    The texts are in Home Assistant's language; a `reason` placeholder is a reason code
+    and shown as its sentence, and a `visit` placeholder keeps the visit's notices in one
+    notification of their own.
+    """
 
     def __init__(self, hass: HomeAssistant, site_id: str, site: Callable[[], SiteConfig]) -> None:
         """Notify for the site `site_id`; `site` gives its current configuration."""
@@ -35,10 +50,14 @@ class OwnerNotifier:
         portal's "last visit" image.
         """
         site = self._site()
-        message = async_get_exception_message(DOMAIN, key, placeholders)
+        words = dict(placeholders)
+        visit_id = words.pop(VISIT, None)
+        if REASON in words:
+            words[REASON] = await async_reason(self._hass, words[REASON])
+        message = await async_text(self._hass, key, words)
         title = f"Concierge: {site.name}"
         persistent_notification.async_create(
-            self._hass, message, title, f"{DOMAIN}_{self._site_id}_{key}"
+            self._hass, message, title, notification_id(self._site_id, key, visit_id)
         )
         for target in site.notify:
             domain, _, name = target.partition(".")

@@ -108,6 +108,7 @@ class VisitEnd:
                 "portal": portal.name if portal else visit.portal,
                 "time": local,
                 "reason": visit.abort_reason or "",
+                "visit": visit.id,
             },
             image_portal=visit.portal,
         )

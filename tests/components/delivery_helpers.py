@@ -168,6 +168,8 @@ async def add_site(
 ) -> MockConfigEntry:
     """Load a Concierge site (with the carrier registered, when given)."""
     await hass.config.async_set_time_zone("Europe/Berlin")
+    # Guest links need an address a guest's phone can reach.
+    await hass.config.async_update(external_url=EXTERNAL_URL)
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id="home",
@@ -180,6 +182,10 @@ async def add_site(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+EXTERNAL_URL = "https://home.example.org"
+"""The external URL of the sites `add_site` loads (guest links start with it)."""
 
 
 def courier_url(entry: MockConfigEntry) -> str:

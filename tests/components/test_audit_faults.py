@@ -154,8 +154,10 @@ def audit(entry: MockConfigEntry) -> AuditLog:
 async def create_grant(hass: HomeAssistant) -> str:
     """A cleaner's grant, active now; returns once its records were written (or failed)."""
     start, end = window(at(NOW))
-    response = await call(hass, "create_grant", label="Cleaner", kind="cleaner", start=start,
-                          end=end)  # fmt: skip
+    made = hass.data.get("concierge_test_grants", 0) + 1  # live grants need their own labels
+    hass.data["concierge_test_grants"] = made
+    response = await call(hass, "create_grant", label=f"Cleaner {made}", kind="cleaner",
+                          start=start, end=end)  # fmt: skip
     await hass.async_block_till_done()  # the audit log is written behind the action
     return str(response["grant_id"])
 

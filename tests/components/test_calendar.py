@@ -160,7 +160,10 @@ async def test_event_creates_a_grant_that_opens_and_closes_on_time(
     assert state.attributes["message"] == "Plumber"
     assert state.attributes["start_time"] == "2026-11-24 10:00:00"
     assert state.attributes["end_time"] == "2026-11-24 12:00:00"
-    assert state.attributes["description"] == "Other: Front door, Back door"
+    assert (
+        state.attributes["description"]
+        == "Fixes the kitchen sink\nOther “Plumber”: Front door, Back door"
+    )
 
     events = await get_events(hass, calendar, at("2026-11-24 00:00"), at("2026-11-25 00:00"))
     assert events == [
@@ -168,7 +171,7 @@ async def test_event_creates_a_grant_that_opens_and_closes_on_time(
             "start": "2026-11-24T10:00:00+01:00",
             "end": "2026-11-24T12:00:00+01:00",
             "summary": "Plumber",
-            "description": "Other: Front door, Back door",
+            "description": "Fixes the kitchen sink\nOther “Plumber”: Front door, Back door",
         }
     ]
 
@@ -310,7 +313,9 @@ async def test_weekly_event_keeps_its_wall_clock_across_dst(
         ("2026-10-29T09:00:00+01:00", "2026-10-29T12:00:00+01:00"),
     ]
     assert {e["summary"] for e in events} == {"Cleaner"}
-    assert {e["description"] for e in events} == {"Cleaner: Front door, Back door"}
+    assert {e["description"] for e in events} == {
+        "cleaner, Tuesdays and Thursdays\nCleaner “Cleaner”: Front door, Back door"
+    }
 
     for day in ("2026-10-20", "2026-10-27"):
         await move_to(hass, freezer, at(f"{day} 08:59"))
@@ -509,14 +514,19 @@ async def test_calendar_shows_grants_made_elsewhere_without_secrets(
             "Dog sitter",
             "2026-10-19T09:30:00+02:00",
             "2026-10-19T10:30:00+02:00",
-            "Sitter: Front door, Back door",
+            "Sitter “Dog sitter”: Front door, Back door",
         ),
-        ("Parcel", "2026-10-19T10:00:00+02:00", "2026-10-19T11:00:00+02:00", "Courier: Back door"),
+        (
+            "Parcel",
+            "2026-10-19T10:00:00+02:00",
+            "2026-10-19T11:00:00+02:00",
+            "Courier “Parcel”: Back door",
+        ),
         (
             "Dog sitter",
             "2026-10-21T09:30:00+02:00",
             "2026-10-21T10:30:00+02:00",
-            "Sitter: Front door, Back door",
+            "Sitter “Dog sitter”: Front door, Back door",
         ),
     ]
     assert PIN not in str(events)
@@ -546,10 +556,14 @@ async def test_calendar_shows_grants_made_elsewhere_without_secrets(
     await call(hass, "suspend_grant", grant_id=sitter)
     await hass.async_block_till_done()
     events = await get_events(hass, calendar, at("2026-10-21 00:00"), at("2026-10-22 00:00"))
-    assert [e["description"] for e in events] == ["Sitter: Front door, Back door (suspended)"]
+    assert [e["description"] for e in events] == [
+        "Sitter “Dog sitter”: Front door, Back door (suspended)"
+    ]
     state = hass.states.get(calendar)
     assert state is not None
-    assert state.attributes["description"] == "Sitter: Front door, Back door (suspended)"
+    assert (
+        state.attributes["description"] == "Sitter “Dog sitter”: Front door, Back door (suspended)"
+    )
 
 
 async def test_events_cut_by_the_range_are_shown_whole(

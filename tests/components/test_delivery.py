@@ -26,6 +26,7 @@ from tests.waiting import until
 from .delivery_helpers import (
     ALARM,
     CAMERA,
+    EXTERNAL_URL,
     PETS,
     Carrier,
     add_site,
@@ -322,11 +323,11 @@ async def test_guest_link_opens_the_door_until_revoked(
     )["grant_id"]
     link = await call(hass, "create_guest_link", grant_id=grant)
     url, token = link["url"].split("#")
-    assert url.endswith(guest_url(home))
+    assert url == f"{EXTERNAL_URL}{guest_url(home)}"
     client = await hass_client_no_auth()
     page = await client.get(guest_url(home))
     assert page.status == 200
-    assert "Open the door" in await page.text()
+    assert "Unlock the door" in await page.text()
     assert token not in await page.text()
 
     response = await client.post(guest_url(home), json={"token": token})

@@ -852,12 +852,12 @@ async def test_courier_without_a_courier_grant_or_outside_its_window(
 # --- guest links -------------------------------------------------------------------------
 
 
-async def guest_grant(hass: HomeAssistant, **schedule: Any) -> str:
+async def guest_grant(hass: HomeAssistant, label: str = "Aunt Ida", **schedule: Any) -> str:
     if not schedule:
         start, end = window(at(NOW))
         schedule = {"start": start, "end": end}
     response = await call(
-        hass, "create_grant", label="Aunt Ida", kind="guest", guest_link=True, **schedule
+        hass, "create_grant", label=label, kind="guest", guest_link=True, **schedule
     )
     return str(response["grant_id"])
 
@@ -946,7 +946,9 @@ async def test_guest_links_for_the_next_window_and_for_a_grant_that_is_over(
     await open_site(hass, freezer)
     today = await guest_grant(hass)  # 09:00 to 12:00 today
     first = await call(hass, "create_guest_link", grant_id=today)
-    weekly = await guest_grant(hass, weekdays=["tue"], start_time="14:00", end_time="15:00")
+    weekly = await guest_grant(
+        hass, "Uncle Jo", weekdays=["tue"], start_time="14:00", end_time="15:00"
+    )
     # Outside its window: the link is for the next one.
     link = await call(hass, "create_guest_link", grant_id=weekly)
     assert datetime.fromisoformat(link["valid_from"]) == at("2026-11-24 14:00")

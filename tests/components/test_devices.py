@@ -101,3 +101,27 @@ async def test_reconfigure_that_drops_a_door_removes_its_device(
         )
         is not None
     )
+
+
+async def test_a_doors_page_names_its_lock_contact_and_cameras(
+    hass: HomeAssistant, site: MockConfigEntry
+) -> None:
+    from homeassistant.helpers import entity_registry as er  # noqa: PLC0415
+
+    entities = er.async_get(hass)
+    front = entities.async_get_entity_id("event", DOMAIN, f"{site.entry_id}_front_access")
+    back = entities.async_get_entity_id("event", DOMAIN, f"{site.entry_id}_back_access")
+    assert front is not None
+    assert back is not None
+    attributes = hass.states.get(front).attributes
+    assert (attributes["lock"], attributes["door_contact"], attributes["cameras"]) == (
+        "lock.front_door", "binary_sensor.front_door_contact", [],
+    )  # fmt: skip
+    attributes = hass.states.get(back).attributes
+    assert (attributes["lock"], attributes["door_contact"]) == ("lock.back_door", None)
+    # Before the first visit "Last visit" shows no picture link (no broken image).
+    image = entities.async_get_entity_id("image", DOMAIN, f"{site.entry_id}_front_last_visit")
+    assert image is not None
+    state = hass.states.get(image)
+    assert state.state == "unavailable"
+    assert "entity_picture" not in state.attributes

@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     setup_test_component_platform,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.core.events import AccessEventType, EvidenceKind, EvidenceRef
@@ -798,7 +799,9 @@ async def test_last_visit_image_shows_the_visits_newest_picture(
 ) -> None:
     grant_id = await _cleaner(hass, freezer)
     image = entity_id(hass, camera_site, "front_last_visit", "image")
-    assert hass.states.get(image).state == "unknown"
+    # Before the first visit there is no picture: unavailable, not a broken image.
+    assert hass.states.get(image).state == "unavailable"
+    assert "entity_picture" not in hass.states.get(image).attributes
     assert hass.states.get(image).attributes["friendly_name"] == "Front door Last visit"
 
     visit_id = (await call(hass, "start_visit", grant_id=grant_id, portal="Front door"))["visit_id"]
@@ -856,7 +859,7 @@ async def test_last_visit_image_shows_only_snapshots_from_the_evidence_folder(
     visit_id = (await call(hass, "start_visit", grant_id=grant_id, portal="Front door"))["visit_id"]
     await hass.async_block_till_done()
     image = entity_id(hass, camera_site, "front_last_visit", "image")
-    assert hass.states.get(image).state == "unknown"  # no picture
+    assert hass.states.get(image).state == "unavailable"  # no picture
 
     async def captured(ref: EvidenceRef) -> None:
         await coordinator.step(
@@ -867,7 +870,7 @@ async def test_last_visit_image_shows_only_snapshots_from_the_evidence_folder(
 
     digest = "0" * 64
     await captured(EvidenceRef(EvidenceKind.RECORDING, f"{REF_PREFIX}x/{visit_id}/a.mp4", digest))
-    assert hass.states.get(image).state == "unknown"  # a clip is no picture
+    assert hass.states.get(image).state == "unavailable"  # a clip is no picture
 
     await captured(EvidenceRef(EvidenceKind.SNAPSHOT, f"{REF_PREFIX}x/../../a.jpg", digest))
     assert hass.states.get(image).state == dt_util.utcnow().isoformat()
@@ -885,6 +888,67 @@ async def test_last_visit_image_shows_only_snapshots_from_the_evidence_folder(
     await move_to(hass, freezer, at("2026-11-24 11:00"))
     await call(hass, "start_visit", grant_id=grant_id, portal="Front door")
     await hass.async_block_till_done()
-    assert hass.states.get(image).state == "unknown"
+    assert hass.states.get(image).state == "unavailable"
     with pytest.raises(HomeAssistantError):
         await async_get_entity_image(hass, image)
+
+
+# --- evidence in Media and in the logbook ------------------------------------------------
+
+
+async def test_evidence_in_media_is_a_titled_folder_per_visit_with_thumbnails(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    camera_site: MockConfigEntry,
+    front_camera: Path,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    from homeassistant.components import media_source  # noqa: PLC0415 - set up here
+    from homeassistant.components.http.auth import async_sign_path  # noqa: PLC0415
+
+    assert await async_setup_component(hass, "media_source", {})
+    grant_id = await _cleaner(hass, freezer)
+    visit_id = (await call(hass, "start_visit", grant_id=grant_id, portal="Front door"))["visit_id"]
+    await hass.async_block_till_done()
+    _show(front_camera, BLUE)
+    await _tick(hass, freezer)
+    await call(hass, "end_visit", visit_id=visit_id)
+    await hass.async_block_till_done()
+
+    root = await media_source.async_browse_media(hass, f"media-source://{DOMAIN}")
+    assert root.title == "Concierge"
+    assert [c.title for c in root.children] == ["Home"]
+    home = await media_source.async_browse_media(hass, root.children[0].media_content_id)
+    assert [c.title for c in home.children] == ["24 Nov 10:00 · Cleaner · Front door"]
+    folder = home.children[0]
+    assert folder.thumbnail is not None
+    visit = await media_source.async_browse_media(hass, folder.media_content_id)
+    assert visit.title == "24 Nov 10:00 · Cleaner · Front door"
+    assert [c.title for c in visit.children] == [
+        "10:00:00 · Front door camera",
+        "10:00:05 · Front door camera",
+        "10:00:05 · Front door camera",  # the last picture, as the visit ended
+    ]
+
+    # The thumbnails and the files open through Home Assistant's media view, for a
+    # logged-in user only (the browser signs the path, as here).
+    client = await hass_client_no_auth()
+    assert (await client.get(folder.thumbnail)).status == 401
+
+    async def _open(path: str) -> bytes:
+        response = await client.get(async_sign_path(hass, path, timedelta(minutes=1)))
+        assert response.status == 200
+        return await response.read()
+
+    pictures = [await _open(child.thumbnail) for child in [folder, *visit.children]]
+    assert pictures == [RED, RED, BLUE, BLUE]
+    played = await media_source.async_resolve_media(hass, visit.children[1].media_content_id, None)
+    assert played.mime_type == "image/jpeg"
+    assert await _open(played.url) == BLUE
+
+    # Nothing the visit does not name is played, and no path leaves the evidence folder.
+    for wrong in (f"{visit_id}/x.jpg", "../../secrets.yaml"):
+        with pytest.raises(media_source.Unresolvable):
+            await media_source.async_resolve_media(
+                hass, f"media-source://{DOMAIN}/{camera_site.entry_id}/{wrong}", None
+            )

@@ -72,7 +72,7 @@ async def add_grants(hass: HomeAssistant, count: int, day: int = 20) -> list[str
     for n in range(count):
         start = first + timedelta(hours=n)
         response = await call(
-            hass, "create_grant", label=f"Guest {n}", kind="guest", portals=["Front door"],
+            hass, "create_grant", label=f"Guest {day}.{n}", kind="guest", portals=["Front door"],
             start=start.strftime("%Y-%m-%d %H:%M:%S"),
             end=(start + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S"),
         )  # fmt: skip

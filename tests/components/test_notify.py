@@ -58,3 +58,44 @@ async def test_owner_hears_about_a_code_used_outside_its_window(
     assert display[0].data["entity_id"] == "notify.hall_display"
     assert "4711" not in str([c.data for c in calls])
     assert entry.runtime_data.grant(grant_id).uses == 0
+
+
+def _notifications(hass: HomeAssistant) -> list[str]:
+    from homeassistant.components import persistent_notification  # noqa: PLC0415
+
+    return [
+        n["message"]
+        for n in persistent_notification._async_get_or_create_notifications(hass).values()
+    ]
+
+
+async def test_each_visit_has_its_own_notice_with_a_plain_translated_reason(
+    hass: HomeAssistant, site: MockConfigEntry, freezer: Any
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    await move_to(hass, freezer, at("2026-11-24 10:00"))
+    visits = {}
+    for label in ("Parcel courier", "Friend"):
+        grant_id = (
+            await call(
+                hass,
+                "create_grant",
+                label=label,
+                kind="guest",
+                portals=["Front door"],
+                start="2026-11-24 09:00:00",
+                end="2026-11-24 18:00:00",
+            )
+        )["grant_id"]
+        visits[label] = (await call(hass, "start_visit", grant_id=grant_id, portal="front"))[
+            "visit_id"
+        ]
+        await call(hass, "end_visit", visit_id=visits[label], reason="door_not_opened")
+        if label == "Parcel courier":
+            hass.config.language = "de"  # the owner switches Home Assistant to German
+
+    # The courier's notice is still there next to the friend's; no raw reason code.
+    assert sorted(_notifications(hass)) == [
+        "Der Besuch von Friend an Front door (10:00) endete vorzeitig: die Tür wurde nie geöffnet",
+        "The visit of Parcel courier at Front door (10:00) ended early: the door was never opened",
+    ]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -304,33 +304,33 @@ async def test_missing_lock_raises_a_repair_issue(
     assert issues.async_get_issue(DOMAIN, key) is None
 
 
-async def test_logbook_describes_access_events(
+async def test_logbook_leaves_the_steps_to_the_doors_event_entities(
     hass: HomeAssistant, site: MockConfigEntry, cleaner: str
 ) -> None:
+    """Each step is one logbook line, the event entity's: the bus event is not described."""
     describers: dict[str, Any] = {}
     async_describe_events(hass, lambda _domain, event, fn: describers.setdefault(event, fn))
-    describe = describers[EVENT_ACCESS]
-    captured: list[Any] = []
-
-    @callback
-    def _capture(event: Any) -> None:
-        # In the event loop, in firing order (a plain function runs in the executor).
-        captured.append(event)
-
-    hass.bus.async_listen(EVENT_ACCESS, _capture)
-    visit_id = (await call(hass, "start_visit", grant_id=cleaner, portal="front"))["visit_id"]
-    await call(hass, "end_visit", visit_id=visit_id, reason="left_early")
-    await hass.async_block_till_done()
-    lines = [describe(e) for e in captured]
-    assert lines[0] == {"name": "Home Front door", "message": "Cleaner: asked to enter"}
-    assert lines[-1] == {
-        "name": "Home Front door",
-        "message": "Cleaner: visit aborted (left early)",
-    }
-    foreign = describe(
-        type(captured[0])(EVENT_ACCESS, {"site": "elsewhere", "type": "code_cleared"})
+    assert EVENT_ACCESS not in describers
+    summary = describers["concierge_visit_evidence"]
+    line = summary(
+        Event(
+            "concierge_visit_evidence",
+            {
+                "site": site.entry_id,
+                "portal": "front",
+                "grant": cleaner,
+                "pictures": 3,
+                "entity_id": "event.front_door_access",
+                "message": "pictures: 3",
+            },
+        )
     )
-    assert foreign == {"name": "Concierge", "message": "code cleared"}
+    assert line == {
+        "name": "Home Front door",
+        "message": "Cleaner: pictures: 3",
+        "icon": "mdi:cctv",
+        "entity_id": "event.front_door_access",
+    }
 
 
 async def test_events_in_the_same_instant_keep_the_audit_chain_whole(

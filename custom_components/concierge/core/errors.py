@@ -18,6 +18,8 @@ TRANSLATION_KEYS: frozenset[str] = frozenset(
         "invalid_time",
         "no_windows",
         "invalid_validity",
+        "invalid_skipped",
+        "description_too_long",
         "window_outside_validity",
         # grants
         "invalid_grant_id",

@@ -25,6 +25,7 @@ from .schedule_times import is_open, last_end, next_edge
 from .windows import Schedule
 
 LABEL_MAX_LENGTH = 64
+DESCRIPTION_MAX_LENGTH = 1000
 MAX_VISIT_MINUTES = 1440
 REDACTED = "**REDACTED**"
 
@@ -176,6 +177,7 @@ class Grant:
     suspended: bool = False
     revoked: bool = False
     carriers: tuple[str, ...] = ()  # carrier ids it admits; none: any (`grant_carriers`)
+    description: str = ""  # the owner's own words (typed in the calendar); stored if any
 
     def __post_init__(self) -> None:
         """Validate and normalise (label stripped, `created_at` in UTC)."""
@@ -188,6 +190,9 @@ class Grant:
         if len(label) > LABEL_MAX_LENGTH:
             raise _invalid(key="label_too_long", max_length=str(LABEL_MAX_LENGTH))
         object.__setattr__(self, "label", label)
+        text: object = self.description
+        if not isinstance(text, str) or len(text) > DESCRIPTION_MAX_LENGTH:
+            raise _invalid(key="description_too_long", max_length=str(DESCRIPTION_MAX_LENGTH))
         self._check_portals()
         check_carriers(self.carriers)
         if self.max_uses is not None and (type(self.max_uses) is not int or self.max_uses < 1):
@@ -222,7 +227,8 @@ class Grant:
         return self._as_dict(redact=True)
 
     def _as_dict(self, *, redact: bool) -> dict[str, object]:
-        return {
+        text = REDACTED if redact and self.description else self.description
+        return ({"description": text} if text else {}) | {
             "id": self.id,
             "label": self.label,
             "kind": self.kind.value,
@@ -261,6 +267,7 @@ class Grant:
             suspended=_parse.get_bool(obj, "suspended", _WHAT),
             revoked=_parse.get_bool(obj, "revoked", _WHAT),
             carriers=carriers_from_dict(obj, _WHAT),
+            description=_parse.get_opt_str(obj, "description", _WHAT) or "",
         )
 
 
@@ -277,6 +284,7 @@ def new_grant(  # noqa: PLR0913 - a grant has this many independent settings
     max_visit_minutes: int | None = None,
     grant_id: str | None = None,
     carriers: tuple[str, ...] = (),
+    description: str = "",
 ) -> Grant:
     """Create a validated grant with a fresh id (uuid4 hex) unless one is given."""
     return Grant(
@@ -291,6 +299,7 @@ def new_grant(  # noqa: PLR0913 - a grant has this many independent settings
         credentials=Credentials() if credentials is None else credentials,
         policy=Policy() if policy is None else policy,
         carriers=carriers,
+        description=description,
     )
 
 
@@ -364,6 +373,7 @@ class GrantUpdate(TypedDict, total=False):
     credentials: Credentials
     policy: Policy
     carriers: tuple[str, ...]
+    description: str
 
 
 UPDATABLE_FIELDS: frozenset[str] = frozenset(GrantUpdate.__annotations__)

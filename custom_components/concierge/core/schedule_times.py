@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .skips import skips_reach
 from .windows import Interval, OneOffWindow, Schedule, WeeklyWindow, aware_utc
 
 CURRENT_INTERVAL_HORIZON = timedelta(days=366)
@@ -63,13 +64,13 @@ def resolve_local(day: date, wall: time, tz: ZoneInfo) -> datetime:
 
 
 def _weekly_occurrences(
-    window: WeeklyWindow, tz: ZoneInfo, lo: datetime, hi: datetime
+    window: WeeklyWindow, tz: ZoneInfo, lo: datetime, hi: datetime, skipped: frozenset[date]
 ) -> Iterator[Interval]:
-    """Yield the window's occurrences that may touch `[lo, hi)` (a superset)."""
+    """Yield the window's occurrences that may touch `[lo, hi)` (a superset), none skipped."""
     day = lo.astimezone(tz).date() - _MARGIN
     last = hi.astimezone(tz).date()
     while day <= last:
-        if day.weekday() in window.weekdays:
+        if day.weekday() in window.weekdays and day not in skipped:
             start = resolve_local(day, window.start, tz)
             end = resolve_local(day + _DAY if window.overnight else day, window.end, tz)
             if start < end:  # a window entirely inside a DST gap vanishes that day
@@ -84,7 +85,7 @@ def _raw(schedule: Schedule, tz: ZoneInfo, lo: datetime, hi: datetime) -> list[I
         candidates: Iterator[Interval] | tuple[Interval, ...] = (
             (Interval(window.start, window.end),)
             if isinstance(window, OneOffWindow)
-            else _weekly_occurrences(window, tz, lo, hi)
+            else _weekly_occurrences(window, tz, lo, hi, schedule.skipped)
         )
         for candidate in candidates:
             clipped = schedule.clip(candidate.start, candidate.end)
@@ -125,6 +126,7 @@ def _forward_limit(schedule: Schedule, after: datetime) -> datetime:
         [after]
         + [w.end for w in schedule.windows if isinstance(w, OneOffWindow)]
         + ([schedule.valid_from] if schedule.valid_from is not None else [])
+        + ([reach[1]] if (reach := skips_reach(schedule.skipped)) else [])
     )
     return latest + (_QUIET if schedule.has_weekly else _MARGIN)
 
@@ -137,6 +139,7 @@ def _backward_limit(schedule: Schedule, before: datetime) -> datetime:
         [before]
         + [w.start for w in schedule.windows if isinstance(w, OneOffWindow)]
         + ([schedule.valid_until] if schedule.valid_until is not None else [])
+        + ([reach[0]] if (reach := skips_reach(schedule.skipped)) else [])
     )
     return earliest - (_QUIET if schedule.has_weekly else _MARGIN)
 

@@ -19,10 +19,11 @@ times to instants): `core.schedule_times`.
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from . import _parse
 from .errors import InvalidWindowError
+from .skips import check_skipped, skipped_from_dict, skipped_to_list
 
 MAX_ONE_OFF_LENGTH = timedelta(days=366)
 """The longest one-off window allowed."""
@@ -169,11 +170,15 @@ def window_from_dict(data: object) -> Window:
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """The union of windows, limited to `[valid_from, valid_until)` where given."""
+    """The union of windows, limited to `[valid_from, valid_until)` where given.
+
+    `skipped`: local dates on which weekly occurrences are left out (`core.skips`).
+    """
 
     windows: tuple[Window, ...]
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    skipped: frozenset[date] = frozenset()
 
     def __post_init__(self) -> None:
         """Check the windows and the validity bounds."""
@@ -190,6 +195,7 @@ class Schedule:
             and self.valid_until <= self.valid_from
         ):
             raise InvalidWindowError(translation_key="invalid_validity")
+        check_skipped(self.skipped)
         for window in self.windows:
             if isinstance(window, OneOffWindow) and self.clip(window.start, window.end) is None:
                 raise InvalidWindowError(translation_key="window_outside_validity")
@@ -208,12 +214,15 @@ class Schedule:
         return Interval(start, end) if start < end else None
 
     def to_dict(self) -> dict[str, object]:
-        """Serialise for storage."""
-        return {
+        """Serialise for storage (`skipped` only where a date is left out)."""
+        stored: dict[str, object] = {
             "windows": [w.to_dict() for w in self.windows],
             "valid_from": None if self.valid_from is None else self.valid_from.isoformat(),
             "valid_until": None if self.valid_until is None else self.valid_until.isoformat(),
         }
+        if self.skipped:
+            stored["skipped"] = skipped_to_list(self.skipped)
+        return stored
 
     @classmethod
     def from_dict(cls, data: object) -> Schedule:
@@ -225,4 +234,5 @@ class Schedule:
             ),
             valid_from=_parse.get_opt_datetime(obj, "valid_from", _WHAT_SCHEDULE),
             valid_until=_parse.get_opt_datetime(obj, "valid_until", _WHAT_SCHEDULE),
+            skipped=skipped_from_dict(obj, _WHAT_SCHEDULE),
         )

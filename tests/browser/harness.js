@@ -1,0 +1,97 @@
+// A stand-in for Home Assistant's `hass` object: the Concierge WebSocket API v1 answered in
+// memory (the edge of the world the panel talks to), for the panel's fast browser tests.
+const now = Date.now();
+const hour = 3600 * 1000;
+
+function grant(i, extra = {}) {
+  return {
+    grant_id: `g${String(i).padStart(4, "0")}`,
+    label: `Grant ${i}`,
+    kind: ["guest", "cleaner", "sitter", "courier", "other"][i % 5],
+    portals: ["front"],
+    state: "scheduled",
+    window: { kind: "weekly", weekdays: ["mon", "thu"], start_time: "09:00", end_time: "12:00", valid_from: null, valid_until: null },
+    current_or_next: { start: new Date(now + (i + 1) * hour).toISOString(), end: new Date(now + (i + 3) * hour).toISOString() },
+    uses: 0, max_uses: null, codes: { front: "programmed" }, has_pin: true, remote_token: false,
+    guest_link: true, alarm: "disarm_for_visit", require_camera: false, refuse_when_pets_home: false,
+    notify: true, carriers: [], max_visit_minutes: null,
+    ...extra,
+  };
+}
+
+export function makeHass({ count = 0, grants = null, language = "en", timeZone = "Europe/Berlin" } = {}) {
+  const site = {
+    site_id: "site1", name: "Home",
+    portals: [
+      { id: "front", name: "Front door", has_keypad: true, lock: "lock.front_door" },
+      { id: "garage", name: "Garage", has_keypad: false, lock: "lock.garage" },
+    ],
+    carriers: [{ id: "dhl", name: "DHL" }],
+  };
+  const store = new Map();
+  for (const g of grants ?? Array.from({ length: count }, (_, i) => grant(i))) store.set(g.grant_id, g);
+  const listeners = new Set();
+  const calls = [];
+  const emit = (changed, removed = []) => {
+    for (const cb of listeners) setTimeout(() => cb({ grants: changed, removed }), 0);
+  };
+  let next = 9000;
+  const handlers = {
+    "concierge/sites": () => ({ sites: [site] }),
+    // As the backend: without a PIN no warnings; a PIN another grant uses is pin_in_use.
+    "concierge/grants/check": (m) => ({
+      warnings: m.pin === "1111" ? m.portals.map((p) => ({ code: "pin_in_use", portal: p, message: "Another grant already uses this PIN on Front door." })) : [],
+    }),
+    "concierge/grants/create": (m) => {
+      if (m.label === "boom") throw { code: "invalid_format", message: "The end is before the start." };
+      const g = grant(next++, {
+        label: m.label, kind: m.kind, portals: m.portals, has_pin: Boolean(m.pin || m.generate_pin),
+        window: m.weekdays ? { kind: "weekly", weekdays: m.weekdays, start_time: m.start_time, end_time: m.end_time, valid_from: m.valid_from ?? null, valid_until: m.valid_until ?? null }
+          : { kind: "one_off", start: m.start, end: m.end },
+        codes: Object.fromEntries(m.portals.map((p) => [p, site.portals.find((s) => s.id === p).has_keypad ? "pending" : "no_keypad"])),
+        guest_link: m.guest_link,
+      });
+      store.set(g.grant_id, g);
+      emit([g]);
+      return { grant_id: g.grant_id, pin: m.generate_pin ? "482913" : null, warnings: [] };
+    },
+    "concierge/grants/update": (m) => {
+      const g = { ...store.get(m.grant_id), label: m.label, portals: m.portals };
+      store.set(g.grant_id, g);
+      emit([g]);
+      return { grant_id: g.grant_id, pin: m.generate_pin ? "551177" : null, warnings: [] };
+    },
+    "concierge/grants/suspend": (m) => { const g = { ...store.get(m.grant_id), state: "suspended" }; store.set(g.grant_id, g); emit([g]); return null; },
+    "concierge/grants/resume": (m) => { const g = { ...store.get(m.grant_id), state: "scheduled" }; store.set(g.grant_id, g); emit([g]); return null; },
+    "concierge/grants/revoke": (m) => { const g = { ...store.get(m.grant_id), state: "revoked" }; store.set(g.grant_id, g); emit([g]); return null; },
+    "concierge/guest_links/create": (m) => ({ link_id: "l1", url: `/api/concierge/guest/${m.grant_id}-token`, expires: new Date(now + 48 * hour).toISOString() }),
+    "concierge/visits/list": () => ({
+      visits: [{
+        visit_id: "v1", grant_id: "g0001", label: "Grant 1", portal: "front",
+        started: new Date(now - 2 * hour).toISOString(), ended: new Date(now - 1.5 * hour).toISOString(),
+        outcome: "completed", steps: [{ type: "granted", at: new Date(now - 2 * hour).toISOString() }],
+        evidence: [{ ref: "snap1", kind: "snapshot", url: "/evidence/snap1.png" }],
+      }],
+    }),
+  };
+  return {
+    language,
+    locale: { language, time_zone: "server" },
+    config: { time_zone: timeZone },
+    calls,
+    callWS: async (msg) => {
+      calls.push(msg);
+      const handler = handlers[msg.type];
+      if (!handler) throw { code: "unknown_command", message: `Unknown command ${msg.type}` };
+      return structuredClone(handler(msg));
+    },
+    connection: {
+      subscribeMessage: async (cb, msg) => {
+        calls.push(msg);
+        listeners.add(cb);
+        setTimeout(() => cb({ grants: [...store.values()].map((g) => structuredClone(g)), removed: [] }), 0);
+        return async () => listeners.delete(cb);
+      },
+    },
+  };
+}

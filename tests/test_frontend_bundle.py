@@ -1,0 +1,53 @@
+"""The committed Access panel bundle is the build of the committed frontend source.
+
+HACS installs the integration straight from the repository, with no build step, so the
+bundle in custom_components/concierge/frontend/ is committed; this test rebuilds it from
+frontend/ (its lockfile, `npm ci`, `npm run build`) in a temporary copy and compares bytes.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+FRONTEND = ROOT / "frontend"
+BUNDLE = ROOT / "custom_components" / "concierge" / "frontend" / "concierge-panel.js"
+SOURCE = ("package.json", "package-lock.json", "build.mjs", "src")
+
+
+def _run(args: list[str], cwd: Path) -> None:
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def test_committed_bundle_is_the_build_of_the_source(tmp_path: Path) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is missing: the frontend build needs Node.js >= 20 (scripts/setup)")
+    work = tmp_path / "frontend"
+    work.mkdir()
+    for name in SOURCE:
+        source = FRONTEND / name
+        if source.is_dir():
+            shutil.copytree(source, work / name)
+        else:
+            shutil.copy2(source, work / name)
+    _run([npm, "ci", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], work)
+    built = tmp_path / "concierge-panel.js"
+    _run([npm, "run", "build", "--silent", "--", str(built)], work)
+    assert built.read_bytes() == BUNDLE.read_bytes(), (
+        "custom_components/concierge/frontend/concierge-panel.js is not the build of frontend/: "
+        "run `npm run build` in frontend/ and commit the bundle"
+    )
+
+
+def test_bundle_is_one_module_without_imports_left() -> None:
+    """One file: everything (Lit, the QR code) is inside; nothing is fetched at runtime."""
+    text = BUNDLE.read_text()
+    assert '"concierge-panel"' in text
+    for bare in ("lit", "lit/", "qrcode-generator", "./"):
+        assert f'from"{bare}' not in text
+        assert f'import"{bare}' not in text
+    assert "import(" not in text
