@@ -3,8 +3,9 @@
 Each occurrence of a grant's schedule is one event (uid = the grant's id, summary =
 its label, description = what the owner typed, then the grant named with its kind and
 doors). A grant with one weekly window is a recurring series: each occurrence carries
-the series' repeat rule (`FREQ=WEEKLY;BYDAY=..;UNTIL=..`) and its recurrence id, so Home
-Assistant asks "this event" or "this and all following".
+the series' repeat rule (`FREQ=WEEKLY;BYDAY=..;UNTIL=..`, made and read by
+`calendar_series`) and its recurrence id, so Home Assistant asks "this event" or "this and
+all following".
 
 Creating an event creates a grant for all of the site's portals. Deleting "this event"
 of a series leaves that occurrence out (`core.skips`: closed that day, the PIN off the
@@ -22,16 +23,13 @@ window changed; a change elsewhere on the calendar only refreshes subscribed vie
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any, override
-from zoneinfo import ZoneInfo
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.components.calendar.const import (
     EVENT_DESCRIPTION,
-    EVENT_END,
     EVENT_RRULE,
-    EVENT_START,
     EVENT_SUMMARY,
     CalendarEntityFeature,
 )
@@ -41,6 +39,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .calendar_series import event_schedule, series_rule, series_window
 from .const import DOMAIN
 from .coordinator import ConciergeCoordinator
 from .core.errors import ConciergeError
@@ -48,23 +47,12 @@ from .core.grants import Grant, GrantAction, GrantKind, GrantState, grant_state
 from .core.schedule_times import current_interval, occurrences, resolve_local
 from .core.skips import occurrence_day, recurrence_id, with_skipped
 from .core.window_index import WindowIndex, index_of
-from .core.windows import Interval, OneOffWindow, Schedule, WeeklyWindow
+from .core.windows import Interval, Schedule
 from .entity import ConciergeEntity, async_setup_site_entities
 from .service_errors import validation_error
 from .site_runtime import ConciergeConfigEntry
 
 PARALLEL_UPDATES = 0
-
-RRULE_WEEKDAYS: Mapping[str, int] = {
-    "MO": 0,
-    "TU": 1,
-    "WE": 2,
-    "TH": 3,
-    "FR": 4,
-    "SA": 5,
-    "SU": 6,
-}
-"""iCalendar weekday codes (BYDAY) and Python's weekday numbers."""
 
 THIS_AND_FOLLOWING = "THISANDFUTURE"
 """The recurrence range of "this and all following events" (RFC 5545)."""
@@ -74,10 +62,6 @@ FLAGGED_STATES = frozenset({GrantState.SUSPENDED, GrantState.USED_UP})
 
 _KINDS: Mapping[str, GrantKind] = {kind.value: kind for kind in GrantKind}
 _FIRST_WORD = re.compile(r"\s*([^\W\d_]+)")
-_UNTIL_DATE = re.compile(r"[0-9]{8}")
-_UNTIL_DATETIME = re.compile(r"[0-9]{8}T[0-9]{6}Z?")
-_DAY = timedelta(days=1)
-_WEEK_DAYS = 7
 
 
 async def async_setup_entry(
@@ -93,119 +77,10 @@ def _home(coordinator: ConciergeCoordinator, add: AddConfigEntryEntitiesCallback
     add([GrantCalendar(coordinator)])
 
 
-def _unsupported() -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN, translation_key="unsupported_recurrence"
-    )
-
-
-def _instant(value: date | datetime, tz: ZoneInfo) -> datetime:
-    """An event's start or end as an instant; a date is the site's local midnight."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
-    return resolve_local(value, time(0), tz)
-
-
 def _kind(description: str | None) -> GrantKind:
     """The kind named by the description's first word ("Cleaner, every week"); else other."""
     match = _FIRST_WORD.match(description or "")
     return _KINDS.get(match[1].casefold(), GrantKind.OTHER) if match else GrantKind.OTHER
-
-
-def _rule_parts(rule: str) -> dict[str, str]:
-    """Split `FREQ=WEEKLY;BYDAY=TU,TH` into its parts (names upper-cased)."""
-    parts: dict[str, str] = {}
-    for item in rule.upper().split(";"):
-        name, sep, value = item.partition("=")
-        if not sep or name in parts:
-            raise _unsupported()
-        parts[name] = value
-    return parts
-
-
-def _weekdays(byday: str | None, first: datetime) -> frozenset[int]:
-    """Weekdays from BYDAY; without it, the weekday of the first occurrence."""
-    if byday is None:
-        return frozenset({first.weekday()})
-    codes = byday.split(",")
-    if not all(code in RRULE_WEEKDAYS for code in codes):
-        raise _unsupported()  # also "1TU" and the like: they need a monthly or yearly rule
-    return frozenset(RRULE_WEEKDAYS[code] for code in codes)
-
-
-def _until_limit(until: str, tz: ZoneInfo) -> datetime:
-    """The latest instant an occurrence may start at, from an UNTIL value.
-
-    A date includes the whole local day; a date-time ending in Z is UTC, one without
-    it is local (a floating time) in the site's time zone.
-    """
-    if _UNTIL_DATE.fullmatch(until):
-        next_day = date.fromisoformat(until) + _DAY
-        return resolve_local(next_day, time(0), tz) - timedelta(microseconds=1)
-    if not _UNTIL_DATETIME.fullmatch(until):
-        raise _unsupported()
-    moment = datetime.fromisoformat(until)
-    return moment if moment.tzinfo is not None else resolve_local(moment.date(), moment.time(), tz)
-
-
-def _last_end(window: WeeklyWindow, limit: datetime, tz: ZoneInfo) -> datetime:
-    """The end of the last occurrence of `window` that starts at or before `limit`."""
-    day = limit.astimezone(tz).date()
-    starts = [
-        d
-        for d in (day - timedelta(days=n) for n in range(_WEEK_DAYS + 1))
-        if d.weekday() in window.weekdays and resolve_local(d, window.start, tz) <= limit
-    ]
-    last = max(starts)  # never empty: the same weekday a week before always qualifies
-    return resolve_local(last + _DAY if window.overnight else last, window.end, tz)
-
-
-def _weekly(rule: str, start: datetime, end: datetime, tz: ZoneInfo) -> Schedule:
-    """A weekly schedule from `FREQ=WEEKLY[;BYDAY=..][;UNTIL=..]` and the first occurrence.
-
-    The occurrence's local wall-clock times become the window's times; it may last a
-    day at most (an end at or before the start time runs overnight). The schedule
-    starts with the first occurrence and ends with the last one starting by UNTIL.
-    """
-    parts = _rule_parts(rule)
-    if parts.pop("FREQ", None) != "WEEKLY" or parts.pop("INTERVAL", "1") != "1":
-        raise _unsupported()
-    parts.pop("WKST", None)  # the week's first day only matters for longer intervals
-    byday = parts.pop("BYDAY", None)
-    until = parts.pop("UNTIL", None)
-    local_start = start.astimezone(tz)
-    local_end = end.astimezone(tz)
-    wall_length = local_end.replace(tzinfo=None) - local_start.replace(tzinfo=None)
-    if parts or not timedelta(0) < wall_length <= _DAY:
-        raise _unsupported()
-    window = WeeklyWindow(
-        weekdays=_weekdays(byday, local_start),
-        start=time(local_start.hour, local_start.minute),
-        end=time(local_end.hour, local_end.minute),
-    )
-    if window.start == window.end and wall_length != _DAY:
-        raise _unsupported()  # shorter than a minute: it would become a whole day
-    valid_until = None if until is None else _last_end(window, _until_limit(until, tz), tz)
-    return Schedule((window,), valid_from=start, valid_until=valid_until)
-
-
-def _series_window(grant: Grant) -> WeeklyWindow | None:
-    """The weekly window of a grant shown as a recurring series (it has only that one)."""
-    windows = grant.schedule.windows
-    if len(windows) == 1 and isinstance(window := windows[0], WeeklyWindow):
-        return window
-    return None
-
-
-def _series_rule(grant: Grant) -> str | None:
-    """The repeat rule of a grant's series; None for a grant shown event by event."""
-    if (window := _series_window(grant)) is None:
-        return None
-    days = ",".join(code for code, day in RRULE_WEEKDAYS.items() if day in window.weekdays)
-    rule = f"FREQ=WEEKLY;BYDAY={days}"
-    if (until := grant.schedule.valid_until) is not None:
-        rule += ";UNTIL=" + until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return rule
 
 
 def _typed(text: str | None, generated: str) -> str:
@@ -214,15 +89,6 @@ def _typed(text: str | None, generated: str) -> str:
     if lines and lines[-1].strip() == generated:
         lines.pop()
     return "\n".join(lines).strip()
-
-
-def _schedule(event: Mapping[str, Any], tz: ZoneInfo) -> Schedule:
-    """The schedule of a calendar event: one window, or a weekly one with a repeat rule."""
-    start = _instant(event[EVENT_START], tz)
-    end = _instant(event[EVENT_END], tz)
-    if rule := event.get(EVENT_RRULE):
-        return _weekly(rule, start, end, tz)
-    return Schedule((OneOffWindow(start, end),))
 
 
 class GrantCalendar(ConciergeEntity, CalendarEntity):
@@ -284,7 +150,7 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
         """One window of a grant: label, times, description, kind and doors (no credential)."""
         tz = self.coordinator.tz
         start = interval.start.astimezone(tz)
-        rule = _series_rule(grant)
+        rule = series_rule(grant)
         about = self._about(grant)
         return CalendarEvent(
             start=start,
@@ -333,7 +199,7 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
                 label=kwargs[EVENT_SUMMARY],
                 kind=_kind(kwargs.get(EVENT_DESCRIPTION)),
                 portals=tuple(portal.portal_id for portal in coordinator.site.portals),
-                schedule=_schedule(kwargs, coordinator.tz),
+                schedule=event_schedule(kwargs, coordinator.tz),
                 description=(kwargs.get(EVENT_DESCRIPTION) or "").strip(),
             )
         except ConciergeError as err:
@@ -356,7 +222,7 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
         """
         coordinator = self.coordinator
         grant = coordinator.grant(uid)
-        series = _series_window(grant) is not None
+        series = series_window(grant) is not None
         if series and recurrence_id and recurrence_range != THIS_AND_FOLLOWING:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -368,7 +234,7 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
                 translation_domain=DOMAIN, translation_key="weekly_grant_needs_repeat"
             )
         try:
-            schedule = _schedule(event, coordinator.tz)
+            schedule = event_schedule(event, coordinator.tz)
             if series and recurrence_id and schedule.has_weekly:
                 old = grant.schedule.valid_from
                 new = schedule.valid_from
@@ -394,7 +260,7 @@ class GrantCalendar(ConciergeEntity, CalendarEntity):
         """Leave out one occurrence, end the series before one, or revoke the grant."""
         coordinator = self.coordinator
         grant = coordinator.grant(uid)
-        window = _series_window(grant)
+        window = series_window(grant)
         day = None if not recurrence_id else occurrence_day(recurrence_id)
         if window is None or day is None:
             await coordinator.async_grant_action(uid, GrantAction.REVOKE)

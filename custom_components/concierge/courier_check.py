@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from .core.courier_tokens import verify_courier_token
+from .core.courier_tokens import CourierClaims, verify_courier_token
 from .core.deny import DenyReason, TokenRejected
 from .core.grant_carriers import admits_carrier
 from .core.grants import GrantState
@@ -63,18 +63,23 @@ def _refused(reason: DenyReason) -> CourierDecision:
     return CourierDecision(status, error, reason, None)
 
 
+def verified_claims(coordinator: ConciergeCoordinator, token: str, now: datetime) -> CourierClaims:
+    """The token's claims if it is a courier token for this site; raises `TokenRejected`."""
+    return verify_courier_token(
+        token,
+        carriers=coordinator.carriers,
+        audience=coordinator.site_id,
+        now=now,
+        expected_address=coordinator.site.delivery_address,
+    )
+
+
 def courier_decision(
     coordinator: ConciergeCoordinator, token: str, now: datetime
 ) -> CourierDecision:
     """What the courier endpoint would answer `token` at `now`, with no side effect."""
     try:
-        claims = verify_courier_token(
-            token,
-            carriers=coordinator.carriers,
-            audience=coordinator.site_id,
-            now=now,
-            expected_address=coordinator.site.delivery_address,
-        )
+        claims = verified_claims(coordinator, token, now)
     except TokenRejected as err:
         return _refused(err.reason)
     if (replayed := coordinator.gate.replay_refusal(claims)) is not None:

@@ -29,12 +29,11 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from . import guest_page
 from .const import DOMAIN
-from .core.courier_tokens import verify_courier_token
 from .core.deny import DenyReason, TokenRejected
 from .core.events import AccessEventType, Outcome, Source
 from .core.guest_links import verify_guest_link
 from .core.refusal_tally import RefusalSummary, is_counted
-from .courier_check import courier_grant, refusal_status
+from .courier_check import courier_grant, refusal_status, verified_claims
 from .gatekeeper import COURIER_URL, GUEST_URL, RecordSummary
 from .visit_admission import AccessDenied
 
@@ -190,13 +189,7 @@ class CourierView(HomeAssistantView):
         if isinstance(token := await _request_token(coordinator, request, source), web.Response):
             return token
         try:
-            claims = verify_courier_token(
-                token,
-                carriers=coordinator.carriers,
-                audience=coordinator.site_id,
-                now=now,
-                expected_address=coordinator.site.delivery_address,
-            )
+            claims = verified_claims(coordinator, token, now)
         except TokenRejected as err:  # counted if it may come before the signature is proven
             return await _refuse(coordinator, request, err.reason, source)
         try:

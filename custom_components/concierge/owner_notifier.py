@@ -23,16 +23,21 @@ REASON = "reason"
 
 
 def notification_id(site_id: str, key: str, visit_id: str | None) -> str:
-    """One notification per visit (a visit's later notice replaces its own, not another's)."""
-    return f"{DOMAIN}_{site_id}_visit_{visit_id}" if visit_id else f"{DOMAIN}_{site_id}_{key}"
+    """One notification per visit and message: another visit's does not replace it.
+
+    A visit's end notice leaves its safety alert (which says what to check) standing.
+    """
+    if visit_id:
+        return f"{DOMAIN}_{site_id}_visit_{visit_id}_{key}"
+    return f"{DOMAIN}_{site_id}_{key}"
 
 
 class OwnerNotifier:
     """Sends a site's messages to its owner (texts from the `exceptions` translations).
 
     The texts are in Home Assistant's language; a `reason` placeholder is a reason code
-    and shown as its sentence, and a `visit` placeholder keeps the visit's notices in one
-    notification of their own.
+    and shown as its sentence, and a `visit` placeholder keeps the visit's messages in
+    notifications of their own.
     """
 
     def __init__(self, hass: HomeAssistant, site_id: str, site: Callable[[], SiteConfig]) -> None:

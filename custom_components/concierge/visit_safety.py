@@ -22,7 +22,10 @@ _LOGGER = logging.getLogger(__name__)
 
 
 async def async_alert(state: FlowState, visit: Visit, issue: SafetyIssue, **extra: str) -> Visit:
-    """Record a safety alert on a visit and tell the owner; `extra` fills the message."""
+    """Record a safety alert on a visit and tell the owner; `extra` fills the message.
+
+    The alert is the visit's own notification: another visit's alert does not replace it.
+    """
     host = state.host
     portal = host.site.portal(visit.portal)
     visit = await host.step(
@@ -32,7 +35,7 @@ async def async_alert(state: FlowState, visit: Visit, issue: SafetyIssue, **extr
     host.save_and_publish()
     await host.async_notify_owner(
         f"safety_{issue.value}",
-        {"portal": portal.name if portal else visit.portal, **extra},
+        {"portal": portal.name if portal else visit.portal, "visit": visit.id, **extra},
     )
     return visit
 

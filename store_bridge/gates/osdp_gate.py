@@ -1,22 +1,18 @@
 """OSDP gate: the bridge as an OSDP Control Panel (CP) for the one reader/controller at a gate.
 
-The reader at the gate is an OSDP Peripheral Device (PD) on an RS-485 line. The gate talks to
-it through libosdp's Python binding (`libosdp` 3.2.9, the `osdp` extra):
+The reader at the gate is an OSDP Peripheral Device (PD) on an RS-485 line
+(`osdp_channels.py`). The gate talks to it through libosdp's Python binding (`libosdp`
+3.2.9, the `osdp` extra); the frames it sends and reads are in `osdp_frames.py`.
 
-- `open` sends an *Output* command: output `output_no`, control code 5 (on for the timer,
-  then back to the permanent state), timer in 100 ms units. It returns once the PD
-  acknowledged it. `GateError("gate_unreachable")`: the PD is offline, did not answer within
-  `ack_timeout`, or the command was dropped. `GateError("gate_refused")`: the PD reported no
-  such output, libosdp did not accept the command, or the PD answered with a NAK.
+- `open` pulses the relay output and returns once the PD acknowledged it.
+  `GateError("gate_unreachable")`: the PD is offline, did not answer within `ack_timeout`,
+  or the command was dropped. `GateError("gate_refused")`: the PD reported no such output,
+  libosdp did not accept the command, or the PD answered with a NAK.
 - `feedback` flashes the reader LED green or red and beeps (best effort, never raises).
-- Card reads become `CREDENTIAL` signals when they are QR text. libosdp knows three card
-  formats: raw *unspecified* (a bit array), raw *Wiegand* and *ASCII*. ASCII (`osdp_FMT`)
-  is deprecated and libosdp drops it at the PD with a warning, so a 2D/QR reader delivers
-  the scanned text as a raw, unspecified-format read whose bytes are the text (bit count =
-  8 x bytes). Such a read whose bytes are printable ASCII is a credential; anything else
-  (Wiegand badges, binary data) is ignored with a debug log that never shows the data.
-- Input status reports for input 0 (door contact, turnstile arm) become `OPENED` (input
-  active) and `CLOSED` (inactive), once per change.
+- Card reads become `CREDENTIAL` signals when they are QR text; anything else is ignored
+  with a debug log that never shows the data.
+- Input 0 (door contact, turnstile arm) becomes `OPENED` (input active) and `CLOSED`
+  (inactive), once per change.
 
 Secure channel: each reader has its own 16-byte SCBK (`scbk`, 32 hex digits). With a key
 the CP enforces the secure channel: a PD with another key never comes online. Without a key
@@ -36,232 +32,50 @@ long as the service runs), so the gate drives the binding under it (`osdp_sys.Co
 from its own refresh thread. libosdp calls back on that thread; signals, acknowledgements and
 online changes reach the event loop through `loop.call_soon_threadsafe`; `stop` joins the
 thread. libosdp writes its own log lines to stderr, outside Python logging (none shows a key).
-
-Transports: `SerialChannel` (an RS-485 adapter's serial port) and `memory_channel_pair`
-(two in-memory ends: tests, and a simulated reader in the same process for a demo).
 """
 
 import asyncio
 import contextlib
 import logging
-import os
-import termios
 import threading
-import tty
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Protocol, Self, cast
+from typing import Any, Final, Self, cast
 
 import osdp  # type: ignore[import-untyped]
 import osdp_sys  # type: ignore[import-not-found]
 
 from .base import GateBase, GateError, GateRole, GateSignal, SignalCallback, SignalKind
+from .osdp_channels import ByteChannel, SerialChannel
+from .osdp_frames import (
+    CAP_BUZZER,
+    CAP_LED,
+    CAP_OUTPUT,
+    CARD_FORMAT_RAW,
+    COMPLETION_ABORTED,
+    COMPLETION_FAILED,
+    COMPLETION_OK,
+    EVENT_CARDREAD,
+    EVENT_NOTIFICATION,
+    EVENT_STATUS,
+    MAX_ADDRESS,
+    MAX_BYTE,
+    NOTIFY_PD_STATUS,
+    PD_INDEX,
+    STATUS_INPUT,
+    ControlPanel,
+    Fields,
+    buzzer_command,
+    contact_active,
+    led_command,
+    output_command,
+    parse_key,
+    qr_text,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
-type Fields = dict[str, object]
-"""An OSDP command or event as the binding passes it."""
-
-CMD_OUTPUT: Final[int] = osdp.Command.Output
-CMD_LED: Final[int] = osdp.Command.LED
-CMD_BUZZER: Final[int] = osdp.Command.Buzzer
-EVENT_CARDREAD: Final[int] = osdp.Event.CardRead
-EVENT_STATUS: Final[int] = osdp.Event.Status
-EVENT_NOTIFICATION: Final[int] = osdp.Event.Notification
-NOTIFY_PD_STATUS: Final[int] = osdp.EventNotification.PeripheralDeviceStatus
-CARD_FORMAT_RAW: Final[int] = osdp.CardFormat.Unspecified
-STATUS_INPUT: Final[int] = osdp.StatusReportType.Input
-CAP_OUTPUT: Final[int] = osdp.Capability.OutputControl
-CAP_LED: Final[int] = osdp.Capability.LEDControl
-CAP_BUZZER: Final[int] = osdp.Capability.AudibleControl
-COMPLETION_OK: Final[int] = osdp.CompletionStatus.Ok
-COMPLETION_FAILED: Final[int] = osdp.CompletionStatus.Failed
-COMPLETION_ABORTED: Final[int] = osdp.CompletionStatus.Aborted
-LED_GREEN: Final[int] = osdp.CommandLEDColor.Green
-LED_RED: Final[int] = osdp.CommandLEDColor.Red
-LED_OFF: Final[int] = osdp.CommandLEDColor.Black
-
-OUTPUT_TEMPORARY_ON: Final = 5
-"""Output control code: on for the timer, then back to the permanent state."""
-LED_TEMPORARY: Final = 2
-"""LED temporary control code: show this state now and start the timer."""
-BUZZER_DEFAULT_TONE: Final = 2
-MAX_BYTE: Final = 255
-"""Output numbers and the output timer (100 ms units): the binding keeps 8 bits."""
-MAX_ADDRESS: Final = 126
-CONTACT_INPUT: Final = 0
-PD_INDEX: Final = 0
-"""The gate's CP has exactly one PD."""
 REFRESH_S: Final = 0.02
 """libosdp wants a refresh at least every 50 ms."""
-KEY_BYTES: Final = 16
-
-BAUD_RATES: Final = {
-    9600: termios.B9600,
-    19200: termios.B19200,
-    38400: termios.B38400,
-    57600: termios.B57600,
-    115200: termios.B115200,
-    230400: termios.B230400,
-}
-
-
-class ByteChannel(Protocol):
-    """A byte stream libosdp can talk over (what `osdp.Channel` asks for, plus open/close)."""
-
-    def open(self) -> None:
-        """Acquire the transport."""
-
-    def read(self, max_bytes: int) -> bytes:
-        """Return at most `max_bytes` received bytes, without blocking (b"" if none)."""
-        ...
-
-    def write(self, buf: bytes) -> int:
-        """Send what can be sent of `buf` without blocking; return how much was sent."""
-        ...
-
-    def flush(self) -> None:
-        """Drop received bytes not read yet (libosdp does this to resynchronise)."""
-
-    def close(self) -> None:
-        """Release the transport."""
-
-
-class SerialChannel:
-    """A serial port (an RS-485 adapter): raw 8N1 at `baud_rate`, non-blocking reads/writes."""
-
-    def __init__(self, port: str, baud_rate: int = 9600) -> None:
-        """Remember the port; `open` opens it."""
-        if baud_rate not in BAUD_RATES:
-            msg = f"baud_rate: one of {sorted(BAUD_RATES)}"
-            raise ValueError(msg)
-        self.port = port
-        self._speed = BAUD_RATES[baud_rate]
-        self._fd = -1
-
-    def __repr__(self) -> str:
-        """Name the port."""
-        return f"SerialChannel({self.port!r})"
-
-    def open(self) -> None:
-        """Open the port and set it raw, 8N1, at the configured speed."""
-        fd = os.open(self.port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
-        try:
-            attrs = termios.tcgetattr(fd)
-            tty.cfmakeraw(attrs)
-            attrs[2] |= termios.CLOCAL | termios.CREAD
-            attrs[4] = attrs[5] = self._speed
-            termios.tcsetattr(fd, termios.TCSANOW, attrs)
-            termios.tcflush(fd, termios.TCIOFLUSH)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-
-    def read(self, max_bytes: int) -> bytes:
-        """Return what arrived, at most `max_bytes`."""
-        try:
-            return os.read(self._fd, max_bytes)
-        except BlockingIOError:
-            return b""
-
-    def write(self, buf: bytes) -> int:
-        """Queue `buf` for sending; return how many bytes the driver took."""
-        try:
-            return os.write(self._fd, buf)
-        except BlockingIOError:
-            return 0
-
-    def flush(self) -> None:
-        """Drop received bytes not read yet (never what is queued for sending)."""
-        termios.tcflush(self._fd, termios.TCIFLUSH)
-
-    def close(self) -> None:
-        """Close the port."""
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            os.close(fd)
-
-
-class _Pipe:
-    """One direction of an in-memory line."""
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-        self.lock = threading.Lock()
-
-
-class MemoryChannel:
-    """One end of an in-memory line (see `memory_channel_pair`); thread-safe."""
-
-    def __init__(self, receive: _Pipe, send: _Pipe) -> None:
-        """Read from `receive`, write to `send`."""
-        self._receive = receive
-        self._send = send
-
-    def open(self) -> None:
-        """Nothing to acquire."""
-
-    def read(self, max_bytes: int) -> bytes:
-        """Take at most `max_bytes` of what the other end wrote."""
-        with self._receive.lock:
-            data = bytes(self._receive.buffer[:max_bytes])
-            del self._receive.buffer[:max_bytes]
-        return data
-
-    def write(self, buf: bytes) -> int:
-        """Hand all of `buf` to the other end."""
-        with self._send.lock:
-            self._send.buffer += buf
-        return len(buf)
-
-    def flush(self) -> None:
-        """Drop what the other end wrote and this end did not read."""
-        with self._receive.lock:
-            self._receive.buffer.clear()
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-def memory_channel_pair() -> tuple[MemoryChannel, MemoryChannel]:
-    """Two connected ends: the CP's and the PD's (a simulated reader in the same process)."""
-    one, other = _Pipe(), _Pipe()
-    return MemoryChannel(one, other), MemoryChannel(other, one)
-
-
-class _ControlPanel(Protocol):
-    """The part of `osdp_sys.ControlPanel` the gate uses (the binding has no type hints)."""
-
-    def refresh(self) -> None: ...
-    def status(self) -> int: ...
-    def sc_status(self) -> int: ...
-    def check_capability(self, pd: int, function_code: int) -> tuple[int, int]: ...
-    def submit_command(self, pd: int, command: Fields) -> bool: ...
-    def set_event_callback(self, callback: Callable[[int, Fields], int]) -> None: ...
-    def set_command_completion_callback(
-        self, callback: Callable[[int, Fields, int], None]
-    ) -> None: ...
-
-
-def _parse_key(scbk: object) -> bytes | None:
-    if scbk is None:
-        return None
-    try:
-        key = bytes.fromhex(cast("str", scbk))
-    except TypeError, ValueError:
-        key = b""
-    if len(key) != KEY_BYTES:
-        msg = "scbk: 32 hexadecimal digits (16 bytes)"
-        raise ValueError(msg)
-    return key
-
-
-def _qr_text(data: object, bits: object) -> str | None:
-    """The text of a raw card read if its bytes are printable ASCII, else None."""
-    if not isinstance(data, bytes) or not data or bits != 8 * len(data) or not data.isascii():
-        return None
-    text = data.decode("ascii")
-    return text if text.isprintable() else None
 
 
 def _option[T](options: Mapping[str, Any], key: str, kind: type[T], default: T) -> T:
@@ -291,7 +105,7 @@ class OsdpGate(GateBase):
         ack_timeout: float = 2.0,
     ) -> None:
         """Configure the gate; `start` connects. `scbk`: the reader's key, 32 hex digits."""
-        self._key = _parse_key(scbk)
+        self._key = parse_key(scbk)
         if not 0 <= address <= MAX_ADDRESS:
             msg = "address: 0..126"
             raise ValueError(msg)
@@ -311,7 +125,7 @@ class OsdpGate(GateBase):
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._cp: _ControlPanel | None = None
+        self._cp: ControlPanel | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._on_signal: SignalCallback = _drop
         self._online = asyncio.Event()
@@ -386,7 +200,7 @@ class OsdpGate(GateBase):
         self._stopped.clear()
         self._stopping.clear()
         self._channel.open()
-        cp = cast("_ControlPanel", osdp_sys.ControlPanel([info.get()]))
+        cp = cast("ControlPanel", osdp_sys.ControlPanel([info.get()]))
         cp.set_event_callback(self._on_event)
         cp.set_command_completion_callback(self._on_completion)
         self._cp = cp
@@ -402,12 +216,7 @@ class OsdpGate(GateBase):
             raise GateError("gate_unreachable", f"OSDP reader of gate {self._gate_id} offline")
         if not self._can(cp, CAP_OUTPUT, self._output_no):
             raise GateError("gate_refused", f"the reader reports no output {self._output_no}")
-        command: Fields = {
-            "command": CMD_OUTPUT,
-            "output_no": self._output_no,
-            "control_code": OUTPUT_TEMPORARY_ON,
-            "timer_count": self._timer,
-        }
+        command = output_command(self._output_no, self._timer)
         if not self._submit(cp, command):
             raise GateError("gate_refused", "libosdp did not accept the output command")
         entry = (command, asyncio.get_running_loop().create_future())
@@ -427,26 +236,7 @@ class OsdpGate(GateBase):
 
     async def feedback(self, *, granted: bool) -> None:
         """Flash the reader LED green (granted) or red and beep; best effort, never raises."""
-        led: Fields = {
-            "command": CMD_LED,
-            "reader": 0,
-            "led_number": 0,
-            "temporary": True,
-            "control_code": LED_TEMPORARY,
-            "on_color": LED_GREEN if granted else LED_RED,
-            "off_color": LED_OFF,
-            "on_count": 3,
-            "off_count": 2,
-            "timer_count": 20,
-        }
-        beep: Fields = {
-            "command": CMD_BUZZER,
-            "reader": 0,
-            "control_code": BUZZER_DEFAULT_TONE,
-            "on_count": 2 if granted else 1,
-            "off_count": 1,
-            "rep_count": 1 if granted else 3,
-        }
+        led, beep = led_command(granted=granted), buzzer_command(granted=granted)
         cp = self._connected()
         for name, command, capability in (("LED", led, CAP_LED), ("buzzer", beep, CAP_BUZZER)):
             if cp is None or not (self._can(cp, capability, 0) and self._submit(cp, command)):
@@ -469,28 +259,28 @@ class OsdpGate(GateBase):
             future.set_result(COMPLETION_ABORTED)
         self._pending.clear()
 
-    def _has_bit(self, mask_of: Callable[[_ControlPanel], int]) -> bool:
+    def _has_bit(self, mask_of: Callable[[ControlPanel], int]) -> bool:
         """Whether our PD's bit is set in a status mask of the CP."""
         if self._cp is None:
             return False
         with self._lock:
             return bool(mask_of(self._cp) & 1 << PD_INDEX)
 
-    def _connected(self) -> _ControlPanel | None:
+    def _connected(self) -> ControlPanel | None:
         """The CP (libosdp's) if the reader is online, else None."""
         return self._cp if self.online else None
 
-    def _can(self, cp: _ControlPanel, capability: int, item: int) -> bool:
+    def _can(self, cp: ControlPanel, capability: int, item: int) -> bool:
         """Whether the PD reported `capability` with more than `item` items."""
         with self._lock:
             _, items = cp.check_capability(PD_INDEX, capability)
         return items > item
 
-    def _submit(self, cp: _ControlPanel, command: Fields) -> bool:
+    def _submit(self, cp: ControlPanel, command: Fields) -> bool:
         with self._lock:
             return cp.submit_command(PD_INDEX, command)
 
-    def _refresh(self, cp: _ControlPanel) -> None:
+    def _refresh(self, cp: ControlPanel) -> None:
         """The refresh thread: drive libosdp until `stop`."""
         try:
             while not self._stopping.wait(REFRESH_S):
@@ -547,7 +337,7 @@ class OsdpGate(GateBase):
 
     def _credential(self, event: Fields) -> GateSignal | None:
         fmt, bits = event.get("format"), event.get("length")
-        text = _qr_text(event.get("data"), bits) if fmt == CARD_FORMAT_RAW else None
+        text = qr_text(event.get("data"), bits) if fmt == CARD_FORMAT_RAW else None
         if text is None:
             _LOGGER.debug(
                 "Gate %s: ignored a card read (format %s, %s bits)", self._gate_id, fmt, bits
@@ -557,10 +347,8 @@ class OsdpGate(GateBase):
 
     def _passage(self, report: object) -> GateSignal | None:
         """Input 0 changed: the passage opened (input active) or closed."""
-        if not isinstance(report, bytes) or len(report) <= CONTACT_INPUT:
-            return None
-        active = report[CONTACT_INPUT] != 0
-        if active == self._contact:
+        active = contact_active(report)
+        if active is None or active == self._contact:
             return None
         self._contact = active
         return GateSignal(self._gate_id, SignalKind.OPENED if active else SignalKind.CLOSED)

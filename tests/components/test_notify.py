@@ -1,5 +1,6 @@
 """Telling the owner: a persistent notification and every configured notify target."""
 
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -98,4 +99,36 @@ async def test_each_visit_has_its_own_notice_with_a_plain_translated_reason(
     assert sorted(_notifications(hass)) == [
         "Der Besuch von Friend an Front door (10:00) endete vorzeitig: die Tür wurde nie geöffnet",
         "The visit of Parcel courier at Front door (10:00) ended early: the door was never opened",
+    ]
+
+
+async def test_two_visits_safety_alerts_both_stay_next_to_their_end_notices(
+    hass: HomeAssistant, site: MockConfigEntry, freezer: Any
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    for label, start in (("Cleaner", "10:00"), ("Sitter", "10:05")):
+        await move_to(hass, freezer, at(f"2026-11-24 {start}"))
+        grant_id = (
+            await call(
+                hass,
+                "create_grant",
+                label=label,
+                kind="guest",
+                portals=["Front door"],
+                start="2026-11-24 09:00:00",
+                end="2026-11-24 18:00:00",
+                max_visit_minutes=1,
+            )
+        )["grant_id"]
+        await call(hass, "start_visit", grant_id=grant_id, portal="front")
+        # A minute on, the visit has run too long: the owner is alerted, the visit ended.
+        await move_to(hass, freezer, at(f"2026-11-24 {start}:00") + timedelta(seconds=61))
+
+    # The cleaner's alert is still there next to the sitter's, each with its end notice.
+    too_long = "A visit at Front door took longer than its grant allows"
+    assert sorted(_notifications(hass)) == [
+        too_long,
+        too_long,
+        "The visit of Cleaner at Front door (10:00) ended early: the visit took too long",
+        "The visit of Sitter at Front door (10:05) ended early: the visit took too long",
     ]

@@ -21,12 +21,8 @@ import osdp
 import pytest
 
 from store_bridge.gates.base import GateError, GateRole, GateSignal, SignalKind
-from store_bridge.gates.osdp_gate import (
-    MemoryChannel,
-    OsdpGate,
-    SerialChannel,
-    memory_channel_pair,
-)
+from store_bridge.gates.osdp_channels import MemoryChannel, SerialChannel, memory_channel_pair
+from store_bridge.gates.osdp_gate import OsdpGate
 from tests.waiting import until
 
 KEY = "00112233445566778899aabbccddeeff"
