@@ -9,8 +9,12 @@ scripts/develop runs this before Home Assistant starts, with the config director
   location and units). Finishing it through the API sets up Met.no (a weather error every
   minute without internet), Google Translate text-to-speech (whose tts pulls in ffmpeg,
   a traceback without the binary), Radio Browser and a shopping list.
+- `.storage/core.config`: the external URL http://127.0.0.1:8123, which guest links start
+  with (Concierge refuses them without one). Home Assistant reads this store first and then
+  applies configuration.yaml's `homeassistant:` keys over it, so the two combine; the URL is
+  kept out of the YAML so that a change through the API is not undone at the next start.
 
-A file that is already there is left alone. Both are written from Home Assistant's own
+A file that is already there is left alone. All are written from Home Assistant's own
 schema and constants, so a change of their format fails here, not silently.
 
     develop_seed.py --config-dir config
@@ -33,6 +37,12 @@ from homeassistant.components.http.config import STORAGE_VERSION as HTTP_VERSION
 from homeassistant.components.onboarding import STORAGE_KEY as ONBOARDING_KEY
 from homeassistant.components.onboarding import STORAGE_VERSION as ONBOARDING_VERSION
 from homeassistant.components.onboarding.const import STEP_CORE_CONFIG
+from homeassistant.const import DEFAULT_RADIUS
+from homeassistant.core_config import (
+    CORE_STORAGE_KEY,
+    CORE_STORAGE_MINOR_VERSION,
+    CORE_STORAGE_VERSION,
+)
 from homeassistant.util import dt as dt_util
 
 HOST = "127.0.0.1"
@@ -65,12 +75,29 @@ def onboarding_store() -> dict[str, Any]:
     }
 
 
+def core_config_store() -> dict[str, Any]:
+    """The core configuration with only the external URL (and the required radius).
+
+    Everything else stays unset here: configuration.yaml's `homeassistant:` keys set it.
+    """
+    return {
+        "version": CORE_STORAGE_VERSION,
+        "minor_version": CORE_STORAGE_MINOR_VERSION,
+        "key": CORE_STORAGE_KEY,
+        "data": {"external_url": f"http://{HOST}:{PORT}", "radius": DEFAULT_RADIUS},
+    }
+
+
 def seed(config_dir: Path) -> list[str]:
     """Write what is missing; return the keys written."""
     storage = config_dir / ".storage"
     storage.mkdir(parents=True, exist_ok=True)
     written = []
-    for key, content in ((HTTP_KEY, http_store()), (ONBOARDING_KEY, onboarding_store())):
+    for key, content in (
+        (HTTP_KEY, http_store()),
+        (ONBOARDING_KEY, onboarding_store()),
+        (CORE_STORAGE_KEY, core_config_store()),
+    ):
         path = storage / key
         if path.exists():
             continue

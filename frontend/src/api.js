@@ -14,6 +14,16 @@ export const api = {
     hass.callWS({ type: `concierge/grants/${action}`, site_id: siteId, grant_id: grantId }),
   createGuestLink: (hass, siteId, grantId) =>
     hass.callWS({ type: "concierge/guest_links/create", site_id: siteId, grant_id: grantId }),
+  guestLinks: (hass, siteId, grantId) =>
+    hass.callWS({ type: "concierge/guest_links/list", site_id: siteId, grant_id: grantId }),
+  revokeGuestLink: (hass, siteId, linkId) =>
+    hass.callWS({ type: "concierge/guest_links/revoke", site_id: siteId, link_id: linkId }),
+  carriers: (hass, siteId) => hass.callWS({ type: "concierge/carriers/list", site_id: siteId }),
+  checkToken: (hass, siteId, token) =>
+    hass.callWS({ type: "concierge/tokens/check", site_id: siteId, token }),
+  verifyAudit: (hass, siteId) => hass.callWS({ type: "concierge/audit/verify", site_id: siteId }),
+  exportVisit: (hass, siteId, visitId) =>
+    hass.callWS({ type: "concierge/visits/export", site_id: siteId, visit_id: visitId }),
   visits: (hass, siteId, limit = 50) =>
     hass.callWS({ type: "concierge/visits/list", site_id: siteId, limit }),
 };

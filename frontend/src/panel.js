@@ -1,12 +1,15 @@
 // <concierge-panel>: the Access panel. Grants (live), visits, and the dialogs.
-import { LitElement, html, css, nothing } from "lit";
+import { LitElement, html, nothing } from "lit";
 import { api, errorText } from "./api.js";
 import { dictionary, translate, label } from "./i18n.js";
 import { WEEKDAYS, formatDateTime, formatTime, zoneOf } from "./format.js";
 import { shared } from "./styles.js";
+import { panelStyles } from "./panel-styles.js";
 import "./grant-dialog.js";
 import "./link-dialog.js";
 import "./visits-view.js";
+import "./carriers-view.js";
+import "./guest-links-dialog.js";
 
 const STATE_ORDER = { active: 0, scheduled: 1, suspended: 2, used_up: 3, expired: 4, revoked: 5 };
 const ENDED = new Set(["revoked", "expired", "used_up"]);
@@ -168,6 +171,9 @@ export class ConciergePanel extends LitElement {
           <button class=${this._tab === "visits" ? "tab on" : "tab"} @click=${() => (this._tab = "visits")}>
             ${this._t("tab_visits")}
           </button>
+          <button class=${this._tab === "carriers" ? "tab on" : "tab"} @click=${() => (this._tab = "carriers")}>
+            ${this._t("tab_carriers")}
+          </button>
         </nav>
         ${(this._sites || []).length > 1
           ? html`<label class="site">${this._t("site")}
@@ -182,12 +188,19 @@ export class ConciergePanel extends LitElement {
           ? html`<p class="muted">${this._t("loading")}</p>`
           : !this._sites.length
             ? html`<p>${this._t("no_sites")}</p>`
-            : this._tab === "grants"
-              ? this._renderGrants()
-              : html`<concierge-visits .hass=${this.hass} .site=${this._site} .dict=${this._dict}></concierge-visits>`}
+            : this._renderTab()}
       </div>
       ${this._renderDialog()}
     `;
+  }
+
+  _renderTab() {
+    if (this._tab === "grants") return this._renderGrants();
+    if (this._tab === "visits") {
+      return html`<concierge-visits .hass=${this.hass} .site=${this._site} .dict=${this._dict}></concierge-visits>`;
+    }
+    return html`<concierge-carriers .hass=${this.hass} .site=${this._site} .dict=${this._dict}
+      .grants=${this._grants}></concierge-carriers>`;
   }
 
   _pickSite(ev) {
@@ -248,6 +261,7 @@ export class ConciergePanel extends LitElement {
           ? html`<button @click=${() => this._confirm("resume", g)}>${this._t("resume")}</button>`
           : ended ? nothing : html`<button @click=${() => this._confirm("suspend", g)}>${this._t("suspend")}</button>`}
         ${g.guest_link && !ended ? html`<button @click=${() => this._guestLink(g)}>${this._t("guest_link")}</button>` : nothing}
+        ${g.guest_link && !ended ? html`<button class="links" @click=${() => (this._dialog = { type: "links", grant: g })}>${this._t("guest_links")}</button>` : nothing}
         ${g.state === "revoked" ? nothing : html`<button class="danger" @click=${() => this._confirm("revoke", g)}>${this._t("revoke")}</button>`}
       </div></td>
     </tr>`;
@@ -290,6 +304,10 @@ export class ConciergePanel extends LitElement {
       return html`<concierge-link-dialog .hass=${this.hass} .dict=${this._dict} .grant=${d.grant}
         .link=${d.link} .error=${d.error} @closed=${close}></concierge-link-dialog>`;
     }
+    if (d.type === "links") {
+      return html`<concierge-guest-links-dialog .hass=${this.hass} .dict=${this._dict} .siteId=${this._siteId}
+        .grant=${d.grant} @closed=${close}></concierge-guest-links-dialog>`;
+    }
     const danger = d.action === "revoke";
     return html`<div class="overlay" @click=${(e) => e.target === e.currentTarget && close()}>
       <div class="dialog confirm" role="alertdialog" aria-modal="true">
@@ -306,142 +324,7 @@ export class ConciergePanel extends LitElement {
     </div>`;
   }
 
-  static styles = [
-    shared,
-    css`
-      :host {
-        display: block;
-        min-height: 100vh;
-        background: var(--primary-background-color, #fafafa);
-      }
-      .toolbar {
-        display: flex;
-        align-items: center;
-        gap: 12px;
-        flex-wrap: wrap;
-        padding: 8px 16px;
-        background: var(--app-header-background-color, var(--primary-color, #03a9f4));
-        color: var(--app-header-text-color, var(--text-primary-color, #fff));
-      }
-      .toolbar h1 {
-        font-size: 20px;
-        font-weight: 400;
-        margin: 0 8px 0 0;
-      }
-      nav {
-        display: flex;
-        gap: 4px;
-      }
-      .tab {
-        background: transparent;
-        border: none;
-        color: inherit;
-        opacity: 0.75;
-        border-bottom: 2px solid transparent;
-        border-radius: 0;
-      }
-      .tab.on {
-        opacity: 1;
-        border-bottom-color: currentColor;
-      }
-      .site {
-        margin-left: auto;
-        display: flex;
-        gap: 6px;
-        align-items: center;
-      }
-      .content {
-        padding: 16px;
-        max-width: 1400px;
-        margin: 0 auto;
-      }
-      .filters {
-        display: flex;
-        gap: 8px;
-        flex-wrap: wrap;
-        margin-bottom: 12px;
-      }
-      .search {
-        flex: 1 1 200px;
-      }
-      table.grants {
-        width: 100%;
-        border-collapse: collapse;
-        background: var(--card-background-color, #fff);
-        border-radius: var(--ha-card-border-radius, 12px);
-        overflow: hidden;
-        box-shadow: var(--ha-card-box-shadow, 0 1px 3px rgba(0, 0, 0, 0.15));
-      }
-      th, td {
-        text-align: left;
-        padding: 8px 10px;
-        border-bottom: 1px solid var(--divider-color, #e0e0e0);
-        vertical-align: top;
-      }
-      th {
-        font-weight: 500;
-        color: var(--secondary-text-color, #727272);
-      }
-      .state {
-        padding: 2px 8px;
-        border-radius: 10px;
-        background: var(--secondary-background-color, #eee);
-        white-space: nowrap;
-      }
-      .state.active {
-        background: var(--success-color, #43a047);
-        color: #fff;
-      }
-      .state.suspended {
-        background: var(--warning-color, #ffa600);
-        color: #fff;
-      }
-      .codes {
-        display: flex;
-        flex-direction: column;
-        gap: 2px;
-      }
-      .code.rejected, .code.no_free_slot, .code.not_removed {
-        color: var(--error-color, #db4437);
-      }
-      .code.pending {
-        color: var(--warning-color, #ffa600);
-      }
-      .code.no_keypad {
-        color: var(--secondary-text-color, #727272);
-      }
-      .actions {
-        display: flex;
-        gap: 4px;
-        flex-wrap: wrap;
-      }
-      .actions button {
-        padding: 4px 8px;
-        min-height: 32px;
-      }
-      @media (max-width: 760px) {
-        table.grants, table.grants tbody, table.grants tr, table.grants td {
-          display: block;
-          width: auto;
-        }
-        table.grants thead {
-          display: none;
-        }
-        table.grants tr {
-          border-bottom: 8px solid var(--primary-background-color, #fafafa);
-          padding: 4px 0;
-        }
-        table.grants td {
-          border: none;
-          padding: 3px 12px;
-        }
-        table.grants td[data-title]:not(.label)::before {
-          content: attr(data-title) ": ";
-          color: var(--secondary-text-color, #727272);
-        }
-      }
-    `,
-  ];
+  static styles = [shared, panelStyles];
 }
 
 if (!customElements.get("concierge-panel")) customElements.define("concierge-panel", ConciergePanel);

@@ -1,4 +1,5 @@
-// <concierge-visits>: the latest visits — who, door, when, how it ended, evidence thumbnails.
+// <concierge-visits>: the latest visits — who, door, when, how it ended, evidence thumbnails —
+// with "Verify the audit log" and, per visit, its evidence bundle as a JSON download.
 import { LitElement, html, css, nothing } from "lit";
 import { api, errorText } from "./api.js";
 import { translate, label } from "./i18n.js";
@@ -12,6 +13,8 @@ export class ConciergeVisits extends LitElement {
     dict: { attribute: false },
     _visits: { state: true },
     _error: { state: true },
+    _audit: { state: true },
+    _exportError: { state: true },
   };
 
   _t(key, vars) {
@@ -22,6 +25,7 @@ export class ConciergeVisits extends LitElement {
     if (changed.has("site") && this.site && this.site.site_id !== this._loadedFor) {
       this._loadedFor = this.site.site_id;
       this._visits = undefined;
+      this._audit = null;
       this._load();
     }
   }
@@ -36,6 +40,51 @@ export class ConciergeVisits extends LitElement {
     }
   }
 
+  async _verify() {
+    const siteId = this.site.site_id;
+    this._audit = { busy: true };
+    try {
+      const result = await api.verifyAudit(this.hass, siteId);
+      if (siteId === this._loadedFor) this._audit = result;
+    } catch (err) {
+      if (siteId === this._loadedFor) this._audit = { error: errorText(err) };
+    }
+  }
+
+  async _export(visit) {
+    this._exportError = "";
+    try {
+      const { bundle } = await api.exportVisit(this.hass, this.site.site_id, visit.visit_id);
+      const blob = new Blob([JSON.stringify(bundle, null, 2)], { type: "application/json" });
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `concierge-visit-${visit.visit_id}.json`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (err) {
+      this._exportError = this._t("error", { message: errorText(err) });
+    }
+  }
+
+  _renderAudit() {
+    const a = this._audit;
+    return html`<div class="audit">
+      <button class="verify" ?disabled=${a?.busy} @click=${this._verify}>${this._t("audit_verify")}</button>
+      ${!a || a.busy
+        ? nothing
+        : a.error
+          ? html`<span class="error" role="alert">${this._t("error", { message: a.error })}</span>`
+          : a.ok
+            ? html`<span class="audit-result ok" role="status">✓ ${this._t("audit_ok", { records: a.records })}</span>`
+            : html`<span class="audit-result error" role="alert">✗ ${this._t("audit_problem", {
+                problem: label(this.dict, "audit", a.problem), records: a.records })}</span>`}
+    </div>
+    ${this._exportError ? html`<p class="error" role="alert">${this._exportError}</p>` : nothing}`;
+  }
+
   _door(id) {
     return this.site?.portals.find((p) => p.id === id)?.name ?? id;
   }
@@ -43,14 +92,15 @@ export class ConciergeVisits extends LitElement {
   render() {
     if (this._error) return html`<p class="error" role="alert">${this._t("error", { message: this._error })}</p>`;
     if (this._visits === undefined) return html`<p class="muted">${this._t("loading")}</p>`;
-    if (!this._visits.length) return html`<p class="empty">${this._t("no_visits")}</p>`;
+    if (!this._visits.length) return html`${this._renderAudit()}<p class="empty">${this._t("no_visits")}</p>`;
     const zone = zoneOf(this.hass);
-    return html`<ul class="visits">${this._visits.map(
+    return html`${this._renderAudit()}<ul class="visits">${this._visits.map(
       (v) => html`<li class="visit" data-visit=${v.visit_id}>
         <div class="head">
           <strong>${v.label}</strong> · ${this._door(v.portal)} ·
           ${formatDateTime(zone, v.started)}${v.ended ? ` – ${formatTime(zone, v.ended)}` : ""}
           <span class="outcome ${v.outcome}">${label(this.dict, "outcome", v.outcome)}</span>
+          <button class="export" @click=${() => this._export(v)}>${this._t("export")}</button>
         </div>
         ${v.evidence?.length
           ? html`<div class="evidence">${v.evidence.filter((e) => e.url).map((e) =>
@@ -65,6 +115,22 @@ export class ConciergeVisits extends LitElement {
   static styles = [
     shared,
     css`
+      .audit {
+        display: flex;
+        align-items: center;
+        gap: 12px;
+        flex-wrap: wrap;
+        margin-bottom: 12px;
+      }
+      .audit-result.ok {
+        color: var(--success-color, #43a047);
+      }
+      .export {
+        float: right;
+        margin-left: 8px;
+        padding: 2px 10px;
+        min-height: 30px;
+      }
       .visits {
         list-style: none;
         padding: 0;

@@ -19,7 +19,7 @@ function grant(i, extra = {}) {
   };
 }
 
-export function makeHass({ count = 0, grants = null, language = "en", timeZone = "Europe/Berlin" } = {}) {
+export function makeHass({ count = 0, grants = null, language = "en", timeZone = "Europe/Berlin", auditBroken = false } = {}) {
   const site = {
     site_id: "site1", name: "Home",
     portals: [
@@ -36,6 +36,15 @@ export function makeHass({ count = 0, grants = null, language = "en", timeZone =
     for (const cb of listeners) setTimeout(() => cb({ grants: changed, removed }), 0);
   };
   let next = 9000;
+  // Guest links per grant (the list never holds a URL), newest last.
+  const links = new Map([
+    ["l-old", { grant_id: "g0000", link_id: "l-old", created: null, expires: new Date(now - 24 * hour).toISOString(), revoked: false }],
+    ["l-live", { grant_id: "g0000", link_id: "l-live", created: null, expires: new Date(now + 24 * hour).toISOString(), revoked: false }],
+  ]);
+  const carriers = [
+    { id: "dhl", name: "DHL", keys: [{ kid: "dhl-2025", alg: "EdDSA", fingerprint: "SHA256:4f:1a:9c:07:e2" }] },
+    { id: "ups", name: "UPS", keys: [] },
+  ];
   const handlers = {
     "concierge/sites": () => ({ sites: [site] }),
     // As the backend: without a PIN no warnings; a PIN another grant uses is pin_in_use.
@@ -65,6 +74,27 @@ export function makeHass({ count = 0, grants = null, language = "en", timeZone =
     "concierge/grants/resume": (m) => { const g = { ...store.get(m.grant_id), state: "scheduled" }; store.set(g.grant_id, g); emit([g]); return null; },
     "concierge/grants/revoke": (m) => { const g = { ...store.get(m.grant_id), state: "revoked" }; store.set(g.grant_id, g); emit([g]); return null; },
     "concierge/guest_links/create": (m) => ({ link_id: "l1", url: `/api/concierge/guest/${m.grant_id}-token`, expires: new Date(now + 48 * hour).toISOString() }),
+    "concierge/guest_links/list": (m) => ({
+      links: [...links.values()].filter((l) => l.grant_id === m.grant_id).map(({ grant_id, ...l }) => l),
+    }),
+    "concierge/guest_links/revoke": (m) => {
+      if (!links.has(m.link_id)) throw { code: "not_found", message: "This guest link does not exist." };
+      links.get(m.link_id).revoked = true;
+      return null;
+    },
+    "concierge/carriers/list": () => ({ carriers }),
+    // As the backend: a dry run of the courier endpoint (here: "good" opens, "late" is outside the window).
+    "concierge/tokens/check": (m) => (m.token.startsWith("good")
+      ? { answer: { status: 200, error: null }, reason: "The token is valid: the door would open.", grant_id: "g0000", portal: "front" }
+      : m.token.startsWith("late")
+        ? { answer: { status: 403, error: "outside_window" }, reason: "The grant is not open at this time.", grant_id: "g0000", portal: "front" }
+        : { answer: { status: 401, error: "bad_token" }, reason: "The token is not a valid courier token.", grant_id: null, portal: null }),
+    "concierge/audit/verify": () => (auditBroken
+      ? { ok: false, records: 41, problem: "hash_mismatch" }
+      : { ok: true, records: 128, problem: null }),
+    "concierge/visits/export": (m) => ({
+      bundle: { version: 1, visit: { visit_id: m.visit_id, label: "Grant 1" }, records: [{ seq: 7, type: "granted" }], evidence: [] },
+    }),
     "concierge/visits/list": () => ({
       visits: [{
         visit_id: "v1", grant_id: "g0001", label: "Grant 1", portal: "front",

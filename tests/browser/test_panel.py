@@ -2,10 +2,13 @@
 
 Fast checks of what a user sees and does: the live grants list and its search, the
 create dialog (weekly window, generated PIN shown once, warnings to confirm), suspend and
-revoke with confirmation, a guest link with its QR code, visits, German, phone width.
+revoke with confirmation, a guest link with its QR code, a grant's guest links and revoking
+one, visits with the audit check and a visit's export, the carriers tab with "Check a token",
+German, phone width.
 The same panel against a real Home Assistant: test_panel_live.py.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -135,7 +138,7 @@ def test_guest_link_shows_url_qr_code_and_share(page: Page, shots: Shoot) -> Non
     page.reload()
     page.wait_for_function("window.harnessReady === true")
     mount(page, count=1)
-    page.locator("tr.grant").get_by_role("button", name="Guest link").click()
+    page.locator("tr.grant").get_by_role("button", name="Guest link", exact=True).click()
     dialog = page.locator(".link-dialog")
     expect(dialog.locator("input.url")).to_have_value(
         "http://panel.test/api/concierge/guest/g0000-token"
@@ -163,10 +166,102 @@ def test_visits_list_shows_who_door_outcome_and_evidence(page: Page, shots: Shoo
 
 
 @in_browser_thread
+def test_guest_links_list_and_revoke_one_after_confirming(page: Page, shots: Shoot) -> None:
+    mount(page, count=1)
+    page.locator("tr.grant").get_by_role("button", name="Guest links").click()
+    dialog = page.locator(".guest-links")
+    links = dialog.locator("li.link")
+    expect(links).to_have_count(2)
+    expect(dialog.locator("li.link.expired")).to_contain_text("expired")
+    expect(dialog.locator("li.link.expired").get_by_role("button")).to_have_count(0)
+    live = dialog.locator("li.link.active")
+    expect(live).to_contain_text("valid until ")
+    shots(page, "links")
+    live.get_by_role("button", name="Revoke").click()
+    expect(dialog.get_by_role("alertdialog")).to_contain_text(
+        "Whoever has it can no longer open the door."
+    )
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog.locator("li.link.active")).to_have_count(1)
+    revokes = "panel.hass.calls.filter(c => c.type.endsWith('guest_links/revoke')).length"
+    assert page.evaluate(revokes) == 0
+    dialog.locator("li.link.active").get_by_role("button", name="Revoke").click()
+    shots(page, "confirm")
+    dialog.get_by_role("alertdialog").locator("button.ok").click()
+    expect(dialog.locator("li.link.revoked")).to_contain_text("revoked")
+    expect(dialog.locator("li.link.active")).to_have_count(0)
+    sent = page.evaluate("panel.hass.calls.find(c => c.type === 'concierge/guest_links/revoke')")
+    assert sent == {"type": "concierge/guest_links/revoke", "site_id": "site1", "link_id": "l-live"}
+    shots(page, "revoked")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
+
+
+@in_browser_thread
+def test_carriers_tab_shows_keys_and_checks_a_token_without_opening(
+    page: Page, shots: Shoot
+) -> None:
+    mount(page, count=1)
+    page.get_by_role("button", name="Carriers").click()
+    dhl = page.locator("li.carrier", has_text="DHL")
+    expect(dhl.locator("tr.key")).to_contain_text("dhl-2025")
+    expect(dhl.locator("tr.key")).to_contain_text("EdDSA")
+    expect(dhl.locator("tr.key")).to_contain_text("SHA256:4f:1a:9c:07:e2")
+    expect(page.locator("li.carrier", has_text="UPS")).to_contain_text("No keys yet.")
+    token = page.get_by_role("textbox", name="Courier token")
+    token.fill("good.eyJ.sig")
+    page.get_by_role("button", name="Check", exact=True).click()
+    answer = page.get_by_role("status")
+    expect(answer).to_contain_text("Would open")
+    expect(answer).to_contain_text("The token is valid: the door would open.")
+    expect(answer).to_contain_text("Grant: Grant 0")
+    expect(answer).to_contain_text("Door: Front door")
+    expect(answer).to_contain_text("Only a check: no door was opened.")
+    shots(page, "would-open")
+    token.fill("late.eyJ.sig")
+    page.get_by_role("button", name="Check", exact=True).click()
+    expect(answer).to_contain_text("Would be refused")
+    expect(answer).to_contain_text("answer 403")
+    expect(answer).to_contain_text("The grant is not open at this time.")
+    expect(answer).to_contain_text("Only a check: no door was opened.")
+    shots(page, "refused")
+    checks = page.evaluate("panel.hass.calls.filter(c => c.type === 'concierge/tokens/check')")
+    assert [c["token"] for c in checks] == ["good.eyJ.sig", "late.eyJ.sig"]
+
+
+@in_browser_thread
+def test_visits_verify_the_audit_log_and_export_a_visit(page: Page, shots: Shoot) -> None:
+    mount(page, count=1)
+    page.get_by_role("button", name="Visits").click()
+    page.get_by_role("button", name="Verify the audit log").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "✓ The audit log is intact (128 records checked)."
+    )
+    with page.expect_download() as info:
+        page.locator("li.visit").get_by_role("button", name="Export").click()
+    download = info.value
+    assert download.suggested_filename == "concierge-visit-v1.json"
+    bundle = json.loads(Path(download.path()).read_text())
+    assert bundle["visit"]["visit_id"] == "v1"
+    assert bundle["records"] == [{"seq": 7, "type": "granted"}]
+    shots(page, "verified")
+    # A log that was tampered with says what is wrong.
+    page.evaluate("document.body.innerHTML = ''")
+    mount(page, count=1, auditBroken=True)
+    page.get_by_role("button", name="Visits").click()
+    page.get_by_role("button", name="Verify the audit log").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "✗ The audit log is not intact: a record was altered (after 41 good records)."
+    )
+    shots(page, "tampered")
+
+
+@in_browser_thread
 def test_german_texts_follow_the_users_language(page: Page, shots: Shoot) -> None:
     mount(page, count=3, language="de")
     expect(page.locator("h1")).to_have_text("Zugang")
     expect(page.get_by_role("button", name="Neue Berechtigung")).to_be_visible()
+    expect(page.get_by_role("button", name="Zusteller")).to_be_visible()
     expect(page.locator("tr.grant").first).to_contain_text("Front door: im Schloss")
     expect(page.locator("tr.grant").first).to_contain_text(f"jeden Mo, Do, 09:00{DASH}12:00")
     shots(page, "german")
