@@ -11,10 +11,12 @@ onto its last record and verifies:
 - setup: `AuditLog.async_load` (what a site's setup waits for), median of 5, and its
   ratio to the 1,000-record log in the same run; the live segment's check for damaged
   lines that follows in the background; peak Python memory of a load (tracemalloc);
-- verification throughput (records/s), plain and with closed segments compressed;
+- verification throughput (records/s), plain and with closed segments compressed (in a
+  process of its own, `audit_verify_process.py`; the run fails if it fell back to a thread);
 - an access event's append while a verification of 1,000,000 records runs: from when it
   is due on the event loop until `async_append` returned (p50/p99), against the same
-  appends with nothing else running; and until it is on disk;
+  appends with nothing else running, in the same run (their ratio); and until it is on
+  disk;
 - bytes per record on disk, plain and compressed.
 """
 
@@ -26,6 +28,7 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from homeassistant.core import HomeAssistant
 
 from custom_components.concierge.audit_log import AuditLog
@@ -130,7 +133,7 @@ async def _appends(
     return returned, durable
 
 
-async def test_bench_audit_log(hass: HomeAssistant) -> None:
+async def test_bench_audit_log(hass: HomeAssistant, caplog: pytest.LogCaptureFixture) -> None:
     """Setup, memory, verification and appends during a verification, by log length."""
     storage = Path(hass.config.path(".storage"))
     heads: dict[int, str] = {}
@@ -173,6 +176,7 @@ async def test_bench_audit_log(hass: HomeAssistant) -> None:
     await _appends_during_verify(hass, log, big)
     await log.async_close()
     await _compressed(hass, SIZES[1], heads[SIZES[1]], plain / big)
+    assert "verifying in a thread instead" not in caplog.text  # every verify in a process
 
 
 async def _appends_during_verify(hass: HomeAssistant, log: AuditLog, big: int) -> None:

@@ -23,12 +23,16 @@ stored head counts but the log does not hold (the process stopped with records q
 or the tail was cut off) are declared lost by a durable gap record, so verification
 reports them forever.
 
-Verification and export read the whole chain record by record in the executor, without
-holding the writer up: they read up to the end the log had when they started, then the
-records that were still waiting then. A closed segment is compressed in the background.
+Verification and export read the whole chain record by record without holding the
+writer up: they read up to the end the log had when they started, then the records that
+were still waiting then. Verification runs in a process of its own
+(`audit_verify_process.py`), so it never competes with an access event for the
+interpreter; if that process cannot start, it runs in the executor (a warning says so).
+Export runs in the executor. A closed segment is compressed in the background.
 """
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -43,6 +47,7 @@ from homeassistant.util import dt as dt_util
 from .audit_file import LogFile, log_path
 from .audit_notices import AuditNotices
 from .audit_segments import SEGMENT_BYTES, LogEnd
+from .audit_verify_process import VerifyProcessError, verify_in_process
 from .const import DOMAIN
 from .core.audit import (
     AuditRecord,
@@ -56,6 +61,8 @@ from .core.audit import (
 )
 from .core.audit_scan import TornTail, records_of
 from .core.events import AccessEvent
+
+_LOGGER = logging.getLogger(__name__)
 
 type CallLater = Callable[[HomeAssistant, float, Callable[[datetime], None]], CALLBACK_TYPE]
 """Schedules a callback after a delay in seconds; returns its cancel function."""
@@ -344,10 +351,20 @@ class AuditLog:
     async def async_verify(self, expected_head: str | None) -> ChainVerification:
         """Verify every segment and the waiting records against the head kept by the site.
 
-        Reads record by record in the executor and never holds the writer up: records
-        appended meanwhile are not part of this verification.
+        Reads record by record in a process of its own (in the executor if it cannot
+        start) and never holds the writer up: records appended meanwhile are not part of
+        this verification.
         """
         end, pending = await self._async_snapshot()
+        try:
+            return await verify_in_process(self._file.path, end, expected_head, pending)
+        except VerifyProcessError as err:
+            _LOGGER.warning(
+                "Audit log of %s: verifying in a process of its own failed (%s); "
+                "verifying in a thread instead",
+                self._entry_id,
+                err,
+            )
         return await self._hass.async_add_executor_job(
             partial(self._file.verify, end, expected_head, pending)
         )

@@ -102,20 +102,22 @@ def _limited(handle: io.BufferedIOBase, size: int) -> Iterator[bytes]:
         remaining -= len(raw)
 
 
-def read_lines(live: Path, end: LogEnd) -> Iterator[bytes]:
+def read_lines(live: Path, end: LogEnd, *, paced: bool = True) -> Iterator[bytes]:
     """Every line of the log up to `end`, oldest first (with their newlines).
 
-    Pauses briefly every millisecond: a long read must not keep the event loop from the
-    interpreter (an access event is recorded meanwhile).
+    Pauses briefly every millisecond, unless not `paced` (read in a process of its own):
+    a long read in a thread must not keep the event loop from the interpreter (an access
+    event is recorded meanwhile).
     """
     folder = archive_folder(live)
+    pace = _paced if paced else iter
     # Closed segments never change (compressed meanwhile, they read the same); the live
     # one is opened first, before it can be closed and followed by a new one.
     with _open_live(live, end) as live_handle:
         for number in end.closed:
             with open_segment(folder, number) as handle:
-                yield from _paced(handle)
-        yield from _paced(_limited(live_handle, end.live_size))
+                yield from pace(handle)
+        yield from pace(_limited(live_handle, end.live_size))
 
 
 def _paced(lines: Iterable[bytes]) -> Iterator[bytes]:

@@ -4,6 +4,7 @@ The panel is a web component built from `frontend/` into `frontend/concierge-pan
 (committed, so HACS installs need no build step). It is served from a static path and its
 URL carries the bundle's hash, so a browser never keeps an old bundle after an update.
 Admins only: every command it sends is admin-only too (the WebSocket API).
+The door card (`card.py`) is registered with it, once.
 """
 
 from hashlib import sha256
@@ -14,6 +15,7 @@ from homeassistant.components.http.server import StaticPathConfig
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.hass_dict import HassKey
 
+from .card import async_register_card
 from .const import DOMAIN
 from .site_runtime import ConciergeConfigEntry
 
@@ -54,6 +56,7 @@ async def async_setup_panel(hass: HomeAssistant, entry: ConciergeConfigEntry) ->
         await hass.http.async_register_static_paths(
             [StaticPathConfig(STATIC_URL, str(BUNDLE), cache_headers=True)]
         )
+        await async_register_card(hass)
         hass.data[_STATIC] = version
     holders = hass.data.setdefault(_HOLDERS, set())
     if not holders:

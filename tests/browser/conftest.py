@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 ROOT = Path(__file__).parent.parent.parent
 BUNDLE = ROOT / "custom_components" / "concierge" / "frontend" / "concierge-panel.js"
+CARD = ROOT / "custom_components" / "concierge" / "frontend" / "concierge-door-card.js"
 HARNESS = Path(__file__).parent / "harness.js"
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
@@ -38,6 +39,7 @@ HARNESS_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="margin:0"><script type="module">
 import "/concierge-panel.js";
+import "/concierge-door-card.js";
 import { makeHass } from "/harness.js";
 window.makeHass = makeHass;
 window.harnessReady = true;
@@ -106,9 +108,10 @@ def shots(request: pytest.FixtureRequest) -> Callable[..., Path]:
 
 
 def open_harness(browser: Browser, *, width: int = 1280, height: int = 800) -> Page:
-    """A page that serves the committed bundle and the in-memory WebSocket stand-in."""
+    """A page that serves the committed bundles (panel, door card) and the in-memory
+    WebSocket stand-in."""
     page = browser.new_page(viewport={"width": width, "height": height})
-    files = {"/concierge-panel.js": BUNDLE, "/harness.js": HARNESS}
+    files = {"/concierge-panel.js": BUNDLE, "/concierge-door-card.js": CARD, "/harness.js": HARNESS}
 
     def serve(route: object) -> None:
         path = route.request.url.removeprefix(HARNESS_ORIGIN)  # type: ignore[attr-defined]
@@ -136,4 +139,19 @@ def mount(page: Page, **options: Any) -> None:
             document.body.appendChild(panel);
         }""",
         options,
+    )
+
+
+def mount_card(page: Page, config: dict[str, Any], **options: Any) -> None:
+    """Put a <concierge-door-card> (config as a dashboard gives it) with a stand-in hass."""
+    page.evaluate(
+        """([config, options]) => {
+            const card = document.createElement("concierge-door-card");
+            card.setConfig(config);
+            card.hass = window.makeHass(options);
+            card.style.cssText = "display:block;width:400px;margin:16px";
+            window.card = card;
+            document.body.appendChild(card);
+        }""",
+        [config, options],
     )

@@ -19,7 +19,35 @@ function grant(i, extra = {}) {
   };
 }
 
-export function makeHass({ count = 0, grants = null, language = "en", timeZone = "Europe/Berlin", auditBroken = false } = {}) {
+// A door's last-visit picture as the image entity's `entity_picture` would serve it.
+const PICTURE = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180"><rect width="320" height="180" fill="#8fa9c4"/>'
+  + '<rect x="120" y="40" width="80" height="140" fill="#5b3a29"/><circle cx="160" cy="60" r="22" fill="#f1c27d"/></svg>',
+)}`;
+
+// The door entities Home Assistant would hold for the Concierge site (registry display
+// entries, devices, states): the visit-in-progress sensor and the last-visit picture.
+function doorEntities({ visiting = null, picture = true } = {}) {
+  const entities = {}, devices = {}, states = {};
+  for (const [id, name] of [["front", "Front door"], ["garage", "Garage"]]) {
+    devices[`dev_${id}`] = { id: `dev_${id}`, name };
+    const sensor = `binary_sensor.${id}_visit`;  // ids a user renamed: found through the registry
+    const image = `image.${id}_picture`;
+    entities[sensor] = { entity_id: sensor, device_id: `dev_${id}`, platform: "concierge", translation_key: "visit_in_progress" };
+    entities[image] = { entity_id: image, device_id: `dev_${id}`, platform: "concierge", translation_key: "last_visit" };
+    const open = visiting && visiting.portal === id;
+    states[sensor] = { entity_id: sensor, state: open ? "on" : "off", attributes: open ? { visit_id: visiting.visit_id, visit_state: "started" } : {} };
+    states[image] = picture && id === "front"
+      ? { entity_id: image, state: new Date(now - hour).toISOString(), attributes: { entity_picture: PICTURE } }
+      : { entity_id: image, state: "unavailable", attributes: {} };
+  }
+  return { entities, devices, states };
+}
+
+export function makeHass({
+  count = 0, grants = null, language = "en", timeZone = "Europe/Berlin", auditBroken = false,
+  doorGrants = [], visiting = null, picture = true, refuseVisit = false,
+} = {}) {
   const site = {
     site_id: "site1", name: "Home",
     portals: [
@@ -30,6 +58,15 @@ export function makeHass({ count = 0, grants = null, language = "en", timeZone =
   };
   const store = new Map();
   for (const g of grants ?? Array.from({ length: count }, (_, i) => grant(i))) store.set(g.grant_id, g);
+  // Grants for the door card: {label, state, portals, from_hours, to_hours} (window relative to now).
+  doorGrants.forEach((d, i) => {
+    const g = grant(500 + i, {
+      label: d.label, state: d.state ?? "scheduled", portals: d.portals ?? ["front"],
+      current_or_next: d.from_hours == null ? null
+        : { start: new Date(now + d.from_hours * hour).toISOString(), end: new Date(now + d.to_hours * hour).toISOString() },
+    });
+    store.set(g.grant_id, g);
+  });
   const listeners = new Set();
   const calls = [];
   const emit = (changed, removed = []) => {
@@ -95,8 +132,12 @@ export function makeHass({ count = 0, grants = null, language = "en", timeZone =
     "concierge/visits/export": (m) => ({
       bundle: { version: 1, visit: { visit_id: m.visit_id, label: "Grant 1" }, records: [{ seq: 7, type: "granted" }], evidence: [] },
     }),
+    "concierge/grants/list": () => ({ grants: [...store.values()] }),
     "concierge/visits/list": () => ({
-      visits: [{
+      visits: [...(visiting ? [{
+        visit_id: visiting.visit_id, grant_id: "g0500", label: visiting.label, portal: visiting.portal,
+        started: new Date(now - 0.1 * hour).toISOString(), ended: null, outcome: null, steps: [], evidence: [],
+      }] : []), {
         visit_id: "v1", grant_id: "g0001", label: "Grant 1", portal: "front",
         started: new Date(now - 2 * hour).toISOString(), ended: new Date(now - 1.5 * hour).toISOString(),
         outcome: "completed", steps: [{ type: "granted", at: new Date(now - 2 * hour).toISOString() }],
@@ -104,11 +145,19 @@ export function makeHass({ count = 0, grants = null, language = "en", timeZone =
       }],
     }),
   };
+  const services = [];
   return {
     language,
     locale: { language, time_zone: "server" },
     config: { time_zone: timeZone },
+    ...doorEntities({ visiting, picture }),
     calls,
+    services,
+    callService: async (domain, service, data) => {
+      services.push({ domain, service, data });
+      if (refuseVisit) throw { code: "service_validation_error", message: "The grant is not open at this time." };
+      return { context: { id: "c1" } };
+    },
     callWS: async (msg) => {
       calls.push(msg);
       const handler = handlers[msg.type];

@@ -3,12 +3,13 @@
 from typing import Any
 
 import pytest
-from homeassistant.components.frontend import DATA_PANELS
+from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL, DATA_PANELS
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.concierge.card import CARD_BUNDLE, CARD_STATIC_URL
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.panel import BUNDLE
 
@@ -79,3 +80,30 @@ async def test_no_panel_without_the_frontend(hass: HomeAssistant) -> None:
     entry = await _site(hass, "home")
     assert entry.runtime_data is not None
     assert _panel(hass) is None
+
+
+def _card_urls(hass: HomeAssistant) -> list[str]:
+    return [u for u in hass.data[DATA_EXTRA_MODULE_URL].urls if u.startswith(CARD_STATIC_URL)]
+
+
+@pytest.mark.usefixtures("home_entities")
+async def test_door_card_is_loaded_on_every_dashboard_once(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator
+) -> None:
+    """After an install (no build step), the card is in the frontend's extra modules."""
+    assert await async_setup_component(hass, "frontend", {})
+    assert _card_urls(hass) == []
+    first = await _site(hass, "home")
+    await _site(hass, "cabin")
+    (url,) = _card_urls(hass)
+    assert "?v=" in url
+    client = await hass_client()
+    answer = await client.get(url)
+    assert answer.status == 200
+    assert await answer.read() == CARD_BUNDLE.read_bytes()
+    assert b"concierge-door-card" in CARD_BUNDLE.read_bytes()
+    # Unloaded and loaded again: still one card module (registered once).
+    assert await hass.config_entries.async_unload(first.entry_id)
+    assert await hass.config_entries.async_setup(first.entry_id)
+    await hass.async_block_till_done()
+    assert _card_urls(hass) == [url]
