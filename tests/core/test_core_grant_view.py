@@ -5,7 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.concierge.core.grant_view import NextWindows, current_or_next
+from custom_components.concierge.core.grant_terms import Credentials
+from custom_components.concierge.core.grant_view import (
+    NO_KEYPAD,
+    NextWindows,
+    current_or_next,
+    grant_view,
+)
+from custom_components.concierge.core.grants import GrantKind, GrantState, new_grant
 from custom_components.concierge.core.pin_generator import generate_pin
 from custom_components.concierge.core.schedule_times import current_interval, next_edge
 from custom_components.concierge.core.windows import (
@@ -68,3 +75,36 @@ def test_generated_pins_are_digits_and_never_one_taken() -> None:
     assert all(p.isdigit() and len(p) == 6 for p in pins)
     assert not pins & taken
     assert all(len(set(p)) > 1 for p in pins)
+
+
+def test_a_one_off_grant_as_the_panel_sees_it_without_its_pin() -> None:
+    start, end = NOW + timedelta(hours=2), NOW + timedelta(hours=5)
+    grant = new_grant(
+        label="Plumber", kind=GrantKind.OTHER, portals=("front_door", "garage"),
+        schedule=Schedule((OneOffWindow(start, end),)), now=NOW,
+        credentials=Credentials(pin="482913"),
+    )  # fmt: skip
+    view = grant_view(
+        grant, GrantState.SCHEDULED, codes={"front_door": "programmed"},
+        keypad_portals={"front_door"}, tz=TZ, now=NOW,
+    )  # fmt: skip
+    assert view["window"] == {
+        "kind": "one_off",
+        "start": "2026-03-27T12:00:00+00:00",
+        "end": "2026-03-27T15:00:00+00:00",
+    }
+    assert view["current_or_next"] == {
+        "start": "2026-03-27T12:00:00+00:00",
+        "end": "2026-03-27T15:00:00+00:00",
+    }
+    assert view["codes"] == {"front_door": "programmed", "garage": NO_KEYPAD}
+    assert view["has_pin"] is True
+    assert "482913" not in repr(view)
+
+
+def test_windows_of_grants_that_are_gone_are_forgotten() -> None:
+    windows = NextWindows()
+    for grant_id in ("a", "b", "c"):
+        windows.get(grant_id, SCHEDULES[0], TZ, NOW)
+    windows.keep_only({"b"})
+    assert set(windows._kept) == {"b"}

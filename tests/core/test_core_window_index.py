@@ -110,3 +110,21 @@ def test_a_month_asks_only_the_grants_near_it() -> None:
     index = index_of(short, BERLIN, START)
     asked = index.in_range(START, START + timedelta(days=30))
     assert 0 < len(asked) < len(short) / 5
+
+
+def test_a_grant_changed_many_times_is_answered_by_its_newest_version() -> None:
+    grant = _grants(random.Random(3), 1)[0]  # noqa: S311 - reproducible test data
+    index = WindowIndex(BERLIN)
+    for hours in range(1, 200):
+        window = OneOffWindow(START + timedelta(hours=hours), START + timedelta(hours=hours + 1))
+        grant = replace(grant, schedule=Schedule((window,)))
+        index.put(grant, START)
+    assert _open_or_next(index, START) == (window.start, window.end, grant.label, grant.id)
+    assert len(index) == 1
+    assert len(index._heap) <= 2 * len(index) + 64  # old versions do not pile up
+
+
+def test_an_empty_range_asks_no_grant() -> None:
+    index = index_of(_grants(random.Random(5), 20), BERLIN, START)  # noqa: S311
+    assert index.in_range(START, START) == []
+    assert index.in_range(START, START - timedelta(days=1)) == []
