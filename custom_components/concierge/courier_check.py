@@ -44,6 +44,8 @@ def refusal_status(reason: DenyReason) -> tuple[HTTPStatus, str]:
         return HTTPStatus.TOO_MANY_REQUESTS, reason.value
     if reason is DenyReason.BODY_TOO_LARGE:
         return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, reason.value
+    if reason is DenyReason.STORAGE_UNAVAILABLE:
+        return HTTPStatus.SERVICE_UNAVAILABLE, reason.value
     return HTTPStatus.FORBIDDEN, reason.value
 
 

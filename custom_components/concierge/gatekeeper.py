@@ -13,6 +13,7 @@ recorded one by one: each reason's summary is recorded when its interval closes 
 and whatever is pending when the site unloads or Home Assistant stops.
 """
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,6 +26,7 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.file import WriteError
 
 from .const import DOMAIN
 from .core.clock import seconds_until
@@ -73,6 +75,7 @@ class Gatekeeper:
         "_tally",
         "_timer",
         "_unsub_stop",
+        "_write_lock",
         "carriers",
         "clients",
     )
@@ -84,6 +87,7 @@ class Gatekeeper:
         self._hass = hass
         self._replay = ReplayCache()
         self._store = replay_store(hass, entry_id)
+        self._write_lock = asyncio.Lock()
         self._distrust_before: datetime | None = None
         self._tally = RefusalTally()
         self._record: RecordSummary | None = None
@@ -152,7 +156,32 @@ class Gatekeeper:
         if not self.carriers.allow(claims.carrier_id, now):
             raise TokenRejected(DenyReason.RATE_LIMITED)
         self._replay.check(claims, now)  # records it (no await since `used`: no race)
-        await self._store.async_save(self._replay.to_dict())
+        await self._async_write_replay()
+
+    async def _async_write_replay(self) -> None:
+        """Write the used tokens now, or raise `TokenRejected(storage_unavailable)`.
+
+        `Store.async_save` only logs a disk that refuses the write; a door must not open
+        for a token whose use is not on disk, so the write is made here, where its failure
+        is seen. The token stays used in memory: refused again, never opened for.
+        """
+        async with self._write_lock:  # one write at a time: the newest snapshot lands last
+            data = {
+                "version": self._store.version,
+                "minor_version": self._store.minor_version,
+                "key": self._store.key,
+                "data": self._replay.to_dict(),
+            }
+            try:
+                await self._store._async_write_data(data)  # noqa: SLF001 - the save that raises
+            except (WriteError, OSError) as err:
+                _LOGGER.error(  # noqa: TRY400 - its type says enough; no traceback
+                    "%s: the record of used courier tokens could not be written (%s); "
+                    "courier entry is refused until it can be",
+                    self._store.key,
+                    type(err).__name__,
+                )
+                raise TokenRejected(DenyReason.STORAGE_UNAVAILABLE) from err
 
     @property
     def pending_refusals(self) -> int:

@@ -325,6 +325,44 @@ async def test_a_corrupt_file_of_used_tokens_fails_secure(
         assert json.loads(written)["data"]["entries"]  # written anew
 
 
+async def test_a_disk_that_refuses_the_record_of_used_tokens_opens_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Any,
+    real_locks: None,
+    behind_proxy: None,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await move_to(hass, freezer, NOW)
+    carrier = Carrier()
+    with real_storage():
+        entry = await _home(hass, tmp_path, carrier)
+        replay_file = Path(hass.config.path(".storage", f"concierge.{entry.entry_id}.replay"))
+        # The disk refuses the write for real: a folder stands where the file must go.
+        await hass.async_add_executor_job(lambda: replay_file.unlink(missing_ok=True))
+        await hass.async_add_executor_job(replay_file.mkdir)
+        client = await hass_client_no_auth()
+        token = carrier.token(entry.entry_id, now=NOW)
+        status, body = await _post(client, courier_url(entry), token)
+        assert (status, body["error"]) == (503, "storage_unavailable")
+        await hass.async_block_till_done()
+        assert hass.states.get(FRONT).state == "locked"  # no door opens for an unrecorded use
+        assert "could not be written" in caplog.text
+        assert token not in caplog.text
+        # The disk is back: the same token stays used (never opened for), a new one gets in.
+        await hass.async_add_executor_job(replay_file.rmdir)
+        status, body = await _post(client, courier_url(entry), token)
+        assert (status, body["error"]) == (403, "replayed")
+        fresh = carrier.token(entry.entry_id, now=NOW)
+        status, body = await _post(client, courier_url(entry), fresh)
+        assert status == 200, body
+        await hass.async_block_till_done()
+        assert hass.states.get(FRONT).state == "unlocked"
+        assert await hass.async_add_executor_job(replay_file.is_file)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+
+
 # --- 7. a flood of addresses does not lock a courier out ------------------------------
 
 

@@ -21,7 +21,7 @@ def test_deny_reasons_are_snake_case_and_complete() -> None:
         "replayed", "address_mismatch", "outside_window", "grant_revoked", "grant_used_up",
         "grant_suspended", "no_courier_grant", "pets_home", "camera_unavailable",
         "alarm_not_disarmed", "rate_limited", "link_revoked", "portal_busy", "interrupted",
-        "body_too_large", "wrong_carrier",
+        "body_too_large", "wrong_carrier", "storage_unavailable",
     } == {reason.value for reason in DenyReason}  # fmt: skip
 
 

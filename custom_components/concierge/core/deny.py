@@ -43,6 +43,7 @@ class DenyReason(StrEnum):
     INTERRUPTED = "interrupted"
     BODY_TOO_LARGE = "body_too_large"
     WRONG_CARRIER = "wrong_carrier"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
 
 
 class TokenRejected(Exception):  # noqa: N818 - it names the outcome, as the callers use it
