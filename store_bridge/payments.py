@@ -1,0 +1,124 @@
+"""What the checkout asks of a payment processor, and what a processor can answer.
+
+A processor adapter (`stripe_processor.py` for Stripe; `fake_processor.py`, the demo's
+embedded one) implements `Processor`. Every call that leaves the process can fail, answer
+late, answer twice or die with the process, so each answer is one of:
+
+- `Accepted`: the processor did it; `payment` is its reference (``pi_…``) and `state` what
+  it says the payment now is.
+- `Declined`: a hard refusal for this payment method (``card_declined`` …): retrying will
+  not help; the account owes the amount until settled.
+- `Unavailable`: the processor could not be reached or said "try later" before doing
+  anything (connection refused, 5xx before processing, rate limited): safe to retry.
+- `Unknown`: the request may or may not have taken effect (the connection dropped after
+  sending, a timeout). The caller must look (`retrieve`) before doing anything else; it
+  never assumes the hopeful outcome.
+
+The checkout never relies on idempotency keys alone (it stores the payment's reference
+before confirming it and retrieves it after a crash), but sends them as well.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class PaymentState(StrEnum):
+    """Where a payment stands at the processor."""
+
+    CREATED = "created"
+    """Exists, not confirmed: no money moves unless it is confirmed."""
+    AUTHORISED = "authorised"
+    """A hold on the card (confirmed with manual capture), not captured."""
+    CAPTURED = "captured"
+    """The money is taken (confirmed and captured)."""
+    CANCELLED = "cancelled"
+    PROCESSING = "processing"
+    """The processor is still deciding."""
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The processor did it."""
+
+    payment: str
+    state: PaymentState
+    amount: int = 0
+    """Captured (or authorised) amount in minor units, as the processor reports it."""
+    card_brand: str | None = None
+    card_last4: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Declined:
+    """A hard refusal: retrying will not help."""
+
+    code: str
+    payment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """Nothing happened; try again later."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """It may have happened: retrieve before anything else."""
+
+    reason: str
+    payment: str | None = None
+
+
+type Answer = Accepted | Declined | Unavailable | Unknown
+
+
+@dataclass(frozen=True, slots=True)
+class RefundDone:
+    """The processor refunded."""
+
+    refund: str
+    amount: int
+
+
+type RefundAnswer = RefundDone | Declined | Unavailable | Unknown
+
+
+class Processor(Protocol):
+    """A payment processor, as the checkout uses it. Amounts in minor units."""
+
+    async def create_payment(
+        self, *, customer: str, amount: int, currency: str, reference: str, idempotency_key: str
+    ) -> Answer:
+        """Create, NOT confirm, an off-session payment of a saved customer's method.
+
+        `reference` is the bridge's own (the checkout id), stored in the payment's metadata.
+        """
+        ...
+
+    async def confirm_payment(self, payment: str, *, idempotency_key: str) -> Answer:
+        """Confirm a created payment (the money moves)."""
+        ...
+
+    async def retrieve(self, payment: str) -> Answer:
+        """What the processor says a payment is now (`Unavailable` if unreachable)."""
+        ...
+
+    async def capture_hold(self, payment: str, *, amount: int, idempotency_key: str) -> Answer:
+        """Capture `amount` (at most the hold) of an authorised card payment."""
+        ...
+
+    async def cancel_hold(self, payment: str, *, idempotency_key: str) -> Answer:
+        """Release an authorised hold (nothing is charged)."""
+        ...
+
+    async def refund(self, payment: str, *, amount: int, idempotency_key: str) -> RefundAnswer:
+        """Refund `amount` of a captured payment."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
