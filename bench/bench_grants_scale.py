@@ -1,4 +1,4 @@
-"""Grants at scale: what one change costs with 10, 100, 1,000 and 5,000 grants on a site.
+"""Grants at scale: setup and one change with 10, 100, 1,000 and 5,000 grants on a site.
 
 Run: .venv/bin/python -m pytest bench/bench_grants_scale.py -o python_files='bench_*.py' -s
      -p no:cacheprovider
@@ -11,14 +11,21 @@ spread evenly over two years around now (most over, some to come), then:
   is suspended through the action (every entity write is one of them);
 - create and update time: the median of 30 `create_grant` and 30 `update_grant` actions
   (blocking service calls), as a ratio to the same at 10 grants in the same run;
-- setup: the time to set the site up (entities included) minus an empty site's, and the
-  memory it keeps (tracemalloc, a separate setup);
+- setup, with the option "devices and entities for each grant" on (the default) and off:
+  the time to set the site up (entities included) minus the same with 10 grants in the
+  same run (on: one setup each; off: the median of `SETUPS`), and the memory a site of
+  5,000 grants keeps (tracemalloc, a separate setup each way). With the option off, a
+  cProfile of one setup at 5,000 grants prints the functions that cost most;
 - the calendar's month view (`async_get_events` over 30 days) against building the same
   events from a list of (grant, window), and against asking every grant as before.
 
-Only ratios and counts are reported; nothing is asserted about time.
+Asserted (the goal of issue #15): with the option off, setup with 5,000 grants adds at most
+`OFF_GOAL` over setup with 10 grants. The rest is reported, not asserted.
 """
 
+import cProfile
+import io
+import pstats
 import statistics
 import time
 import tracemalloc
@@ -34,7 +41,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.concierge.calendar import GrantCalendar
-from custom_components.concierge.const import CONF_RETIRE_AFTER_DAYS, DOMAIN
+from custom_components.concierge.const import CONF_GRANT_ENTITIES, CONF_RETIRE_AFTER_DAYS, DOMAIN
 from custom_components.concierge.core.grants import GrantKind, GrantState, new_grant
 from custom_components.concierge.core.schedule_times import occurrences
 from custom_components.concierge.core.windows import Interval, OneOffWindow, Schedule
@@ -48,6 +55,10 @@ from custom_components.concierge.site_storage import (
 
 SIZES = (10, 100, 1_000, 5_000)
 ACTIONS = 30
+SETUPS = 5
+"""Setups per size with the option off (the median counts)."""
+OFF_GOAL = 0.100
+"""Seconds setup with 5,000 grants may add over 10 grants with the option off."""
 SPREAD = timedelta(days=730)
 DATA = {
     "site_name": "Home",
@@ -77,9 +88,10 @@ def _stored(count: int, now: datetime) -> dict[str, Any]:
 
 
 async def _site(
-    hass: HomeAssistant, storage: dict[str, Any], name: str, count: int
+    hass: HomeAssistant, storage: dict[str, Any], name: str, count: int, *, entities: bool = True
 ) -> tuple[MockConfigEntry, float]:
-    options = {CONF_RETIRE_AFTER_DAYS: 3650}  # every grant stays (none retires during the run)
+    # Every grant stays (none retires during the run).
+    options = {CONF_RETIRE_AFTER_DAYS: 3650, CONF_GRANT_ENTITIES: entities}
     entry = MockConfigEntry(domain=DOMAIN, unique_id=name, title=name, data=DATA, options=options)
     stored = _stored(count, dt_util.utcnow())
     stored["key"] = storage_key(entry.entry_id)
@@ -188,20 +200,90 @@ async def _month_view(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[floa
     )
 
 
+async def _setup_again(hass: HomeAssistant, entry: MockConfigEntry) -> float:
+    """Unload the site, then time its setup from its stored data."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    began = time.perf_counter()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return time.perf_counter() - began
+
+
+def _grant_entities(hass: HomeAssistant, entry: MockConfigEntry) -> int:
+    """How many entities of the site belong to one grant (a sensor and a switch each)."""
+    return sum(
+        1
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if e.unique_id.endswith(("_grant_state", "_grant_enabled"))
+    )
+
+
+async def _profiled(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """One setup of the site under cProfile: what costs most, ours and in all."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats("concierge", 15)
+    stats.sort_stats("tottime").print_stats(12)
+    return "\n".join(line for line in out.getvalue().splitlines() if line.strip() and "/" in line)
+
+
+async def _setups_off(hass: HomeAssistant, storage: dict[str, Any]) -> tuple[dict[int, float], str]:
+    """Setup time with the option off at each size (median of `SETUPS`), and a profile."""
+    times: dict[int, float] = {}
+    profile = ""
+    for count in SIZES:
+        entry, first = await _site(hass, storage, f"off {count}", count, entities=False)
+        samples = [first] + [await _setup_again(hass, entry) for _ in range(SETUPS - 1)]
+        times[count] = statistics.median(samples)
+        assert len(entry.runtime_data.data.grants) == count
+        assert _grant_entities(hass, entry) == 0
+        if count == SIZES[-1]:
+            profile = await _profiled(hass, entry)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+    return times, profile
+
+
+async def _memory(hass: HomeAssistant, storage: dict[str, Any], *, entities: bool) -> float:
+    """Megabytes a site of the largest size keeps (tracemalloc over its setup)."""
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    name = f"memory {'on' if entities else 'off'}"
+    big, _ = await _site(hass, storage, name, SIZES[-1], entities=entities)
+    kept = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert len(big.runtime_data.data.grants) == SIZES[-1]
+    assert await hass.config_entries.async_unload(big.entry_id)
+    await hass.async_block_till_done()
+    return kept / 1e6
+
+
 @pytest.mark.usefixtures("enable_custom_integrations")
 async def test_grants_scale(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
-    """Measure, and print, what a change costs as the number of grants grows."""
+    """Measure, and print, what setup and a change cost as the number of grants grows."""
     await hass.config.async_set_time_zone("Europe/Berlin")
     hass.states.async_set("lock.front_door", "locked")
     warm_up, _ = await _site(hass, hass_storage, "warm-up", 0)
     await _creates_and_updates(hass, warm_up)  # the first actions load what they need
-    _, empty = await _site(hass, hass_storage, "empty", 0)
+    off, profile = await _setups_off(hass, hass_storage)
     rows: dict[int, dict[str, float]] = {}
     for count in SIZES:
         entry, setup = await _site(hass, hass_storage, f"site {count}", count)
+        # Home Assistant adds at most 10,000 entities per config entry: 5,000 grants and
+        # the site's own entities are more, and the last grants get none.
+        entities = _grant_entities(hass, entry)
         create, update = await _creates_and_updates(hass, entry)
         rows[count] = {
-            "setup": setup - empty,
+            "entities": entities,
+            "setup": setup,
             "writes": await _writes_per_change(hass, entry),
             "create": create,
             "update": update,
@@ -211,22 +293,21 @@ async def test_grants_scale(hass: HomeAssistant, hass_storage: dict[str, Any]) -
             rows[count] |= {"view": view, "asking_all": asking_all, "shown": shown}
         assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
-
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    big, _ = await _site(hass, hass_storage, "memory", SIZES[-1])
-    kept = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    assert len(big.runtime_data.data.grants) == SIZES[-1]
+    kept_on = await _memory(hass, hass_storage, entities=True)
+    kept_off = await _memory(hass, hass_storage, entities=False)
 
     base = rows[SIZES[0]]
-    print(f"\nGrants at scale (ratios to {SIZES[0]} grants, same run):")
+    print(f"\nGrants at scale (ratios and differences to {SIZES[0]} grants, same run):")
+    print(f"  setup with {SIZES[0]} grants: {base['setup'] * 1000:.0f} ms with grant entities,"
+          f" {off[SIZES[0]] * 1000:.0f} ms without")  # fmt: skip
     for count, row in rows.items():
         line = (
-            f"  {count:>5} grants: writes per change {row['writes']:.0f}, "
+            f"  {count:>5} grants: setup adds {(off[count] - off[SIZES[0]]) * 1000:.0f} ms"
+            f" without grant entities, {(row['setup'] - base['setup']) * 1000:.0f} ms with them"
+            f" ({row['entities']:.0f} of {2 * count});"
+            f" writes per change {row['writes']:.0f}, "
             f"create x{row['create'] / base['create']:.2f}, "
-            f"update x{row['update'] / base['update']:.2f}, "
-            f"setup adds {row['setup'] * 1000:.0f} ms"
+            f"update x{row['update'] / base['update']:.2f}"
         )
         if "view" in row:
             line += (
@@ -236,5 +317,12 @@ async def test_grants_scale(hass: HomeAssistant, hass_storage: dict[str, Any]) -
         print(line)
     print(
         f"  baseline: create {base['create'] * 1000:.1f} ms, update {base['update'] * 1000:.1f} ms;"
-        f" memory kept by a site of {SIZES[-1]} grants: {kept / 1e6:.1f} MB"
+        f" memory kept by a site of {SIZES[-1]} grants: {kept_on:.1f} MB with grant entities,"
+        f" {kept_off:.1f} MB without"
+    )
+    print(f"  profile of one setup with {SIZES[-1]} grants, without grant entities:\n{profile}")
+    added = off[SIZES[-1]] - off[SIZES[0]]
+    assert added <= OFF_GOAL, (
+        f"without grant entities, setup with {SIZES[-1]} grants adds {added * 1000:.0f} ms"
+        f" over {SIZES[0]} grants (goal: at most {OFF_GOAL * 1000:.0f} ms)"
     )

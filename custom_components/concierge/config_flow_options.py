@@ -1,6 +1,7 @@
 """A home's options: its alarm panel and code, notify targets, attack threshold, deliveries.
 
-The options alone also say how many days an ended grant stays (`RETIRE_SCHEMA`).
+The options alone also say how many days an ended grant stays, and whether each grant has
+a device and entities (`SITE_SCHEMA`).
 
 `extras_schema` is the form, `validate_extras` checks it against Home Assistant,
 `clean_extras` builds the stored options (the delivery section flattened) and
@@ -31,6 +32,7 @@ from .const import (
     CONF_DOOR_HELD_OPEN,
     CONF_DOOR_OPEN_TIMEOUT,
     CONF_FALLBACK_ARM_MODE,
+    CONF_GRANT_ENTITIES,
     CONF_LOCK_TIMEOUT,
     CONF_NOTIFY,
     CONF_PETS_HOME,
@@ -40,6 +42,7 @@ from .const import (
     DEFAULT_DOOR_HELD_OPEN,
     DEFAULT_DOOR_OPEN_TIMEOUT,
     DEFAULT_FALLBACK_ARM_MODE,
+    DEFAULT_GRANT_ENTITIES,
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_RETIRE_AFTER_DAYS,
     MAX_RETIRE_AFTER_DAYS,
@@ -252,7 +255,7 @@ def extras_suggestions(options: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-RETIRE_SCHEMA = {
+SITE_SCHEMA = {
     vol.Required(CONF_RETIRE_AFTER_DAYS, default=DEFAULT_RETIRE_AFTER_DAYS): vol.All(
         selector.NumberSelector(
             selector.NumberSelectorConfig(
@@ -261,13 +264,22 @@ RETIRE_SCHEMA = {
             )
         ),
         vol.Coerce(int),
-    )
+    ),
+    vol.Required(
+        CONF_GRANT_ENTITIES, default=DEFAULT_GRANT_ENTITIES
+    ): selector.BooleanSelector(),
 }  # fmt: skip
-"""Only in the options: days an ended grant keeps its device and entities (`grant_retirement`)."""
+"""Only in the options: days an ended grant keeps its device and entities (`grant_retirement`),
+and whether each grant has a device and entities at all (off: the panel and calendar only)."""
+SITE_KEYS = (CONF_RETIRE_AFTER_DAYS, CONF_GRANT_ENTITIES)
 
 
 class ConciergeOptionsFlow(OptionsFlowWithReload):
-    """Change the alarm panel, notify targets and delivery timings."""
+    """Change the alarm panel, notify targets, delivery timings and the grants' entities.
+
+    Saving reloads the site: with `grant_entities` off its grants' devices leave the
+    registries, with it on again they come back.
+    """
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options; an empty alarm code keeps the stored one."""
@@ -276,13 +288,13 @@ class ConciergeOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             errors = validate_extras(self.hass, user_input, stored)
             if not errors:
-                retire = {CONF_RETIRE_AFTER_DAYS: user_input[CONF_RETIRE_AFTER_DAYS]}
-                return self.async_create_entry(data=clean_extras(user_input, stored) | retire)
+                own = {key: user_input[key] for key in SITE_KEYS}
+                return self.async_create_entry(data=clean_extras(user_input, stored) | own)
         return self.async_show_form(
             step_id="init",
             data_schema=prefilled(
                 self,
-                extras_schema(self.hass).extend(RETIRE_SCHEMA),
+                extras_schema(self.hass).extend(SITE_SCHEMA),
                 extras_suggestions(user_input or stored),
             ),
             errors=errors,

@@ -45,6 +45,9 @@ DEFAULT_RETIRE_AFTER_DAYS: Final = 7
 """Days an ended grant keeps its device and entities before it leaves (0: at once)."""
 MAX_RETIRE_AFTER_DAYS: Final = 3650
 CONF_DELIVERY_ADDRESS: Final = "delivery_address"
+CONF_GRANT_ENTITIES: Final = "grant_entities"
+DEFAULT_GRANT_ENTITIES: Final = True
+"""Whether each grant has a device and entities (off: grants live in the panel and calendar)."""
 
 SUBENTRY_CARRIER: Final = "carrier"
 CONF_CARRIER_ID: Final = "carrier_id"

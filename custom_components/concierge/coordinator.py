@@ -39,6 +39,7 @@ from .grant_feed import GrantFeed
 from .grant_keeper import GrantKeeper, GrantSettings
 from .grant_retirement import GrantRetirement
 from .guest_link_issuer import GuestLinkIssuer
+from .home_devices import grant_entities_wanted
 from .home_diagnostics import async_home_diagnostics
 from .home_load import async_read_home
 from .home_site import HomeAsSite
@@ -69,6 +70,8 @@ class ConciergeCoordinator(HomeAsSite, DataUpdateCoordinator[SiteSnapshot]):
         super().__init__(hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} {entry.title}")
         self.site = SiteConfig.from_entry_data(entry.data, entry.options)
         self.site_id = entry.entry_id
+        self.grant_entities = grant_entities_wanted(entry.options)
+        """Whether each grant has a device and entities (the site's option)."""
         self._store = site_store(hass, entry.entry_id)
         self.audit = AuditLog(hass, entry.entry_id)
         self._data = SiteData()
@@ -104,7 +107,11 @@ class ConciergeCoordinator(HomeAsSite, DataUpdateCoordinator[SiteSnapshot]):
         for grant in list(self._data.grants.values()):
             await self.grants.async_refresh(grant.id, now)
         self._unsubs.extend(async_watch_portals(self.hass, self.site, self.flow))
-        self.save_and_publish()
+        # Every grant's state was just recorded at `now`: the first snapshot shows those
+        # (an edge since has its timer), rather than working each out again.
+        recorded = self._data.grant_states
+        self._save()
+        self.async_set_updated_data(self._snapshot(state_at=lambda g: recorded[g.id]))
         self.keypad = KeypadManager(self)
         self.keypad.async_start()
         self._unsubs.append(await GrantRetirement(self).async_start())  # ended grants leave
@@ -151,11 +158,16 @@ class ConciergeCoordinator(HomeAsSite, DataUpdateCoordinator[SiteSnapshot]):
     def _save(self) -> None:
         self._store.async_delay_save(lambda: encode(self._data), SAVE_DELAY)
 
-    def _snapshot(self, grants: Iterable[str] = ()) -> SiteSnapshot:
+    def _snapshot(
+        self, grants: Iterable[str] = (), state_at: Callable[[Grant], GrantState] | None = None
+    ) -> SiteSnapshot:
         """What the entities show; the states only of the grants that changed, or `grants`."""
         now = self.now()
         self.feed.refresh(
-            self._data.grants, self._data.grant_states, lambda g: self._state_at(g, now), grants
+            self._data.grants,
+            self._data.grant_states,
+            state_at or (lambda g: self._state_at(g, now)),
+            grants,
         )
         open_visits = {v.portal: v for v in self._data.visits.values() if not v.terminal}
         entered = sorted(

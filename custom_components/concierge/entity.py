@@ -18,7 +18,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .coordinator import ConciergeCoordinator, HomeEntities
 from .core.grants import Grant
 from .core.stores import Gate
-from .home_devices import grant_device_id, portal_device_id
+from .home_devices import grant_device_id, portal_device_id, remove_grant_devices
 from .site import PortalConfig
 from .site_runtime import ConciergeConfigEntry
 from .site_types import signal_new_grant
@@ -95,7 +95,14 @@ def async_add_grant_entities(
     async_add_entities: AddConfigEntryEntitiesCallback,
     factory: Callable[[ConciergeCoordinator, Grant], Entity],
 ) -> None:
-    """Add an entity per grant now, and one for every grant created later."""
+    """Add an entity per grant now, and one for every grant created later.
+
+    With the site's option `grant_entities` off, none: the grants' devices left from
+    before leave the registries (their entities with them).
+    """
+    if not coordinator.grant_entities:
+        remove_grant_devices(coordinator.hass, coordinator.site_id)
+        return
     async_add_entities(factory(coordinator, g) for g in coordinator.data.grants.values())
 
     @callback

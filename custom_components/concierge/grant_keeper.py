@@ -34,11 +34,11 @@ from .core.grants import (
     apply_action,
     grant_state,
     new_grant,
-    next_state_change,
     settled_state,
     without_pin,
 )
 from .core.pins import pin_conflict
+from .core.schedule_times import last_end, next_edge
 from .core.windows import Schedule
 from .keypad.manager import adapter_for
 from .service_errors import not_valid, validation_error
@@ -124,10 +124,19 @@ class GrantKeeper:
     # --- states ----------------------------------------------------------------------
 
     def state_at(self, grant: Grant, now: datetime) -> GrantState:
-        """A grant's state at `now`; a terminal state once recorded stays."""
-        return settled_state(
-            self._data.grant_states.get(grant.id), grant_state(grant, now, self._host.tz)
-        )
+        """A grant's state at `now`; a terminal state once recorded stays.
+
+        A grant recorded as expired, neither revoked nor used up since, stays expired
+        without its schedule being looked at (most of a large site's grants are).
+        """
+        recorded = self._data.grant_states.get(grant.id)
+        if (
+            recorded is GrantState.EXPIRED
+            and not grant.revoked
+            and (grant.max_uses is None or grant.uses < grant.max_uses)
+        ):
+            return recorded
+        return settled_state(recorded, grant_state(grant, now, self._host.tz))
 
     def edge_timer(self, grant_id: str) -> datetime | None:
         """The window edge a grant's timer waits for; None if it has none."""
@@ -139,7 +148,7 @@ class GrantKeeper:
         host = self._host
         grant = self._data.grants[grant_id]
         previous = self._data.grant_states.get(grant_id)
-        state = settled_state(previous, grant_state(grant, now, host.tz))
+        state = self.state_at(grant, now)
         self._data.grant_states[grant_id] = state
         if state in TERMINAL_STATES:
             self._data.grants[grant_id] = without_pin(grant)
@@ -155,7 +164,13 @@ class GrantKeeper:
             timer()
         if state in TERMINAL_STATES:
             return
-        if (edge := next_state_change(grant, now, host.tz)) is not None:
+        # As `next_state_change`, from the state just found (not worked out again).
+        edge = (
+            last_end(grant.schedule, host.tz)
+            if state is GrantState.SUSPENDED
+            else next_edge(grant.schedule, host.tz, now)
+        )
+        if edge is not None:
             self._timers[grant_id] = self._edge_timer(grant_id, edge, now)
 
     def rearm(self, now: datetime) -> None:

@@ -36,7 +36,7 @@ from .grant_keeper import GrantKeeper
 from .home_devices import grant_device_id
 from .hosts import SiteHost
 from .keypad.manager import KeypadManager
-from .site_types import signal_event
+from .site_types import SiteSnapshot, signal_event
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ class RetirementHost(SiteHost, Protocol):
     grants: GrantKeeper
     keypad: KeypadManager | None
     audit: AuditLog
+    data: SiteSnapshot
+    """What the entities show: each grant's state now (published at every change and edge)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,9 +91,8 @@ class GrantRetirement:
     async def async_start(self) -> CALLBACK_TYPE:
         """Retire what is due now, then follow the site; returns the call that stops it."""
         host = self._host
-        now = host.now()
         stopped = {GrantState.REVOKED, GrantState.USED_UP}
-        if any(host.grants.state_at(g, now) in stopped for g in host.site_data.grants.values()):
+        if any(state in stopped for state in host.data.states.values()):
             self._ended = recorded_ends(r.event for r in await host.audit.async_read())
         self._unsubs.append(
             async_dispatcher_connect(host.hass, signal_event(host.site_id), self._on_event)
@@ -122,8 +123,9 @@ class GrantRetirement:
     def _ends(self, now: datetime) -> dict[str, datetime]:
         host = self._host
         ends: dict[str, datetime] = {}
+        shown = host.data.states  # worked out once per change, not again here
         for grant in host.site_data.grants.values():
-            state = host.grants.state_at(grant, now)
+            state = shown.get(grant.id) or host.grants.state_at(grant, now)
             end = ended_at(grant, state, self._ended.get(grant.id), host.tz)
             if end is None and state in TERMINAL_STATES:
                 end = self._first_seen.setdefault(grant.id, now)

@@ -93,7 +93,8 @@ class WindowIndex:
             self._filed[grant.id] = weeks
             for week in weeks:
                 self._weeks.setdefault(week, set()).add(grant.id)
-        self._push(grant, now)
+        if end is None or end > now:  # else no window is open or to come: none to push
+            self._push(grant, now)
         if len(self._heap) > 2 * len(self._grants) + 64:
             self._compact()
 
