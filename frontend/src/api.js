@@ -19,6 +19,12 @@ export const api = {
   revokeGuestLink: (hass, siteId, linkId) =>
     hass.callWS({ type: "concierge/guest_links/revoke", site_id: siteId, link_id: linkId }),
   carriers: (hass, siteId) => hass.callWS({ type: "concierge/carriers/list", site_id: siteId }),
+  addCarrier: (hass, siteId, fields) =>
+    hass.callWS({ type: "concierge/carriers/add", site_id: siteId, ...fields }),
+  rotateKey: (hass, siteId, carrierId, fields) =>
+    hass.callWS({ type: "concierge/carriers/rotate_key", site_id: siteId, carrier_id: carrierId, ...fields }),
+  retireKey: (hass, siteId, carrierId, kid) =>
+    hass.callWS({ type: "concierge/carriers/retire_key", site_id: siteId, carrier_id: carrierId, kid }),
   checkToken: (hass, siteId, token) =>
     hass.callWS({ type: "concierge/tokens/check", site_id: siteId, token }),
   verifyAudit: (hass, siteId) => hass.callWS({ type: "concierge/audit/verify", site_id: siteId }),

@@ -1,9 +1,11 @@
-// <concierge-carriers>: the site's carriers with their signing keys, and "Check a token":
-// what the courier door WOULD answer to a pasted token (a dry run: nothing opens).
+// <concierge-carriers>: the site's carriers with their signing keys (add a carrier, rotate a
+// key, retire an old key), and "Check a token": what the courier door WOULD answer to a
+// pasted token (a dry run: nothing opens).
 import { LitElement, html, css, nothing } from "lit";
 import { api, errorText } from "./api.js";
 import { translate } from "./i18n.js";
 import { shared } from "./styles.js";
+import "./carrier-dialog.js";
 
 export class ConciergeCarriers extends LitElement {
   static properties = {
@@ -17,6 +19,7 @@ export class ConciergeCarriers extends LitElement {
     _checking: { state: true },
     _answer: { state: true },
     _checkError: { state: true },
+    _dialog: { state: true },
   };
 
   constructor() {
@@ -25,6 +28,7 @@ export class ConciergeCarriers extends LitElement {
     this._checking = false;
     this._answer = null;
     this._checkError = "";
+    this._dialog = null;
   }
 
   _t(key, vars) {
@@ -48,6 +52,46 @@ export class ConciergeCarriers extends LitElement {
     } catch (err) {
       this._error = errorText(err);
     }
+  }
+
+  // A carrier added or its keys changed: list them again, and let the panel know (the grant
+  // form's carrier choices come with the site).
+  _changed() {
+    this._load();
+    this.dispatchEvent(new CustomEvent("carriers-changed", { bubbles: true, composed: true }));
+  }
+
+  async _retire() {
+    const { carrier, kid } = this._dialog;
+    this._dialog = { ...this._dialog, busy: true, error: "" };
+    try {
+      await api.retireKey(this.hass, this.site.site_id, carrier.id, kid);
+      this._dialog = null;
+      this._changed();
+    } catch (err) {
+      this._dialog = { ...this._dialog, busy: false, error: errorText(err) };
+    }
+  }
+
+  _renderDialog() {
+    const d = this._dialog;
+    if (!d) return nothing;
+    const close = () => (this._dialog = null);
+    if (d.type === "carrier") {
+      return html`<concierge-carrier-dialog .hass=${this.hass} .dict=${this.dict} .siteId=${this.site.site_id}
+        .carrier=${d.carrier} @closed=${close} @carrier-saved=${this._changed}></concierge-carrier-dialog>`;
+    }
+    return html`<div class="overlay" @click=${(e) => e.target === e.currentTarget && close()}>
+      <div class="dialog confirm" role="alertdialog" aria-modal="true">
+        <h2>${this._t("retire_key")}</h2>
+        <p>${this._t("confirm_retire_key", { kid: d.kid, name: d.carrier.name })}</p>
+        ${d.error ? html`<p class="error" role="alert">${d.error}</p>` : nothing}
+        <div class="buttons">
+          <button @click=${close}>${this._t("cancel")}</button>
+          <button class="primary danger ok" ?disabled=${d.busy} @click=${this._retire}>${this._t("retire_key")}</button>
+        </div>
+      </div>
+    </div>`;
   }
 
   async _check(ev) {
@@ -79,13 +123,19 @@ export class ConciergeCarriers extends LitElement {
     if (this._carriers === undefined) return html`<p class="muted">${this._t("loading")}</p>`;
     if (!this._carriers.length) return html`<p class="empty">${this._t("no_carriers")}</p>`;
     return html`<ul class="carriers">${this._carriers.map((c) => html`<li class="carrier" data-carrier=${c.id}>
-      <strong>${c.name}</strong>
+      <div class="head">
+        <strong>${c.name}</strong> <code class="muted">${c.id}</code>
+        <button class="rotate" @click=${() => (this._dialog = { type: "carrier", carrier: c })}>${this._t("rotate_key")}</button>
+      </div>
       ${c.keys?.length
         ? html`<table class="keys">
-            <thead><tr><th>${this._t("key_kid")}</th><th>${this._t("key_alg")}</th><th>${this._t("key_fingerprint")}</th></tr></thead>
-            <tbody>${c.keys.map((k) => html`<tr class="key">
+            <thead><tr><th>${this._t("key_kid")}</th><th>${this._t("key_alg")}</th><th>${this._t("key_fingerprint")}</th><th></th></tr></thead>
+            <tbody>${c.keys.map((k) => html`<tr class="key" data-kid=${k.kid}>
               <td data-title=${this._t("key_kid")}>${k.kid}</td><td data-title=${this._t("key_alg")}>${k.alg}</td>
-              <td data-title=${this._t("key_fingerprint")}><code>${k.fingerprint}</code></td></tr>`)}</tbody>
+              <td data-title=${this._t("key_fingerprint")}><code>${k.fingerprint}</code></td>
+              <td class="retire">${c.keys.length > 1
+                ? html`<button class="danger" @click=${() => (this._dialog = { type: "retire", carrier: c, kid: k.kid })}>${this._t("retire_key")}</button>`
+                : nothing}</td></tr>`)}</tbody>
           </table>`
         : html`<p class="muted">${this._t("no_keys")}</p>`}
     </li>`)}</ul>`;
@@ -108,7 +158,10 @@ export class ConciergeCarriers extends LitElement {
 
   render() {
     return html`
-      <h2>${this._t("tab_carriers")}</h2>
+      <div class="title">
+        <h2>${this._t("tab_carriers")}</h2>
+        <button class="primary add" @click=${() => (this._dialog = { type: "carrier", carrier: null })}>+ ${this._t("add_carrier")}</button>
+      </div>
       ${this._renderCarriers()}
       <form class="check" @submit=${this._check}>
         <h2>${this._t("check_title")}</h2>
@@ -122,6 +175,7 @@ export class ConciergeCarriers extends LitElement {
         ${this._checkError ? html`<p class="error" role="alert">${this._checkError}</p>` : nothing}
         ${this._renderAnswer()}
       </form>
+      ${this._renderDialog()}
     `;
   }
 
@@ -132,6 +186,28 @@ export class ConciergeCarriers extends LitElement {
         font-size: 18px;
         font-weight: 500;
         margin: 8px 0;
+      }
+      .title, .head {
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        flex-wrap: wrap;
+      }
+      .title h2 {
+        flex: 1 1 auto;
+      }
+      .head code {
+        overflow-wrap: anywhere;
+      }
+      .head .rotate {
+        margin-left: auto;
+      }
+      td.retire {
+        text-align: right;
+      }
+      td.retire button {
+        padding: 2px 10px;
+        min-height: 30px;
       }
       .carriers {
         list-style: none;
@@ -192,7 +268,13 @@ export class ConciergeCarriers extends LitElement {
         table.keys tr, table.keys td {
           display: block;
         }
-        table.keys td::before {
+        table.keys td.retire {
+          text-align: left;
+        }
+        table.keys td.retire:empty {
+          display: none;
+        }
+        table.keys td[data-title]::before {
           content: attr(data-title) ": ";
           color: var(--secondary-text-color, #727272);
         }

@@ -200,7 +200,7 @@ export class ConciergePanel extends LitElement {
       return html`<concierge-visits .hass=${this.hass} .site=${this._site} .dict=${this._dict}></concierge-visits>`;
     }
     return html`<concierge-carriers .hass=${this.hass} .site=${this._site} .dict=${this._dict}
-      .grants=${this._grants}></concierge-carriers>`;
+      .grants=${this._grants} @carriers-changed=${this._loadSites}></concierge-carriers>`;
   }
 
   _pickSite(ev) {

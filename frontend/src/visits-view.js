@@ -1,5 +1,6 @@
-// <concierge-visits>: the latest visits — who, door, when, how it ended, evidence thumbnails —
-// with "Verify the audit log" and, per visit, its evidence bundle as a JSON download.
+// <concierge-visits>: the latest visits — who, door, when, how it ended, evidence thumbnails
+// (a thumbnail opens the picture full size: Esc or Close closes it) — with "Verify the audit
+// log" and, per visit, its evidence bundle as a JSON download.
 import { LitElement, html, css, nothing } from "lit";
 import { api, errorText } from "./api.js";
 import { translate, label } from "./i18n.js";
@@ -15,7 +16,30 @@ export class ConciergeVisits extends LitElement {
     _error: { state: true },
     _audit: { state: true },
     _exportError: { state: true },
+    _picture: { state: true },
   };
+
+  constructor() {
+    super();
+    this._picture = null; // {visit, evidence} shown full size
+    this._onKey = (ev) => {
+      if (ev.key === "Escape" && this._picture) this._picture = null;
+    };
+  }
+
+  connectedCallback() {
+    super.connectedCallback();
+    window.addEventListener("keydown", this._onKey);
+  }
+
+  disconnectedCallback() {
+    super.disconnectedCallback();
+    window.removeEventListener("keydown", this._onKey);
+  }
+
+  updated(changed) {
+    if (changed.has("_picture") && this._picture) this.renderRoot.querySelector(".picture-dialog .close")?.focus();
+  }
 
   _t(key, vars) {
     return translate(this.dict, key, vars);
@@ -105,11 +129,29 @@ export class ConciergeVisits extends LitElement {
         ${v.evidence?.length
           ? html`<div class="evidence">${v.evidence.filter((e) => e.url).map((e) =>
               e.kind === "snapshot"
-                ? html`<a href=${e.url} target="_blank" rel="noopener"><img loading="lazy" src=${e.url} alt=${e.ref} /></a>`
+                ? html`<button class="thumb" title=${this._t("evidence_show")} aria-label=${this._t("evidence_show")}
+                    @click=${() => (this._picture = { visit: v, evidence: e })}><img loading="lazy" src=${e.url} alt=${e.ref} /></button>`
                 : html`<a href=${e.url} target="_blank" rel="noopener">▶ ${e.ref}</a>`)}</div>`
           : nothing}
       </li>`,
-    )}</ul>`;
+    )}</ul>${this._renderPicture()}`;
+  }
+
+  _renderPicture() {
+    const p = this._picture;
+    if (!p) return nothing;
+    const close = () => (this._picture = null);
+    const title = this._t("evidence_title", { label: p.visit.label });
+    return html`<div class="overlay" @click=${(e) => e.target === e.currentTarget && close()}>
+      <div class="dialog picture-dialog" role="dialog" aria-modal="true" aria-label=${title}>
+        <h2>${title}</h2>
+        <img class="full" src=${p.evidence.url} alt=${p.evidence.ref} />
+        <div class="buttons">
+          <a class="original" href=${p.evidence.url} target="_blank" rel="noopener">${this._t("evidence_open")}</a>
+          <button class="primary close" @click=${close}>${this._t("close")}</button>
+        </div>
+      </div>
+    </div>`;
   }
 
   static styles = [
@@ -160,6 +202,39 @@ export class ConciergeVisits extends LitElement {
       .evidence img {
         height: 72px;
         border-radius: 6px;
+        display: block;
+      }
+      .thumb {
+        padding: 0;
+        border: none;
+        background: none;
+        min-height: 0;
+        border-radius: 6px;
+      }
+      .thumb:focus-visible {
+        outline: 2px solid var(--primary-color, #03a9f4);
+      }
+      .picture-dialog {
+        width: min(1024px, calc(100vw - 16px));
+        padding: 12px;
+      }
+      .picture-dialog h2 {
+        font-size: 16px;
+      }
+      img.full {
+        display: block;
+        max-width: 100%;
+        max-height: calc(100vh - 160px);
+        margin: 0 auto;
+        object-fit: contain;
+        border-radius: 6px;
+      }
+      .picture-dialog .buttons {
+        align-items: center;
+      }
+      .original {
+        margin-right: auto;
+        color: var(--primary-color, #03a9f4);
       }
     `,
   ];

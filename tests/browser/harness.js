@@ -25,6 +25,13 @@ const PICTURE = `data:image/svg+xml,${encodeURIComponent(
   + '<rect x="120" y="40" width="80" height="140" fill="#5b3a29"/><circle cx="160" cy="60" r="22" fill="#f1c27d"/></svg>',
 )}`;
 
+// A visit's camera snapshot as the media source would serve it (a wide picture, 640×360).
+const SNAPSHOT = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="360"><rect width="640" height="360" fill="#c4ced6"/>'
+  + '<rect x="250" y="60" width="140" height="300" fill="#85572d"/><circle cx="300" cy="120" r="30" fill="#f1c27d"/>'
+  + '<rect x="265" y="150" width="70" height="120" fill="#2f6db5"/></svg>',
+)}`;
+
 // The door entities Home Assistant would hold for the Concierge site (registry display
 // entries, devices, states): the visit-in-progress sensor and the last-visit picture.
 function doorEntities({ visiting = null, picture = true } = {}) {
@@ -82,6 +89,15 @@ export function makeHass({
     { id: "dhl", name: "DHL", keys: [{ kid: "dhl-2025", alg: "EdDSA", fingerprint: "SHA256:4f:1a:9c:07:e2" }] },
     { id: "ups", name: "UPS", keys: [] },
   ];
+  const checkKey = (pem) => {
+    if (!/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----\s*$/.test(pem.trim())) {
+      throw { code: "invalid_format", message: "This is not a PEM public key of type EC P-256 or Ed25519." };
+    }
+    if (pem.includes("weak")) {
+      throw { code: "invalid_format", message: "This Ed25519 key is not a safe public key (a small-order or non-canonical point): anyone could sign tokens with it." };
+    }
+  };
+  const keyOf = (m) => ({ kid: m.kid ?? "fp0123456789abcd", alg: "EdDSA", fingerprint: "fp0123456789abcd" });
   const handlers = {
     "concierge/sites": () => ({ sites: [site] }),
     // As the backend: without a PIN no warnings; a PIN another grant uses is pin_in_use.
@@ -120,6 +136,29 @@ export function makeHass({
       return null;
     },
     "concierge/carriers/list": () => ({ carriers }),
+    // As the backend: the carrier form's checks (here: a key must be a PEM public key, "weak"
+    // in it is a weak Ed25519 key), answered in words; a refused change stores nothing.
+    "concierge/carriers/add": (m) => {
+      checkKey(m.public_key);
+      if (carriers.some((c) => c.id === m.carrier_id)) throw { code: "invalid_format", message: "Another carrier of this site already has this ID." };
+      const carrier = { id: m.carrier_id, name: m.name.trim(), keys: [keyOf(m)] };
+      carriers.push(carrier);
+      site.carriers.push({ id: carrier.id, name: carrier.name });
+      return { carrier };
+    },
+    "concierge/carriers/rotate_key": (m) => {
+      checkKey(m.public_key);
+      const carrier = carriers.find((c) => c.id === m.carrier_id);
+      const key = keyOf(m);
+      if (carrier.keys.some((k) => k.kid === key.kid)) throw { code: "home_assistant_error", message: `The carrier already has a key with the ID "${key.kid}".` };
+      carrier.keys = [...carrier.keys.filter((k) => k.kid !== m.retire_kid), key];
+      return { carrier };
+    },
+    "concierge/carriers/retire_key": (m) => {
+      const carrier = carriers.find((c) => c.id === m.carrier_id);
+      carrier.keys = carrier.keys.filter((k) => k.kid !== m.kid);
+      return { carrier };
+    },
     // As the backend: a dry run of the courier endpoint (here: "good" opens, "late" is outside the window).
     "concierge/tokens/check": (m) => (m.token.startsWith("good")
       ? { answer: { status: 200, error: null }, reason: "The token is valid: the door would open.", grant_id: "g0000", portal: "front" }
@@ -141,7 +180,7 @@ export function makeHass({
         visit_id: "v1", grant_id: "g0001", label: "Grant 1", portal: "front",
         started: new Date(now - 2 * hour).toISOString(), ended: new Date(now - 1.5 * hour).toISOString(),
         outcome: "completed", steps: [{ type: "granted", at: new Date(now - 2 * hour).toISOString() }],
-        evidence: [{ ref: "snap1", kind: "snapshot", url: "/evidence/snap1.png" }],
+        evidence: [{ ref: "snap1", kind: "snapshot", url: SNAPSHOT }],
       }],
     }),
   };

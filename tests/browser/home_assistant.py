@@ -3,7 +3,9 @@
 It reuses scripts/develop's pieces in a temporary config directory on a free port:
 develop_seed.py writes the HTTP settings and onboarding state, develop_bootstrap.py
 onboards the user "dev" and adds the camera and the Concierge site "Home" through Home
-Assistant's HTTP API, exactly as `scripts/develop` does.
+Assistant's HTTP API, exactly as `scripts/develop` does; develop_keypad.py then adds the
+keypad door "Back door": the Z-Wave rig's simulated keypad lock through Home Assistant's
+own zwave_js, so that PIN grants can be made.
 """
 
 import importlib.util
@@ -50,6 +52,8 @@ class RunningHass:
     config_dir: Path
     tokens: dict[str, Any]  # the dev user's access and refresh token
     bootstrap: ModuleType  # develop_bootstrap, pointed at this instance
+    keypad_lock: str  # the Back door's lock (zwave_js, the rig's)
+    rig_control: str  # the rig's control channel (GET /codes: what the lock holds)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One authenticated HTTP API request; its JSON answer."""
@@ -129,17 +133,26 @@ def running_hass(config_dir: Path, log_file: Path) -> Iterator[RunningHass]:
     bootstrap.BASE_URL = base_url
     bootstrap.CLIENT_ID = f"{base_url}/"
     bootstrap.REDIRECT_URI = f"{base_url}/?auth_callback=1"
+    keypad = _script("develop_keypad")
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "homeassistant", "--config", str(config_dir)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            bootstrap.setup(config_dir, hass_pid=process.pid, timeout=START_TIMEOUT)
-            yield RunningHass(base_url, config_dir, _tokens(bootstrap), bootstrap)
-        finally:
-            _stop(process)
+    rig, ws_url, control_url = keypad.start_rig(log_file.parent / "zwave-rig")
+    try:
+        with log_file.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "homeassistant", "--config", str(config_dir)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+            try:
+                bootstrap.setup(config_dir, hass_pid=process.pid, timeout=START_TIMEOUT)
+                tokens = _tokens(bootstrap)
+                lock = keypad.add_keypad_door(
+                    bootstrap, tokens["access_token"], ws_url, hass_pid=process.pid
+                )
+                yield RunningHass(base_url, config_dir, tokens, bootstrap, lock, control_url)
+            finally:
+                _stop(process)
+    finally:
+        _stop(rig)
