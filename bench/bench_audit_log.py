@@ -15,13 +15,19 @@ onto its last record and verifies:
   process of its own, `audit_verify_process.py`; the run fails if it fell back to a thread);
 - an access event's append while a verification of 1,000,000 records runs: from when it
   is due on the event loop until `async_append` returned (p50/p99), against the same
-  appends with nothing else running, in the same run (their ratio); and until it is on
-  disk;
+  appends with nothing else running, in the same run (half just before the verification,
+  half just after; their ratio); and until it is on disk; and the priority the child got;
 - bytes per record on disk, plain and compressed.
+
+Asserted (issue #15): the appends' p99 during the verification is at most 5 ms when the
+same appends with nothing else running had a p99 of at most 2.5 ms; on a machine loaded
+by others beyond that (the absolute goal cannot be told apart from their load), at most
+twice the quiet p99, and the run says so.
 """
 
 import asyncio
 import hashlib
+import logging
 import statistics
 import time
 import tracemalloc
@@ -45,7 +51,12 @@ from custom_components.concierge.core.events import (
 SIZES = (1_000, 100_000, 1_000_000)
 ROUNDS = 5
 APPEND_EVERY = 0.005
-BASELINE_APPENDS = 300
+BASELINE_APPENDS = 500
+"""Appends with nothing else running, before and again after the verification."""
+GOAL_P99 = 0.005
+QUIET_P99_FOR_GOAL = 0.0025
+"""The absolute goal holds when the quiet appends' p99 is at most this (else the ratio)."""
+MAX_RATIO = 2.0
 
 
 def _event(n: int) -> AccessEvent:
@@ -173,30 +184,51 @@ async def test_bench_audit_log(hass: HomeAssistant, caplog: pytest.LogCaptureFix
     assert verified.count == big
     print(f"\nverify {big} records (plain): {took:.2f} s, {big / took:,.0f} records/s")
 
-    await _appends_during_verify(hass, log, big)
+    await _appends_during_verify(hass, log, big, caplog)
     await log.async_close()
     await _compressed(hass, SIZES[1], heads[SIZES[1]], plain / big)
     assert "verifying in a thread instead" not in caplog.text  # every verify in a process
 
 
-async def _appends_during_verify(hass: HomeAssistant, log: AuditLog, big: int) -> None:
-    quiet_returned, quiet_durable = await _appends(log, big + 1, None)
-    verify = hass.async_create_task(log.async_verify(None))
-    busy_returned, busy_durable = await _appends(log, big + 10_000, verify)
-    assert (await verify).intact
+async def _appends_during_verify(
+    hass: HomeAssistant, log: AuditLog, big: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    before_returned, before_durable = await _appends(log, big + 1, None)
+    start = time.perf_counter()
+    with caplog.at_level(logging.DEBUG, "custom_components.concierge.audit_verify_process"):
+        verify = hass.async_create_task(log.async_verify(None))
+        busy_returned, busy_durable = await _appends(log, big + 10_000, verify)
+        assert (await verify).intact
+    took = time.perf_counter() - start
+    after_returned, after_durable = await _appends(log, big + 20_000, None)
+    quiet_returned = before_returned + after_returned
+    quiet_durable = before_durable + after_durable
+    priority = [r.getMessage() for r in caplog.records if "priority" in r.getMessage()]
     ms = 1000
+    quiet99, busy99 = _pct(quiet_returned, 0.99), _pct(busy_returned, 0.99)
+    print(f"verify {big} records while appending: {took:.2f} s, {big / took:,.0f} records/s;"
+          f" {priority[-1] if priority else 'the child said nothing of its priority'}")  # fmt: skip
     print(
         f"append due→returned, nothing else running: p50 {_pct(quiet_returned, 0.5) * ms:.2f}"
-        f" / p99 {_pct(quiet_returned, 0.99) * ms:.2f} ms; during a verify of {big}: p50 "
-        f"{_pct(busy_returned, 0.5) * ms:.2f} / p99 {_pct(busy_returned, 0.99) * ms:.2f} ms "
-        f"({_pct(busy_returned, 0.99) / _pct(quiet_returned, 0.99):.1f}x), "
-        f"max {max(busy_returned) * ms:.2f} ms, {len(busy_returned)} appends"
+        f" / p99 {quiet99 * ms:.2f} ms ({len(quiet_returned)} appends); during a verify of "
+        f"{big}: p50 {_pct(busy_returned, 0.5) * ms:.2f} / p99 {busy99 * ms:.2f} ms "
+        f"({busy99 / quiet99:.2f}x), max {max(busy_returned) * ms:.2f} ms, "
+        f"{len(busy_returned)} appends"
     )
     print(
         f"append due→on disk (fsync), nothing else: p99 {_pct(quiet_durable, 0.99) * ms:.2f}"
         f" ms; during the verify: p50 {_pct(busy_durable, 0.5) * ms:.2f} / p99 "
         f"{_pct(busy_durable, 0.99) * ms:.2f} ms"
     )
+    if quiet99 <= QUIET_P99_FOR_GOAL:
+        assert busy99 <= GOAL_P99, f"append p99 {busy99 * ms:.2f} ms during the verify"
+        print(f"goal met: p99 during the verify {busy99 * ms:.2f} ms <= {GOAL_P99 * ms:.0f} ms")
+        return
+    print(
+        f"the machine was too loaded for the absolute goal (quiet p99 {quiet99 * ms:.2f} ms >"
+        f" {QUIET_P99_FOR_GOAL * ms} ms): asserting p99 during/quiet <= {MAX_RATIO}"
+    )
+    assert busy99 / quiet99 <= MAX_RATIO, f"p99 {busy99 / quiet99:.2f}x the quiet one"
 
 
 async def _compressed(hass: HomeAssistant, mid: int, head: str, plain_per_record: float) -> None:

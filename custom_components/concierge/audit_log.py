@@ -27,7 +27,9 @@ Verification and export read the whole chain record by record without holding th
 writer up: they read up to the end the log had when they started, then the records that
 were still waiting then. Verification runs in a process of its own
 (`audit_verify_process.py`), so it never competes with an access event for the
-interpreter; if that process cannot start, it runs in the executor (a warning says so).
+interpreter, and in a session of its own at idle priority, so it does not take the CPU
+an access event waits for; if that process cannot start, it runs in the executor (a
+warning says so).
 Export runs in the executor. A closed segment is compressed in the background.
 """
 

@@ -6,11 +6,14 @@ the same files (`LogFile.verify`, what ran before).
 """
 
 import asyncio
+import ctypes
 import io
 import json
 import logging
 import os
+import platform
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +25,10 @@ from custom_components.concierge.audit_log import AuditLog
 from custom_components.concierge.audit_segments import LogEnd
 from custom_components.concierge.audit_verify_process import (
     CHILD_NICENESS,
+    IOPRIO_CLASS_IDLE,
     decode_result,
+    granted_priority,
+    lower_priority,
     verify_in_process,
     verify_request,
 )
@@ -33,6 +39,7 @@ from ..waiting import until
 from .test_audit_segments import files, started, written
 
 FALLBACK = "verifying in a thread instead"
+_IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "riscv64": 31, "armv7l": 315, "i686": 290}
 
 
 async def _in_thread(hass: HomeAssistant, log: AuditLog, head: str | None) -> object:
@@ -132,15 +139,38 @@ def _request(log: AuditLog, end: LogEnd, head: str | None, pending: tuple[()] = 
     ).encode()
 
 
-def _run_child(monkeypatch: pytest.MonkeyPatch, request: bytes) -> tuple[int, bytes, list[int]]:
-    """`main` as the child runs it: stdin in, stdout out (and the priority it asks for)."""
+class _Libc:
+    """The C library's `syscall`, as the child calls it for its I/O class (recorded)."""
+
+    def __init__(self, answer: int = 0) -> None:
+        self.calls: list[tuple[int, ...]] = []
+        self.answer = answer
+
+    def syscall(self, *args: int) -> int:
+        self.calls.append(args)
+        return self.answer
+
+
+def _run_child(monkeypatch: pytest.MonkeyPatch, request: bytes) -> tuple[int, bytes, list[object]]:
+    """`main` as the child runs it: stdin in, stdout out (and the priority it asks for).
+
+    This test's process keeps its own priority: what the child asks for is recorded.
+    """
     stdout = io.BytesIO()
-    niceness: list[int] = []
+    asked: list[object] = []
+    libc = _Libc()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(request)))
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(stdout))
-    monkeypatch.setattr(os, "nice", niceness.append)  # this test's process keeps its own
+    monkeypatch.setattr(os, "nice", asked.append)
+    monkeypatch.setattr(
+        os, "sched_setscheduler", lambda pid, policy, _param: asked.append(("sched", pid, policy))
+    )
+    monkeypatch.setattr(audit_verify_process.ctypes, "CDLL", lambda *_a, **_k: libc)
+    monkeypatch.setattr(audit_verify_process.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(audit_verify_process.sys, "platform", "linux")
     code = child_main()
-    return code, stdout.getvalue(), niceness
+    asked.extend(("syscall", *call) for call in libc.calls)
+    return code, stdout.getvalue(), asked
 
 
 async def test_the_child_reports_an_intact_log_as_intact(
@@ -150,12 +180,18 @@ async def test_the_child_reports_an_intact_log_as_intact(
     await written(hass, log, 1, 14)
     end = await hass.async_add_executor_job(log._file.end)
 
-    code, out, niceness = _run_child(monkeypatch, _request(log, end, log.head))
+    code, out, asked = _run_child(monkeypatch, _request(log, end, log.head))
 
     verdict = decode_result(out)
     assert (code, verdict.ok, verdict.count, verdict.head) == (0, True, 14, log.head)
     assert verdict == await _in_thread(hass, log, log.head)
-    assert niceness == [CHILD_NICENESS]  # an access event comes first
+    # An access event comes first: the lowest niceness, the idle scheduling and I/O classes.
+    assert asked == [
+        CHILD_NICENESS,
+        ("sched", 0, os.SCHED_IDLE),
+        ("syscall", 251, 1, 0, IOPRIO_CLASS_IDLE << 13),
+    ]
+    assert granted_priority(out) == ("nice", "sched_idle", "io_idle")
     await log.async_close()
 
 
@@ -178,6 +214,64 @@ async def test_the_child_names_the_damage_in_a_damaged_log(
     assert (code, verdict.ok, verdict.problem) == (0, False, ChainProblem.DAMAGED_RECORD)
     assert verdict.damaged_lines
     assert verdict == await _in_thread(hass, log, head)
+
+
+def _refuse(*_args: object, **_kwargs: object) -> None:
+    raise PermissionError(1, "Operation not permitted")
+
+
+def test_a_child_refused_every_lower_priority_still_gives_its_verdict(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(os, "nice", _refuse)
+    monkeypatch.setattr(os, "sched_setscheduler", _refuse)
+    monkeypatch.setattr(audit_verify_process.ctypes, "CDLL", lambda *_a, **_k: _Libc(-1))
+    monkeypatch.setattr(audit_verify_process.platform, "machine", lambda: "aarch64")
+    monkeypatch.setattr(audit_verify_process.sys, "platform", "linux")
+    assert lower_priority() == ()
+    # Without the C library, on a machine whose call is unknown, or not on Linux at all.
+    monkeypatch.setattr(audit_verify_process.ctypes, "CDLL", _refuse)
+    monkeypatch.delattr(os, "SCHED_IDLE")
+    assert lower_priority() == ()
+    monkeypatch.setattr(audit_verify_process.platform, "machine", lambda: "pdp11")
+    assert lower_priority() == ()
+    monkeypatch.setattr(audit_verify_process.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(audit_verify_process.sys, "platform", "darwin")
+    assert lower_priority() == ()
+
+    stdout = io.BytesIO()
+    request = {"live": str(tmp_path / "none.jsonl"), "expected_head": None, "pending": []}
+    request["end"] = {"closed": [], "live_number": 1, "live_size": 0, "live_id": None}
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(request).encode())))
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(stdout))
+    assert child_main() == 0
+    verdict = decode_result(stdout.getvalue())
+    assert (verdict.ok, verdict.count) == (True, 0)  # an empty log, verified anyway
+    assert granted_priority(stdout.getvalue()) == ()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's idle classes")
+def test_the_idle_classes_are_granted_by_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real system calls, in a thread of its own (Linux sets them per thread)."""
+    monkeypatch.setattr(os, "nice", lambda _increment: 19)  # the process's is left alone
+    seen: dict[str, object] = {}
+
+    def lowered() -> None:
+        seen["granted"] = lower_priority()
+        seen["policy"] = os.sched_getscheduler(0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        seen["io_class"] = libc.syscall(_IOPRIO_GET[platform.machine()], 1, 0) >> 13
+
+    thread = threading.Thread(target=lowered)
+    thread.start()
+    thread.join()
+
+    assert seen == {
+        "granted": ("nice", "sched_idle", "io_idle"),
+        "policy": os.SCHED_IDLE,
+        "io_class": IOPRIO_CLASS_IDLE,
+    }
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the test's own thread is untouched
 
 
 @pytest.mark.parametrize(
@@ -272,3 +366,41 @@ async def test_a_cancelled_verification_kills_its_child(
     with pytest.raises(ProcessLookupError):  # killed and reaped, not left running
         os.kill(pid, 0)
     await log.async_close()
+
+
+async def test_the_parent_logs_the_priority_its_child_was_granted(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real child lowers its priority, and the parent says how far (debug)."""
+    log = await started(hass, compress=False)
+    await written(hass, log, 1, 6)
+
+    with caplog.at_level(logging.DEBUG, audit_verify_process.__name__):
+        verified = await log.async_verify(log.head)
+
+    assert (verified.ok, verified.count) == (True, 6)
+    granted = "nice, sched_idle, io_idle" if sys.platform.startswith("linux") else "nice"
+    assert f"(priority: {granted})" in caplog.text
+    await log.async_close()
+
+
+async def test_the_child_starts_in_a_session_of_its_own(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    log = await started(hass, compress=False)
+    await written(hass, log, 1, 2)
+    end = await hass.async_add_executor_job(log._file.end)
+    sid_file = tmp_path / "child.sid"
+    boot = f"import os, pathlib; pathlib.Path({str(sid_file)!r}).write_text(str(os.getsid(0)))"
+    monkeypatch.setattr(audit_verify_process, "BOOT", boot)
+
+    with pytest.raises(audit_verify_process.VerifyProcessError, match="no verdict"):
+        await verify_in_process(log.path, end, log.head, ())
+
+    assert int(sid_file.read_text()) not in {os.getsid(0), 0}
+    await log.async_close()
+
+
+def test_a_verdict_that_names_no_priority_names_none() -> None:
+    assert granted_priority(b'{"ok": true}') == ()
+    assert granted_priority(b'{"priority": "high"}') == ()
