@@ -3,7 +3,8 @@
 One store's parts, wired: what it knows and records (`ledger.py`), the entry path
 (`entry.py`, fail-secure), the exit path (`egress.py`, fail-safe egress), the gates'
 signals, and the upkeep of storage (held writes retried every second, old records purged
-every hour, `retention.py`). The bridge starts and stops them and answers the status.
+every hour, `retention.py`), and, with shelf lanes, the virtual carts (`carts.py`) and their
+MQTT feed (`shelf_feed.py`). The bridge starts and stops them and answers the status.
 """
 
 import asyncio
@@ -17,12 +18,16 @@ from typing import Any, Final
 from . import retention
 from .activity import Activity
 from .bridge_types import Decision, GateInfo, StoreSettings, UnknownGateError
+from .carts import Carts
+from .checkout_runner import CheckoutRunner
 from .core.store import Session
 from .egress import ExitPath
 from .entry import EntryPath
 from .gates.base import GateRole, GateSignal, SignalKind
 from .ledger import COUNTERS, Ledger
 from .outbox import Backlog, Publisher
+from .shelf_config import ShelfConfig
+from .shelf_feed import ShelfFeed
 from .storage import Database, Purged, StorageUnavailable
 from .vocabulary import STATUS_VERSION, EventType, Outcome
 
@@ -46,22 +51,30 @@ BACKLOG_RETRY_S: Final = 1.0
 class Bridge:
     """One store: its gates, sessions, occupancy, storage and publisher."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - a store's parts
         self,
         settings: StoreSettings,
         db: Database,
         gates: Mapping[str, GateInfo],
         publisher: Publisher | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        shelf: ShelfConfig | None = None,
     ) -> None:
-        """Wire the parts; `start` brings them up."""
+        """Wire the parts; `start` brings them up. `shelf`: lanes, catalogue and tracker."""
         self.settings = settings
         self.db = db
         self.gates = dict(gates)
         self.clock = clock
         self._ledger = Ledger(settings, db, publisher, clock)
-        self._entry = EntryPath(self._ledger, self.gates)
+        self._entry = EntryPath(self._ledger, self.gates, self._owes)
         self._exit = ExitPath(self._ledger, self.gates)
+        self.carts = None if shelf is None else Carts(shelf, self._ledger)
+        """The virtual carts (None: the store has no shelf sensors)."""
+        self.shelf_feed: ShelfFeed | None = None
+        """The lanes' and tracker's MQTT feed (`service.py` sets it with a broker)."""
+        self.checkout: CheckoutRunner | None = None
+        """Final carts charged (`service.py` sets it with `[payments]`)."""
         self._purge_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -106,6 +119,14 @@ class Bridge:
         """Changes and events held in memory until the database is back."""
         return self._ledger.backlog
 
+    @property
+    def ledger(self) -> Ledger:
+        """What the bridge knows and records (for the checkout runner)."""
+        return self._ledger
+
+    def _owes(self, account: str) -> bool:
+        return self.checkout is not None and self.checkout.owes(account)
+
     # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -115,10 +136,16 @@ class Bridge:
         self.counters["inside_at_start"] = snapshot.occupancy
         for session in await self.db.call(lambda store: store.inside()):
             self._ledger.remember(session)
+        if self.carts is not None:
+            await self.carts.start()
+        if self.checkout is not None:
+            await self.checkout.start()
         for info in self.gates.values():
             await info.gate.start(self.on_signal)
         if self.publisher is not None:
             self.publisher.start()
+        if self.shelf_feed is not None:
+            self.shelf_feed.start()
         self._purge_task = asyncio.create_task(self._purge_loop(), name="store-bridge-purge")
         _LOGGER.info(
             "Store %s ready: %d gates, %d inside, %d events waiting",
@@ -134,10 +161,16 @@ class Bridge:
             self._purge_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._purge_task
+        if self.shelf_feed is not None:
+            await self.shelf_feed.stop()
         for info in self.gates.values():
             await info.gate.stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.checkout is not None:
+            await self.checkout.stop()
+        if self.carts is not None:
+            await self.carts.stop()
         if self.publisher is not None:
             await self.publisher.stop()
         if len(self.backlog) and not await self.backlog.flush(self.db):
@@ -166,10 +199,11 @@ class Bridge:
             return Purged()
         if purged.rows:
             _LOGGER.info(
-                "Purged %d events, %d sessions and %d used QR ids past the retention "
-                "in %d batches; %d pages given back",
+                "Purged %d events, %d sessions, %d carts and %d used QR ids past the "
+                "retention in %d batches; %d pages given back",
                 purged.events,
                 purged.sessions,
+                purged.carts,
                 purged.used_codes,
                 purged.batches,
                 purged.pages_freed,
@@ -222,6 +256,7 @@ class Bridge:
 
     def status(self) -> dict[str, Any]:
         """The retained status for subscribers (no personal data)."""
+        shelf = {} if self.carts is None else {"shelf": self.carts.status()}
         return {
             "v": STATUS_VERSION,
             "site": self.settings.site,
@@ -233,4 +268,5 @@ class Bridge:
                 {"id": gate_id, "name": info.name, "role": info.gate.role.value}
                 for gate_id, info in self.gates.items()
             ],
+            **shelf,
         }

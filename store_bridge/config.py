@@ -31,16 +31,29 @@ Example (every key shown; `store-bridge serve --config store.toml`)::
     name = "Entry"
     role = "entry"                # entry | exit
     kind = "shelly"               # shelly | tasmota | http | osdp | simulated
+    zone = "entrance"             # optional, entry gates: the tracker's zone in front of it
     # kind-specific keys, see README ("store bridge gates")
 
     [[terminals]]                 # card terminals; taps arrive at /v1/terminals/<id>/tap
     id = "terminal_1"
     gate = "entry_1"              # the entry gate it stands at
 
+    [payments]                    # leave out: no checkout (carts are kept, nobody is charged)
+    processor = "stripe"          # stripe | fake (the demo's embedded one)
+    secret_key_file = "stripe-key"  # stripe: the secret key (sk_… / rk_…), never in the TOML
+    api_base = "http://127.0.0.1:12111"  # optional: another Stripe address (tests)
+    settle_s = 5                  # a closed session's cart is charged this long after it left
+    review_deadline_s = 600       # … or, with picks waiting for review, this long (not charged)
+    max_cart_value = 20000        # minor units: what a card terminal is to hold at a tap
+    concurrency = 8               # checkouts at the processor at once
+
+Shelf lanes, their catalogue and the person tracker: `shelf_config.py`.
+
 Relative paths are relative to the configuration file. Every problem is reported as
 `ConfigError` naming the key (``gates[2].role: must be "entry" or "exit"``).
 """
 
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -48,6 +61,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .core.credentials import OperatorKey, load_operator_key
+from .shelf_config import ShelfConfig, ShelfConfigError, parse_shelf
 from .vocabulary import DEFAULT_TOPIC_PREFIX
 
 IDENTIFIER: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -69,6 +83,8 @@ class GateSpec:
     kind: str
     options: dict[str, Any] = field(default_factory=dict, repr=False)
     """Kind-specific keys (may hold a controller's token: not shown)."""
+    zone: str | None = None
+    """An entry gate's tracker zone (where a shopper stands as it opens)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +96,19 @@ class MqttSpec:
     prefix: str
     username: str | None
     password: str | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentsSpec:
+    """The `[payments]` table: the processor and when a cart is charged."""
+
+    processor: str
+    secret_key_file: Path | None
+    api_base: str | None
+    settle_s: float
+    review_deadline_s: float
+    max_cart_value: int
+    concurrency: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +130,10 @@ class BridgeConfig:
     gates: tuple[GateSpec, ...]
     terminals: dict[str, str] = field(default_factory=dict)
     """Card terminal id → the entry gate it stands at."""
+    shelf: ShelfConfig | None = None
+    """Shelf lanes, catalogue and tracker (None: the store has no shelf sensors)."""
+    payments: PaymentsSpec | None = None
+    """The checkout's processor (None: nobody is charged)."""
 
 
 def _table(raw: dict[str, Any], name: str, *, required: bool = True) -> dict[str, Any]:
@@ -195,8 +228,13 @@ def _gates(raw: object) -> tuple[GateSpec, ...]:
             raise ConfigError(f"{where}.kind: must be one of {', '.join(sorted(GATE_KINDS))}")
         if any(g.id == gate_id for g in gates):
             raise ConfigError(f"{where}.id: {gate_id!r} is used by another gate")
-        options = {k: v for k, v in table.items() if k not in {"id", "name", "role", "kind"}}
-        gates.append(GateSpec(gate_id, _str(table, "name", where, gate_id), role, kind, options))
+        zone = _str(table, "zone", where) if "zone" in table else None
+        if zone is not None and role != "entry":
+            raise ConfigError(f"{where}.zone: only an entry gate has a zone")
+        fixed = {"id", "name", "role", "kind", "zone"}
+        options = {k: v for k, v in table.items() if k not in fixed}
+        name = _str(table, "name", where, gate_id)
+        gates.append(GateSpec(gate_id, name, role, kind, options, zone))
     if not any(g.role == "entry" for g in gates) or not any(g.role == "exit" for g in gates):
         raise ConfigError("gates: a store needs at least one entry and one exit gate")
     return tuple(gates)
@@ -222,6 +260,59 @@ def _terminals(raw: object, gates: tuple[GateSpec, ...]) -> dict[str, str]:
     return terminals
 
 
+PROCESSORS: Final = frozenset({"stripe", "fake"})
+
+
+def _seconds(table: dict[str, Any], key: str, default: float, high: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high:
+        raise ConfigError(f"payments.{key}: must be a number of seconds from 0 to {high:g}")
+    return float(value)
+
+
+def _payments(raw: dict[str, Any], base: Path) -> PaymentsSpec | None:
+    if "payments" not in raw:
+        return None
+    table = _table(raw, "payments")
+    known = {
+        "processor",
+        "secret_key_file",
+        "api_base",
+        "settle_s",
+        "review_deadline_s",
+        "max_cart_value",
+        "concurrency",
+    }
+    if unknown := set(table) - known:
+        raise ConfigError(f"payments: unknown key(s) {', '.join(sorted(unknown))}")
+    processor = table.get("processor", "stripe")
+    if processor not in PROCESSORS:
+        raise ConfigError('payments.processor: must be "stripe" or "fake"')
+    key_file = None
+    if "secret_key_file" in table:
+        key_file = base / _str(table, "secret_key_file", "payments")
+    elif processor == "stripe":
+        raise ConfigError("payments.secret_key_file: is required for Stripe")
+    api_base = None
+    if "api_base" in table:
+        api_base = _str(table, "api_base", "payments")
+        if not api_base.startswith(("http://", "https://")):
+            raise ConfigError("payments.api_base: an http:// or https:// address is required")
+    settle = _seconds(table, "settle_s", 5.0, 3600.0)
+    deadline = _seconds(table, "review_deadline_s", 600.0, 7 * 86400.0)
+    if deadline < settle:
+        raise ConfigError("payments.review_deadline_s: must not be shorter than settle_s")
+    return PaymentsSpec(
+        processor=processor,
+        secret_key_file=key_file,
+        api_base=api_base,
+        settle_s=settle,
+        review_deadline_s=deadline,
+        max_cart_value=_int(table, "max_cart_value", "payments", 20_000, 1, 100_000_000),
+        concurrency=_int(table, "concurrency", "payments", 8, 1, 256),
+    )
+
+
 def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
     """Check a decoded TOML document; `base` resolves relative paths."""
     store, api, checkin = (
@@ -245,6 +336,14 @@ def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
         )
         if any(c in mqtt.prefix for c in "#+") or mqtt.prefix.startswith("/"):
             raise ConfigError("mqtt.prefix: must be a topic without wildcards or a leading /")
+    try:
+        shelf = parse_shelf(raw, base)
+    except ShelfConfigError as err:
+        raise ConfigError(str(err)) from None
+    if shelf is not None and mqtt is None:
+        raise ConfigError("lanes: shelf lanes and the tracker report over MQTT: add [mqtt]")
+    if "payments" in raw and shelf is None:
+        raise ConfigError("payments: checkout charges the virtual carts: add shelf lanes")
     return BridgeConfig(
         site=_ident(store, "site", "store"),
         name=_str(
@@ -265,6 +364,12 @@ def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
         max_party=_int(checkin, "max_party", "checkin", 4, 1, 20),
         gates=(gates := _gates(raw.get("gates"))),
         terminals=_terminals(raw.get("terminals", []), gates),
+        shelf=None
+        if shelf is None
+        else dataclasses.replace(
+            shelf, entry_zones={g.id: g.zone for g in gates if g.zone is not None}
+        ),
+        payments=_payments(raw, base),
     )
 
 

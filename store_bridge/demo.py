@@ -7,6 +7,12 @@ card tap from a simulated card terminal; now and then one with an expired code),
 around, and leave through the exit (mostly recognised by their anonymous track id). The
 store is small, so at busy moments the entry refuses with `store_full`.
 
+The store has shelves too (`demo_shelves.py`): a dozen lanes on load cells and a person
+tracker, simulated by `shop_sim` in real time. Tracked shoppers come in through a second
+entry gate, pick, hesitate, put back, crowd at one shelf and lose their track now and then:
+the status page shows their carts filling, the picks waiting for review, the anomalies.
+The other shoppers come in untracked through the first gate (their sessions stay unbound).
+
 A status line shows what happens; the status page and JSON are on the printed address.
 With `--mqtt HOST:PORT` the events are published to that broker as in production.
 """
@@ -31,6 +37,7 @@ from . import words
 from .bridge import Bridge, GateInfo, StoreSettings
 from .core.card_numbers import looks_like_card_number
 from .core.credentials import OperatorKey
+from .demo_shelves import SHELF_GATE, demo_shelf, demo_simulation, play
 from .gates.base import GateRole
 from .gates.simulator import SimulatedGate
 from .outbox import BrokerConfig, Publisher
@@ -104,6 +111,11 @@ def demo_bridge(options: DemoOptions, folder: Path) -> tuple[Bridge, QrSigner]:
         "entry_1": GateInfo(
             SimulatedGate("entry_1", GateRole.ENTRY, passage_seconds=passage), "Entry", "simulated"
         ),
+        SHELF_GATE: GateInfo(
+            SimulatedGate(SHELF_GATE, GateRole.ENTRY, passage_seconds=0.4),
+            "Entry (tracked)",
+            "simulated",
+        ),
         "exit_1": GateInfo(
             SimulatedGate("exit_1", GateRole.EXIT, passage_seconds=passage), "Exit", "simulated"
         ),
@@ -115,7 +127,7 @@ def demo_bridge(options: DemoOptions, folder: Path) -> tuple[Bridge, QrSigner]:
         issuer=ISSUER,
         keys={"demo": signer.public},
     )
-    bridge = Bridge(settings, db, gates)
+    bridge = Bridge(settings, db, gates, shelf=demo_shelf())
     if options.mqtt is not None:
         bridge.publisher = Publisher(
             db, BrokerConfig(*options.mqtt), SITE, bridge.status, bridge.backlog
@@ -207,7 +219,13 @@ async def run_demo(options: DemoOptions, on_ready: Callable[[str], None] | None 
             print("  Ctrl+C stops.", file=out, flush=True)
             if on_ready is not None:
                 on_ready(url)
-            await _simulate(bridge, signer, options, url, headers, rng)
+            shelves = asyncio.create_task(_shelves(bridge, signer, options, url, headers))
+            try:
+                await _simulate(bridge, signer, options, url, headers, rng)
+            finally:
+                shelves.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await shelves
             pending = await bridge.publisher.pending() if bridge.publisher else None
             print(file=out)
             refused = bridge.counters["denied"]
@@ -218,6 +236,27 @@ async def run_demo(options: DemoOptions, on_ready: Callable[[str], None] | None 
                 flush=True,
             )
     return 0
+
+
+async def _shelves(
+    bridge: Bridge, signer: QrSigner, options: DemoOptions, url: str, headers: dict[str, str]
+) -> None:
+    """The tracked shoppers and the shelves (`demo_shelves.play`), through the real API."""
+    if bridge.carts is None:  # pragma: no cover - the demo store always has shelves
+        return
+    async with aiohttp.ClientSession() as http:
+        api = DemoApi(http, url, headers)
+
+        async def _enter(party: int) -> str | None:
+            qr = signer.sign(now=time.time(), party=party)
+            result = await api.post(f"/v1/gates/{SHELF_GATE}/check-in", {"qr": qr})
+            track = result.get("track") if result.get("opened") else None
+            return track if isinstance(track, str) else None
+
+        async def _leave(track: str) -> object:
+            return await api.post("/v1/gates/exit_1/exit", {"track": track})
+
+        await play(bridge.carts, demo_simulation(options.seed), _enter, _leave)
 
 
 async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context

@@ -76,6 +76,7 @@ class ExitPath:
         before = ledger.occupancy
         if session is not None:
             ledger.forget(session)
+            ledger.closed(session)
             ledger.occupancy = after_exit(ledger.occupancy, session.party)
             ledger.counters["checked_out"] += 1
             ledger.counters["people_checked_out"] += before - ledger.occupancy

@@ -9,7 +9,7 @@ gate that cannot be commanded aborts the session.
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .bridge_types import Decision, GateInfo, find_gate
 from .core.credentials import CredentialRejected, check_card_token, replay_id, verify_qr
@@ -21,14 +21,22 @@ from .vocabulary import EventType, Outcome, Source
 
 _LOGGER = logging.getLogger(__name__)
 
+PAYMENT_OUTSTANDING = "payment_outstanding"
+
 
 class EntryPath:
     """Check-ins by QR code or card at the store's entry gates."""
 
-    def __init__(self, ledger: Ledger, gates: Mapping[str, GateInfo]) -> None:
-        """Record through `ledger`; the gates are the bridge's."""
+    def __init__(
+        self,
+        ledger: Ledger,
+        gates: Mapping[str, GateInfo],
+        owes: Callable[[str], bool] = lambda _account: False,
+    ) -> None:
+        """Record through `ledger`; the gates are the bridge's; `owes`: an unpaid account."""
         self._ledger = ledger
         self._gates = gates
+        self._owes = owes
 
     async def check_in_qr(self, gate_id: str, token: str) -> Decision:
         """A shopper shows the app's QR code at an entry gate."""
@@ -55,6 +63,7 @@ class EntryPath:
             account=claims.account,
             replay=replay,
             started=started,
+            customer=claims.customer,
         )
 
     async def check_in_card(self, gate_id: str, token: str) -> Decision:
@@ -83,6 +92,7 @@ class EntryPath:
         account: str,
         replay: tuple[str, float] | None,
         started: float,
+        customer: str | None = None,
     ) -> Decision:
         ledger = self._ledger
         info = self._gates[gate_id]
@@ -94,8 +104,15 @@ class EntryPath:
         )
         if denial is not None:
             return await ledger.deny(gate_id, source, denial.value, started)
+        if self._owes(account):  # a declined checkout not settled yet (`checkout_runner.py`)
+            return await ledger.deny(gate_id, source, PAYMENT_OUTSTANDING, started)
         session = new_session(
-            source=source.value, gate=gate_id, party=party, account=account, now=ledger.clock()
+            source=source.value,
+            gate=gate_id,
+            party=party,
+            account=account,
+            now=ledger.clock(),
+            customer=customer,
         )
         ledger.occupancy += party  # reserved now: concurrent check-ins see it
         ledger.counters["people_in"] += party
@@ -138,6 +155,7 @@ class EntryPath:
         decided = (time.perf_counter() - started) * 1000
         ledger.counters["checked_in"] += 1
         ledger.passing[gate_id] = session.visit_id
+        ledger.opened(session)
         await ledger.add_event(
             ledger.event(EventType.GATE_OPENED, Outcome.OK, portal=gate_id, visit=session.visit_id)
         )

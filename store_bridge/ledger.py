@@ -2,14 +2,15 @@
 
 Occupancy and the sessions inside live in memory (loaded from the database at start) so
 that decisions never wait for storage. A change and its events are written together, or
-held in memory (in order, behind what already waits) until the database is back.
+held in memory (in order, behind what already waits) until the database is back. Whoever
+follows sessions (the carts, `carts.py`) hears when one opens (its gate opened) and closes.
 """
 
 import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from .activity import Activity
 from .bridge_types import Decision, StoreSettings
@@ -30,6 +31,16 @@ COUNTERS: Final = (
     "people_checked_out",
     "people_unrecognised",
 )
+
+
+class SessionWatcher(Protocol):
+    """Told when a shopping session opens (its entry gate opened) and when it leaves."""
+
+    def session_opened(self, session: Session, at: datetime) -> None:
+        """A session came in."""
+
+    def session_closed(self, session: Session, at: datetime) -> None:
+        """A session left the store."""
 
 
 class Ledger:
@@ -60,6 +71,23 @@ class Ledger:
         self.denials: dict[str, int] = {}
         self.activity = Activity(clock())
         self.backlog = publisher.backlog if publisher is not None else Backlog()
+        self.watchers: list[SessionWatcher] = []
+
+    def opened(self, session: Session) -> None:
+        """Tell the watchers that a session came in (its entry gate opened)."""
+        for watcher in self.watchers:
+            try:
+                watcher.session_opened(session, self.clock())
+            except Exception:  # the gate has opened: a watcher's bug must not undo that
+                _LOGGER.exception("A session watcher failed on %s", session.visit_id)
+
+    def closed(self, session: Session) -> None:
+        """Tell the watchers that a session left."""
+        for watcher in self.watchers:
+            try:
+                watcher.session_closed(session, self.clock())
+            except Exception:  # the exit has opened: a watcher's bug must not undo that
+                _LOGGER.exception("A session watcher failed on %s", session.visit_id)
 
     def remember(self, session: Session) -> None:
         """A session is inside."""

@@ -12,9 +12,12 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from .bridge import Bridge, GateInfo, StoreSettings
-from .config import BridgeConfig, ConfigError, GateSpec, MqttSpec
+from .checkout_runner import CheckoutRunner, CheckoutSettings
+from .config import BridgeConfig, ConfigError, GateSpec, MqttSpec, PaymentsSpec
 from .gates.base import Gate, GateRole
 from .outbox import BrokerConfig, Publisher
+from .payments import Processor
+from .shelf_feed import ShelfFeed
 from .storage import Database
 from .web import make_app
 
@@ -107,6 +110,37 @@ def _build_gate(spec: GateSpec, mqtt: MqttSpec | None) -> Gate:
     return OsdpGate.from_options(spec.id, role, options)
 
 
+def build_processor(spec: PaymentsSpec) -> Processor:
+    """The configured payment processor; a secret key that cannot be used is a `ConfigError`."""
+    if spec.processor == "fake":
+        from .fake_processor import FakeProcessor  # noqa: PLC0415
+
+        return FakeProcessor()
+    from .stripe_processor import (  # noqa: PLC0415 - only a store that charges needs stripe
+        SecretKeyError,
+        StripeProcessor,
+        load_secret_key,
+    )
+
+    assert spec.secret_key_file is not None  # noqa: S101 - required for Stripe by the config
+    try:
+        key = load_secret_key(spec.secret_key_file)
+    except SecretKeyError as err:
+        raise ConfigError(f"payments.secret_key_file: {err}") from None
+    return StripeProcessor(key, api_base=spec.api_base)
+
+
+def build_checkout(bridge: Bridge, spec: PaymentsSpec) -> CheckoutRunner:
+    """The checkout runner of a bridge with `[payments]`."""
+    settings = CheckoutSettings(
+        settle_s=spec.settle_s,
+        review_deadline_s=spec.review_deadline_s,
+        max_cart_value=spec.max_cart_value,
+        concurrency=spec.concurrency,
+    )
+    return CheckoutRunner(bridge.ledger, build_processor(spec), settings)
+
+
 def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = None) -> Bridge:
     """All parts of a configured bridge, not started."""
     db = Database(config.database)
@@ -123,7 +157,11 @@ def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = No
         max_party=config.max_party,
         retention_days=config.retention_days,
     )
-    bridge = Bridge(settings, db, gates, clock=clock or (lambda: datetime.now(UTC)))
+    bridge = Bridge(
+        settings, db, gates, clock=clock or (lambda: datetime.now(UTC)), shelf=config.shelf
+    )
+    if config.payments is not None and bridge.carts is not None:
+        bridge.checkout = build_checkout(bridge, config.payments)
     if config.mqtt is not None:
         broker = BrokerConfig(
             config.mqtt.host,
@@ -133,6 +171,15 @@ def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = No
             config.mqtt.prefix,
         )
         bridge.publisher = Publisher(db, broker, config.site, bridge.status, bridge.backlog)
+        if bridge.carts is not None:
+            bridge.shelf_feed = ShelfFeed(
+                broker,
+                config.site,
+                lane_topics=(lane.topic for lane in bridge.carts.shelf.lanes.values()),
+                tracker_topic=bridge.carts.shelf.tracker_topic,
+                sink=bridge.carts,
+                clock=bridge.clock,
+            )
     return bridge
 
 

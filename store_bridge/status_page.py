@@ -4,6 +4,10 @@ Inside now against the limit and who came and went (adding up), each gate's stat
 last changed, the outbox (all sent, or how many wait and for how long), refusals in the last
 hour by reason in plain words, the last events (type, gate, time: never a visit, track,
 account or card), and when the page was made; it reloads itself every `REFRESH_S` seconds.
+With shelf lanes: the carts of the shoppers inside (items, total, picks held, whether the
+tracker follows them: no visit id), the picks waiting for review (lane, product, how many
+shoppers could have made it, for how long), anomalies, unattributed picks, ignored input and
+the lanes gone silent.
 English only: the bridge has no language setting. Times are the bridge machine's local time.
 """
 
@@ -16,6 +20,8 @@ from . import words
 from .activity import GateState, Seen
 
 REFRESH_S: Final = 5
+_WARN: Final = ' class="warn"'
+_NOT_TRACKED: Final = '<b class="warn">no</b>'
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,42 @@ class GateRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CartRow:
+    """One shopper's cart on the page (no visit id)."""
+
+    items: int
+    total: int
+    """Minor units."""
+    currency: str | None
+    held: int
+    bound: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """One pick waiting for review."""
+
+    lane: str
+    product: str
+    quantity: int
+    candidates: int
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Shelves:
+    """The shelves and carts on the page."""
+
+    carts: list[CartRow]
+    reviews: list[ReviewRow]
+    anomalies: int
+    unattributed: int
+    ignored: int
+    stale: list[str]
+    """Lanes gone silent."""
+
+
+@dataclass(frozen=True, slots=True)
 class PageData:
     """Everything the page shows."""
 
@@ -53,6 +95,7 @@ class PageData:
     gate_names: dict[str, str]
     started: datetime
     now: datetime
+    shelves: Shelves | None = None
 
 
 def span(since: datetime, now: datetime) -> str:
@@ -110,6 +153,52 @@ def _event(seen: Seen, data: PageData) -> str:
     )
 
 
+def _money(minor: int, currency: str | None) -> str:
+    return f"{minor // 100}.{minor % 100:02d} {currency or ''}".strip()
+
+
+def _shelves(shelves: Shelves | None, now: datetime) -> str:
+    if shelves is None:
+        return ""
+    carts = (
+        "<table><tr><th>Items</th><th>Total</th><th>Held</th><th>Tracked</th></tr>"
+        + "".join(
+            f"<tr><td>{row.items}</td><td>{html.escape(_money(row.total, row.currency))}</td>"
+            f"<td>{row.held}</td><td>{'yes' if row.bound else _NOT_TRACKED}</td></tr>"
+            for row in shelves.carts
+        )
+        + "</table>"
+        if shelves.carts
+        else "<p>no carts: nobody inside</p>"
+    )
+    queue = (
+        "<table><tr><th>Lane</th><th>Product</th><th>Quantity</th><th>Could be</th>"
+        "<th>Waiting</th></tr>"
+        + "".join(
+            f"<tr><td>{html.escape(row.lane)}</td><td>{html.escape(row.product)}</td>"
+            f"<td>{row.quantity}</td><td>{words.plural(row.candidates, 'shopper')}</td>"
+            f"<td>{span(row.since, now)}</td></tr>"
+            for row in shelves.reviews
+        )
+        + "</table>"
+        if shelves.reviews
+        else "<p>nothing waits for review</p>"
+    )
+    stale = (
+        f'<p class="warn">Lanes sending no weight: {html.escape(", ".join(shelves.stale))}</p>'
+        if shelves.stale
+        else ""
+    )
+    return (
+        f"<h2>Carts ({len(shelves.carts)})</h2>{carts}"
+        f"<h2{_WARN if shelves.reviews else ''}>Review queue ({len(shelves.reviews)})</h2>"
+        f"{queue}{stale}"
+        f"<p>Since the bridge started: lane anomalies {shelves.anomalies} · picks nobody "
+        f"could have made {shelves.unattributed} · sensor and tracker messages ignored "
+        f"{shelves.ignored}</p>"
+    )
+
+
 def render(data: PageData) -> str:
     """The page's HTML."""
     name, now = html.escape(data.name), data.now
@@ -141,6 +230,7 @@ footer{{color:#555;margin-top:2em}}</style></head><body><h1>{name}</h1>
 <p>{html.escape(data.tally)} (since {clock(data.started, now)})</p>
 <h2>Gates</h2><table><tr><th>Gate</th><th>Way</th><th>State</th><th>Last change</th></tr>
 {gates}</table>
+{_shelves(data.shelves, now)}
 <h2>Outbox</h2><p>{html.escape(_outbox(data.outbox, now))}</p>
 <h2>Refused in the last hour</h2>{refusals}
 <h2>Last {len(data.recent)} events</h2>{recent}

@@ -7,6 +7,15 @@ Schema versions (kept in `meta`, key `schema`):
    epoch, so that a range is a number range), indexes on `outbox.sent`, `sessions.ended` and
    `replay.expires` (a purge with nothing due reads an index, not the table), and
    `auto_vacuum=INCREMENTAL` (pages freed by a purge are given back to the file system).
+3. the virtual cart (`carts.py`): `carts`, a session's cart as it stands (its lines as JSON,
+   with the shelf changes behind each; `closed` in seconds since the epoch once the session
+   left, `final` once nothing of it waits for evidence or review), and `reviews`, the picks
+   that wait for an operator (the shelf change and the candidate sessions as JSON). Both
+   tables are new: a file of version 2 gets them, empty.
+4. the checkout (`checkout_store.py`): `checkouts` (one per visit: its state machine, the
+   processor's payment reference), `refunds` (one per visit, the same way), `outstanding`
+   (what an account owes after a declined payment, until an operator settles it) and
+   `sessions.customer` (an app shopper's processor customer, the QR's `cus` claim).
 
 A file of version 1 is migrated when it is opened: the column and the indexes in one
 transaction, then, once, a `VACUUM` (SQLite can switch a file that has tables to incremental
@@ -23,7 +32,7 @@ from typing import Final
 
 _LOGGER = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 4
 BUSY_TIMEOUT_MS: Final = 250
 WAL_LIMIT_BYTES: Final = 4 * 1024 * 1024
 """The write-ahead log is cut back to this size after a checkpoint."""
@@ -45,6 +54,36 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent IS NULL;
 """
 
+_CART_TABLES = """
+CREATE TABLE IF NOT EXISTS carts (
+    visit TEXT PRIMARY KEY, lines TEXT NOT NULL, held INTEGER NOT NULL, bound INTEGER NOT NULL,
+    updated REAL NOT NULL, closed REAL, final INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS carts_closed ON carts(closed) WHERE closed IS NOT NULL;
+CREATE INDEX IF NOT EXISTS carts_live ON carts(visit) WHERE final = 0;
+CREATE TABLE IF NOT EXISTS reviews (
+    id TEXT PRIMARY KEY, change TEXT NOT NULL, candidates TEXT NOT NULL, since REAL NOT NULL,
+    notes TEXT NOT NULL);
+"""
+
+_CHECKOUT_TABLES = """
+CREATE TABLE IF NOT EXISTS checkouts (
+    id TEXT PRIMARY KEY, visit TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, account TEXT NOT NULL,
+    customer TEXT, total INTEGER NOT NULL, currency TEXT NOT NULL, items INTEGER NOT NULL,
+    phase TEXT NOT NULL, payment TEXT, hold INTEGER, look INTEGER NOT NULL,
+    attempts INTEGER NOT NULL, retry_at REAL, captured INTEGER NOT NULL,
+    outstanding INTEGER NOT NULL, reason TEXT, card_brand TEXT, card_last4 TEXT,
+    created REAL NOT NULL, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS checkouts_open ON checkouts(phase) WHERE phase IN ('final', 'created');
+CREATE TABLE IF NOT EXISTS refunds (
+    id TEXT PRIMARY KEY, visit TEXT NOT NULL UNIQUE, payment TEXT NOT NULL,
+    amount INTEGER NOT NULL, currency TEXT NOT NULL, phase TEXT NOT NULL,
+    attempts INTEGER NOT NULL, retry_at REAL,
+    refund TEXT, reason TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS outstanding (
+    account TEXT NOT NULL, currency TEXT NOT NULL, amount INTEGER NOT NULL,
+    since REAL NOT NULL, PRIMARY KEY (account, currency));
+"""
+
 _RETENTION_INDEXES = """
 CREATE INDEX IF NOT EXISTS outbox_sent ON outbox(sent) WHERE sent IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessions_ended ON sessions(ended) WHERE ended IS NOT NULL;
@@ -64,7 +103,9 @@ def connect(path: Path | str) -> sqlite3.Connection:
         if not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the first table exists
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit reaches the disk before it returns, so a check-in written before its
+        # gate opens survives a power cut (NORMAL in WAL mode may lose the last commits).
+        db.execute("PRAGMA synchronous=FULL")
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
@@ -95,9 +136,14 @@ def _migrate(db: sqlite3.Connection) -> None:
                 "UPDATE sessions SET ended = (julianday(left_at) - 2440587.5) * 86400.0 "
                 "WHERE left_at IS NOT NULL"
             )
-        for statement in f"{_TABLES}{_RETENTION_INDEXES}".split(";"):
+        for statement in f"{_TABLES}{_RETENTION_INDEXES}{_CART_TABLES}{_CHECKOUT_TABLES}".split(
+            ";"
+        ):
             if statement.strip():
                 db.execute(statement)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
+        if "customer" not in columns:  # schema 4
+            db.execute("ALTER TABLE sessions ADD COLUMN customer TEXT")
         db.execute(
             "INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('occupancy', '0')",
             (str(SCHEMA_VERSION),),

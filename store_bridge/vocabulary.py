@@ -36,6 +36,21 @@ class EventType(StrEnum):
     VISIT_ABORTED = "visit_aborted"
     SAFETY_ALERT = "safety_alert"
     OCCUPANCY_CHANGED = "occupancy_changed"
+    TRACK_BOUND = "track_bound"
+    SESSION_UNBOUND = "session_unbound"
+    ITEM_PICKED = "item_picked"
+    ITEM_RETURNED = "item_returned"
+    PICK_AMBIGUOUS = "pick_ambiguous"
+    PICK_REVIEW = "pick_review"
+    REVIEW_RESOLVED = "review_resolved"
+    PICK_UNATTRIBUTED = "pick_unattributed"
+    LANE_ANOMALY = "lane_anomaly"
+    CHECKOUT_STARTED = "checkout_started"
+    PAYMENT_CAPTURED = "payment_captured"
+    PAYMENT_FAILED = "payment_failed"
+    HOLD_RELEASED = "hold_released"
+    REFUND_ISSUED = "refund_issued"
+    ACCOUNT_SETTLED = "account_settled"
 
 
 class Outcome(StrEnum):

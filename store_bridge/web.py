@@ -14,8 +14,14 @@ changes nothing.
   its own channel reports its door contact.
 - ``POST /v1/terminals/{terminal}/tap`` ``{"card_token": ...}``: a card terminal's
   integration reports a tap; it checks in at the terminal's gate (answers as check-in).
+- ``GET /v1/visits/{visit}/cart``: a session's virtual cart (lines with the shelf changes
+  behind them, total, picks held, whether a track is bound) → 200 / 404 (`cart_views.py`).
+- ``GET /v1/reviews``: the picks waiting for an operator, with their candidate sessions.
+- ``POST /v1/reviews/{review}`` ``{"visit": id}`` (the pick is that session's) or
+  ``{"visit": null}`` (nobody's) → 200 / 404 unknown review / 409 not a candidate.
+  These three need the API token as well.
 - ``GET /v1/status``: occupancy, gates and their states, counters, refusals in the last hour,
-  the last events (type, gate, reason, time), broker and outbox state (JSON).
+  the last events (type, gate, reason, time), broker and outbox state, shelves (JSON).
 - ``GET /``: the same as a page for the store's owner that refreshes itself (`status_page.py`).
 """
 
@@ -29,7 +35,11 @@ from aiohttp import web
 
 from . import words
 from .bridge import Bridge, Decision, UnknownGateError
+from .cart_views import cart_json, review_json, shelves
+from .carts import Carts
 from .gates.base import GateSignal, SignalKind
+from .receipt_web import add_routes as add_receipt_routes
+from .receipts import Receipts
 from .status_page import GateRow, Outbox, PageData, render
 from .storage import StorageUnavailable
 from .terminals import CardTap, UnknownTerminalError, WebhookTerminals
@@ -192,6 +202,52 @@ async def signal(request: web.Request) -> web.Response:
     return web.json_response({"gate": gate, "kind": kind}, status=202)
 
 
+def _carts(request: web.Request) -> Carts:
+    _authorized(request)
+    carts = request.app[BRIDGE_KEY].carts
+    if carts is None:
+        raise BadRequestError(404, "no_shelves", "this store has no shelf lanes configured")
+    return carts
+
+
+@_guarded
+async def visit_cart(request: web.Request) -> web.Response:
+    """``GET /v1/visits/{visit}/cart``: a session's cart as it stands."""
+    carts = _carts(request)
+    visit = request.match_info["visit"]
+    try:
+        cart = await carts.find(visit) if len(visit) <= ID_MAX else None
+    except StorageUnavailable:
+        return _error(503, "storage_unavailable", "the database cannot be read right now")
+    if cart is None:
+        return _error(404, "unknown_visit", "no cart for this visit")
+    return web.json_response(cart_json(cart))
+
+
+@_guarded
+async def reviews(request: web.Request) -> web.Response:
+    """``GET /v1/reviews``: the picks waiting for an operator."""
+    return web.json_response({"reviews": [review_json(r) for r in _carts(request).reviews()]})
+
+
+@_guarded
+async def resolve_review(request: web.Request) -> web.Response:
+    """``POST /v1/reviews/{review}``: an operator says whose pick it was (or nobody's)."""
+    body = await _body(request, frozenset({"visit"}))
+    carts = _carts(request)
+    if "visit" not in body:
+        raise BadRequestError(400, "bad_request", "send 'visit': a candidate's id, or null")
+    visit = _text(body, "visit", ID_MAX)
+    review = request.match_info["review"]
+    try:
+        carts.resolve(review, visit)
+    except KeyError:
+        return _error(404, "unknown_review", "no review with this id is waiting")
+    except ValueError:
+        return _error(409, "not_a_candidate", "that visit could not have made this pick")
+    return web.json_response({"review": review, "visit": visit})
+
+
 async def _outbox(bridge: Bridge) -> tuple[int | None, datetime | None]:
     """Events not yet published (database and memory) and when the oldest was recorded."""
     try:
@@ -239,6 +295,7 @@ async def status_json(request: web.Request) -> dict[str, Any]:
             "oldest": None if oldest is None else format_wire_time(oldest),
         },
         "updated": format_wire_time(now),
+        **({} if bridge.checkout is None else {"checkout": bridge.checkout.status()}),
     }
 
 
@@ -270,6 +327,7 @@ async def page(request: web.Request) -> web.Response:
         gate_names={gate: info.name for gate, info in bridge.gates.items()},
         started=activity.started,
         now=now,
+        shelves=None if bridge.carts is None else shelves(bridge.carts),
     )
     return web.Response(text=render(data), content_type="text/html")
 
@@ -288,7 +346,10 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 def make_app(
-    bridge: Bridge, api_token: str, terminals: Mapping[str, str] | None = None
+    bridge: Bridge,
+    api_token: str,
+    terminals: Mapping[str, str] | None = None,
+    receipts: Receipts | None = None,
 ) -> web.Application:
     """The aiohttp application for a started bridge; `terminals` maps card terminals to gates."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[json_errors])
@@ -299,6 +360,11 @@ def make_app(
     app.router.add_post("/v1/gates/{gate}/exit", leave)
     app.router.add_post("/v1/gates/{gate}/signal", signal)
     app.router.add_post("/v1/terminals/{terminal}/tap", terminal_tap)
+    app.router.add_get("/v1/visits/{visit}/cart", visit_cart)
+    app.router.add_get("/v1/reviews", reviews)
+    app.router.add_post("/v1/reviews/{review}", resolve_review)
     app.router.add_get("/v1/status", status)
     app.router.add_get("/", page)
+    if receipts is not None:  # receipts on request (`receipt_web.py`)
+        add_receipt_routes(app, receipts, api_token)
     return app

@@ -1,6 +1,11 @@
 """Event entities: every access event at a portal (a home's door or a store's gate).
 
-Each entity's state change is the step's one logbook line. A visit's pictures fire the
+Each entity's state change is the step's one logbook line. A store with shelves has one
+more, store-wide: its shelf alerts (`core.stores.SHELF_ALERT_TYPES`: a pick sent to review
+or resolved, an unattributed pick, a lane anomaly, a session left unbound). The cart's
+other events (every item picked or returned, a track bound, a pick held for evidence)
+fire no entity: a busy store has many a minute and they ask nothing of anyone; they are
+on the bus and in the store's audit chain. A visit's pictures fire the
 entity once, at the first; when the visit ends, one logbook line sums them up
 (`logbook.EVENT_VISIT_EVIDENCE`). A door's entity also names what the door uses: its lock,
 door contact and cameras.
@@ -16,12 +21,19 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ConciergeCoordinator
 from .core.events import AccessEvent, AccessEventType, EvidenceKind
-from .core.stores import STORE_EVENT_TYPES, Gate
-from .entity import GateEntity, PortalEntity, async_add_gate_entities, async_setup_site_entities
+from .core.stores import GATE_EVENT_TYPES, SHELF_ALERT_TYPES, SHELF_EVENT_TYPES, Gate
+from .entity import (
+    GateEntity,
+    PortalEntity,
+    StoreEntity,
+    async_add_gate_entities,
+    async_setup_site_entities,
+)
 from .logbook import EVENT_VISIT_EVIDENCE
 from .site import PortalConfig
 from .site_runtime import ConciergeConfigEntry
 from .site_types import signal_event
+from .store_shelf import async_add_shelf_entities
 from .store_site import StoreSite
 from .texts import async_text
 
@@ -36,7 +48,10 @@ async def async_setup_entry(
     entry: ConciergeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add an access-event entity per portal (per gate, as a store's gates appear)."""
+    """Add an access-event entity per portal (per gate, as a store's gates appear).
+
+    A store's shelf alerts get one entity, once its bridge says it has shelves.
+    """
     async_setup_site_entities(entry, async_add_entities, home=_home, store=_store)
 
 
@@ -46,6 +61,9 @@ def _home(coordinator: ConciergeCoordinator, add: AddConfigEntryEntitiesCallback
 
 def _store(store: StoreSite, add: AddConfigEntryEntitiesCallback) -> None:
     async_add_gate_entities(store, add, GateAccessEvent)
+    async_add_shelf_entities(
+        store.shelves, add, lambda: [ShelfAlertEvent(store)], store.entry.async_on_unload
+    )
 
 
 def _attributes(event: AccessEvent) -> dict[str, Any]:
@@ -66,7 +84,7 @@ class PortalAccessEvent(PortalEntity, EventEntity):
     logbook line with the number of pictures.
     """
 
-    _attr_event_types = [kind.value for kind in AccessEventType]
+    _attr_event_types = [kind.value for kind in AccessEventType if kind not in SHELF_EVENT_TYPES]
 
     def __init__(self, coordinator: ConciergeCoordinator, portal: PortalConfig) -> None:
         """Create the event entity of a portal."""
@@ -147,7 +165,7 @@ class PortalAccessEvent(PortalEntity, EventEntity):
 class GateAccessEvent(GateEntity, EventEntity):
     """Fires with each of the bridge's events at its gate (anonymous: no person, no card)."""
 
-    _attr_event_types = [kind.value for kind in STORE_EVENT_TYPES]
+    _attr_event_types = [kind.value for kind in GATE_EVENT_TYPES]
     _attr_translation_key = "gate_access"
 
     def __init__(self, store: StoreSite, gate: Gate) -> None:
@@ -163,7 +181,37 @@ class GateAccessEvent(GateEntity, EventEntity):
 
     @callback
     def _on_event(self, event: AccessEvent) -> None:
-        if event.portal != self.gate_id or event.type not in STORE_EVENT_TYPES:
+        if event.portal != self.gate_id or event.type not in GATE_EVENT_TYPES:
             return
         self._trigger_event(event.type.value, _attributes(event))
+        self.async_write_ha_state()
+
+
+SHELF_DATA = ("lane", "sku", "quantity", "candidates", "review")
+"""What a shelf alert shows of its event's data: ids, SKUs and whole numbers."""
+
+
+class ShelfAlertEvent(StoreEntity, EventEntity):
+    """Fires when the store's shelves need someone: review, shrink, anomalies, unbound."""
+
+    _attr_event_types = [kind.value for kind in SHELF_ALERT_TYPES]
+    _attr_translation_key = "shelf_alerts"
+
+    def __init__(self, store: StoreSite) -> None:
+        """Create the shelf-alert entity of a store."""
+        super().__init__(store, "shelf_alerts")
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the store's access events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, signal_event(self.store.site_id), self._on_event)
+        )
+
+    @callback
+    def _on_event(self, event: AccessEvent) -> None:
+        if event.type not in SHELF_ALERT_TYPES:
+            return
+        shelf = {key: event.data[key] for key in SHELF_DATA if key in event.data}
+        self._trigger_event(event.type.value, _attributes(event) | shelf)
         self.async_write_ha_state()

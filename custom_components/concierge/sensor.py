@@ -1,9 +1,14 @@
-"""Sensors: each grant's state, each portal's last visitor, and a store's occupancy."""
+"""Sensors: each grant's state, each portal's last visitor, a store's occupancy and shelves."""
 
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -22,6 +27,7 @@ from .entity import (
 )
 from .site import PortalConfig
 from .site_runtime import ConciergeConfigEntry
+from .store_shelf import async_add_shelf_entities
 from .store_site import StoreSite
 
 PARALLEL_UPDATES = 0
@@ -34,7 +40,7 @@ async def async_setup_entry(
 ) -> None:
     """Add a state sensor per grant (now and as grants are created) and per-portal sensors.
 
-    A store site has one sensor: its occupancy.
+    A store site has its occupancy, and its shelves' counts once its bridge names them.
     """
     async_setup_site_entities(entry, async_add_entities, home=_home, store=_store)
 
@@ -50,6 +56,36 @@ def _home(coordinator: ConciergeCoordinator, add: AddConfigEntryEntitiesCallback
 
 def _store(store: StoreSite, add: AddConfigEntryEntitiesCallback) -> None:
     add([StoreOccupancySensor(store)])
+    async_add_shelf_entities(
+        store.shelves,
+        add,
+        lambda: [StoreShelfSensor(store, description) for description in SHELF_SENSORS],
+        store.entry.async_on_unload,
+    )
+
+
+def _shelf_sensor(
+    key: str,
+    name: str,
+    state_class: SensorStateClass,
+    category: EntityCategory | None = None,
+) -> SensorEntityDescription:
+    return SensorEntityDescription(
+        key=key, translation_key=name, state_class=state_class, entity_category=category
+    )
+
+
+SHELF_SENSORS = (
+    _shelf_sensor("review", "store_review_queue", SensorStateClass.MEASUREMENT),
+    _shelf_sensor("anomalies", "store_lane_anomalies", SensorStateClass.TOTAL_INCREASING),
+    _shelf_sensor("unattributed", "store_unattributed_picks", SensorStateClass.TOTAL_INCREASING),
+    _shelf_sensor(
+        "stale_lanes", "store_stale_lanes", SensorStateClass.MEASUREMENT, EntityCategory.DIAGNOSTIC
+    ),
+    _shelf_sensor("carts", "store_carts", SensorStateClass.MEASUREMENT),
+)
+"""A store's shelf counts, by their key in the status's `shelf` object: the review queue,
+anomalies and unattributed picks since the bridge started, stale lanes, open carts."""
 
 
 class GrantStateSensor(GrantEntity, SensorEntity):
@@ -172,3 +208,19 @@ class StoreOccupancySensor(StoreEntity, SensorEntity):
             "capacity": self.store.occupancy.capacity,
             "visits_at_gates": len(self.store.passages),
         }
+
+
+class StoreShelfSensor(StoreEntity, SensorEntity):
+    """One of the store's shelf counts, as the bridge's status says it (numbers only)."""
+
+    def __init__(self, store: StoreSite, description: SensorEntityDescription) -> None:
+        """Create the sensor of one shelf count."""
+        super().__init__(store, f"shelf_{description.key}")
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> int | None:
+        """The count (None until the bridge has said)."""
+        shelf = self.store.shelves.shelf
+        value: int | None = getattr(shelf, self.entity_description.key, None)
+        return value

@@ -11,7 +11,10 @@ hands each message to the core (`core.stores`) and carries out what it decides:
 - every accepted event is fired on the bus and sent to the entities exactly as a home
   site's events are, and appended to the site's audit chain;
 - the status's gates become devices (one per gate, added as they appear); the will, or
-  a lost connection to the broker, makes every entity of the store unavailable.
+  a lost connection to the broker, makes every entity of the store unavailable;
+- the status's shelf counts (a store with shelf sensors) go to `store_shelf.ShelfView`:
+  the shelf entities appear with them, and a repair issue stands while picks wait for
+  review.
 
 To the shell (setup, unload, diagnostics, logbook, platforms) a store is a
 `site_runtime.ConciergeSite`, as a home site is.
@@ -72,6 +75,7 @@ from .store_gates import (
     signal_store_update,
 )
 from .store_mqtt import async_mqtt_ready, message_payload
+from .store_shelf import ShelfView
 
 if TYPE_CHECKING:
     from homeassistant.components.mqtt import ReceiveMessage
@@ -79,7 +83,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 STORE_PLATFORMS = (Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR)
-"""A store has gates (event, visit in progress) and an occupancy sensor."""
+"""A store has gates (event, visit in progress), an occupancy sensor, and maybe shelves
+(their counts' sensors and an event entity for their alerts)."""
 
 type StoreEntities = Callable[[StoreSite, AddConfigEntryEntitiesCallback], None]
 """Adds a platform's entities of a store site."""
@@ -108,6 +113,7 @@ class StoreSite:
         self.gates: dict[str, Gate] = {}
         self.occupancy = Occupancy()
         self.passages: dict[str, Passage] = {}
+        self.shelves = ShelfView(hass, entry.entry_id, self.name)
         self.seen = SeenIds(STORE_SEEN_IDS)
         self.counters: Counter[str] = Counter()
         self.last_event_at: datetime | None = None
@@ -168,6 +174,7 @@ class StoreSite:
                 unsub()
         self._unsubs.clear()
         self._timers.clear()
+        self.shelves.close()
         await self.chain.async_close()
 
     # --- messages --------------------------------------------------------------------
@@ -189,6 +196,8 @@ class StoreSite:
         self.occupancy = occupancy_from_status(self.occupancy, status)
         if status.gates is not None:
             self._set_gates(status.gates, remove_missing=status.online)
+        if status.shelf is not None:
+            self.shelves.update(status.shelf)
         self._publish()
 
     @callback
@@ -346,6 +355,7 @@ class StoreSite:
             "occupancy": self.occupancy.occupancy,
             "capacity": self.occupancy.capacity,
             "visits_at_gates": len(self.passages),
+            "shelf": self.shelves.diagnostics(),
             "messages": dict(sorted(self.counters.items())),
             "remembered_event_ids": len(self.seen),
             "last_event_at": None if self.last_event_at is None else self.last_event_at.isoformat(),

@@ -174,6 +174,8 @@ class CartNews:
     """How many sessions could have made an ambiguous pick."""
     reason: str | None = None
     """A short code (``wrong_lane``, ``not_whole_units``, ``deadline`` …)."""
+    review: str | None = None
+    """The review's id, when the news is about one (``pick_review``, ``review_resolved``)."""
 
 
 @dataclass(frozen=True, slots=True)

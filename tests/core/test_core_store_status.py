@@ -17,8 +17,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from custom_components.concierge.core.stores import (
     MAX_GATES,
     MAX_NAME_LENGTH,
+    SHELF_COUNTS,
     STATUS_VERSION,
     Drop,
+    Shelf,
     StoreStatus,
     parse_status,
 )
@@ -68,6 +70,7 @@ def test_the_schema_is_a_draft_2020_12_schema_that_the_code_agrees_with() -> Non
     assert SCHEMA["properties"]["gates"]["maxItems"] == MAX_GATES
     assert SCHEMA["$defs"]["name"]["maxLength"] == MAX_NAME_LENGTH
     assert set(SCHEMA["required"]) == {"v", "site", "online"}
+    assert set(SCHEMA["$defs"]["shelf"]["properties"]) == set(SHELF_COUNTS)
 
 
 def test_the_topics_file_names_this_schema_for_the_status_topic() -> None:
@@ -80,6 +83,8 @@ def test_the_topics_file_names_this_schema_for_the_status_topic() -> None:
 def test_there_are_enough_examples() -> None:
     assert len(VALID) >= 6
     assert len(INVALID) >= 15
+    assert sum("shelf" in load(path) for path in VALID) >= 2
+    assert sum("shelf" in load(path) for path in INVALID) >= 3
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
@@ -99,6 +104,10 @@ def test_every_valid_example_is_read_as_it_says(path: Path) -> None:
         assert [(g.gate_id, g.name, g.role) for g in status.gates] == [
             (g["id"], g.get("name", g["id"]), g.get("role")) for g in obj["gates"]
         ]
+    if obj.get("shelf") is None:
+        assert status.shelf is None
+    else:
+        assert status.shelf == Shelf(**{key: obj["shelf"].get(key) for key in SHELF_COUNTS})
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
@@ -108,7 +117,7 @@ def test_every_invalid_example_is_refused(path: Path) -> None:
 
 
 def _variants(base: dict[str, Any]) -> list[Any]:
-    """Each key of `base` (and of its first gate) removed or replaced by odd values."""
+    """Each key of `base` (its first gate's, its shelf's) removed or replaced by odd values."""
     variants: list[Any] = [{**base, "extra": 1}]
     for key in base:
         variants.append({k: v for k, v in base.items() if k != key})
@@ -120,6 +129,12 @@ def _variants(base: dict[str, Any]) -> list[Any]:
             changed = [{k: v for k, v in first.items() if k != key}]
             changed.extend({**first, key: value} for value in ODD_VALUES)
             variants.extend({**base, "gates": [gate, *rest]} for gate in changed)
+    shelf = base.get("shelf")
+    if shelf:
+        for key in (*SHELF_COUNTS, "later"):
+            changed = [{k: v for k, v in shelf.items() if k != key}]
+            changed.extend({**shelf, key: value} for value in ODD_VALUES)
+            variants.extend({**base, "shelf": counts} for counts in changed)
     return variants
 
 
@@ -140,3 +155,13 @@ def test_repeated_gate_ids_are_refused_although_the_schema_cannot_say_so() -> No
     status["gates"] = [status["gates"][0], status["gates"][0]]
     assert VALIDATOR.is_valid(status)
     assert parse_status(json.dumps(status), SITE) is Drop.INVALID_STATUS
+
+
+def test_picks_wait_for_review_while_the_queue_is_not_empty() -> None:
+    status = load(EXAMPLES / "valid" / "with-shelf.json")
+    for review, waiting in ((3, True), (0, False), (None, False)):
+        status["shelf"]["review"] = review
+        read = parse_status(json.dumps(status), SITE)
+        assert isinstance(read, StoreStatus)
+        assert read.shelf is not None
+        assert read.shelf.waiting_for_review is waiting

@@ -177,6 +177,7 @@ def _known_keys(status: dict[str, Any]) -> None:
     assert set(status) <= set(STATUS_SCHEMA["properties"])
     gate_keys = set(STATUS_SCHEMA["$defs"]["gate"]["properties"])
     assert all(set(gate) <= gate_keys for gate in status.get("gates") or [])
+    assert set(status.get("shelf") or {}) <= set(STATUS_SCHEMA["$defs"]["shelf"]["properties"])
 
 
 async def test_the_status_is_a_store_status_the_integration_reads_unchanged(
@@ -195,6 +196,11 @@ async def test_the_status_is_a_store_status_the_integration_reads_unchanged(
             status.get("capacity"),
             status.get("occupancy"),
         )
+        shelf = status.get("shelf")
+        assert (read.shelf is None) is (shelf is None)
+        if read.shelf is not None:
+            assert read.shelf.review == shelf["review"]
+            assert read.shelf.anomalies == shelf["anomalies"]
     online = store.bridge.status()
     assert online["occupancy"] == 1
     read = parse_status(json.dumps(online), SITE)

@@ -2,6 +2,7 @@
 
 import asyncio
 import sqlite3
+import threading
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from store_bridge import retention
 from store_bridge.storage import Database, StorageUnavailable
 from store_bridge.store_schema import SCHEMA_VERSION
+from tests.waiting import until
 
 from .conftest import Store, StoreFactory
 
@@ -88,12 +90,14 @@ async def test_unpublished_events_survive_a_purge_in_batches(make_store: StoreFa
     assert await store.bridge.db.call(lambda s: s.snapshot().pending) == 7
 
 
-async def test_a_check_in_during_a_purge_runs_between_its_batches(
-    make_store: StoreFactory,
-) -> None:
-    store: Store = await make_store()
-    _published_events(store.path, 400, sent=1.0)
-    with closing(sqlite3.connect(store.path, isolation_level=None)) as db:
+def _wal_bytes(path: Path) -> int:
+    """The size of the database's write-ahead log."""
+    return Path(f"{path}-wal").stat().st_size
+
+
+def _seen_triggers(path: Path) -> None:
+    """Table `seen`: each purged event and each check-in, in the order they were written."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
         db.executescript(
             """
             CREATE TABLE seen (n INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT NOT NULL);
@@ -103,10 +107,18 @@ async def test_a_check_in_during_a_purge_runs_between_its_batches(
                 BEGIN INSERT INTO seen (what) VALUES ('checked in'); END;
             """
         )
+
+
+async def test_a_check_in_during_a_purge_runs_between_its_batches(
+    make_store: StoreFactory,
+) -> None:
+    store: Store = await make_store()
+    _published_events(store.path, 400, sent=1.0)
+    _seen_triggers(store.path)
     what = retention.due(datetime.now(UTC), 90)
 
     purge = asyncio.create_task(retention.purge(store.bridge.db, what, batch=5))
-    await asyncio.sleep(0)  # the purge's first batch is on the database thread
+    await asyncio.sleep(0)  # the purge's first batch is queued (or already running)
     decision = await store.bridge.check_in_qr("entry_1", store.operator.qr())
     purged = await purge
 
@@ -114,8 +126,47 @@ async def test_a_check_in_during_a_purge_runs_between_its_batches(
     assert purged.events == 400
     order = [w for (w,) in _sql(store.path, "SELECT what FROM seen ORDER BY n")]
     at = order.index("checked in")
-    assert 0 < at < len(order) - 1, "the check-in waited for the whole purge"
+    assert at < len(order) - 1, "the check-in waited for the whole purge"
     assert at % 5 == 0  # between two batches, not inside one
+
+
+async def test_a_check_in_goes_before_the_purge_batch_that_waited_first(
+    make_store: StoreFactory,
+) -> None:
+    store: Store = await make_store()
+    _published_events(store.path, 40, sent=1.0)
+    _seen_triggers(store.path)
+    db = store.bridge.db
+    busy, free = threading.Event(), threading.Event()
+    holder = asyncio.create_task(db.call(lambda _: (busy.set(), free.wait(10))))
+    await until("the database thread is busy", busy.is_set)
+    what = retention.due(datetime.now(UTC), 90)
+
+    purge = asyncio.create_task(retention.purge(db, what, batch=5))
+    await until("the purge's first batch waits", lambda: db.waiting == 1)
+    check_in = asyncio.create_task(store.bridge.check_in_qr("entry_1", store.operator.qr()))
+    await until("the check-in waits behind it", lambda: db.waiting == 2)
+    free.set()
+    decision, purged, _ = await asyncio.gather(check_in, purge, holder)
+
+    assert decision.opened
+    assert purged.events == 40
+    order = [w for (w,) in _sql(store.path, "SELECT what FROM seen ORDER BY n")]
+    assert order[0] == "checked in", "the check-in waited for upkeep queued before it"
+
+
+async def test_a_purge_leaves_a_short_write_ahead_log(make_store: StoreFactory) -> None:
+    store: Store = await make_store()
+    _published_events(store.path, 3000, sent=1.0)
+    _sql(store.path, "PRAGMA wal_checkpoint(TRUNCATE)")
+    assert _wal_bytes(store.path) == 0
+
+    purged = await retention.purge(store.bridge.db, retention.due(datetime.now(UTC), 90), batch=50)
+
+    assert purged.events == 3000
+    # Each step's pages went into the file before the next step: the log holds about one
+    # step (a few pages), not the whole purge (hundreds of pages).
+    assert _wal_bytes(store.path) < 40 * 4096
 
 
 async def test_a_purge_gives_the_space_back_to_the_file_system(make_store: StoreFactory) -> None:

@@ -11,12 +11,17 @@ re-exported here.
 This module parses both strictly, drops duplicates by event id with bounded memory,
 and decides what a gate's "visit in progress" shows. A shopping session is a visit of
 the shared model (an anonymous visit id); nothing personal is read or kept.
+
+A store with shelf sensors also has virtual carts: the status's `shelf` counts (carts,
+the review queue, anomalies, unattributed picks, stale lanes, ignored input) and the
+cart's events. Those events name no gate: they are the store's, not a gate's
+(`GATE_EVENT_TYPES`, `SHELF_EVENT_TYPES`, `SHELF_ALERT_TYPES`).
 """
 
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -26,12 +31,16 @@ from .ids import is_identifier, is_snake_case
 from .vocabulary import STATUS_VERSION, STORE_EVENT_TYPES, events_topic, status_topic
 
 __all__ = [
+    "GATE_EVENT_TYPES",
     "MAX_GATES",
     "MAX_NAME_LENGTH",
     "MAX_PAYLOAD_BYTES",
     "MAX_PREFIX_LENGTH",
     "PASSAGE_ENDS",
     "PASSAGE_STARTS",
+    "SHELF_ALERT_TYPES",
+    "SHELF_COUNTS",
+    "SHELF_EVENT_TYPES",
     "STATUS_VERSION",
     "STORE_EVENT_TYPES",
     "Drop",
@@ -39,6 +48,7 @@ __all__ = [
     "Occupancy",
     "Passage",
     "SeenIds",
+    "Shelf",
     "StoreStatus",
     "events_topic",
     "is_topic_prefix",
@@ -67,6 +77,40 @@ PASSAGE_ENDS: frozenset[AccessEventType] = frozenset(
     {AccessEventType.VISIT_COMPLETED, AccessEventType.VISIT_ABORTED}
 )
 """Events that end a visit, and with it its passage through a gate."""
+
+
+SHELF_EVENT_TYPES: frozenset[AccessEventType] = frozenset(
+    {
+        AccessEventType.TRACK_BOUND,
+        AccessEventType.SESSION_UNBOUND,
+        AccessEventType.ITEM_PICKED,
+        AccessEventType.ITEM_RETURNED,
+        AccessEventType.PICK_AMBIGUOUS,
+        AccessEventType.PICK_REVIEW,
+        AccessEventType.REVIEW_RESOLVED,
+        AccessEventType.PICK_UNATTRIBUTED,
+        AccessEventType.LANE_ANOMALY,
+    }
+)
+"""The virtual cart's events: the store's, at no gate."""
+
+GATE_EVENT_TYPES: tuple[AccessEventType, ...] = tuple(
+    kind for kind in STORE_EVENT_TYPES if kind not in SHELF_EVENT_TYPES
+)
+"""What a store gate's event entity offers (the store's events but the cart's)."""
+
+SHELF_ALERT_TYPES: tuple[AccessEventType, ...] = (
+    AccessEventType.PICK_REVIEW,
+    AccessEventType.REVIEW_RESOLVED,
+    AccessEventType.PICK_UNATTRIBUTED,
+    AccessEventType.LANE_ANOMALY,
+    AccessEventType.SESSION_UNBOUND,
+)
+"""What the store's shelf event entity offers: what someone may have to act on.
+
+Not every pick: an item picked or returned, a track bound and a pick held for evidence
+happen many times a minute in a busy store and need nobody; they are on the bus and in the
+audit chain, and each cart's state is the bridge's (its API and status page)."""
 
 
 class Drop(StrEnum):
@@ -109,11 +153,36 @@ class Gate:
 
 
 @dataclass(frozen=True, slots=True)
+class Shelf:
+    """The status's shelf counts (None: the bridge does not say).
+
+    `carts`, `review` and `stale_lanes` are now; the others count since the bridge started.
+    """
+
+    carts: int | None = None
+    review: int | None = None
+    anomalies: int | None = None
+    unattributed: int | None = None
+    stale_lanes: int | None = None
+    ignored: int | None = None
+
+    @property
+    def waiting_for_review(self) -> bool:
+        """Whether picks wait in the review queue."""
+        return bool(self.review)
+
+
+SHELF_COUNTS: tuple[str, ...] = tuple(f.name for f in fields(Shelf))
+"""The counts of the status's `shelf` object, by their wire names."""
+
+
+@dataclass(frozen=True, slots=True)
 class StoreStatus:
     """The bridge's retained status (or its will).
 
-    `gates`, `capacity`, `occupancy` and `name` are None when the message does not say
-    (the will says only that the bridge is offline).
+    `gates`, `capacity`, `occupancy`, `name` and `shelf` are None when the message does
+    not say (the will says only that the bridge is offline; a bridge without shelf sensors
+    has no `shelf`).
     """
 
     online: bool
@@ -121,6 +190,7 @@ class StoreStatus:
     capacity: int | None = None
     occupancy: int | None = None
     gates: tuple[Gate, ...] | None = None
+    shelf: Shelf | None = None
 
 
 def _count(value: object) -> int | None:
@@ -166,6 +236,21 @@ def _optional_count(obj: Mapping[str, object], key: str) -> int | Drop | None:
     return Drop.INVALID_STATUS if value is None else value
 
 
+def _shelf(value: object) -> Shelf | Drop | None:
+    """The shelf counts: an object of non-negative whole numbers or nulls (others ignored)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return Drop.INVALID_STATUS
+    counts: dict[str, int | None] = {}
+    for key in SHELF_COUNTS:
+        count = _optional_count(value, key)
+        if isinstance(count, Drop):
+            return count
+        counts[key] = count
+    return Shelf(**counts)
+
+
 def _status_object(payload: bytes | str, site: str) -> dict[str, object] | Drop:
     """The decoded status message, when it is version 1 of this site's bridge."""
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -189,7 +274,8 @@ def parse_status(payload: bytes | str, site: str) -> StoreStatus | Drop:
 
     Strict about what it reads: version 1, this site, `online` a boolean, counts
     non-negative whole numbers, gates a list of at most 64 `{"id", "name", "role"}`
-    with distinct ids. Keys it does not know are ignored (a newer bridge may say more).
+    with distinct ids, `shelf` an object of counts. Keys it does not know are ignored (a
+    newer bridge may say more).
     """
     obj = _status_object(payload, site)
     if isinstance(obj, Drop):
@@ -198,17 +284,19 @@ def parse_status(payload: bytes | str, site: str) -> StoreStatus | Drop:
     gates = None if obj.get("gates") is None else _gates(obj["gates"])
     capacity = _optional_count(obj, "capacity")
     occupancy = _optional_count(obj, "occupancy")
+    shelf = _shelf(obj.get("shelf"))
     name = None if obj.get("name") is None else _name(obj["name"])
     if (
         not isinstance(online, bool)
         or isinstance(gates, Drop)
         or isinstance(capacity, Drop)
         or isinstance(occupancy, Drop)
+        or isinstance(shelf, Drop)
         or (obj.get("name") is not None and name is None)
     ):
         return Drop.INVALID_STATUS
     return StoreStatus(
-        online=online, name=name, capacity=capacity, occupancy=occupancy, gates=gates
+        online=online, name=name, capacity=capacity, occupancy=occupancy, gates=gates, shelf=shelf
     )
 
 

@@ -28,7 +28,28 @@ class AccessEventType(StrEnum):
     `audit_gap` records that the audit log is known to have lost records (`data`: missing_from,
     missing_to). An `access_denied` whose `data` has `refusals` summarises that many refusals of
     unproven requests for its reason in one interval (`data`: refusals, first_at, last_at,
-    clients, clients_capped, interval_s).
+    clients, clients_capped, interval_s). A store's virtual cart says what happened to it with
+    the types from `track_bound` on, each with `visit` the shopping session (null when none is
+    known) and `portal` null; their `data` carries ids, SKUs and whole quantities only: `lane`
+    (the shelf lane's id), `sku`, `quantity` (whole units), `change` (the id of the shelf change
+    behind it), `candidates` (how many sessions could have made an ambiguous pick) and `review`
+    (the id of the review the pick waits in), each where it applies, and `reason` says why
+    (`wrong_lane`, `not_whole_units`, `deadline` ...). `track_bound` and `session_unbound`: a
+    session got its anonymous track, or could not be bound; `item_picked` and `item_returned`: a
+    cart line changed; `pick_ambiguous`: a pick held for more evidence; `pick_review`: a pick
+    sent to the operator's review queue; `review_resolved`: an operator decided one (`visit` the
+    session charged, or null: nobody); `pick_unattributed`: a pick nobody could have made
+    (shrink); `lane_anomaly`: a change that is not whole units or a put-back into the wrong lane
+    (never guessed). A store's checkout says how a visit's final cart was paid, with `visit` the
+    shopping session and `portal` null; their `data` carries amounts in the currency's minor
+    units with `currency` (ISO 4217) and counts only, never an account, customer or payment
+    reference, a card number or an address: `checkout_started`: a final cart goes to payment
+    (`amount`, `currency`, `items`); `payment_captured`: the money is taken (`amount`,
+    `currency`); `payment_failed`: an amount the account now owes (`amount`, `currency`;
+    `reason`: the processor's decline code, `over_hold` for a cart above a card's hold,
+    `no_customer` ...); `hold_released`: an empty cart's card hold released (`currency`);
+    `refund_issued`: the operator refunded (`amount`, `currency`); `account_settled`: an
+    operator settled what an account owed (`visit` null; `data`: `amount`, `currency`).
     """
 
     GRANT_CREATED = "grant_created"
@@ -64,6 +85,21 @@ class AccessEventType(StrEnum):
     GATE_OPENED = "gate_opened"
     OCCUPANCY_CHANGED = "occupancy_changed"
     AUDIT_GAP = "audit_gap"
+    TRACK_BOUND = "track_bound"
+    SESSION_UNBOUND = "session_unbound"
+    ITEM_PICKED = "item_picked"
+    ITEM_RETURNED = "item_returned"
+    PICK_AMBIGUOUS = "pick_ambiguous"
+    PICK_REVIEW = "pick_review"
+    REVIEW_RESOLVED = "review_resolved"
+    PICK_UNATTRIBUTED = "pick_unattributed"
+    LANE_ANOMALY = "lane_anomaly"
+    CHECKOUT_STARTED = "checkout_started"
+    PAYMENT_CAPTURED = "payment_captured"
+    PAYMENT_FAILED = "payment_failed"
+    HOLD_RELEASED = "hold_released"
+    REFUND_ISSUED = "refund_issued"
+    ACCOUNT_SETTLED = "account_settled"
 
 
 class Outcome(StrEnum):
@@ -108,6 +144,21 @@ STORE_EVENT_TYPES: Final[tuple[AccessEventType, ...]] = (
     AccessEventType.VISIT_ABORTED,
     AccessEventType.SAFETY_ALERT,
     AccessEventType.OCCUPANCY_CHANGED,
+    AccessEventType.TRACK_BOUND,
+    AccessEventType.SESSION_UNBOUND,
+    AccessEventType.ITEM_PICKED,
+    AccessEventType.ITEM_RETURNED,
+    AccessEventType.PICK_AMBIGUOUS,
+    AccessEventType.PICK_REVIEW,
+    AccessEventType.REVIEW_RESOLVED,
+    AccessEventType.PICK_UNATTRIBUTED,
+    AccessEventType.LANE_ANOMALY,
+    AccessEventType.CHECKOUT_STARTED,
+    AccessEventType.PAYMENT_CAPTURED,
+    AccessEventType.PAYMENT_FAILED,
+    AccessEventType.HOLD_RELEASED,
+    AccessEventType.REFUND_ISSUED,
+    AccessEventType.ACCOUNT_SETTLED,
 )
 """The event types a store bridge emits (a store gate's event entity offers these)."""
 

@@ -1,0 +1,305 @@
+"""The virtual cart against the ground truth: accuracy, cost per message, memory.
+
+Run: .venv/bin/python -m pytest bench/bench_carts.py -o python_files='bench_*.py' -s
+     -p no:cacheprovider
+
+The seeded shop simulator (`store_bridge/shop_sim.py`) plays shoppers who pick, hesitate,
+put back, misplace, rest a hand on a shelf, crowd at one shelf, come as parties; ESPHome-style
+noisy lane readings at 10/s; Frigate-style track messages with lost tracks, id switches, late
+and repeated messages (and face names in `sub_label`, which must go nowhere). Its messages
+go in-process through what the bridge runs: `parse_weight` and a `LaneWatch` per lane
+(`core/lanes.py`), `parse_frigate` (`core/tracks.py`) and the `CartBook`
+(`core/attribution.py`), ticked every second like the shell does. Nothing else (no SQLite,
+no MQTT): this measures the decisions.
+
+1. Accuracy at 5, 20 and 50 shoppers in the store at once (`SEEDS` seeds each, three times
+   as many sessions as shoppers): carts exactly right (every SKU's quantity equals what the
+   shopper left with), item precision and recall, the share of picks sent to review, and
+   items charged to someone who never lifted them — asserted 0 in every run (when unsure,
+   review; never guess). Reviews are left open: a reviewed pick is in no cart.
+2. Cost: 200 lanes at 10 readings/s and 50 shoppers (50+ tracks): the time to handle each
+   message (parse + lane or book), p50/p99/max and messages per second; p99 ≤ 5 ms asserted.
+3. Memory: 10,000 sessions through a small shop, each forgotten once it is final (as the
+   shell does after storing it), reviews decided by an operator as they come. The memory the
+   lanes and the cart book hold (tracemalloc, allocations made in `store_bridge/core/`) after
+   2,000 and after 10,000 sessions: asserted not to grow with the sessions.
+"""
+
+import statistics
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from store_bridge.core.attribution import CartBook
+from store_bridge.core.cart_model import CartNews, NewsKind, ShelfChange, ShelfChangeKind
+from store_bridge.core.lanes import LaneWatch, parse_weight
+from store_bridge.core.tracks import TrackMessageError, parse_frigate
+from store_bridge.shop_sim import (
+    CheckIn,
+    CheckOut,
+    Message,
+    Reading,
+    ShopPlan,
+    Simulation,
+    TrackerMessage,
+    simulate,
+)
+
+SEEDS = (1, 2, 3)
+CROWDS = (5, 20, 50)
+LANES = 48
+"""The accuracy runs' shop: 48 lanes, two per zone (24 shelves)."""
+P99_LIMIT_MS = 5.0
+TICK = timedelta(seconds=1)
+FORGET_AFTER = timedelta(seconds=90)
+"""A closed session is final (and forgotten) this long after it left, as the shell does."""
+
+
+@dataclass(slots=True)
+class Run:
+    """The cart book fed with one simulation's messages, and what it said."""
+
+    sim: Simulation
+    book: CartBook
+    watches: dict[str, LaneWatch]
+    news: Counter[NewsKind] = field(default_factory=Counter)
+    changes: Counter[ShelfChangeKind] = field(default_factory=Counter)
+    costs_ns: list[int] = field(default_factory=list)
+    messages: int = 0
+    ignored: int = 0
+    """Readings the shell would ignore (not a lane's weight)."""
+    final: dict[str, Counter[str]] = field(default_factory=dict)
+    """Carts taken (by SKU) when sessions were forgotten."""
+
+
+def _book(sim: Simulation) -> Run:
+    shop = sim.shop
+    book = CartBook(shop.products, shop.lanes)
+    watches = {lane.topic: LaneWatch(lane) for lane in shop.lanes.values()}
+    return Run(sim, book, watches)
+
+
+def _handle(run: Run, message: Message) -> list[CartNews]:
+    """What the shell does with one message (`carts.py`), minus storage and publishing."""
+    book = run.book
+    match message:
+        case Reading(at=at, topic=topic, payload=payload):
+            return _reading(run, topic, payload, at)
+        case TrackerMessage(payload=payload):
+            try:
+                sighting = parse_frigate(payload)
+            except TrackMessageError:
+                return []
+            return [] if sighting is None else book.sighting(sighting)
+        case CheckIn(at=at, shopper=shopper, zone=zone, party=party):
+            return book.session_opened(shopper, zone=zone, party=party, at=at)
+        case CheckOut(at=at, shopper=shopper):
+            return book.session_closed(shopper, at)
+    return []  # pragma: no cover - every message is one of the above
+
+
+def _reading(run: Run, topic: str, payload: bytes, at: datetime) -> list[CartNews]:
+    try:
+        grams = parse_weight(payload)
+    except ValueError:
+        run.ignored += 1
+        return []
+    change: ShelfChange | None = run.watches[topic].reading(grams, at)
+    if change is None:
+        return []
+    run.changes[change.kind] += 1
+    return run.book.shelf_change(change)
+
+
+def _take_cart(run: Run, visit: str) -> None:
+    cart = run.book.cart(visit)
+    if cart is not None:
+        run.final[visit] = Counter({line.sku: line.quantity for line in cart.lines})
+
+
+def feed(
+    run: Run,
+    *,
+    timed: bool = False,
+    forget: bool = False,
+    decide: bool = False,
+    every: Callable[[Run, int], None] | None = None,
+) -> Run:
+    """Every message of the simulation into the book, ticking it every second."""
+    next_tick: datetime | None = None
+    closed: list[tuple[datetime, str]] = []
+    left = 0
+    book = run.book
+    for message in run.sim.messages():
+        at = message.at
+        if next_tick is None or at >= next_tick:
+            _second(run, at, closed if forget else [], decide=decide)
+            next_tick = at + TICK
+        if timed:
+            began = time.perf_counter_ns()
+            said = _handle(run, message)
+            run.costs_ns.append(time.perf_counter_ns() - began)
+        else:
+            said = _handle(run, message)
+        _count(run, said)
+        run.messages += 1
+        if isinstance(message, CheckOut):
+            closed.append((at + FORGET_AFTER, message.shopper))
+            left += 1
+            if every is not None:
+                every(run, left)
+    end = run.sim.end + timedelta(minutes=5)
+    _count(run, book.tick(end))
+    for visit in run.sim.truth.shoppers:
+        if visit not in run.final:
+            _take_cart(run, visit)
+    return run
+
+
+def _second(run: Run, at: datetime, closed: list[tuple[datetime, str]], *, decide: bool) -> None:
+    """Each second: tick the book; an operator decides the reviews; final carts leave."""
+    book = run.book
+    _count(run, book.tick(at))
+    if decide:
+        for review in book.reviews():
+            _count(run, book.resolve(review.id, None, at))
+    while closed and closed[0][0] <= at:
+        _, visit = closed.pop(0)
+        _take_cart(run, visit)
+        book.forget(visit)
+
+
+def _count(run: Run, news: list[CartNews]) -> None:
+    for item in news:
+        run.news[item.kind] += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Accuracy:
+    """One run's carts against the truth."""
+
+    shoppers: int
+    seed: int
+    sessions: int
+    exact: float
+    precision: float
+    recall: float
+    review_share: float
+    not_taken: int
+    overcharged: int
+    picks: int
+
+
+def accuracy(run: Run) -> Accuracy:
+    """Carts against the truth."""
+    truth = run.sim.truth
+    exact = hits = charged = owed = not_taken = overcharged = 0
+    for shopper in truth.shoppers:
+        cart = run.final.get(shopper, Counter())
+        real = truth.cart(shopper)
+        lifted = truth.picked(shopper)
+        exact += +cart == real
+        hits += sum(min(cart[sku], real[sku]) for sku in cart)
+        charged += sum(cart.values())
+        owed += sum(real.values())
+        not_taken += sum(max(0, cart[sku] - lifted[sku]) for sku in cart)
+        overcharged += sum(max(0, cart[sku] - real[sku]) for sku in cart)
+    picks = run.changes[ShelfChangeKind.PICK]
+    return Accuracy(
+        shoppers=run.sim.plan.shoppers,
+        seed=run.sim.plan.seed,
+        sessions=len(truth.shoppers),
+        exact=exact / len(truth.shoppers),
+        precision=hits / charged if charged else 1.0,
+        recall=hits / owed if owed else 1.0,
+        review_share=run.news[NewsKind.PICK_REVIEW] / picks if picks else 0.0,
+        not_taken=not_taken,
+        overcharged=overcharged,
+        picks=picks,
+    )
+
+
+def test_accuracy_against_the_ground_truth() -> None:
+    """Carts against the truth at 5, 20 and 50 shoppers; nobody charged for others' items."""
+    rows: list[Accuracy] = []
+    for shoppers in CROWDS:
+        for seed in SEEDS:
+            run = feed(_book(simulate(ShopPlan(shoppers=shoppers, lanes=LANES, seed=seed))))
+            rows.append(accuracy(run))
+    print()
+    print("| shoppers | seed | sessions | picks | carts exactly right | precision | recall "
+          "| picks to review | charged, not taken | over-charged |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row.shoppers} | {row.seed} | {row.sessions} | {row.picks} | {row.exact:.1%} "
+            f"| {row.precision:.1%} | {row.recall:.1%} | {row.review_share:.1%} "
+            f"| {row.not_taken} | {row.overcharged} |"
+        )
+    for shoppers in CROWDS:
+        mine = [row for row in rows if row.shoppers == shoppers]
+        print(
+            f"{shoppers} shoppers, {len(mine)} seeds: exactly right "
+            f"{statistics.mean(r.exact for r in mine):.1%}, precision "
+            f"{statistics.mean(r.precision for r in mine):.1%}, recall "
+            f"{statistics.mean(r.recall for r in mine):.1%}, to review "
+            f"{statistics.mean(r.review_share for r in mine):.1%}, charged but not taken "
+            f"{sum(r.not_taken for r in mine)}"
+        )
+    assert all(row.not_taken == 0 for row in rows), "an item charged to someone who never took it"
+
+
+def test_cost_per_message_with_200_lanes_and_50_tracks() -> None:
+    """Each message's handling time: p99 at most 5 ms."""
+    plan = ShopPlan(shoppers=50, sessions=60, lanes=200, lanes_per_zone=4, seed=7)
+    run = feed(_book(simulate(plan)), timed=True)
+    costs = sorted(run.costs_ns)
+    p50, p99 = costs[len(costs) // 2] / 1e6, costs[int(len(costs) * 0.99)] / 1e6
+    total_s = sum(costs) / 1e9
+    print()
+    print(
+        f"200 lanes at 10 readings/s, {plan.sessions} sessions (~50 at once): "
+        f"{len(costs)} messages in {total_s:.2f} s of handling = {len(costs) / total_s:,.0f}/s; "
+        f"per message p50 {p50 * 1000:.1f} µs, p99 {p99 * 1000:.1f} µs, "
+        f"max {costs[-1] / 1e6:.2f} ms"
+    )
+    assert p99 <= P99_LIMIT_MS
+
+
+def test_memory_does_not_grow_with_forgotten_sessions() -> None:
+    """What the core holds after 10,000 sessions is what it held after 2,000."""
+    plan = ShopPlan(
+        shoppers=20,
+        sessions=10_000,
+        lanes=4,
+        lanes_per_zone=2,
+        seed=11,
+        stay_s=(20.0, 40.0),
+        stops=(1, 1),
+    )
+    marks: dict[int, int] = {}
+    core = [tracemalloc.Filter(inclusive=True, filename_pattern="*/store_bridge/core/*")]
+
+    def _mark(run: Run, sessions: int) -> None:
+        if sessions in {2_000, 10_000} and sessions not in marks:
+            snapshot = tracemalloc.take_snapshot().filter_traces(core)
+            marks[sessions] = sum(stat.size for stat in snapshot.statistics("filename"))
+            print(f"  after {sessions} sessions: {marks[sessions] / 1024:.0f} KiB, "
+                  f"book {run.book.sizes()}")  # fmt: skip
+
+    tracemalloc.start()
+    try:
+        print()
+        run = feed(_book(simulate(plan)), forget=True, decide=True, every=_mark)
+    finally:
+        tracemalloc.stop()
+    sizes = run.book.sizes()
+    print(f"10,000 sessions: {run.messages} messages; the book holds {sizes}")
+    assert set(marks) == {2_000, 10_000}
+    assert sizes["sessions"] <= plan.shoppers * 4
+    # Bounded: what the core holds after 10,000 sessions is what it held after 2,000
+    # (give or take the sessions in the store at that moment).
+    assert marks[10_000] <= marks[2_000] * 1.5 + 64 * 1024

@@ -1,0 +1,127 @@
+"""A store's shelves in Home Assistant: their counts' entities and the review queue's repair.
+
+A bridge with shelf sensors says in its status how its virtual carts stand (`shelf`:
+carts, picks waiting for review, anomalies, unattributed picks, stale lanes, ignored
+input). The store's shelf entities (sensors for the counts, an event entity for what
+someone may have to act on) are added when the bridge first says so, so a store without
+shelves gets none. While picks wait in the review queue a repair issue says how many
+(nobody is charged for them until an operator decides); it goes when the queue is empty,
+and with the store (unload).
+"""
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .core.stores import Shelf
+
+REVIEW_ISSUE = "picks_waiting_for_review"
+"""The repair issue's translation key."""
+
+
+def signal_shelf_found(entry_id: str) -> str:
+    """Dispatcher signal: the bridge said for the first time that the store has shelves."""
+    return f"{DOMAIN}_{entry_id}_shelf_found"
+
+
+def review_issue_id(entry_id: str) -> str:
+    """The id of a store's review-queue repair issue."""
+    return f"{REVIEW_ISSUE}_{entry_id}"
+
+
+class ShelfView:
+    """What Home Assistant knows of a store's shelves: the last counts its bridge sent."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, store_name: str) -> None:
+        """Nothing known until the bridge's status names its shelves."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.store_name = store_name
+        self.shelf: Shelf | None = None
+        self._issue_count: int | None = None
+
+    @callback
+    def update(self, shelf: Shelf) -> None:
+        """Take the bridge's counts; announce the shelves the first time; follow the queue."""
+        first = self.shelf is None
+        self.shelf = shelf
+        self._follow_review_queue(shelf)
+        if first:
+            async_dispatcher_send(self.hass, signal_shelf_found(self.entry_id))
+
+    @callback
+    def _follow_review_queue(self, shelf: Shelf) -> None:
+        """Raise, update or clear the repair issue (only when the queue's length changed)."""
+        waiting = shelf.review or 0
+        if waiting == (self._issue_count or 0):
+            return
+        self._issue_count = waiting
+        if not waiting:
+            ir.async_delete_issue(self.hass, DOMAIN, review_issue_id(self.entry_id))
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            review_issue_id(self.entry_id),
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=REVIEW_ISSUE,
+            translation_placeholders={"site": self.store_name, "count": str(waiting)},
+        )
+
+    @callback
+    def close(self) -> None:
+        """The store goes (unload): its repair issue goes with it."""
+        ir.async_delete_issue(self.hass, DOMAIN, review_issue_id(self.entry_id))
+        self._issue_count = None
+
+    def diagnostics(self) -> dict[str, int | None] | None:
+        """The last counts (numbers only), or None for a store without shelves."""
+        shelf = self.shelf
+        if shelf is None:
+            return None
+        return {
+            "carts": shelf.carts,
+            "review": shelf.review,
+            "anomalies": shelf.anomalies,
+            "unattributed": shelf.unattributed,
+            "stale_lanes": shelf.stale_lanes,
+            "ignored": shelf.ignored,
+        }
+
+
+@callback
+def async_add_shelf_entities(
+    view: ShelfView,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make: Callable[[], Iterable[Entity]],
+    on_unload: Callable[[Callable[[], None]], object],
+) -> None:
+    """Add the shelf entities `make` builds now if the shelves are known, else once they are."""
+    if view.shelf is not None:
+        async_add_entities(make())
+        return
+    unsubscribe: Callable[[], None] | None = None
+
+    @callback
+    def _found() -> None:
+        nonlocal unsubscribe
+        if unsubscribe is not None:
+            unsubscribe()
+            unsubscribe = None
+            async_add_entities(make())
+
+    unsubscribe = async_dispatcher_connect(view.hass, signal_shelf_found(view.entry_id), _found)
+
+    @callback
+    def _stop() -> None:
+        if unsubscribe is not None:
+            unsubscribe()
+
+    on_unload(_stop)

@@ -1,0 +1,297 @@
+"""The virtual carts in the bridge: the one owner of the cart book and the lanes' watches.
+
+Shelf readings (ESPHome load cells, grams as text) and tracker messages (Frigate's event
+JSON) come in through `on_lane_message` and `on_tracker_message`, from the MQTT feed
+(`shelf_feed.py`) or the demo; sessions open and close through the ledger
+(`ledger.SessionWatcher`). Each lane's `LaneWatch` (`core/lanes.py`) turns readings into
+settled shelf changes; the `CartBook` (`core/attribution.py`) binds tracks to sessions and
+attributes changes; every piece of news it gives becomes an access event
+(`cart_events.py`), recorded through the ledger with the carts and the review queue as they
+then stand (`cart_store.py`), in one transaction, in order, by one writer. The book is
+ticked every `TICK_S` (deadlines; lanes gone silent are reported stale).
+
+Bad input is ignored, counted (`ignored`, by reason) and logged without its content: a
+tracker message may carry a face-recognition name (`sub_label`), a snapshot or a box, and
+none of it is kept, logged, stored or published (`core/tracks.py` keeps only the track id,
+camera, zones and time). A closed session's cart is kept (for checkout) until nothing of it
+waits for evidence or review; then it is stored as final and leaves memory.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Final
+
+from . import cart_store
+from .cart_events import news_event
+from .cart_store import StoredCart
+from .core.attribution import CartBook
+from .core.cart_model import Cart, CartNews, NewsKind, Review
+from .core.lanes import LaneWatch, parse_weight
+from .core.store import Session
+from .core.tracks import TrackMessageError, parse_frigate
+from .events import Wire
+from .ledger import Ledger
+from .shelf_config import ShelfConfig
+from .storage import StorageUnavailable
+
+_LOGGER = logging.getLogger(__name__)
+
+TICK_S: Final = 1.0
+FINAL_AFTER: Final = timedelta(seconds=30)
+"""How long after its session left a cart may still change: a pick settles, and its tracker
+messages arrive, a little after the shopper walked on."""
+
+
+class Carts:
+    """Every session's cart, the review queue and the lanes, as the bridge runs them."""
+
+    def __init__(self, shelf: ShelfConfig, ledger: Ledger) -> None:
+        """Follow `ledger`'s sessions; `start` restores what the database holds."""
+        self.shelf = shelf
+        self._ledger = ledger
+        self._book = CartBook(shelf.products, shelf.lanes, shelf.tuning)
+        self._watches = {
+            lane.topic: LaneWatch(lane, shelf.lane_tuning) for lane in shelf.lanes.values()
+        }
+        self.ignored: Counter[str] = Counter()
+        """Input ignored since start, by reason."""
+        self.anomalies = 0
+        self.unattributed = 0
+        self.stale: set[str] = set()
+        """Lanes silent for longer than their timeout, now."""
+        self._closed: dict[str, datetime] = {}
+        """Sessions that left, whose carts are not final yet: when they left."""
+        self._saved: dict[str, StoredCart] = {}
+        self._saved_reviews: tuple[Review, ...] = ()
+        self._events: list[Wire] = []
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        ledger.watchers.append(self)
+
+    # --- what comes in -----------------------------------------------------------------
+
+    def on_lane_message(self, topic: str, payload: bytes, at: datetime | None = None) -> None:
+        """A lane's weight sensor published a reading (grams, as text)."""
+        watch = self._watches.get(topic)
+        if watch is None:
+            self._ignore("unknown_topic", "a message on a topic no lane has")
+            return
+        try:
+            grams = parse_weight(payload)
+        except ValueError:
+            self._ignore("not_a_weight", f"a reading of lane {watch.spec.id} that is not a weight")
+            return
+        change = watch.reading(grams, at or self._ledger.clock())
+        if change is not None:
+            self._publish(self._book.shelf_change(change))
+
+    def on_tracker_message(self, payload: bytes) -> None:
+        """The person tracker published an event (Frigate's shape)."""
+        try:
+            sighting = parse_frigate(payload)
+        except TrackMessageError:
+            self._ignore("malformed_track", "a tracker message that cannot be read")
+            return
+        if sighting is None:
+            return  # not a person: not ours
+        cameras = self.shelf.cameras
+        if cameras is not None and sighting.camera not in cameras:
+            return
+        before = self._book.ignored
+        news = self._book.sighting(sighting)
+        if self._book.ignored > before:
+            self._ignore("late_track", "a late, repeated or unknown tracker message")
+        self._publish(news)
+
+    def session_opened(self, session: Session, at: datetime) -> None:
+        """A session came in through its entry gate (`ledger.SessionWatcher`)."""
+        zone = self.shelf.entry_zones.get(session.entry_gate, session.entry_gate)
+        news = self._book.session_opened(session.visit_id, zone=zone, party=session.party, at=at)
+        self._publish(news, changed=True)
+
+    def session_closed(self, session: Session, at: datetime) -> None:
+        """A session left the store: its cart stays for checkout."""
+        self._closed[session.visit_id] = at
+        self._publish(self._book.session_closed(session.visit_id, at), changed=True)
+
+    def resolve(self, review_id: str, visit: str | None) -> None:
+        """An operator decided a review: the pick is `visit`'s, or nobody's (None).
+
+        Raises `KeyError` for an unknown review and `ValueError` for a visit that was not
+        one of its candidates.
+        """
+        self._publish(self._book.resolve(review_id, visit, self._ledger.clock()), changed=True)
+
+    # --- what it answers ---------------------------------------------------------------
+
+    def cart(self, visit: str) -> Cart | None:
+        """A session's cart while the bridge holds it in memory."""
+        return self._book.cart(visit)
+
+    async def find(self, visit: str) -> Cart | None:
+        """A session's cart, from memory or (after it left memory) the database."""
+        cart = self._book.cart(visit)
+        if cart is not None:
+            return cart
+        stored = await self._ledger.db.call(lambda store: cart_store.find(store.db, visit))
+        return None if stored is None else stored.cart
+
+    def open_carts(self) -> list[Cart]:
+        """The carts of the sessions inside."""
+        return [cart for cart in self._book.carts() if cart.visit not in self._closed]
+
+    def reviews(self) -> tuple[Review, ...]:
+        """The picks waiting for an operator, oldest first."""
+        return self._book.reviews()
+
+    def status(self) -> dict[str, int]:
+        """The status' `shelf` object: carts and review now, the rest since start."""
+        return {
+            "carts": len(self.open_carts()),
+            "review": len(self._book.reviews()),
+            "anomalies": self.anomalies,
+            "unattributed": self.unattributed,
+            "stale_lanes": len(self.stale),
+            "ignored": sum(self.ignored.values()),
+        }
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Restore the carts and reviews the database holds; start ticking and writing."""
+        try:
+            carts, reviews = await self._ledger.db.call(lambda store: cart_store.live(store.db))
+        except StorageUnavailable as err:
+            _LOGGER.warning("The stored carts cannot be read (%s); starting with none", err)
+            carts, reviews = [], []
+        now = self._ledger.clock()
+        restored: set[str] = set()
+        for stored in carts:
+            visit = stored.cart.visit
+            self._book.restore(stored.cart, reviews)  # a review is taken once, by its id
+            self._saved[visit] = stored
+            restored.add(visit)
+            if stored.closed is not None or visit not in self._ledger.inside:
+                self._closed[visit] = stored.closed or now
+        for visit in self._ledger.inside.keys() - restored:
+            self._book.restore(Cart(visit))
+        self._saved_reviews = self._book.reviews()
+        self._tasks = [
+            asyncio.create_task(self._tick_loop(), name="store-bridge-cart-ticks"),
+            asyncio.create_task(self._write_loop(), name="store-bridge-cart-writer"),
+        ]
+        _LOGGER.info(
+            "Shelves: %d lanes, %d carts and %d reviews restored",
+            len(self._watches),
+            len(carts),
+            len(reviews),
+        )
+
+    async def stop(self) -> None:
+        """Stop ticking; write what changed."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self._write()
+
+    # --- inside ------------------------------------------------------------------------
+
+    def _ignore(self, reason: str, what: str, count: int = 1) -> None:
+        """Count ignored input; the first of each reason is a warning, the rest debug."""
+        first = not self.ignored[reason]
+        self.ignored[reason] += count
+        _LOGGER.log(
+            logging.WARNING if first else logging.DEBUG,
+            "Ignored %s (%d so far)",
+            what,
+            self.ignored[reason],
+        )
+
+    def _publish(self, news: list[CartNews], *, changed: bool = False) -> None:
+        """Record what the book said; `changed`: carts changed even without news."""
+        site = self._ledger.settings.site
+        for item in news:
+            if item.kind is NewsKind.LANE_ANOMALY:
+                self.anomalies += 1
+            elif item.kind is NewsKind.PICK_UNATTRIBUTED:
+                self.unattributed += 1
+            self._events.append(news_event(item, site=site))
+        if news or changed:
+            self._wake.set()
+
+    def tick(self, now: datetime) -> None:
+        """Deadlines, stale lanes and closed carts that became final."""
+        self._publish(self._book.tick(now))
+        for watch in self._watches.values():
+            lane = watch.spec.id
+            if watch.is_stale(now):
+                if lane not in self.stale:
+                    self.stale.add(lane)
+                    _LOGGER.warning(
+                        "Lane %s sends no weight: what is taken from it is not seen", lane
+                    )
+                    self._ledger.wake_publisher()
+            elif lane in self.stale:
+                self.stale.discard(lane)
+                _LOGGER.info("Lane %s reports again (its weight starts afresh)", lane)
+                self._ledger.wake_publisher()
+        if any(self._final(visit, now) for visit in self._closed):
+            self._wake.set()
+
+    def _final(self, visit: str, now: datetime) -> bool:
+        left = self._closed.get(visit)
+        if left is None or now - left < FINAL_AFTER:
+            return False
+        cart = self._book.cart(visit)
+        waiting = any(visit in review.candidates for review in self._book.reviews())
+        return cart is None or (cart.held == 0 and not waiting)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            try:
+                self.tick(self._ledger.clock())
+            except Exception:  # a bug must not stop the deadlines for good
+                _LOGGER.exception("The carts' tick failed")
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._write()
+            except Exception:  # the next change tries again, with everything since
+                _LOGGER.exception("The carts could not be written")
+
+    async def _write(self) -> None:
+        """Write the changed carts and reviews with the events, in one transaction."""
+        now = self._ledger.clock()
+        events, self._events = self._events, []
+        final = {visit for visit in self._closed if self._final(visit, now)}
+        current = {
+            cart.visit: StoredCart(cart, self._closed.get(cart.visit), cart.visit in final)
+            for cart in self._book.carts()
+        }
+        changed = [stored for visit, stored in current.items() if self._saved.get(visit) != stored]
+        reviews = self._book.reviews()
+        queue = None if reviews == self._saved_reviews else reviews
+        if not events and not changed and queue is None:
+            return
+        await self._ledger.write(
+            lambda store: store.change(lambda db: cart_store.save(db, changed, queue, now), events),
+            events,
+        )
+        self._saved.update((stored.cart.visit, stored) for stored in changed)
+        self._saved_reviews = reviews
+        if len(self._ledger.backlog):
+            return  # held until the database is back: final carts stay in memory till then
+        for visit in final:
+            self._book.forget(visit)
+            self._closed.pop(visit, None)
+            self._saved.pop(visit, None)

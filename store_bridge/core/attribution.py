@@ -1,0 +1,415 @@
+"""The cart book: which session took what, from anonymous tracks and settled shelf changes.
+
+A pick at a lane belongs to the session whose bound track was in the lane's zone at the
+pick's `began`, give or take `tolerance_s`. The tracker may report later than the shelf, so a
+change waits until the tracker's picture covers it (`AttributionTuning`). Then:
+
+- one session there and nobody else: the item goes in its cart (``item_picked``);
+- nobody there: ``pick_unattributed`` (shrink);
+- otherwise (several sessions, or a person no session owns): ``pick_ambiguous``, held with
+  its candidates until evidence decides it — a put-back of that SKU at that lane by the one
+  candidate who could only have taken it from this pick, or a candidate's track turning out
+  to be the only one bound where an unknown person was — or, after
+  `ambiguity_deadline_s`, ``pick_review`` (the operator's queue, `resolve`).
+
+A candidate that had left the zone before the pick began (and stayed away until it settled)
+is ruled out when the one remaining candidate stood there from began to settled; nobody is
+ever ruled in by guessing. A put-back leaves the cart that holds the SKU when its returner is
+clear; a returner whose cart does not hold it is a ``lane_anomaly`` (``wrong_lane``) and no
+cart changes; a put-back several carts could have made is held and reviewed like a pick.
+"""
+
+import heapq
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from .attribution_tuning import AttributionTuning
+from .cart_model import (
+    Cart,
+    CartNews,
+    LaneSpec,
+    NewsKind,
+    Product,
+    Review,
+    ShelfChange,
+    ShelfChangeKind,
+    TrackPhase,
+    TrackSighting,
+)
+from .cart_session import ShopSession
+from .gate_binding import Binder
+from .pick_evidence import Seen, sole_picker, who_was_there
+from .track_table import TrackTable
+
+__all__ = ["AttributionTuning", "CartBook"]
+
+RESTORED = datetime(2000, 1, 1, tzinfo=UTC)
+"""When a restored session is taken to have opened (its real check-in is not kept here)."""
+
+
+@dataclass(slots=True)
+class _Held:
+    change: ShelfChange
+    candidates: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+
+
+class CartBook:
+    """Every session's cart and the review queue, fed tracks, shelf changes and time."""
+
+    def __init__(
+        self,
+        products: Mapping[str, Product],
+        lanes: Mapping[str, LaneSpec],
+        tuning: AttributionTuning = AttributionTuning(),  # noqa: B008 - frozen
+    ) -> None:
+        """Price picks from `products`; take changes of `lanes` only."""
+        self._products = products
+        self._lanes = lanes
+        self._tuning = tuning
+        self._tol = timedelta(seconds=tuning.tolerance_s)
+        self._table = TrackTable()
+        self._sessions: dict[str, ShopSession] = {}
+        self._orphans: set[str] = set()
+        self._binder = Binder(self._table, self._sessions, tuning, self._bound)
+        self._waiting: list[tuple[datetime, int, ShelfChange]] = []
+        self._order = itertools.count()
+        self._held: dict[str, _Held] = {}
+        self._reviews: dict[str, Review] = {}
+        self._held_for: Counter[str] = Counter()
+        self._rebound = False
+        self._now: datetime | None = None
+        self._ignored: Counter[str] = Counter()
+
+    # --- what the shell tells it -------------------------------------------------------
+
+    def session_opened(self, visit: str, *, zone: str, party: int, at: datetime) -> list[CartNews]:
+        """A session checked in at an entry gate whose tracker zone is `zone`."""
+        if visit in self._sessions:
+            self._ignored["known_visit"] += 1
+            return []
+        session = ShopSession(visit, zone, max(party, 1), at)
+        self._sessions[visit] = session
+        self._orphans.add(visit)
+        self._binder.open(session)
+        return self._advance()
+
+    def session_closed(self, visit: str, at: datetime) -> list[CartNews]:
+        """A session left the store; its cart stays (for checkout) until `forget`."""
+        session = self._sessions.get(visit)
+        if session is None:
+            self._ignored["unknown_visit"] += 1
+            return []
+        session.closed = at
+        self._binder.drop(visit)
+        return self._advance()
+
+    def sighting(self, s: TrackSighting) -> list[CartNews]:
+        """The tracker saw a person track (already stripped to id, camera, zones, time)."""
+        known = self._known()
+        oldest = None if known is None else known - timedelta(seconds=self._tuning.history_s)
+        track = self._table.observe(s, oldest=oldest)
+        if track is None:
+            return []
+        if s.phase is TrackPhase.END:
+            self._binder.ended(track)
+        return self._advance()
+
+    def shelf_change(self, c: ShelfChange) -> list[CartNews]:
+        """A lane's weight settled at a new value."""
+        if c.lane not in self._lanes:
+            self._ignored["unknown_lane"] += 1
+            return []
+        if c.kind is ShelfChangeKind.ANOMALY:
+            return [self._news(NewsKind.LANE_ANOMALY, c, c.settled, reason="not_whole_units")]
+        if c.sku not in self._products or c.quantity <= 0:
+            self._ignored["unknown_product" if c.quantity > 0 else "no_units"] += 1
+            return []
+        ready = max(c.began + self._tol, c.settled)
+        heapq.heappush(self._waiting, (ready, next(self._order), c))
+        return self._advance()
+
+    def tick(self, now: datetime) -> list[CartNews]:
+        """Time passed (the shell calls this every second): waits and deadlines run out."""
+        if self._now is None or now > self._now:
+            self._now = now
+        news = self._advance()
+        known = self._known() or now
+        cutoff = known - timedelta(seconds=self._tuning.history_s)
+        self._binder.forget_tracks(self._table.prune(cutoff, keep=set(self._binder.owner)))
+        self._binder.prune(cutoff)
+        return news
+
+    def resolve(self, review_id: str, visit: str | None, at: datetime) -> list[CartNews]:
+        """An operator decided a review: the change was `visit`'s, or nobody's (None).
+
+        Raises `KeyError` for an unknown review, `ValueError` for a visit that is not one of
+        its candidates (or no longer held here).
+        """
+        review = self._reviews[review_id]
+        if visit is not None and (visit not in review.candidates or visit not in self._sessions):
+            raise ValueError(f"{visit} is not a candidate of review {review_id}")
+        del self._reviews[review_id]
+        self._unhold(review.candidates)
+        change = review.change
+        news = [
+            self._news(
+                NewsKind.REVIEW_RESOLVED,
+                change,
+                at,
+                visit=visit,
+                review=review_id,
+                reason=None if visit is not None else "nobody",
+            )
+        ]
+        if visit is not None:
+            session = self._sessions[visit]
+            if change.kind is ShelfChangeKind.PICK:
+                news.append(self._picked(session, change, at, "review"))
+            else:
+                news += self._returned(session, change, at)
+        return news
+
+    def forget(self, visit: str) -> None:
+        """Drop a closed session (the shell has stored its cart): memory stays bounded."""
+        session = self._sessions.pop(visit, None)
+        if session is None:
+            return
+        self._orphans.discard(visit)
+        self._held_for.pop(visit, None)
+        self._binder.drop(visit)
+        for track in session.tracks:
+            self._binder.owner.pop(track, None)
+
+    def restore(self, cart: Cart, reviews: Iterable[Review] = ()) -> None:
+        """Take back a cart (and reviews) stored before a restart; its tracks are gone."""
+        session = self._sessions.get(cart.visit)
+        if session is None:
+            session = ShopSession(cart.visit, "", 1, RESTORED)
+            self._sessions[cart.visit] = session
+            self._orphans.add(cart.visit)
+        session.lines = {line.sku: line for line in cart.lines}
+        for review in reviews:
+            if review.id not in self._reviews:
+                self._reviews[review.id] = review
+                self._held_for.update(review.candidates)
+
+    # --- what it answers ---------------------------------------------------------------
+
+    def cart(self, visit: str) -> Cart | None:
+        """A session's cart, or None for a visit it does not hold."""
+        session = self._sessions.get(visit)
+        if session is None:
+            return None
+        return session.cart(held=self._held_for[visit], bound=self._binder.bound(session))
+
+    def carts(self) -> tuple[Cart, ...]:
+        """Every cart it holds (open and closed sessions not yet forgotten)."""
+        return tuple(c for v in self._sessions if (c := self.cart(v)) is not None)
+
+    def reviews(self) -> tuple[Review, ...]:
+        """The review queue, oldest first."""
+        return tuple(self._reviews.values())
+
+    @property
+    def ignored(self) -> int:
+        """Input ignored since start (late, repeated or unknown tracker messages, …)."""
+        return sum(self.ignored_by_reason.values())
+
+    @property
+    def ignored_by_reason(self) -> dict[str, int]:
+        """The same, by reason."""
+        return dict(self._table.ignored + self._ignored)
+
+    def sizes(self) -> dict[str, int]:
+        """How much it holds (memory stays bounded: the shell may report these)."""
+        return {
+            "sessions": len(self._sessions),
+            "tracks": len(self._table.tracks),
+            "sightings": sum(len(t.times) for t in self._table.tracks.values()),
+            "bound_tracks": len(self._binder.owner),
+            "waiting": len(self._waiting),
+            "held": len(self._held),
+            "reviews": len(self._reviews),
+            "zones": len(self._table.by_zone),
+        }
+
+    # --- inside ------------------------------------------------------------------------
+
+    def _known(self) -> datetime | None:
+        """Up to when the tracker's picture is taken as complete."""
+        newest, now = self._table.newest, self._now
+        lag, wait = self._tuning.tracker_lag_s, self._tuning.tracker_wait_s
+        marks = [t - timedelta(seconds=s) for t, s in ((newest, lag), (now, wait)) if t]
+        return max(marks) if marks else None
+
+    def _bound(self, session: ShopSession) -> None:
+        self._orphans.discard(session.visit)
+        self._rebound = True
+
+    def _advance(self) -> list[CartNews]:
+        known = self._known()
+        if known is None:
+            return []
+        news = self._binder.advance(known)
+        for item in news:
+            if item.kind is NewsKind.SESSION_UNBOUND and item.visit is not None:
+                self._orphans.add(item.visit)
+        if self._rebound:
+            self._rebound = False
+            for held in list(self._held.values()):
+                news += self._reconsider(held, known)
+        while self._waiting and self._waiting[0][0] <= known:
+            news += self._decide(heapq.heappop(self._waiting)[2], known)
+        deadline = timedelta(seconds=self._tuning.ambiguity_deadline_s)
+        for held in [h for h in self._held.values() if known >= h.change.settled + deadline]:
+            news.append(self._to_review(held, known))
+        return news
+
+    def _seen(self, c: ShelfChange) -> Seen:
+        return who_was_there(
+            c,
+            table=self._table,
+            owner=self._binder.owner,
+            sessions=self._sessions,
+            orphans=self._orphans,
+            tuning=self._tuning,
+        )
+
+    def _decide(self, c: ShelfChange, known: datetime) -> list[CartNews]:
+        seen = self._seen(c)
+        if c.kind is ShelfChangeKind.RETURN:
+            return self._decide_return(c, seen, known)
+        picker = sole_picker(c, seen)
+        if picker is not None:
+            reason = None if len(seen.sessions) == 1 and not seen.unknown else "others_left"
+            return [self._picked(self._sessions[picker], c, known, reason)]
+        candidates = seen.candidates
+        if not candidates:
+            reason = "unknown_person" if seen.unknown else "nobody_there"
+            return [self._news(NewsKind.PICK_UNATTRIBUTED, c, known, reason=reason)]
+        reason = "unknown_person" if seen.unknown or seen.orphans else "several_sessions"
+        return [self._hold(c, candidates, known, reason)]
+
+    def _decide_return(self, c: ShelfChange, seen: Seen, known: datetime) -> list[CartNews]:
+        candidates = seen.candidates
+        if not candidates:
+            reason = "unknown_person" if seen.unknown else "nobody_there"
+            return [self._news(NewsKind.LANE_ANOMALY, c, known, reason=reason)]
+        able = [v for v in candidates if self._could_return(v, c)]
+        if not able:
+            return [self._news(NewsKind.LANE_ANOMALY, c, known, reason="wrong_lane")]
+        if len(able) == 1 and not seen.unknown:
+            return self._returned(self._sessions[able[0]], c, known)
+        return [self._hold(c, tuple(able), known, "put_back")]
+
+    def _could_return(self, visit: str, c: ShelfChange) -> bool:
+        return self._sessions[visit].holds(c.sku) > 0 or bool(self._held_picks(visit, c))
+
+    def _held_picks(self, visit: str, c: ShelfChange) -> list[_Held]:
+        return [
+            h
+            for h in self._held.values()
+            if h.change.kind is ShelfChangeKind.PICK
+            and h.change.lane == c.lane
+            and visit in h.candidates
+        ]
+
+    def _returned(self, session: ShopSession, c: ShelfChange, at: datetime) -> list[CartNews]:
+        """`session` put `c` back: out of its cart, or out of the one held pick it came from."""
+        news: list[CartNews] = []
+        if not session.holds(c.sku):
+            held = self._held_picks(session.visit, c)
+            if len(held) != 1:
+                for h in held:
+                    h.notes.append(f"put_back:{c.id}:{session.visit}")
+                return [self._news(NewsKind.LANE_ANOMALY, c, at, reason="put_back_unsure")]
+            pick = held[0]
+            del self._held[pick.change.id]
+            self._unhold(pick.candidates)
+            news.append(self._picked(session, pick.change, at, "put_back"))
+        taken = session.remove(c.sku, c.quantity, c.id)
+        news.append(self._news(NewsKind.ITEM_RETURNED, c, at, visit=session.visit, quantity=taken))
+        if taken < c.quantity:
+            news.append(self._news(NewsKind.LANE_ANOMALY, c, at, reason="more_than_taken"))
+        return news
+
+    def _picked(
+        self, session: ShopSession, c: ShelfChange, at: datetime, reason: str | None
+    ) -> CartNews:
+        session.add(self._products[c.sku], c.quantity, c.id)
+        return self._news(NewsKind.ITEM_PICKED, c, at, visit=session.visit, reason=reason)
+
+    def _hold(
+        self, c: ShelfChange, candidates: tuple[str, ...], at: datetime, reason: str
+    ) -> CartNews:
+        self._held[c.id] = _Held(c, candidates)
+        self._held_for.update(candidates)
+        return self._news(NewsKind.PICK_AMBIGUOUS, c, at, candidates=len(candidates), reason=reason)
+
+    def _reconsider(self, held: _Held, known: datetime) -> list[CartNews]:
+        """A binding changed: a held change may now have exactly one maker."""
+        c = held.change
+        seen = self._seen(c)
+        if c.kind is ShelfChangeKind.RETURN:
+            able = [v for v in seen.candidates if self._could_return(v, c)]
+            maker = able[0] if len(able) == 1 and not seen.unknown else None
+        else:
+            maker = sole_picker(c, seen)
+        if maker is None or maker not in held.candidates:
+            return []
+        del self._held[c.id]
+        self._unhold(held.candidates)
+        session = self._sessions[maker]
+        if c.kind is ShelfChangeKind.RETURN:
+            return self._returned(session, c, known)
+        return [self._picked(session, c, known, "evidence")]
+
+    def _to_review(self, held: _Held, at: datetime) -> CartNews:
+        c = held.change
+        del self._held[c.id]
+        review = Review(f"review-{c.id}", c, held.candidates, at, tuple(held.notes))
+        self._reviews[review.id] = review
+        return self._news(
+            NewsKind.PICK_REVIEW,
+            c,
+            at,
+            candidates=len(review.candidates),
+            review=review.id,
+            reason="deadline",
+        )
+
+    def _unhold(self, candidates: Iterable[str]) -> None:
+        for visit in candidates:
+            if self._held_for[visit] > 1:
+                self._held_for[visit] -= 1
+            else:
+                self._held_for.pop(visit, None)
+
+    @staticmethod
+    def _news(  # noqa: PLR0913 - a news item's fields
+        kind: NewsKind,
+        c: ShelfChange,
+        at: datetime,
+        *,
+        visit: str | None = None,
+        quantity: int | None = None,
+        candidates: int = 0,
+        review: str | None = None,
+        reason: str | None = None,
+    ) -> CartNews:
+        return CartNews(
+            kind,
+            at,
+            visit=visit,
+            lane=c.lane,
+            sku=c.sku,
+            quantity=c.quantity if quantity is None else quantity,
+            change=c.id,
+            candidates=candidates,
+            reason=reason,
+            review=review,
+        )

@@ -1,0 +1,230 @@
+"""Which person tracks are whose: binding at the entry gate, and re-linking a lost track.
+
+At check-in the unbound tracks in the gate's zone around the gate's opening are the
+session's candidates. Up to `party` of them, with no other session checking in at that gate
+at the same moment, are bound at once (``check_in``). Otherwise the session waits for the
+candidates to leave the gate zone into the store, one at a time: the first to leave after
+the gate opened (and before the next check-in there) is bound (``passed_gate``); tracks
+leaving together (`tie_s`) are never told apart. No track by the deadline: `session_unbound`.
+
+When a bound track ends, a new unbound track on the same camera that started within
+`relink_window_s` of that end, in a zone the old one was last in, takes its place
+(``relinked``) — only when it is the one new track that fits and the old track is the one
+lost track that fits it. Otherwise the track is lost; a session left without a track is
+said to be unbound (``track_lost``) and stays a candidate for review where it was lost.
+"""
+
+import heapq
+import itertools
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .attribution_tuning import AttributionTuning
+from .cart_model import CartNews, NewsKind
+from .cart_session import ShopSession
+from .track_table import Track, TrackTable
+
+
+@dataclass(frozen=True, slots=True)
+class _Lost:
+    track: Track
+    visit: str
+
+
+class Binder:
+    """Binds tracks to sessions (`owner`: track id → visit) as the tracker's picture grows."""
+
+    def __init__(
+        self,
+        table: TrackTable,
+        sessions: dict[str, ShopSession],
+        tuning: AttributionTuning,
+        on_bound: Callable[[ShopSession], None],
+    ) -> None:
+        """Bind into `sessions`, reading `table`; `on_bound` hears of every binding."""
+        self._table = table
+        self._sessions = sessions
+        self._tol = timedelta(seconds=tuning.tolerance_s)
+        self._deadline = timedelta(seconds=tuning.unbound_deadline_s)
+        self._tie = timedelta(seconds=tuning.tie_s)
+        self._window = timedelta(seconds=tuning.relink_window_s)
+        self._on_bound = on_bound
+        self.owner: dict[str, str] = {}
+        self._pending: dict[str, ShopSession] = {}
+        self._gate: dict[str, list[str]] = {}
+        """A pending session's candidate tracks (in its gate zone around check-in)."""
+        self._opens: dict[str, list[datetime]] = {}
+        """Recent check-in times by gate zone."""
+        self._due: list[tuple[datetime, int, _Lost]] = []
+        self._recent: list[_Lost] = []
+        self._order = itertools.count()
+        self.relinking: Counter[str] = Counter()
+        """Sessions with a lost track waiting for its relink decision."""
+
+    def open(self, session: ShopSession) -> None:
+        """A session checked in: look for its tracks."""
+        self._pending[session.visit] = session
+        self._opens.setdefault(session.zone, []).append(session.opened)
+
+    def drop(self, visit: str) -> None:
+        """A session closed or was forgotten: stop looking for its tracks."""
+        self._pending.pop(visit, None)
+        self._gate.pop(visit, None)
+
+    def bind(self, session: ShopSession, track: str) -> None:
+        """Bind `track` to `session`."""
+        self.owner[track] = session.visit
+        session.tracks.add(track)
+        session.lost_at = None
+        self._on_bound(session)
+        seen = self._table.tracks.get(track)
+        if seen is not None and seen.ended is not None:
+            self.ended(seen)  # it ended before it was bound: its successor may take over
+
+    def ended(self, track: Track) -> None:
+        """A track ended: if it was bound, decide its relink once the window has passed."""
+        visit = self.owner.get(track.id)
+        if visit is None or track.ended is None:
+            return
+        lost = _Lost(track, visit)
+        heapq.heappush(self._due, (track.ended + self._window, next(self._order), lost))
+        self._recent.append(lost)
+        self.relinking[visit] += 1
+
+    def bound(self, session: ShopSession) -> bool:
+        """Whether a live track is bound to it (or a lost one may yet be relinked)."""
+        if self.relinking[session.visit]:
+            return True
+        tracks = self._table.tracks
+        return any(t in tracks and tracks[t].ended is None for t in session.tracks)
+
+    def advance(self, known: datetime) -> list[CartNews]:
+        """Bind what has become clear up to `known` (the tracker's complete picture)."""
+        news: list[CartNews] = []
+        for session in list(self._pending.values()):
+            news += self._gate_binding(session, known)
+        while self._due and self._due[0][0] <= known:
+            news += self._relink(heapq.heappop(self._due)[2], known)
+            recent = known - 3 * self._window  # older lost tracks can rival no new one
+            self._recent = [lost for lost in self._recent if lost.track.last >= recent]
+        return news
+
+    def prune(self, cutoff: datetime) -> None:
+        """Forget check-ins older than `cutoff`."""
+        for zone, opens in list(self._opens.items()):
+            self._opens[zone] = kept = [at for at in opens if at >= cutoff]
+            if not kept:
+                del self._opens[zone]
+
+    def forget_tracks(self, dropped: list[str]) -> None:
+        """The table dropped these tracks: unbind them."""
+        for track in dropped:
+            visit = self.owner.pop(track, None)
+            if visit is not None and visit in self._sessions:
+                self._sessions[visit].tracks.discard(track)
+
+    # --- at the gate ---------------------------------------------------------------------
+
+    def _gate_binding(self, session: ShopSession, known: datetime) -> list[CartNews]:
+        opened = session.opened
+        if known < opened + self._tol:
+            return []
+        news: list[CartNews] = []
+        candidates = self._gate.get(session.visit)
+        if candidates is None:
+            found = self._table.in_zone(session.zone, opened - self._tol, opened + self._tol)
+            candidates = [t.id for t in found if t.id not in self.owner]
+            self._gate[session.visit] = candidates
+            if 0 < len(candidates) <= session.party and not self._contested(session):
+                news += [self._bound(session, t, "check_in", opened) for t in candidates]
+        if session.at_gate < session.party:
+            news += self._passers(session, candidates, known)
+        if session.at_gate >= session.party or known >= opened + self._deadline:
+            self.drop(session.visit)
+            if not session.tracks:
+                news.append(
+                    CartNews(
+                        NewsKind.SESSION_UNBOUND,
+                        opened + self._deadline,
+                        visit=session.visit,
+                        reason="deadline",
+                    )
+                )
+        return news
+
+    def _contested(self, session: ShopSession) -> bool:
+        return any(
+            other is not session
+            and other.zone == session.zone
+            and abs(other.opened - session.opened) <= 2 * self._tol
+            for other in self._pending.values()
+        )
+
+    def _passers(
+        self, session: ShopSession, candidates: list[str], known: datetime
+    ) -> list[CartNews]:
+        opened, zone = session.opened, session.zone
+        tracks = self._table.tracks
+        exits: list[tuple[datetime, str]] = []
+        for track_id in candidates:
+            track = tracks.get(track_id)
+            if track is None or track_id in self.owner:
+                continue
+            left = track.exit_from(zone, opened)
+            if left is not None and left <= opened + self._deadline:
+                exits.append((left, track_id))
+        exits.sort()
+        later = [at for at in self._opens.get(zone, ()) if at > opened]
+        news: list[CartNews] = []
+        for left, track_id in exits:
+            if session.at_gate >= session.party or left + self._tie > known:
+                break
+            if any(at <= left for at in later):
+                break  # someone else checked in before it left: not ours to tell
+            together = sum(1 for other, _ in exits if abs(other - left) <= self._tie)
+            if track_id in self.owner or together > session.party - session.at_gate:
+                break
+            news.append(self._bound(session, track_id, "passed_gate", left))
+        return news
+
+    def _bound(self, session: ShopSession, track: str, reason: str, at: datetime) -> CartNews:
+        self.bind(session, track)
+        session.at_gate += 1
+        return CartNews(NewsKind.TRACK_BOUND, at, visit=session.visit, reason=reason)
+
+    # --- lost tracks ---------------------------------------------------------------------
+
+    def _relink(self, lost: _Lost, known: datetime) -> list[CartNews]:
+        visit = lost.visit
+        self.relinking[visit] -= 1
+        if not self.relinking[visit]:
+            del self.relinking[visit]
+        session = self._sessions.get(visit)
+        if session is None or session.closed is not None:
+            return []
+        fits = [t for t in self._table.tracks.values() if _fits(lost, t, self._window)]
+        if len(fits) == 1 and self.owner.get(fits[0].id) is None:
+            rivals = [o for o in self._recent if o is not lost and _fits(o, fits[0], self._window)]
+            if not rivals:
+                self.bind(session, fits[0].id)
+                return [CartNews(NewsKind.TRACK_BOUND, known, visit=visit, reason="relinked")]
+        if self.bound(session):
+            return []
+        session.lost_zones = lost.track.last_zones
+        session.lost_at = lost.track.last
+        return [CartNews(NewsKind.SESSION_UNBOUND, known, visit=visit, reason="track_lost")]
+
+
+def _fits(lost: _Lost, new: Track, window: timedelta) -> bool:
+    """Whether `new` could be `lost`'s person under a new id."""
+    old = lost.track
+    return (
+        new is not old
+        and new.ended is None
+        and new.camera == old.camera
+        and old.ended is not None
+        and abs(new.first - old.ended) <= window
+        and bool(new.first_zones & old.last_zones)
+    )

@@ -1,0 +1,260 @@
+"""The checkout in a running bridge: final carts charged once, declines owed, refunds.
+
+The shop (`cart_shop.py`) is a real bridge with a real SQLite file and API, fed by the
+test's shelf; the processor is the bridge's own embedded one (`fake_processor.py`).
+"""
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
+from store_bridge.core.checkout import Phase, RetryPolicy
+from store_bridge.fake_processor import FakeProcessor
+from store_bridge.payments import PaymentState
+
+from ..waiting import until
+from .cart_shop import CHIPS_TOPIC, COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .conftest import Operator
+
+UNIT = 355.0
+CUSTOMER = "cus_rigShopper01"
+ACCOUNT = "acct-7f3a"
+PAYMENTS = frozenset(
+    {"checkout_started", "payment_captured", "payment_failed", "hold_released", "refund_issued"}
+)
+
+
+@pytest.fixture
+async def shop(
+    tmp_path: Path, operator: Operator, socket_enabled: None
+) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
+    clock = Clock()
+    shop = await start_shop(tmp_path / "bridge.sqlite3", operator, clock)
+    processor = FakeProcessor()
+    await _attach(shop, processor)
+    shop.shelf.stock(COLA_TOPIC, 10, UNIT)
+    shop.shelf.stock(CHIPS_TOPIC, 5, 160.0)
+    shop.shelf.walk(2)
+    try:
+        yield shop, processor
+    finally:
+        await stop_shop(shop)
+
+
+async def _attach(shop: Shop, processor: FakeProcessor) -> CheckoutRunner:
+    runner = CheckoutRunner(
+        shop.bridge.ledger,
+        processor,
+        CheckoutSettings(settle_s=5, review_deadline_s=60, poll_s=0.05),
+        policy=RetryPolicy(base_s=0.05, cap_s=0.2),
+    )
+    shop.bridge.checkout = runner
+    await runner.start()
+    return runner
+
+
+async def _shop_and_leave(shop: Shop, track: str, cans: int, **claims: Any) -> str:
+    """`track` checks in with the app, takes `cans` cans of cola, leaves: the visit."""
+    shop.shelf.enter(track, ["entrance"])
+    shop.shelf.walk(0.5)
+    qr = shop.operator.qr(now=shop.clock.now.timestamp(), **claims)
+    status, answer = await shop.post("/v1/gates/entry_1/check-in", {"qr": qr})
+    assert status == 200, answer
+    visit = str(answer["visit"])
+    shop.shelf.walk(0.5)
+    shop.shelf.move(track, ["aisle_drinks"])
+    shop.shelf.walk(2)
+    left = shop.shelf.weights[COLA_TOPIC] - cans * UNIT
+    shop.shelf.walk(2, {COLA_TOPIC: left})
+    shop.settle()
+    status, _ = await shop.post("/v1/gates/exit_1/exit", {"visit": visit})
+    assert status == 200
+    shop.shelf.leave(track)
+    shop.settle()
+    return visit
+
+
+def _payment_events(shop: Shop) -> list[tuple[str, str | None, str | None, dict[str, Any]]]:
+    return [
+        (e["type"], e["visit"], e["reason"], e["data"])
+        for e in shop.outbox()
+        if e["type"] in PAYMENTS
+    ]
+
+
+def _settle_time(shop: Shop) -> None:
+    shop.clock.advance(6)
+    assert shop.bridge.checkout is not None
+    shop.bridge.checkout.wake()
+
+
+async def test_a_shoppers_cart_is_charged_once_to_the_customer_after_the_settle_time(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, processor = shop
+    visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+    assert processor.payments == {}  # the exit never waits, the cart settles first
+
+    _settle_time(store)
+    events = await until(
+        "the cart is charged",
+        lambda: _payment_events(store),
+        want=lambda e: len(e) == 2,
+    )
+    assert events == [
+        ("checkout_started", visit, None, {"amount": 258, "currency": "EUR", "items": 2}),
+        ("payment_captured", visit, None, {"amount": 258, "currency": "EUR"}),
+    ]
+    (payment,) = processor.payments.values()
+    assert (payment.customer, payment.captured, payment.state) == (
+        CUSTOMER,
+        258,
+        PaymentState.CAPTURED,
+    )
+    status, answer = await store.get(f"/v1/visits/{visit}/checkout")
+    assert (status, answer["phase"], answer["captured"]) == (200, "done", 258)
+    status, body = await store.get("/v1/status")
+    assert body["checkout"] == {"pending": 0, "retrying": 0, "failed": 0, "max_cart_value": 20000}
+    text = "\n".join(map(str, store.outbox()))
+    assert CUSTOMER not in text and ACCOUNT not in text and payment.id not in text
+
+    await store.bridge.checkout.take()  # type: ignore[union-attr]
+    assert len(processor.payments) == 1  # a visit is taken once
+
+
+async def test_a_declined_card_is_owed_the_next_check_in_refused_until_settled(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, processor = shop
+    processor.decline(CUSTOMER)
+    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    _settle_time(store)
+    events = await until(
+        "the payment fails", lambda: _payment_events(store), want=lambda e: len(e) == 2
+    )
+    assert events[1] == (
+        "payment_failed",
+        visit,
+        "card_declined",
+        {"amount": 129, "currency": "EUR"},
+    )
+    status, body = await store.get("/v1/status")
+    assert body["checkout"]["failed"] == 1
+
+    qr = store.operator.qr(now=store.clock.now.timestamp(), cus=CUSTOMER)
+    status, answer = await store.post("/v1/gates/entry_1/check-in", {"qr": qr})
+    assert (status, answer["reason"]) == (403, "payment_outstanding")
+
+    status, answer = await store.post("/v1/accounts/settle", {"account": ACCOUNT})
+    assert (status, answer) == (200, {"settled": {"EUR": 129}})
+    qr = store.operator.qr(now=store.clock.now.timestamp(), cus=CUSTOMER)
+    status, answer = await store.post("/v1/gates/entry_1/check-in", {"qr": qr})
+    assert status == 200, answer
+    assert "account_settled" in [e["type"] for e in store.outbox()]
+
+
+async def test_an_unreachable_processor_is_retried_and_nothing_is_lost(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, processor = shop
+    processor.down = True
+    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    _settle_time(store)
+    await until("the processor is asked", lambda: processor.calls, want=lambda c: c >= 2)
+    status, body = await store.get("/v1/status")
+    assert body["checkout"]["pending"] == 1 and body["checkout"]["retrying"] == 1
+    processor.down = False
+    await until(
+        "the payment goes through once the processor is back",
+        lambda: [p.captured for p in processor.payments.values()],
+        want=lambda c: c == [129],
+    )
+    status, answer = await store.get(f"/v1/visits/{visit}/checkout")
+    await until(
+        "the checkout is done",
+        lambda: store.bridge.checkout.status()["pending"],  # type: ignore[union-attr]
+        want=lambda p: p == 0,
+    )
+
+
+async def test_an_empty_cart_is_never_charged(shop: tuple[Shop, FakeProcessor]) -> None:
+    store, processor = shop
+    visit = await _shop_and_leave(store, "frigate-a", 0, cus=CUSTOMER)
+    _settle_time(store)
+    await until(
+        "the checkout is recorded",
+        lambda: _payment_events(store),
+        want=lambda e: len(e) == 1,
+    )
+    assert _payment_events(store) == [
+        ("checkout_started", visit, None, {"amount": 0, "currency": "EUR", "items": 0})
+    ]
+    assert processor.calls == 0
+
+
+async def test_a_refund_by_items_is_made_once(shop: tuple[Shop, FakeProcessor]) -> None:
+    store, processor = shop
+    visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+    status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 10})
+    assert (status, answer["reason"]) == (409, "nothing_captured")
+    _settle_time(store)
+    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+
+    body = {"items": [{"sku": "4006381333931", "quantity": 1}]}
+    status, answer = await store.post(f"/v1/visits/{visit}/refund", body)
+    assert (status, answer["phase"], answer["amount"]) == (200, "done", 129)
+    status, answer = await store.post(f"/v1/visits/{visit}/refund", body)
+    assert (status, answer["reason"]) == (409, "already_refunded")
+    assert list(processor.refunds.values()) == [(next(iter(processor.payments)), 129)]
+    assert _payment_events(store)[-1] == (
+        "refund_issued",
+        visit,
+        None,
+        {"amount": 129, "currency": "EUR"},
+    )
+    status, answer = await store.post(
+        f"/v1/visits/{visit}/refund", {"items": [{"sku": "nope", "quantity": 1}]}
+    )
+    assert (status, answer["reason"]) == (409, "not_in_cart")
+    status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": True})
+    assert status == 400
+
+
+async def test_a_checkout_stored_mid_way_is_looked_at_and_finished_once_after_a_restart(
+    tmp_path: Path, operator: Operator, socket_enabled: None
+) -> None:
+    clock = Clock()
+    path = tmp_path / "bridge.sqlite3"
+    store = await start_shop(path, operator, clock)
+    processor = FakeProcessor()
+    await _attach(store, processor)
+    store.shelf.stock(COLA_TOPIC, 10, UNIT)
+    store.shelf.walk(2)
+    processor.lose_answers(1)  # the creation's answer is lost: an orphan, never confirmed
+    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    _settle_time(store)
+    await until("the payment is created", lambda: len(processor.payments), want=lambda n: n >= 2)
+    await stop_shop(store)
+
+    with closing(sqlite3.connect(path)) as db:
+        phase = db.execute("SELECT phase FROM checkouts WHERE visit = ?", (visit,)).fetchone()
+    again = await start_shop(path, operator, clock)
+    try:
+        await _attach(again, processor)
+        await until(
+            "the checkout is done",
+            lambda: [p.state for p in processor.payments.values()],
+            want=lambda s: PaymentState.CAPTURED in s,
+        )
+        states = sorted(p.state.value for p in processor.payments.values())
+        assert states == ["captured", "created"]  # the orphan stays unconfirmed
+        found = await again.bridge.checkout.find(visit)  # type: ignore[union-attr]
+        assert found is not None and found.phase is Phase.DONE
+        assert phase is not None
+    finally:
+        await stop_shop(again)
