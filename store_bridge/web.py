@@ -367,4 +367,7 @@ def make_app(
     app.router.add_get("/", page)
     if receipts is not None:  # receipts on request (`receipt_web.py`)
         add_receipt_routes(app, receipts, api_token)
+    from . import checkout_web  # noqa: PLC0415 - it builds on this module
+
+    checkout_web.add_routes(app)  # the checkout's refunds and settlements
     return app

@@ -51,12 +51,6 @@ def rows(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         return db.execute(sql, args).fetchall()
 
 
-def file_bytes(path: Path) -> bytes:
-    """The database file and its write-ahead log as they are on disk."""
-    wal = path.with_name(path.name + "-wal")
-    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
-
-
 def mail_table(server: MailServer, folder: Path, **extra: Any) -> dict[str, Any]:
     """A `[mail]` table for the test server (its password in a file)."""
     (folder / "smtp-password").write_text(PASSWORD + "\n", encoding="utf-8")
@@ -88,8 +82,8 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 def mail_server(tmp_path: Path, socket_enabled: None) -> Iterator[Callable[..., MailServer]]:
     servers: list[MailServer] = []
 
-    def factory(*, start: bool = True) -> MailServer:
-        server = MailServer(tmp_path)
+    def factory(*, start: bool = True, **options: bool) -> MailServer:
+        server = MailServer(tmp_path, **options)
         if start:
             server.start()
         servers.append(server)

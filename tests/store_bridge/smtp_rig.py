@@ -59,16 +59,16 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
             critical=True,
         )
         .add_extension(
-            x509.SubjectAlternativeName([
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                x509.DNSName("localhost"),
-            ]),
+            x509.SubjectAlternativeName(
+                [
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    x509.DNSName("localhost"),
+                ]
+            ),
             critical=False,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = folder / "smtp-cert.pem", folder / "smtp-key.pem"
@@ -95,18 +95,27 @@ class Handler:
 
     received: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    refuse: bool = False
+    refuse: str | None = None
+    """Answer RCPT with this (``550 ...``: for good; ``451 ...``: for now)."""
+    refuse_data: str | None = None
     logins: list[tuple[str, str]] = field(default_factory=list)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook
+        self,
+        server: Any,  # noqa: ARG002
+        session: Any,  # noqa: ARG002
+        envelope: Any,
+        address: str,
+        options: list[str],  # noqa: ARG002
     ) -> str:
-        if self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+        if self.refuse is not None:
+            return self.refuse
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: ARG002, N802
+        if self.refuse_data is not None:
+            return self.refuse_data
         message = email.message_from_bytes(envelope.original_content, policy=default)
         assert isinstance(message, EmailMessage)
         self.received.append(message)
@@ -114,37 +123,53 @@ class Handler:
         return "250 2.0.0 queued"
 
     def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+        self,
+        server: Any,  # noqa: ARG002
+        session: Any,  # noqa: ARG002
+        envelope: Any,  # noqa: ARG002
+        mechanism: str,
+        auth_data: Any,
     ) -> AuthResult:
-        assert session.ssl is not None, "a login before STARTTLS"
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         login, password = auth_data.login.decode(), auth_data.password.decode()
         self.logins.append((mechanism, login))
-        return AuthResult(success=login == USER and password == PASSWORD)
+        return AuthResult(success=login == USER and password == PASSWORD, handled=False)
 
 
 class MailServer:
     """aiosmtpd on 127.0.0.1:port, STARTTLS required, a login required."""
 
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(
+        self, folder: Path, port: int | None = None, *, tls: bool = True, login: bool = True
+    ) -> None:
         self.cert, key = make_certificate(folder)
         self.port = port or free_port()
         self.handler = Handler()
         self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._tls.load_cert_chain(self.cert, key)
         self._controller: Controller | None = None
+        self._secure = (
+            {
+                "tls_context": self._tls,
+                "require_starttls": True,
+            }
+            if tls
+            else {}
+        )
+        if login:
+            self._secure |= {
+                "authenticator": self.handler.authenticate,
+                "auth_required": True,
+                "auth_require_tls": tls,
+            }
 
     def start(self) -> None:
         self._controller = Controller(
             self.handler,
             hostname="127.0.0.1",
             port=self.port,
-            tls_context=self._tls,
-            require_starttls=True,
-            authenticator=self.handler.authenticate,
-            auth_required=True,
-            auth_require_tls=True,
+            **self._secure,
         )
         self._controller.start()
 
