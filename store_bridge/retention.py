@@ -2,22 +2,28 @@
 
 The database has one thread, shared with gate decisions. A purge therefore never holds it
 for long: each batch (at most `PURGE_BATCH` rows, one transaction, found through the
-indexes of schema 2) is its own job on that thread, and the next batch is queued only after
-the previous one is done, so that a check-in that arrives during a purge runs between two
-batches instead of after the whole purge. Freed pages are then returned to the file system
-in steps of `GIVE_BACK_PAGES` (incremental auto-vacuum), the same way, so that the file
-does not keep the high-water mark of the busiest day.
+indexes of schema 2) is its own upkeep job on that thread, and the next batch is queued only
+after the previous one is done; the thread runs a waiting check-in before any upkeep
+(`db_thread.py`), so a check-in that arrives during a purge waits for one step at most.
+After each step a checkpoint, a job of its own, copies the pages the step wrote from the
+write-ahead log into the file: a check-in's commit never carries a purge's pages (SQLite's
+automatic checkpoint runs in whichever commit fills the log, which is what made check-ins
+slow during a purge), and the log stays about one step long. Freed pages are then returned
+to the file system in steps of `GIVE_BACK_PAGES` (incremental auto-vacuum), the same way, so
+that the file does not keep the high-water mark of the busiest day.
 
 What is past the retention: published events sent before it, sessions that ended before it
-(with their account references), and used QR ids whose code has expired (a code that has
-expired cannot be replayed). An event not yet published and a session still inside are
-never deleted.
+(with their account references), the carts of sessions that ended before it
+(`cart_store.py`), and used QR ids whose code has expired (a code that has expired cannot be
+replayed). An event not yet published and a session or cart still inside are never deleted.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
-from .storage import PURGE_BATCH, Database, Due, Purged
+from . import cart_store
+from .storage import PURGE_BATCH, Database, Due, Purged, Store
 
 GIVE_BACK_PAGES: Final = 128
 """Free pages returned to the file system per step (512 KiB with SQLite's 4 KiB pages)."""
@@ -39,16 +45,37 @@ async def purge(
     """
     done = Purged()
     while True:
-        step = await db.call(lambda store: store.purge_batch(what, batch))
+        step = await _step(db, lambda store: store.purge_batch(what, batch))
         done += step
         if step.rows < batch:
             break
+    while True:  # the carts of ended sessions, the same way
+        carts = await _step(
+            db,
+            lambda store: store.change(
+                lambda sql: cart_store.purge_batch(sql, what.ended_before, batch), []
+            ),
+        )
+        done += Purged(carts=carts, batches=1 if carts else 0)
+        if carts < batch:
+            break
     if done.rows:
-        free = before = await db.call(lambda store: store.free_pages())
+        free = before = await db.upkeep(lambda store: store.free_pages())
         while free:
-            left = await db.call(lambda store: store.give_back(pages))
+            left = await _step(db, lambda store: store.give_back(pages))
             if left >= free:  # nothing moved: leave the rest for next time
                 break
             free = left
         done += Purged(pages_freed=before - free)
     return done
+
+
+async def _step[T](db: Database, work: Callable[[Store], T]) -> T:
+    """One step of upkeep, then a checkpoint of what it wrote: each its own job.
+
+    A check-in never carries the step's pages into the file in its own commit (SQLite's
+    automatic checkpoint), and can run between the step and its checkpoint.
+    """
+    result = await db.upkeep(work)
+    await db.upkeep(lambda store: store.checkpoint())
+    return result

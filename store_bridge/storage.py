@@ -4,23 +4,25 @@ Every state change and the events it produces are written in one transaction (a
 transactional outbox): an event exists exactly when its change happened, and the publisher
 sends what the outbox holds. Nothing is deleted before it was published.
 
-SQLite runs in one dedicated thread; `Database.call` runs a function there. Any SQLite
-failure (locked, disk full, file gone) surfaces as `StorageUnavailable`; `busy_timeout` is
-short so that a stuck database answers quickly instead of holding a gate decision. The
-schema, its migrations and the file's settings are in `store_schema.py`; purging in batches
-is in `retention.py`, over `Store.purge_batch` and `Store.give_back`.
+SQLite runs in one dedicated thread (`db_thread.py`); `Database.call` runs a function there,
+ahead of any upkeep that waits, and `Database.upkeep` runs one step of upkeep when no other
+job waits. Any SQLite failure (locked, disk full, file gone) surfaces as `StorageUnavailable`;
+`busy_timeout` is short so that a stuck database answers quickly instead of holding a gate
+decision. The schema, its migrations and the file's settings are in `store_schema.py`;
+purging in batches is in `retention.py`, over `Store.purge_batch`, `Store.give_back` and
+`Store.checkpoint`.
 """
 
 import asyncio
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 from .core.store import Session, SessionState
+from .db_thread import DbThread, Lane
 from .events import Wire, to_json
 from .store_schema import connect
 
@@ -55,6 +57,7 @@ def _session(row: sqlite3.Row) -> Session:
         entered=datetime.fromisoformat(row["entered"]),
         account=row["account"],
         state=SessionState(row["state"]),
+        customer=row["customer"],
     )
 
 
@@ -116,7 +119,7 @@ class Store:
                     raise Replayed from None
             self.db.execute(
                 "INSERT INTO sessions (visit_id, track_id, source, entry_gate, party, entered, "
-                "account, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "account, state, customer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session.visit_id,
                     session.track_id,
@@ -126,6 +129,7 @@ class Store:
                     session.entered.isoformat(),
                     session.account,
                     session.state.value,
+                    session.customer,
                 ),
             )
             self._set_occupancy(occupancy)
@@ -163,6 +167,16 @@ class Store:
         Events whose ids are in `already_sent` were published from memory and go in as sent.
         """
         self._tx(lambda: self._add_events(events, already_sent))
+
+    def change[T](self, work: Callable[[sqlite3.Connection], T], events: Sequence[Wire]) -> T:
+        """Any other change (the carts', `cart_store.py`) with its events, in one transaction."""
+
+        def both() -> T:
+            result = work(self.db)
+            self._add_events(events)
+            return result
+
+        return self._tx(both)
 
     def outbox_state(self) -> tuple[int, float | None]:
         """Events not yet published, and when the oldest of them was written (or None)."""
@@ -242,6 +256,15 @@ class Store:
         self.db.execute(f"PRAGMA incremental_vacuum({max(1, int(pages))})").fetchall()
         return self.free_pages()
 
+    def checkpoint(self) -> None:
+        """Copy what the write-ahead log holds into the file, so that the log starts over.
+
+        PASSIVE: it never waits for a reader. On this connection's own thread nothing writes
+        meanwhile, so it copies the whole log and the next write starts the log from its
+        beginning (cut back to `WAL_LIMIT_BYTES`, `store_schema.py`).
+        """
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
 
 @dataclass(frozen=True, slots=True)
 class Due:
@@ -261,11 +284,12 @@ class Purged:
     used_codes: int = 0
     batches: int = 0
     pages_freed: int = 0
+    carts: int = 0
 
     @property
     def rows(self) -> int:
         """Rows deleted, all tables."""
-        return self.events + self.sessions + self.used_codes
+        return self.events + self.sessions + self.used_codes + self.carts
 
     def __add__(self, other: Purged) -> Purged:
         """Both purges' counts."""
@@ -275,16 +299,17 @@ class Purged:
             self.used_codes + other.used_codes,
             self.batches + other.batches,
             self.pages_freed + other.pages_freed,
+            self.carts + other.carts,
         )
 
 
 class Database:
-    """`Store` behind one thread, for the event loop."""
+    """`Store` behind one thread, for the event loop: gate jobs first, upkeep after them."""
 
     def __init__(self, path: Path | str) -> None:
         """Remember where the file is; `open` opens it."""
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-bridge-db")
+        self._thread = DbThread("store-bridge-db")
         self._store: Store | None = None
 
     async def open(self) -> Snapshot:
@@ -297,22 +322,39 @@ class Database:
         return await self._run(work)
 
     async def call[T](self, work: Callable[[Store], T]) -> T:
-        """Run `work(store)` in the database thread."""
+        """Run `work(store)` in the database thread, before any upkeep that waits."""
+        return await self._run(self._bound(work))
 
+    async def upkeep[T](self, work: Callable[[Store], T]) -> T:
+        """Run `work(store)` in the database thread once no other job waits (`db_thread.py`).
+
+        For one short step of upkeep (a purge batch, a checkpoint): a check-in that arrives
+        while it runs waits for this step only.
+        """
+        return await self._run(self._bound(work), Lane.UPKEEP)
+
+    @property
+    def waiting(self) -> int:
+        """Jobs queued for the database thread that have not started yet."""
+        return self._thread.waiting
+
+    def _bound[T](self, work: Callable[[Store], T]) -> Callable[[], T]:
         def bound() -> T:
             if self._store is None:
                 raise StorageUnavailable("closed")
             return work(self._store)
 
-        return await self._run(bound)
+        return bound
 
-    async def _run[T](self, work: Callable[[], T]) -> T:
+    async def _run[T](self, work: Callable[[], T], lane: Lane = Lane.FOREGROUND) -> T:
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+            done = self._thread.submit(lane, work)
+        except RuntimeError as err:  # the thread was shut down
+            raise StorageUnavailable("closed") from err
+        try:
+            return await asyncio.wrap_future(done)
         except sqlite3.Error as err:
             raise StorageUnavailable(type(err).__name__) from err
-        except RuntimeError as err:  # the executor was shut down
-            raise StorageUnavailable("closed") from err
 
     async def close(self) -> None:
         """Close the file and end the thread."""
@@ -325,4 +367,4 @@ class Database:
         try:
             await self._run(work)
         finally:
-            self._executor.shutdown(wait=True)  # the thread is idle: this only joins it
+            self._thread.shutdown()  # nothing is left to run: this only joins it

@@ -5,9 +5,11 @@
 public keys). Claims: `iss` (the operator id), `aud` (this store's site id), `sub` (a
 pseudonymous account reference the payment step will use; never shown in events), `jti`
 (single use), `iat` and `exp` with `exp - iat` at most 60 s, optional `party` (how many
-people come in on it, 1..`max_party`). The algorithm is fixed by the key: a token that
-names another (``none``, HS256 with the public key as secret, RS256) is refused before
-any key is used. Time is injected; PyJWT's own clock checks are off.
+people come in on it, 1..`max_party`), optional `cus` (the shopper's customer at the payment
+processor, a pseudonymous ``cus_…`` whose saved card checkout charges; never in events).
+The algorithm is fixed by the key: a token that names another (``none``, HS256 with the
+public key as secret, RS256) is refused before any key is used. Time is injected; PyJWT's
+own clock checks are off.
 
 **Payment card.** A card-terminal adapter hands over the payment processor's token for
 the card (e.g. a payment-method id), never the card number. Anything that looks like a
@@ -149,6 +151,8 @@ class QrCheckIn:
     """The pseudonymous account reference (`sub`), kept for payment; never in events."""
     expires: datetime
     party: int
+    customer: str | None = None
+    """The payment processor's customer (`cus`), kept for checkout; never in events."""
 
     def __repr__(self) -> str:
         """No account reference in logs."""
@@ -216,6 +220,16 @@ def _account(payload: Mapping[str, Any]) -> str:
     return _claim_text(payload, "sub")
 
 
+def _customer(payload: Mapping[str, Any]) -> str | None:
+    """The optional `cus` claim: the processor's customer reference, never a card number."""
+    cus = payload.get("cus")
+    if cus is None:
+        return None
+    if isinstance(cus, str) and looks_like_card_number(cus):
+        raise CredentialRejected(Reason.CARD_NUMBER_REFUSED)
+    return _claim_text(payload, "cus")
+
+
 def verify_qr(  # noqa: PLR0913 - keyword-only settings
     token: str,
     *,
@@ -266,6 +280,7 @@ def verify_qr(  # noqa: PLR0913 - keyword-only settings
         account=_account(payload),
         expires=datetime.fromtimestamp(expires + LEEWAY_S, tz=now.tzinfo),
         party=party,
+        customer=_customer(payload),
     )
 
 

@@ -43,6 +43,8 @@ class Session:
     entered: datetime
     account: str
     state: SessionState = SessionState.INSIDE
+    customer: str | None = None
+    """An app shopper's payment processor customer (the QR's `cus`): never in events."""
 
     def __repr__(self) -> str:
         """Without the account reference."""
@@ -52,7 +54,15 @@ class Session:
         )
 
 
-def new_session(*, source: str, gate: str, party: int, account: str, now: datetime) -> Session:
+def new_session(  # noqa: PLR0913 - keyword-only parts of a session
+    *,
+    source: str,
+    gate: str,
+    party: int,
+    account: str,
+    now: datetime,
+    customer: str | None = None,
+) -> Session:
     """Open a session with fresh random visit and track ids."""
     return Session(
         visit_id=f"trip-{new_id()[:20]}",
@@ -62,6 +72,7 @@ def new_session(*, source: str, gate: str, party: int, account: str, now: dateti
         party=party,
         entered=now,
         account=account,
+        customer=customer,
     )
 
 

@@ -74,7 +74,8 @@ async def _drive(
         checkout = machine.advance(checkout, answer, now)  # type: ignore[arg-type]
         persisted = checkout
         now += timedelta(milliseconds=10)
-    raise AssertionError("the checkout did not finish")
+    msg = "the checkout did not finish"
+    raise AssertionError(msg)
 
 
 def _charged(processor: FakeProcessor) -> list[int]:
@@ -104,11 +105,17 @@ def test_an_app_cart_is_charged_at_most_once_and_never_when_empty(
     done = asyncio.run(_drive(processor, start, faults))
     charged = _charged(processor)
     if total == 0:
-        assert charged == [] and processor.calls == 0 and done.phase is Phase.DONE
+        assert charged == []
+        assert processor.calls == 0
+        assert done.phase is Phase.DONE
     elif declined:
-        assert charged == [] and done.phase is Phase.FAILED and done.outstanding == total
+        assert charged == []
+        assert done.phase is Phase.FAILED
+        assert done.outstanding == total
     else:
-        assert charged == [total] and done.phase is Phase.DONE and done.captured == total
+        assert charged == [total]
+        assert done.phase is Phase.DONE
+        assert done.captured == total
         assert done.card_last4 == "4242"
 
 
@@ -128,7 +135,8 @@ def test_a_card_hold_is_captured_up_to_the_hold_once_or_released(
     done = asyncio.run(_drive(processor, start, faults))
     payment = processor.payments[hold]
     if total == 0:
-        assert payment.state is PaymentState.CANCELLED and payment.captured == 0
+        assert payment.state is PaymentState.CANCELLED
+        assert payment.captured == 0
         assert [n.type for n in machine.news(start, done)] == ["hold_released"]
     else:
         assert payment.state is PaymentState.CAPTURED
@@ -185,7 +193,8 @@ def test_a_lost_answer_to_a_confirmation_is_looked_up_before_anything_else() -> 
     lost = machine.advance(created, Unknown("timeout", "pi_5"), T0)
     assert machine.call(lost) == machine.Retrieve("pi_5")
     failed = machine.advance(lost, Accepted("pi_5", PaymentState.FAILED), T0)
-    assert failed.phase is Phase.FAILED and failed.outstanding == 5
+    assert failed.phase is Phase.FAILED
+    assert failed.outstanding == 5
     assert [(n.type, n.reason) for n in machine.news(lost, failed)] == [
         ("payment_failed", "declined")
     ]

@@ -1,0 +1,215 @@
+"""Checkouts, refunds and what accounts owe, in the bridge's SQLite file (schema 4).
+
+Plain SQL over the database thread's connection (`storage.Store.change` runs a function of
+it in one transaction with the events it goes with). The checkout runner writes every
+state it reaches here, committed, before it calls the processor again; a checkout is
+unique per visit, so a final cart is taken once, whatever restarts. Times are seconds
+since the epoch.
+"""
+
+import sqlite3
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from .cart_store import _lines as cart_lines
+from .core.cart_model import CartLine
+from .core.checkout import Checkout, Kind, Phase
+from .core.refund import Refund, RefundPhase
+from .vocabulary import Source
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyCart:
+    """A closed session's cart that checkout may take, with what pays for it."""
+
+    visit: str
+    lines: tuple[CartLine, ...]
+    held: int
+    closed: datetime
+    final: bool
+    source: str
+    account: str
+    customer: str | None
+
+    def __repr__(self) -> str:
+        """Without the account and customer references."""
+        return f"ReadyCart(visit={self.visit!r}, lines={len(self.lines)}, held={self.held})"
+
+    @property
+    def kind(self) -> Kind:
+        """An app shopper's saved card or a card shopper's hold."""
+        return Kind.CARD if self.source == Source.PAYMENT_CARD.value else Kind.APP
+
+
+def _lines(text: str) -> tuple[CartLine, ...]:
+    """A stored cart's lines (the cart store's own reading)."""
+    return cart_lines(text)
+
+
+def _ts(when: datetime | None) -> float | None:
+    return None if when is None else when.timestamp()
+
+
+def _when(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+_COLUMNS = tuple(f.name for f in fields(Checkout))
+
+
+def save(db: sqlite3.Connection, checkout: Checkout, now: datetime) -> None:
+    """Write a checkout as it stands (insert or replace its row)."""
+    values: dict[str, Any] = {name: getattr(checkout, name) for name in _COLUMNS}
+    values["kind"] = checkout.kind.value
+    values["phase"] = checkout.phase.value
+    values["look"] = int(checkout.look)
+    values["retry_at"] = _ts(checkout.retry_at)
+    names = ", ".join((*_COLUMNS, "created", "updated"))
+    marks = ", ".join(f":{name}" for name in (*_COLUMNS, "created", "updated"))
+    updates = ", ".join(f"{name} = excluded.{name}" for name in (*_COLUMNS, "updated"))
+    db.execute(
+        f"INSERT INTO checkouts ({names}) VALUES ({marks}) "  # noqa: S608 - fixed names
+        f"ON CONFLICT(id) DO UPDATE SET {updates}",
+        {**values, "created": now.timestamp(), "updated": now.timestamp()},
+    )
+
+
+def _checkout(row: sqlite3.Row) -> Checkout:
+    values = {name: row[name] for name in _COLUMNS}
+    values["kind"] = Kind(row["kind"])
+    values["phase"] = Phase(row["phase"])
+    values["look"] = bool(row["look"])
+    values["retry_at"] = _when(row["retry_at"])
+    return Checkout(**values)
+
+
+def unfinished(db: sqlite3.Connection) -> list[Checkout]:
+    """The checkouts not done nor failed (resumed at start)."""
+    rows = db.execute(
+        "SELECT * FROM checkouts WHERE phase IN ('final', 'created') ORDER BY created"
+    )
+    return [_checkout(row) for row in rows]
+
+
+def find(db: sqlite3.Connection, visit: str) -> Checkout | None:
+    """A visit's checkout."""
+    row = db.execute("SELECT * FROM checkouts WHERE visit = ?", (visit,)).fetchone()
+    return None if row is None else _checkout(row)
+
+
+def failed_count(db: sqlite3.Connection) -> int:
+    """How many checkouts failed (and are not settled)."""
+    row = db.execute("SELECT count(*) FROM checkouts WHERE phase = 'failed'").fetchone()
+    return int(row[0])
+
+
+def ready_carts(
+    db: sqlite3.Connection, *, settled_before: datetime, deadline_before: datetime, limit: int
+) -> list[ReadyCart]:
+    """Closed carts without a checkout that may be charged now.
+
+    A cart may be charged once its session closed before `settled_before` (late shelf
+    messages had time to arrive) and nothing of it waits for evidence or review, or once it
+    closed before `deadline_before` (the review deadline: held picks are not charged).
+    """
+    rows = db.execute(
+        "SELECT c.visit, c.lines, c.held, c.closed, c.final, s.source, s.account, s.customer "
+        "FROM carts c JOIN sessions s ON s.visit_id = c.visit "
+        "WHERE c.closed IS NOT NULL AND c.closed <= ? "
+        "AND (c.final = 1 OR c.held = 0 OR c.closed <= ?) "
+        "AND NOT EXISTS (SELECT 1 FROM checkouts k WHERE k.visit = c.visit) "
+        "ORDER BY c.closed LIMIT ?",
+        (settled_before.timestamp(), deadline_before.timestamp(), limit),
+    )
+    return [
+        ReadyCart(
+            visit=row["visit"],
+            lines=_lines(row["lines"]),
+            held=row["held"],
+            closed=datetime.fromtimestamp(row["closed"], UTC),
+            final=bool(row["final"]),
+            source=row["source"],
+            account=row["account"],
+            customer=row["customer"],
+        )
+        for row in rows
+    ]
+
+
+def start(db: sqlite3.Connection, checkout: Checkout, now: datetime) -> bool:
+    """Store a new checkout unless its visit has one; True if stored."""
+    if db.execute("SELECT 1 FROM checkouts WHERE visit = ?", (checkout.visit,)).fetchone():
+        return False
+    save(db, checkout, now)
+    return True
+
+
+# --- what accounts owe ----------------------------------------------------------------
+
+
+def owe(db: sqlite3.Connection, account: str, amount: int, currency: str, now: datetime) -> None:
+    """Add `amount` to what `account` owes."""
+    db.execute(
+        "INSERT INTO outstanding VALUES (?, ?, ?, ?) ON CONFLICT(account, currency) "
+        "DO UPDATE SET amount = amount + excluded.amount",
+        (account, currency, amount, now.timestamp()),
+    )
+
+
+def owing(db: sqlite3.Connection) -> set[str]:
+    """Every account that owes something."""
+    return {row[0] for row in db.execute("SELECT DISTINCT account FROM outstanding")}
+
+
+def settle(db: sqlite3.Connection, account: str) -> dict[str, int]:
+    """An operator settled `account`: what it owed (by currency), now nothing."""
+    owed = {
+        row[0]: int(row[1])
+        for row in db.execute(
+            "SELECT currency, amount FROM outstanding WHERE account = ?", (account,)
+        )
+    }
+    db.execute("DELETE FROM outstanding WHERE account = ?", (account,))
+    return owed
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+_REFUND_COLUMNS = tuple(f.name for f in fields(Refund))
+
+
+def save_refund(db: sqlite3.Connection, refund: Refund, now: datetime) -> None:
+    """Write a refund as it stands."""
+    values: dict[str, Any] = {name: getattr(refund, name) for name in _REFUND_COLUMNS}
+    values["phase"] = refund.phase.value
+    values["retry_at"] = _ts(refund.retry_at)
+    names = ", ".join((*_REFUND_COLUMNS, "created", "updated"))
+    marks = ", ".join(f":{name}" for name in (*_REFUND_COLUMNS, "created", "updated"))
+    updates = ", ".join(f"{name} = excluded.{name}" for name in (*_REFUND_COLUMNS, "updated"))
+    db.execute(
+        f"INSERT INTO refunds ({names}) VALUES ({marks}) "  # noqa: S608 - fixed names
+        f"ON CONFLICT(id) DO UPDATE SET {updates}",
+        {**values, "created": now.timestamp(), "updated": now.timestamp()},
+    )
+
+
+def _refund(row: sqlite3.Row) -> Refund:
+    values = {name: row[name] for name in _REFUND_COLUMNS}
+    values["phase"] = RefundPhase(row["phase"])
+    values["retry_at"] = _when(row["retry_at"])
+    return Refund(**values)
+
+
+def find_refund(db: sqlite3.Connection, visit: str) -> Refund | None:
+    """A visit's refund."""
+    row = db.execute("SELECT * FROM refunds WHERE visit = ?", (visit,)).fetchone()
+    return None if row is None else _refund(row)
+
+
+def unfinished_refunds(db: sqlite3.Connection) -> list[Refund]:
+    """The refunds not done nor failed."""
+    rows = db.execute(
+        "SELECT * FROM refunds WHERE phase IN ('requested', 'sending') ORDER BY created"
+    )
+    return [_refund(row) for row in rows]

@@ -1,0 +1,141 @@
+"""The checkout's HTTP API (operator, with the API token like every write endpoint).
+
+- ``GET /v1/visits/{visit}/checkout``: where a visit's checkout stands (phase, amounts,
+  currency, reason; never a reference) → 200 / 404.
+- ``POST /v1/visits/{visit}/refund`` ``{"amount": n}`` (minor units) or
+  ``{"items": [{"sku": "...", "quantity": n}, …]}`` (at the cart's prices): refunds the
+  visit's captured payment, once (one refund per visit, `core/refund.py`) → 200 done /
+  202 still to be sent (the processor is unreachable; retried) / 409 refused (``reason``:
+  ``nothing_captured``, ``already_refunded``, ``amount_too_large``, ``not_in_cart``) /
+  502 the processor declined or its answer was lost (``uncertain``: look it up in the
+  processor's dashboard; it is never sent twice).
+- ``POST /v1/accounts/settle`` ``{"account": "<reference>"}``: an operator settled what an
+  account owed after a declined payment; its check-ins are admitted again → 200 with what it
+  owed, by currency.
+"""
+
+from typing import Any
+
+from aiohttp import web
+
+from .checkout_runner import CheckoutRunner
+from .core.refund import RefundPhase, RefundRefused, items_amount
+from .storage import StorageUnavailable
+from .web import BRIDGE_KEY, ID_MAX, BadRequestError, _authorized, _body, _guarded, _text
+
+MAX_ITEMS = 100
+
+
+def _runner(request: web.Request) -> CheckoutRunner:
+    runner = request.app[BRIDGE_KEY].checkout
+    if runner is None:
+        raise BadRequestError(404, "no_checkout", "this store has no [payments] configured")
+    return runner
+
+
+def _visit(request: web.Request) -> str:
+    visit = request.match_info["visit"]
+    if len(visit) > ID_MAX:
+        raise BadRequestError(404, "unknown_visit", "no checkout for this visit")
+    return visit
+
+
+def _items(raw: object) -> list[tuple[str, int]]:
+    if not isinstance(raw, list) or not 0 < len(raw) <= MAX_ITEMS:
+        raise BadRequestError(400, "bad_request", f"'items' must be a list of 1-{MAX_ITEMS}")
+    items: list[tuple[str, int]] = []
+    for item in raw:
+        sku = item.get("sku") if isinstance(item, dict) else None
+        quantity = item.get("quantity") if isinstance(item, dict) else None
+        if (
+            not isinstance(sku, str)
+            or not 0 < len(sku) <= ID_MAX
+            or isinstance(quantity, bool)
+            or not isinstance(quantity, int)
+            or quantity <= 0
+        ):
+            raise BadRequestError(
+                400, "bad_request", "each item is {'sku': text, 'quantity': whole number > 0}"
+            )
+        items.append((sku, quantity))
+    return items
+
+
+@_guarded
+async def checkout_state(request: web.Request) -> web.Response:
+    """``GET /v1/visits/{visit}/checkout``."""
+    _authorized(request)
+    runner = _runner(request)
+    try:
+        found = await runner.find(_visit(request))
+    except StorageUnavailable:
+        return web.json_response(
+            {"error": "storage_unavailable", "message": "the database cannot be read"}, status=503
+        )
+    if found is None:
+        raise BadRequestError(404, "unknown_visit", "no checkout for this visit")
+    return web.json_response(
+        {
+            "visit": found.visit,
+            "phase": found.phase.value,
+            "total": found.total,
+            "captured": found.captured,
+            "outstanding": found.outstanding,
+            "currency": found.currency,
+            "reason": found.reason,
+            "attempts": found.attempts,
+        }
+    )
+
+
+@_guarded
+async def refund(request: web.Request) -> web.Response:
+    """``POST /v1/visits/{visit}/refund``."""
+    body = await _body(request, frozenset({"amount", "items"}))
+    runner = _runner(request)
+    visit = _visit(request)
+    if ("amount" in body) == ("items" in body):
+        raise BadRequestError(400, "bad_request", "send exactly one of 'amount' or 'items'")
+    try:
+        if "items" in body:
+            cart = await request.app[BRIDGE_KEY].carts.find(visit)  # type: ignore[union-attr]
+            lines = () if cart is None else cart.lines
+            amount = items_amount(lines, _items(body["items"]))
+        else:
+            amount = body["amount"]
+            if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+                raise BadRequestError(400, "bad_request", "'amount' must be a whole number > 0")
+        done = await runner.refund(visit, amount)
+    except RefundRefused as err:
+        return web.json_response(
+            {"error": "refund_refused", "reason": str(err), "message": "no refund was made"},
+            status=409,
+        )
+    status = {RefundPhase.DONE: 200, RefundPhase.REQUESTED: 202}.get(done.phase, 502)
+    answer: dict[str, Any] = {
+        "visit": visit,
+        "phase": done.phase.value,
+        "amount": done.amount,
+        "currency": done.currency,
+        "reason": done.reason,
+    }
+    return web.json_response(answer, status=status)
+
+
+@_guarded
+async def settle(request: web.Request) -> web.Response:
+    """``POST /v1/accounts/settle``."""
+    body = await _body(request, frozenset({"account"}))
+    runner = _runner(request)
+    account = _text(body, "account", 128)
+    if account is None:
+        raise BadRequestError(400, "bad_request", "send 'account'")
+    owed = await runner.settle(account)
+    return web.json_response({"settled": owed})
+
+
+def add_routes(app: web.Application) -> None:
+    """The checkout's routes."""
+    app.router.add_get("/v1/visits/{visit}/checkout", checkout_state)
+    app.router.add_post("/v1/visits/{visit}/refund", refund)
+    app.router.add_post("/v1/accounts/settle", settle)

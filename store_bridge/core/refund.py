@@ -1,0 +1,106 @@
+"""A refund as a state machine: at most once, whatever crashes (no I/O here).
+
+One refund per visit, of at most what its checkout captured, asked for by the operator
+(`POST /v1/visits/<visit>/refund`, an amount or items of the cart). The shell persists
+each state before it calls the processor:
+
+- `REQUESTED`: stored, nothing sent. The shell stores `SENDING` before it sends.
+- `SENDING` (as loaded after a crash) or an answer that may or may not have taken effect
+  (`Unknown`): the refund may exist at the processor; it is never sent again (that could
+  refund twice): `UNCERTAIN`, for the operator to look up in the processor's dashboard.
+- `Unavailable` (nothing happened): `REQUESTED` again, retried after the checkout's backoff.
+- `RefundDone`: `DONE`, `refund_issued`; `Declined`: `FAILED`.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from ..payments import Declined, RefundAnswer, RefundDone, Unavailable, Unknown
+from .cart_model import CartLine
+from .checkout import RetryPolicy
+
+
+class RefundPhase(StrEnum):
+    """Where a refund stands (stored)."""
+
+    REQUESTED = "requested"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """One visit's refund as stored."""
+
+    id: str
+    visit: str
+    payment: str
+    """The captured payment's reference: never in events."""
+    amount: int
+    currency: str
+    phase: RefundPhase = RefundPhase.REQUESTED
+    attempts: int = 0
+    retry_at: datetime | None = None
+    refund: str | None = None
+    """The processor's refund reference: never in events."""
+    reason: str | None = None
+
+    def __repr__(self) -> str:
+        """Without the references."""
+        return f"Refund(id={self.id!r}, amount={self.amount}, phase={self.phase.value!r})"
+
+
+class RefundRefused(ValueError):  # noqa: N818 - named after the outcome
+    """A refund that cannot be asked for; the message is a reason code."""
+
+
+def items_amount(lines: tuple[CartLine, ...], items: list[tuple[str, int]]) -> int:
+    """What the given (sku, quantity) items of a cart come to; refuses items not in it."""
+    bought = {line.sku: line for line in lines}
+    wanted: dict[str, int] = {}
+    for sku, quantity in items:
+        wanted[sku] = wanted.get(sku, 0) + quantity
+    total = 0
+    for sku, quantity in wanted.items():
+        line = bought.get(sku)
+        if line is None or not 0 < quantity <= line.quantity:
+            raise RefundRefused("not_in_cart")
+        total += quantity * line.unit_price
+    return total
+
+
+def sending(refund: Refund) -> Refund:
+    """What is stored just before the refund is sent."""
+    return replace(refund, phase=RefundPhase.SENDING)
+
+
+def resumed(refund: Refund) -> Refund:
+    """A refund as loaded after a restart: one that was being sent is uncertain."""
+    if refund.phase is RefundPhase.SENDING:
+        return replace(refund, phase=RefundPhase.UNCERTAIN, reason="answer_lost")
+    return refund
+
+
+def advance(
+    refund: Refund, answer: RefundAnswer, now: datetime, policy: RetryPolicy | None = None
+) -> Refund:
+    """The refund after the processor answered."""
+    policy = policy or RetryPolicy()
+    match answer:
+        case RefundDone(refund=reference, amount=amount):
+            return replace(refund, phase=RefundPhase.DONE, refund=reference, amount=amount)
+        case Unavailable():
+            attempts = refund.attempts + 1
+            return replace(
+                refund,
+                phase=RefundPhase.REQUESTED,
+                attempts=attempts,
+                retry_at=now + policy.delay(refund.id, attempts),
+            )
+        case Unknown():
+            return replace(refund, phase=RefundPhase.UNCERTAIN, reason="answer_lost")
+        case Declined(code=code):
+            return replace(refund, phase=RefundPhase.FAILED, reason=code)
