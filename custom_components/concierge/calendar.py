@@ -15,8 +15,9 @@ changes the grant's label, description and schedule; a change to one occurrence 
 series alone is refused (a translated message says what to do instead).
 
 The calendar finds grants by time (`core.window_index`): a range asks only the grants
-whose windows may fall in it, the open or next window is the top of a heap, and an
-update takes only the grants that changed. Its state is written when the open or next
+whose windows may fall in it, the open or next window is the top of a heap (each grant's
+window worked out only when it comes near the top), and an update takes only the grants
+that changed. Its state is written when the open or next
 window changed; a change elsewhere on the calendar only refreshes subscribed views.
 """
 

@@ -97,20 +97,24 @@ class ConciergeCoordinator(HomeAsSite, DataUpdateCoordinator[SiteSnapshot]):
 
     async def async_load(self) -> None:
         """Read stored grants, visits and the audit chain; catch up on missed edges."""
-        self._data = await async_read_home(
+        self._data, changed = await async_read_home(
             self.hass, self._store, self.audit, self.site, self.site_id
         )
-        await self.gate.async_load(self._data.replay)  # earlier versions kept it in the data
+        if self._data.replay:  # earlier versions kept the used tokens in the data
+            changed = True
+        await self.gate.async_load(self._data.replay)
         self._data.replay = {}
         self.clock.restart()  # the first reading starts from the stored site time
         now = self.now()
-        for grant in list(self._data.grants.values()):
-            await self.grants.async_refresh(grant.id, now)
+        # Every grant settled at `now`, one timer for all their edges.
+        if await self.grants.async_load(now):
+            changed = True
         self._unsubs.extend(async_watch_portals(self.hass, self.site, self.flow))
         # Every grant's state was just recorded at `now`: the first snapshot shows those
         # (an edge since has its timer), rather than working each out again.
         recorded = self._data.grant_states
-        self._save()
+        if changed:  # data read as stored is not written back
+            self._save()
         self.async_set_updated_data(self._snapshot(state_at=lambda g: recorded[g.id]))
         self.keypad = KeypadManager(self)
         self.keypad.async_start()

@@ -1,15 +1,16 @@
-"""A site's grants over time: creating and changing them, and one timer per window edge.
+"""A site's grants over time: creating and changing them, and acting at their window edges.
 
-Each grant that can still change by time alone has exactly one timer, at its next window
-edge, on the event loop's monotonic clock (a wall clock that steps back moves neither the
-edge nor the moment it is acted on). At the edge the grant's state is settled at site
-time and its state-change event recorded. States only move forward: a grant recorded as
+Each grant that can still change by time alone waits for its next window edge; one
+timer, on the event loop's monotonic clock, waits for the earliest of them
+(`core.due_queue`), whatever the number of grants (a wall clock that steps back moves
+neither an edge nor the moment it is acted on). At an edge, every grant whose edge is
+reached has its state settled at site time and its state-change event recorded; the
+timer then waits for the next edge. States only move forward: a grant recorded as
 expired, revoked or used up never comes back, and its PIN is erased (it can never use it
 again). A suspended grant, or one between two of its windows, keeps its PIN.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Required, TypedDict, Unpack
 from zoneinfo import ZoneInfo
@@ -20,8 +21,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
 
 from .core import clock
+from .core.due_queue import DueQueue
 from .core.errors import ConciergeError, TransitionError
 from .core.events import AccessEvent, AccessEventType, Outcome, Source
+from .core.fast_times import last_end, next_edge
 from .core.grants import (
     TERMINAL_STATES,
     Credentials,
@@ -38,7 +41,6 @@ from .core.grants import (
     without_pin,
 )
 from .core.pins import pin_conflict
-from .core.schedule_times import last_end, next_edge
 from .core.windows import Schedule
 from .keypad.manager import adapter_for
 from .service_errors import not_valid, validation_error
@@ -97,25 +99,17 @@ class GrantHost(Protocol):
         """Save soon and refresh the entities (those of `grants` even if unchanged)."""
 
 
-@dataclass(frozen=True, slots=True)
-class EdgeTimer:
-    """The timer of a grant's next window edge (a monotonic delay); call it to cancel."""
-
-    edge: datetime
-    cancel: CALLBACK_TYPE
-
-    def __call__(self) -> None:
-        """Cancel the timer."""
-        self.cancel()
-
-
 class GrantKeeper:
     """Creates, changes and forgets a site's grants, and acts at their window edges."""
 
     def __init__(self, host: GrantHost) -> None:
         """Keep the grants of `host`'s site."""
         self._host = host
-        self._timers: dict[str, EdgeTimer] = {}
+        self._edges = DueQueue()
+        """Each grant's next window edge (a grant that changes by time alone has one)."""
+        self._timer: tuple[datetime, CALLBACK_TYPE] | None = None
+        """The one timer: at the earliest edge, and that edge."""
+        self._at_edges = False
 
     @property
     def _data(self) -> SiteData:
@@ -139,12 +133,45 @@ class GrantKeeper:
         return settled_state(recorded, grant_state(grant, now, self._host.tz))
 
     def edge_timer(self, grant_id: str) -> datetime | None:
-        """The window edge a grant's timer waits for; None if it has none."""
-        timer = self._timers.get(grant_id)
-        return timer.edge if timer is not None else None
+        """The window edge the grant waits for; None if it waits for none."""
+        return self._edges.get(grant_id)
+
+    async def async_load(self, now: datetime) -> bool:
+        """Settle every grant at load: record its state, wait for its next edge.
+
+        Returns whether anything stored changed (a state recorded anew, a PIN erased).
+        """
+        data = self._data
+        events: list[tuple[str, AccessEventType]] = []
+        changed = False
+        for grant_id, grant in list(data.grants.items()):
+            recorded = data.grant_states.get(grant_id)
+            if (
+                recorded is GrantState.EXPIRED
+                and grant.credentials.pin is None
+                and not grant.revoked
+                and (grant.max_uses is None or grant.uses < grant.max_uses)
+            ):
+                continue  # expired for good, nothing to erase: the common case
+            state, event = self._settle(grant_id, now)
+            changed = changed or state is not recorded or data.grants[grant_id] is not grant
+            if event is not None:
+                events.append((grant_id, event))
+        for grant_id, event in events:
+            await self._async_emit_state(grant_id, event)
+        self._arm(now)
+        return changed
 
     async def async_refresh(self, grant_id: str, now: datetime) -> None:
-        """Record a state change of the grant, and schedule its next window edge."""
+        """Record a state change of the grant, and wait for its next window edge."""
+        _, event = self._settle(grant_id, now)
+        if event is not None:
+            await self._async_emit_state(grant_id, event)
+        if not self._at_edges:
+            self._arm(now)
+
+    def _settle(self, grant_id: str, now: datetime) -> tuple[GrantState, AccessEventType | None]:
+        """Record the grant's state at `now` and its next edge; the event to record, if any."""
         host = self._host
         grant = self._data.grants[grant_id]
         previous = self._data.grant_states.get(grant_id)
@@ -152,18 +179,14 @@ class GrantKeeper:
         self._data.grant_states[grant_id] = state
         if state in TERMINAL_STATES:
             self._data.grants[grant_id] = without_pin(grant)
+        event: AccessEventType | None = None
         if previous is not None and previous is not state and state in STATE_EVENTS:
-            by_time = state in {GrantState.ACTIVE, GrantState.EXPIRED}
-            source = Source.SCHEDULE if by_time else Source.MANUAL
-            await host.async_emit(STATE_EVENTS[state], grant=grant_id, source=source)
+            event = STATE_EVENTS[state]
         elif previous is None and state is GrantState.ACTIVE:
-            await host.async_emit(
-                AccessEventType.GRANT_ACTIVATED, grant=grant_id, source=Source.SCHEDULE
-            )
-        if (timer := self._timers.pop(grant_id, None)) is not None:
-            timer()
+            event = AccessEventType.GRANT_ACTIVATED
+        self._edges.drop(grant_id)
         if state in TERMINAL_STATES:
-            return
+            return state, event
         # As `next_state_change`, from the state just found (not worked out again).
         edge = (
             last_end(grant.schedule, host.tz)
@@ -171,34 +194,58 @@ class GrantKeeper:
             else next_edge(grant.schedule, host.tz, now)
         )
         if edge is not None:
-            self._timers[grant_id] = self._edge_timer(grant_id, edge, now)
+            self._edges.set(grant_id, edge)
+        return state, event
+
+    async def _async_emit_state(self, grant_id: str, event: AccessEventType) -> None:
+        by_time = event in {AccessEventType.GRANT_ACTIVATED, AccessEventType.GRANT_EXPIRED}
+        source = Source.SCHEDULE if by_time else Source.MANUAL
+        await self._host.async_emit(event, grant=grant_id, source=source)
 
     def rearm(self, now: datetime) -> None:
-        """Site time jumped forward: each edge timer waits only as long as is left."""
-        for grant_id, timer in list(self._timers.items()):
-            timer()
-            self._timers[grant_id] = self._edge_timer(grant_id, timer.edge, now)
+        """Site time jumped forward: the timer waits only as long as is left."""
+        self._cancel_timer()
+        self._arm(now)
 
     def cancel_all(self) -> None:
-        """Cancel every edge timer (on unload)."""
-        for timer in self._timers.values():
-            timer()
-        self._timers.clear()
+        """Cancel the edge timer and forget every edge (on unload)."""
+        self._cancel_timer()
+        self._edges.clear()
 
-    def _edge_timer(self, grant_id: str, edge: datetime, now: datetime) -> EdgeTimer:
-        cancel = async_call_later(
-            self._host.hass, clock.seconds_until(edge, now), self._edge_callback(grant_id, edge)
-        )
-        return EdgeTimer(edge, cancel)
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer[1]()
+            self._timer = None
 
-    def _edge_callback(self, grant_id: str, edge: datetime) -> Callable[[datetime], Any]:
+    def _arm(self, now: datetime) -> None:
+        """One timer, at the earliest edge any grant waits for."""
+        first = self._edges.first()
+        if self._timer is not None and self._timer[0] == first:
+            return
+        self._cancel_timer()
+        if first is not None:
+            delay = clock.seconds_until(first, now)
+            self._timer = (first, async_call_later(self._host.hass, delay, self._edge_job(first)))
+
+    def _edge_job(self, edge: datetime) -> Callable[[datetime], Any]:
         async def _at_edge(_fired: datetime) -> None:
-            self._timers.pop(grant_id, None)
-            if grant_id in self._data.grants:
-                # Site time may be a hair before the edge (rounding): the edge is reached.
-                await self.async_refresh(grant_id, self._host.now(at_least=edge))
-                # Its window moved on even where its state did not: its entities show it.
-                self._host.save_and_publish(grants=(grant_id,))
+            self._timer = None
+            # Site time may be a hair before the edge (rounding): the edge is reached.
+            now = self._host.now(at_least=edge)
+            reached: list[str] = []
+            self._at_edges = True
+            try:
+                while due := self._edges.pop_due(now):
+                    for grant_id, at in due:
+                        if grant_id in self._data.grants:
+                            await self.async_refresh(grant_id, self._host.now(at_least=at))
+                            reached.append(grant_id)
+            finally:
+                self._at_edges = False
+            self._arm(self._host.now())
+            if reached:
+                # Their windows moved on even where their states did not: entities show it.
+                self._host.save_and_publish(grants=reached)
 
         return _at_edge
 
@@ -333,7 +380,6 @@ class GrantKeeper:
             return False
         del self._data.grants[grant_id]
         self._data.grant_states.pop(grant_id, None)
-        if (timer := self._timers.pop(grant_id, None)) is not None:
-            timer()
+        self._edges.drop(grant_id)  # the timer, if it waits for this edge, finds none due
         self._host.save_and_publish()
         return True

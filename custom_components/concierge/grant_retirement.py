@@ -8,7 +8,9 @@ entities. Its visits and its audit records stay (visit exports and the log's
 verification need nothing else of it).
 
 One timer waits for the next grant to become due (on setup, the grants already due
-leave at once; the audit log says when revoked and used-up grants ended). A grant whose
+leave at once; the audit log says when revoked and used-up grants ended). The ended
+grants wait in a queue by when they are due (`core.due_queue`): each grant's end is
+worked out once, at setup or when its end is recorded, not at every look. A grant whose
 code is, or may still be, on a lock waits until the lock confirmed the clear, and one
 with a visit open until the visit is over: while such a grant waits, every change of
 the site's snapshot (the keypad's statuses, a visit that ends) looks again, and so does
@@ -29,8 +31,9 @@ from homeassistant.helpers.event import async_call_later
 from .audit_log import AuditLog
 from .const import CONF_RETIRE_AFTER_DAYS, DEFAULT_RETIRE_AFTER_DAYS
 from .core import clock
+from .core.due_queue import DueQueue
 from .core.events import AccessEvent
-from .core.grants import TERMINAL_STATES, GrantState
+from .core.grants import TERMINAL_STATES, Grant, GrantState
 from .core.retirement import END_EVENTS, codes_left, ended_at, plan_retirement, recorded_ends
 from .grant_keeper import GrantKeeper
 from .home_devices import grant_device_id
@@ -82,6 +85,12 @@ class GrantRetirement:
         """When each grant's end was recorded (the audit log, then the events)."""
         self._first_seen: dict[str, datetime] = {}
         """Ended grants whose end nobody recorded (a lost log): since when they are known."""
+        self._queue = DueQueue()
+        """Each ended grant, by when it is due to leave."""
+        self._ending: set[str] = set()
+        """Grants whose end was recorded since the last look (their due time is next)."""
+        self._waiting: set[str] = set()
+        """Grants due, but held (a code maybe on a lock, a visit open)."""
         self._timer: tuple[datetime, CALLBACK_TYPE] | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         self._checking = False
@@ -98,6 +107,15 @@ class GrantRetirement:
             async_dispatcher_connect(host.hass, signal_event(host.site_id), self._on_event)
         )
         self._unsubs.append(host.async_add_listener(self._on_change))
+        now = host.now()
+        shown = host.data.states  # worked out at setup, not again here
+        grants = host.site_data.grants.values()
+        self._queue.set_many(
+            (grant.id, end + self._keep)
+            for grant in grants
+            if (state := shown.get(grant.id)) is None or state in TERMINAL_STATES
+            if (end := self._end(grant, state or host.grants.state_at(grant, now), now))
+        )
         self._check()
         return self.stop
 
@@ -113,6 +131,7 @@ class GrantRetirement:
     def _on_event(self, event: AccessEvent) -> None:
         if event.type.value in END_EVENTS and event.grant is not None:
             self._ended.setdefault(event.grant, event.time)
+            self._ending.add(event.grant)
             self._look_again = True
 
     @callback
@@ -120,18 +139,23 @@ class GrantRetirement:
         if self._look_again:
             self._check()
 
-    def _ends(self, now: datetime) -> dict[str, datetime]:
+    def _end(self, grant: Grant, state: GrantState, now: datetime) -> datetime | None:
+        """When the grant ended; None while it has not."""
+        end = ended_at(grant, state, self._ended.get(grant.id), self._host.tz)
+        if end is None and state in TERMINAL_STATES:
+            end = self._first_seen.setdefault(grant.id, now)
+        return end
+
+    def _take_ending(self, now: datetime) -> None:
+        """Queue the grants whose end was recorded since the last look."""
         host = self._host
-        ends: dict[str, datetime] = {}
-        shown = host.data.states  # worked out once per change, not again here
-        for grant in host.site_data.grants.values():
-            state = shown.get(grant.id) or host.grants.state_at(grant, now)
-            end = ended_at(grant, state, self._ended.get(grant.id), host.tz)
-            if end is None and state in TERMINAL_STATES:
-                end = self._first_seen.setdefault(grant.id, now)
-            if end is not None:
-                ends[grant.id] = end
-        return ends
+        grants = host.site_data.grants
+        for grant_id in self._ending:
+            if (grant := grants.get(grant_id)) is None:
+                self._queue.drop(grant_id)
+            elif (end := self._end(grant, host.grants.state_at(grant, now), now)) is not None:
+                self._queue.set(grant_id, end + self._keep)
+        self._ending.clear()
 
     def _held(self) -> frozenset[str]:
         """Grants that must wait: a code maybe on a lock, or a visit still open."""
@@ -151,20 +175,27 @@ class GrantRetirement:
         self._checking = True
         try:
             now = self._host.now(at_least=now)
-            plan = plan_retirement(self._ends(now), self._keep, now, self._held())
-            for grant_id in plan.due:
-                self._retire(grant_id)
-            self._look_again = bool(plan.waiting)
-            self._schedule(plan.next_at, now)
+            self._take_ending(now)
+            grants = self._host.site_data.grants
+            ready = {g: due for g, due in self._queue.pop_due(now) if g in grants}
+            ready.update((g, now) for g in self._waiting if g in grants and g not in ready)
+            held = self._held() if ready else frozenset[str]()
+            plan = plan_retirement(ready, timedelta(0), now, held)
+            # A grant its keeper keeps (not over after all) is looked at again too.
+            kept = [grant_id for grant_id in plan.due if not self._retire(grant_id)]
+            self._waiting = {*plan.waiting, *kept}
+            self._look_again = bool(self._waiting)
+            self._schedule(self._queue.first(), now)
         finally:
             self._checking = False
 
-    def _retire(self, grant_id: str) -> None:
+    def _retire(self, grant_id: str) -> bool:
         host = self._host
         if not host.grants.forget(grant_id):
-            return
+            return False
         self._ended.pop(grant_id, None)
         self._first_seen.pop(grant_id, None)
+        self._queue.drop(grant_id)
         registry = dr.async_get(host.hass)
         device = registry.async_get_device_by_identifier(
             grant_device_id(host.site_id, grant_id), host.site_id
@@ -172,6 +203,7 @@ class GrantRetirement:
         if device is not None:
             registry.async_update_device(device.id, remove_config_entry_id=host.site_id)
         _LOGGER.debug("%s: the ended grant %s left", host.site.name, grant_id)
+        return True
 
     def _schedule(self, due: datetime | None, now: datetime) -> None:
         if self._timer is not None and self._timer[0] == due:

@@ -3,7 +3,7 @@
 Damaged storage starts from the last good copy or without grants, and the audit chain
 says which codes are on the locks (`storage_recovery`); stored data older than the log
 (Home Assistant stopped before it was saved) takes the log's later records. Either way
-the result is written at once.
+the result is written at once. Data that was read as stored is not written again.
 """
 
 import logging
@@ -31,8 +31,11 @@ AUDIT_GAP = AccessEventType.AUDIT_GAP.value
 
 async def async_read_home(
     hass: HomeAssistant, store: SiteStore, audit: AuditLog, site: SiteConfig, site_id: str
-) -> SiteData:
-    """The home's stored data, with its audit chain loaded and what the chain knows applied."""
+) -> tuple[SiteData, bool]:
+    """The home's stored data, with its audit chain loaded and what the chain knows applied.
+
+    Also whether the data now differs from what is stored (the log was ahead of it).
+    """
     loaded = await async_load_site(hass, store)
     data = loaded.data
     records = await audit.async_load(data.audit_head, data.audit_count)
@@ -48,10 +51,12 @@ async def async_read_home(
     elif audit.count > data.audit_count:
         # Home Assistant stopped before the data was saved: the log knows more.
         await _async_catch_up(hass, store, data, records, site=site, site_id=site_id)
-    if audit.count > data.audit_count:
+    ahead = audit.count > data.audit_count
+    if ahead:
         # The log is ahead of the stored head (saved late, or a gap record was added).
         data.audit_head, data.audit_count = audit.head, audit.count
-    return data
+    # A new site (or one stored before the site time was kept) is written once at setup.
+    return data, ahead or data.clock_mark is None
 
 
 async def _async_catch_up(  # noqa: PLR0913 - what catching up reads and writes

@@ -27,6 +27,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .core.fingerprints import lock_key, rederive
+from .core.grant_decode import grant_from_stored, state_from_stored
 from .core.grants import TERMINAL_STATES, Grant, GrantState
 from .core.slots import KnownSlot
 from .core.visits import Visit
@@ -234,13 +235,13 @@ def decode(raw: dict[str, Any] | None) -> SiteData:
     """Read stored data (already migrated)."""
     if raw is None:
         return SiteData()
-    grants = [Grant.from_dict(g) for g in raw.get("grants", [])]
+    grants = [grant_from_stored(g) for g in raw.get("grants", [])]
     visits = [Visit.from_dict(v) for v in raw.get("visits", [])]
     audit = raw.get("audit", {})
     return SiteData(
         grants={g.id: g for g in grants},
         visits={v.id: v for v in visits},
-        grant_states={k: GrantState(v) for k, v in raw.get("grant_states", {}).items()},
+        grant_states={k: state_from_stored(v) for k, v in raw.get("grant_states", {}).items()},
         audit_head=audit.get("head"),
         audit_count=int(audit.get("count", 0)),
         keypad={k: LockCodes.from_dict(v) for k, v in raw.get("keypad", {}).items()},

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 from . import _parse
 from .errors import InvalidGrantError, TransitionError
+from .fast_times import is_open, last_end, next_edge
 from .grant_carriers import carriers_from_dict, check_carriers
 from .grant_terms import REDACTED, AlarmPolicy, Credentials, Policy
 from .ids import is_identifier, new_id
-from .schedule_times import is_open, last_end, next_edge
 from .windows import Schedule
 
 __all__ = [  # a grant's credentials and policy are `grant_terms`'s; importable here too

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from .code_status import CodeStatus
 from .errors import ConciergeError
 from .events import AccessEventType, parse_wire_time
+from .fast_times import last_end
 from .grants import TERMINAL_STATES, Grant, GrantState
-from .schedule_times import last_end
 from .slot_types import HELD, KnownSlot
 
 END_EVENTS: frozenset[str] = frozenset(
