@@ -5,7 +5,8 @@ it in one transaction with the events it goes with). A cart is stored as it stan
 lines (with the shelf changes behind each, for checkout) as JSON, how many of its picks are
 held, whether a track is bound, when its session closed, and whether it is final (nothing
 of it waits for evidence or review any more). A review keeps its shelf change and the
-candidate sessions, nothing about a person. Times are seconds since the epoch.
+candidate sessions, nothing about a person; a pick still held for evidence is stored as the
+review it becomes after a restart (noted ``held``). Times are seconds since the epoch.
 """
 
 import json
@@ -173,12 +174,20 @@ def find(db: sqlite3.Connection, visit: str) -> StoredCart | None:
 
 
 def purge_batch(db: sqlite3.Connection, closed_before: float, limit: int) -> int:
-    """Delete at most `limit` carts whose session closed before `closed_before`; how many.
+    """Delete at most `limit` carts and `limit` reviews past the retention; how many rows.
 
-    Runs inside the caller's transaction. A cart still inside (`closed` NULL) is never deleted.
+    Carts whose session closed before `closed_before`, reviews waiting since before it (the
+    bridge drops those from its queue too, `CartBook.expire_reviews`). Runs inside the caller's
+    transaction. A cart still inside (`closed` NULL) is never deleted.
     """
-    return db.execute(
+    carts = db.execute(
         "DELETE FROM carts WHERE rowid IN (SELECT rowid FROM carts "
         "WHERE closed IS NOT NULL AND closed < ? ORDER BY closed LIMIT ?)",
         (closed_before, limit),
     ).rowcount
+    reviews = db.execute(
+        "DELETE FROM reviews WHERE rowid IN (SELECT rowid FROM reviews "
+        "WHERE since < ? ORDER BY since LIMIT ?)",
+        (closed_before, limit),
+    ).rowcount
+    return carts + reviews

@@ -8,7 +8,13 @@ settled shelf changes; the `CartBook` (`core/attribution.py`) binds tracks to se
 attributes changes; every piece of news it gives becomes an access event
 (`cart_events.py`), recorded through the ledger with the carts and the review queue as they
 then stand (`cart_store.py`), in one transaction, in order, by one writer. The book is
-ticked every `TICK_S` (deadlines; lanes gone silent are reported stale).
+ticked every `TICK_S` (deadlines; lanes gone silent are reported stale, in one warning for
+all that went silent at once; a lane that never reported waits for its first reading for the
+stale time after the start, without a warning), and the retained status is published again
+when the `shelf` counts changed (at most once a tick). Picks held for evidence are stored
+with the review queue; after a restart, without the tracks that could decide them, they wait
+in the review queue (`pick_review`, reason ``restart``); no pick is lost. Reviews older than
+the retention leave the queue (`cart_store.purge_batch` deletes their rows).
 
 Bad input is ignored, counted (`ignored`, by reason) and logged without its content: a
 tracker message may carry a face-recognition name (`sub_label`), a snapshot or a box, and
@@ -29,6 +35,7 @@ from .cart_events import news_event
 from .cart_store import StoredCart
 from .core.attribution import CartBook
 from .core.cart_model import Cart, CartNews, NewsKind, Review
+from .core.cart_news import review_news
 from .core.lanes import LaneWatch, parse_weight
 from .core.store import Session
 from .core.tracks import TrackMessageError, parse_frigate
@@ -67,6 +74,8 @@ class Carts:
         self._saved: dict[str, StoredCart] = {}
         self._saved_reviews: tuple[Review, ...] = ()
         self._events: list[Wire] = []
+        self._shown: dict[str, int] | None = None
+        """The `shelf` counts the retained status last showed."""
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         ledger.watchers.append(self)
@@ -80,7 +89,7 @@ class Carts:
             self._ignore("unknown_topic", "a message on a topic no lane has")
             return
         try:
-            grams = parse_weight(payload)
+            grams = parse_weight(payload, tolerance_g=watch.spec.tolerance_g)
         except ValueError:
             self._ignore("not_a_weight", f"a reading of lane {watch.spec.id} that is not a weight")
             return
@@ -169,16 +178,20 @@ class Carts:
             carts, reviews = [], []
         now = self._ledger.clock()
         restored: set[str] = set()
+        was_held: list[Review] = []
         for stored in carts:
             visit = stored.cart.visit
-            self._book.restore(stored.cart, reviews)  # a review is taken once, by its id
+            closed = None
+            if stored.closed is not None or visit not in self._ledger.inside:
+                self._closed[visit] = closed = stored.closed or now
+            # a review is taken once, by its id; held picks come back as reviews
+            was_held += self._book.restore(stored.cart, reviews, closed=closed)
             self._saved[visit] = stored
             restored.add(visit)
-            if stored.closed is not None or visit not in self._ledger.inside:
-                self._closed[visit] = stored.closed or now
         for visit in self._ledger.inside.keys() - restored:
             self._book.restore(Cart(visit))
-        self._saved_reviews = self._book.reviews()
+        self._saved_reviews = () if was_held else self._book.reviews()
+        self._publish([review_news(review, now, "restart") for review in was_held])
         self._tasks = [
             asyncio.create_task(self._tick_loop(), name="store-bridge-cart-ticks"),
             asyncio.create_task(self._write_loop(), name="store-bridge-cart-writer"),
@@ -226,23 +239,32 @@ class Carts:
             self._wake.set()
 
     def tick(self, now: datetime) -> None:
-        """Deadlines, stale lanes and closed carts that became final."""
+        """Deadlines, stale lanes, old reviews and closed carts that became final."""
         self._publish(self._book.tick(now))
-        for watch in self._watches.values():
-            lane = watch.spec.id
-            if watch.is_stale(now):
-                if lane not in self.stale:
-                    self.stale.add(lane)
-                    _LOGGER.warning(
-                        "Lane %s sends no weight: what is taken from it is not seen", lane
-                    )
-                    self._ledger.wake_publisher()
-            elif lane in self.stale:
-                self.stale.discard(lane)
-                _LOGGER.info("Lane %s reports again (its weight starts afresh)", lane)
-                self._ledger.wake_publisher()
+        keep = now - timedelta(days=self._ledger.settings.retention_days)
+        if self._book.expire_reviews(keep):
+            self._wake.set()
+        self._watch_lanes(now)
         if any(self._final(visit, now) for visit in self._closed):
             self._wake.set()
+        shown = self.status()
+        if shown != self._shown:  # Home Assistant reads the counts from the retained status
+            self._shown = shown
+            self._ledger.wake_publisher()
+
+    def _watch_lanes(self, now: datetime) -> None:
+        """Lanes gone silent, and back: one log line for all that changed at once."""
+        silent = {w.spec.id for w in self._watches.values() if w.is_stale(now)}
+        went, back = sorted(silent - self.stale), sorted(self.stale - silent)
+        self.stale = silent
+        if went:
+            _LOGGER.warning(
+                "%d lane(s) send no weight, what is taken from them is not seen: %s",
+                len(went),
+                ", ".join(went),
+            )
+        if back:
+            _LOGGER.info("Lane(s) report again (their weight starts afresh): %s", ", ".join(back))
 
     def _final(self, visit: str, now: datetime) -> bool:
         left = self._closed.get(visit)
@@ -279,7 +301,7 @@ class Carts:
             for cart in self._book.carts()
         }
         changed = [stored for visit, stored in current.items() if self._saved.get(visit) != stored]
-        reviews = self._book.reviews()
+        reviews = self._book.reviews() + self._book.held()  # held picks survive a restart
         queue = None if reviews == self._saved_reviews else reviews
         if not events and not changed and queue is None:
             return

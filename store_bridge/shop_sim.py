@@ -2,9 +2,11 @@
 
 What the bridge would hear from a real store, and what really happened there. Shoppers
 arrive one after the other (about `ShopPlan.shoppers` in the store at once), check in at the
-entry gate, walk from shelf to shelf, pick, hesitate (lift an item and put it down again),
-put back, now and then put an item onto the wrong lane or rest a hand on a shelf, crowd at
-one shelf, and leave. Some come as a party of two (two tracks, one cart).
+entry gate (a turnstile lets one through every `gate_gap_s`; crowded arrivals: no gap, or
+`together` shoppers at once through gates side by side), walk from shelf to shelf, pick,
+hesitate (lift an item and put it down again), put back, now and then put an item onto the
+wrong lane or rest a hand on a shelf, crowd at one shelf, and leave. Some come as a party of
+two (two tracks, one cart).
 
 - The shelves: each lane is an ESPHome load cell publishing its weight in grams ten times a
   second on ``<node>/sensor/<lane>/state`` (plain text), with Gaussian noise, a rare
@@ -92,6 +94,12 @@ class ShopPlan:
     start: datetime = START
     first_arrival_s: float = 5.0
     """When the first shopper comes, after the start (the shelves have settled by then)."""
+    gate_gap_s: float = GATE_GAP_S
+    """The least time between two check-ins at the entry turnstile (0: crowded arrivals,
+    shoppers check in back to back)."""
+    together: int = 1
+    """Shoppers checking in at the same moment, through as many entry gates side by side
+    (one entrance zone in front of them all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,10 +266,12 @@ class Simulation:
     def _script(self) -> None:
         plan, rng = self.plan, self._rng
         sessions = plan.sessions if plan.sessions is not None else 3 * plan.shoppers
-        gap = (sum(plan.stay_s) / 2) / max(plan.shoppers, 1)
-        arrive = plan.first_arrival_s - GATE_GAP_S
+        together = max(plan.together, 1)
+        gap = together * (sum(plan.stay_s) / 2) / max(plan.shoppers, 1)
+        arrive = plan.first_arrival_s
         for number in range(sessions):
-            arrive += GATE_GAP_S if number == 0 else max(GATE_GAP_S, rng.expovariate(1 / gap))
+            if number and not number % together:
+                arrive += max(plan.gate_gap_s, rng.expovariate(1 / gap))
             self._shoppers.append(self._shopper(f"shopper-{number + 1:05d}", arrive))
 
     def _shopper(self, name: str, arrive: float) -> _Shopper:

@@ -37,6 +37,15 @@ EVENTS: Final = {
     "door_closed": "passage closed",
     "visit_aborted": "check-in aborted (gate did not open)",
     "safety_alert": "exit gate did not open",
+    "track_bound": "shopper found by the tracker",
+    "session_unbound": "shopper not found by the tracker",
+    "item_picked": "item taken",
+    "item_returned": "item put back",
+    "pick_ambiguous": "item taken, not yet clear by whom",
+    "pick_review": "item taken, waits for review",
+    "review_resolved": "review decided",
+    "pick_unattributed": "item taken by nobody known",
+    "lane_anomaly": "unexpected weight on a shelf",
 }
 
 GATE_STATES: Final = {

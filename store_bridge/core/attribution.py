@@ -23,7 +23,6 @@ import heapq
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .attribution_tuning import AttributionTuning
@@ -39,22 +38,17 @@ from .cart_model import (
     TrackPhase,
     TrackSighting,
 )
+from .cart_news import change_news, review_news
 from .cart_session import ShopSession
 from .gate_binding import Binder
 from .pick_evidence import Seen, sole_picker, who_was_there
+from .review_queue import Held, ReviewQueue
 from .track_table import TrackTable
 
 __all__ = ["AttributionTuning", "CartBook"]
 
 RESTORED = datetime(2000, 1, 1, tzinfo=UTC)
 """When a restored session is taken to have opened (its real check-in is not kept here)."""
-
-
-@dataclass(slots=True)
-class _Held:
-    change: ShelfChange
-    candidates: tuple[str, ...]
-    notes: list[str] = field(default_factory=list)
 
 
 class CartBook:
@@ -77,9 +71,7 @@ class CartBook:
         self._binder = Binder(self._table, self._sessions, tuning, self._bound)
         self._waiting: list[tuple[datetime, int, ShelfChange]] = []
         self._order = itertools.count()
-        self._held: dict[str, _Held] = {}
-        self._reviews: dict[str, Review] = {}
-        self._held_for: Counter[str] = Counter()
+        self._queue = ReviewQueue()
         self._rebound = False
         self._now: datetime | None = None
         self._ignored: Counter[str] = Counter()
@@ -124,7 +116,7 @@ class CartBook:
             self._ignored["unknown_lane"] += 1
             return []
         if c.kind is ShelfChangeKind.ANOMALY:
-            return [self._news(NewsKind.LANE_ANOMALY, c, c.settled, reason="not_whole_units")]
+            return [change_news(NewsKind.LANE_ANOMALY, c, c.settled, reason="not_whole_units")]
         if c.sku not in self._products or c.quantity <= 0:
             self._ignored["unknown_product" if c.quantity > 0 else "no_units"] += 1
             return []
@@ -149,14 +141,13 @@ class CartBook:
         Raises `KeyError` for an unknown review, `ValueError` for a visit that is not one of
         its candidates (or no longer held here).
         """
-        review = self._reviews[review_id]
+        review = self._queue.reviews[review_id]
         if visit is not None and (visit not in review.candidates or visit not in self._sessions):
             raise ValueError(f"{visit} is not a candidate of review {review_id}")
-        del self._reviews[review_id]
-        self._unhold(review.candidates)
+        self._queue.close(review)
         change = review.change
         news = [
-            self._news(
+            change_news(
                 NewsKind.REVIEW_RESOLVED,
                 change,
                 at,
@@ -179,23 +170,33 @@ class CartBook:
         if session is None:
             return
         self._orphans.discard(visit)
-        self._held_for.pop(visit, None)
+        self._queue.forget(visit)
         self._binder.drop(visit)
         for track in session.tracks:
             self._binder.owner.pop(track, None)
 
-    def restore(self, cart: Cart, reviews: Iterable[Review] = ()) -> None:
-        """Take back a cart (and reviews) stored before a restart; its tracks are gone."""
+    def restore(
+        self, cart: Cart, reviews: Iterable[Review] = (), *, closed: datetime | None = None
+    ) -> list[Review]:
+        """Take back a cart (and reviews) stored before a restart; its tracks are gone.
+
+        `closed`: when its session left (it is no candidate for anything after). Changes that
+        were held when the bridge stopped (`held`) come back as reviews: without the tracks,
+        no evidence can decide them. Returns those (each once).
+        """
         session = self._sessions.get(cart.visit)
         if session is None:
             session = ShopSession(cart.visit, "", 1, RESTORED)
             self._sessions[cart.visit] = session
             self._orphans.add(cart.visit)
         session.lines = {line.sku: line for line in cart.lines}
-        for review in reviews:
-            if review.id not in self._reviews:
-                self._reviews[review.id] = review
-                self._held_for.update(review.candidates)
+        if closed is not None:
+            session.closed = closed
+        return self._queue.restore(reviews)
+
+    def expire_reviews(self, before: datetime) -> tuple[Review, ...]:
+        """Drop the reviews waiting since before `before` (past the retention), undecided."""
+        return tuple(self._queue.expire(before))
 
     # --- what it answers ---------------------------------------------------------------
 
@@ -204,7 +205,7 @@ class CartBook:
         session = self._sessions.get(visit)
         if session is None:
             return None
-        return session.cart(held=self._held_for[visit], bound=self._binder.bound(session))
+        return session.cart(held=self._queue.held_for(visit), bound=self._binder.bound(session))
 
     def carts(self) -> tuple[Cart, ...]:
         """Every cart it holds (open and closed sessions not yet forgotten)."""
@@ -212,7 +213,11 @@ class CartBook:
 
     def reviews(self) -> tuple[Review, ...]:
         """The review queue, oldest first."""
-        return tuple(self._reviews.values())
+        return tuple(self._queue.reviews.values())
+
+    def held(self) -> tuple[Review, ...]:
+        """The changes held for evidence, as the reviews they become over a restart."""
+        return self._queue.pending()
 
     @property
     def ignored(self) -> int:
@@ -232,8 +237,8 @@ class CartBook:
             "sightings": sum(len(t.times) for t in self._table.tracks.values()),
             "bound_tracks": len(self._binder.owner),
             "waiting": len(self._waiting),
-            "held": len(self._held),
-            "reviews": len(self._reviews),
+            "held": len(self._queue.held),
+            "reviews": len(self._queue.reviews),
             "zones": len(self._table.by_zone),
         }
 
@@ -260,12 +265,12 @@ class CartBook:
                 self._orphans.add(item.visit)
         if self._rebound:
             self._rebound = False
-            for held in list(self._held.values()):
+            for held in list(self._queue.held.values()):
                 news += self._reconsider(held, known)
         while self._waiting and self._waiting[0][0] <= known:
             news += self._decide(heapq.heappop(self._waiting)[2], known)
         deadline = timedelta(seconds=self._tuning.ambiguity_deadline_s)
-        for held in [h for h in self._held.values() if known >= h.change.settled + deadline]:
+        for held in self._queue.due(known - deadline):
             news.append(self._to_review(held, known))
         return news
 
@@ -290,7 +295,7 @@ class CartBook:
         candidates = seen.candidates
         if not candidates:
             reason = "unknown_person" if seen.unknown else "nobody_there"
-            return [self._news(NewsKind.PICK_UNATTRIBUTED, c, known, reason=reason)]
+            return [change_news(NewsKind.PICK_UNATTRIBUTED, c, known, reason=reason)]
         reason = "unknown_person" if seen.unknown or seen.orphans else "several_sessions"
         return [self._hold(c, candidates, known, reason)]
 
@@ -298,59 +303,50 @@ class CartBook:
         candidates = seen.candidates
         if not candidates:
             reason = "unknown_person" if seen.unknown else "nobody_there"
-            return [self._news(NewsKind.LANE_ANOMALY, c, known, reason=reason)]
+            return [change_news(NewsKind.LANE_ANOMALY, c, known, reason=reason)]
         able = [v for v in candidates if self._could_return(v, c)]
         if not able:
-            return [self._news(NewsKind.LANE_ANOMALY, c, known, reason="wrong_lane")]
+            return [change_news(NewsKind.LANE_ANOMALY, c, known, reason="wrong_lane")]
         if len(able) == 1 and not seen.unknown:
             return self._returned(self._sessions[able[0]], c, known)
         return [self._hold(c, tuple(able), known, "put_back")]
 
     def _could_return(self, visit: str, c: ShelfChange) -> bool:
-        return self._sessions[visit].holds(c.sku) > 0 or bool(self._held_picks(visit, c))
-
-    def _held_picks(self, visit: str, c: ShelfChange) -> list[_Held]:
-        return [
-            h
-            for h in self._held.values()
-            if h.change.kind is ShelfChangeKind.PICK
-            and h.change.lane == c.lane
-            and visit in h.candidates
-        ]
+        return self._sessions[visit].holds(c.sku) > 0 or bool(self._queue.picks_at(visit, c))
 
     def _returned(self, session: ShopSession, c: ShelfChange, at: datetime) -> list[CartNews]:
         """`session` put `c` back: out of its cart, or out of the one held pick it came from."""
         news: list[CartNews] = []
         if not session.holds(c.sku):
-            held = self._held_picks(session.visit, c)
+            held = self._queue.picks_at(session.visit, c)
             if len(held) != 1:
                 for h in held:
                     h.notes.append(f"put_back:{c.id}:{session.visit}")
-                return [self._news(NewsKind.LANE_ANOMALY, c, at, reason="put_back_unsure")]
+                return [change_news(NewsKind.LANE_ANOMALY, c, at, reason="put_back_unsure")]
             pick = held[0]
-            del self._held[pick.change.id]
-            self._unhold(pick.candidates)
+            self._queue.release(pick)
             news.append(self._picked(session, pick.change, at, "put_back"))
         taken = session.remove(c.sku, c.quantity, c.id)
-        news.append(self._news(NewsKind.ITEM_RETURNED, c, at, visit=session.visit, quantity=taken))
+        news.append(change_news(NewsKind.ITEM_RETURNED, c, at, visit=session.visit, quantity=taken))
         if taken < c.quantity:
-            news.append(self._news(NewsKind.LANE_ANOMALY, c, at, reason="more_than_taken"))
+            news.append(change_news(NewsKind.LANE_ANOMALY, c, at, reason="more_than_taken"))
         return news
 
     def _picked(
         self, session: ShopSession, c: ShelfChange, at: datetime, reason: str | None
     ) -> CartNews:
         session.add(self._products[c.sku], c.quantity, c.id)
-        return self._news(NewsKind.ITEM_PICKED, c, at, visit=session.visit, reason=reason)
+        return change_news(NewsKind.ITEM_PICKED, c, at, visit=session.visit, reason=reason)
 
     def _hold(
         self, c: ShelfChange, candidates: tuple[str, ...], at: datetime, reason: str
     ) -> CartNews:
-        self._held[c.id] = _Held(c, candidates)
-        self._held_for.update(candidates)
-        return self._news(NewsKind.PICK_AMBIGUOUS, c, at, candidates=len(candidates), reason=reason)
+        self._queue.hold(c, candidates, at)
+        return change_news(
+            NewsKind.PICK_AMBIGUOUS, c, at, candidates=len(candidates), reason=reason
+        )
 
-    def _reconsider(self, held: _Held, known: datetime) -> list[CartNews]:
+    def _reconsider(self, held: Held, known: datetime) -> list[CartNews]:
         """A binding changed: a held change may now have exactly one maker."""
         c = held.change
         seen = self._seen(c)
@@ -361,55 +357,12 @@ class CartBook:
             maker = sole_picker(c, seen)
         if maker is None or maker not in held.candidates:
             return []
-        del self._held[c.id]
-        self._unhold(held.candidates)
+        self._queue.release(held)
         session = self._sessions[maker]
         if c.kind is ShelfChangeKind.RETURN:
             return self._returned(session, c, known)
         return [self._picked(session, c, known, "evidence")]
 
-    def _to_review(self, held: _Held, at: datetime) -> CartNews:
-        c = held.change
-        del self._held[c.id]
-        review = Review(f"review-{c.id}", c, held.candidates, at, tuple(held.notes))
-        self._reviews[review.id] = review
-        return self._news(
-            NewsKind.PICK_REVIEW,
-            c,
-            at,
-            candidates=len(review.candidates),
-            review=review.id,
-            reason="deadline",
-        )
-
-    def _unhold(self, candidates: Iterable[str]) -> None:
-        for visit in candidates:
-            if self._held_for[visit] > 1:
-                self._held_for[visit] -= 1
-            else:
-                self._held_for.pop(visit, None)
-
-    @staticmethod
-    def _news(  # noqa: PLR0913 - a news item's fields
-        kind: NewsKind,
-        c: ShelfChange,
-        at: datetime,
-        *,
-        visit: str | None = None,
-        quantity: int | None = None,
-        candidates: int = 0,
-        review: str | None = None,
-        reason: str | None = None,
-    ) -> CartNews:
-        return CartNews(
-            kind,
-            at,
-            visit=visit,
-            lane=c.lane,
-            sku=c.sku,
-            quantity=c.quantity if quantity is None else quantity,
-            change=c.id,
-            candidates=candidates,
-            reason=reason,
-            review=review,
-        )
+    def _to_review(self, held: Held, at: datetime) -> CartNews:
+        review = self._queue.to_review(held, at)
+        return review_news(review, at, "deadline")

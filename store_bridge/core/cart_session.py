@@ -20,6 +20,8 @@ class ShopSession:
     """Every track bound to it that the cart book still remembers (relinked ones too)."""
     at_gate: int = 0
     """Tracks bound at the gate (a party binds up to `party`)."""
+    passed: list[datetime] = field(default_factory=list)
+    """When each track bound at the gate passed it (left the gate zone, or stood there)."""
     lines: dict[str, CartLine] = field(default_factory=dict)
     lost_zones: frozenset[str] = frozenset()
     lost_at: datetime | None = None

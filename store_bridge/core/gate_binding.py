@@ -1,11 +1,15 @@
 """Which person tracks are whose: binding at the entry gate, and re-linking a lost track.
 
 At check-in the unbound tracks in the gate's zone around the gate's opening are the
-session's candidates. Up to `party` of them, with no other session checking in at that gate
-at the same moment, are bound at once (``check_in``). Otherwise the session waits for the
-candidates to leave the gate zone into the store, one at a time: the first to leave after
-the gate opened (and before the next check-in there) is bound (``passed_gate``); tracks
-leaving together (`tie_s`) are never told apart. No track by the deadline: `session_unbound`.
+session's candidates. Up to `party` of them, with no other session that could own one of them
+(checking in at that gate at the same moment, or still waiting for its own track), are bound
+at once (``check_in``). Otherwise the session waits for the candidates to leave the gate zone
+into the store, one at a time: the first to leave after the gate opened is bound
+(``passed_gate``) only when no other session was waiting for a track that one could be —
+opened at that gate before it left (or within `tie_s` after), its party not yet through, the
+track in the gate zone around its opening. Tracks leaving together (`tie_s`) are never told
+apart. Binding never guesses: a session that stays unsure is unbound at the deadline
+(`session_unbound`), and its picks go to review, never to a cart.
 
 When a bound track ends, a new unbound track on the same camera that started within
 `relink_window_s` of that end, in a zone the old one was last in, takes its place
@@ -55,8 +59,8 @@ class Binder:
         self._pending: dict[str, ShopSession] = {}
         self._gate: dict[str, list[str]] = {}
         """A pending session's candidate tracks (in its gate zone around check-in)."""
-        self._opens: dict[str, list[datetime]] = {}
-        """Recent check-in times by gate zone."""
+        self._opens: dict[str, list[ShopSession]] = {}
+        """Recent check-ins by gate zone (each may be waiting for a track)."""
         self._due: list[tuple[datetime, int, _Lost]] = []
         self._recent: list[_Lost] = []
         self._order = itertools.count()
@@ -66,7 +70,7 @@ class Binder:
     def open(self, session: ShopSession) -> None:
         """A session checked in: look for its tracks."""
         self._pending[session.visit] = session
-        self._opens.setdefault(session.zone, []).append(session.opened)
+        self._opens.setdefault(session.zone, []).append(session)
 
     def drop(self, visit: str) -> None:
         """A session closed or was forgotten: stop looking for its tracks."""
@@ -114,7 +118,7 @@ class Binder:
     def prune(self, cutoff: datetime) -> None:
         """Forget check-ins older than `cutoff`."""
         for zone, opens in list(self._opens.items()):
-            self._opens[zone] = kept = [at for at in opens if at >= cutoff]
+            self._opens[zone] = kept = [s for s in opens if s.opened >= cutoff]
             if not kept:
                 del self._opens[zone]
 
@@ -137,7 +141,7 @@ class Binder:
             found = self._table.in_zone(session.zone, opened - self._tol, opened + self._tol)
             candidates = [t.id for t in found if t.id not in self.owner]
             self._gate[session.visit] = candidates
-            if 0 < len(candidates) <= session.party and not self._contested(session):
+            if 0 < len(candidates) <= session.party and not self._contested(session, candidates):
                 news += [self._bound(session, t, "check_in", opened) for t in candidates]
         if session.at_gate < session.party:
             news += self._passers(session, candidates, known)
@@ -154,13 +158,39 @@ class Binder:
                 )
         return news
 
-    def _contested(self, session: ShopSession) -> bool:
-        return any(
+    def _contested(self, session: ShopSession, candidates: list[str]) -> bool:
+        """Whether another check-in near it, or one still waiting, could own a candidate."""
+        if any(
             other is not session
             and other.zone == session.zone
             and abs(other.opened - session.opened) <= 2 * self._tol
             for other in self._pending.values()
+        ):
+            return True
+        tracks = self._table.tracks
+        return any(
+            self._rival(session, tracks[t], session.opened) for t in candidates if t in tracks
         )
+
+    def _rival(self, session: ShopSession, track: Track, left: datetime) -> bool:
+        """Whether a session other than `session` could own `track`, which left at `left`.
+
+        One that opened at the gate before the track left (or within `tie_s` after), whose
+        party had not all passed by then, not closed, and the track in the gate zone around
+        its opening: the track may be its person as well as `session`'s.
+        """
+        for other in self._opens.get(session.zone, ()):
+            if (
+                other is session
+                or other.opened > left + self._tie
+                or left > other.opened + self._deadline
+                or (other.closed is not None and other.closed <= left)
+                or sum(1 for at in other.passed if at < left - self._tie) >= other.party
+            ):
+                continue
+            if track.in_zone(other.zone, other.opened - self._tol, other.opened + self._tol):
+                return True
+        return False
 
     def _passers(
         self, session: ShopSession, candidates: list[str], known: datetime
@@ -176,13 +206,12 @@ class Binder:
             if left is not None and left <= opened + self._deadline:
                 exits.append((left, track_id))
         exits.sort()
-        later = [at for at in self._opens.get(zone, ()) if at > opened]
         news: list[CartNews] = []
         for left, track_id in exits:
             if session.at_gate >= session.party or left + self._tie > known:
                 break
-            if any(at <= left for at in later):
-                break  # someone else checked in before it left: not ours to tell
+            if self._rival(session, tracks[track_id], left):
+                break  # another session could own it: not ours to tell
             together = sum(1 for other, _ in exits if abs(other - left) <= self._tie)
             if track_id in self.owner or together > session.party - session.at_gate:
                 break
@@ -192,9 +221,24 @@ class Binder:
     def _bound(self, session: ShopSession, track: str, reason: str, at: datetime) -> CartNews:
         self.bind(session, track)
         session.at_gate += 1
+        session.passed.append(at)
         return CartNews(NewsKind.TRACK_BOUND, at, visit=session.visit, reason=reason)
 
     # --- lost tracks ---------------------------------------------------------------------
+
+    def _rivals(self, lost: _Lost, new: Track) -> bool:
+        """Whether another track could have become `new`.
+
+        Another lost one that fits it, or any other track that ended on its camera around its
+        start, whatever its zones (a tracker's first zones of a new id may be late or out of
+        order).
+        """
+        if any(o is not lost and _fits(o, new, self._window) for o in self._recent):
+            return True
+        return any(
+            t is not lost.track and _ended_near(t, new, self._window)
+            for t in self._table.tracks.values()
+        )
 
     def _relink(self, lost: _Lost, known: datetime) -> list[CartNews]:
         visit = lost.visit
@@ -205,16 +249,28 @@ class Binder:
         if session is None or session.closed is not None:
             return []
         fits = [t for t in self._table.tracks.values() if _fits(lost, t, self._window)]
-        if len(fits) == 1 and self.owner.get(fits[0].id) is None:
-            rivals = [o for o in self._recent if o is not lost and _fits(o, fits[0], self._window)]
-            if not rivals:
-                self.bind(session, fits[0].id)
-                return [CartNews(NewsKind.TRACK_BOUND, known, visit=visit, reason="relinked")]
+        if (
+            len(fits) == 1
+            and self.owner.get(fits[0].id) is None
+            and not self._rivals(lost, fits[0])
+        ):
+            self.bind(session, fits[0].id)
+            return [CartNews(NewsKind.TRACK_BOUND, known, visit=visit, reason="relinked")]
         if self.bound(session):
             return []
         session.lost_zones = lost.track.last_zones
         session.lost_at = lost.track.last
         return [CartNews(NewsKind.SESSION_UNBOUND, known, visit=visit, reason="track_lost")]
+
+
+def _ended_near(old: Track, new: Track, window: timedelta) -> bool:
+    """Whether `old` ended on `new`'s camera within `window` of `new`'s start."""
+    return (
+        old is not new
+        and old.ended is not None
+        and old.camera == new.camera
+        and abs(new.first - old.ended) <= window
+    )
 
 
 def _fits(lost: _Lost, new: Track, window: timedelta) -> bool:

@@ -142,6 +142,7 @@ class LaneWatch:
 
     __slots__ = (
         "_anchors",
+        "_asked",
         "_baseline",
         "_began",
         "_inside",
@@ -166,6 +167,8 @@ class LaneWatch:
         """How often the settled weight was given up (stale lane, clock went back)."""
         self._last: float | None = None
         self._last_at: datetime | None = None
+        self._asked: float | None = None
+        """When it was first asked whether it is stale (before any reading)."""
         self._baseline: float | None = None
         self._anchors: list[tuple[float, float]] = []
         """The settled weights before the last anomalies and when they came, newest first."""
@@ -185,10 +188,22 @@ class LaneWatch:
         """When the last reading came (None: none yet)."""
         return self._last_at
 
+    @property
+    def waiting(self) -> bool:
+        """Whether it is still waiting for its first reading."""
+        return self._last is None
+
     def is_stale(self, now: datetime) -> bool:
-        """Whether the lane has been silent for longer than `stale_after_s` (or never spoke)."""
+        """Whether the lane has been silent for longer than `stale_after_s`.
+
+        A lane that never spoke is waiting for its first reading, not stale, until
+        `stale_after_s` after the first time it was asked (the shell asks from its start on):
+        nodes that come up a little after the bridge raise no warning.
+        """
         if self._last is None:
-            return True
+            if self._asked is None:
+                self._asked = now.timestamp()
+            return now.timestamp() - self._asked > self.tuning.stale_after_s
         return now.timestamp() - self._last > self.tuning.stale_after_s
 
     def reading(self, grams: float, at: datetime) -> ShelfChange | None:

@@ -380,17 +380,77 @@ def test_two_leaving_the_gate_together_are_never_told_apart() -> None:
     assert [(n.kind, n.reason) for n in shop.news] == [(NewsKind.SESSION_UNBOUND, "deadline")]
 
 
-def test_a_track_leaving_after_the_next_check_in_is_not_the_earlier_session_s() -> None:
+def test_a_track_leaving_after_the_next_check_in_could_be_either_s_and_binds_to_neither() -> None:
     shop = Shop()
     shop.see("x", 5, GATE, phase=TrackPhase.NEW)
     shop.see("y", 5, GATE, phase=TrackPhase.NEW)
     shop.check_in("v1", 10)
     shop.check_in("v2", 11)  # two check-ins at once: neither binds both at the gate
-    shop.see("x", 11.5, "aisle_1")  # after v2's gate opened too
+    shop.see("x", 11.5, "aisle_1")  # after v2's gate opened, but v1 still waits for its own
+    shop.see("y", 12.5, "aisle_2")
     shop.tick(60)
     assert {(n.kind, n.visit) for n in shop.news} == {
         (NewsKind.SESSION_UNBOUND, "v1"),
-        (NewsKind.TRACK_BOUND, "v2"),
+        (NewsKind.SESSION_UNBOUND, "v2"),
+    }
+
+
+def test_a_shopper_s_track_leaving_as_the_next_gate_opens_is_nobody_s_and_picks_go_to_review() -> (
+    None
+):
+    """The bench's wrong binding: A's track left the entrance the moment B's gate opened."""
+    shop = Shop()
+    shop.see("a", 8, GATE, phase=TrackPhase.NEW)
+    shop.check_in("A", 9)
+    shop.see("b", 10, GATE, phase=TrackPhase.NEW)
+    shop.check_in("B", 11.5)
+    shop.see("a", 11.5, "aisle_1")  # A's person passes as B's gate opens
+    shop.see("b", 12.5, "aisle_2")
+    shop.tick(45)
+    assert {(n.kind, n.visit) for n in shop.news} == {
+        (NewsKind.SESSION_UNBOUND, "A"),
+        (NewsKind.SESSION_UNBOUND, "B"),
+    }
+    shop.see("a", 46, "aisle_1")
+    shop.pick("l1", 47)  # A takes a cola: it may be A's or B's, never charged on a guess
+    shop.see("a", 50, "aisle_1")
+    shop.tick(120)
+    assert shop.quantities("A") == shop.quantities("B") == {}
+    assert [(r.change.lane, sorted(r.candidates)) for r in shop.book.reviews()] == [
+        ("l1", ["A", "B"])
+    ]
+
+
+def test_a_track_that_left_before_the_next_gate_opened_is_the_earlier_session_s() -> None:
+    shop = Shop()
+    shop.see("a", 8, GATE, phase=TrackPhase.NEW)
+    shop.see("b", 9.5, GATE, phase=TrackPhase.NEW)
+    shop.check_in("A", 9)
+    shop.see("a", 10, "aisle_1")
+    shop.check_in("B", 11.5)
+    shop.see("b", 12.5, "aisle_2")
+    shop.tick(20)
+    assert [(n.kind, n.visit, n.reason) for n in shop.news] == [
+        (NewsKind.TRACK_BOUND, "A", "passed_gate"),
+        (NewsKind.TRACK_BOUND, "B", "check_in"),  # the one unbound track at its gate
+    ]
+
+
+def test_a_session_still_waiting_for_its_track_keeps_the_next_from_binding_at_the_gate() -> None:
+    shop = Shop()
+    shop.see("a", 8, GATE, phase=TrackPhase.NEW)
+    shop.see("c", 8, GATE, phase=TrackPhase.NEW)
+    shop.see("b", 8, GATE, phase=TrackPhase.NEW)
+    shop.check_in("A", 9)  # three at the gate: A waits for one of them to pass
+    shop.see("a", 9.8, "aisle_1")
+    shop.see("c", 10, "aisle_1")  # ... and two pass together: A cannot tell
+    shop.see("b", 14, GATE)
+    shop.check_in("B", 15)  # b is the only unbound track at B's gate, but may be A's
+    shop.see("b", 16, "aisle_2")
+    shop.tick(60)
+    assert {(n.kind, n.visit) for n in shop.news} == {
+        (NewsKind.SESSION_UNBOUND, "A"),
+        (NewsKind.SESSION_UNBOUND, "B"),
     }
 
 
@@ -697,3 +757,22 @@ def test_a_held_put_back_is_decided_once_the_unknown_person_turns_out_to_be_boun
     ]
     assert shop.quantities("v0") == {}
     assert shop.book.cart("v0") == Cart("v0", bound=True)
+
+
+def test_a_new_track_starting_as_two_others_end_relinks_neither_whatever_its_first_zone() -> None:
+    """A new id's first zone may be reported late: another track ending near is a rival."""
+    shop = Shop()
+    shop.enter("v0", "a", 10)
+    shop.enter("v3", "c", 20)
+    shop.see("a", 29, "aisle_2")
+    shop.see("c", 31, "aisle_1")
+    shop.end("a", 30.5, "aisle_2")  # v0's track lost in aisle 2 ...
+    shop.end("c", 33, "aisle_1")  # ... and v3's in aisle 1, 2.5 s later
+    shop.see("d", 33.5, "aisle_2", phase=TrackPhase.NEW)  # v3's person, first seen in aisle 2
+    shop.see("d", 34.5, "aisle_2")
+    shop.pick("l2", 34.6)
+    shop.see("d", 36, "aisle_2")
+    shop.tick(120)
+    assert "relinked" not in [n.reason for n in shop.news]
+    assert shop.quantities("v0") == {}
+    assert [sorted(r.candidates) for r in shop.book.reviews()] == [["v0", "v3"]]

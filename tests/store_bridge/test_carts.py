@@ -119,6 +119,7 @@ async def test_a_shopper_picks_two_puts_one_back_and_the_cart_shows_one_with_its
 async def two_shoppers_at_the_cola(shop: Shop) -> tuple[str, str]:
     first = await shop.check_in("frigate-a")
     shop.shelf.move("frigate-a", ["aisle_drinks"])
+    shop.shelf.walk(1)  # the turnstile lets the next one through after the first passed
     second = await shop.check_in("frigate-b")
     shop.shelf.move("frigate-b", ["aisle_drinks"])
     shop.shelf.walk(2)
@@ -429,10 +430,12 @@ def test_a_schema_2_file_gets_the_cart_tables(tmp_path: Path) -> None:
             "DROP TABLE carts; DROP TABLE reviews; UPDATE meta SET value = '2' WHERE key = 'schema'"
         )
     with closing(connect(path)) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "3"
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == str(
+            SCHEMA_VERSION
+        )
         assert db.execute("SELECT count(*) FROM carts").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION >= 3
 
 
 async def test_the_carts_of_sessions_past_the_retention_are_purged(

@@ -301,9 +301,11 @@ def test_began_is_the_last_time_the_reading_left_the_old_band() -> None:
 def test_a_silent_lane_is_stale_and_its_first_reading_after_makes_no_change() -> None:
     tuning = LaneTuning(stale_after_s=10.0)
     watch = LaneWatch(lane(), tuning)
-    assert watch.is_stale(at(0)) is True  # nothing heard yet
+    assert watch.is_stale(at(0)) is False  # nothing heard yet: waiting, not stale
+    assert watch.waiting is True
     assert watch.last_reading is None
     feed(watch, steady(1000, 2))
+    assert watch.waiting is False
     assert watch.last_reading == at(1.9)
     assert watch.is_stale(at(11.9)) is False
     assert watch.is_stale(at(12.0)) is True
@@ -314,6 +316,14 @@ def test_a_silent_lane_is_stale_and_its_first_reading_after_makes_no_change() ->
     assert [(c.kind, c.quantity) for c in feed(watch, steady(700, 2), start=32)] == [
         (ShelfChangeKind.PICK, 1)
     ]
+
+
+def test_a_lane_that_never_reported_waits_for_its_first_reading_for_the_stale_time() -> None:
+    watch = LaneWatch(lane(), LaneTuning(stale_after_s=10.0))
+    assert watch.is_stale(at(100)) is False  # the shell starts asking at its start
+    assert watch.is_stale(at(110)) is False
+    assert watch.is_stale(at(110.1)) is True  # still nothing: stale
+    assert watch.waiting is True
 
 
 def test_a_reading_a_little_out_of_order_counts_as_at_the_same_time() -> None:
