@@ -5,16 +5,26 @@ created, refunds ``re_fake_…``; every saved card is a Visa ending in 4242 unle
 otherwise. It behaves as the Stripe adapter answers (`stripe_processor.py`): a payment is
 created, then confirmed (captured at once) or, for a card tap at the entry
 (`authorise_hold`), held and later captured (at most the hold) or cancelled; a call on a
-payment in the wrong state answers `Unknown` (look first), a capture or refund above what is
-there `Declined` (``amount_too_large``).
+payment in the wrong state answers `Unknown` (look first). The store's mistakes answer
+`Misconfigured`, never `Declined`: an unknown payment or refund (``resource_missing``), a
+capture or refund above what is there (``amount_too_large``), an amount of nothing
+(``amount_too_small``). A customer without a saved card (`remove_card`) is `Declined`
+(``no_payment_method``). A refund is done at once unless told otherwise (`refunds_end`).
 
 It can be told
 
 - to decline a customer (`decline`): confirmations answer `Declined`, and the payment is
   FAILED, as Stripe reports a declined one;
 - to be down (`down = True`): every call answers `Unavailable` and changes nothing;
+- to be misconfigured (`misconfigured = "api_key_invalid"`, say): every call answers
+  `Misconfigured` with that code and changes nothing, as with a key Stripe refuses;
 - to lose answers (`lose_answers`): the next calls that change something take effect, but
-  answer `Unknown`, as when a connection drops after the request was sent.
+  answer `Unknown`, as when a connection drops after the request was sent;
+- how new refunds end (`refunds_end`): ``pending`` or ``requires_action`` (answered
+  `Unknown` with the refund's reference, until `settle_refund`), ``failed`` or ``canceled``
+  (`Declined` with the failure reason; the money stays captured).
+
+It logs nothing (no customer reference, no card, no key to leak).
 
 Idempotency keys are recorded (`keys`), not honoured, as localstripe does: the checkout
 must not rely on them.
@@ -26,6 +36,7 @@ from .payments import (
     Accepted,
     Answer,
     Declined,
+    Misconfigured,
     PaymentState,
     RefundAnswer,
     RefundDone,
@@ -34,6 +45,11 @@ from .payments import (
 )
 
 _UNEXPECTED = "payment_intent_unexpected_state"
+_MISSING = "resource_missing"
+_TOO_LARGE = "amount_too_large"
+_TOO_SMALL = "amount_too_small"
+_REFUND_STATUSES = frozenset({"succeeded", "pending", "requires_action", "failed", "canceled"})
+_REFUND_ENDED = frozenset({"failed", "canceled"})
 
 
 @dataclass(slots=True)
@@ -58,12 +74,20 @@ class _Card:
     last4: str = "4242"
 
 
+@dataclass(frozen=True, slots=True)
+class _RefundState:
+    status: str = "succeeded"
+    failure_reason: str | None = None
+
+
 @dataclass
 class FakeProcessor:
     """An in-memory processor for the demo (and for tests that need no Stripe)."""
 
     down: bool = False
     """While True every call answers `Unavailable` and changes nothing."""
+    misconfigured: str | None = None
+    """While set every call answers `Misconfigured` with this code and changes nothing."""
     payments: dict[str, FakePayment] = field(default_factory=dict)
     refunds: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Refund id → (payment id, amount)."""
@@ -73,7 +97,10 @@ class FakeProcessor:
     """Calls answered (whatever the answer)."""
     _declines: dict[str, str] = field(default_factory=dict)
     _cards: dict[str, _Card] = field(default_factory=dict)
+    _no_card: set[str] = field(default_factory=set)
     _lost: int = 0
+    _refund_states: dict[str, _RefundState] = field(default_factory=dict)
+    _new_refunds: _RefundState = field(default_factory=_RefundState)
 
     # --- what a test or the demo tells it ----------------------------------------------
 
@@ -88,6 +115,27 @@ class FakeProcessor:
     def save_card(self, customer: str, *, brand: str, last4: str) -> None:
         """The card saved for `customer` (default: a Visa ending in 4242)."""
         self._cards[customer] = _Card(brand, last4)
+        self._no_card.discard(customer)
+
+    def remove_card(self, customer: str) -> None:
+        """`customer` has no saved card: a payment answers `Declined` (no_payment_method)."""
+        self._no_card.add(customer)
+
+    def refunds_end(self, status: str = "succeeded", failure_reason: str | None = None) -> None:
+        """How the refunds made from now on end (``succeeded``, ``pending`` …)."""
+        if status not in _REFUND_STATUSES:
+            raise ValueError(f"not a refund status: {status}")
+        self._new_refunds = _RefundState(status, failure_reason)
+
+    def settle_refund(
+        self, refund: str, status: str = "succeeded", failure_reason: str | None = None
+    ) -> None:
+        """A refund that was pending ends (``succeeded``, ``failed`` or ``canceled``)."""
+        state = self._refund_states[refund]
+        if status in _REFUND_ENDED and state.status not in _REFUND_ENDED:
+            payment, amount = self.refunds[refund]
+            self.payments[payment].refunded -= amount  # the money stays captured
+        self._refund_states[refund] = _RefundState(status, failure_reason)
 
     def lose_answers(self, count: int = 1) -> None:
         """The next `count` calls that change something take effect but answer `Unknown`."""
@@ -113,6 +161,10 @@ class FakeProcessor:
         """Create an unconfirmed payment of `customer`'s saved card."""
         if (refused := self._refused(idempotency_key)) is not None:
             return refused
+        if customer in self._no_card:
+            return Declined("no_payment_method")
+        if amount <= 0:
+            return Misconfigured(_TOO_SMALL)
         payment = self._new(amount, currency.lower(), PaymentState.CREATED)
         card = self._cards.get(customer, _Card())
         payment.customer, payment.reference = customer, reference
@@ -126,7 +178,9 @@ class FakeProcessor:
         if (refused := self._refused(idempotency_key)) is not None:
             return refused
         found = self.payments.get(payment)
-        if found is None or found.state is not PaymentState.CREATED:
+        if found is None:
+            return Misconfigured(_MISSING, payment)
+        if found.state is not PaymentState.CREATED:
             return Unknown(_UNEXPECTED, payment)
         code = self._declines.get(found.customer or "")
         if code is not None:
@@ -137,12 +191,11 @@ class FakeProcessor:
 
     async def retrieve(self, payment: str) -> Answer:
         """The payment as it stands."""
-        self.calls += 1
-        if self.down:
-            return Unavailable("unreachable")
+        if (refused := self._refused(None)) is not None:
+            return refused
         found = self.payments.get(payment)
         if found is None:
-            return Declined("resource_missing", payment)
+            return Misconfigured(_MISSING, payment)
         return self._view(found)
 
     async def capture_hold(self, payment: str, *, amount: int, idempotency_key: str) -> Answer:
@@ -150,10 +203,14 @@ class FakeProcessor:
         if (refused := self._refused(idempotency_key)) is not None:
             return refused
         found = self.payments.get(payment)
-        if found is None or found.state is not PaymentState.AUTHORISED:
+        if found is None:
+            return Misconfigured(_MISSING, payment)
+        if found.state is not PaymentState.AUTHORISED:
             return Unknown(_UNEXPECTED, payment)
-        if not 0 <= amount <= found.amount:
-            return Declined("amount_too_large", payment)
+        if amount < 0:
+            return Misconfigured(_TOO_SMALL, payment)
+        if amount > found.amount:
+            return Misconfigured(_TOO_LARGE, payment)
         found.state, found.captured = PaymentState.CAPTURED, amount
         return self._answer(found)
 
@@ -162,27 +219,39 @@ class FakeProcessor:
         if (refused := self._refused(idempotency_key)) is not None:
             return refused
         found = self.payments.get(payment)
-        cancellable = {PaymentState.AUTHORISED, PaymentState.CREATED}
-        if found is None or found.state not in cancellable:
+        if found is None:
+            return Misconfigured(_MISSING, payment)
+        if found.state not in {PaymentState.AUTHORISED, PaymentState.CREATED}:
             return Unknown(_UNEXPECTED, payment)
         found.state = PaymentState.CANCELLED
         return self._answer(found)
 
     async def refund(self, payment: str, *, amount: int, idempotency_key: str) -> RefundAnswer:
-        """Refund `amount` of a captured payment."""
+        """Refund `amount` of a captured payment; it ends as `refunds_end` says."""
         if (refused := self._refused(idempotency_key)) is not None:
             return refused
         found = self.payments.get(payment)
-        if found is None or found.state is not PaymentState.CAPTURED:
-            return Unknown(_UNEXPECTED, payment)
-        if not 0 < amount <= found.captured - found.refunded:
-            return Declined("amount_too_large", payment)
-        found.refunded += amount
+        if found is None:
+            return Misconfigured(_MISSING, payment)
+        if (wrong := _not_refundable(found, amount)) is not None:
+            return wrong
         refund = f"re_fake_{len(self.refunds) + 1:06d}"
         self.refunds[refund] = (payment, amount)
+        state = self._new_refunds
+        self._refund_states[refund] = state
+        if state.status not in _REFUND_ENDED:
+            found.refunded += amount
         if self._lose():
             return Unknown("connection lost", payment)
-        return RefundDone(refund, amount)
+        return self._refund_view(refund)
+
+    async def retrieve_refund(self, refund: str) -> RefundAnswer:
+        """The refund as it stands."""
+        if (refused := self._refused(None)) is not None:
+            return refused
+        if refund not in self.refunds:
+            return Misconfigured(_MISSING)
+        return self._refund_view(refund)
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -194,13 +263,25 @@ class FakeProcessor:
         self.payments[payment.id] = payment
         return payment
 
-    def _refused(self, key: str) -> Unavailable | None:
-        """Count a changing call; `Unavailable` while down."""
+    def _refused(self, key: str | None) -> Unavailable | None:
+        """Count a call (and its idempotency key); `Unavailable` while down or misconfigured."""
         self.calls += 1
         if self.down:
             return Unavailable("unreachable")
-        self.keys.append(key)
+        if self.misconfigured is not None:
+            return Misconfigured(self.misconfigured)
+        if key is not None:
+            self.keys.append(key)
         return None
+
+    def _refund_view(self, refund: str) -> RefundAnswer:
+        payment, amount = self.refunds[refund]
+        state = self._refund_states[refund]
+        if state.status == "succeeded":
+            return RefundDone(refund, amount)
+        if state.status in _REFUND_ENDED:
+            return Declined(state.failure_reason or state.status, payment)
+        return Unknown(f"refund {state.status}", payment, refund)
 
     def _lose(self) -> bool:
         if self._lost <= 0:
@@ -230,3 +311,14 @@ class FakeProcessor:
             card_brand=payment.card_brand if captured else None,
             card_last4=payment.card_last4 if captured else None,
         )
+
+
+def _not_refundable(found: FakePayment, amount: int) -> Misconfigured | Unknown | None:
+    """Why `amount` of `found` cannot be refunded (None: it can)."""
+    if found.state is not PaymentState.CAPTURED:
+        return Unknown(_UNEXPECTED, found.id)
+    if amount <= 0:
+        return Misconfigured(_TOO_SMALL, found.id)
+    if amount > found.captured - found.refunded:
+        return Misconfigured(_TOO_LARGE, found.id)
+    return None

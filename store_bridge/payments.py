@@ -12,7 +12,15 @@ late, answer twice or die with the process, so each answer is one of:
   anything (connection refused, 5xx before processing, rate limited): safe to retry.
 - `Unknown`: the request may or may not have taken effect (the connection dropped after
   sending, a timeout). The caller must look (`retrieve`) before doing anything else; it
-  never assumes the hopeful outcome.
+  never assumes the hopeful outcome. A refund the processor has not finished (pending)
+  is `Unknown` too, with its `refund` reference: look again later (`retrieve_refund`).
+- `Misconfigured`: the processor refused the request because the store's setup or the
+  request itself is wrong (an unknown customer or payment, an amount below the processor's
+  minimum or above what can be captured or refunded, an invalid parameter or currency, a
+  key that is refused). Nothing happened, as with `Unavailable` (of which it is a kind, so
+  a caller that knows only `Unavailable` stays safe), but retrying the same request will
+  not help until the operator fixes it: alert the operator, do not blame the shopper (it
+  is not a `Declined`), do not retry blindly.
 
 The checkout never relies on idempotency keys alone (it stores the payment's reference
 before confirming it and retrieves it after a crash), but sends them as well.
@@ -66,14 +74,32 @@ class Unavailable:
 
 
 @dataclass(frozen=True, slots=True)
+class Misconfigured(Unavailable):
+    """The store's setup or request is wrong: nothing happened, and retrying will not help.
+
+    Alert the operator; do not blame the shopper; do not retry blindly. `code` is the
+    processor's (``resource_missing``, ``amount_too_small``, ``api_key_invalid`` …).
+    """
+
+    payment: str | None = None
+
+    @property
+    def code(self) -> str:
+        """The processor's code for what is wrong (the same as `reason`)."""
+        return self.reason
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """It may have happened: retrieve before anything else."""
 
     reason: str
     payment: str | None = None
+    refund: str | None = None
+    """A refund that exists but has not finished (look again with `retrieve_refund`)."""
 
 
-type Answer = Accepted | Declined | Unavailable | Unknown
+type Answer = Accepted | Declined | Misconfigured | Unavailable | Unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +110,7 @@ class RefundDone:
     amount: int
 
 
-type RefundAnswer = RefundDone | Declined | Unavailable | Unknown
+type RefundAnswer = RefundDone | Declined | Misconfigured | Unavailable | Unknown
 
 
 class Processor(Protocol):
@@ -116,7 +142,19 @@ class Processor(Protocol):
         ...
 
     async def refund(self, payment: str, *, amount: int, idempotency_key: str) -> RefundAnswer:
-        """Refund `amount` of a captured payment."""
+        """Refund `amount` of a captured payment.
+
+        `RefundDone` only once the processor says the money went back (the amount it
+        reports); a refund still pending is `Unknown` with its `refund` reference; a refund
+        that failed or was cancelled is `Declined` (the processor's failure reason).
+        """
+        ...
+
+    async def retrieve_refund(self, refund: str) -> RefundAnswer:
+        """What the processor says a refund is now, as `refund` answers (after an `Unknown`).
+
+        `Unavailable` if the processor cannot be reached.
+        """
         ...
 
     async def close(self) -> None:

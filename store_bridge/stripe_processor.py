@@ -4,19 +4,12 @@ Payments are PaymentIntents. An app shopper's payment is created off-session for
 customer's saved card (its default payment method, else the first card saved), NOT confirmed;
 `confirm_payment` moves the money. A card shopper's payment is the terminal's PaymentIntent,
 authorised with manual capture: `capture_hold` takes at most the hold, `cancel_hold` releases
-it. Every answer is one of `payments.Answer`; no Stripe exception leaves this module:
-
-- `stripe.CardError` → `Declined` (Stripe's code, ``card_declined`` …).
-- Nothing was sent (the connection could not be made, or timed out while connecting), rate
-  limited (429), authentication or permission refused (the operator's key: retrying later,
-  once it is fixed, is right; the shopper is not to blame), a 503 → `Unavailable`.
-- The request may have been sent: the connection dropped, a timeout, any other 5xx →
-  `Unknown` for the calls that change something, `Unavailable` for `retrieve` (a read
-  changes nothing).
-- An invalid request: Stripe's ``payment_intent_unexpected_state``, or a refusal without a
-  code (localstripe gives none), → `Unknown` for the calls acting on an existing payment (a
-  confirmation or capture that may have happened already: look before anything else); any
-  other code → `Declined` (retrying the same request will not help).
+it. Every answer is one of `payments.Answer`; no Stripe exception leaves this module. What
+each Stripe error and each refund status means is `stripe_answers.py`: `Declined` only for
+the card's or customer's own refusal, `Misconfigured` for the store's mistakes (an unknown
+customer, an amount Stripe refuses, an invalid parameter, a refused key), `Unknown` when
+the request may have taken effect, `Unavailable` when nothing was sent. A refund is
+`RefundDone` only once Stripe says ``succeeded``.
 
 The library's own retries are off (``max_network_retries=0``): the checkout retries, after
 looking. Idempotency keys are sent with every call that changes something.
@@ -29,30 +22,34 @@ payment has no customer to authenticate it). Card brand and last four digits com
 latest charge's ``payment_method_details`` once captured, else from its payment method.
 
 The secret key is read from a file (`load_secret_key`) and never appears in a message,
-a log line or a ``repr``.
+a log line or a ``repr``; it travels in clear text to nobody: an ``api_base`` other than
+https is refused unless it is this machine (127.0.0.1, ::1, localhost; localstripe in
+tests).
+
+The ``stripe`` library logs every request's parameters (``customer=cus_…``) and every
+answer's body (a customer's e-mail address and name, a card's last four digits) at debug
+and info level, to the ``stripe`` logger and, when ``stripe.log`` or the ``STRIPE_LOG``
+environment variable say ``debug`` or ``info``, straight to stderr. The adapter pins the
+``stripe`` logger and its children at WARNING (a level set later does not undo it: a filter
+drops the rest) and turns the library's console logging off whatever those two say, so
+``store-bridge -v`` shows no personal data.
 """
 
+import ipaddress
 import logging
 import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import aiohttp
 import stripe
+from stripe import _util as stripe_util
 
-from .payments import (
-    Accepted,
-    Answer,
-    Declined,
-    PaymentState,
-    RefundAnswer,
-    RefundDone,
-    Unavailable,
-    Unknown,
-)
+from .payments import Accepted, Answer, Declined, PaymentState, RefundAnswer
+from .stripe_answers import failed, refund_answer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,12 +65,16 @@ _STATES: Final = {
     "processing": PaymentState.PROCESSING,
 }
 _CARD_KINDS: Final = ("card", "card_present", "interac_present")
-_LOOK_FIRST: Final = "payment_intent_unexpected_state"
 _EXPAND: Final = ["latest_charge", "payment_method"]
+_STRIPE_LOGGER: Final = "stripe"
 
 
 class SecretKeyError(ValueError):
     """The secret key file cannot be used; the message names the file, never its content."""
+
+
+class ApiBaseError(ValueError):
+    """The ``api_base`` setting cannot be used; the message names the setting only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +117,73 @@ def load_secret_key(path: Path) -> SecretKey:
     return SecretKey(text)
 
 
+def check_api_base(api_base: str) -> str:
+    """``api_base`` if the key may travel there: https, or plain http to this machine only.
+
+    This machine: ``localhost`` or a loopback address (127.0.0.1 …, ::1), as the
+    configuration's own check (`payments_config.py`) has it.
+    """
+    try:
+        parts = urlsplit(api_base)
+        scheme, host = parts.scheme, parts.hostname
+    except ValueError:
+        scheme, host = "", None
+    if scheme not in {"http", "https"} or not host:
+        raise ApiBaseError("payments.api_base: not an http:// or https:// address")
+    if scheme == "http" and not _loopback(host):
+        raise ApiBaseError(
+            "payments.api_base: plain http:// is allowed only to this machine "
+            "(127.0.0.1, ::1, localhost); use https:// for any other host"
+        )
+    return api_base
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":  # urlsplit's hostname is lower case
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _BelowWarning(logging.Filter):
+    """Drops the ``stripe`` library's debug and info records (personal data)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+def _no_console_log() -> None:
+    """The library's console logging, whatever ``stripe.log`` and ``STRIPE_LOG`` say: none."""
+    return
+
+
+def quiet_stripe_logging() -> None:
+    """Keep the ``stripe`` library from logging requests and answers (see the docstring)."""
+    stripe_util._console_log_level = _no_console_log  # noqa: SLF001 - the library's only switch
+    names = [_STRIPE_LOGGER]
+    names += [n for n in logging.root.manager.loggerDict if n.startswith(f"{_STRIPE_LOGGER}.")]
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        if not any(isinstance(f, _BelowWarning) for f in logger.filters):
+            logger.addFilter(_BelowWarning())
+
+
 class StripeProcessor:
     """`payments.Processor` for Stripe (PaymentIntents), one HTTP session for all calls."""
 
     def __init__(
         self, key: SecretKey, *, api_base: str | None = None, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
-        """Talk to Stripe (or to ``api_base``, e.g. a localstripe in tests) with ``key``."""
+        """Talk to Stripe (or to ``api_base``, e.g. a localstripe in tests) with ``key``.
+
+        Raises `ApiBaseError` for an ``api_base`` the key must not travel to.
+        """
+        if api_base is not None:
+            check_api_base(api_base)
+        quiet_stripe_logging()
         self._api_base = api_base
         self._http = stripe.AIOHTTPClient(timeout=aiohttp.ClientTimeout(total=timeout))
         self._client = stripe.StripeClient(
@@ -144,7 +205,7 @@ class StripeProcessor:
         try:
             method = await self._saved_method(customer)
         except stripe.StripeError as err:
-            return _failed(err, mutating=False)
+            return failed(err, mutating=False)
         if method is None:
             return Declined("no_payment_method")
         params: Any = {
@@ -158,7 +219,7 @@ class StripeProcessor:
         try:
             intent = await self._intents.create_async(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as err:
-            return _failed(err, mutating=True)
+            return failed(err, mutating=True)
         return await self._accepted(intent)
 
     async def confirm_payment(self, payment: str, *, idempotency_key: str) -> Answer:
@@ -169,7 +230,7 @@ class StripeProcessor:
                 payment, params, {"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as err:
-            return _failed(err, mutating=True, payment=payment, acts_on_payment=True)
+            return failed(err, mutating=True, payment=payment, acts_on_payment=True)
         return await self._accepted(intent)
 
     async def retrieve(self, payment: str) -> Answer:
@@ -178,7 +239,7 @@ class StripeProcessor:
         try:
             intent = await self._intents.retrieve_async(payment, params)
         except stripe.StripeError as err:
-            return _failed(err, mutating=False, payment=payment)
+            return failed(err, mutating=False, payment=payment)
         return await self._accepted(intent)
 
     async def capture_hold(self, payment: str, *, amount: int, idempotency_key: str) -> Answer:
@@ -189,7 +250,7 @@ class StripeProcessor:
                 payment, params, {"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as err:
-            return _failed(err, mutating=True, payment=payment, acts_on_payment=True)
+            return failed(err, mutating=True, payment=payment, acts_on_payment=True)
         return await self._accepted(intent)
 
     async def cancel_hold(self, payment: str, *, idempotency_key: str) -> Answer:
@@ -199,19 +260,29 @@ class StripeProcessor:
                 payment, None, {"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as err:
-            return _failed(err, mutating=True, payment=payment, acts_on_payment=True)
+            return failed(err, mutating=True, payment=payment, acts_on_payment=True)
         return await self._accepted(intent)
 
     async def refund(self, payment: str, *, amount: int, idempotency_key: str) -> RefundAnswer:
-        """Refund `amount` of a captured payment."""
+        """Refund `amount` of a captured payment; done only once Stripe says it succeeded."""
         params: Any = {"payment_intent": payment, "amount": amount}
         try:
             refund = await self._client.v1.refunds.create_async(
                 params, {"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as err:
-            return _failed(err, mutating=True, payment=payment, acts_on_payment=True)
-        return RefundDone(str(refund.id), int(refund.to_dict().get("amount") or amount))
+            return failed(err, mutating=True, payment=payment, acts_on_payment=True)
+        return refund_answer(refund.to_dict(), payment)
+
+    async def retrieve_refund(self, refund: str) -> RefundAnswer:
+        """What Stripe says a refund is now."""
+        try:
+            found = await self._client.v1.refunds.retrieve_async(refund)
+        except stripe.StripeError as err:
+            return failed(err, mutating=False)
+        data = found.to_dict()
+        payment = data.get("payment_intent")
+        return refund_answer(data, payment if isinstance(payment, str) else None)
 
     async def close(self) -> None:
         """Close the HTTP session."""
@@ -294,58 +365,3 @@ def _amount(state: PaymentState, intent: dict[str, Any], charge: dict[str, Any])
     if state in {PaymentState.CANCELLED, PaymentState.FAILED}:
         return 0
     return int(intent.get("amount") or 0)
-
-
-def _failed(
-    err: stripe.StripeError,
-    *,
-    mutating: bool,
-    payment: str | None = None,
-    acts_on_payment: bool = False,
-) -> Declined | Unavailable | Unknown:
-    """What a Stripe error means for the caller (see the module's docstring)."""
-    answer = _classify(err, mutating=mutating, payment=payment, acts_on_payment=acts_on_payment)
-    _LOGGER.warning(
-        "Stripe: %s (%s)", type(answer).__name__.lower(), getattr(answer, "reason", None) or "-"
-    )
-    return answer
-
-
-def _classify(
-    err: stripe.StripeError, *, mutating: bool, payment: str | None, acts_on_payment: bool
-) -> Declined | Unavailable | Unknown:
-    if isinstance(err, stripe.CardError):
-        return Declined(err.code or "card_declined", payment)
-    if isinstance(err, stripe.APIConnectionError):
-        return _connection_failed(err, mutating=mutating, payment=payment)
-    if isinstance(err, stripe.InvalidRequestError):
-        if acts_on_payment and err.code in {None, _LOOK_FIRST}:
-            return Unknown(err.code or "refused without a code", payment)
-        return Declined(err.code or "invalid_request", payment)
-    return _server_said(err, mutating=mutating, payment=payment)
-
-
-def _server_said(
-    err: stripe.StripeError, *, mutating: bool, payment: str | None
-) -> Unavailable | Unknown:
-    """Rate limited, the key refused, or a server error."""
-    if isinstance(err, stripe.RateLimitError):
-        return Unavailable("rate limited")
-    if isinstance(err, stripe.AuthenticationError | stripe.PermissionError):
-        return Unavailable("key refused")
-    status = err.http_status or 0
-    reason = f"processor error {status}"
-    if not mutating or status == HTTPStatus.SERVICE_UNAVAILABLE:
-        return Unavailable(reason)
-    return Unknown(reason, payment)
-
-
-def _connection_failed(
-    err: stripe.APIConnectionError, *, mutating: bool, payment: str | None
-) -> Unavailable | Unknown:
-    """Nothing sent (no connection) → Unavailable; else Unknown if it may have changed something."""
-    cause = err.__cause__
-    if isinstance(cause, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError):
-        return Unavailable("unreachable")
-    reason = "timeout" if isinstance(cause, TimeoutError) else "connection lost"
-    return Unknown(reason, payment) if mutating else Unavailable(reason)

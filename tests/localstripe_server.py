@@ -16,11 +16,12 @@ the launcher ``tests/localstripe_launch.py``, which runs the same aiohttp applic
   ``GET /_config/confirmations`` lists every confirmation (``{"payment": …, "off_session":
   …}``), so a test can count confirmations at the processor.
 
-``add_customer(server, card=…)`` makes a customer with a saved card (its default payment
-method). Test cards: ``VISA`` (4242…) charges; ``DECLINES_ON_CHARGE`` (4000000000000341)
-attaches but every charge is declined (``card_declined``). Stripe's generic decline card
-4000000000000002 is refused already when it is attached to a customer, in localstripe as at
-Stripe, so it cannot be a saved card (``add_customer`` raises ``stripe.CardError``).
+``add_customer(client, card=…, email=…, name=…)`` makes a customer with a saved card (its
+default payment method). Test cards: ``VISA`` (4242…) charges; ``DECLINES_ON_CHARGE``
+(4000000000000341) attaches but every charge is declined (``card_declined``). Stripe's
+generic decline card 4000000000000002 is refused already when it is attached to a customer,
+in localstripe as at Stripe, so it cannot be a saved card (``add_customer`` raises
+``stripe.CardError``).
 
 ``AnswerDroppingProxy`` (a `tests.tcp_proxy.TcpProxy` for plain HTTP) forwards to the server
 and, once armed (`drop_answer`), lets the first request whose head holds a needle reach the
@@ -165,12 +166,25 @@ def make_client(url: str) -> Any:
     )
 
 
-async def add_customer(client: Any, *, card: str = VISA, default: bool = True) -> tuple[str, str]:
+async def add_customer(
+    client: Any,
+    *,
+    card: str = VISA,
+    default: bool = True,
+    email: str | None = None,
+    name: str | None = None,
+) -> tuple[str, str]:
     """A customer with ``card`` saved (its default payment method unless told otherwise).
 
+    ``email`` and ``name``: personal data Stripe holds and answers with (never to be logged).
     Returns (customer, payment method).
     """
-    customer = await client.v1.customers.create_async({"description": "rig shopper"})
+    details: dict[str, str] = {"description": "rig shopper"}
+    if email is not None:
+        details["email"] = email
+    if name is not None:
+        details["name"] = name
+    customer = await client.v1.customers.create_async(details)
     method = await client.v1.payment_methods.create_async(
         {
             "type": "card",

@@ -1,9 +1,12 @@
 """The demo's embedded processor answers as the Stripe adapter does, deterministically."""
 
+import pytest
+
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import (
     Accepted,
     Declined,
+    Misconfigured,
     PaymentState,
     RefundDone,
     Unavailable,
@@ -91,9 +94,10 @@ async def test_a_processor_that_is_down_changes_nothing() -> None:
         await fake.capture_hold(hold, amount=500, idempotency_key="x"),
         await fake.cancel_hold(hold, idempotency_key="x"),
         await fake.refund(payment, amount=1, idempotency_key="x"),
+        await fake.retrieve_refund("re_fake_000001"),
     ]
 
-    assert answers == [Unavailable("unreachable")] * 6
+    assert answers == [Unavailable("unreachable")] * 7
     assert len(fake.payments) == 2
     assert fake.captured_total() == 0
     fake.down = False
@@ -135,7 +139,7 @@ async def test_a_hold_is_captured_up_to_the_hold() -> None:
     captured = await fake.capture_hold(hold, amount=3210, idempotency_key="c2")
     twice = await fake.capture_hold(hold, amount=10, idempotency_key="c3")
 
-    assert too_much == Declined("amount_too_large", hold)
+    assert too_much == Misconfigured("amount_too_large", hold)  # the store asked too much
     assert captured == Accepted(hold, PaymentState.CAPTURED, 3210, "visa", "1881")
     assert twice == Unknown("payment_intent_unexpected_state", hold)
     assert fake.captured_total() == 3210
@@ -167,7 +171,7 @@ async def test_refunds_up_to_what_was_captured() -> None:
 
     assert not_yet == Unknown("payment_intent_unexpected_state", payment)
     assert first == RefundDone("re_fake_000001", 1500)
-    assert too_much == Declined("amount_too_large", payment)
+    assert too_much == Misconfigured("amount_too_large", payment)
     assert lost == Unknown("connection lost", payment)
     assert fake.refunds == {"re_fake_000001": (payment, 1500), "re_fake_000002": (payment, 500)}
     assert fake.captured_total() == 0
@@ -177,9 +181,155 @@ async def test_an_unknown_payment() -> None:
     fake = FakeProcessor()
     payment = "pi_unknown"
 
-    assert await fake.retrieve(payment) == Declined("resource_missing", payment)
-    assert await fake.confirm_payment(payment, idempotency_key="k") == Unknown(
-        "payment_intent_unexpected_state", payment
-    )
+    missing = Misconfigured("resource_missing", payment)
+    assert await fake.retrieve(payment) == missing
+    assert await fake.confirm_payment(payment, idempotency_key="k") == missing
+    assert await fake.capture_hold(payment, amount=1, idempotency_key="k") == missing
+    assert await fake.cancel_hold(payment, idempotency_key="k") == missing
+    assert await fake.refund(payment, amount=1, idempotency_key="k") == missing
+    assert await fake.retrieve_refund("re_unknown") == Misconfigured("resource_missing")
     await fake.close()
-    assert fake.calls == 2
+    assert fake.calls == 6
+
+
+# --- the store's mistakes are not the shopper's decline -----------------------------------
+
+
+def test_misconfigured_is_a_kind_of_unavailable_but_not_the_same_answer() -> None:
+    answer = Misconfigured("api_key_invalid", "pi_1")
+
+    assert answer.code == "api_key_invalid"
+    assert isinstance(answer, Unavailable)  # a caller that knows only Unavailable stays safe
+    assert not isinstance(answer, Declined)
+    assert answer != Unavailable("api_key_invalid")
+
+
+async def test_a_misconfigured_processor_blames_nobody_and_changes_nothing() -> None:
+    fake = FakeProcessor()
+    payment = await _create(fake)
+    hold = fake.authorise_hold(500, "eur")
+    fake.misconfigured = "api_key_invalid"
+
+    answers = [
+        await fake.create_payment(
+            customer="cus_a", amount=1, currency="eur", reference="r", idempotency_key="x"
+        ),
+        await fake.confirm_payment(payment, idempotency_key="x"),
+        await fake.retrieve(payment),
+        await fake.capture_hold(hold, amount=500, idempotency_key="x"),
+        await fake.cancel_hold(hold, idempotency_key="x"),
+        await fake.refund(payment, amount=1, idempotency_key="x"),
+        await fake.retrieve_refund("re_fake_000001"),
+    ]
+
+    assert answers == [Misconfigured("api_key_invalid")] * 7
+    assert len(fake.payments) == 2
+    assert fake.captured_total() == 0
+    fake.misconfigured = None
+    assert await fake.retrieve(payment) == Accepted(payment, PaymentState.CREATED, 1234)
+    assert await fake.retrieve(hold) == Accepted(hold, PaymentState.AUTHORISED, 500)
+
+
+async def test_an_amount_of_nothing_is_the_stores_mistake() -> None:
+    fake = FakeProcessor()
+
+    answer = await fake.create_payment(
+        customer="cus_a", amount=0, currency="eur", reference="r", idempotency_key="k"
+    )
+
+    assert answer == Misconfigured("amount_too_small")
+    assert fake.payments == {}
+    payment = await _create(fake)
+    await fake.confirm_payment(payment, idempotency_key="k2")
+    hold = fake.authorise_hold(500, "eur")
+    assert await fake.refund(payment, amount=0, idempotency_key="r") == Misconfigured(
+        "amount_too_small", payment
+    )
+    assert await fake.capture_hold(hold, amount=-1, idempotency_key="c") == Misconfigured(
+        "amount_too_small", hold
+    )
+    assert fake.captured_total() == 1234
+
+
+async def test_a_customer_without_a_saved_card_is_declined_until_one_is_saved() -> None:
+    fake = FakeProcessor()
+    fake.remove_card("cus_a")
+
+    answer = await fake.create_payment(
+        customer="cus_a", amount=500, currency="eur", reference="r", idempotency_key="k"
+    )
+
+    assert answer == Declined("no_payment_method")
+    assert fake.payments == {}
+    fake.save_card("cus_a", brand="amex", last4="0005")
+    assert isinstance(await fake.retrieve(await _create(fake)), Accepted)
+
+
+# --- refunds end as the processor says ---------------------------------------------------
+
+
+async def _captured(fake: FakeProcessor, amount: int = 2000) -> str:
+    payment = await _create(fake, amount=amount)
+    await fake.confirm_payment(payment, idempotency_key="k2")
+    return payment
+
+
+async def test_a_pending_refund_is_unknown_until_it_succeeds() -> None:
+    fake = FakeProcessor()
+    payment = await _captured(fake)
+    fake.refunds_end("pending")
+
+    answer = await fake.refund(payment, amount=700, idempotency_key="r1")
+
+    pending = Unknown("refund pending", payment, "re_fake_000001")
+    assert answer == pending
+    assert await fake.retrieve_refund("re_fake_000001") == pending
+    fake.settle_refund("re_fake_000001")
+    assert await fake.retrieve_refund("re_fake_000001") == RefundDone("re_fake_000001", 700)
+    assert fake.captured_total() == 1300
+
+
+async def test_a_refund_waiting_for_an_action_is_unknown() -> None:
+    fake = FakeProcessor()
+    payment = await _captured(fake)
+    fake.refunds_end("requires_action")
+
+    answer = await fake.refund(payment, amount=700, idempotency_key="r1")
+
+    assert answer == Unknown("refund requires_action", payment, "re_fake_000001")
+
+
+async def test_a_refund_that_fails_is_declined_and_the_money_stays_captured() -> None:
+    fake = FakeProcessor()
+    payment = await _captured(fake)
+    fake.refunds_end("failed", "expired_or_canceled_card")
+
+    answer = await fake.refund(payment, amount=700, idempotency_key="r1")
+
+    assert answer == Declined("expired_or_canceled_card", payment)
+    assert await fake.retrieve_refund("re_fake_000001") == answer
+    assert fake.captured_total() == 2000
+    fake.refunds_end()
+    assert await fake.refund(payment, amount=2000, idempotency_key="r2") == RefundDone(
+        "re_fake_000002", 2000
+    )
+
+
+async def test_a_pending_refund_that_is_cancelled_gives_the_money_back_to_the_store() -> None:
+    fake = FakeProcessor()
+    payment = await _captured(fake)
+    fake.refunds_end("pending")
+    await fake.refund(payment, amount=700, idempotency_key="r1")
+    assert fake.captured_total() == 1300
+
+    fake.settle_refund("re_fake_000001", "canceled")
+
+    assert await fake.retrieve_refund("re_fake_000001") == Declined("canceled", payment)
+    assert fake.captured_total() == 2000
+    fake.settle_refund("re_fake_000001", "failed")  # ended already: counted once
+    assert fake.captured_total() == 2000
+
+
+def test_a_refund_status_the_processor_does_not_have_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a refund status"):
+        FakeProcessor().refunds_end("done")

@@ -3,8 +3,10 @@
 What the checkout relies on: a payment is created without moving money and confirmed once;
 holds are captured (at most the hold) or released; refunds; declines; a processor that is down
 or a connection that drops mid-request answers what the caller must do next, and `retrieve`
-afterwards tells the truth. Server errors localstripe cannot produce (429, 5xx, 401) come from
-a small stand-in Stripe server on 127.0.0.1.
+afterwards tells the truth; an unknown customer is the store's mistake, never the shopper's
+decline; the library logs no personal data, and the key travels in clear text to this machine
+only. Answers localstripe cannot give (429, 5xx, 401, refund statuses other than succeeded)
+are in `test_stripe_answers.py`, from a small stand-in Stripe server.
 """
 
 import logging
@@ -14,18 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
+import stripe
 
 from store_bridge.payments import (
     Accepted,
     Declined,
+    Misconfigured,
     PaymentState,
     RefundDone,
     Unavailable,
     Unknown,
 )
 from store_bridge.stripe_processor import (
+    ApiBaseError,
     SecretKey,
     SecretKeyError,
     StripeProcessor,
@@ -165,12 +168,15 @@ async def test_a_customer_without_a_saved_card_is_declined_and_nothing_created(
     assert await payment_intents(stripe_client) == []
 
 
-async def test_an_unknown_customer_is_declined(processor: StripeProcessor) -> None:
+async def test_an_unknown_customer_is_the_stores_mistake_not_the_shoppers_decline(
+    processor: StripeProcessor, stripe_client: Any
+) -> None:
     answer = await processor.create_payment(
         customer="cus_nobody", amount=500, currency="eur", reference="co-1", idempotency_key="k"
     )
 
-    assert isinstance(answer, Declined)
+    assert answer == Misconfigured("resource_missing")
+    assert await payment_intents(stripe_client) == []
 
 
 async def test_a_declined_card_is_declined_and_the_payment_failed(
@@ -188,8 +194,6 @@ async def test_a_declined_card_is_declined_and_the_payment_failed(
 
 
 async def test_the_generic_decline_card_cannot_even_be_saved(stripe_client: Any) -> None:
-    import stripe  # noqa: PLC0415
-
     with pytest.raises(stripe.CardError):
         await add_customer(stripe_client, card=DECLINES_ON_ATTACH)
 
@@ -249,9 +253,14 @@ async def test_a_refund_returns_the_amount_once(
     assert isinstance(answer, RefundDone)
     assert answer.amount == 750
     refunds = await stripe_client.v1.refunds.list_async({"limit": 10})
-    assert [(r.id, r.amount) for r in refunds.data] == [(answer.refund, 750)]
+    assert [(r.id, r.amount, r.status) for r in refunds.data] == [(answer.refund, 750, "succeeded")]
     [intent] = await payment_intents(stripe_client)
     assert intent["latest_charge"]["amount_refunded"] == 750
+    assert await processor.retrieve_refund(answer.refund) == answer
+
+
+async def test_an_unknown_refund_is_the_stores_mistake(processor: StripeProcessor) -> None:
+    assert await processor.retrieve_refund("re_nothing") == Misconfigured("resource_missing")
 
 
 # --- a processor that is down, a connection that drops ---------------------------------
@@ -269,6 +278,7 @@ async def test_a_processor_that_is_down_is_unavailable_for_every_call(socket_ena
             lambda: adapter.capture_hold("pi_1", amount=1, idempotency_key="k"),
             lambda: adapter.cancel_hold("pi_1", idempotency_key="k"),
             lambda: adapter.refund("pi_1", amount=1, idempotency_key="k"),
+            lambda: adapter.retrieve_refund("re_1"),
         ]
         answers = [await call() for call in calls]
     finally:
@@ -350,197 +360,6 @@ async def test_a_read_cut_off_mid_request_is_unavailable(
         await adapter.close()
 
     assert isinstance(answer, Unavailable)  # a read changes nothing: try again later
-
-
-# --- what Stripe says that localstripe never does --------------------------------------
-
-
-class StandIn:
-    """A stand-in Stripe server: answers each path with a status and a JSON body."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.paths: list[str] = []
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.paths.append(request.path)
-        status, body = self.answers.get(request.path, (404, _error("resource_missing")))
-        return web.json_response(body, status=status)
-
-
-def _error(code: str | None, kind: str = "invalid_request_error") -> dict[str, Any]:
-    return {"error": {"type": kind, "code": code, "message": "stand-in"}}
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[tuple[StandIn, StripeProcessor]]:
-    fake = StandIn()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    adapter = StripeProcessor(KEY, api_base=str(server.make_url("")).rstrip("/"))
-    try:
-        yield fake, adapter
-    finally:
-        await adapter.close()
-        await server.close()
-
-
-CONFIRM = "/v1/payment_intents/pi_1/confirm"
-RETRIEVE = "/v1/payment_intents/pi_1"
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "confirm_says", "retrieve_says"),
-    [
-        (429, _error("rate_limit"), Unavailable("rate limited"), Unavailable("rate limited")),
-        (503, _error(None, "api_error"), Unavailable("processor error 503"), None),
-        (500, _error(None, "api_error"), Unknown("processor error 500", "pi_1"), None),
-        (401, _error(None), Unavailable("key refused"), Unavailable("key refused")),
-        (403, _error(None), Unavailable("key refused"), Unavailable("key refused")),
-        (
-            400,
-            _error("payment_intent_unexpected_state"),
-            Unknown("payment_intent_unexpected_state", "pi_1"),
-            None,
-        ),
-        (400, _error("amount_too_large"), Declined("amount_too_large", "pi_1"), None),
-        (
-            400,
-            {"error": {"type": "idempotency_error", "message": "reused"}},
-            Unknown("processor error 400", "pi_1"),
-            Unavailable("processor error 400"),
-        ),
-        (402, _error("expired_card", "card_error"), Declined("expired_card", "pi_1"), None),
-    ],
-)
-async def test_what_each_stripe_error_tells_the_caller(
-    stand_in: tuple[StandIn, StripeProcessor],
-    status: int,
-    body: dict[str, Any],
-    confirm_says: Any,
-    retrieve_says: Any,
-) -> None:
-    fake, adapter = stand_in
-    fake.answers = {CONFIRM: (status, body), RETRIEVE: (status, body)}
-
-    confirmed = await adapter.confirm_payment("pi_1", idempotency_key="k")
-    retrieved = await adapter.retrieve("pi_1")
-
-    assert confirmed == confirm_says
-    if retrieve_says is not None:
-        assert retrieved == retrieve_says
-    elif status >= 500:
-        assert retrieved == Unavailable(f"processor error {status}")
-    else:
-        assert isinstance(retrieved, Declined)  # a read's refusal is no reason to look again
-
-
-async def test_the_card_comes_from_the_charge_when_stripe_reports_it(
-    stand_in: tuple[StandIn, StripeProcessor],
-) -> None:
-    fake, adapter = stand_in
-    intent = {
-        "id": "pi_1",
-        "object": "payment_intent",
-        "status": "succeeded",
-        "amount": 900,
-        "amount_received": 850,
-        "latest_charge": {
-            "id": "ch_1",
-            "object": "charge",
-            "payment_method_details": {"card_present": {"brand": "mastercard", "last4": "4444"}},
-        },
-    }
-    fake.answers = {RETRIEVE: (200, intent)}
-
-    answer = await adapter.retrieve("pi_1")
-
-    assert answer == Accepted("pi_1", PaymentState.CAPTURED, 850, "mastercard", "4444")
-    assert fake.paths == [RETRIEVE]  # no second look
-
-
-@pytest.mark.parametrize(
-    ("method_answer", "card"),
-    [
-        ((404, _error("resource_missing")), (None, None)),
-        ((200, {"id": "pm_1", "object": "payment_method", "type": "sepa_debit"}), (None, None)),
-        (
-            (200, {"id": "pm_1", "object": "payment_method", "card": {"last4": "0005"}}),
-            ("unknown", "0005"),
-        ),
-        (
-            (
-                200,
-                {
-                    "id": "pm_1",
-                    "object": "payment_method",
-                    "card": {"brand": "amex", "last4": "0005"},
-                },
-            ),
-            ("amex", "0005"),
-        ),
-    ],
-)
-async def test_the_card_is_looked_up_when_the_answer_does_not_name_it(
-    stand_in: tuple[StandIn, StripeProcessor],
-    method_answer: tuple[int, dict[str, Any]],
-    card: tuple[str | None, str | None],
-) -> None:
-    fake, adapter = stand_in
-    intent = {
-        "id": "pi_1",
-        "object": "payment_intent",
-        "status": "succeeded",
-        "amount": 900,
-        "payment_method": "pm_1",
-        "latest_charge": {"id": "ch_1", "object": "charge", "amount_captured": 900},
-    }
-    fake.answers = {RETRIEVE: (200, intent), "/v1/payment_methods/pm_1": method_answer}
-
-    answer = await adapter.retrieve("pi_1")
-
-    assert answer == Accepted("pi_1", PaymentState.CAPTURED, 900, *card)
-    assert fake.paths == [RETRIEVE, "/v1/payment_methods/pm_1"]
-
-
-async def test_a_hold_is_what_stripe_says_can_be_captured(
-    stand_in: tuple[StandIn, StripeProcessor],
-) -> None:
-    fake, adapter = stand_in
-    intent = {
-        "id": "pi_1",
-        "object": "payment_intent",
-        "status": "requires_capture",
-        "amount": 5000,
-        "amount_capturable": 4500,
-    }
-    fake.answers = {RETRIEVE: (200, intent)}
-
-    assert await adapter.retrieve("pi_1") == Accepted("pi_1", PaymentState.AUTHORISED, 4500)
-
-
-@pytest.mark.parametrize(
-    ("status", "state"),
-    [
-        ("requires_payment_method", PaymentState.CREATED),
-        ("requires_action", PaymentState.FAILED),
-        ("processing", PaymentState.PROCESSING),
-        ("something_new", PaymentState.PROCESSING),
-    ],
-)
-async def test_stripe_statuses_as_payment_states(
-    stand_in: tuple[StandIn, StripeProcessor], status: str, state: PaymentState
-) -> None:
-    fake, adapter = stand_in
-    intent = {"id": "pi_1", "object": "payment_intent", "status": status, "amount": 700}
-    fake.answers = {RETRIEVE: (200, intent)}
-
-    answer = await adapter.retrieve("pi_1")
-
-    assert isinstance(answer, Accepted)
-    assert answer.state is state
 
 
 # --- the secret key --------------------------------------------------------------------
@@ -626,9 +445,119 @@ async def test_the_key_never_shows_in_logs_answers_or_repr(
         await adapter.close()
         await down.close()
 
-    assert any("stripe" in record.name for record in caplog.records)  # the library did log
+    assert any(r.name.startswith("store_bridge.stripe") for r in caplog.records)  # it did log
     assert SECRET_KEY not in caplog.text
     assert not any(SECRET_KEY in text for text in shown)
+
+
+# --- no personal data in the logs ----------------------------------------------------------
+
+EMAIL = "erika.mustermann@example.org"
+NAME = "Erika Mustermann"
+
+
+async def test_the_stripe_library_logs_no_personal_data_at_debug(
+    localstripe: LocalStripe,
+    stripe_client: Any,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    customer, method = await add_customer(stripe_client, email=EMAIL, name=NAME)
+    monkeypatch.setattr(stripe, "log", "debug")  # the library's own switches, both on
+    monkeypatch.setattr(stripe._util, "STRIPE_LOG", "debug")
+    caplog.set_level(logging.DEBUG)  # the root logger, as `store-bridge -v` sets it
+    caplog.clear()  # what the rig's own set-up logged is not the adapter's
+    capsys.readouterr()
+    adapter = StripeProcessor(KEY, api_base=localstripe.url)
+    monkeypatch.setattr(stripe, "log", "debug")  # turned on again after the adapter started
+    logging.getLogger("stripe").setLevel(logging.DEBUG)  # and its logger too
+    try:
+        payment = await _charge(adapter, customer)
+        confirmed = await adapter.confirm_payment(payment, idempotency_key="k2")
+        await adapter.retrieve(payment)
+        refund = await adapter.refund(payment, amount=100, idempotency_key="r1")
+        assert isinstance(refund, RefundDone)
+        await adapter.retrieve_refund(refund.refund)
+        await adapter.create_payment(  # refused: the adapter logs its own warning
+            customer="cus_nobody", amount=1, currency="eur", reference="r", idempotency_key="k"
+        )
+    finally:
+        await adapter.close()
+        logging.getLogger("stripe").setLevel(logging.WARNING)
+    printed = capsys.readouterr()
+
+    assert confirmed == Accepted(payment, PaymentState.CAPTURED, 1234, "visa", "4242")
+    assert "Stripe: misconfigured (resource_missing)" in caplog.text
+    shown = caplog.text + printed.err + printed.out
+    for personal in (customer, "cus_nobody", method, EMAIL, NAME, SECRET_KEY, "last4"):
+        assert personal not in shown
+
+
+def test_a_stripe_child_logger_set_to_debug_is_pinned_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    child = logging.getLogger("stripe.rig_child")
+    child.setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
+
+    StripeProcessor(KEY)  # nothing sent: no session to close
+    child.debug("customer=cus_child")
+    logging.getLogger("stripe").info("customer=cus_parent")
+    child.warning("a warning still shows")
+
+    assert "cus_" not in caplog.text
+    assert "a warning still shows" in caplog.text
+
+
+# --- where the key may travel ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "api_base",
+    [
+        "https://api.stripe.com",
+        "https://10.0.0.5:8443",
+        "http://127.0.0.1:12111",
+        "http://[::1]:12111",
+        "http://localhost:12111",
+        "http://LOCALHOST",
+        "http://127.0.0.2:12111",  # loopback too, as the configuration allows
+    ],
+)
+def test_https_anywhere_and_plain_http_to_this_machine_are_allowed(api_base: str) -> None:
+    assert api_base in repr(StripeProcessor(KEY, api_base=api_base))
+
+
+@pytest.mark.parametrize(
+    ("api_base", "problem"),
+    [
+        ("http://api.stripe.com", "plain http:// is allowed only to this machine"),
+        ("http://10.0.0.5:12111", "plain http:// is allowed only to this machine"),
+        ("http://192.168.1.1", "plain http:// is allowed only to this machine"),
+        ("http://[fe80::1]:12111", "plain http:// is allowed only to this machine"),
+        ("http://localhost.example.com", "plain http:// is allowed only to this machine"),
+        ("http://user:sk_live_secret@api.example.com", "plain http:// is allowed only"),
+        ("ftp://127.0.0.1", "not an http:// or https:// address"),
+        ("api.stripe.com", "not an http:// or https:// address"),
+        ("http://", "not an http:// or https:// address"),
+        ("https://", "not an http:// or https:// address"),
+        ("http://[::1", "not an http:// or https:// address"),
+    ],
+)
+def test_the_key_never_travels_in_clear_text_to_another_host(api_base: str, problem: str) -> None:
+    with pytest.raises(ApiBaseError) as raised:
+        StripeProcessor(KEY, api_base=api_base)
+
+    said = str(raised.value)
+    assert problem in said
+    assert said in {  # the setting, never its value
+        (
+            "payments.api_base: plain http:// is allowed only to this machine (127.0.0.1, ::1, "
+            "localhost); use https:// for any other host"
+        ),
+        "payments.api_base: not an http:// or https:// address",
+    }
 
 
 async def test_close_closes_the_http_session(processor: StripeProcessor) -> None:
@@ -640,16 +569,3 @@ async def test_close_closes_the_http_session(processor: StripeProcessor) -> None
     await processor.close()
 
     await until("the session is closed", lambda: session.closed)
-
-
-async def test_a_captured_payment_that_names_no_card_has_none(
-    stand_in: tuple[StandIn, StripeProcessor],
-) -> None:
-    fake, adapter = stand_in
-    intent = {"id": "pi_1", "object": "payment_intent", "status": "succeeded", "amount": 700}
-    fake.answers = {RETRIEVE: (200, intent)}
-
-    answer = await adapter.retrieve("pi_1")
-
-    assert answer == Accepted("pi_1", PaymentState.CAPTURED, 700)
-    assert fake.paths == [RETRIEVE]
