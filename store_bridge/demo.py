@@ -13,6 +13,11 @@ entry gate, pick, hesitate, put back, crowd at one shelf and lose their track no
 the status page shows their carts filling, the picks waiting for review, the anomalies.
 The other shoppers come in untracked through the first gate (their sessions stay unbound).
 
+The tracked shoppers pay (`demo_checkout.py`): their carts are charged after they leave by
+an embedded fake processor, with the app's saved card or a card tapped at the tracked
+entry's terminal, and receipts asked for arrive as `.eml` files in the demo's folder
+(``receipts/``, `demo_mail.py`); a card shopper's receipt page is printed.
+
 A status line shows what happens; the status page and JSON are on the printed address.
 With `--mqtt HOST:PORT` the events are published to that broker as in production.
 """
@@ -37,6 +42,7 @@ from . import words
 from .bridge import Bridge, GateInfo, StoreSettings
 from .core.card_numbers import looks_like_card_number
 from .core.credentials import OperatorKey
+from .demo_checkout import DemoPayments, DemoShoppers, attach_demo_payments, summary
 from .demo_shelves import SHELF_GATE, demo_shelf, demo_simulation, play
 from .gates.base import GateRole
 from .gates.simulator import SimulatedGate
@@ -47,6 +53,8 @@ from .terminals import SimulatedTerminal
 
 SITE = "demo-store"
 ISSUER = "demo-app"
+TERMINALS = {"terminal_1": "entry_1", "terminal_2": SHELF_GATE}
+"""The card terminals: one at the untracked entry, one at the tracked shoppers'."""
 
 
 @dataclass(slots=True)
@@ -88,9 +96,11 @@ class QrSigner:
         self._private = ed25519.Ed25519PrivateKey.generate()
         self.public = OperatorKey("demo", "EdDSA", self._private.public_key())
 
-    def sign(self, *, now: float, lifetime: int = 30, party: int = 1) -> str:
-        """A QR code for a random pseudonymous account."""
-        claims = {
+    def sign(
+        self, *, now: float, lifetime: int = 30, party: int = 1, customer: str | None = None
+    ) -> str:
+        """A QR code for a random pseudonymous account (paying as `customer`, if given)."""
+        claims: dict[str, Any] = {
             "iss": ISSUER,
             "aud": SITE,
             "sub": _account(),
@@ -99,11 +109,13 @@ class QrSigner:
             "exp": int(now) + lifetime,
             "party": party,
         }
+        if customer is not None:
+            claims["cus"] = customer
         return jwt.encode(claims, self._private, algorithm="EdDSA", headers={"kid": "demo"})
 
 
 def demo_bridge(options: DemoOptions, folder: Path) -> tuple[Bridge, QrSigner]:
-    """The demo store's bridge (not started)."""
+    """The demo store's bridge, not started (`demo_checkout` adds its payments)."""
     signer = QrSigner()
     db = Database(folder / "store-bridge.sqlite3")
     passage = 0.4 / options.speed
@@ -201,13 +213,13 @@ async def run_demo(options: DemoOptions, on_ready: Callable[[str], None] | None 
             stack.enter_context(tempfile.TemporaryDirectory(prefix="store-bridge-demo-"))
         )
         folder.mkdir(parents=True, exist_ok=True)
+        out = options.out
         bridge, signer = demo_bridge(options, folder)
+        payments = attach_demo_payments(bridge, folder, out)
         token = secrets.token_urlsafe(32)
         headers = {"Authorization": f"Bearer {token}"}
-        async with running(
-            bridge, "127.0.0.1", options.port, token, {"terminal_1": "entry_1"}
-        ) as url:
-            out = options.out
+        async with running(bridge, "127.0.0.1", options.port, token, TERMINALS) as url:
+            payments.url = url
             print(
                 f"store-bridge demo: {bridge.settings.name}, {options.capacity} people at most",
                 file=out,
@@ -216,12 +228,16 @@ async def run_demo(options: DemoOptions, on_ready: Callable[[str], None] | None 
             print(f"  status JSON   {url}/v1/status", file=out)
             print(f"  API token     {token}", file=out)
             print(f"  database      {folder / 'store-bridge.sqlite3'}", file=out)
+            kept = "" if options.data else " (gone when the demo ends: keep them with --data)"
+            print(f"  receipts      {payments.mailbox.folder}/{kept}", file=out)
             print("  Ctrl+C stops.", file=out, flush=True)
             if on_ready is not None:
                 on_ready(url)
-            shelves = asyncio.create_task(_shelves(bridge, signer, options, url, headers))
+            shelves = asyncio.create_task(
+                _shelves(bridge, signer, options, (url, headers), payments)
+            )
             try:
-                await _simulate(bridge, signer, options, url, headers, rng)
+                await _simulate(bridge, signer, options, url, headers, rng, payments)
             finally:
                 shelves.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -231,6 +247,7 @@ async def run_demo(options: DemoOptions, on_ready: Callable[[str], None] | None 
             refused = bridge.counters["denied"]
             print(
                 f"store-bridge demo: done. {tally(bridge)} · refused {refused}"
+                f" · {summary(payments)}"
                 + ("" if pending is None else f" · {pending} events not yet published"),
                 file=out,
                 flush=True,
@@ -239,22 +256,33 @@ async def run_demo(options: DemoOptions, on_ready: Callable[[str], None] | None 
 
 
 async def _shelves(
-    bridge: Bridge, signer: QrSigner, options: DemoOptions, url: str, headers: dict[str, str]
+    bridge: Bridge,
+    signer: QrSigner,
+    options: DemoOptions,
+    where: tuple[str, dict[str, str]],
+    payments: DemoPayments,
 ) -> None:
-    """The tracked shoppers and the shelves (`demo_shelves.play`), through the real API."""
+    """The tracked shoppers and the shelves (`demo_shelves.play`), through the real API.
+
+    They pay as they leave, and some ask for a receipt (`demo_checkout`).
+    """
     if bridge.carts is None:  # pragma: no cover - the demo store always has shelves
         return
+    rng = random.Random(options.seed)  # noqa: S311 - a simulation, not security
     async with aiohttp.ClientSession() as http:
-        api = DemoApi(http, url, headers)
+        api = DemoApi(http, *where)
+        shoppers = DemoShoppers(payments, http, api.post, rng, options.out)
 
         async def _enter(party: int) -> str | None:
-            qr = signer.sign(now=time.time(), party=party)
-            result = await api.post(f"/v1/gates/{SHELF_GATE}/check-in", {"qr": qr})
-            track = result.get("track") if result.get("opened") else None
-            return track if isinstance(track, str) else None
+            def qr(customer: str) -> str:
+                return signer.sign(now=time.time(), party=party, customer=customer)
+
+            return await shoppers.enter(SHELF_GATE, "terminal_2", qr)
 
         async def _leave(track: str) -> object:
-            return await api.post("/v1/gates/exit_1/exit", {"track": track})
+            result = await api.post("/v1/gates/exit_1/exit", {"track": track})
+            await shoppers.after_exit(track)
+            return result
 
         await play(bridge.carts, demo_simulation(options.seed), _enter, _leave)
 
@@ -266,6 +294,7 @@ async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
     url: str,
     headers: dict[str, str],
     rng: random.Random,
+    payments: DemoPayments,
 ) -> None:
     tally = Tally()
     tasks: set[asyncio.Task[None]] = set()
@@ -275,8 +304,10 @@ async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
         api = DemoApi(http, url, headers)
         terminal = SimulatedTerminal(
             "terminal_1",
+            # The terminal belongs to the processor: a tap holds an amount, the hold's
+            # reference is what the bridge hears (the simulated card's token stays there).
             lambda tap: api.post(
-                f"/v1/terminals/{tap.terminal}/tap", {"card_token": tap.card_token}
+                f"/v1/terminals/{tap.terminal}/tap", {"card_token": payments.hold()}
             ),
         )
         try:
@@ -298,7 +329,7 @@ async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
                         if bridge.publisher is None
                         else f"published {bridge.publisher.published}"
                     )
-                    line = status_line(bridge, elapsed, published)
+                    line = f"{status_line(bridge, elapsed, published)} · {summary(payments)}"
                     live = options.out.isatty()  # one updating line on a terminal
                     print(
                         f"\r{line}" if live else line,

@@ -26,8 +26,9 @@ from .shop_sim import CheckIn, CheckOut, Reading, ShopPlan, Simulation, TrackerM
 SHELF_GATE = "entry_2"
 """The entry gate the tracked shoppers use (its tracker zone is the entrance)."""
 
-DEMO_PLAN = ShopPlan(shoppers=4, sessions=5_000, lanes=12, first_arrival_s=3.0)
-"""A small shop: four shoppers at a time, twelve lanes in six zones."""
+DEMO_PLAN = ShopPlan(shoppers=4, sessions=5_000, lanes=12, first_arrival_s=3.0, stay_s=(25.0, 90.0))
+"""A small shop: four shoppers at a time, twelve lanes in six zones; quick shoppers, so that
+the first carts are charged within a minute or two of the demo's start."""
 
 type Enter = Callable[[int], Awaitable[str | None]]
 """Check a party of n in at `SHELF_GATE`; the anonymous track to leave with, or None."""

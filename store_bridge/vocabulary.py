@@ -51,6 +51,9 @@ class EventType(StrEnum):
     HOLD_RELEASED = "hold_released"
     REFUND_ISSUED = "refund_issued"
     ACCOUNT_SETTLED = "account_settled"
+    RECEIPT_SENT = "receipt_sent"
+    RECEIPT_FAILED = "receipt_failed"
+    ACCOUNT_ERASED = "account_erased"
 
 
 class Outcome(StrEnum):

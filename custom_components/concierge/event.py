@@ -5,7 +5,11 @@ more, store-wide: its shelf alerts (`core.stores.SHELF_ALERT_TYPES`: a pick sent
 or resolved, an unattributed pick, a lane anomaly, a session left unbound). The cart's
 other events (every item picked or returned, a track bound, a pick held for evidence)
 fire no entity: a busy store has many a minute and they ask nothing of anyone; they are
-on the bus and in the store's audit chain. A visit's pictures fire the
+on the bus and in the store's audit chain. A store with payments has one more, store-wide:
+what someone may have to act on or answer for (`core.stores.CHECKOUT_ALERT_TYPES`: a
+payment failed, an account settled, a refund, a receipt not sent, an account erased). A
+checkout started, a payment captured, a hold released or a receipt sent fire none: one of
+each per shopper, summed by the sales sensors. A visit's pictures fire the
 entity once, at the first; when the visit ends, one logbook line sums them up
 (`logbook.EVENT_VISIT_EVIDENCE`). A door's entity also names what the door uses: its lock,
 door contact and cameras.
@@ -21,7 +25,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ConciergeCoordinator
 from .core.events import AccessEvent, AccessEventType, EvidenceKind
-from .core.stores import GATE_EVENT_TYPES, SHELF_ALERT_TYPES, SHELF_EVENT_TYPES, Gate
+from .core.store_sales import major_units
+from .core.stores import (
+    CHECKOUT_ALERT_TYPES,
+    CHECKOUT_EVENT_TYPES,
+    GATE_EVENT_TYPES,
+    SHELF_ALERT_TYPES,
+    SHELF_EVENT_TYPES,
+    Gate,
+)
 from .entity import (
     GateEntity,
     PortalEntity,
@@ -33,11 +45,13 @@ from .logbook import EVENT_VISIT_EVIDENCE
 from .site import PortalConfig
 from .site_runtime import ConciergeConfigEntry
 from .site_types import signal_event
+from .store_checkout import async_add_checkout_entities
 from .store_shelf import async_add_shelf_entities
 from .store_site import StoreSite
 from .texts import async_text
 
 PARALLEL_UPDATES = 0
+_STORE_WIDE = frozenset({*SHELF_EVENT_TYPES, *CHECKOUT_EVENT_TYPES})
 _VISIT_ENDS = frozenset({AccessEventType.VISIT_COMPLETED, AccessEventType.VISIT_ABORTED})
 _ENDED_KEPT = 64
 """How many ended visits an entity remembers (evidence may arrive after a visit ended)."""
@@ -50,7 +64,8 @@ async def async_setup_entry(
 ) -> None:
     """Add an access-event entity per portal (per gate, as a store's gates appear).
 
-    A store's shelf alerts get one entity, once its bridge says it has shelves.
+    A store's shelf alerts get one entity, once its bridge says it has shelves; its payment
+    alerts one, once its bridge says it takes payments.
     """
     async_setup_site_entities(entry, async_add_entities, home=_home, store=_store)
 
@@ -63,6 +78,9 @@ def _store(store: StoreSite, add: AddConfigEntryEntitiesCallback) -> None:
     async_add_gate_entities(store, add, GateAccessEvent)
     async_add_shelf_entities(
         store.shelves, add, lambda: [ShelfAlertEvent(store)], store.entry.async_on_unload
+    )
+    async_add_checkout_entities(
+        store.checkouts, add, lambda: [PaymentAlertEvent(store)], store.entry.async_on_unload
     )
 
 
@@ -84,7 +102,7 @@ class PortalAccessEvent(PortalEntity, EventEntity):
     logbook line with the number of pictures.
     """
 
-    _attr_event_types = [kind.value for kind in AccessEventType if kind not in SHELF_EVENT_TYPES]
+    _attr_event_types = [kind.value for kind in AccessEventType if kind not in _STORE_WIDE]
 
     def __init__(self, coordinator: ConciergeCoordinator, portal: PortalConfig) -> None:
         """Create the event entity of a portal."""
@@ -214,4 +232,43 @@ class ShelfAlertEvent(StoreEntity, EventEntity):
             return
         shelf = {key: event.data[key] for key in SHELF_DATA if key in event.data}
         self._trigger_event(event.type.value, _attributes(event) | shelf)
+        self.async_write_ha_state()
+
+
+def _money(data: dict[str, Any]) -> dict[str, Any]:
+    """A payment event's amount in major units (exact, as text) and its currency."""
+    amount, currency = data.get("amount"), data.get("currency")
+    if not isinstance(currency, str):
+        return {}
+    shown = None
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        shown = str(major_units(amount, currency))
+    return {"amount": shown, "currency": currency}
+
+
+class PaymentAlertEvent(StoreEntity, EventEntity):
+    """Fires when the store's payments need someone: a payment failed, a refund, a receipt.
+
+    Never an account, payment reference, card or address: the event carries none.
+    """
+
+    _attr_event_types = [kind.value for kind in CHECKOUT_ALERT_TYPES]
+    _attr_translation_key = "payment_alerts"
+
+    def __init__(self, store: StoreSite) -> None:
+        """Create the payment-alert entity of a store."""
+        super().__init__(store, "payment_alerts")
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the store's access events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, signal_event(self.store.site_id), self._on_event)
+        )
+
+    @callback
+    def _on_event(self, event: AccessEvent) -> None:
+        if event.type not in CHECKOUT_ALERT_TYPES:
+            return
+        self._trigger_event(event.type.value, _attributes(event) | _money(dict(event.data)))
         self.async_write_ha_state()

@@ -1,6 +1,8 @@
-"""Sensors: each grant's state, each portal's last visitor, a store's occupancy and shelves."""
+"""Sensors: grants' states, portals' last visitors; a store's occupancy, shelves and sales."""
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -18,6 +20,7 @@ from .coordinator import ConciergeCoordinator
 from .core.grants import Grant, GrantState
 from .core.schedule_times import current_interval, next_edge
 from .core.slots import DoorCodes
+from .core.store_sales import major_units
 from .entity import (
     GrantEntity,
     PortalEntity,
@@ -27,6 +30,7 @@ from .entity import (
 )
 from .site import PortalConfig
 from .site_runtime import ConciergeConfigEntry
+from .store_checkout import async_add_checkout_entities
 from .store_shelf import async_add_shelf_entities
 from .store_site import StoreSite
 
@@ -40,7 +44,8 @@ async def async_setup_entry(
 ) -> None:
     """Add a state sensor per grant (now and as grants are created) and per-portal sensors.
 
-    A store site has its occupancy, and its shelves' counts once its bridge names them.
+    A store site has its occupancy, its shelves' counts once its bridge names them, and
+    its sales and payments once its bridge says it takes payments.
     """
     async_setup_site_entities(entry, async_add_entities, home=_home, store=_store)
 
@@ -60,6 +65,16 @@ def _store(store: StoreSite, add: AddConfigEntryEntitiesCallback) -> None:
         store.shelves,
         add,
         lambda: [StoreShelfSensor(store, description) for description in SHELF_SENSORS],
+        store.entry.async_on_unload,
+    )
+    async_add_checkout_entities(
+        store.checkouts,
+        add,
+        lambda: [
+            SalesTodaySensor(store),
+            SalesCountSensor(store),
+            *(StoreCheckoutSensor(store, description) for description in CHECKOUT_SENSORS),
+        ],
         store.entry.async_on_unload,
     )
 
@@ -86,6 +101,33 @@ SHELF_SENSORS = (
 )
 """A store's shelf counts, by their key in the status's `shelf` object: the review queue,
 anomalies and unattributed picks since the bridge started, stale lanes, open carts."""
+
+CHECKOUT_SENSORS = (
+    _shelf_sensor("failed", "store_payments_failing", SensorStateClass.MEASUREMENT),
+    _shelf_sensor("outstanding_accounts", "store_accounts_owing", SensorStateClass.MEASUREMENT),
+    _shelf_sensor("receipts_waiting", "store_receipts_waiting", SensorStateClass.MEASUREMENT),
+    _shelf_sensor(
+        "retrying",
+        "store_payments_retrying",
+        SensorStateClass.MEASUREMENT,
+        EntityCategory.DIAGNOSTIC,
+    ),
+    _shelf_sensor(
+        "pending",
+        "store_checkouts_pending",
+        SensorStateClass.MEASUREMENT,
+        EntityCategory.DIAGNOSTIC,
+    ),
+    _shelf_sensor(
+        "receipts_failed",
+        "store_receipts_failed",
+        SensorStateClass.MEASUREMENT,
+        EntityCategory.DIAGNOSTIC,
+    ),
+)
+"""A store's checkout counts, by their key in the status's `checkout` object (all now): payments
+declined and not settled, accounts that owe, receipts waiting; and for a closer look, payments
+waiting to try the processor again, checkouts unfinished, receipts that could not be sent."""
 
 
 class GrantStateSensor(GrantEntity, SensorEntity):
@@ -224,3 +266,87 @@ class StoreShelfSensor(StoreEntity, SensorEntity):
         shelf = self.store.shelves.shelf
         value: int | None = getattr(shelf, self.entity_description.key, None)
         return value
+
+
+class StoreCheckoutSensor(StoreEntity, SensorEntity):
+    """One of the store's checkout counts, as the bridge's status says it (numbers only)."""
+
+    def __init__(self, store: StoreSite, description: SensorEntityDescription) -> None:
+        """Create the sensor of one checkout count."""
+        super().__init__(store, f"checkout_{description.key}")
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> int | None:
+        """The count (None until the bridge has said)."""
+        counts = self.store.checkouts.counts
+        value: int | None = getattr(counts, self.entity_description.key, None)
+        return value
+
+
+class SalesTodaySensor(StoreEntity, SensorEntity):
+    """Money the store took today, in its currency's major units (exact, from minor units).
+
+    A daily total: `last_reset` is when the store's day began (local midnight, or when the
+    bridge's totals went back down). Refunds are an attribute, never taken off.
+    """
+
+    _attr_device_class = SensorDeviceClass.MONETARY
+    _attr_state_class = SensorStateClass.TOTAL
+    _attr_translation_key = "store_sales_today"
+
+    def __init__(self, store: StoreSite) -> None:
+        """Create the sales sensor of a store."""
+        super().__init__(store, "sales_today")
+
+    @property
+    def native_value(self) -> Decimal | None:
+        """Today's sales (None until the bridge has said them and their currency)."""
+        counts = self.store.checkouts.counts
+        sales = None if counts is None else counts.sales_today
+        return None if sales is None else sales.total
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The sales' currency (ISO 4217)."""
+        counts = self.store.checkouts.counts
+        sales = None if counts is None else counts.sales_today
+        return None if sales is None else sales.currency
+
+    @property
+    def last_reset(self) -> datetime:
+        """When the store's day began."""
+        return self.store.checkouts.last_reset()
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """Money refunded today, in the same units."""
+        counts = self.store.checkouts.counts
+        sales = None if counts is None else counts.sales_today
+        refunded = None
+        if sales is not None and sales.refunded is not None and sales.currency is not None:
+            refunded = major_units(sales.refunded, sales.currency)
+        return {"refunded": refunded}
+
+
+class SalesCountSensor(StoreEntity, SensorEntity):
+    """How many payments the store took today (a daily total, reset as the sales are)."""
+
+    _attr_state_class = SensorStateClass.TOTAL
+    _attr_translation_key = "store_sales_count"
+
+    def __init__(self, store: StoreSite) -> None:
+        """Create the sales count sensor of a store."""
+        super().__init__(store, "sales_count")
+
+    @property
+    def native_value(self) -> int | None:
+        """Payments taken today (None until the bridge has said)."""
+        counts = self.store.checkouts.counts
+        sales = None if counts is None else counts.sales_today
+        return None if sales is None else sales.count
+
+    @property
+    def last_reset(self) -> datetime:
+        """When the store's day began."""
+        return self.store.checkouts.last_reset()

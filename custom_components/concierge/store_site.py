@@ -14,7 +14,10 @@ hands each message to the core (`core.stores`) and carries out what it decides:
   a lost connection to the broker, makes every entity of the store unavailable;
 - the status's shelf counts (a store with shelf sensors) go to `store_shelf.ShelfView`:
   the shelf entities appear with them, and a repair issue stands while picks wait for
-  review.
+  review;
+- the status's checkout counts (a store with payments) go to
+  `store_checkout.CheckoutView`: the sales and payments entities appear with them, and a
+  repair issue stands while accounts owe a failed payment.
 
 To the shell (setup, unload, diagnostics, logbook, platforms) a store is a
 `site_runtime.ConciergeSite`, as a home site is.
@@ -67,6 +70,7 @@ from .core.stores import (
 )
 from .site_types import signal_event
 from .store_audit import StoreAudit
+from .store_checkout import CheckoutView
 from .store_gates import (
     gate_ids,
     remove_stale_gate_devices,
@@ -84,7 +88,8 @@ _LOGGER = logging.getLogger(__name__)
 
 STORE_PLATFORMS = (Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR)
 """A store has gates (event, visit in progress), an occupancy sensor, and maybe shelves
-(their counts' sensors and an event entity for their alerts)."""
+(their counts' sensors and an event entity for their alerts) and payments (sales and
+payments sensors, an event entity for what someone may have to act on)."""
 
 type StoreEntities = Callable[[StoreSite, AddConfigEntryEntitiesCallback], None]
 """Adds a platform's entities of a store site."""
@@ -114,6 +119,7 @@ class StoreSite:
         self.occupancy = Occupancy()
         self.passages: dict[str, Passage] = {}
         self.shelves = ShelfView(hass, entry.entry_id, self.name)
+        self.checkouts = CheckoutView(hass, entry.entry_id, self.name)
         self.seen = SeenIds(STORE_SEEN_IDS)
         self.counters: Counter[str] = Counter()
         self.last_event_at: datetime | None = None
@@ -175,6 +181,7 @@ class StoreSite:
         self._unsubs.clear()
         self._timers.clear()
         self.shelves.close()
+        self.checkouts.close()
         await self.chain.async_close()
 
     # --- messages --------------------------------------------------------------------
@@ -198,6 +205,8 @@ class StoreSite:
             self._set_gates(status.gates, remove_missing=status.online)
         if status.shelf is not None:
             self.shelves.update(status.shelf)
+        if status.checkout is not None:
+            self.checkouts.update(status.checkout)
         self._publish()
 
     @callback
@@ -356,6 +365,7 @@ class StoreSite:
             "capacity": self.occupancy.capacity,
             "visits_at_gates": len(self.passages),
             "shelf": self.shelves.diagnostics(),
+            "checkout": self.checkouts.diagnostics(),
             "messages": dict(sorted(self.counters.items())),
             "remembered_event_ids": len(self.seen),
             "last_event_at": None if self.last_event_at is None else self.last_event_at.isoformat(),

@@ -14,6 +14,12 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
+from custom_components.concierge.core.store_sales import (
+    CHECKOUT_COUNTS,
+    SALES_KEYS,
+    CheckoutCounts,
+    SalesToday,
+)
 from custom_components.concierge.core.stores import (
     MAX_GATES,
     MAX_NAME_LENGTH,
@@ -71,6 +77,9 @@ def test_the_schema_is_a_draft_2020_12_schema_that_the_code_agrees_with() -> Non
     assert SCHEMA["$defs"]["name"]["maxLength"] == MAX_NAME_LENGTH
     assert set(SCHEMA["required"]) == {"v", "site", "online"}
     assert set(SCHEMA["$defs"]["shelf"]["properties"]) == set(SHELF_COUNTS)
+    checkout = SCHEMA["$defs"]["checkout"]["properties"]
+    assert set(checkout) == {*CHECKOUT_COUNTS, "sales_today"}
+    assert set(SCHEMA["$defs"]["sales"]["properties"]) == set(SALES_KEYS)
 
 
 def test_the_topics_file_names_this_schema_for_the_status_topic() -> None:
@@ -85,6 +94,8 @@ def test_there_are_enough_examples() -> None:
     assert len(INVALID) >= 15
     assert sum("shelf" in load(path) for path in VALID) >= 2
     assert sum("shelf" in load(path) for path in INVALID) >= 3
+    assert sum("checkout" in load(path) for path in VALID) >= 3
+    assert sum("checkout" in load(path) for path in INVALID) >= 6
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
@@ -108,6 +119,17 @@ def test_every_valid_example_is_read_as_it_says(path: Path) -> None:
         assert status.shelf is None
     else:
         assert status.shelf == Shelf(**{key: obj["shelf"].get(key) for key in SHELF_COUNTS})
+    checkout = obj.get("checkout")
+    if checkout is None:
+        assert status.checkout is None
+    else:
+        sales = checkout.get("sales_today")
+        assert status.checkout == CheckoutCounts(
+            **{key: checkout.get(key) for key in CHECKOUT_COUNTS},
+            sales_today=None
+            if sales is None
+            else SalesToday(**{key: sales.get(key) for key in SALES_KEYS}),
+        )
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
@@ -135,6 +157,17 @@ def _variants(base: dict[str, Any]) -> list[Any]:
             changed = [{k: v for k, v in shelf.items() if k != key}]
             changed.extend({**shelf, key: value} for value in ODD_VALUES)
             variants.extend({**base, "shelf": counts} for counts in changed)
+    checkout = base.get("checkout")
+    if checkout:
+        for key in (*CHECKOUT_COUNTS, "sales_today", "later"):
+            changed = [{k: v for k, v in checkout.items() if k != key}]
+            changed.extend({**checkout, key: value} for value in ODD_VALUES)
+            variants.extend({**base, "checkout": counts} for counts in changed)
+        sales = checkout.get("sales_today")
+        for key in (*SALES_KEYS, "later") if sales else ():
+            changed = [{k: v for k, v in sales.items() if k != key}]
+            changed.extend({**sales, key: value} for value in (*ODD_VALUES, "EUR", "eur", "E1R"))
+            variants.extend({**base, "checkout": {**checkout, "sales_today": s}} for s in changed)
     return variants
 
 

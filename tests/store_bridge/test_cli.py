@@ -87,9 +87,17 @@ TALLY = (
 STATUS_LINE = re.compile(
     rf"^\[\s*(?P<elapsed>\d+)s\] {TALLY}"
     r" · refused (?P<refused>\d+)(?: \((?P<reasons>[^)]*)\))?"
-    r" · no broker \(events kept in the outbox\)$"
+    r" · no broker \(events kept in the outbox\)"
+    r" · charged (?P<charged>\d+\.\d\d) EUR · receipts (?P<receipts>\d+)$"
 )
-DONE_LINE = re.compile(rf"^store-bridge demo: done\. {TALLY} · refused (?P<refused>\d+)$")
+DONE_LINE = re.compile(
+    rf"^store-bridge demo: done\. {TALLY} · refused (?P<refused>\d+)"
+    r" · charged (?P<charged>\d+\.\d\d) EUR · receipts (?P<receipts>\d+)$"
+)
+RECEIPT_LINE = re.compile(
+    r"^  receipt (arrived: .+/receipts/receipt-\d{4}\.eml"
+    r"|page  http://\S+/r/\S+  \(a card shopper's QR code\))$"
+)
 REASONS = {
     "store full",
     "code expired",
@@ -405,9 +413,12 @@ def _demo_lines(out: str) -> tuple[str, list[re.Match[str]], re.Match[str]]:
     assert int(page[2]) != 0
     assert lines[2] == f"  status JSON   {page[1]}v1/status"
     assert lines[3].startswith("  API token     ")
-    assert lines[5] == "  Ctrl+C stops."
-    statuses = [STATUS_LINE.fullmatch(line) for line in lines[6:-2]]
-    assert all(statuses), lines[6:-2]
+    assert lines[5].startswith("  receipts      ")
+    assert lines[6] == "  Ctrl+C stops."
+    # What the shoppers' receipts do may come between the status lines.
+    shown = [line for line in lines[7:-2] if not RECEIPT_LINE.fullmatch(line)]
+    statuses = [STATUS_LINE.fullmatch(line) for line in shown]
+    assert all(statuses), shown
     assert lines[-2] == ""
     done = DONE_LINE.fullmatch(lines[-1])
     assert done is not None, lines[-1]

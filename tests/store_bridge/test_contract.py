@@ -178,6 +178,10 @@ def _known_keys(status: dict[str, Any]) -> None:
     gate_keys = set(STATUS_SCHEMA["$defs"]["gate"]["properties"])
     assert all(set(gate) <= gate_keys for gate in status.get("gates") or [])
     assert set(status.get("shelf") or {}) <= set(STATUS_SCHEMA["$defs"]["shelf"]["properties"])
+    checkout = status.get("checkout") or {}
+    assert set(checkout) <= set(STATUS_SCHEMA["$defs"]["checkout"]["properties"])
+    sales = checkout.get("sales_today") or {}
+    assert set(sales) <= set(STATUS_SCHEMA["$defs"]["sales"]["properties"])
 
 
 async def test_the_status_is_a_store_status_the_integration_reads_unchanged(
@@ -201,6 +205,11 @@ async def test_the_status_is_a_store_status_the_integration_reads_unchanged(
         if read.shelf is not None:
             assert read.shelf.review == shelf["review"]
             assert read.shelf.anomalies == shelf["anomalies"]
+        checkout = status.get("checkout")
+        assert (read.checkout is None) is (checkout is None)
+        if read.checkout is not None:
+            assert read.checkout.pending == checkout.get("pending")
+            assert read.checkout.outstanding_accounts == checkout.get("outstanding_accounts")
     online = store.bridge.status()
     assert online["occupancy"] == 1
     read = parse_status(json.dumps(online), SITE)

@@ -16,6 +16,10 @@ A store with shelf sensors also has virtual carts: the status's `shelf` counts (
 the review queue, anomalies, unattributed picks, stale lanes, ignored input) and the
 cart's events. Those events name no gate: they are the store's, not a gate's
 (`GATE_EVENT_TYPES`, `SHELF_EVENT_TYPES`, `SHELF_ALERT_TYPES`).
+
+A store with payments says how its checkouts stand (the status's `checkout` object,
+read by `core.store_sales`) and what happened to each payment and receipt, store-wide too
+(`CHECKOUT_EVENT_TYPES`, `CHECKOUT_ALERT_TYPES`).
 """
 
 import json
@@ -28,9 +32,19 @@ from enum import StrEnum
 from .errors import EventValidationError
 from .events import AccessEvent, AccessEventType, Outcome, from_json
 from .ids import is_identifier, is_snake_case
+from .store_event_kinds import (
+    CHECKOUT_ALERT_TYPES,
+    CHECKOUT_EVENT_TYPES,
+    GATE_EVENT_TYPES,
+    SHELF_ALERT_TYPES,
+    SHELF_EVENT_TYPES,
+)
+from .store_sales import CheckoutCounts, InvalidCheckoutError, read_checkout
 from .vocabulary import STATUS_VERSION, STORE_EVENT_TYPES, events_topic, status_topic
 
 __all__ = [
+    "CHECKOUT_ALERT_TYPES",
+    "CHECKOUT_EVENT_TYPES",
     "GATE_EVENT_TYPES",
     "MAX_GATES",
     "MAX_NAME_LENGTH",
@@ -77,40 +91,6 @@ PASSAGE_ENDS: frozenset[AccessEventType] = frozenset(
     {AccessEventType.VISIT_COMPLETED, AccessEventType.VISIT_ABORTED}
 )
 """Events that end a visit, and with it its passage through a gate."""
-
-
-SHELF_EVENT_TYPES: frozenset[AccessEventType] = frozenset(
-    {
-        AccessEventType.TRACK_BOUND,
-        AccessEventType.SESSION_UNBOUND,
-        AccessEventType.ITEM_PICKED,
-        AccessEventType.ITEM_RETURNED,
-        AccessEventType.PICK_AMBIGUOUS,
-        AccessEventType.PICK_REVIEW,
-        AccessEventType.REVIEW_RESOLVED,
-        AccessEventType.PICK_UNATTRIBUTED,
-        AccessEventType.LANE_ANOMALY,
-    }
-)
-"""The virtual cart's events: the store's, at no gate."""
-
-GATE_EVENT_TYPES: tuple[AccessEventType, ...] = tuple(
-    kind for kind in STORE_EVENT_TYPES if kind not in SHELF_EVENT_TYPES
-)
-"""What a store gate's event entity offers (the store's events but the cart's)."""
-
-SHELF_ALERT_TYPES: tuple[AccessEventType, ...] = (
-    AccessEventType.PICK_REVIEW,
-    AccessEventType.REVIEW_RESOLVED,
-    AccessEventType.PICK_UNATTRIBUTED,
-    AccessEventType.LANE_ANOMALY,
-    AccessEventType.SESSION_UNBOUND,
-)
-"""What the store's shelf event entity offers: what someone may have to act on.
-
-Not every pick: an item picked or returned, a track bound and a pick held for evidence
-happen many times a minute in a busy store and need nobody; they are on the bus and in the
-audit chain, and each cart's state is the bridge's (its API and status page)."""
 
 
 class Drop(StrEnum):
@@ -180,9 +160,9 @@ SHELF_COUNTS: tuple[str, ...] = tuple(f.name for f in fields(Shelf))
 class StoreStatus:
     """The bridge's retained status (or its will).
 
-    `gates`, `capacity`, `occupancy`, `name` and `shelf` are None when the message does
-    not say (the will says only that the bridge is offline; a bridge without shelf sensors
-    has no `shelf`).
+    `gates`, `capacity`, `occupancy`, `name`, `shelf` and `checkout` are None when the
+    message does not say (the will says only that the bridge is offline; a bridge without
+    shelf sensors has no `shelf`, one without payments no `checkout`).
     """
 
     online: bool
@@ -191,6 +171,7 @@ class StoreStatus:
     occupancy: int | None = None
     gates: tuple[Gate, ...] | None = None
     shelf: Shelf | None = None
+    checkout: CheckoutCounts | None = None
 
 
 def _count(value: object) -> int | None:
@@ -251,6 +232,13 @@ def _shelf(value: object) -> Shelf | Drop | None:
     return Shelf(**counts)
 
 
+def _checkout(value: object) -> CheckoutCounts | Drop | None:
+    try:
+        return read_checkout(value)
+    except InvalidCheckoutError:
+        return Drop.INVALID_STATUS
+
+
 def _status_object(payload: bytes | str, site: str) -> dict[str, object] | Drop:
     """The decoded status message, when it is version 1 of this site's bridge."""
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -274,7 +262,8 @@ def parse_status(payload: bytes | str, site: str) -> StoreStatus | Drop:
 
     Strict about what it reads: version 1, this site, `online` a boolean, counts
     non-negative whole numbers, gates a list of at most 64 `{"id", "name", "role"}`
-    with distinct ids, `shelf` an object of counts. Keys it does not know are ignored (a
+    with distinct ids, `shelf` an object of counts, `checkout` one of counts and today's
+    sales (`core.store_sales`). Keys it does not know are ignored (a
     newer bridge may say more).
     """
     obj = _status_object(payload, site)
@@ -285,6 +274,7 @@ def parse_status(payload: bytes | str, site: str) -> StoreStatus | Drop:
     capacity = _optional_count(obj, "capacity")
     occupancy = _optional_count(obj, "occupancy")
     shelf = _shelf(obj.get("shelf"))
+    checkout = _checkout(obj.get("checkout"))
     name = None if obj.get("name") is None else _name(obj["name"])
     if (
         not isinstance(online, bool)
@@ -292,11 +282,18 @@ def parse_status(payload: bytes | str, site: str) -> StoreStatus | Drop:
         or isinstance(capacity, Drop)
         or isinstance(occupancy, Drop)
         or isinstance(shelf, Drop)
+        or isinstance(checkout, Drop)
         or (obj.get("name") is not None and name is None)
     ):
         return Drop.INVALID_STATUS
     return StoreStatus(
-        online=online, name=name, capacity=capacity, occupancy=occupancy, gates=gates, shelf=shelf
+        online=online,
+        name=name,
+        capacity=capacity,
+        occupancy=occupancy,
+        gates=gates,
+        shelf=shelf,
+        checkout=checkout,
     )
 
 

@@ -49,7 +49,16 @@ class AccessEventType(StrEnum):
     `reason`: the processor's decline code, `over_hold` for a cart above a card's hold,
     `no_customer` ...); `hold_released`: an empty cart's card hold released (`currency`);
     `refund_issued`: the operator refunded (`amount`, `currency`); `account_settled`: an
-    operator settled what an account owed (`visit` null; `data`: `amount`, `currency`).
+    operator settled what an account owed (`visit` null; `data`: `amount`, `currency`);
+    `payment_failed` with reason `store_misconfigured`: the processor refused the store's own
+    setup or request (an unknown customer, a refused key, an amount below its minimum ...):
+    nobody owes anything, the checkout waits for the operator to fix the setup (`amount` is the
+    cart's total). A store's receipts say what became of a shopper's request for an e-mailed
+    receipt, with `visit` the shopping session, never the address: `receipt_sent`: the mail
+    server accepted it (`data`: `attempts`); `receipt_failed`: given up, the address erased all
+    the same (`data`: `attempts`). `account_erased`: an operator erased everything the store
+    held about one account (`store-bridge privacy erase`; `visit` null, never the reference;
+    `data`: `visits`, how many of its visits were erased).
     """
 
     GRANT_CREATED = "grant_created"
@@ -100,6 +109,9 @@ class AccessEventType(StrEnum):
     HOLD_RELEASED = "hold_released"
     REFUND_ISSUED = "refund_issued"
     ACCOUNT_SETTLED = "account_settled"
+    RECEIPT_SENT = "receipt_sent"
+    RECEIPT_FAILED = "receipt_failed"
+    ACCOUNT_ERASED = "account_erased"
 
 
 class Outcome(StrEnum):
@@ -159,6 +171,9 @@ STORE_EVENT_TYPES: Final[tuple[AccessEventType, ...]] = (
     AccessEventType.HOLD_RELEASED,
     AccessEventType.REFUND_ISSUED,
     AccessEventType.ACCOUNT_SETTLED,
+    AccessEventType.RECEIPT_SENT,
+    AccessEventType.RECEIPT_FAILED,
+    AccessEventType.ACCOUNT_ERASED,
 )
 """The event types a store bridge emits (a store gate's event entity offers these)."""
 

@@ -1,0 +1,150 @@
+"""A store's checkout in Home Assistant: its sales and payments sensors and the debts' repair.
+
+A bridge with payments says in its status how its checkouts stand (`checkout`: checkouts
+pending, retrying and failed, the accounts that owe, today's sales, receipts waiting and
+failed — aggregates only, `core.store_sales`). The store's checkout entities (sensors for
+the counts and today's sales, an event entity for what someone may have to act on) are
+added when the bridge first says so, so a store without payments gets none.
+
+While accounts owe a failed payment a repair issue says how many (their next check-in is
+refused with `payment_outstanding` until an operator settles them); it goes when they are
+settled, and with the store (unload). Today's sales are a daily total: the day starts at
+local midnight, or when the bridge's totals go back down (its day turned, in the store's
+time zone); `last_reset` says which.
+"""
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .core.store_sales import CHECKOUT_COUNTS, CheckoutCounts, day_started
+
+OWING_ISSUE = "payments_outstanding"
+"""The repair issue's translation key."""
+
+
+def signal_checkout_found(entry_id: str) -> str:
+    """Dispatcher signal: the bridge said for the first time that the store takes payments."""
+    return f"{DOMAIN}_{entry_id}_checkout_found"
+
+
+def owing_issue_id(entry_id: str) -> str:
+    """The id of a store's repair issue about accounts that owe."""
+    return f"{OWING_ISSUE}_{entry_id}"
+
+
+class CheckoutView:
+    """What Home Assistant knows of a store's checkouts: the last counts its bridge sent."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, store_name: str) -> None:
+        """Nothing known until the bridge's status names its checkouts."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.store_name = store_name
+        self.counts: CheckoutCounts | None = None
+        self.day_started_at: datetime = dt_util.start_of_local_day()
+        """When today's sales began: local midnight, or when the bridge's day turned."""
+        self._issue_count = 0
+
+    @callback
+    def update(self, counts: CheckoutCounts) -> None:
+        """Take the bridge's counts; announce the checkout the first time; follow debts."""
+        first = self.counts is None
+        before = None if self.counts is None else self.counts.sales_today
+        if day_started(before, counts.sales_today):
+            now = dt_util.now()
+            midnight = dt_util.start_of_local_day(now)
+            self.day_started_at = midnight if midnight > self.day_started_at else now
+        self.counts = counts
+        self._follow_debts(counts)
+        if first:
+            async_dispatcher_send(self.hass, signal_checkout_found(self.entry_id))
+
+    def last_reset(self) -> datetime:
+        """When today's sales began (local midnight, unless the bridge's day turned since)."""
+        midnight = dt_util.start_of_local_day()
+        return max(midnight, self.day_started_at)
+
+    @callback
+    def _follow_debts(self, counts: CheckoutCounts) -> None:
+        """Raise, update or clear the repair issue (only when the number of accounts changed)."""
+        owing = counts.outstanding_accounts or 0
+        if owing == self._issue_count:
+            return
+        self._issue_count = owing
+        if not owing:
+            ir.async_delete_issue(self.hass, DOMAIN, owing_issue_id(self.entry_id))
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            owing_issue_id(self.entry_id),
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=OWING_ISSUE,
+            translation_placeholders={"site": self.store_name, "count": str(owing)},
+        )
+
+    @callback
+    def close(self) -> None:
+        """The store goes (unload): its repair issue goes with it."""
+        ir.async_delete_issue(self.hass, DOMAIN, owing_issue_id(self.entry_id))
+        self._issue_count = 0
+
+    def diagnostics(self) -> dict[str, object] | None:
+        """The last counts (numbers and a currency only), or None for a store without payments."""
+        counts = self.counts
+        if counts is None:
+            return None
+        sales = counts.sales_today
+        return {
+            **{key: getattr(counts, key) for key in CHECKOUT_COUNTS},
+            "sales_today": None
+            if sales is None
+            else {
+                "amount": sales.amount,
+                "count": sales.count,
+                "refunded": sales.refunded,
+                "currency": sales.currency,
+            },
+            "day_started_at": self.last_reset().isoformat(),
+        }
+
+
+@callback
+def async_add_checkout_entities(
+    view: CheckoutView,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make: Callable[[], Iterable[Entity]],
+    on_unload: Callable[[Callable[[], None]], object],
+) -> None:
+    """Add the checkout entities `make` builds now if payments are known, else once they are."""
+    if view.counts is not None:
+        async_add_entities(make())
+        return
+    unsubscribe: Callable[[], None] | None = None
+
+    @callback
+    def _found() -> None:
+        nonlocal unsubscribe
+        if unsubscribe is not None:
+            unsubscribe()
+            unsubscribe = None
+            async_add_entities(make())
+
+    unsubscribe = async_dispatcher_connect(view.hass, signal_checkout_found(view.entry_id), _found)
+
+    @callback
+    def _stop() -> None:
+        if unsubscribe is not None:
+            unsubscribe()
+
+    on_unload(_stop)
