@@ -4,7 +4,10 @@ One store's parts, wired: what it knows and records (`ledger.py`), the entry pat
 (`entry.py`, fail-secure), the exit path (`egress.py`, fail-safe egress), the gates'
 signals, and the upkeep of storage (held writes retried every second, old records purged
 every hour, `retention.py`), and, with shelf lanes, the virtual carts (`carts.py`) and their
-MQTT feed (`shelf_feed.py`). The bridge starts and stops them and answers the status.
+MQTT feed (`shelf_feed.py`); with `[payments]`, the checkout (`checkout_runner.py`) and its
+part of the status (`checkout_status.py`), and with `[mail]` the receipts (`receipts.py`,
+started and stopped with the API by `service.running`). The bridge starts and stops them and
+answers the status.
 """
 
 import asyncio
@@ -20,12 +23,14 @@ from .activity import Activity
 from .bridge_types import Decision, GateInfo, StoreSettings, UnknownGateError
 from .carts import Carts
 from .checkout_runner import CheckoutRunner
+from .checkout_status import CheckoutStatus
 from .core.store import Session
 from .egress import ExitPath
 from .entry import EntryPath
 from .gates.base import GateRole, GateSignal, SignalKind
 from .ledger import COUNTERS, Ledger
 from .outbox import Backlog, Publisher
+from .receipts import Receipts
 from .shelf_config import ShelfConfig
 from .shelf_feed import ShelfFeed
 from .storage import Database, Purged, StorageUnavailable
@@ -75,6 +80,10 @@ class Bridge:
         """The lanes' and tracker's MQTT feed (`service.py` sets it with a broker)."""
         self.checkout: CheckoutRunner | None = None
         """Final carts charged (`service.py` sets it with `[payments]`)."""
+        self.checkout_status: CheckoutStatus | None = None
+        """The status' `checkout` object (`service.py` sets it with the checkout)."""
+        self.receipts: Receipts | None = None
+        """Receipts on request (`service.py` sets it with `[mail]`)."""
         self._purge_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -140,6 +149,8 @@ class Bridge:
             await self.carts.start()
         if self.checkout is not None:
             await self.checkout.start()
+        if self.checkout_status is not None:
+            await self.checkout_status.start()
         for info in self.gates.values():
             await info.gate.start(self.on_signal)
         if self.publisher is not None:
@@ -167,6 +178,8 @@ class Bridge:
             await info.gate.stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.checkout_status is not None:
+            await self.checkout_status.stop()
         if self.checkout is not None:
             await self.checkout.stop()
         if self.carts is not None:
@@ -199,12 +212,15 @@ class Bridge:
             return Purged()
         if purged.rows:
             _LOGGER.info(
-                "Purged %d events, %d sessions, %d carts and %d used QR ids past the "
-                "retention in %d batches; %d pages given back",
+                "Purged %d events, %d sessions, %d carts, %d used QR ids, %d checkouts and "
+                "refunds and %d receipt requests and codes past the retention in %d batches; "
+                "%d pages given back",
                 purged.events,
                 purged.sessions,
                 purged.carts,
                 purged.used_codes,
+                purged.checkouts,
+                purged.receipts,
                 purged.batches,
                 purged.pages_freed,
             )
@@ -257,6 +273,8 @@ class Bridge:
     def status(self) -> dict[str, Any]:
         """The retained status for subscribers (no personal data)."""
         shelf = {} if self.carts is None else {"shelf": self.carts.status()}
+        current = None if self.checkout_status is None else self.checkout_status.current
+        checkout = {} if current is None else {"checkout": current}
         return {
             "v": STATUS_VERSION,
             "site": self.settings.site,
@@ -269,4 +287,5 @@ class Bridge:
                 for gate_id, info in self.gates.items()
             ],
             **shelf,
+            **checkout,
         }

@@ -25,19 +25,19 @@ import logging
 import os
 import signal
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, timedelta, tzinfo
 from typing import Any, Final
 
 from . import checkout_store
+from .checkout_refunds import RefundRunner
 from .core import checkout as machine
-from .core import refund as refunds
 from .core.checkout import Checkout, Phase, RetryPolicy
-from .core.refund import Refund, RefundPhase, RefundRefused
+from .core.refund import Refund
 from .events import Wire
 from .ledger import Ledger
-from .payments import Answer, Processor, RefundAnswer
+from .payments import Answer, Processor
 from .storage import StorageUnavailable
 from .vocabulary import EventType, Outcome
 
@@ -57,6 +57,10 @@ class CheckoutSettings:
     max_cart_value: int = 20_000
     concurrency: int = 8
     poll_s: float = 1.0
+    timezone: tzinfo = field(default=UTC)
+    """The store's: the day a sale is counted on (`daily_totals`)."""
+    currency: str = "EUR"
+    """The store's usual currency (the status' `sales_today` before the day's first sale)."""
 
 
 class _AlreadyTaken(Exception):  # noqa: N818 - a rollback, not an error
@@ -107,7 +111,18 @@ class CheckoutRunner:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._workers: dict[str, asyncio.Task[Any]] = {}
-        self._refund_lock = asyncio.Lock()
+        self._refunds = RefundRunner(
+            ledger,
+            processor,
+            policy=self._policy,
+            commit=self._commit_retried,
+            zone=self.settings.timezone,
+            spawn=self._task,
+        )
+        self.on_change: Callable[[], None] = lambda: None
+        """Called when a count the status shows may have changed (`checkout_status.py`)."""
+        self.on_done: Callable[[str], None] = lambda _visit: None
+        """Called with a visit whose checkout is done (the receipts are woken)."""
 
     # --- what others ask ---------------------------------------------------------------
 
@@ -116,9 +131,13 @@ class CheckoutRunner:
         return account in self._owing
 
     def status(self) -> dict[str, int]:
-        """The status' `checkout` object: aggregated counts only."""
+        """Checkouts under way and those retrying (aggregated counts only)."""
         counted = machine.counts(list(self._live.values()))
-        return {**counted, "failed": self._failed, "max_cart_value": self.settings.max_cart_value}
+        return {"pending": counted["pending"], "retrying": counted["retrying"]}
+
+    def changed(self) -> None:
+        """Tell the status that the counts may have changed."""
+        self.on_change()
 
     def wake(self) -> None:
         """Look for final carts now."""
@@ -147,14 +166,9 @@ class CheckoutRunner:
 
         owing, unfinished, failed, open_refunds = await ledger.db.call(lambda s: load(s.db))
         self._owing, self._failed = owing, failed
-        for checkout in unfinished:
+        for checkout in unfinished:  # blocked ones too: the operator may have fixed the setup
             self._spawn(machine.resumed(checkout))
-        for refund in open_refunds:
-            resumed = refunds.resumed(refund)
-            if resumed != refund:
-                await self._store_refund(resumed, [])
-            if resumed.phase is RefundPhase.REQUESTED:
-                self._refund_task(resumed)
+        await self._refunds.resume(open_refunds)
         self._loop_task = asyncio.create_task(self._take_loop(), name="store-bridge-checkouts")
         _LOGGER.info(
             "Checkout: %d resumed, %d accounts owe, %d failed",
@@ -178,6 +192,14 @@ class CheckoutRunner:
         """Wait until no checkout is running (tests, the demo)."""
         while self._workers:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    def _task(self, key: str, work: Awaitable[object]) -> None:
+        async def run() -> object:
+            return await work
+
+        task = asyncio.create_task(run(), name=f"store-bridge-{key}")
+        self._workers[key] = task
+        task.add_done_callback(self._forget(key))
 
     # --- taking final carts ------------------------------------------------------------
 
@@ -237,6 +259,10 @@ class CheckoutRunner:
                 self._owing.add(checkout.account)
             if not checkout.finished:
                 self._spawn(checkout)
+            elif checkout.phase is Phase.DONE:
+                self.on_done(checkout.visit)
+        if ready:
+            self.changed()
         return len(ready)
 
     # --- running one checkout ----------------------------------------------------------
@@ -257,7 +283,7 @@ class CheckoutRunner:
         try:
             while True:
                 step = machine.next_step(checkout, self._ledger.clock())
-                if isinstance(step, machine.Finished):
+                if isinstance(step, machine.Finished):  # or blocked for the operator
                     return
                 if isinstance(step, machine.Wait):
                     delay = (step.until - self._ledger.clock()).total_seconds()
@@ -305,16 +331,35 @@ class CheckoutRunner:
         events = [self._event(after, item) for item in news]
         now = self._ledger.clock()
         owed = after.outstanding if after.finished and not before.finished else 0
+        captured = after.captured if any(n.type == "payment_captured" for n in news) else 0
+        day = checkout_store.sales_day(now, self.settings.timezone)
 
         def work(db: Any) -> None:  # noqa: ANN401
             checkout_store.save(db, after, now)
             if owed:
                 checkout_store.owe(db, after.account, owed, after.currency, now)
+            if captured:  # the day's totals, with the `payment_captured` they count
+                checkout_store.add_sale(db, day, after.currency, captured)
 
         while not await self._commit(work, events, retry=True):
             pass  # pragma: no cover - `retry` only returns once stored
         self._crash.point("persisted")
         self._live[after.id] = after
+        self._after(before, after, owed, news=bool(news))
+
+    def _after(self, before: Checkout, after: Checkout, owed: int, *, news: bool) -> None:
+        """What follows a stored transition: the operator's log, the status, the receipts."""
+        if after.phase is Phase.BLOCKED and before.phase is not Phase.BLOCKED:
+            _LOGGER.error(
+                "Checkout %s stopped: the processor says the store's setup is wrong; fix it, "
+                "then restart the bridge or POST /v1/visits/%s/checkout/retry",
+                after.id,
+                after.visit,
+            )
+        if news or after.stopped or after.attempts != before.attempts:
+            self.changed()
+        if after.phase is Phase.DONE and not before.finished:
+            self.on_done(after.visit)
         if after.finished:
             if after.phase is Phase.FAILED:
                 self._failed += 1
@@ -349,6 +394,11 @@ class CheckoutRunner:
         ledger.wake_publisher()
         return True
 
+    async def _commit_retried(self, work: Callable[[Any], object], events: list[Wire]) -> None:
+        await self._commit(work, events, retry=True)
+        if events:
+            self.changed()
+
     def _event(self, checkout: Checkout, news: machine.News) -> Wire:
         return self._ledger.event(
             EventType(news.type),
@@ -374,59 +424,24 @@ class CheckoutRunner:
         if events:
             await self._ledger.write(lambda store: store.add_events(events), events)
         self._owing.discard(account)
+        self.changed()
         return owed
 
     async def refund(self, visit: str, amount: int) -> Refund:
         """Refund `amount` of `visit`'s captured payment, once (`RefundRefused` with a code)."""
-        async with self._refund_lock:
-            checkout = await self.find(visit)
-            if checkout is None or checkout.phase is not Phase.DONE or not checkout.captured:
-                raise RefundRefused("nothing_captured")
-            existing = await self._ledger.db.call(lambda s: checkout_store.find_refund(s.db, visit))
-            if existing is not None:
-                raise RefundRefused("already_refunded")
-            if not 0 < amount <= checkout.captured:
-                raise RefundRefused("amount_too_large")
-            assert checkout.payment is not None  # noqa: S101 - captured: it has one
-            refund = Refund(
-                id=f"rf-{visit}",
-                visit=visit,
-                payment=checkout.payment,
-                amount=amount,
-                currency=checkout.currency,
-            )
-            await self._store_refund(refund, [])
-        return await self._run_refund(refund)
+        return await self._refunds.refund(await self.find(visit), visit, amount)
 
-    def _refund_task(self, refund: Refund) -> None:
-        task = asyncio.create_task(self._run_refund(refund), name=f"store-bridge-{refund.id}")
-        self._workers[refund.id] = task
-        task.add_done_callback(self._forget(refund.id))
+    async def retry(self, visit: str) -> Checkout | None:
+        """An operator fixed the store's setup: try `visit`'s blocked checkout again.
 
-    async def _run_refund(self, refund: Refund) -> Refund:
-        while refund.phase is RefundPhase.REQUESTED:
-            if refund.retry_at is not None:
-                delay = (refund.retry_at - self._ledger.clock()).total_seconds()
-                await asyncio.sleep(max(0.0, delay))
-            refund = refunds.sending(refund)
-            await self._store_refund(refund, [])
-            answer: RefundAnswer = await self.processor.refund(
-                refund.payment, amount=refund.amount, idempotency_key=f"{refund.id}:refund"
-            )
-            refund = refunds.advance(refund, answer, self._ledger.clock(), self._policy)
-            events = []
-            if refund.phase is RefundPhase.DONE:
-                data = {"amount": refund.amount, "currency": refund.currency}
-                events.append(
-                    self._ledger.event(
-                        EventType.REFUND_ISSUED, Outcome.OK, visit=refund.visit, data=data
-                    )
-                )
-            await self._store_refund(refund, events)
-        return refund
-
-    async def _store_refund(self, refund: Refund, events: list[Wire]) -> None:
+        None if the visit has no checkout; the checkout unchanged if it is not blocked.
+        """
+        found = await self.find(visit)
+        if found is None or found.phase is not Phase.BLOCKED or found.id in self._workers:
+            return found
+        again = machine.unblocked(found)
         now = self._ledger.clock()
-        await self._commit(
-            lambda db: checkout_store.save_refund(db, refund, now), events, retry=True
-        )
+        await self._commit(lambda db: checkout_store.save(db, again, now), [], retry=True)
+        self._spawn(again)
+        self.changed()
+        return again

@@ -1,15 +1,22 @@
-"""Checkouts, refunds and what accounts owe, in the bridge's SQLite file (schema 4).
+"""Checkouts, refunds, what accounts owe and the daily totals, in the bridge's SQLite file.
 
 Plain SQL over the database thread's connection (`storage.Store.change` runs a function of
 it in one transaction with the events it goes with). The checkout runner writes every
 state it reaches here, committed, before it calls the processor again; a checkout is
-unique per visit, so a final cart is taken once, whatever restarts. Times are seconds
-since the epoch.
+unique per visit, so a final cart is taken once, whatever restarts (and the cart is marked
+`taken` in the same transaction, so the carts still to be charged are read from a partial
+index). Times are seconds since the epoch.
+
+`daily_totals` keeps each day's sales per currency (the day in the store's time zone:
+amount and count captured, amount refunded) without any id; it is written in the same
+transaction as the `payment_captured` or `refund_issued` it counts, and is kept beyond the
+retention. `purge_batch` deletes finished checkouts and refunds past the retention, never
+an unfinished or blocked checkout, nor a failed one whose account still owes.
 """
 
 import sqlite3
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from .cart_store import _lines as cart_lines
@@ -85,9 +92,9 @@ def _checkout(row: sqlite3.Row) -> Checkout:
 
 
 def unfinished(db: sqlite3.Connection) -> list[Checkout]:
-    """The checkouts not done nor failed (resumed at start)."""
+    """The checkouts not done nor failed, blocked ones included (resumed at start)."""
     rows = db.execute(
-        "SELECT * FROM checkouts WHERE phase IN ('final', 'created') ORDER BY created"
+        "SELECT * FROM checkouts WHERE phase IN ('final', 'created', 'blocked') ORDER BY created"
     )
     return [_checkout(row) for row in rows]
 
@@ -99,9 +106,17 @@ def find(db: sqlite3.Connection, visit: str) -> Checkout | None:
 
 
 def failed_count(db: sqlite3.Connection) -> int:
-    """How many checkouts failed (and are not settled)."""
-    row = db.execute("SELECT count(*) FROM checkouts WHERE phase = 'failed'").fetchone()
+    """Checkouts for the operator: failed with the account still owing, or blocked."""
+    row = db.execute(
+        "SELECT count(*) FROM checkouts WHERE phase IN ('failed', 'blocked') AND "
+        "(phase = 'blocked' OR account IN (SELECT account FROM outstanding))"
+    ).fetchone()
     return int(row[0])
+
+
+def owing_count(db: sqlite3.Connection) -> int:
+    """How many accounts owe something."""
+    return int(db.execute("SELECT count(DISTINCT account) FROM outstanding").fetchone()[0])
 
 
 def ready_carts(
@@ -116,7 +131,7 @@ def ready_carts(
     rows = db.execute(
         "SELECT c.visit, c.lines, c.held, c.closed, c.final, s.source, s.account, s.customer "
         "FROM carts c JOIN sessions s ON s.visit_id = c.visit "
-        "WHERE c.closed IS NOT NULL AND c.closed <= ? "
+        "WHERE c.closed IS NOT NULL AND c.taken = 0 AND c.closed <= ? "
         "AND (c.final = 1 OR c.held = 0 OR c.closed <= ?) "
         "AND NOT EXISTS (SELECT 1 FROM checkouts k WHERE k.visit = c.visit) "
         "ORDER BY c.closed LIMIT ?",
@@ -142,6 +157,7 @@ def start(db: sqlite3.Connection, checkout: Checkout, now: datetime) -> bool:
     if db.execute("SELECT 1 FROM checkouts WHERE visit = ?", (checkout.visit,)).fetchone():
         return False
     save(db, checkout, now)
+    db.execute("UPDATE carts SET taken = 1 WHERE visit = ?", (checkout.visit,))
     return True
 
 
@@ -208,8 +224,67 @@ def find_refund(db: sqlite3.Connection, visit: str) -> Refund | None:
 
 
 def unfinished_refunds(db: sqlite3.Connection) -> list[Refund]:
-    """The refunds not done nor failed."""
+    """The refunds not done nor failed, and the uncertain ones still to be looked at."""
     rows = db.execute(
-        "SELECT * FROM refunds WHERE phase IN ('requested', 'sending') ORDER BY created"
+        "SELECT * FROM refunds WHERE phase IN ('requested', 'sending') OR (phase = 'uncertain' "
+        "AND refund IS NOT NULL AND retry_at IS NOT NULL) ORDER BY created"
     )
     return [_refund(row) for row in rows]
+
+
+# --- daily totals (no id) -------------------------------------------------------------
+
+
+def sales_day(at: datetime, zone: tzinfo) -> str:
+    """The store's day (ISO date in its time zone) of an instant."""
+    return at.astimezone(zone).date().isoformat()
+
+
+def add_sale(db: sqlite3.Connection, day: str, currency: str, amount: int) -> None:
+    """Count one payment captured on `day`."""
+    db.execute(
+        "INSERT INTO daily_totals (day, currency, amount, count) VALUES (?, ?, ?, 1) "
+        "ON CONFLICT(day, currency) DO UPDATE SET amount = amount + excluded.amount, "
+        "count = count + 1",
+        (day, currency, amount),
+    )
+
+
+def add_refunded(db: sqlite3.Connection, day: str, currency: str, amount: int) -> None:
+    """Count `amount` refunded on `day`."""
+    db.execute(
+        "INSERT INTO daily_totals (day, currency, refunded) VALUES (?, ?, ?) "
+        "ON CONFLICT(day, currency) DO UPDATE SET refunded = refunded + excluded.refunded",
+        (day, currency, amount),
+    )
+
+
+def sales(db: sqlite3.Connection, day: str) -> dict[str, tuple[int, int, int]]:
+    """`day`'s totals by currency: (amount, count, refunded)."""
+    rows = db.execute(
+        "SELECT currency, amount, count, refunded FROM daily_totals WHERE day = ?", (day,)
+    )
+    return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in rows}
+
+
+# --- retention ------------------------------------------------------------------------
+
+
+def purge_batch(db: sqlite3.Connection, before: float, limit: int) -> int:
+    """Delete at most `limit` finished checkouts and refunds last changed before `before`.
+
+    Never an unfinished or blocked checkout, nor a failed one whose account still owes
+    (the debt's record), nor a refund still to be sent or looked at.
+    """
+    checkouts = db.execute(
+        "DELETE FROM checkouts WHERE rowid IN (SELECT rowid FROM checkouts "
+        "WHERE phase IN ('done', 'failed') AND updated < ? AND NOT (phase = 'failed' AND "
+        "account IN (SELECT account FROM outstanding)) ORDER BY updated LIMIT ?)",
+        (before, limit),
+    ).rowcount
+    refunds = db.execute(
+        "DELETE FROM refunds WHERE rowid IN (SELECT rowid FROM refunds "
+        "WHERE phase IN ('done', 'failed') AND updated < ? ORDER BY updated LIMIT ?)",
+        (before, limit - checkouts),
+    ).rowcount
+    return checkouts + refunds

@@ -9,6 +9,9 @@
   ``nothing_captured``, ``already_refunded``, ``amount_too_large``, ``not_in_cart``) /
   502 the processor declined or its answer was lost (``uncertain``: look it up in the
   processor's dashboard; it is never sent twice).
+- ``POST /v1/visits/{visit}/checkout/retry`` ``{}``: the operator fixed what the processor
+  said was wrong with the store's setup (``store_misconfigured``): the visit's blocked
+  checkout goes on → 200 with where it stands / 404 no checkout / 409 ``not_blocked``.
 - ``POST /v1/accounts/settle`` ``{"account": "<reference>"}``: an operator settled what an
   account owed after a declined payment; its check-ins are admitted again → 200 with what it
   owed, by currency.
@@ -19,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from .checkout_runner import CheckoutRunner
+from .core.checkout import Checkout, Phase
 from .core.refund import RefundPhase, RefundRefused, items_amount
 from .storage import StorageUnavailable
 from .web import BRIDGE_KEY, ID_MAX, BadRequestError, _authorized, _body, _guarded, _text
@@ -74,18 +78,7 @@ async def checkout_state(request: web.Request) -> web.Response:
         )
     if found is None:
         raise BadRequestError(404, "unknown_visit", "no checkout for this visit")
-    return web.json_response(
-        {
-            "visit": found.visit,
-            "phase": found.phase.value,
-            "total": found.total,
-            "captured": found.captured,
-            "outstanding": found.outstanding,
-            "currency": found.currency,
-            "reason": found.reason,
-            "attempts": found.attempts,
-        }
-    )
+    return web.json_response(_state(found))
 
 
 @_guarded
@@ -122,6 +115,39 @@ async def refund(request: web.Request) -> web.Response:
     return web.json_response(answer, status=status)
 
 
+def _state(found: Checkout) -> dict[str, Any]:
+    return {
+        "visit": found.visit,
+        "phase": found.phase.value,
+        "total": found.total,
+        "captured": found.captured,
+        "outstanding": found.outstanding,
+        "currency": found.currency,
+        "reason": found.reason,
+        "attempts": found.attempts,
+    }
+
+
+@_guarded
+async def retry(request: web.Request) -> web.Response:
+    """``POST /v1/visits/{visit}/checkout/retry``."""
+    await _body(request, frozenset())
+    runner = _runner(request)
+    found = await runner.retry(_visit(request))
+    if found is None:
+        raise BadRequestError(404, "unknown_visit", "no checkout for this visit")
+    if found.phase in {Phase.FINAL, Phase.CREATED}:  # going on (again)
+        return web.json_response(_state(found))
+    return web.json_response(
+        {
+            "error": "not_blocked",
+            "message": "this checkout is not waiting for the store's setup",
+            **_state(found),
+        },
+        status=409,
+    )
+
+
 @_guarded
 async def settle(request: web.Request) -> web.Response:
     """``POST /v1/accounts/settle``."""
@@ -138,4 +164,5 @@ def add_routes(app: web.Application) -> None:
     """The checkout's routes."""
     app.router.add_get("/v1/visits/{visit}/checkout", checkout_state)
     app.router.add_post("/v1/visits/{visit}/refund", refund)
+    app.router.add_post("/v1/visits/{visit}/checkout/retry", retry)
     app.router.add_post("/v1/accounts/settle", settle)

@@ -72,6 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--mqtt", type=_broker, metavar="HOST:PORT", help="publish events to this broker"
     )
     demo.add_argument("--seed", type=int, help="random seed (repeatable shoppers)")
+    privacy = commands.add_parser(
+        "privacy", help="what the store holds about one account, or its erasure"
+    )
+    actions = privacy.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (
+        ("export", "print everything the store holds about an account (JSON)"),
+        ("erase", "erase everything the store holds about an account (idempotent)"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument(
+            "--config", "-c", type=Path, required=True, help="the TOML configuration"
+        )
+        action.add_argument(
+            "--account", required=True, help="the account reference (as the shopper checked in)"
+        )
     return parser
 
 
@@ -88,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "serve":
         return _serve(args)
+    if args.command == "privacy":
+        from .privacy_cli import run  # noqa: PLC0415
+
+        return run(args.action, args.config, args.account)
     return _demo(parser, args)
 
 

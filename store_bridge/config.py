@@ -7,7 +7,8 @@ Example (every key shown; `store-bridge serve --config store.toml`)::
     name = "Corner store"
     capacity = 30                 # people inside at most (checked at entry)
     database = "store-bridge.sqlite3"
-    retention_days = 90           # published events and ended sessions kept this long
+    retention_days = 90           # events, sessions, carts, checkouts, receipts kept this long
+    timezone = "Europe/Berlin"    # the store's day (sales today, daily totals); default UTC
 
     [api]
     host = "127.0.0.1"
@@ -39,15 +40,17 @@ Example (every key shown; `store-bridge serve --config store.toml`)::
     gate = "entry_1"              # the entry gate it stands at
 
     [payments]                    # leave out: no checkout (carts are kept, nobody is charged)
-    processor = "stripe"          # stripe | fake (the demo's embedded one)
+    processor = "stripe"          # stripe | fake (the embedded one: only with demo = true)
     secret_key_file = "stripe-key"  # stripe: the secret key (sk_… / rk_…), never in the TOML
-    api_base = "http://127.0.0.1:12111"  # optional: another Stripe address (tests)
+    api_base = "http://127.0.0.1:12111"  # optional (tests): https://, or http:// to loopback
+    demo = false                  # true: a demonstration store (allows processor = "fake")
     settle_s = 5                  # a closed session's cart is charged this long after it left
     review_deadline_s = 600       # … or, with picks waiting for review, this long (not charged)
     max_cart_value = 20000        # minor units: what a card terminal is to hold at a tap
     concurrency = 8               # checkouts at the processor at once
 
-Shelf lanes, their catalogue and the person tracker: `shelf_config.py`.
+Shelf lanes, their catalogue and the person tracker: `shelf_config.py`. Receipts by e-mail,
+the `[mail]` table: `mail_config.py` (its time zone defaults to the store's).
 
 Relative paths are relative to the configuration file. Every problem is reported as
 `ConfigError` naming the key (``gates[2].role: must be "entry" or "exit"``).
@@ -57,10 +60,14 @@ import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .core.credentials import OperatorKey, load_operator_key
+from .mail_config import MailConfigError, MailSpec, parse_mail
+from .payments_config import PaymentsConfigError, PaymentsSpec, parse_payments
 from .shelf_config import ShelfConfig, ShelfConfigError, parse_shelf
 from .vocabulary import DEFAULT_TOPIC_PREFIX
 
@@ -99,19 +106,6 @@ class MqttSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class PaymentsSpec:
-    """The `[payments]` table: the processor and when a cart is charged."""
-
-    processor: str
-    secret_key_file: Path | None
-    api_base: str | None
-    settle_s: float
-    review_deadline_s: float
-    max_cart_value: int
-    concurrency: int
-
-
-@dataclass(frozen=True, slots=True)
 class BridgeConfig:
     """A whole, checked configuration."""
 
@@ -134,6 +128,10 @@ class BridgeConfig:
     """Shelf lanes, catalogue and tracker (None: the store has no shelf sensors)."""
     payments: PaymentsSpec | None = None
     """The checkout's processor (None: nobody is charged)."""
+    mail: MailSpec | None = None
+    """Receipts by e-mail (None: no receipts)."""
+    timezone: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    """The store's time zone: its day for sales today and the daily totals."""
 
 
 def _table(raw: dict[str, Any], name: str, *, required: bool = True) -> dict[str, Any]:
@@ -260,57 +258,36 @@ def _terminals(raw: object, gates: tuple[GateSpec, ...]) -> dict[str, str]:
     return terminals
 
 
-PROCESSORS: Final = frozenset({"stripe", "fake"})
-
-
-def _seconds(table: dict[str, Any], key: str, default: float, high: float) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high:
-        raise ConfigError(f"payments.{key}: must be a number of seconds from 0 to {high:g}")
-    return float(value)
-
-
 def _payments(raw: dict[str, Any], base: Path) -> PaymentsSpec | None:
     if "payments" not in raw:
         return None
-    table = _table(raw, "payments")
-    known = {
-        "processor",
-        "secret_key_file",
-        "api_base",
-        "settle_s",
-        "review_deadline_s",
-        "max_cart_value",
-        "concurrency",
-    }
-    if unknown := set(table) - known:
-        raise ConfigError(f"payments: unknown key(s) {', '.join(sorted(unknown))}")
-    processor = table.get("processor", "stripe")
-    if processor not in PROCESSORS:
-        raise ConfigError('payments.processor: must be "stripe" or "fake"')
-    key_file = None
-    if "secret_key_file" in table:
-        key_file = base / _str(table, "secret_key_file", "payments")
-    elif processor == "stripe":
-        raise ConfigError("payments.secret_key_file: is required for Stripe")
-    api_base = None
-    if "api_base" in table:
-        api_base = _str(table, "api_base", "payments")
-        if not api_base.startswith(("http://", "https://")):
-            raise ConfigError("payments.api_base: an http:// or https:// address is required")
-    settle = _seconds(table, "settle_s", 5.0, 3600.0)
-    deadline = _seconds(table, "review_deadline_s", 600.0, 7 * 86400.0)
-    if deadline < settle:
-        raise ConfigError("payments.review_deadline_s: must not be shorter than settle_s")
-    return PaymentsSpec(
-        processor=processor,
-        secret_key_file=key_file,
-        api_base=api_base,
-        settle_s=settle,
-        review_deadline_s=deadline,
-        max_cart_value=_int(table, "max_cart_value", "payments", 20_000, 1, 100_000_000),
-        concurrency=_int(table, "concurrency", "payments", 8, 1, 256),
-    )
+    try:
+        return parse_payments(raw["payments"], base)
+    except PaymentsConfigError as err:
+        raise ConfigError(str(err)) from None
+
+
+def _zone(store: dict[str, Any]) -> tzinfo:
+    name = _str(store, "timezone", "store", "UTC")
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError, ValueError:
+        raise ConfigError(
+            f'store.timezone: {name!r} is not a time zone (e.g. "Europe/Berlin")'
+        ) from None
+
+
+def _mail(raw: dict[str, Any], base: Path, zone: tzinfo) -> MailSpec | None:
+    if "mail" not in raw:
+        return None
+    try:
+        spec = parse_mail(raw["mail"], base)
+    except MailConfigError as err:
+        raise ConfigError(str(err)) from None
+    table = raw["mail"]
+    if isinstance(table, dict) and "timezone" not in table:  # receipts show the store's time
+        spec = dataclasses.replace(spec, timezone=zone)
+    return spec
 
 
 def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
@@ -344,6 +321,10 @@ def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
         raise ConfigError("lanes: shelf lanes and the tracker report over MQTT: add [mqtt]")
     if "payments" in raw and shelf is None:
         raise ConfigError("payments: checkout charges the virtual carts: add shelf lanes")
+    zone = _zone(store)
+    mail = _mail(raw, base, zone)
+    if mail is not None and "payments" not in raw:
+        raise ConfigError("mail: receipts are sent for paid checkouts: add [payments]")
     return BridgeConfig(
         site=_ident(store, "site", "store"),
         name=_str(
@@ -370,6 +351,8 @@ def parse_config(raw: dict[str, Any], base: Path) -> BridgeConfig:
             shelf, entry_zones={g.id: g.zone for g in gates if g.zone is not None}
         ),
         payments=_payments(raw, base),
+        mail=mail,
+        timezone=zone,
     )
 
 

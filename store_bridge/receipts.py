@@ -158,6 +158,8 @@ class Receipts:
         self._clock = clock
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.on_change: Callable[[], None] = lambda: None
+        """Called after the counts may have changed (the bridge's status reads them again)."""
 
     def start(self) -> None:
         """Start sending what is queued (and what comes)."""
@@ -175,6 +177,7 @@ class Receipts:
     def wake(self) -> None:
         """Look at the queue now (a checkout is done, a request was queued)."""
         self._wakeup.set()
+        self.on_change()
 
     async def _known(self, visit: str) -> None:
         if await self._source.purchase(visit) is None:
@@ -320,6 +323,7 @@ class Receipts:
             )
         )
         _LOGGER.info("Receipt for visit %s sent", request.visit)
+        self.on_change()
 
     async def _give_up(
         self, request: rs.DueRequest, now: datetime, *, attempted: bool, why: str
@@ -335,6 +339,7 @@ class Receipts:
         _LOGGER.warning(
             "Receipt for visit %s given up after %d attempt(s): %s", request.visit, attempts, why
         )
+        self.on_change()
 
     async def _later(self, request: rs.DueRequest, when: float, *, attempted: bool) -> None:
         await self._db.call(

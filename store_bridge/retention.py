@@ -16,13 +16,18 @@ What is past the retention: published events sent before it, sessions that ended
 (with their account references), the carts of sessions that ended before it
 (`cart_store.py`), and used QR ids whose code has expired (a code that has expired cannot be
 replayed). An event not yet published and a session or cart still inside are never deleted.
+With a checkout: finished checkouts and refunds last changed before it (never an unfinished
+or blocked checkout, nor a failed one whose account still owes: `checkout_store.py`), and
+finished receipt requests and receipt codes expired before it (`receipt_store.py`); the
+daily totals (no id) are kept.
 """
 
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
-from . import cart_store
+from . import cart_store, checkout_store, receipt_store
 from .storage import PURGE_BATCH, Database, Due, Purged, Store
 
 GIVE_BACK_PAGES: Final = 128
@@ -59,6 +64,10 @@ async def purge(
         done += Purged(carts=carts, batches=1 if carts else 0)
         if carts < batch:
             break
+    checkouts, steps = await _batches(db, what.ended_before, batch, checkout_store.purge_batch)
+    done += Purged(checkouts=checkouts, batches=steps)  # finished checkouts and refunds
+    receipts, steps = await _batches(db, what.ended_before, batch, receipt_store.purge)
+    done += Purged(receipts=receipts, batches=steps)  # finished receipt requests, codes
     if done.rows:
         free = before = await db.upkeep(lambda store: store.free_pages())
         while free:
@@ -68,6 +77,23 @@ async def purge(
             free = left
         done += Purged(pages_freed=before - free)
     return done
+
+
+async def _batches(
+    db: Database,
+    before: float,
+    batch: int,
+    delete: Callable[[sqlite3.Connection, float, int], int],
+) -> tuple[int, int]:
+    """`delete(sql, before, batch)` as steps until one deletes less than `batch`: rows, steps."""
+    rows = steps = 0
+    while True:
+        deleted = await _step(
+            db, lambda store: store.change(lambda sql: delete(sql, before, batch), [])
+        )
+        rows, steps = rows + deleted, steps + (1 if deleted else 0)
+        if deleted < batch:
+            return rows, steps
 
 
 async def _step[T](db: Database, work: Callable[[Store], T]) -> T:

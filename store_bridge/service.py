@@ -12,13 +12,22 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from .bridge import Bridge, GateInfo, StoreSettings
+from .checkout_purchases import CheckoutPurchases
 from .checkout_runner import CheckoutRunner, CheckoutSettings
-from .config import BridgeConfig, ConfigError, GateSpec, MqttSpec, PaymentsSpec
+from .checkout_status import CheckoutStatus
+from .config import BridgeConfig, ConfigError, GateSpec, MqttSpec
+from .events import Wire
 from .gates.base import Gate, GateRole
+from .ledger import Ledger
+from .mail_config import MailSpec
+from .mailer import Mailer
 from .outbox import BrokerConfig, Publisher
 from .payments import Processor
+from .payments_config import PaymentsSpec
+from .receipts import ReceiptNews, Receipts
 from .shelf_feed import ShelfFeed
 from .storage import Database
+from .vocabulary import EventType, Outcome
 from .web import make_app
 
 _LOGGER = logging.getLogger(__name__)
@@ -130,15 +139,67 @@ def build_processor(spec: PaymentsSpec) -> Processor:
     return StripeProcessor(key, api_base=spec.api_base)
 
 
-def build_checkout(bridge: Bridge, spec: PaymentsSpec) -> CheckoutRunner:
-    """The checkout runner of a bridge with `[payments]`."""
+def build_checkout(
+    bridge: Bridge, spec: PaymentsSpec, config: BridgeConfig | None = None
+) -> CheckoutRunner:
+    """The checkout runner of a bridge with `[payments]`, and its part of the status."""
+    currencies = [] if bridge.carts is None else bridge.carts.shelf.products.values()
     settings = CheckoutSettings(
         settle_s=spec.settle_s,
         review_deadline_s=spec.review_deadline_s,
         max_cart_value=spec.max_cart_value,
         concurrency=spec.concurrency,
+        timezone=UTC if config is None else config.timezone,
+        currency=next((product.currency for product in currencies), "EUR"),
     )
-    return CheckoutRunner(bridge.ledger, build_processor(spec), settings)
+    runner = CheckoutRunner(bridge.ledger, build_processor(spec), settings)
+    bridge.checkout = runner
+    bridge.checkout_status = CheckoutStatus(
+        bridge.db, runner, bridge.ledger.wake_publisher, bridge.clock
+    )
+    return runner
+
+
+def receipt_events(ledger: Ledger) -> Callable[[ReceiptNews], list[Wire]]:
+    """The events of what became of a receipt request (`receipt_sent`, `receipt_failed`)."""
+
+    def news(item: ReceiptNews) -> list[Wire]:
+        sent = item.kind == EventType.RECEIPT_SENT.value
+        event = ledger.event(
+            EventType(item.kind),
+            Outcome.OK if sent else Outcome.FAILED,
+            visit=item.visit,
+            data={"attempts": item.attempts},
+        )
+        ledger.activity.saw([event], ledger.clock())
+        ledger.wake_publisher()
+        return [event]
+
+    return news
+
+
+def build_receipts(bridge: Bridge, spec: MailSpec) -> Receipts:
+    """Receipts on request for a bridge with `[payments]` and `[mail]`: sent through SMTP."""
+    receipts = Receipts(
+        bridge.db,
+        spec,
+        Mailer(spec),
+        CheckoutPurchases(bridge.db),
+        store=bridge.settings.name,
+        news=receipt_events(bridge.ledger),
+        clock=bridge.clock,
+    )
+    attach_receipts(bridge, receipts)
+    return receipts
+
+
+def attach_receipts(bridge: Bridge, receipts: Receipts) -> None:
+    """Make `receipts` the bridge's: woken when a checkout is done, counted in its status."""
+    bridge.receipts = receipts
+    if bridge.checkout is not None:
+        bridge.checkout.on_done = lambda _visit: receipts.wake()
+    if bridge.checkout_status is not None:
+        receipts.on_change = bridge.checkout_status.changed
 
 
 def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = None) -> Bridge:
@@ -161,7 +222,9 @@ def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = No
         settings, db, gates, clock=clock or (lambda: datetime.now(UTC)), shelf=config.shelf
     )
     if config.payments is not None and bridge.carts is not None:
-        bridge.checkout = build_checkout(bridge, config.payments)
+        build_checkout(bridge, config.payments, config)
+        if config.mail is not None:
+            build_receipts(bridge, config.mail)
     if config.mqtt is not None:
         broker = BrokerConfig(
             config.mqtt.host,
@@ -191,9 +254,12 @@ async def running(
     api_token: str,
     terminals: Mapping[str, str] | None = None,
 ) -> AsyncIterator[str]:
-    """Start the bridge and its HTTP API; yield the API's base URL; stop both."""
+    """Start the bridge, its receipts and its HTTP API; yield the API's base URL; stop all."""
     await bridge.start()
-    runner = web.AppRunner(make_app(bridge, api_token, terminals), access_log=None)
+    receipts = bridge.receipts
+    if receipts is not None:
+        receipts.start()
+    runner = web.AppRunner(make_app(bridge, api_token, terminals, receipts), access_log=None)
     try:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -202,6 +268,8 @@ async def running(
         yield f"http://{bound[0]}:{bound[1]}"
     finally:
         await runner.cleanup()
+        if receipts is not None:
+            await receipts.close()
         await bridge.stop()
 
 

@@ -4,6 +4,8 @@ Inside now against the limit and who came and went (adding up), each gate's stat
 last changed, the outbox (all sent, or how many wait and for how long), refusals in the last
 hour by reason in plain words, the last events (type, gate, time: never a visit, track,
 account or card), and when the page was made; it reloads itself every `REFRESH_S` seconds.
+With a checkout: checkouts under way, retrying and failed (or stopped by the store's setup),
+accounts owing, sales today and receipts waiting or given up: counts only.
 With shelf lanes: the carts of the shoppers inside (items, total, picks held, whether the
 tracker follows them: no visit id), the picks waiting for review (lane, product, how many
 shoppers could have made it, for how long), anomalies, unattributed picks, ignored input and
@@ -14,7 +16,7 @@ English only: the bridge has no language setting. Times are the bridge machine's
 import html
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from . import words
 from .activity import GateState, Seen
@@ -96,6 +98,8 @@ class PageData:
     started: datetime
     now: datetime
     shelves: Shelves | None = None
+    checkout: dict[str, Any] | None = None
+    """The status' `checkout` object (`checkout_status.py`; None: no checkout)."""
 
 
 def span(since: datetime, now: datetime) -> str:
@@ -199,6 +203,30 @@ def _shelves(shelves: Shelves | None, now: datetime) -> str:
     )
 
 
+def _checkout(checkout: dict[str, Any] | None) -> str:
+    if checkout is None:
+        return ""
+    sales = checkout["sales_today"]
+    money = html.escape(_money(sales["amount"], sales["currency"]))
+    refunded = html.escape(_money(sales["refunded"], sales["currency"]))
+    failed, owing = checkout["failed"], checkout["outstanding_accounts"]
+    trouble = (
+        f'<p class="warn">Payments failing: {failed} · accounts owing: {owing}</p>'
+        if failed or owing
+        else "<p>No payment failing, no account owing</p>"
+    )
+    receipts_failed = checkout["receipts_failed"]
+    receipts = f"Receipts waiting to be sent: {checkout['receipts_waiting']} · given up: " + (
+        f'<b class="warn">{receipts_failed}</b>' if receipts_failed else "0"
+    )
+    return (
+        f"<h2>Checkout</h2><p>Sales today: <b>{money}</b> "
+        f"({words.plural(sales['count'], 'payment')}; refunded {refunded})</p>"
+        f"<p>Checkouts under way: {checkout['pending']} · retrying: {checkout['retrying']}</p>"
+        f"{trouble}<p>{receipts}</p>"
+    )
+
+
 def render(data: PageData) -> str:
     """The page's HTML."""
     name, now = html.escape(data.name), data.now
@@ -231,6 +259,7 @@ footer{{color:#555;margin-top:2em}}</style></head><body><h1>{name}</h1>
 <h2>Gates</h2><table><tr><th>Gate</th><th>Way</th><th>State</th><th>Last change</th></tr>
 {gates}</table>
 {_shelves(data.shelves, now)}
+{_checkout(data.checkout)}
 <h2>Outbox</h2><p>{html.escape(_outbox(data.outbox, now))}</p>
 <h2>Refused in the last hour</h2>{refusals}
 <h2>Last {len(data.recent)} events</h2>{recent}

@@ -72,14 +72,25 @@ class Store:
         """Close the connection."""
         self.db.close()
 
-    def _tx[T](self, work: Callable[[], T]) -> T:
-        self.db.execute("BEGIN IMMEDIATE")
+    def _tx[T](self, work: Callable[[], T], *, durable: bool = False) -> T:
+        """`work` in one transaction; `durable`: on disk when this returns (synchronous=FULL).
+
+        The write-ahead log is written in order, so a durable commit makes every commit
+        before it durable as well.
+        """
+        if durable:
+            self.db.execute("PRAGMA synchronous=FULL")
         try:
-            result = work()
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work()
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        finally:
+            if durable:
+                self.db.execute("PRAGMA synchronous=NORMAL")
         return result
 
     def _add_events(self, events: Sequence[Wire], already_sent: Collection[str] = ()) -> None:
@@ -135,7 +146,7 @@ class Store:
             self._set_occupancy(occupancy)
             self._add_events(events)
 
-        self._tx(work)
+        self._tx(work, durable=True)  # the gate opens after this: a power cut keeps it
 
     def close_session(  # noqa: PLR0913 - keyword-only parts of one change
         self,
@@ -285,11 +296,22 @@ class Purged:
     batches: int = 0
     pages_freed: int = 0
     carts: int = 0
+    checkouts: int = 0
+    """Finished checkouts and refunds (`checkout_store.purge_batch`)."""
+    receipts: int = 0
+    """Finished receipt requests and expired receipt codes (`receipt_store.purge`)."""
 
     @property
     def rows(self) -> int:
         """Rows deleted, all tables."""
-        return self.events + self.sessions + self.used_codes + self.carts
+        return (
+            self.events
+            + self.sessions
+            + self.used_codes
+            + self.carts
+            + self.checkouts
+            + (self.receipts)
+        )
 
     def __add__(self, other: Purged) -> Purged:
         """Both purges' counts."""
@@ -300,6 +322,8 @@ class Purged:
             self.batches + other.batches,
             self.pages_freed + other.pages_freed,
             self.carts + other.carts,
+            self.checkouts + other.checkouts,
+            self.receipts + other.receipts,
         )
 
 

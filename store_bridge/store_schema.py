@@ -14,8 +14,15 @@ Schema versions (kept in `meta`, key `schema`):
    tables are new: a file of version 2 gets them, empty.
 4. the checkout (`checkout_store.py`): `checkouts` (one per visit: its state machine, the
    processor's payment reference), `refunds` (one per visit, the same way), `outstanding`
-   (what an account owes after a declined payment, until an operator settles it) and
-   `sessions.customer` (an app shopper's processor customer, the QR's `cus` claim).
+   (what an account owes after a declined payment, until an operator settles it),
+   `sessions.customer` (an app shopper's processor customer, the QR's `cus` claim),
+   `carts.taken` (1 once a checkout took the cart: the closed carts still to be charged are
+   found through a partial index, not by looking at every closed cart), `daily_totals` (sales
+   per day in the store's time zone and currency: amount, count, refunded, no id; kept
+   beyond the retention), and the receipts' `receipt_requests` and `receipt_codes`
+   (`receipt_store.RECEIPTS_DDL`). Version 4 was never released: a file written by an
+   unreleased bridge of version 4 is brought up to this one the same way (missing columns,
+   tables and indexes added).
 
 A file of version 1 is migrated when it is opened: the column and the indexes in one
 transaction, then, once, a `VACUUM` (SQLite can switch a file that has tables to incremental
@@ -29,6 +36,8 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Final
+
+from .receipt_store import RECEIPTS_DDL
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -73,15 +82,27 @@ CREATE TABLE IF NOT EXISTS checkouts (
     attempts INTEGER NOT NULL, retry_at REAL, captured INTEGER NOT NULL,
     outstanding INTEGER NOT NULL, reason TEXT, card_brand TEXT, card_last4 TEXT,
     created REAL NOT NULL, updated REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS checkouts_open ON checkouts(phase) WHERE phase IN ('final', 'created');
+CREATE INDEX IF NOT EXISTS checkouts_open ON checkouts(created)
+    WHERE phase IN ('final', 'created', 'blocked');
+CREATE INDEX IF NOT EXISTS checkouts_trouble ON checkouts(account)
+    WHERE phase IN ('failed', 'blocked');
+CREATE INDEX IF NOT EXISTS checkouts_over ON checkouts(updated) WHERE phase IN ('done', 'failed');
 CREATE TABLE IF NOT EXISTS refunds (
     id TEXT PRIMARY KEY, visit TEXT NOT NULL UNIQUE, payment TEXT NOT NULL,
     amount INTEGER NOT NULL, currency TEXT NOT NULL, phase TEXT NOT NULL,
     attempts INTEGER NOT NULL, retry_at REAL,
     refund TEXT, reason TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS refunds_over ON refunds(updated) WHERE phase IN ('done', 'failed');
+CREATE INDEX IF NOT EXISTS refunds_uncertain ON refunds(created) WHERE phase = 'uncertain';
 CREATE TABLE IF NOT EXISTS outstanding (
     account TEXT NOT NULL, currency TEXT NOT NULL, amount INTEGER NOT NULL,
     since REAL NOT NULL, PRIMARY KEY (account, currency));
+CREATE TABLE IF NOT EXISTS daily_totals (
+    day TEXT NOT NULL, currency TEXT NOT NULL, amount INTEGER NOT NULL DEFAULT 0,
+    count INTEGER NOT NULL DEFAULT 0, refunded INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, currency));
+CREATE INDEX IF NOT EXISTS receipt_requests_failed ON receipt_requests(state)
+    WHERE state = 'failed';
 """
 
 _RETENTION_INDEXES = """
@@ -89,6 +110,18 @@ CREATE INDEX IF NOT EXISTS outbox_sent ON outbox(sent) WHERE sent IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessions_ended ON sessions(ended) WHERE ended IS NOT NULL;
 CREATE INDEX IF NOT EXISTS replay_expires ON replay(expires);
 """
+
+
+def _taken(db: sqlite3.Connection) -> None:
+    """Schema 4's `carts.taken` and its partial index (the carts checkout still has to take)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(carts)")}
+    if "taken" not in columns:
+        db.execute("ALTER TABLE carts ADD COLUMN taken INTEGER NOT NULL DEFAULT 0")
+        db.execute("UPDATE carts SET taken = 1 WHERE visit IN (SELECT visit FROM checkouts)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS carts_ready ON carts(closed) "
+        "WHERE closed IS NOT NULL AND taken = 0"
+    )
 
 
 class NewerSchemaError(sqlite3.DatabaseError):
@@ -103,9 +136,11 @@ def connect(path: Path | str) -> sqlite3.Connection:
         if not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the first table exists
         db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit reaches the disk before it returns, so a check-in written before its
-        # gate opens survives a power cut (NORMAL in WAL mode may lose the last commits).
-        db.execute("PRAGMA synchronous=FULL")
+        # NORMAL: a commit reaches the disk with the next checkpoint or the next FULL commit
+        # (a power cut may take back the last ones). A commit that must survive a power cut
+        # the moment it returns, a check-in before its gate opens, runs with synchronous=FULL
+        # (`Store.check_in`): one fsync of the log per check-in, none per purge batch.
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
@@ -136,14 +171,14 @@ def _migrate(db: sqlite3.Connection) -> None:
                 "UPDATE sessions SET ended = (julianday(left_at) - 2440587.5) * 86400.0 "
                 "WHERE left_at IS NOT NULL"
             )
-        for statement in f"{_TABLES}{_RETENTION_INDEXES}{_CART_TABLES}{_CHECKOUT_TABLES}".split(
-            ";"
-        ):
+        tables = f"{_TABLES}{_RETENTION_INDEXES}{_CART_TABLES}{RECEIPTS_DDL}"
+        for statement in f"{tables}{_CHECKOUT_TABLES}".split(";"):
             if statement.strip():
                 db.execute(statement)
         columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
         if "customer" not in columns:  # schema 4
             db.execute("ALTER TABLE sessions ADD COLUMN customer TEXT")
+        _taken(db)
         db.execute(
             "INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('occupancy', '0')",
             (str(SCHEMA_VERSION),),

@@ -21,7 +21,8 @@ changes nothing.
   ``{"visit": null}`` (nobody's) → 200 / 404 unknown review / 409 not a candidate.
   These three need the API token as well.
 - ``GET /v1/status``: occupancy, gates and their states, counters, refusals in the last hour,
-  the last events (type, gate, reason, time), broker and outbox state, shelves (JSON).
+  the last events (type, gate, reason, time), broker and outbox state, shelves, and with a
+  checkout its counts, sales today and receipts (`checkout_status.py`; JSON).
 - ``GET /``: the same as a page for the store's owner that refreshes itself (`status_page.py`).
 """
 
@@ -295,7 +296,6 @@ async def status_json(request: web.Request) -> dict[str, Any]:
             "oldest": None if oldest is None else format_wire_time(oldest),
         },
         "updated": format_wire_time(now),
-        **({} if bridge.checkout is None else {"checkout": bridge.checkout.status()}),
     }
 
 
@@ -328,6 +328,7 @@ async def page(request: web.Request) -> web.Response:
         started=activity.started,
         now=now,
         shelves=None if bridge.carts is None else shelves(bridge.carts),
+        checkout=None if bridge.checkout_status is None else bridge.checkout_status.current,
     )
     return web.Response(text=render(data), content_type="text/html")
 

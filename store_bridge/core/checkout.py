@@ -20,6 +20,12 @@ charge happen at most once whatever crashes, lost answers and retries come:
   jittered deterministically from the checkout's id, so a restart keeps the same schedule).
 - `Declined` (or a payment the processor reports failed): `FAILED`; the amount is
   outstanding on the account until an operator settles it.
+- `Misconfigured` (the store's setup or request is wrong: an unknown customer, a refused
+  key, an amount below the processor's minimum …): `BLOCKED`. Nothing happened and the
+  shopper owes nothing; retrying the same call will not help, so none is made until the
+  operator fixed the setup and the checkout is `unblocked` (at the bridge's next start, or
+  ``POST /v1/visits/<visit>/checkout/retry``). Its news is a `payment_failed` with reason
+  ``store_misconfigured`` (the operator is alerted; no account owes anything).
 """
 
 import hashlib
@@ -28,10 +34,19 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from ..payments import Accepted, Answer, Declined, PaymentState, Unavailable, Unknown
+from ..payments import (
+    Accepted,
+    Answer,
+    Declined,
+    Misconfigured,
+    PaymentState,
+    Unavailable,
+    Unknown,
+)
 
 OVER_HOLD: Final = "over_hold"
 NO_CUSTOMER: Final = "no_customer"
+STORE_MISCONFIGURED: Final = "store_misconfigured"
 
 
 class Phase(StrEnum):
@@ -43,6 +58,8 @@ class Phase(StrEnum):
     """A payment exists (created, or the card's hold) and its id is stored; not charged."""
     DONE = "done"
     FAILED = "failed"
+    BLOCKED = "blocked"
+    """The processor said the store's setup is wrong: nothing is asked until `unblocked`."""
 
 
 class Kind(StrEnum):
@@ -110,6 +127,11 @@ class Checkout:
     def finished(self) -> bool:
         """Nothing more to do at the processor."""
         return self.phase in {Phase.DONE, Phase.FAILED}
+
+    @property
+    def stopped(self) -> bool:
+        """Nothing is asked of the processor now (finished, or blocked for the operator)."""
+        return self.finished or self.phase is Phase.BLOCKED
 
 
 # --- steps --------------------------------------------------------------------------------
@@ -206,14 +228,34 @@ def start(  # noqa: PLR0913 - one final cart's parts
 
 def resumed(checkout: Checkout) -> Checkout:
     """The checkout as loaded after a restart: a stored payment is looked at first."""
+    checkout = unblocked(checkout)
     if checkout.finished or checkout.payment is None:
         return checkout
     return replace(checkout, look=True)
 
 
+def unblocked(checkout: Checkout) -> Checkout:
+    """A blocked checkout made ready to try again (the operator fixed the store's setup).
+
+    Where it stood before is known from what is stored: with a payment it was created (and
+    is looked at first), without one nothing exists at the processor yet.
+    """
+    if checkout.phase is not Phase.BLOCKED:
+        return checkout
+    has_payment = checkout.payment is not None
+    return replace(
+        checkout,
+        phase=Phase.CREATED if has_payment else Phase.FINAL,
+        look=has_payment,
+        attempts=0,
+        retry_at=None,
+        reason=None,
+    )
+
+
 def call(checkout: Checkout) -> Call | None:
-    """What to ask the processor now, whatever the backoff says (None: finished)."""
-    if checkout.finished:
+    """What to ask the processor now, whatever the backoff says (None: finished or blocked)."""
+    if checkout.stopped:
         return None
     payment = checkout.payment
     if payment is None:
@@ -269,6 +311,8 @@ def advance(  # noqa: PLR0911 - one answer per kind of call
     if asked is None:
         return checkout
     match answer:
+        case Misconfigured():  # nothing happened: what is stored stays, nothing is asked
+            return replace(checkout, phase=Phase.BLOCKED, reason=STORE_MISCONFIGURED, retry_at=None)
         case Unavailable():
             return _later(checkout, now, policy, look=checkout.look)
         case Unknown(payment=payment):
@@ -345,9 +389,12 @@ def started_news(checkout: Checkout) -> News:
 
 def news(before: Checkout, after: Checkout) -> list[News]:
     """The events of one transition (none while it is under way)."""
+    money: dict[str, int | str] = {"currency": after.currency}
+    if after.phase is Phase.BLOCKED and before.phase is not Phase.BLOCKED:
+        data: dict[str, int | str] = {"amount": after.total, **money}
+        return [News("payment_failed", "failed", STORE_MISCONFIGURED, data)]
     if before.finished or not after.finished:
         return []
-    money: dict[str, int | str] = {"currency": after.currency}
     found: list[News] = []
     if after.captured:
         found.append(News("payment_captured", "ok", None, {"amount": after.captured, **money}))
@@ -367,10 +414,10 @@ def news(before: Checkout, after: Checkout) -> list[News]:
 
 
 def counts(checkouts: list[Checkout]) -> dict[str, int]:
-    """The status' aggregate: unfinished checkouts, those retrying, those failed."""
-    pending = [c for c in checkouts if not c.finished]
+    """Checkouts under way, those retrying, and those failed or blocked for the operator."""
+    pending = [c for c in checkouts if not c.stopped]
     return {
         "pending": len(pending),
         "retrying": sum(1 for c in pending if c.attempts),
-        "failed": sum(1 for c in checkouts if c.phase is Phase.FAILED),
+        "failed": sum(1 for c in checkouts if c.phase in {Phase.FAILED, Phase.BLOCKED}),
     }

@@ -9,14 +9,19 @@ each state before it calls the processor:
   (`Unknown`): the refund may exist at the processor; it is never sent again (that could
   refund twice): `UNCERTAIN`, for the operator to look up in the processor's dashboard.
 - `Unavailable` (nothing happened): `REQUESTED` again, retried after the checkout's backoff.
-- `RefundDone`: `DONE`, `refund_issued`; `Declined`: `FAILED`.
+- `RefundDone`: `DONE`, `refund_issued`; `Declined`: `FAILED`; `Misconfigured` (the store's
+  request was wrong, e.g. more than can be refunded: nothing happened): `FAILED` with its code.
+- An `Unknown` that names the processor's refund (it exists, not finished: pending) is
+  `UNCERTAIN` too, but the shell `looks` at it (`retrieve_refund`) after a backoff until the
+  processor says it is done or failed; an uncertain refund without a reference (the answer
+  was lost) is left to the operator, and so is one the processor no longer knows.
 """
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from ..payments import Declined, RefundAnswer, RefundDone, Unavailable, Unknown
+from ..payments import Declined, Misconfigured, RefundAnswer, RefundDone, Unavailable, Unknown
 from .cart_model import CartLine
 from .checkout import RetryPolicy
 
@@ -84,23 +89,45 @@ def resumed(refund: Refund) -> Refund:
     return refund
 
 
-def advance(
+def looks(refund: Refund) -> str | None:
+    """The processor's refund to look at now (`retrieve_refund`), if the shell should."""
+    if refund.phase is RefundPhase.UNCERTAIN and refund.retry_at is not None:
+        return refund.refund
+    return None
+
+
+def advance(  # noqa: PLR0911 - one outcome per kind of answer
     refund: Refund, answer: RefundAnswer, now: datetime, policy: RetryPolicy | None = None
 ) -> Refund:
-    """The refund after the processor answered."""
+    """The refund after the processor answered a send (`SENDING`) or a look (`UNCERTAIN`)."""
     policy = policy or RetryPolicy()
+    looking = refund.phase is RefundPhase.UNCERTAIN
+    attempts = refund.attempts + 1
+    later = now + policy.delay(refund.id, attempts)
     match answer:
         case RefundDone(refund=reference, amount=amount):
-            return replace(refund, phase=RefundPhase.DONE, refund=reference, amount=amount)
+            done = replace(refund, phase=RefundPhase.DONE, refund=reference, amount=amount)
+            return replace(done, reason=None, retry_at=None)
+        case Misconfigured(reason=code):
+            if looking:  # the processor does not know it (any more): the operator looks
+                return replace(refund, reason=code, retry_at=None)
+            return replace(refund, phase=RefundPhase.FAILED, reason=code, retry_at=None)
         case Unavailable():
-            attempts = refund.attempts + 1
+            if looking:
+                return replace(refund, attempts=attempts, retry_at=later)
+            return replace(refund, phase=RefundPhase.REQUESTED, attempts=attempts, retry_at=later)
+        case Unknown(refund=reference):
+            known = reference or refund.refund
+            if known is None:
+                lost = replace(refund, phase=RefundPhase.UNCERTAIN, reason="answer_lost")
+                return replace(lost, retry_at=None)
             return replace(
                 refund,
-                phase=RefundPhase.REQUESTED,
+                phase=RefundPhase.UNCERTAIN,
+                refund=known,
+                reason="pending",
                 attempts=attempts,
-                retry_at=now + policy.delay(refund.id, attempts),
+                retry_at=later,
             )
-        case Unknown():
-            return replace(refund, phase=RefundPhase.UNCERTAIN, reason="answer_lost")
         case Declined(code=code):
-            return replace(refund, phase=RefundPhase.FAILED, reason=code)
+            return replace(refund, phase=RefundPhase.FAILED, reason=code, retry_at=None)

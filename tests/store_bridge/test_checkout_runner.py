@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
+from store_bridge.checkout_status import CheckoutStatus
 from store_bridge.core.checkout import Phase, RetryPolicy
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import PaymentState
@@ -54,8 +55,24 @@ async def _attach(shop: Shop, processor: FakeProcessor) -> CheckoutRunner:
         policy=RetryPolicy(base_s=0.05, cap_s=0.2),
     )
     shop.bridge.checkout = runner
+    status = CheckoutStatus(
+        shop.bridge.db,
+        runner,
+        shop.bridge.ledger.wake_publisher,
+        shop.bridge.clock,
+        min_interval_s=0.02,
+    )
+    shop.bridge.checkout_status = status
     await runner.start()
+    await status.start()
     return runner
+
+
+async def _checkout_status(shop: Shop) -> dict[str, Any]:
+    """The `checkout` object of the bridge's `/v1/status`."""
+    status, body = await shop.get("/v1/status")
+    assert status == 200
+    return dict(body["checkout"])
 
 
 async def _shop_and_leave(shop: Shop, track: str, cans: int, **claims: Any) -> str:
@@ -118,8 +135,20 @@ async def test_a_shoppers_cart_is_charged_once_to_the_customer_after_the_settle_
     )
     status, answer = await store.get(f"/v1/visits/{visit}/checkout")
     assert (status, answer.get("phase"), answer.get("captured")) == (200, "done", 258), answer
-    status, body = await store.get("/v1/status")
-    assert body["checkout"] == {"pending": 0, "retrying": 0, "failed": 0, "max_cart_value": 20000}
+    sold = await until(
+        "the status counts the sale",
+        lambda: _checkout_status(store),
+        want=lambda c: c["sales_today"]["count"] == 1,
+    )
+    assert sold == {
+        "pending": 0,
+        "retrying": 0,
+        "failed": 0,
+        "outstanding_accounts": 0,
+        "sales_today": {"amount": 258, "count": 1, "refunded": 0, "currency": "EUR"},
+        "receipts_waiting": 0,
+        "receipts_failed": 0,
+    }
     text = "\n".join(map(str, store.outbox()))
     assert CUSTOMER not in text
     assert ACCOUNT not in text
@@ -145,8 +174,13 @@ async def test_a_declined_card_is_owed_the_next_check_in_refused_until_settled(
         "card_declined",
         {"amount": 129, "currency": "EUR"},
     )
-    status, body = await store.get("/v1/status")
-    assert body["checkout"]["failed"] == 1
+    failing = await until(
+        "the status shows the failure",
+        lambda: _checkout_status(store),
+        want=lambda c: c["failed"] == 1,
+    )
+    assert failing["outstanding_accounts"] == 1
+    assert failing["sales_today"]["count"] == 0
 
     qr = store.operator.qr(now=store.clock.now.timestamp(), cus=CUSTOMER)
     status, answer = await store.post("/v1/gates/entry_1/check-in", {"qr": qr})
@@ -158,6 +192,12 @@ async def test_a_declined_card_is_owed_the_next_check_in_refused_until_settled(
     status, answer = await store.post("/v1/gates/entry_1/check-in", {"qr": qr})
     assert status == 200, answer
     assert "account_settled" in [e["type"] for e in store.outbox()]
+    settled = await until(
+        "the status shows nobody owing",
+        lambda: _checkout_status(store),
+        want=lambda c: c["outstanding_accounts"] == 0,
+    )
+    assert settled["failed"] == 0  # the failure is settled: nothing for the operator
 
 
 async def test_an_unreachable_processor_is_retried_and_nothing_is_lost(
@@ -168,9 +208,12 @@ async def test_an_unreachable_processor_is_retried_and_nothing_is_lost(
     visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     _settle_time(store)
     await until("the processor is asked", lambda: processor.calls, want=lambda c: c >= 2)
-    _, body = await store.get("/v1/status")
-    assert body["checkout"]["pending"] == 1
-    assert body["checkout"]["retrying"] == 1
+    retrying = await until(
+        "the status shows the checkout retrying",
+        lambda: _checkout_status(store),
+        want=lambda c: c["retrying"] == 1,
+    )
+    assert retrying["pending"] == 1
     processor.down = False
     await until(
         "the payment goes through once the processor is back",

@@ -1,14 +1,18 @@
 """The database's thread (gate jobs before upkeep, upkeep never starved) and its settings."""
 
-import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from store_bridge import retention
 from store_bridge.db_thread import UPKEEP_PASSED_MAX, DbThread, Lane
-from store_bridge.storage import Database, StorageUnavailable, Store
+from store_bridge.storage import Database, StorageUnavailable
+
+from .conftest import Store, StoreFactory
+from .test_retention import _published_events
 
 
 def _held(thread: DbThread) -> threading.Event:
@@ -89,13 +93,23 @@ async def test_after_close_the_database_answers_unavailable(tmp_path: Path) -> N
         await db.upkeep(lambda store: store.checkpoint())
 
 
-def test_every_commit_reaches_the_disk_before_it_returns(tmp_path: Path) -> None:
-    """A check-in is recorded before its gate opens: a power cut must not take it back."""
-    store = Store(tmp_path / "bridge.sqlite3")
-    try:
-        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    finally:
-        store.close()
-    with sqlite3.connect(tmp_path / "bridge.sqlite3") as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'occupancy'").fetchone() == ("0",)
+async def test_a_check_in_is_on_disk_before_its_gate_opens(make_store: StoreFactory) -> None:
+    """A power cut right after the gate opened must not take the check-in back."""
+    store: Store = await make_store()
+    _published_events(store.path, 30, sent=1.0)
+    statements: list[str] = []
+    await store.bridge.db.call(lambda s: s.db.set_trace_callback(statements.append))
+
+    status, answer = await store.check_in(qr=store.operator.qr())
+    await retention.purge(store.bridge.db, retention.due(datetime.now(UTC), 90), batch=10)
+    await store.bridge.db.call(lambda s: s.db.set_trace_callback(None))
+
+    assert status == 200, answer
+    assert answer["opened"]
+    full = statements.index("PRAGMA synchronous=FULL")
+    done = statements.index("PRAGMA synchronous=NORMAL", full)
+    durable = statements[full:done]
+    assert any(s.startswith("INSERT INTO sessions") for s in durable)
+    assert durable[-1] == "COMMIT"  # the commit itself waited for the disk
+    assert statements.count("PRAGMA synchronous=FULL") == 1  # purge batches do not wait
+    assert any(s.startswith("DELETE FROM outbox") for s in statements[done:])

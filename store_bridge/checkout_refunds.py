@@ -1,0 +1,128 @@
+"""Refunds at the processor, each at most once (`core/refund.py` decides; this does the I/O).
+
+The checkout runner hands it a visit's captured checkout and an amount (`refund`): it is sent
+once and the answer returned (the operator's request does not wait longer); a refund to be
+retried (unreachable) or looked at (pending) goes on in a task. Each state
+is stored before the processor is called again (one refund per visit, unique in the
+database). A refund still pending at the processor (an `Unknown` naming its reference) is
+looked at (`retrieve_refund`) after a backoff until the processor says it is done or failed;
+`start` resumes what the database holds (a refund caught mid-send is uncertain and left to
+the operator: it is never sent twice). A refund done is counted in the day's totals in the
+same transaction as its `refund_issued` event.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import tzinfo
+from typing import Any
+
+from . import checkout_store
+from .core import refund as refunds
+from .core.checkout import Checkout, Phase, RetryPolicy
+from .core.refund import Refund, RefundPhase, RefundRefused
+from .events import Wire
+from .ledger import Ledger
+from .payments import Processor, RefundAnswer
+from .vocabulary import EventType, Outcome
+
+type Commit = Callable[[Callable[[Any], object], list[Wire]], Awaitable[object]]
+"""Store a change with its events in one transaction, retried until the database takes it."""
+
+
+class RefundRunner:
+    """The store's refunds: asked for by the operator, sent once, looked at until known."""
+
+    def __init__(  # noqa: PLR0913 - the refunds' collaborators
+        self,
+        ledger: Ledger,
+        processor: Processor,
+        *,
+        policy: RetryPolicy,
+        commit: Commit,
+        zone: tzinfo,
+        spawn: Callable[[str, Awaitable[object]], None],
+    ) -> None:
+        """Refund through `processor`; `commit` stores; `spawn` runs a resumed refund."""
+        self._ledger = ledger
+        self._processor = processor
+        self._policy = policy
+        self._commit = commit
+        self._zone = zone
+        self._spawn = spawn
+        self._lock = asyncio.Lock()
+
+    async def resume(self, stored: list[Refund]) -> None:
+        """Go on with the refunds the database holds (a refund caught mid-send: uncertain)."""
+        for refund in stored:
+            resumed = refunds.resumed(refund)
+            if resumed != refund:
+                await self._store(resumed, [])
+            if resumed.phase is RefundPhase.REQUESTED or refunds.looks(resumed):
+                self._spawn(resumed.id, self.run(resumed))
+
+    async def refund(self, checkout: Checkout | None, visit: str, amount: int) -> Refund:
+        """Refund `amount` of `visit`'s captured payment, once (`RefundRefused` with a code)."""
+        async with self._lock:
+            if checkout is None or checkout.phase is not Phase.DONE or not checkout.captured:
+                raise RefundRefused("nothing_captured")
+            existing = await self._ledger.db.call(lambda s: checkout_store.find_refund(s.db, visit))
+            if existing is not None:
+                raise RefundRefused("already_refunded")
+            if not 0 < amount <= checkout.captured:
+                raise RefundRefused("amount_too_large")
+            assert checkout.payment is not None  # noqa: S101 - captured: it has one
+            refund = Refund(
+                id=f"rf-{visit}",
+                visit=visit,
+                payment=checkout.payment,
+                amount=amount,
+                currency=checkout.currency,
+            )
+            await self._store(refund, [])
+        refund = await self._once(refund)
+        if refund.phase is RefundPhase.REQUESTED or refunds.looks(refund):
+            self._spawn(refund.id, self.run(refund))  # retried or looked at from here on
+        return refund
+
+    async def run(self, refund: Refund) -> Refund:
+        """Send a requested refund, or look at a pending one, until the outcome is known."""
+        while refund.phase is RefundPhase.REQUESTED or refunds.looks(refund):
+            refund = await self._once(refund)
+        return refund
+
+    async def _once(self, refund: Refund) -> Refund:
+        """One call at the processor (after the backoff), its outcome stored."""
+        if refund.retry_at is not None:
+            delay = (refund.retry_at - self._ledger.clock()).total_seconds()
+            await asyncio.sleep(max(0.0, delay))
+        answer: RefundAnswer
+        if (reference := refunds.looks(refund)) is not None:
+            answer = await self._processor.retrieve_refund(reference)
+        else:
+            refund = refunds.sending(refund)
+            await self._store(refund, [])
+            answer = await self._processor.refund(
+                refund.payment, amount=refund.amount, idempotency_key=f"{refund.id}:refund"
+            )
+        refund = refunds.advance(refund, answer, self._ledger.clock(), self._policy)
+        await self._store(refund, self._news(refund))
+        return refund
+
+    def _news(self, refund: Refund) -> list[Wire]:
+        if refund.phase is not RefundPhase.DONE:
+            return []
+        data = {"amount": refund.amount, "currency": refund.currency}
+        return [
+            self._ledger.event(EventType.REFUND_ISSUED, Outcome.OK, visit=refund.visit, data=data)
+        ]
+
+    async def _store(self, refund: Refund, events: list[Wire]) -> None:
+        now = self._ledger.clock()
+        day = checkout_store.sales_day(now, self._zone)
+
+        def work(db: Any) -> None:  # noqa: ANN401
+            checkout_store.save_refund(db, refund, now)
+            if events:  # done: counted in the day's totals with its event
+                checkout_store.add_refunded(db, day, refund.currency, refund.amount)
+
+        await self._commit(work, events)

@@ -1,0 +1,382 @@
+"""The checkout wired into the bridge: the store's setup refused, refunds pending, the status,
+the day's totals, receipts sent when a checkout is done, the status page.
+
+A real bridge with a real SQLite file and API (`cart_shop.py`), the embedded processor
+(`fake_processor.py`, told to misbehave as Stripe can) and a real SMTP server (aiosmtpd).
+"""
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store_bridge.checkout_purchases import CheckoutPurchases
+from store_bridge.fake_processor import FakeProcessor
+from store_bridge.mail_config import parse_mail
+from store_bridge.payments import PaymentState
+from store_bridge.receipts import Pending, Purchase
+from store_bridge.service import build_receipts
+
+from ..waiting import until
+from .cart_shop import CHIPS_TOPIC, COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .conftest import Operator
+from .receipt_helpers import ADDRESS, mail_server, mail_table
+from .smtp_rig import MailServer
+from .test_checkout_runner import (
+    ACCOUNT,
+    CUSTOMER,
+    UNIT,
+    _attach,
+    _checkout_status,
+    _payment_events,
+    _settle_time,
+    _shop_and_leave,
+)
+
+__all__ = ["mail_server"]
+
+
+@pytest.fixture
+async def shop(
+    tmp_path: Path, operator: Operator, socket_enabled: None
+) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
+    clock = Clock()
+    shop = await start_shop(tmp_path / "bridge.sqlite3", operator, clock)
+    processor = FakeProcessor()
+    await _attach(shop, processor)
+    shop.shelf.stock(COLA_TOPIC, 10, UNIT)
+    shop.shelf.stock(CHIPS_TOPIC, 5, 160.0)
+    shop.shelf.walk(2)
+    try:
+        yield shop, processor
+    finally:
+        await stop_shop(shop)
+
+
+def _sql(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute(sql, args).fetchall()
+
+
+async def test_a_store_misconfigured_blames_nobody_alerts_and_charges_once_fixed(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, processor = shop
+    processor.misconfigured = "api_key_invalid"
+    visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+    _settle_time(store)
+    events = await until(
+        "the operator is told", lambda: _payment_events(store), want=lambda e: len(e) == 2
+    )
+    assert events[1] == (
+        "payment_failed",
+        visit,
+        "store_misconfigured",
+        {"amount": 258, "currency": "EUR"},
+    )
+    alerted = await until(
+        "the status counts it for the operator",
+        lambda: _checkout_status(store),
+        want=lambda c: c["failed"] == 1,
+    )
+    assert alerted["outstanding_accounts"] == 0  # the shopper owes nothing
+    status, answer = await store.get(f"/v1/visits/{visit}/checkout")
+    assert (answer["phase"], answer["reason"], answer["outstanding"]) == (
+        "blocked",
+        "store_misconfigured",
+        0,
+    )
+    calls = processor.calls
+    qr = store.operator.qr(now=store.clock.now.timestamp(), cus=CUSTOMER)
+    status, entered = await store.post("/v1/gates/entry_1/check-in", {"qr": qr})
+    assert status == 200, entered  # no payment_outstanding
+    assert processor.calls == calls  # nothing is retried blindly
+
+    processor.misconfigured = None  # the operator fixed the key
+    status, answer = await store.post(f"/v1/visits/{visit}/checkout/retry", {})
+    assert (status, answer["phase"]) == (200, "final")
+    await until(
+        "the cart is charged once the setup is fixed",
+        lambda: [p.captured for p in processor.payments.values()],
+        want=lambda c: c == [258],
+    )
+    done = await until(
+        "the status shows the sale and nothing failing",
+        lambda: _checkout_status(store),
+        want=lambda c: c["sales_today"]["count"] == 1,
+    )
+    assert (done["failed"], done["sales_today"]["amount"]) == (0, 258)
+    status, answer = await store.post(f"/v1/visits/{visit}/checkout/retry", {})
+    assert (status, answer["error"]) == (409, "not_blocked")
+    status, answer = await store.post("/v1/visits/nobody/checkout/retry", {})
+    assert (status, answer["error"]) == (404, "unknown_visit")
+
+
+async def test_a_blocked_checkout_goes_on_after_a_restart(
+    tmp_path: Path, operator: Operator, socket_enabled: None
+) -> None:
+    clock = Clock()
+    path = tmp_path / "bridge.sqlite3"
+    store = await start_shop(path, operator, clock)
+    processor = FakeProcessor()
+    await _attach(store, processor)
+    store.shelf.stock(COLA_TOPIC, 10, UNIT)
+    store.shelf.walk(2)
+    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    processor.misconfigured = "amount_too_small"
+    _settle_time(store)
+    await until(
+        "the checkout stops",
+        lambda: _sql(path, "SELECT phase FROM checkouts WHERE visit = ?", visit),
+        want=lambda rows: rows == [("blocked",)],
+    )
+    await stop_shop(store)
+    processor.misconfigured = None
+    again = await start_shop(path, operator, clock)
+    try:
+        await _attach(again, processor)
+        await until(
+            "the restarted bridge charges it",
+            lambda: [p.state for p in processor.payments.values()],
+            want=lambda s: s == [PaymentState.CAPTURED],
+        )
+    finally:
+        await stop_shop(again)
+
+
+async def test_a_pending_refund_is_looked_at_until_the_processor_says_it_is_done(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, processor = shop
+    visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+    _settle_time(store)
+    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    processor.refunds_end("pending")
+    status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 129})
+    assert (status, answer["phase"], answer["reason"]) == (502, "uncertain", "pending")
+    assert "refund_issued" not in [e[0] for e in _payment_events(store)]
+    (refund,) = processor.refunds
+    processor.settle_refund(refund)
+    events = await until(
+        "the refund is issued once the processor says so",
+        lambda: _payment_events(store),
+        want=lambda e: e[-1][0] == "refund_issued",
+    )
+    assert events[-1] == ("refund_issued", visit, None, {"amount": 129, "currency": "EUR"})
+    today = await until(
+        "the day's totals count the refund",
+        lambda: _checkout_status(store),
+        want=lambda c: c["sales_today"]["refunded"] == 129,
+    )
+    assert today["sales_today"] == {"amount": 258, "count": 1, "refunded": 129, "currency": "EUR"}
+    day = _sql(store.path, "SELECT day, currency, amount, count, refunded FROM daily_totals")
+    assert day == [(store.clock.now.date().isoformat(), "EUR", 258, 1, 129)]
+
+
+async def test_a_store_misconfigured_refund_fails_and_changes_nothing(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, processor = shop
+    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    _settle_time(store)
+    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    processor.misconfigured = "api_key_invalid"
+    status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 129})
+    assert (status, answer["phase"], answer["reason"]) == (502, "failed", "api_key_invalid")
+    assert processor.refunds == {}
+
+
+async def test_a_receipt_asked_for_at_the_exit_is_sent_once_the_checkout_is_done(
+    shop: tuple[Shop, FakeProcessor],
+    tmp_path: Path,
+    mail_server: Callable[..., MailServer],
+) -> None:
+    store, processor = shop
+    server = mail_server()
+    processor.save_card(CUSTOMER, brand="mastercard", last4="4444")
+    spec = parse_mail(mail_table(server, tmp_path), tmp_path)
+    receipts = build_receipts(store.bridge, spec)
+    receipts.start()
+    try:
+        visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+        await receipts.request(visit, ADDRESS, None)  # before the checkout: it waits
+        waiting = await until(
+            "the status shows the receipt waiting",
+            lambda: _checkout_status(store),
+            want=lambda c: c["receipts_waiting"] == 1,
+        )
+        assert waiting["receipts_failed"] == 0
+        _settle_time(store)
+        (mail,) = await until("the receipt arrives", lambda: server.received)
+        text = mail.get_body(("plain",)).get_content()
+        assert "4444" in text
+        assert "mastercard" in text.lower()
+        assert "2.58" in text or "2,58" in text
+        events = await until(
+            "the receipt is recorded as sent",
+            lambda: [e for e in store.outbox() if e["type"] == "receipt_sent"],
+        )
+        assert [(e["visit"], e["data"]) for e in events] == [(visit, {"attempts": 1})]
+        await until(
+            "the status shows nothing waiting",
+            lambda: _checkout_status(store),
+            want=lambda c: c["receipts_waiting"] == 0,
+        )
+    finally:
+        await receipts.close()
+    assert _sql(store.path, "SELECT address FROM receipt_requests") == [(None,)]
+    outbox = "\n".join(map(str, store.outbox()))
+    for secret in (ADDRESS, CUSTOMER, ACCOUNT, "4444"):
+        assert secret not in outbox
+    assert len(server.received) == 1
+
+
+async def test_what_a_visit_bought_is_pending_until_its_checkout_is_done(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, _ = shop
+    purchases = CheckoutPurchases(store.bridge.db)
+    assert await purchases.purchase("nobody") is None
+    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    assert await purchases.purchase(visit) == Pending()
+    _settle_time(store)
+    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    bought = await purchases.purchase(visit)
+    assert isinstance(bought, Purchase)
+    assert [(line.name, line.quantity, line.amount) for line in bought.lines] == [
+        ("Cola 0.33 l", 1, 129)
+    ]
+    assert (bought.currency, bought.card) == ("EUR", None) or bought.card is not None
+
+
+async def test_the_status_page_shows_sales_and_trouble_as_counts(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, processor = shop
+    processor.decline(CUSTOMER)
+    await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    _settle_time(store)
+    await until(
+        "the status shows the failure",
+        lambda: _checkout_status(store),
+        want=lambda c: c["failed"] == 1,
+    )
+    answer = await store.client.get("/")
+    page = await answer.text()
+    assert "Payments failing: 1 · accounts owing: 1" in page
+    assert "Sales today: <b>0.00 EUR</b>" in page
+    assert ACCOUNT not in page
+    assert CUSTOMER not in page
+
+
+async def test_the_ready_carts_are_read_from_an_index(shop: tuple[Shop, FakeProcessor]) -> None:
+    store, _ = shop
+    plan = _sql(
+        store.path,
+        "EXPLAIN QUERY PLAN SELECT c.visit FROM carts c JOIN sessions s ON s.visit_id = c.visit "
+        "WHERE c.closed IS NOT NULL AND c.taken = 0 AND c.closed <= 1e12 "
+        "AND (c.final = 1 OR c.held = 0 OR c.closed <= 1e12) "
+        "AND NOT EXISTS (SELECT 1 FROM checkouts k WHERE k.visit = c.visit) "
+        "ORDER BY c.closed LIMIT 200",
+    )
+    assert any("carts_ready" in str(row) for row in plan), plan
+    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    _settle_time(store)
+    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    assert _sql(store.path, "SELECT taken FROM carts WHERE visit = ?", visit) == [(1,)]
+
+
+async def test_the_checkout_api_refuses_what_it_cannot_do(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, processor = shop
+    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    assert (await store.get("/v1/visits/nobody/checkout"))[0] == 404
+    assert (await store.get(f"/v1/visits/{'x' * 65}/checkout"))[0] == 404
+    for body in (
+        {"amount": 1, "items": []},
+        {"items": []},
+        {"items": [{"sku": "x", "quantity": 0}]},
+        {"items": ["x"]},
+        {"amount": -1},
+    ):
+        status, answer = await store.post(f"/v1/visits/{visit}/refund", body)
+        assert (status, answer["error"]) == (400, "bad_request"), body
+    status, answer = await store.post("/v1/accounts/settle", {})
+    assert (status, answer["error"]) == (400, "bad_request")
+    _settle_time(store)
+    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    processor.down = True
+    status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 129})
+    assert (status, answer["phase"]) == (202, "requested")  # retried from here on
+    processor.down = False
+    await until(
+        "the refund goes through once the processor is back",
+        lambda: _payment_events(store),
+        want=lambda e: e[-1][0] == "refund_issued",
+    )
+
+
+async def test_an_app_shopper_without_a_customer_owes_the_cart(
+    shop: tuple[Shop, FakeProcessor],
+) -> None:
+    store, processor = shop
+    visit = await _shop_and_leave(store, "frigate-a", 1)
+    _settle_time(store)
+    events = await until(
+        "the checkout fails", lambda: _payment_events(store), want=lambda e: len(e) == 2
+    )
+    assert events[1] == ("payment_failed", visit, "no_customer", {"amount": 129, "currency": "EUR"})
+    assert processor.calls == 0
+    owing = await until(
+        "the status shows the account owing",
+        lambda: _checkout_status(store),
+        want=lambda c: c["outstanding_accounts"] == 1,
+    )
+    assert owing["failed"] == 1
+
+
+async def test_refunds_caught_mid_way_are_resumed_after_a_restart(
+    tmp_path: Path, operator: Operator, socket_enabled: None
+) -> None:
+    clock = Clock()
+    path = tmp_path / "bridge.sqlite3"
+    store = await start_shop(path, operator, clock)
+    processor = FakeProcessor()
+    await _attach(store, processor)
+    store.shelf.stock(COLA_TOPIC, 10, UNIT)
+    store.shelf.walk(2)
+    first = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    second = await _shop_and_leave(store, "frigate-b", 1, cus=CUSTOMER)
+    _settle_time(store)
+    await until("both are charged", lambda: _payment_events(store), want=lambda e: len(e) == 4)
+    processor.refunds_end("pending")
+    status, _ = await store.post(f"/v1/visits/{first}/refund", {"amount": 129})
+    assert status == 502
+    await stop_shop(store)
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:  # a crash mid-send
+        db.execute(
+            "INSERT INTO refunds (id, visit, payment, amount, currency, phase, attempts, "
+            "created, updated) VALUES ('rf-x', ?, 'pi_x', 1, 'EUR', 'sending', 0, 0, 0)",
+            (second,),
+        )
+    (refund,) = processor.refunds
+    processor.settle_refund(refund)
+    again = await start_shop(path, operator, clock)
+    try:
+        await _attach(again, processor)
+        await until(
+            "the pending refund is issued after the restart",
+            lambda: _payment_events(again),
+            want=lambda e: (
+                e[-1] == ("refund_issued", first, None, {"amount": 129, "currency": "EUR"})
+            ),
+        )
+        assert _sql(path, "SELECT phase, reason FROM refunds WHERE visit = ?", second) == [
+            ("uncertain", "answer_lost")  # never sent twice: for the operator
+        ]
+    finally:
+        await stop_shop(again)
