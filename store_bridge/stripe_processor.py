@@ -14,6 +14,13 @@ the request may have taken effect, `Unavailable` when nothing was sent. A refund
 The library's own retries are off (``max_network_retries=0``): the checkout retries, after
 looking. Idempotency keys are sent with every call that changes something.
 
+Every call goes through the library's ``raw_request_async``: the same requests, encoding,
+headers, errors (`stripe.StripeError`) and logging as its typed methods, but the answer is
+read as plain JSON, without building the library's typed object tree for it (what this module
+reads is the answer's data anyway). That tree is the library's most expensive part: for a
+payment confirmed with its charge and payment method expanded it costs more CPU than the rest
+of the call (``bench/bench_checkout.py``).
+
 A payment's state (`retrieve`): requires_payment_method / requires_confirmation → CREATED
 (FAILED when the processor reports the last attempt failed: a declined confirmation),
 requires_capture → AUTHORISED, succeeded → CAPTURED, canceled → CANCELLED, processing (or a
@@ -42,14 +49,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import stripe
 from stripe import _util as stripe_util
 
-from .payments import Accepted, Answer, Declined, PaymentState, RefundAnswer
-from .stripe_answers import failed, refund_answer
+from .payments import (
+    Accepted,
+    Answer,
+    Declined,
+    ListedRefund,
+    Misconfigured,
+    PaymentState,
+    RefundAnswer,
+    Unavailable,
+)
+from .stripe_answers import REFUND_KEY, failed, listed_refund, refund_answer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,6 +83,9 @@ _STATES: Final = {
 _CARD_KINDS: Final = ("card", "card_present", "interac_present")
 _EXPAND: Final = ["latest_charge", "payment_method"]
 _STRIPE_LOGGER: Final = "stripe"
+_INTENTS: Final = "/v1/payment_intents"
+
+type _Data = dict[str, Any]
 
 
 class SecretKeyError(ValueError):
@@ -192,7 +211,7 @@ class StripeProcessor:
             http_client=self._http,
             max_network_retries=0,
         )
-        self._intents = self._client.v1.payment_intents
+        self._raw: Callable[..., Awaitable[Any]] = self._client.raw_request_async  # untyped
 
     def __repr__(self) -> str:
         """Where it talks to, never the key."""
@@ -208,7 +227,7 @@ class StripeProcessor:
             return failed(err, mutating=False)
         if method is None:
             return Declined("no_payment_method")
-        params: Any = {
+        params: _Data = {
             "amount": amount,
             "currency": currency.lower(),
             "customer": customer,
@@ -217,38 +236,34 @@ class StripeProcessor:
             "metadata": {"checkout": reference},
         }
         try:
-            intent = await self._intents.create_async(params, {"idempotency_key": idempotency_key})
+            intent = await self._call("post", _INTENTS, params, idempotency_key)
         except stripe.StripeError as err:
             return failed(err, mutating=True)
         return await self._accepted(intent)
 
     async def confirm_payment(self, payment: str, *, idempotency_key: str) -> Answer:
         """Confirm a created payment off-session (the money moves)."""
-        params: Any = {"off_session": True, "expand": _EXPAND}
+        params: _Data = {"off_session": True, "expand": _EXPAND}
         try:
-            intent = await self._intents.confirm_async(
-                payment, params, {"idempotency_key": idempotency_key}
-            )
+            intent = await self._call("post", _intent(payment, "confirm"), params, idempotency_key)
         except stripe.StripeError as err:
             return failed(err, mutating=True, payment=payment, acts_on_payment=True)
         return await self._accepted(intent)
 
     async def retrieve(self, payment: str) -> Answer:
         """What Stripe says the payment is now."""
-        params: Any = {"expand": _EXPAND}
+        params: _Data = {"expand": _EXPAND}
         try:
-            intent = await self._intents.retrieve_async(payment, params)
+            intent = await self._call("get", _intent(payment), params)
         except stripe.StripeError as err:
             return failed(err, mutating=False, payment=payment)
         return await self._accepted(intent)
 
     async def capture_hold(self, payment: str, *, amount: int, idempotency_key: str) -> Answer:
         """Capture `amount` (at most the hold) of an authorised payment."""
-        params: Any = {"amount_to_capture": amount, "expand": _EXPAND}
+        params: _Data = {"amount_to_capture": amount, "expand": _EXPAND}
         try:
-            intent = await self._intents.capture_async(
-                payment, params, {"idempotency_key": idempotency_key}
-            )
+            intent = await self._call("post", _intent(payment, "capture"), params, idempotency_key)
         except stripe.StripeError as err:
             return failed(err, mutating=True, payment=payment, acts_on_payment=True)
         return await self._accepted(intent)
@@ -256,31 +271,46 @@ class StripeProcessor:
     async def cancel_hold(self, payment: str, *, idempotency_key: str) -> Answer:
         """Release an authorised hold."""
         try:
-            intent = await self._intents.cancel_async(
-                payment, None, {"idempotency_key": idempotency_key}
-            )
+            intent = await self._call("post", _intent(payment, "cancel"), {}, idempotency_key)
         except stripe.StripeError as err:
             return failed(err, mutating=True, payment=payment, acts_on_payment=True)
         return await self._accepted(intent)
 
     async def refund(self, payment: str, *, amount: int, idempotency_key: str) -> RefundAnswer:
         """Refund `amount` of a captured payment; done only once Stripe says it succeeded."""
-        params: Any = {"payment_intent": payment, "amount": amount}
+        params: _Data = {
+            "payment_intent": payment,
+            "amount": amount,
+            "metadata": {REFUND_KEY: idempotency_key},  # found again by `list_refunds`
+        }
         try:
-            refund = await self._client.v1.refunds.create_async(
-                params, {"idempotency_key": idempotency_key}
-            )
+            refund = await self._call("post", "/v1/refunds", params, idempotency_key)
         except stripe.StripeError as err:
-            return failed(err, mutating=True, payment=payment, acts_on_payment=True)
-        return refund_answer(refund.to_dict(), payment)
+            return failed(err, mutating=True, payment=payment, acts_on_payment=True, refund=True)
+        return refund_answer(refund, payment)
+
+    async def list_refunds(self, payment: str) -> list[ListedRefund] | Unavailable:
+        """Every refund of `payment` (``GET /v1/refunds?payment_intent=``), newest first."""
+        found: list[ListedRefund] = []
+        params: _Data = {"payment_intent": payment, "limit": 100}
+        while True:
+            try:
+                page = await self._call("get", "/v1/refunds", params)
+            except stripe.StripeError as err:
+                answer = failed(err, mutating=False, payment=payment)
+                return answer if isinstance(answer, Unavailable) else Misconfigured("list_refused")
+            rows = [row for row in page.get("data") or [] if isinstance(row, dict)]
+            found += [item for row in rows if (item := listed_refund(row)) is not None]
+            if not page.get("has_more") or not rows or not isinstance(rows[-1].get("id"), str):
+                return found
+            params = {**params, "starting_after": rows[-1]["id"]}
 
     async def retrieve_refund(self, refund: str) -> RefundAnswer:
         """What Stripe says a refund is now."""
         try:
-            found = await self._client.v1.refunds.retrieve_async(refund)
+            data = await self._call("get", f"/v1/refunds/{quote(refund, safe='')}", {})
         except stripe.StripeError as err:
             return failed(err, mutating=False)
-        data = found.to_dict()
         payment = data.get("payment_intent")
         return refund_answer(data, payment if isinstance(payment, str) else None)
 
@@ -291,19 +321,27 @@ class StripeProcessor:
 
     # --- helpers -----------------------------------------------------------------------
 
+    async def _call(
+        self, method: str, path: str, params: _Data, idempotency_key: str | None = None
+    ) -> _Data:
+        """One request through the library; its answer as plain data (`stripe.StripeError`)."""
+        options = {} if idempotency_key is None else {"idempotency_key": idempotency_key}
+        response = await self._raw(method, path, **params, **options)
+        data = response.data
+        return data if isinstance(data, dict) else {}
+
     async def _saved_method(self, customer: str) -> str | None:
         """The customer's default payment method, else its first saved card."""
-        found = await self._client.v1.customers.retrieve_async(customer)
-        settings = found.to_dict().get("invoice_settings") or {}
+        found = await self._call("get", f"/v1/customers/{quote(customer, safe='')}", {})
+        settings = found.get("invoice_settings") or {}
         default = settings.get("default_payment_method")
         if isinstance(default, str) and default:
             return default
-        params: Any = {"customer": customer, "type": "card", "limit": 1}
-        methods = await self._client.v1.payment_methods.list_async(params)
-        return next((str(method.id) for method in methods.data), None)
+        params: _Data = {"customer": customer, "type": "card", "limit": 1}
+        methods = await self._call("get", "/v1/payment_methods", params)
+        return next((str(m["id"]) for m in methods.get("data") or [] if m.get("id")), None)
 
-    async def _accepted(self, intent: stripe.PaymentIntent) -> Accepted:
-        data = intent.to_dict()
+    async def _accepted(self, data: _Data) -> Accepted:
         status = str(data.get("status"))
         state = _STATES.get(status, PaymentState.PROCESSING)
         if state is PaymentState.CREATED and data.get("last_payment_error"):
@@ -335,12 +373,18 @@ class StripeProcessor:
         if not isinstance(method, str):
             return None, None
         try:
-            fetched = await self._client.v1.payment_methods.retrieve_async(method)
+            fetched = await self._call("get", f"/v1/payment_methods/{quote(method, safe='')}", {})
         except stripe.StripeError:
             # The payment stands; only the receipt's card line is missing.
             _LOGGER.info("Stripe did not say which card paid; the receipt shows none")
             return None, None
-        return _card_of(fetched.to_dict()) or (None, None)
+        return _card_of(fetched) or (None, None)
+
+
+def _intent(payment: str, action: str | None = None) -> str:
+    """A payment intent's path (and an action's on it)."""
+    path = f"{_INTENTS}/{quote(payment, safe='')}"
+    return path if action is None else f"{path}/{action}"
 
 
 def _card_of(details: dict[str, Any]) -> tuple[str, str] | None:

@@ -10,16 +10,26 @@ checkout is finished. Then it counts at localstripe: exactly one captured paymen
 non-empty cart, of the right amount, none for an empty cart.
 
 ``STORE_BRIDGE_CRASH_CHECKOUTS`` sets how many checkouts (CI: 120; 1,000 runs the issue's
-full count, locally).
+full count, locally: ``STORE_BRIDGE_CRASH_CHECKOUTS=1000 .venv/bin/python -m pytest
+tests/store_bridge/test_checkout_crash.py -s``). Each of the first runs is told a step
+boundary to kill itself at (the 1st…7th time it gets there, the points in turn) and is killed
+at a random point 0.8 to 1.6 s after it serves if it gets that far: up to 48 runs with CI's
+count (the checkouts are usually all done after 7 to 10), up to 112 with a larger one (every
+pair of point and occurrence twice); then the bridge runs until every checkout is done. The
+figures printed include how often it killed itself at each point.
 """
 
 import asyncio
 import os
 import random
+import re
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import tomllib
+from collections import Counter
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +44,8 @@ from ..localstripe_server import SECRET_KEY, LocalStripe, add_customer, free_por
 from ..mosquitto import Mosquitto
 
 CHECKOUTS = int(os.environ.get("STORE_BRIDGE_CRASH_CHECKOUTS", "120"))
+CI_CHECKOUTS = 120
+FULL = CHECKOUTS > CI_CHECKOUTS
 POINTS = (
     "started",
     "before_create",
@@ -44,6 +56,9 @@ POINTS = (
     "after_retrieve",
     "persisted",
 )
+KILLS = 2 * len(POINTS) * 7 if FULL else 48
+"""How many runs are killed at a step boundary (then the bridge runs until it is done)."""
+DEADLINE_S = max(100.0, CHECKOUTS * 0.6)
 CATALOGUE = """\
 currency = "EUR"
 tax_rate = "0.19"
@@ -153,6 +168,22 @@ def _unfinished(db_path: Path, total: int) -> int:
     return total - int(done)
 
 
+def _last_error(log: str) -> str:
+    """The log from its last traceback (what made the bridge exit), else its end."""
+    start = log.rfind("Traceback")
+    return log[start : start + 4000] if start >= 0 else log[-2000:]
+
+
+def _serving(config: Path) -> bool:
+    """Whether the bridge's API accepts connections (it has started its checkouts by then)."""
+    port = tomllib.loads(config.read_text())["api"]["port"]
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+    except OSError:
+        return False
+    return True
+
+
 def _run_bridge(
     config: Path, crash_at: str | None, deadline: float, total: int, kill_after: float | None
 ) -> int | None:
@@ -168,10 +199,12 @@ def _run_bridge(
             stderr=log,
             env=env,
         )
-    born = time.monotonic()
+    born: float | None = None  # the random kill is timed from when the bridge serves
     try:
         while time.monotonic() < deadline:
-            if kill_after is not None and time.monotonic() - born > kill_after:
+            if born is None and _serving(config):
+                born = time.monotonic()
+            if kill_after is not None and born and time.monotonic() - born > kill_after:
                 process.kill()  # a crash at a random point
                 return process.wait(10)
             code = process.poll()
@@ -225,18 +258,22 @@ def test_a_bridge_killed_at_every_step_charges_each_cart_exactly_once(
     _seed(db_path, carts)
 
     restarts = 0
-    deadline = time.monotonic() + 100
+    deadline = time.monotonic() + DEADLINE_S
     while _unfinished(db_path, CHECKOUTS) and time.monotonic() < deadline:
         point = POINTS[restarts % len(POINTS)]
-        crash_at = f"{point}:{1 + restarts % 7}" if restarts < 48 else None
-        kill_after = random.Random(restarts).uniform(0.8, 1.6)  # noqa: S311 - a test's schedule if crash_at else None
+        crash_at = f"{point}:{1 + restarts % 7}" if restarts < KILLS else None
+        schedule = random.Random(restarts)  # noqa: S311 - a test's schedule
+        kill_after = schedule.uniform(0.8, 1.6) if crash_at else None
         code = _run_bridge(
             config, crash_at, min(deadline, time.monotonic() + 20), CHECKOUTS, kill_after
         )
         restarts += 1
-        assert code in {None, -9}, (tmp_path / "bridge.log").read_text()[-2000:]
-    log = (tmp_path / "bridge.log").read_text(errors="replace")[-3000:]
+        assert code in {None, -9}, _last_error((tmp_path / "bridge.log").read_text())
+    full_log = (tmp_path / "bridge.log").read_text(errors="replace")
+    log = full_log[-3000:]
+    fired = Counter(re.findall(r"Crashing at (\w+)", full_log))
     assert _unfinished(db_path, CHECKOUTS) == 0, f"after {restarts} restarts\n{log}"
+    assert fired, "the bridge never reached a crash point: no crash was tested"
 
     payments = asyncio.run(_payments(localstripe.url))
     captured: dict[str, list[int]] = {}
@@ -248,7 +285,13 @@ def test_a_bridge_killed_at_every_step_charges_each_cart_exactly_once(
         assert captured.get(f"co-{visit}", []) == expected, visit
     orphans = [p for p in payments if p["status"] != "succeeded"]
     assert all(p["status"] in {"requires_confirmation", "requires_payment_method"} for p in orphans)
+    charged = [cans for _visit, _customer, cans in carts if cans]
     print(  # noqa: T201 - the measured figures
-        f"\n{CHECKOUTS} checkouts, {restarts} restarts, {len(orphans)} orphans, "
+        f"\n{CHECKOUTS} checkouts ({len(charged)} non-empty carts, {CHECKOUTS - len(charged)} "
+        f"empty), {restarts} restarts ({min(restarts, KILLS)} told a crash point); at the "
+        f"processor: {sum(len(a) for a in captured.values())} captured payments for "
+        f"{len(captured)} checkouts, {sum(sum(a) for a in captured.values())} cents "
+        f"(carts: {129 * sum(charged)}), {len(orphans)} orphans never confirmed; killed itself at "
+        f"{dict(sorted(fired.items()))}; "
         f"{time.monotonic() - started:.1f} s"
     )

@@ -1,0 +1,168 @@
+"""A card shopper's checkout end to end: the terminal's hold, captured or released at localstripe.
+
+The card terminal belongs to the processor: it authorises a hold on the card (a
+PaymentIntent with manual capture, made here by the rig at localstripe as the terminal
+would) and its integration reports the tap to the bridge with the processor's reference
+(``POST /v1/terminals/<terminal>/tap``). The shopper picks from the shelf and leaves; once the
+cart is final the bridge, through the real `StripeProcessor`, captures the cart total (at
+most the hold), releases the hold of an empty cart, and captures the hold of a cart above
+it, the rest owed (``over_hold``). What happened is counted at localstripe.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
+from store_bridge.core.checkout import RetryPolicy
+from store_bridge.stripe_processor import SecretKey, StripeProcessor
+from store_bridge.web import make_app
+
+from ..localstripe_server import SECRET_KEY, LocalStripe, payment_intents, terminal_hold
+from ..waiting import until
+from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .conftest import API_TOKEN, Operator
+
+UNIT = 355.0
+PRICE = 129
+TERMINAL = "term_entry_1"
+PAYMENTS = frozenset({"checkout_started", "payment_captured", "payment_failed", "hold_released"})
+
+
+@pytest.fixture
+async def shop(tmp_path: Path, operator: Operator, localstripe: LocalStripe) -> AsyncIterator[Shop]:
+    """A store with a card terminal at its entry, charging through localstripe."""
+    store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
+    await store.client.close()  # the same API, with the terminal standing at entry_1
+    store.client = TestClient(TestServer(make_app(store.bridge, API_TOKEN, {TERMINAL: "entry_1"})))
+    await store.client.start_server()
+    runner = CheckoutRunner(
+        store.bridge.ledger,
+        StripeProcessor(SecretKey(SECRET_KEY), api_base=localstripe.url),
+        CheckoutSettings(settle_s=5, review_deadline_s=60, poll_s=0.05),
+        policy=RetryPolicy(base_s=0.05, cap_s=0.2),
+    )
+    store.bridge.checkout = runner
+    await runner.start()
+    store.shelf.stock(COLA_TOPIC, 10, UNIT)
+    store.shelf.walk(2)
+    try:
+        yield store
+    finally:
+        await stop_shop(store)
+
+
+async def _tap_shop_and_leave(store: Shop, track: str, hold: str, cans: int) -> str:
+    """`track` taps a card (its hold `hold`) at the entry, takes `cans` cans, leaves."""
+    store.shelf.enter(track, ["entrance"])
+    store.shelf.walk(0.5)
+    status, answer = await store.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": hold})
+    assert status == 200, answer
+    visit = str(answer["visit"])
+    store.shelf.walk(0.5)
+    store.shelf.move(track, ["aisle_drinks"])
+    store.shelf.walk(2)
+    if cans:
+        left = store.shelf.weights[COLA_TOPIC] - cans * UNIT
+        store.shelf.walk(2, {COLA_TOPIC: left})
+    store.settle()
+    status, _ = await store.post("/v1/gates/exit_1/exit", {"visit": visit})
+    assert status == 200
+    store.shelf.leave(track)
+    store.settle()
+    return visit
+
+
+def _payment_events(store: Shop, visit: str) -> list[tuple[str, str | None, dict[str, Any]]]:
+    return [
+        (e["type"], e["reason"], e["data"])
+        for e in store.outbox()
+        if e["type"] in PAYMENTS and e["visit"] == visit
+    ]
+
+
+async def _checked_out(store: Shop, visits: list[str]) -> None:
+    store.clock.advance(6)  # the settle time for late shelf messages
+    assert store.bridge.checkout is not None
+    store.bridge.checkout.wake()
+    await until(
+        "every checkout is over",
+        lambda: [
+            _payment_events(store, visit)[-1][0] if _payment_events(store, visit) else None
+            for visit in visits
+        ],
+        want=lambda last: all(kind not in {None, "checkout_started"} for kind in last),
+    )
+
+
+async def _intents(stripe_client: Any) -> dict[str, dict[str, Any]]:
+    return {intent["id"]: intent for intent in await payment_intents(stripe_client)}
+
+
+def _taken(intent: dict[str, Any]) -> int:
+    """What the card was charged for a payment, at localstripe.
+
+    localstripe records a partial capture as the whole hold charged and the rest refunded
+    at once (Stripe reports ``amount_received``; localstripe does not).
+    """
+    charges = (intent.get("charges") or {}).get("data") or []
+    return sum(
+        charge["amount"] - (charge.get("amount_refunded") or 0)
+        for charge in charges
+        if charge.get("captured") and charge.get("status") == "succeeded"
+    )
+
+
+async def test_a_card_shopper_pays_the_cart_out_of_the_hold_and_an_empty_cart_is_released(
+    shop: Shop, stripe_client: Any
+) -> None:
+    paying = await terminal_hold(stripe_client, amount=1000)
+    browsing = await terminal_hold(stripe_client, amount=1000)
+    bought = await _tap_shop_and_leave(shop, "frigate-a", paying, 3)
+    nothing = await _tap_shop_and_leave(shop, "frigate-b", browsing, 0)
+    before = await _intents(stripe_client)
+    assert {before[paying]["status"], before[browsing]["status"]} == {"requires_capture"}
+
+    await _checked_out(shop, [bought, nothing])
+
+    after = await _intents(stripe_client)
+    assert len(after) == 2  # the holds only: nothing else was created at the processor
+    assert after[paying]["status"] == "succeeded"
+    assert _taken(after[paying]) == 3 * PRICE
+    assert after[browsing]["status"] == "canceled"
+    assert _taken(after[browsing]) == 0
+    assert _payment_events(shop, bought)[1:] == [
+        ("payment_captured", None, {"amount": 3 * PRICE, "currency": "EUR"})
+    ]
+    assert _payment_events(shop, nothing)[1:] == [("hold_released", None, {"currency": "EUR"})]
+    text = "\n".join(map(str, shop.outbox()))
+    assert paying not in text
+    assert browsing not in text
+
+    again = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": paying})
+    assert again[0] == 200  # nothing is owed: the card may come back
+
+
+async def test_a_cart_above_the_hold_takes_the_hold_and_the_rest_is_owed(
+    shop: Shop, stripe_client: Any
+) -> None:
+    hold = await terminal_hold(stripe_client, amount=300)
+    visit = await _tap_shop_and_leave(shop, "frigate-a", hold, 4)
+
+    await _checked_out(shop, [visit])
+
+    [intent] = (await _intents(stripe_client)).values()
+    assert (intent["id"], intent["status"], _taken(intent)) == (hold, "succeeded", 300)
+    assert _payment_events(shop, visit) == [
+        ("checkout_started", None, {"amount": 4 * PRICE, "currency": "EUR", "items": 4}),
+        ("payment_captured", None, {"amount": 300, "currency": "EUR"}),
+        ("payment_failed", "over_hold", {"amount": 4 * PRICE - 300, "currency": "EUR"}),
+    ]
+    status, answer = await shop.get(f"/v1/visits/{visit}/checkout")
+    assert (status, answer["captured"], answer["outstanding"]) == (200, 300, 4 * PRICE - 300)
+
+    status, answer = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": hold})
+    assert (status, answer["reason"]) == (403, "payment_outstanding")
