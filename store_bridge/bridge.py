@@ -21,6 +21,7 @@ from typing import Any, Final
 from . import retention
 from .activity import Activity
 from .bridge_types import Decision, GateInfo, StoreSettings, UnknownGateError
+from .card_debts import CardDebts
 from .carts import Carts
 from .checkout_runner import CheckoutRunner
 from .checkout_status import CheckoutStatus
@@ -72,7 +73,7 @@ class Bridge:
         self.gates = dict(gates)
         self.clock = clock
         self._ledger = Ledger(settings, db, publisher, clock)
-        self._entry = EntryPath(self._ledger, self.gates, self._owes)
+        self._entry = EntryPath(self._ledger, self.gates, self._owes, self._card_owes)
         self._exit = ExitPath(self._ledger, self.gates)
         self.carts = None if shelf is None else Carts(shelf, self._ledger)
         """The virtual carts (None: the store has no shelf sensors)."""
@@ -80,6 +81,8 @@ class Bridge:
         """The lanes' and tracker's MQTT feed (`service.py` sets it with a broker)."""
         self.checkout: CheckoutRunner | None = None
         """Final carts charged (`service.py` sets it with `[payments]`)."""
+        self.card_debts: CardDebts | None = None
+        """A card's debts, by its keyed fingerprint (`service.py` sets it with `[payments]`)."""
         self.checkout_status: CheckoutStatus | None = None
         """The status' `checkout` object (`service.py` sets it with the checkout)."""
         self.receipts: Receipts | None = None
@@ -135,6 +138,9 @@ class Bridge:
 
     def _owes(self, account: str) -> bool:
         return self.checkout is not None and self.checkout.owes(account)
+
+    async def _card_owes(self, hold: str) -> bool:
+        return self.card_debts is not None and await self.card_debts.owes(hold)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -206,7 +212,10 @@ class Bridge:
         """Drop what is past the retention, in batches (`retention.py`)."""
         try:
             purged = await retention.purge(
-                self.db, retention.due(self.clock(), self.settings.retention_days)
+                self.db,
+                retention.due(
+                    self.clock(), self.settings.retention_days, charges=self.checkout is not None
+                ),
             )
         except StorageUnavailable:
             return Purged()

@@ -4,7 +4,7 @@ The object (the STATUS CONTRACT, `schema/store-status.v1.schema.json`)::
 
     {"pending": n, "retrying": n, "failed": n, "outstanding_accounts": n,
      "sales_today": {"amount": n, "count": n, "refunded": n, "currency": "EUR"},
-     "receipts_waiting": n, "receipts_failed": n}
+     "receipts_waiting": n, "receipts_failed": n, "refunds_uncertain": n}
 
 - `pending`, `retrying`: checkouts under way, and those waiting to try the processor again
   (the runner's memory).
@@ -16,12 +16,15 @@ The object (the STATUS CONTRACT, `schema/store-status.v1.schema.json`)::
 - `sales_today`: the store's day so far in its time zone (`daily_totals`), in its currency.
 - `receipts_waiting`, `receipts_failed`: receipt requests not sent yet, and given up
   (within the retention).
+- `refunds_uncertain`: refunds that may or may not have been made (an answer lost, pending
+  at the processor), looked up until the processor says; kept until settled.
 
 Never an id, a reference or an address. The bridge's status is built synchronously (the
 publisher asks for it), so the object is kept here and refreshed from the database when a
 part says something changed (`changed`), at most once per `min_interval_s`, and every
 `refresh_s` besides (the day turns at midnight); when it differs from the last one the
-retained status is published again (`publish`).
+retained status is published again (`publish`). A read that fails (the database, or anything
+unexpected: logged by its kind) is tried again after a doubling delay; the loop never stops.
 """
 
 import asyncio
@@ -69,6 +72,7 @@ def stored_counts(db: sqlite3.Connection, day: str, currency: str) -> dict[str, 
         },
         "receipts_waiting": waiting,
         "receipts_failed": failed,
+        "refunds_uncertain": checkout_store.uncertain_refunds(db),
     }
 
 
@@ -106,8 +110,13 @@ class CheckoutStatus:
 
     async def start(self) -> None:
         """Read the object once, then keep it up to date."""
-        with contextlib.suppress(StorageUnavailable):
+        try:
             await self.refresh()
+        except StorageUnavailable:
+            pass
+        except Exception as err:  # noqa: BLE001 - the loop below tries again
+            _LOGGER.error("The checkout status could not be read (%s)", type(err).__name__)  # noqa: TRY400
+            self._changed.set()
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="store-bridge-checkout-status")
 
@@ -137,6 +146,7 @@ class CheckoutStatus:
 
     async def _run(self) -> None:
         last = time.monotonic()
+        faults = 0
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), self._refresh_s)
@@ -147,5 +157,18 @@ class CheckoutStatus:
             last = time.monotonic()
             try:
                 await self.refresh()
+                faults = 0
             except StorageUnavailable as err:
                 _LOGGER.debug("The checkout status waits for the database (%s)", err)
+                faults += 1
+            except Exception as err:  # noqa: BLE001 - the loop must go on; the kind is logged
+                _LOGGER.error(  # noqa: TRY400 - no traceback: it could hold a reference
+                    "The checkout status could not be read (%s); trying again",
+                    type(err).__name__,
+                )
+                faults += 1
+            if faults:  # look again after a doubling delay, not only at the next change
+                await asyncio.sleep(
+                    min(self._refresh_s, self._min_interval_s * 2.0 ** min(faults, 16))
+                )
+                self._changed.set()

@@ -85,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--config", "-c", type=Path, required=True, help="the TOML configuration"
         )
         action.add_argument(
-            "--account", required=True, help="the account reference (as the shopper checked in)"
+            "--account",
+            required=True,
+            metavar="REF|-",
+            help="the account reference (as the shopper checked in); '-' (recommended) reads "
+            "it from standard input, keeping it out of the process list and shell history",
         )
     return parser
 
@@ -113,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .config import ConfigError, load_config  # noqa: PLC0415
     from .service import build_bridge, serve  # noqa: PLC0415
+    from .single_bridge import AlreadyServingError  # noqa: PLC0415
 
     try:
         config = load_config(args.config)
@@ -122,6 +127,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     try:
         asyncio.run(serve(config, bridge))
+    except AlreadyServingError as err:
+        print(f"store-bridge: {err}", file=sys.stderr)
+        return 3
     except OSError as err:
         print(
             f"store-bridge: {err.strerror or err} (is {config.api_host}:{config.api_port} "

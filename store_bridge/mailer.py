@@ -9,6 +9,12 @@ plenty for receipts on request. Each send answers one of:
 - `Unavailable`: nothing was accepted and trying later may work (no connection, a timeout, a
   4xx, the server hung up, STARTTLS or the login failed — a login that fails is the
   operator's to fix, not the shopper's, so it is retried rather than given up at once).
+- `Unknown`: the whole message was sent (the end of DATA) but no answer came (a timeout, the
+  server hung up): it may have been accepted. The caller may send it again only with the
+  same Message-ID, so that a mail system can drop the duplicate (`receipts.py` does).
+
+Once the server accepted the message, what happens while saying goodbye (QUIT) does not
+change the answer.
 
 Never in clear over the network: without STARTTLS (the server does not offer it) nothing is
 sent, unless `starttls = false`, which `mail_config.py` allows only for a server on this
@@ -20,10 +26,11 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Buffer
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from .mail_config import MailSpec
 
@@ -50,7 +57,46 @@ class Unavailable:
     reason: str
 
 
-type SendResult = Accepted | Refused | Unavailable
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """The message was sent but its answer lost: it may have been accepted."""
+
+    reason: str
+
+
+type SendResult = Accepted | Refused | Unavailable | Unknown
+
+
+@dataclass(slots=True)
+class _Progress:
+    """How far one send got."""
+
+    data_ended: bool = False
+    """The message and its end (``.``) were written: only the answer is missing."""
+    accepted: bool = False
+
+
+class _Smtp(smtplib.SMTP):
+    """`smtplib.SMTP` that notes when the message's end was written (`_Progress`)."""
+
+    def __init__(self, progress: _Progress, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        self._progress = progress
+        self._in_data = False
+        super().__init__(*args, **kwargs)
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        """DATA: the command, the message with its end, the answer."""
+        self._in_data = True
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+    def send(self, s: Buffer | str) -> None:
+        """Write to the server; within DATA, bytes are the message with its end."""
+        super().send(s)
+        if self._in_data and not isinstance(s, str):
+            self._progress.data_ended = True
 
 
 class Sender(Protocol):
@@ -78,17 +124,24 @@ class Mailer:
         return await asyncio.to_thread(self._send, message)
 
     def _send(self, message: EmailMessage) -> SendResult:
+        progress = _Progress()
         try:
-            self._deliver(message)
+            self._deliver(message, progress)
         except (OSError, smtplib.SMTPException) as err:
+            if progress.accepted:  # only the goodbye failed
+                return Accepted()
+            if progress.data_ended and not isinstance(err, smtplib.SMTPResponseException):
+                reason = f"no answer after the message was sent ({type(err).__name__})"
+                _LOGGER.warning("Receipt may have been sent: %s", reason)
+                return Unknown(reason)
             return self._failure(err)
         return Accepted()
 
-    def _deliver(self, message: EmailMessage) -> None:
+    def _deliver(self, message: EmailMessage, progress: _Progress) -> None:
         """Send it, or raise (one recipient: refused, it raises SMTPRecipientsRefused)."""
         spec = self._spec
-        with smtplib.SMTP(
-            spec.host, spec.port, local_hostname=self._helo, timeout=spec.timeout_s
+        with _Smtp(
+            progress, spec.host, spec.port, local_hostname=self._helo, timeout=spec.timeout_s
         ) as smtp:
             smtp.ehlo()
             if spec.starttls:
@@ -99,6 +152,7 @@ class Mailer:
             if spec.username is not None and spec.password is not None:
                 smtp.login(spec.username, spec.password)
             smtp.send_message(message)
+            progress.accepted = True
 
     def _failure(self, err: OSError | smtplib.SMTPException) -> SendResult:
         """What an exception of `_deliver` means (its text may name the recipient: unused)."""

@@ -13,7 +13,9 @@ late, answer twice or die with the process, so each answer is one of:
 - `Unknown`: the request may or may not have taken effect (the connection dropped after
   sending, a timeout). The caller must look (`retrieve`) before doing anything else; it
   never assumes the hopeful outcome. A refund the processor has not finished (pending)
-  is `Unknown` too, with its `refund` reference: look again later (`retrieve_refund`).
+  is `Unknown` too, with its `refund` reference: look again later (`retrieve_refund`). A
+  refund whose answer was lost (an `Unknown` without a reference) is looked up among the
+  payment's refunds (`list_refunds`) before anything is sent again.
 - `Misconfigured`: the processor refused the request because the store's setup or the
   request itself is wrong (an unknown customer or payment, an amount below the processor's
   minimum or above what can be captured or refunded, an invalid parameter or currency, a
@@ -26,7 +28,7 @@ The checkout never relies on idempotency keys alone (it stores the payment's ref
 before confirming it and retrieves it after a crash), but sends them as well.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
@@ -50,12 +52,15 @@ class PaymentState(StrEnum):
 class Accepted:
     """The processor did it."""
 
-    payment: str
+    payment: str = field(repr=False)
     state: PaymentState
     amount: int = 0
     """Captured (or authorised) amount in minor units, as the processor reports it."""
     card_brand: str | None = None
     card_last4: str | None = None
+    card_fingerprint: str | None = field(default=None, repr=False)
+    """The processor's stable fingerprint of the card (the same card, whatever the tap), if
+    it says: only ever stored keyed (`card_debts.py`), never logged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,7 @@ class Declined:
     """A hard refusal: retrying will not help."""
 
     code: str
-    payment: str | None = None
+    payment: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +86,7 @@ class Misconfigured(Unavailable):
     processor's (``resource_missing``, ``amount_too_small``, ``api_key_invalid`` …).
     """
 
-    payment: str | None = None
+    payment: str | None = field(default=None, repr=False)
 
     @property
     def code(self) -> str:
@@ -94,8 +99,8 @@ class Unknown:
     """It may have happened: retrieve before anything else."""
 
     reason: str
-    payment: str | None = None
-    refund: str | None = None
+    payment: str | None = field(default=None, repr=False)
+    refund: str | None = field(default=None, repr=False)
     """A refund that exists but has not finished (look again with `retrieve_refund`)."""
 
 
@@ -111,6 +116,30 @@ class RefundDone:
 
 
 type RefundAnswer = RefundDone | Declined | Misconfigured | Unavailable | Unknown
+
+
+class RefundStatus(StrEnum):
+    """Where a refund the processor lists stands."""
+
+    DONE = "done"
+    PENDING = "pending"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ListedRefund:
+    """One of a payment's refunds, as the processor lists it (`Processor.list_refunds`)."""
+
+    refund: str
+    amount: int
+    status: RefundStatus
+    key: str | None = None
+    """The idempotency key it was sent with, as the adapter stored it with the refund (its
+    metadata): which of the bridge's refunds it is. None for a refund made elsewhere."""
+
+    def __repr__(self) -> str:
+        """Without the reference."""
+        return f"ListedRefund(amount={self.amount}, status={self.status.value!r})"
 
 
 class Processor(Protocol):
@@ -144,6 +173,7 @@ class Processor(Protocol):
     async def refund(self, payment: str, *, amount: int, idempotency_key: str) -> RefundAnswer:
         """Refund `amount` of a captured payment.
 
+        The adapter stores `idempotency_key` with the refund (`ListedRefund.key`).
         `RefundDone` only once the processor says the money went back (the amount it
         reports); a refund still pending is `Unknown` with its `refund` reference; a refund
         that failed or was cancelled is `Declined` (the processor's failure reason).
@@ -154,6 +184,14 @@ class Processor(Protocol):
         """What the processor says a refund is now, as `refund` answers (after an `Unknown`).
 
         `Unavailable` if the processor cannot be reached.
+        """
+        ...
+
+    async def list_refunds(self, payment: str) -> list[ListedRefund] | Unavailable:
+        """Every refund of `payment` the processor holds (after a refund's answer was lost).
+
+        The bridge sends a refund again only if none of these carries its key: the key alone
+        is not relied on. `Unavailable` (or `Misconfigured`) if they cannot be read.
         """
         ...
 

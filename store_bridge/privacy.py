@@ -9,11 +9,15 @@ reference (and once the sessions are erased nothing here links a visit id to it)
 
 - `export`: all of it as one JSON-ready object. A receipt request's address is not in it:
   the bridge erases an address once the mail server accepted the message, or gives up
-  (`address_erased` says which requests still held one, only while waiting to be sent or
+  (`address_held` says which requests still hold one, only while waiting to be sent or
   within a configured `address_retention_days`; the export never shows it).
-- `erase`: deletes every row tied to the account in one transaction, with `PRAGMA
-  secure_delete` (the freed bytes are zeroed), then checkpoints the write-ahead log into
-  the file and truncates it, so that the file's bytes no longer hold the reference. It
+- `erase`: deletes every row tied to the account in one transaction, committed durably, with
+  `PRAGMA secure_delete` (the freed bytes are zeroed), then checkpoints the write-ahead log
+  into the file and truncates it, so that the file's bytes no longer hold the reference. A
+  reader of the running bridge can keep the log from being truncated: it is tried
+  `FOLD_TRIES` times, and `Erased.log_truncated` says whether it was (if not, the old frames
+  may still hold the reference until the bridge's next truncation: run the erasure again,
+  which finds nothing more to erase and tries the truncation again). It
   records one `account_erased` event (the number of visits; never the reference). It is
   idempotent (erasing again finds nothing and records nothing) and it refuses
   (`ErasureRefused`) while the account has a visit not finished at the checkout (inside the
@@ -27,16 +31,22 @@ the refusal checks is erased, and the event is published by the bridge's outbox)
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from .events import Wire
+from .receipt_store import fold_log
 
 _VISITS: Final = (
     "SELECT visit_id FROM sessions WHERE account = :account "
     "UNION SELECT visit FROM checkouts WHERE account = :account"
 )
+
+
+FOLD_TRIES: Final = 20
+FOLD_PAUSE_S: Final = 0.05
 
 
 type EventFactory = Callable[[int], Wire]
@@ -55,6 +65,8 @@ class Erased:
 
     visits: int
     rows: int
+    log_truncated: bool = True
+    """The write-ahead log was truncated (no old frame holds the reference any more)."""
 
 
 def _rows(db: sqlite3.Connection, sql: str, **params: Any) -> list[dict[str, Any]]:  # noqa: ANN401
@@ -171,15 +183,28 @@ def erase(
     blocks the erasure).
     """
     db.execute("PRAGMA secure_delete=ON")
-    db.execute("BEGIN IMMEDIATE")
+    db.execute("PRAGMA synchronous=FULL")  # the erasure survives a power cut once it returns
     try:
-        erased = _erase(db, account, event, add_events, charges=charges)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    return erased
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            erased = _erase(db, account, event, add_events, charges=charges)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        db.execute("PRAGMA synchronous=NORMAL")
+    return replace(erased, log_truncated=truncate_log(db))
+
+
+def truncate_log(db: sqlite3.Connection, pause: Callable[[float], None] = time.sleep) -> bool:
+    """Truncate the write-ahead log, trying `FOLD_TRIES` times; whether it was."""
+    for attempt in range(FOLD_TRIES):
+        if attempt:
+            pause(FOLD_PAUSE_S)
+        if fold_log(db):
+            return True
+    return False
 
 
 def _erase(

@@ -1,8 +1,14 @@
-"""``store-bridge privacy export|erase --config store.toml --account REF`` (`privacy.py`).
+"""``store-bridge privacy export|erase --config store.toml --account -`` (`privacy.py`).
 
-The export is printed as JSON on standard output; the erasure says what it removed, or why
-it refused (exit code 3: run it again later). A configuration error is exit code 2, a
-database that cannot be opened 1. The account reference is never written to the log.
+``--account -`` (recommended) reads the account reference from the first line of standard
+input, so that it is not in the process list or the shell's history; ``--account REF`` takes
+it from the command line. The export is printed as JSON on standard output; the erasure says
+what it removed, or why it refused (exit code 3: run it again later). When the erasure was
+done but the write-ahead log could not be truncated (a reader of the running bridge kept it),
+it says so and exits with 4: old frames of the log may still hold the reference; run it
+again (it finds nothing more to erase and tries the truncation again). A configuration error
+or no reference is exit code 2, a database that cannot be opened 1. The account reference is
+never written to the log.
 """
 
 import json
@@ -18,6 +24,8 @@ from .store_schema import connect
 from .vocabulary import EventType, Outcome
 
 REFUSED = 3
+NOT_TRUNCATED = 4
+FROM_STDIN = "-"
 
 
 def _say(text: str, *, error: bool = False) -> None:
@@ -48,10 +56,19 @@ def _store_events(db: sqlite3.Connection) -> privacy.EventSink:
     return add
 
 
+def _account(given: str) -> str:
+    """The reference: `given`, or standard input's first line for ``-``."""
+    account = sys.stdin.readline().strip() if given == FROM_STDIN else given.strip()
+    if not account:
+        raise ConfigError("no account reference (give it on standard input)")
+    return account
+
+
 def run(action: str, config_path: Path, account: str) -> int:
     """Export or erase `account`'s data in the configured store's database."""
     try:
         config = load_config(config_path)
+        account = _account(account)
     except ConfigError as err:
         _say(f"store-bridge: configuration error: {err}", error=True)
         return 2
@@ -78,6 +95,11 @@ def run(action: str, config_path: Path, account: str) -> int:
             return REFUSED
     finally:
         db.close()
+    return _report(erased)
+
+
+def _report(erased: privacy.Erased) -> int:
+    """Say what the erasure did; the exit code."""
     if erased.rows:
         _say(
             f"store-bridge: erased {erased.rows} records of {erased.visits} visits; "
@@ -85,4 +107,12 @@ def run(action: str, config_path: Path, account: str) -> int:
         )
     else:
         _say("store-bridge: the store holds nothing about this account (nothing to erase)")
+    if not erased.log_truncated:
+        _say(
+            "store-bridge: the database's write-ahead log could not be truncated (the running "
+            "bridge was reading it): its old frames may still hold the reference until it is. "
+            "Run the erasure again (or once the bridge is stopped)",
+            error=True,
+        )
+        return NOT_TRUNCATED
     return 0

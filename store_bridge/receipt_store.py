@@ -13,8 +13,10 @@ transaction's work (`storage.Store.change` runs it with the events it goes with)
   stored, so the file does not hold a usable code; ``form_token`` is the receipt page's form
   token for that code (CSRF); ``used`` is set once, when the page's form is sent.
 
-Deleted and overwritten addresses are zeroed on disk (``PRAGMA secure_delete``), so the file's
-free space does not keep them. Times are seconds since the epoch.
+Deleted and overwritten addresses are zeroed on disk (``PRAGMA secure_delete``, set on every
+connection by `store_schema.connect`), so the file's free space does not keep them; after an
+erasure `fold_log` truncates the write-ahead log, whose old frames would still hold them.
+Times are seconds since the epoch.
 """
 
 import sqlite3
@@ -88,8 +90,20 @@ def create_tables(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-def _zero_freed(db: sqlite3.Connection) -> None:
-    db.execute("PRAGMA secure_delete=ON")
+def fold_log(db: sqlite3.Connection) -> bool:
+    """Copy the write-ahead log into the file and truncate it; False if a reader kept it.
+
+    After an address was erased, the log's old frames still hold it until the log is
+    truncated. Never waits for a reader (the database thread also decides gates): busy, the
+    caller tries again soon. Outside a transaction.
+    """
+    waits = int(db.execute("PRAGMA busy_timeout").fetchone()[0])
+    db.execute("PRAGMA busy_timeout=0")
+    try:  # a reader or a writer of another connection in the way: busy
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout={waits}")
+    return not busy
 
 
 def add_request(db: sqlite3.Connection, visit: str, address: str, language: str, now: float) -> int:
@@ -177,7 +191,6 @@ def next_due(db: sqlite3.Connection) -> float | None:
 
 def mark_sent(db: sqlite3.Connection, request: int, now: float, erase_at: float | None) -> None:
     """The server accepted it: erased at once, or at `erase_at` (a retention configured)."""
-    _zero_freed(db)
     db.execute(
         "UPDATE receipt_requests SET state = 'sent', attempts = attempts + 1, done = ?, "
         "erase_at = ?, address = CASE WHEN ? IS NULL THEN NULL ELSE address END WHERE id = ?",
@@ -187,7 +200,6 @@ def mark_sent(db: sqlite3.Connection, request: int, now: float, erase_at: float 
 
 def mark_failed(db: sqlite3.Connection, request: int, now: float, *, attempted: bool) -> None:
     """Given up: the address erased, the failure kept (without it) to be counted."""
-    _zero_freed(db)
     db.execute(
         "UPDATE receipt_requests SET state = 'failed', address = NULL, done = ?, "
         "attempts = attempts + ? WHERE id = ?",
@@ -203,9 +215,18 @@ def retry_later(db: sqlite3.Connection, request: int, next_try: float, *, attemp
     )
 
 
+def erase_is_due(db: sqlite3.Connection, now: float) -> bool:
+    """Whether an address kept after sending has reached its `erase_at`."""
+    row = db.execute(
+        "SELECT 1 FROM receipt_requests "
+        "WHERE address IS NOT NULL AND erase_at IS NOT NULL AND erase_at <= ? LIMIT 1",
+        (now,),
+    ).fetchone()
+    return row is not None
+
+
 def erase_due(db: sqlite3.Connection, now: float) -> int:
     """Erase the addresses kept after sending whose retention has passed; how many."""
-    _zero_freed(db)
     return db.execute(
         "UPDATE receipt_requests SET address = NULL "
         "WHERE address IS NOT NULL AND erase_at IS NOT NULL AND erase_at <= ?",
@@ -223,7 +244,6 @@ def counts(db: sqlite3.Connection) -> dict[str, int]:
 
 def purge(db: sqlite3.Connection, before: float, limit: int) -> int:
     """Delete finished requests done before `before` and codes expired before it; how many."""
-    _zero_freed(db)
     requests = db.execute(
         "DELETE FROM receipt_requests WHERE id IN (SELECT id FROM receipt_requests "
         "WHERE done IS NOT NULL AND done < ? ORDER BY done LIMIT ?)",

@@ -15,6 +15,19 @@ delivered (server down, 4xx) is retried with a doubling delay (`retry_base_s` up
 `retry_max_s`), `max_attempts` times in all. A request given up has its address erased all
 the same and is counted as failed (`counts`).
 
+A send whose answer was lost after the whole message went out (`mailer.Unknown`: it may have
+been accepted) is retried the same way, never blindly: every attempt of a request carries the
+same Message-ID (derived from the request, `message_id`), so a mail system that got the first
+one can drop the duplicate; so does a send repeated after a crash between the server's
+acceptance and its record. Marking a request sent or given up, and erasing an address, is
+committed durably (synchronous FULL), and then the write-ahead log is truncated
+(`receipt_store.fold_log`; a reader in the way: again soon), so that no old frame of it keeps
+the address while the bridge runs.
+
+The sending loop survives any failure: the database unavailable, or anything unexpected (a
+bug, a source that fails), is logged (its kind, never the address) and tried again after a
+doubling delay (`pending_poll_s` up to `FAULT_MAX_S`).
+
 The log names the visit and what happened, never the address; the events `news` builds get
 the visit, what happened and the attempts, nothing else. A receipt code is random (128 bits),
 used once, and expires after `code_ttl_h`; only its hash is stored.
@@ -30,7 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Final, Protocol
 
 from . import receipt_store as rs
@@ -48,6 +61,10 @@ PENDING_POLL_S: Final = 5.0
 IDLE_S: Final = 3600.0
 """The longest the sender sleeps when nothing is due (addresses kept for a while expire)."""
 BATCH: Final = 20
+FAULT_MAX_S: Final = 300.0
+"""The longest the loop waits after a failure before it looks again."""
+FOLD_RETRY_S: Final = 1.0
+"""How soon the write-ahead log is truncated again after a reader kept it."""
 DAY_S: Final = 86_400.0
 
 
@@ -61,6 +78,8 @@ class Purchase:
     currency: str
     card: Card | None = None
     """As the processor reported it; None when it said nothing (an app shopper)."""
+    paid: int | None = None
+    """What was taken, when less than the lines' total (the rest is owed); else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +141,13 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def message_id(store: str, request: rs.DueRequest, domain: str) -> str:
+    """The Message-ID of every attempt of `request` (nothing personal: a digest)."""
+    seed = f"{store}\x00{request.visit}\x00{request.id}\x00{request.created!r}"
+    digest = hashlib.sha256(seed.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return f"<receipt.{digest}@{domain or 'localhost'}>"
+
+
 def checked_address(text: object) -> str:
     """The address to use, or `InvalidAddressError` (surrounding spaces are dropped)."""
     if not isinstance(text, str):
@@ -158,6 +184,8 @@ class Receipts:
         self._clock = clock
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._unfolded = False
+        """An address was erased and the write-ahead log not truncated since."""
         self.on_change: Callable[[], None] = lambda: None
         """Called after the counts may have changed (the bridge's status reads them again)."""
 
@@ -238,27 +266,50 @@ class Receipts:
         return await self._db.call(lambda store: rs.counts(store.db))
 
     async def _run(self) -> None:
+        faults = 0
         while True:
             self._wakeup.clear()
             try:
                 delay = await self.send_due()
+                faults = 0
             except StorageUnavailable:
                 _LOGGER.warning("Receipts wait: the database cannot be used right now")
-                delay = self._pending_poll_s
+                delay = self._fault_delay(faults)
+                faults += 1
+            except Exception as err:  # noqa: BLE001 - the loop must go on; the kind is logged
+                delay = self._fault_delay(faults)
+                faults += 1
+                _LOGGER.error(  # noqa: TRY400 - the traceback could hold an address
+                    "Receipts: unexpected failure (%s); trying again in %.0f s",
+                    type(err).__name__,
+                    delay,
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), delay)
+
+    def _fault_delay(self, faults: int) -> float:
+        return min(FAULT_MAX_S, self._pending_poll_s * 2.0 ** min(faults, 16))
 
     async def send_due(self) -> float:
         """Send what is due now; how long until the next is due (at most `IDLE_S`)."""
         now = self._clock().timestamp()
-        await self._db.call(lambda store: store.change(lambda db: rs.erase_due(db, now), ()))
+        if await self._db.call(lambda store: rs.erase_is_due(store.db, now)):
+            await self._db.call(
+                lambda store: store.change(lambda db: rs.erase_due(db, now), (), durable=True)
+            )
+            self._unfolded = True
         while batch := await self._due():
             for request in batch:
                 await self._one(request)
         upcoming = await self._db.call(lambda store: rs.next_due(store.db))
-        if upcoming is None:
-            return IDLE_S
-        return min(IDLE_S, max(0.0, upcoming - self._clock().timestamp()))
+        delay = IDLE_S
+        if upcoming is not None:
+            delay = min(IDLE_S, max(0.0, upcoming - self._clock().timestamp()))
+        if self._unfolded:
+            self._unfolded = not await self._db.upkeep(lambda store: rs.fold_log(store.db))
+            if self._unfolded:
+                delay = min(delay, FOLD_RETRY_S)
+        return delay
 
     async def _due(self) -> list[rs.DueRequest]:
         now = self._clock().timestamp()
@@ -300,6 +351,7 @@ class Receipts:
             lines=purchase.lines,
             currency=purchase.currency,
             card=purchase.card,
+            paid=purchase.paid,
         )
         receipt = render(facts, Language(request.language))
         message = EmailMessage()
@@ -308,7 +360,7 @@ class Receipts:
         message["To"] = Address(addr_spec=request.address)
         message["Date"] = format_datetime(now)
         domain = parseaddr(self.spec.sender)[1].rpartition("@")[2]
-        message["Message-ID"] = make_msgid(domain=domain or None)
+        message["Message-ID"] = message_id(self._store, request, domain)
         message.set_content(receipt.text)
         message.add_alternative(receipt.html, subtype="html")
         return message
@@ -319,9 +371,12 @@ class Receipts:
         events = self._news(ReceiptNews("receipt_sent", request.visit, now, request.attempts + 1))
         await self._db.call(
             lambda store: store.change(
-                lambda db: rs.mark_sent(db, request.id, now.timestamp(), erase_at), events
+                lambda db: rs.mark_sent(db, request.id, now.timestamp(), erase_at),
+                events,
+                durable=True,
             )
         )
+        self._unfolded = self._unfolded or erase_at is None
         _LOGGER.info("Receipt for visit %s sent", request.visit)
         self.on_change()
 
@@ -334,8 +389,10 @@ class Receipts:
             lambda store: store.change(
                 lambda db: rs.mark_failed(db, request.id, now.timestamp(), attempted=attempted),
                 events,
+                durable=True,
             )
         )
+        self._unfolded = True
         _LOGGER.warning(
             "Receipt for visit %s given up after %d attempt(s): %s", request.visit, attempts, why
         )

@@ -14,7 +14,8 @@ that the file does not keep the high-water mark of the busiest day.
 
 What is past the retention: published events sent before it, sessions that ended before it
 (with their account references), the carts of sessions that ended before it
-(`cart_store.py`), and used QR ids whose code has expired (a code that has expired cannot be
+(`cart_store.py`; with a checkout, only carts it took, and only sessions whose cart it took
+or that had none), and used QR ids whose code has expired (a code that has expired cannot be
 replayed). An event not yet published and a session or cart still inside are never deleted.
 With a checkout: finished checkouts and refunds last changed before it (never an unfinished
 or blocked checkout, nor a failed one whose account still owes: `checkout_store.py`), and
@@ -34,10 +35,14 @@ GIVE_BACK_PAGES: Final = 128
 """Free pages returned to the file system per step (512 KiB with SQLite's 4 KiB pages)."""
 
 
-def due(now: datetime, retention_days: int) -> Due:
-    """What a purge at `now` may delete with a retention of `retention_days`."""
+def due(now: datetime, retention_days: int, *, charges: bool = False) -> Due:
+    """What a purge at `now` may delete with a retention of `retention_days`.
+
+    `charges`: the store charges carts (`[payments]`): a cart, and its session, stay until
+    the checkout took the cart.
+    """
     keep = (now - timedelta(days=retention_days)).timestamp()
-    return Due(sent_before=keep, ended_before=keep, expired_before=now.timestamp())
+    return Due(sent_before=keep, ended_before=keep, expired_before=now.timestamp(), charges=charges)
 
 
 async def purge(
@@ -58,7 +63,10 @@ async def purge(
         carts = await _step(
             db,
             lambda store: store.change(
-                lambda sql: cart_store.purge_batch(sql, what.ended_before, batch), []
+                lambda sql: cart_store.purge_batch(
+                    sql, what.ended_before, batch, charges=what.charges
+                ),
+                [],
             ),
         )
         done += Purged(carts=carts, batches=1 if carts else 0)

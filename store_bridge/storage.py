@@ -179,15 +179,24 @@ class Store:
         """
         self._tx(lambda: self._add_events(events, already_sent))
 
-    def change[T](self, work: Callable[[sqlite3.Connection], T], events: Sequence[Wire]) -> T:
-        """Any other change (the carts', `cart_store.py`) with its events, in one transaction."""
+    def change[T](
+        self,
+        work: Callable[[sqlite3.Connection], T],
+        events: Sequence[Wire],
+        *,
+        durable: bool = False,
+    ) -> T:
+        """Any other change (the carts', `cart_store.py`) with its events, in one transaction.
+
+        `durable`: on disk when this returns (an address erased, a receipt marked sent).
+        """
 
         def both() -> T:
             result = work(self.db)
             self._add_events(events)
             return result
 
-        return self._tx(both)
+        return self._tx(both, durable=durable)
 
     def outbox_state(self) -> tuple[int, float | None]:
         """Events not yet published, and when the oldest of them was written (or None)."""
@@ -233,7 +242,8 @@ class Store:
         Published events sent before `due.sent_before`, sessions that ended before
         `due.ended_before` (never one still inside), used QR ids that expired before
         `due.expired_before`. Each is found through its index; an event not yet published
-        is never touched.
+        is never touched. With `due.charges` (the store charges carts), a session whose cart
+        the checkout has not taken yet is kept (sessions without a cart are not).
         """
 
         def work() -> Purged:
@@ -244,9 +254,10 @@ class Store:
             ).rowcount
             sessions = self.db.execute(
                 "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions "
-                "WHERE ended IS NOT NULL AND ended < ? AND state != 'inside' "
-                "ORDER BY ended LIMIT ?)",
-                (due.ended_before, limit - events),
+                "WHERE ended IS NOT NULL AND ended < ? AND state != 'inside' AND NOT (? AND "
+                "EXISTS (SELECT 1 FROM carts WHERE carts.visit = sessions.visit_id "
+                "AND carts.taken = 0)) ORDER BY ended LIMIT ?)",
+                (due.ended_before, int(due.charges), limit - events),
             ).rowcount
             codes = self.db.execute(
                 "DELETE FROM replay WHERE rowid IN (SELECT rowid FROM replay "
@@ -284,6 +295,9 @@ class Due:
     sent_before: float
     ended_before: float
     expired_before: float
+    charges: bool = False
+    """The store charges carts (`[payments]`): only carts the checkout took leave, and only
+    sessions whose cart it took (or that had none)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,11 @@ Schema versions (kept in `meta`, key `schema`):
    found through a partial index, not by looking at every closed cart), `daily_totals` (sales
    per day in the store's time zone and currency: amount, count, refunded, no id; kept
    beyond the retention), and the receipts' `receipt_requests` and `receipt_codes`
-   (`receipt_store.RECEIPTS_DDL`). Version 4 was never released: a file written by an
-   unreleased bridge of version 4 is brought up to this one the same way (missing columns,
-   tables and indexes added).
+   (`receipt_store.RECEIPTS_DDL`). A payment reference belongs to one checkout (a unique
+   index: a card's hold pays for one visit), and `card_holds`, each card tap's hold with the
+   card's keyed fingerprint (`card_debts.py`: a card's debts follow the card). Version 4
+   was never released: a file written by an unreleased bridge of version 4 is brought up to
+   this one the same way (missing columns, tables and indexes added).
 
 A file of version 1 is migrated when it is opened: the column and the indexes in one
 transaction, then, once, a `VACUUM` (SQLite can switch a file that has tables to incremental
@@ -81,12 +83,18 @@ CREATE TABLE IF NOT EXISTS checkouts (
     phase TEXT NOT NULL, payment TEXT, hold INTEGER, look INTEGER NOT NULL,
     attempts INTEGER NOT NULL, retry_at REAL, captured INTEGER NOT NULL,
     outstanding INTEGER NOT NULL, reason TEXT, card_brand TEXT, card_last4 TEXT,
-    created REAL NOT NULL, updated REAL NOT NULL);
+    created REAL NOT NULL, updated REAL NOT NULL, alerted INTEGER NOT NULL DEFAULT 0,
+    looks INTEGER NOT NULL DEFAULT 0, charged TEXT);
 CREATE INDEX IF NOT EXISTS checkouts_open ON checkouts(created)
     WHERE phase IN ('final', 'created', 'blocked');
 CREATE INDEX IF NOT EXISTS checkouts_trouble ON checkouts(account)
     WHERE phase IN ('failed', 'blocked');
 CREATE INDEX IF NOT EXISTS checkouts_over ON checkouts(updated) WHERE phase IN ('done', 'failed');
+CREATE UNIQUE INDEX IF NOT EXISTS checkouts_payment ON checkouts(payment)
+    WHERE payment IS NOT NULL;
+CREATE TABLE IF NOT EXISTS card_holds (
+    hold TEXT PRIMARY KEY, card TEXT NOT NULL, seen REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS card_holds_card ON card_holds(card);
 CREATE TABLE IF NOT EXISTS refunds (
     id TEXT PRIMARY KEY, visit TEXT NOT NULL UNIQUE, payment TEXT NOT NULL,
     amount INTEGER NOT NULL, currency TEXT NOT NULL, phase TEXT NOT NULL,
@@ -110,6 +118,22 @@ CREATE INDEX IF NOT EXISTS outbox_sent ON outbox(sent) WHERE sent IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessions_ended ON sessions(ended) WHERE ended IS NOT NULL;
 CREATE INDEX IF NOT EXISTS replay_expires ON replay(expires);
 """
+
+
+CHECKOUT_COLUMNS: Final = (
+    ("alerted", "INTEGER NOT NULL DEFAULT 0"),
+    ("looks", "INTEGER NOT NULL DEFAULT 0"),
+    ("charged", "TEXT"),
+)
+"""Columns an unreleased schema 4's `checkouts` may lack: whether the operator was alerted
+of its block, its looks at a stuck payment, and the lines it charged (JSON, as taken)."""
+
+
+def _checkout_columns(db: sqlite3.Connection) -> None:
+    columns = {row[1] for row in db.execute("PRAGMA table_info(checkouts)")}
+    for name, kind in CHECKOUT_COLUMNS:
+        if name not in columns:
+            db.execute(f"ALTER TABLE checkouts ADD COLUMN {name} {kind}")
 
 
 def _taken(db: sqlite3.Connection) -> None:
@@ -142,6 +166,9 @@ def connect(path: Path | str) -> sqlite3.Connection:
         # (`Store.check_in`): one fsync of the log per check-in, none per purge batch.
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Deleted and overwritten rows (an account's references, a receipt's address) are
+        # zeroed in the file, on every connection from its first write on.
+        db.execute("PRAGMA secure_delete=ON")
         db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         _migrate(db)
@@ -179,6 +206,7 @@ def _migrate(db: sqlite3.Connection) -> None:
         if "customer" not in columns:  # schema 4
             db.execute("ALTER TABLE sessions ADD COLUMN customer TEXT")
         _taken(db)
+        _checkout_columns(db)
         db.execute(
             "INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('occupancy', '0')",
             (str(SCHEMA_VERSION),),

@@ -9,7 +9,8 @@ on the bus and in the store's audit chain. A store with payments has one more, s
 what someone may have to act on or answer for (`core.stores.CHECKOUT_ALERT_TYPES`: a
 payment failed, an account settled, a refund, a receipt not sent, an account erased). A
 checkout started, a payment captured, a hold released or a receipt sent fire none: one of
-each per shopper, summed by the sales sensors. A visit's pictures fire the
+each per shopper, summed by the sales sensors. Its attributes say what happened and why,
+never a visit id or an amount. A visit's pictures fire the
 entity once, at the first; when the visit ends, one logbook line sums them up
 (`logbook.EVENT_VISIT_EVIDENCE`). A door's entity also names what the door uses: its lock,
 door contact and cameras.
@@ -25,7 +26,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ConciergeCoordinator
 from .core.events import AccessEvent, AccessEventType, EvidenceKind
-from .core.store_sales import major_units
 from .core.stores import (
     CHECKOUT_ALERT_TYPES,
     CHECKOUT_EVENT_TYPES,
@@ -235,21 +235,13 @@ class ShelfAlertEvent(StoreEntity, EventEntity):
         self.async_write_ha_state()
 
 
-def _money(data: dict[str, Any]) -> dict[str, Any]:
-    """A payment event's amount in major units (exact, as text) and its currency."""
-    amount, currency = data.get("amount"), data.get("currency")
-    if not isinstance(currency, str):
-        return {}
-    shown = None
-    if isinstance(amount, int) and not isinstance(amount, bool):
-        shown = str(major_units(amount, currency))
-    return {"amount": shown, "currency": currency}
-
-
 class PaymentAlertEvent(StoreEntity, EventEntity):
     """Fires when the store's payments need someone: a payment failed, a refund, a receipt.
 
-    Never an account, payment reference, card or address: the event carries none.
+    Aggregated only: its attributes are what happened (`event_type`, `outcome`, `reason`),
+    never which visit nor how much (one purchase's data, which the recorder would keep): the
+    bridge's API and the store's audit chain have those. Never an account, payment
+    reference, card or address: the event carries none.
     """
 
     _attr_event_types = [kind.value for kind in CHECKOUT_ALERT_TYPES]
@@ -270,5 +262,7 @@ class PaymentAlertEvent(StoreEntity, EventEntity):
     def _on_event(self, event: AccessEvent) -> None:
         if event.type not in CHECKOUT_ALERT_TYPES:
             return
-        self._trigger_event(event.type.value, _attributes(event) | _money(dict(event.data)))
+        self._trigger_event(
+            event.type.value, {"outcome": event.outcome.value, "reason": event.reason}
+        )
         self.async_write_ha_state()

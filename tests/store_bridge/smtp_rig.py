@@ -98,6 +98,9 @@ class Handler:
     refuse: str | None = None
     """Answer RCPT with this (``550 ...``: for good; ``451 ...``: for now)."""
     refuse_data: str | None = None
+    drop_after_data: int = 0
+    """Accept (keep) this many messages, then hang up before answering their DATA."""
+    quit_answer: str = "221 Bye"
     logins: list[tuple[str, str]] = field(default_factory=list)
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook
@@ -120,7 +123,13 @@ class Handler:
         assert isinstance(message, EmailMessage)
         self.received.append(message)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        if self.drop_after_data > 0:
+            self.drop_after_data -= 1
+            server.transport.abort()  # kept, but the sender never hears so
         return "250 2.0.0 queued"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: ARG002, N802
+        return self.quit_answer
 
     def authenticate(
         self,

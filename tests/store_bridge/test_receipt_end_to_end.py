@@ -149,22 +149,7 @@ def _rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
         return db.execute(sql).fetchall()
 
 
-@pytest.mark.parametrize(
-    "look_while_running",
-    [
-        False,
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the erased address stays in bridge.sqlite3-wal (old frames) until the "
-                "write-ahead log is truncated: receipt_store needs a wal_checkpoint(TRUNCATE) "
-                "after an erasure",
-            ),
-        ),
-    ],
-    ids=["after_stop", "while_running"],
-)
+@pytest.mark.parametrize("look_while_running", [False, True], ids=["after_stop", "while_running"])
 async def test_a_shopper_asks_for_a_receipt_and_gets_exactly_one_and_the_address_is_gone(
     tmp_path: Path,
     localstripe: LocalStripe,
