@@ -1,9 +1,11 @@
 """What a visit bought, for its receipt: the receipts' `PurchaseSource` over the checkout.
 
-A visit whose checkout is done is a `Purchase`: the lines of its final cart (name, quantity,
-gross unit price, tax rate), when it was charged (the checkout's last change), its currency,
-and the card's brand and last four digits as the processor reported them at the capture
-(None for a payment that reported none). A visit the store knows (a session or a cart) whose
+A visit whose checkout is done is a `Purchase`: the lines its checkout charged
+(`checkout_store.charged_lines`: name, quantity, gross unit price, tax rate), when it was
+charged (the checkout's last change), its currency, the card's brand and last four digits as
+the processor reported them at the capture (None for a payment that reported none), and,
+when less than the total was taken (a cart above a card's hold), what was paid: the receipt
+shows it and what is outstanding. A visit the store knows (a session or a cart) whose
 checkout is not done yet, or failed or blocked, is `Pending` (the receipts wait, then give
 up); a visit the store does not know (never, or gone with the retention) is None.
 """
@@ -31,12 +33,12 @@ class _Found:
 def _find(db: sqlite3.Connection, visit: str) -> _Found:
     checkout = checkout_store.find(db, visit)
     paid = db.execute("SELECT updated FROM checkouts WHERE visit = ?", (visit,)).fetchone()
-    cart = db.execute("SELECT lines FROM carts WHERE visit = ?", (visit,)).fetchone()
+    cart = db.execute("SELECT 1 FROM carts WHERE visit = ?", (visit,)).fetchone()
     session = db.execute("SELECT 1 FROM sessions WHERE visit_id = ?", (visit,)).fetchone()
     return _Found(
         checkout,
         None if paid is None else float(paid[0]),
-        None if cart is None else checkout_store._lines(cart[0]),  # noqa: SLF001 - its reading
+        checkout_store.charged_lines(db, visit),  # what was charged, not the cart since
         checkout is not None or cart is not None or session is not None,
     )
 
@@ -55,7 +57,13 @@ def purchase_of(found: _Found) -> Purchase | Pending | None:
         ReceiptLine(line.name, line.quantity, line.unit_price, line.tax_rate)
         for line in found.lines or ()
     ]
-    return Purchase(datetime.fromtimestamp(found.paid_at, UTC), lines, checkout.currency, card)
+    return Purchase(
+        datetime.fromtimestamp(found.paid_at, UTC),
+        lines,
+        checkout.currency,
+        card,
+        checkout.captured if checkout.outstanding else None,  # above the hold: the rest owed
+    )
 
 
 class CheckoutPurchases:

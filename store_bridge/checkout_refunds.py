@@ -2,13 +2,15 @@
 
 The checkout runner hands it a visit's captured checkout and an amount (`refund`): it is sent
 once and the answer returned (the operator's request does not wait longer); a refund to be
-retried (unreachable) or looked at (pending) goes on in a task. Each state
-is stored before the processor is called again (one refund per visit, unique in the
-database). A refund still pending at the processor (an `Unknown` naming its reference) is
-looked at (`retrieve_refund`) after a backoff until the processor says it is done or failed;
-`start` resumes what the database holds (a refund caught mid-send is uncertain and left to
-the operator: it is never sent twice). A refund done is counted in the day's totals in the
-same transaction as its `refund_issued` event.
+retried (unreachable), looked up (its answer lost) or looked at (pending) goes on in a task.
+Each state is stored before the processor is called again (one refund per visit, unique in
+the database); `SENDING` is committed durably (synchronous FULL) before the refund is sent,
+so a power cut cannot forget that it may have gone. A refund whose answer was lost (a
+timeout, a server error, a crash mid-send) is looked up among its payment's refunds
+(`list_refunds`, by the key it was sent with) and sent again only if it is not there; a
+refund still pending at the processor is looked at (`retrieve_refund`) after a backoff until
+the processor says it is done or failed. `start` resumes what the database holds. A refund
+done is counted in the day's totals in the same transaction as its `refund_issued` event.
 """
 
 import asyncio
@@ -18,12 +20,17 @@ from typing import Any
 
 from . import checkout_store
 from .core import refund as refunds
-from .core.checkout import Checkout, Phase, RetryPolicy
+from .core.checkout import Checkout, Phase
 from .core.refund import Refund, RefundPhase, RefundRefused
+from .core.retry_policy import RetryPolicy
 from .events import Wire
 from .ledger import Ledger
-from .payments import Processor, RefundAnswer
+from .payments import ListedRefund, Processor, RefundAnswer, Unavailable
+from .storage import StorageUnavailable
 from .vocabulary import EventType, Outcome
+
+STORE_RETRY_S = 1.0
+"""Seconds before a refund's state that could not be stored durably is stored again."""
 
 type Commit = Callable[[Callable[[Any], object], list[Wire]], Awaitable[object]]
 """Store a change with its events in one transaction, retried until the database takes it."""
@@ -41,23 +48,28 @@ class RefundRunner:
         commit: Commit,
         zone: tzinfo,
         spawn: Callable[[str, Awaitable[object]], None],
+        changed: Callable[[], None] = lambda: None,
     ) -> None:
-        """Refund through `processor`; `commit` stores; `spawn` runs a resumed refund."""
+        """Refund through `processor`; `commit` stores; `spawn` runs a resumed refund.
+
+        `changed` is told after each stored state (the status counts uncertain refunds).
+        """
         self._ledger = ledger
         self._processor = processor
         self._policy = policy
         self._commit = commit
         self._zone = zone
         self._spawn = spawn
+        self._changed = changed
         self._lock = asyncio.Lock()
 
     async def resume(self, stored: list[Refund]) -> None:
         """Go on with the refunds the database holds (a refund caught mid-send: uncertain)."""
         for refund in stored:
-            resumed = refunds.resumed(refund)
+            resumed = refunds.resumed(refund, self._ledger.clock())
             if resumed != refund:
                 await self._store(resumed, [])
-            if resumed.phase is RefundPhase.REQUESTED or refunds.looks(resumed):
+            if refunds.pending(resumed):
                 self._spawn(resumed.id, self.run(resumed))
 
     async def refund(self, checkout: Checkout | None, visit: str, amount: int) -> Refund:
@@ -80,13 +92,13 @@ class RefundRunner:
             )
             await self._store(refund, [])
         refund = await self._once(refund)
-        if refund.phase is RefundPhase.REQUESTED or refunds.looks(refund):
+        if refunds.pending(refund):
             self._spawn(refund.id, self.run(refund))  # retried or looked at from here on
         return refund
 
     async def run(self, refund: Refund) -> Refund:
-        """Send a requested refund, or look at a pending one, until the outcome is known."""
-        while refund.phase is RefundPhase.REQUESTED or refunds.looks(refund):
+        """Send a requested refund, or look one up or at, until the outcome is known."""
+        while refunds.pending(refund):
             refund = await self._once(refund)
         return refund
 
@@ -96,13 +108,20 @@ class RefundRunner:
             delay = (refund.retry_at - self._ledger.clock()).total_seconds()
             await asyncio.sleep(max(0.0, delay))
         answer: RefundAnswer
+        if refunds.lists(refund):  # its answer was lost: is it there?
+            listed: list[ListedRefund] | Unavailable = await self._processor.list_refunds(
+                refund.payment
+            )
+            refund = refunds.found(refund, listed, self._ledger.clock(), self._policy)
+            await self._store(refund, self._news(refund))
+            return refund
         if (reference := refunds.looks(refund)) is not None:
             answer = await self._processor.retrieve_refund(reference)
         else:
             refund = refunds.sending(refund)
-            await self._store(refund, [])
+            await self._store(refund, [], durable=True)  # before it may go
             answer = await self._processor.refund(
-                refund.payment, amount=refund.amount, idempotency_key=f"{refund.id}:refund"
+                refund.payment, amount=refund.amount, idempotency_key=refunds.key(refund)
             )
         refund = refunds.advance(refund, answer, self._ledger.clock(), self._policy)
         await self._store(refund, self._news(refund))
@@ -116,7 +135,11 @@ class RefundRunner:
             self._ledger.event(EventType.REFUND_ISSUED, Outcome.OK, visit=refund.visit, data=data)
         ]
 
-    async def _store(self, refund: Refund, events: list[Wire]) -> None:
+    async def _store(self, refund: Refund, events: list[Wire], *, durable: bool = False) -> None:
+        await self._write(refund, events, durable=durable)
+        self._changed()  # the status counts uncertain refunds (republished at most once a second)
+
+    async def _write(self, refund: Refund, events: list[Wire], *, durable: bool) -> None:
         now = self._ledger.clock()
         day = checkout_store.sales_day(now, self._zone)
 
@@ -125,4 +148,13 @@ class RefundRunner:
             if events:  # done: counted in the day's totals with its event
                 checkout_store.add_refunded(db, day, refund.currency, refund.amount)
 
-        await self._commit(work, events)
+        if not durable:
+            await self._commit(work, events)
+            return
+        while True:  # nothing is sent until it is on disk
+            try:
+                await self._ledger.db.call(lambda s: s.change(work, events, durable=True))
+            except StorageUnavailable:
+                await asyncio.sleep(STORE_RETRY_S)
+                continue
+            return

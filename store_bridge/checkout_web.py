@@ -4,14 +4,18 @@
   currency, reason; never a reference) → 200 / 404.
 - ``POST /v1/visits/{visit}/refund`` ``{"amount": n}`` (minor units) or
   ``{"items": [{"sku": "...", "quantity": n}, …]}`` (at the cart's prices): refunds the
-  visit's captured payment, once (one refund per visit, `core/refund.py`) → 200 done /
-  202 still to be sent (the processor is unreachable; retried) / 409 refused (``reason``:
-  ``nothing_captured``, ``already_refunded``, ``amount_too_large``, ``not_in_cart``) /
-  502 the processor declined or its answer was lost (``uncertain``: look it up in the
-  processor's dashboard; it is never sent twice).
+  visit's captured payment, once (one refund per visit, `core/refund.py`; items at the
+  lines the checkout charged) → 200 done / 202 not known yet: still to be sent (the
+  processor is unreachable; retried), pending at the processor or its answer lost
+  (``uncertain``: the bridge looks it up until the processor says; it is never sent twice) /
+  409 refused (``reason``: ``nothing_captured``, ``already_refunded``, ``amount_too_large``,
+  ``not_in_cart``) / 502 the processor declined it, or an uncertain refund the bridge cannot
+  look up (look it up in the processor's dashboard).
 - ``POST /v1/visits/{visit}/checkout/retry`` ``{}``: the operator fixed what the processor
   said was wrong with the store's setup (``store_misconfigured``): the visit's blocked
-  checkout goes on → 200 with where it stands / 404 no checkout / 409 ``not_blocked``.
+  checkout goes on → 200 with where it stands / 404 no checkout / 409 ``not_blocked`` (not
+  blocked, or already going on: a second retry at once) / 409 ``not_retryable`` (blocked for
+  good: no customer, mixed currencies, a hold not capturable; see `core/checkout.py`).
 - ``POST /v1/accounts/settle`` ``{"account": "<reference>"}``: an operator settled what an
   account owed after a declined payment; its check-ins are admitted again → 200 with what it
   owed, by currency.
@@ -21,9 +25,10 @@ from typing import Any
 
 from aiohttp import web
 
+from . import checkout_store
 from .checkout_runner import CheckoutRunner
 from .core.checkout import Checkout, Phase
-from .core.refund import RefundPhase, RefundRefused, items_amount
+from .core.refund import RefundPhase, RefundRefused, items_amount, pending
 from .storage import StorageUnavailable
 from .web import BRIDGE_KEY, ID_MAX, BadRequestError, _authorized, _body, _guarded, _text
 
@@ -91,9 +96,10 @@ async def refund(request: web.Request) -> web.Response:
         raise BadRequestError(400, "bad_request", "send exactly one of 'amount' or 'items'")
     try:
         if "items" in body:
-            cart = await request.app[BRIDGE_KEY].carts.find(visit)  # type: ignore[union-attr]
-            lines = () if cart is None else cart.lines
-            amount = items_amount(lines, _items(body["items"]))
+            lines = await request.app[BRIDGE_KEY].db.call(
+                lambda store: checkout_store.charged_lines(store.db, visit)
+            )
+            amount = items_amount(lines or (), _items(body["items"]))
         else:
             amount = body["amount"]
             if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
@@ -104,7 +110,7 @@ async def refund(request: web.Request) -> web.Response:
             {"error": "refund_refused", "reason": str(err), "message": "no refund was made"},
             status=409,
         )
-    status = {RefundPhase.DONE: 200, RefundPhase.REQUESTED: 202}.get(done.phase, 502)
+    status = 200 if done.phase is RefundPhase.DONE else 202 if pending(done) else 502
     answer: dict[str, Any] = {
         "visit": visit,
         "phase": done.phase.value,
@@ -133,19 +139,16 @@ async def retry(request: web.Request) -> web.Response:
     """``POST /v1/visits/{visit}/checkout/retry``."""
     await _body(request, frozenset())
     runner = _runner(request)
-    found = await runner.retry(_visit(request))
+    found, retried = await runner.retry(_visit(request))
     if found is None:
         raise BadRequestError(404, "unknown_visit", "no checkout for this visit")
-    if found.phase in {Phase.FINAL, Phase.CREATED}:  # going on (again)
+    if retried:  # going on (again)
         return web.json_response(_state(found))
-    return web.json_response(
-        {
-            "error": "not_blocked",
-            "message": "this checkout is not waiting for the store's setup",
-            **_state(found),
-        },
-        status=409,
-    )
+    if found.phase is Phase.BLOCKED:  # blocked for good: asking again cannot help
+        error, message = "not_retryable", "asking the processor again cannot help"
+    else:
+        error, message = "not_blocked", "this checkout is not waiting for the store's setup"
+    return web.json_response({"error": error, "message": message, **_state(found)}, status=409)
 
 
 @_guarded

@@ -1,15 +1,22 @@
 """The entry path (fail-secure): a credential in, an entry gate opened or kept shut.
 
 Verify the credential → the store's rules (entry gate, capacity) → write the session, the
-used QR id, occupancy and the events in one transaction → command the gate →
+used QR id (or card hold), occupancy and the events in one transaction → command the gate →
 `gate_opened`. Any refusal is an `access_denied` event with its reason and the gate stays
 shut; a database that cannot record the session refuses entry (`storage_unavailable`); a
 gate that cannot be commanded aborts the session.
+
+A card tap's processor reference is the visit's payment (a hold for one visit): it is
+recorded like a used QR id (its digest, kept for the retention and a day), so the same
+reference tapped again (the same tap reported twice, or a hold already captured) is refused
+as `replayed`; the terminal makes a new hold for every tap.
 """
 
+import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 
 from .bridge_types import Decision, GateInfo, find_gate
 from .core.credentials import CredentialRejected, check_card_token, replay_id, verify_qr
@@ -24,6 +31,11 @@ _LOGGER = logging.getLogger(__name__)
 PAYMENT_OUTSTANDING = "payment_outstanding"
 
 
+def card_replay_id(reference: str) -> str:
+    """What the replay record keeps for a card tap's hold: a digest, not the reference."""
+    return hashlib.sha256(f"card\x00{reference}".encode()).hexdigest()
+
+
 class EntryPath:
     """Check-ins by QR code or card at the store's entry gates."""
 
@@ -32,11 +44,17 @@ class EntryPath:
         ledger: Ledger,
         gates: Mapping[str, GateInfo],
         owes: Callable[[str], bool] = lambda _account: False,
+        card_owes: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
-        """Record through `ledger`; the gates are the bridge's; `owes`: an unpaid account."""
+        """Record through `ledger`; the gates are the bridge's; `owes`: an unpaid account.
+
+        `card_owes`: whether the card behind a tap's hold owes from an earlier visit
+        (`card_debts.py`).
+        """
         self._ledger = ledger
         self._gates = gates
         self._owes = owes
+        self._card_owes = card_owes
 
     async def check_in_qr(self, gate_id: str, token: str) -> Decision:
         """A shopper shows the app's QR code at an entry gate."""
@@ -74,12 +92,18 @@ class EntryPath:
             account = check_card_token(token)
         except CredentialRejected as err:
             return await self._ledger.deny(gate_id, Source.PAYMENT_CARD, err.reason.value, started)
+        if self._card_owes is not None and await self._card_owes(account):
+            return await self._ledger.deny(
+                gate_id, Source.PAYMENT_CARD, PAYMENT_OUTSTANDING, started
+            )
+        kept = timedelta(days=self._ledger.settings.retention_days + 1)  # its checkout's life
+        replay = (card_replay_id(account), (self._ledger.clock() + kept).timestamp())
         return await self._admit(
             gate_id=gate_id,
             source=Source.PAYMENT_CARD,
             party=1,
             account=account,
-            replay=None,
+            replay=replay,
             started=started,
         )
 

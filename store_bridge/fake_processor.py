@@ -36,10 +36,12 @@ from .payments import (
     Accepted,
     Answer,
     Declined,
+    ListedRefund,
     Misconfigured,
     PaymentState,
     RefundAnswer,
     RefundDone,
+    RefundStatus,
     Unavailable,
     Unknown,
 )
@@ -66,6 +68,7 @@ class FakePayment:
     refunded: int = 0
     card_brand: str = "visa"
     card_last4: str = "4242"
+    card_fingerprint: str | None = None
 
 
 @dataclass(slots=True)
@@ -101,6 +104,7 @@ class FakeProcessor:
     _lost: int = 0
     _refund_states: dict[str, _RefundState] = field(default_factory=dict)
     _new_refunds: _RefundState = field(default_factory=_RefundState)
+    _refund_keys: dict[str, str] = field(default_factory=dict)
 
     # --- what a test or the demo tells it ----------------------------------------------
 
@@ -142,11 +146,21 @@ class FakeProcessor:
         self._lost += count
 
     def authorise_hold(
-        self, amount: int, currency: str, *, brand: str = "visa", last4: str = "4242"
+        self,
+        amount: int,
+        currency: str,
+        *,
+        brand: str = "visa",
+        last4: str = "4242",
+        fingerprint: str | None = None,
     ) -> str:
-        """What a card terminal does at the entry: hold `amount`; returns the payment id."""
+        """What a card terminal does at the entry: hold `amount`; returns the payment id.
+
+        `fingerprint`: the card's, as the processor reports it (the same card, the same one).
+        """
         payment = self._new(amount, currency, PaymentState.AUTHORISED)
         payment.card_brand, payment.card_last4 = brand, last4
+        payment.card_fingerprint = fingerprint
         return payment.id
 
     def captured_total(self) -> int:
@@ -237,6 +251,7 @@ class FakeProcessor:
             return wrong
         refund = f"re_fake_{len(self.refunds) + 1:06d}"
         self.refunds[refund] = (payment, amount)
+        self._refund_keys[refund] = idempotency_key
         state = self._new_refunds
         self._refund_states[refund] = state
         if state.status not in _REFUND_ENDED:
@@ -252,6 +267,24 @@ class FakeProcessor:
         if refund not in self.refunds:
             return Misconfigured(_MISSING)
         return self._refund_view(refund)
+
+    async def list_refunds(self, payment: str) -> list[ListedRefund] | Unavailable:
+        """The payment's refunds, newest first, with the keys they were sent with."""
+        if (refused := self._refused(None)) is not None:
+            return refused
+        if payment not in self.payments:
+            return Misconfigured(_MISSING, payment)
+        listed = []
+        for refund, (paid, amount) in reversed(self.refunds.items()):
+            if paid != payment:
+                continue
+            status = self._refund_states[refund].status
+            if status == "succeeded":
+                kind = RefundStatus.DONE
+            else:
+                kind = RefundStatus.FAILED if status in _REFUND_ENDED else RefundStatus.PENDING
+            listed.append(ListedRefund(refund, amount, kind, self._refund_keys.get(refund)))
+        return listed
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -310,6 +343,7 @@ class FakeProcessor:
             amount=amount,
             card_brand=payment.card_brand if captured else None,
             card_last4=payment.card_last4 if captured else None,
+            card_fingerprint=payment.card_fingerprint,
         )
 
 

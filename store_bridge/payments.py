@@ -58,7 +58,7 @@ class Accepted:
     """Captured (or authorised) amount in minor units, as the processor reports it."""
     card_brand: str | None = None
     card_last4: str | None = None
-    card_fingerprint: str | None = field(default=None, repr=False)
+    card_fingerprint: str | None = field(default=None, repr=False, compare=False)
     """The processor's stable fingerprint of the card (the same card, whatever the tap), if
     it says: only ever stored keyed (`card_debts.py`), never logged."""
 

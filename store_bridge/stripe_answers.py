@@ -27,7 +27,9 @@ Plain functions over the ``stripe`` library's exceptions and a refund's data; th
 - The key refused: 401 (``api_key_invalid``, or Stripe's ``api_key_expired``) and 403 (a
   restricted key without the permission, ``api_key_not_permitted``) → `Misconfigured`.
 - Nothing was sent (the connection could not be made, or timed out while connecting),
-  rate limited (429), a 503 → `Unavailable`.
+  rate limited (429), a 503 → `Unavailable`; but a 503 (or any 5xx) answering a refund →
+  `Unknown`: a refund sent twice cannot be taken back, so the payment's refunds are looked up
+  (`list_refunds`) before it is sent again.
 - The request may have been sent: the connection dropped, a timeout, any other error
   status (5xx, an idempotency error) → `Unknown` for the calls that change something,
   `Unavailable` for a read (a read changes nothing).
@@ -36,7 +38,9 @@ A refund (``status``): ``succeeded`` → `RefundDone` with the amount Stripe rep
 refund whose amount it does not report is `Unknown`: look again); ``pending``,
 ``requires_action`` (or a status this module does not know) → `Unknown` with the refund's
 reference (look again later, `retrieve_refund`); ``failed``, ``canceled`` → `Declined`
-with Stripe's ``failure_reason`` (else the status).
+with Stripe's ``failure_reason`` (else the status). A listed refund (`listed_refund`) the
+same way: done, pending or failed, with the idempotency key the adapter stored in its
+metadata (``bridge_key``).
 """
 
 import logging
@@ -46,7 +50,16 @@ from typing import Any, Final
 import aiohttp
 import stripe
 
-from .payments import Declined, Misconfigured, RefundAnswer, RefundDone, Unavailable, Unknown
+from .payments import (
+    Declined,
+    ListedRefund,
+    Misconfigured,
+    RefundAnswer,
+    RefundDone,
+    RefundStatus,
+    Unavailable,
+    Unknown,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,6 +70,8 @@ _SHOPPER_CODES: Final = frozenset(
     {"authentication_required", "payment_intent_authentication_failure"}
 )
 _REFUND_ENDED: Final = frozenset({"failed", "canceled"})
+REFUND_KEY: Final = "bridge_key"
+"""The refund's metadata key for the idempotency key it was sent with (`ListedRefund.key`)."""
 
 type Failure = Declined | Misconfigured | Unavailable | Unknown
 
@@ -67,9 +82,16 @@ def failed(
     mutating: bool,
     payment: str | None = None,
     acts_on_payment: bool = False,
+    refund: bool = False,
 ) -> Failure:
-    """What a Stripe error means for the caller (see the module's docstring); logged."""
+    """What a Stripe error means for the caller (see the module's docstring); logged.
+
+    `refund`: the call sent a refund (a server error is `Unknown` then, 503 included).
+    """
     answer = _classify(err, mutating=mutating, payment=payment, acts_on_payment=acts_on_payment)
+    server_error = (err.http_status or 0) >= HTTPStatus.INTERNAL_SERVER_ERROR
+    if refund and server_error and type(answer) is Unavailable:  # it may have been made
+        answer = Unknown(answer.reason, payment)
     said = answer.code if isinstance(answer, Declined) else answer.reason
     _LOGGER.warning("Stripe: %s (%s)", type(answer).__name__.lower(), said)
     return answer
@@ -87,6 +109,29 @@ def refund_answer(data: dict[str, Any], payment: str | None = None) -> RefundAns
     if status in _REFUND_ENDED:
         return Declined(str(data.get("failure_reason") or status), payment)
     return Unknown(f"refund {status or 'without a status'}", payment, refund)
+
+
+def listed_refund(data: dict[str, Any]) -> ListedRefund | None:
+    """One refund of a list (None without an id): its status and the bridge's key, if any."""
+    refund = data.get("id")
+    if not isinstance(refund, str):
+        return None
+    amount = data.get("amount")
+    status = data.get("status")
+    if status == "succeeded":
+        kind = RefundStatus.DONE
+    elif status in _REFUND_ENDED:
+        kind = RefundStatus.FAILED
+    else:
+        kind = RefundStatus.PENDING
+    metadata = data.get("metadata")
+    key = metadata.get(REFUND_KEY) if isinstance(metadata, dict) else None
+    return ListedRefund(
+        refund,
+        amount if isinstance(amount, int) and not isinstance(amount, bool) else 0,
+        kind,
+        key if isinstance(key, str) else None,
+    )
 
 
 def _classify(

@@ -291,7 +291,7 @@ class StripeProcessor:
 
     async def list_refunds(self, payment: str) -> list[ListedRefund] | Unavailable:
         """Every refund of `payment` (``GET /v1/refunds?payment_intent=``), newest first."""
-        found: list[ListedRefund] = []
+        found: dict[str, ListedRefund] = {}
         params: _Data = {"payment_intent": payment, "limit": 100}
         while True:
             try:
@@ -300,10 +300,14 @@ class StripeProcessor:
                 answer = failed(err, mutating=False, payment=payment)
                 return answer if isinstance(answer, Unavailable) else Misconfigured("list_refused")
             rows = [row for row in page.get("data") or [] if isinstance(row, dict)]
-            found += [item for row in rows if (item := listed_refund(row)) is not None]
-            if not page.get("has_more") or not rows or not isinstance(rows[-1].get("id"), str):
-                return found
-            params = {**params, "starting_after": rows[-1]["id"]}
+            for item in filter(None, map(listed_refund, rows)):
+                found.setdefault(item.refund, item)
+            last = rows[-1].get("id") if rows else None
+            if not page.get("has_more") or not isinstance(last, str):
+                return list(found.values())
+            if last == params.get("starting_after"):  # a page that does not move on
+                return list(found.values())
+            params = {**params, "starting_after": last}
 
     async def retrieve_refund(self, refund: str) -> RefundAnswer:
         """What Stripe says a refund is now."""
@@ -357,6 +361,7 @@ class StripeProcessor:
             amount=_amount(state, data, charge),
             card_brand=brand,
             card_last4=last4,
+            card_fingerprint=_fingerprint(charge, data.get("payment_method")),
         )
 
     async def _card(self, charge: dict[str, Any], method: object) -> tuple[str | None, str | None]:
@@ -385,6 +390,23 @@ def _intent(payment: str, action: str | None = None) -> str:
     """A payment intent's path (and an action's on it)."""
     path = f"{_INTENTS}/{quote(payment, safe='')}"
     return path if action is None else f"{path}/{action}"
+
+
+def _fingerprint(charge: dict[str, Any], method: object) -> str | None:
+    """The card's fingerprint, if Stripe reports it.
+
+    From the charge's ``payment_method_details`` (Stripe; a card present at a terminal too),
+    else from the expanded payment method's card (localstripe).
+    """
+    for details in (charge.get("payment_method_details"), method):
+        if not isinstance(details, dict):
+            continue
+        for kind in _CARD_KINDS:
+            card = details.get(kind)
+            found = card.get("fingerprint") if isinstance(card, dict) else None
+            if isinstance(found, str) and found:
+                return found
+    return None
 
 
 def _card_of(details: dict[str, Any]) -> tuple[str, str] | None:

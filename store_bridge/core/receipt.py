@@ -56,6 +56,8 @@ _WORDS: Final[Mapping[Language, Mapping[str, str]]] = {
         "total": "Total",
         "tax_line": "incl. {rate} VAT: {tax} (net {net})",
         "card": "Paid by card: {brand} ending in {last4}",
+        "paid": "Paid",
+        "outstanding": "Outstanding (still to be paid)",
         "nothing": "Nothing was charged: your cart was empty.",
         "footer": "Prices include VAT. This e-mail was sent because you asked for a receipt; "
         "the store does not keep your address.",
@@ -72,6 +74,8 @@ _WORDS: Final[Mapping[Language, Mapping[str, str]]] = {
         "total": "Summe",
         "tax_line": "inkl. {rate} MwSt.: {tax} (netto {net})",
         "card": "Bezahlt mit Karte: {brand} mit Endziffern {last4}",
+        "paid": "Bezahlt",
+        "outstanding": "Offen (noch zu zahlen)",
         "nothing": "Es wurde nichts berechnet: Ihr Warenkorb war leer.",
         "footer": "Preise inkl. MwSt. Diese E-Mail wurde gesendet, weil Sie einen Beleg "
         "angefordert haben; der Laden speichert Ihre Adresse nicht.",
@@ -114,11 +118,19 @@ class ReceiptFacts:
     lines: Sequence[ReceiptLine]
     currency: str
     card: Card | None = None
+    paid: int | None = None
+    """What was taken (minor units) when it is less than the total (a cart above a card's
+    hold): the receipt then says what was paid and what is still outstanding."""
 
     @property
     def total(self) -> int:
         """The sum of the lines (gross, minor units)."""
         return sum(line.amount for line in self.lines)
+
+    @property
+    def outstanding(self) -> int:
+        """What is still to be paid (0 when everything was paid)."""
+        return 0 if self.paid is None else max(0, self.total - self.paid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +225,17 @@ def _card_line(facts: ReceiptFacts, language: Language) -> str | None:
     return _WORDS[language]["card"].format(brand=facts.card.brand, last4=facts.card.last4)
 
 
+def _paid_lines(facts: ReceiptFacts, language: Language) -> list[str]:
+    """What was paid and what is outstanding, when not everything was paid."""
+    if facts.paid is None or not facts.outstanding:
+        return []
+    words = _WORDS[language]
+    return [
+        f"{words['paid']}: {money(facts.paid, facts.currency, language)}",
+        f"{words['outstanding']}: {money(facts.outstanding, facts.currency, language)}",
+    ]
+
+
 def _text(facts: ReceiptFacts, language: Language) -> str:
     words = _WORDS[language]
     cur = facts.currency
@@ -229,6 +252,7 @@ def _text(facts: ReceiptFacts, language: Language) -> str:
         out.append(words["nothing"])
     out += ["", f"{words['total']}: {money(facts.total, cur, language)}"]
     out += _tax_lines(facts, language)
+    out += _paid_lines(facts, language)
     if (card := _card_line(facts, language)) is not None:
         out.append(card)
     out += ["", words["intro"].format(store=facts.store), words["footer"]]
@@ -248,7 +272,8 @@ def _html(facts: ReceiptFacts, language: Language) -> str:
     empty = "" if facts.lines else f"<p>{escape(words['nothing'])}</p>"
     tax = "".join(f"<p>{escape(text)}</p>" for text in _tax_lines(facts, language))
     card = _card_line(facts, language)
-    paid = "" if card is None else f"<p>{escape(card)}</p>"
+    paid = "".join(f"<p><strong>{escape(t)}</strong></p>" for t in _paid_lines(facts, language))
+    paid += "" if card is None else f"<p>{escape(card)}</p>"
     return (
         f'<!DOCTYPE html><html lang="{language.value}"><head><meta charset="utf-8">'
         f"<title>{escape(words['title'])} - {store}</title>"

@@ -4,26 +4,40 @@ One refund per visit, of at most what its checkout captured, asked for by the op
 (`POST /v1/visits/<visit>/refund`, an amount or items of the cart). The shell persists
 each state before it calls the processor:
 
-- `REQUESTED`: stored, nothing sent. The shell stores `SENDING` before it sends.
+- `REQUESTED`: stored, nothing sent. The shell stores `SENDING` (durably) before it sends.
 - `SENDING` (as loaded after a crash) or an answer that may or may not have taken effect
-  (`Unknown`): the refund may exist at the processor; it is never sent again (that could
-  refund twice): `UNCERTAIN`, for the operator to look up in the processor's dashboard.
+  (`Unknown` without a reference: a lost answer, a timeout, a server error): the refund may
+  exist at the processor. It is never sent again blindly: `UNCERTAIN` (``answer_lost``), and
+  the shell `lists` the payment's refunds (`Processor.list_refunds`) after a backoff. The
+  refund sent with this refund's `key` decides (done, pending: looked at, failed); none
+  there means nothing was refunded: `REQUESTED` again, sent after the backoff. The key is
+  sent too, but not relied on.
 - `Unavailable` (nothing happened): `REQUESTED` again, retried after the checkout's backoff.
 - `RefundDone`: `DONE`, `refund_issued`; `Declined`: `FAILED`; `Misconfigured` (the store's
   request was wrong, e.g. more than can be refunded: nothing happened): `FAILED` with its code.
 - An `Unknown` that names the processor's refund (it exists, not finished: pending) is
   `UNCERTAIN` too, but the shell `looks` at it (`retrieve_refund`) after a backoff until the
-  processor says it is done or failed; an uncertain refund without a reference (the answer
-  was lost) is left to the operator, and so is one the processor no longer knows.
+  processor says it is done or failed. A refund the processor no longer knows (or a payment
+  whose refunds it will not list) is left to the operator (`retry_at` None), counted in the
+  status as uncertain.
 """
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from ..payments import Declined, Misconfigured, RefundAnswer, RefundDone, Unavailable, Unknown
+from ..payments import (
+    Declined,
+    ListedRefund,
+    Misconfigured,
+    RefundAnswer,
+    RefundDone,
+    RefundStatus,
+    Unavailable,
+    Unknown,
+)
 from .cart_model import CartLine
-from .checkout import RetryPolicy
+from .retry_policy import RetryPolicy
 
 
 class RefundPhase(StrEnum):
@@ -82,10 +96,15 @@ def sending(refund: Refund) -> Refund:
     return replace(refund, phase=RefundPhase.SENDING)
 
 
-def resumed(refund: Refund) -> Refund:
-    """A refund as loaded after a restart: one that was being sent is uncertain."""
+def key(refund: Refund) -> str:
+    """The idempotency key the refund is sent with (and found again by, `lists`)."""
+    return f"{refund.id}:refund"
+
+
+def resumed(refund: Refund, now: datetime) -> Refund:
+    """A refund as loaded after a restart: one that was being sent is uncertain (looked up)."""
     if refund.phase is RefundPhase.SENDING:
-        return replace(refund, phase=RefundPhase.UNCERTAIN, reason="answer_lost")
+        return replace(refund, phase=RefundPhase.UNCERTAIN, reason="answer_lost", retry_at=now)
     return refund
 
 
@@ -94,6 +113,51 @@ def looks(refund: Refund) -> str | None:
     if refund.phase is RefundPhase.UNCERTAIN and refund.retry_at is not None:
         return refund.refund
     return None
+
+
+def lists(refund: Refund) -> bool:
+    """Whether the shell should look the refund up among its payment's (`list_refunds`)."""
+    return (
+        refund.phase is RefundPhase.UNCERTAIN
+        and refund.retry_at is not None
+        and refund.refund is None
+    )
+
+
+def pending(refund: Refund) -> bool:
+    """Whether the shell still has something to do for this refund (send, look, list)."""
+    return refund.phase is RefundPhase.REQUESTED or (
+        refund.phase is RefundPhase.UNCERTAIN and refund.retry_at is not None
+    )
+
+
+def found(
+    refund: Refund,
+    listed: list[ListedRefund] | Unavailable,
+    now: datetime,
+    policy: RetryPolicy | None = None,
+) -> Refund:
+    """The refund after its payment's refunds were listed (`lists`): what is there decides."""
+    policy = policy or RetryPolicy()
+    attempts = refund.attempts + 1
+    later = now + policy.delay(refund.id, attempts)
+    if isinstance(listed, Misconfigured):  # the processor will not say: the operator looks
+        return replace(refund, reason=listed.reason, retry_at=None)
+    if isinstance(listed, Unavailable):
+        return replace(refund, attempts=attempts, retry_at=later)
+    mine = [item for item in listed if item.key == key(refund)]
+    if not mine:  # nothing was refunded: it may be sent (once more, after the backoff)
+        return replace(
+            refund, phase=RefundPhase.REQUESTED, reason=None, attempts=attempts, retry_at=later
+        )
+    there = mine[0]  # newest first; one key, one refund
+    if there.status is RefundStatus.DONE:
+        return advance(refund, RefundDone(there.refund, there.amount), now, policy)
+    if there.status is RefundStatus.FAILED:
+        return replace(
+            refund, phase=RefundPhase.FAILED, refund=there.refund, reason="failed", retry_at=None
+        )
+    return advance(refund, Unknown("pending", refund.payment, there.refund), now, policy)
 
 
 def advance(  # noqa: PLR0911 - one outcome per kind of answer
@@ -118,9 +182,9 @@ def advance(  # noqa: PLR0911 - one outcome per kind of answer
             return replace(refund, phase=RefundPhase.REQUESTED, attempts=attempts, retry_at=later)
         case Unknown(refund=reference):
             known = reference or refund.refund
-            if known is None:
+            if known is None:  # it may exist: its payment's refunds are looked up first
                 lost = replace(refund, phase=RefundPhase.UNCERTAIN, reason="answer_lost")
-                return replace(lost, retry_at=None)
+                return replace(lost, attempts=attempts, retry_at=later)
             return replace(
                 refund,
                 phase=RefundPhase.UNCERTAIN,

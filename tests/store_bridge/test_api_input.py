@@ -222,7 +222,7 @@ class Bad:
     content_type: str | None = JSON_TYPE
 
 
-CHECK_IN_OK = json.dumps({"card_token": CARD}).encode()
+CHECK_IN_OK = json.dumps({"card_token": f"{CARD}9"}).encode()  # a new hold: one per visit
 EXIT_OK = b'{"visit": "VISIT"}'  # VISIT: the id of the shopper inside
 SIGNAL_OK = b'{"kind": "opened"}'
 

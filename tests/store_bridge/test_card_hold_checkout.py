@@ -16,12 +16,22 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from store_bridge.card_debts import CardDebts, key_path, load_key
+from store_bridge.checkout_purchases import CheckoutPurchases
 from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
-from store_bridge.core.checkout import RetryPolicy
+from store_bridge.core.receipt import Language, ReceiptFacts, render
+from store_bridge.core.retry_policy import RetryPolicy
+from store_bridge.receipts import Purchase
 from store_bridge.stripe_processor import SecretKey, StripeProcessor
 from store_bridge.web import make_app
 
-from ..localstripe_server import SECRET_KEY, LocalStripe, payment_intents, terminal_hold
+from ..localstripe_server import (
+    SECRET_KEY,
+    LocalStripe,
+    add_customer,
+    payment_intents,
+    terminal_hold,
+)
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
 from .conftest import API_TOKEN, Operator
@@ -39,9 +49,17 @@ async def shop(tmp_path: Path, operator: Operator, localstripe: LocalStripe) -> 
     await store.client.close()  # the same API, with the terminal standing at entry_1
     store.client = TestClient(TestServer(make_app(store.bridge, API_TOKEN, {TERMINAL: "entry_1"})))
     await store.client.start_server()
+    processor = StripeProcessor(SecretKey(SECRET_KEY), api_base=localstripe.url)
+    key = load_key(key_path(tmp_path / "bridge.sqlite3"))
+    store.bridge.card_debts = CardDebts(
+        store.bridge.db,
+        processor,
+        key,
+        lambda: store.clock.now.timestamp(),  # noqa: PLW0108 - the shop's clock moves
+    )
     runner = CheckoutRunner(
         store.bridge.ledger,
-        StripeProcessor(SecretKey(SECRET_KEY), api_base=localstripe.url),
+        processor,
         CheckoutSettings(settle_s=5, review_deadline_s=60, poll_s=0.05),
         policy=RetryPolicy(base_s=0.05, cap_s=0.2),
     )
@@ -142,8 +160,11 @@ async def test_a_card_shopper_pays_the_cart_out_of_the_hold_and_an_empty_cart_is
     assert paying not in text
     assert browsing not in text
 
-    again = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": paying})
-    assert again[0] == 200  # nothing is owed: the card may come back
+    status, answer = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": paying})
+    assert (status, answer["reason"]) == (403, "replayed")  # a captured hold pays no new visit
+    fresh = await terminal_hold(stripe_client, amount=1000)  # the terminal's next hold
+    status, answer = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": fresh})
+    assert status == 200, answer  # nothing is owed: the card may come back with a new hold
 
 
 async def test_a_cart_above_the_hold_takes_the_hold_and_the_rest_is_owed(
@@ -163,6 +184,71 @@ async def test_a_cart_above_the_hold_takes_the_hold_and_the_rest_is_owed(
     ]
     status, answer = await shop.get(f"/v1/visits/{visit}/checkout")
     assert (status, answer["captured"], answer["outstanding"]) == (200, 300, 4 * PRICE - 300)
+    purchase = await CheckoutPurchases(shop.bridge.db).purchase(visit)
+    assert isinstance(purchase, Purchase)
+    facts = ReceiptFacts("Shop", purchase.at, purchase.lines, purchase.currency, paid=purchase.paid)
+    text = render(facts, Language.EN).text
+    assert "Total: 5.16 EUR" in text
+    assert "Paid: 3.00 EUR" in text  # the receipt does not say the hold paid it all
+    assert "Outstanding (still to be paid): 2.16 EUR" in text
+    assert "Offen (noch zu zahlen): 2,16 EUR" in render(facts, Language.DE).text
 
     status, answer = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": hold})
-    assert (status, answer["reason"]) == (403, "payment_outstanding")
+    assert (status, answer["reason"]) == (403, "payment_outstanding")  # the hold: used
+    owing_card = await terminal_hold(stripe_client, amount=1000)  # the same card, a new tap
+    status, answer = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": owing_card})
+    assert (status, answer["reason"]) == (403, "payment_outstanding")  # the card owes
+    another = await _hold_on(stripe_client, MASTERCARD)
+    status, answer = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": another})
+    assert status == 200, answer  # another card owes nothing
+
+    status, _ = await shop.post("/v1/accounts/settle", {"account": hold})
+    assert status == 200
+    assert await _tap_status(shop, stripe_client) == 200  # the settled card may come back
+    stored = _stored_bytes(shop.path)
+    fingerprint = (
+        await stripe_client.v1.payment_intents.retrieve_async(hold, {"expand": ["payment_method"]})
+    ).payment_method.card.fingerprint
+    assert fingerprint.encode() not in stored  # only its keyed hash is kept
+
+
+MASTERCARD = "5555555555554444"
+
+
+def _stored_bytes(path: Path) -> bytes:
+    """The database file and its write-ahead log, as they lie on disk."""
+    wal = Path(f"{path}-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+async def _hold_on(stripe_client: Any, card: str) -> str:
+    """A terminal's hold on `card`."""
+    _customer, method = await add_customer(stripe_client, card=card)
+    intent = await stripe_client.v1.payment_intents.create_async(
+        {"amount": 1000, "currency": "eur", "payment_method": method, "capture_method": "manual"}
+    )
+    await stripe_client.v1.payment_intents.confirm_async(intent.id)
+    return str(intent.id)
+
+
+async def _tap_status(shop: Shop, stripe_client: Any) -> int:
+    hold = await terminal_hold(stripe_client, amount=1000)
+    status, _ = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": hold})
+    return status
+
+
+async def test_the_same_tap_reported_twice_opens_the_gate_once(
+    shop: Shop, stripe_client: Any
+) -> None:
+    hold = await terminal_hold(stripe_client, amount=1000)
+    status, first = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": hold})
+    assert status == 200, first
+
+    status, again = await shop.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": hold})
+
+    assert (status, again["opened"], again["reason"]) == (403, False, "replayed")
+    denied = [e for e in shop.outbox() if e["type"] == "access_denied"]
+    assert [(e["reason"], e["source"]) for e in denied] == [("replayed", "payment_card")]
+    assert hold not in "\n".join(map(str, shop.outbox()))
+    status, inside = await shop.get("/v1/status")
+    assert inside["occupancy"] == 1  # one visit on the hold, not two

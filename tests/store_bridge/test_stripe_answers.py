@@ -16,9 +16,11 @@ from aiohttp.test_utils import TestServer
 from store_bridge.payments import (
     Accepted,
     Declined,
+    ListedRefund,
     Misconfigured,
     PaymentState,
     RefundDone,
+    RefundStatus,
     Unavailable,
     Unknown,
 )
@@ -253,6 +255,9 @@ async def test_a_refund_is_what_stripe_says_it_is(
         (400, _error("amount_too_large"), _wrong("amount_too_large"), None),
         (400, _error("charge_already_refunded"), Unknown("charge_already_refunded", "pi_1"), None),
         (500, _error(None, "api_error"), Unknown("processor error 500", "pi_1"), None),
+        # a refund answered 503 may have been made: looked up, never sent again blindly
+        (503, _error(None, "api_error"), Unknown("processor error 503", "pi_1"), None),
+        (502, _error(None, "api_error"), Unknown("processor error 502", "pi_1"), None),
         (401, _error(None), _wrong("api_key_invalid"), Misconfigured("api_key_invalid")),
     ],
 )
@@ -358,6 +363,31 @@ async def test_a_hold_is_what_stripe_says_can_be_captured(
     assert await adapter.retrieve("pi_1") == Accepted("pi_1", PaymentState.AUTHORISED, 4500)
 
 
+async def test_a_terminals_card_is_recognised_by_the_fingerprint_stripe_reports(
+    stand_in: tuple[StandIn, StripeProcessor],
+) -> None:
+    fake, adapter = stand_in
+    present = {"card_present": {"brand": "visa", "last4": "0005", "fingerprint": "fp_term"}}
+    intent = {
+        "id": "pi_1",
+        "status": "requires_capture",
+        "amount_capturable": 4500,
+        "latest_charge": {"id": "ch_1", "payment_method_details": present},
+        "payment_method": {"id": "pm_1", "card": {"fingerprint": "fp_method"}},
+    }
+    fake.answers = {RETRIEVE: (200, intent)}
+
+    held = await adapter.retrieve("pi_1")
+
+    assert isinstance(held, Accepted)
+    assert held.card_fingerprint == "fp_term"  # the charge's details first
+    assert "fp_term" not in repr(held)
+    fake.answers = {RETRIEVE: (200, {**intent, "latest_charge": None})}
+    assert getattr(await adapter.retrieve("pi_1"), "card_fingerprint", None) == "fp_method"
+    fake.answers = {RETRIEVE: (200, {**intent, "latest_charge": None, "payment_method": "pm_1"})}
+    assert getattr(await adapter.retrieve("pi_1"), "card_fingerprint", 0) is None
+
+
 @pytest.mark.parametrize(
     ("status", "state"),
     [
@@ -391,3 +421,30 @@ async def test_a_captured_payment_that_names_no_card_has_none(
 
     assert answer == Accepted("pi_1", PaymentState.CAPTURED, 700)
     assert fake.paths == [RETRIEVE]
+
+
+async def test_a_payments_refunds_are_listed_page_by_page_with_their_keys(
+    stand_in: tuple[StandIn, StripeProcessor],
+) -> None:
+    fake, adapter = stand_in
+    page = {
+        "data": [
+            {"amount": 5, "status": "succeeded"},  # no id: not a refund it can name
+            {"id": "re_2", "amount": 300, "status": "pending", "metadata": {"bridge_key": "k"}},
+            {"id": "re_1", "amount": 100, "status": "canceled", "metadata": {}},
+        ],
+        "has_more": False,
+    }
+    fake.answers = {REFUNDS: (200, page)}
+
+    assert await adapter.list_refunds("pi_1") == [
+        ListedRefund("re_2", 300, RefundStatus.PENDING, "k"),
+        ListedRefund("re_1", 100, RefundStatus.FAILED, None),
+    ]
+    fake.answers = {REFUNDS: (200, {**page, "has_more": True})}  # a stuck "next page"
+    assert len(await adapter.list_refunds("pi_1")) == 2
+    assert fake.paths.count(REFUNDS) == 3  # asked for the next page once, then stopped
+    fake.answers = {REFUNDS: (503, _error(None, "api_error"))}
+    assert await adapter.list_refunds("pi_1") == Unavailable("processor error 503")
+    fake.answers = {REFUNDS: (402, _error("card_declined", "card_error"))}
+    assert await adapter.list_refunds("pi_1") == Misconfigured("list_refused")

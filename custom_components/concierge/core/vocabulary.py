@@ -47,16 +47,19 @@ class AccessEventType(StrEnum):
     (`amount`, `currency`, `items`); `payment_captured`: the money is taken (`amount`,
     `currency`); `payment_failed`: an amount the account now owes (`amount`, `currency`;
     `reason`: the processor's decline code, `over_hold` for a cart above a card's hold,
-    `no_customer` ...); `hold_released`: an empty cart's card hold released (`currency`);
-    `refund_issued`: the operator refunded (`amount`, `currency`); `account_settled`: an
-    operator settled what an account owed (`visit` null; `data`: `amount`, `currency`);
-    `payment_failed` with reason `store_misconfigured`: the processor refused the store's own
-    setup or request (an unknown customer, a refused key, an amount below its minimum ...):
-    nobody owes anything, the checkout waits for the operator to fix the setup (`amount` is the
-    cart's total). A store's receipts say what became of a shopper's request for an e-mailed
-    receipt, with `visit` the shopping session, never the address: `receipt_sent`: the mail
-    server accepted it (`data`: `attempts`); `receipt_failed`: given up, the address erased all
-    the same (`data`: `attempts`). `account_erased`: an operator erased everything the store
+    `amount_too_small` for a cart below the processor's minimum, written off: nothing owed ...);
+    `hold_released`: an empty cart's card hold released (`currency`); `refund_issued`: the
+    operator refunded (`amount`, `currency`); `account_settled`: an operator settled what an
+    account owed (`visit` null; `data`: `amount`, `currency`); `payment_failed` with reason
+    `store_misconfigured`: the processor refused the store's own setup or request (an unknown
+    customer, a refused key, an app QR code without a customer ...): nobody owes anything, the
+    checkout waits for the operator to fix the setup (`amount` is the cart's total); so do
+    `hold_not_capturable` (a card payment that was no capturable hold), `mixed_currencies` (a
+    cart in several currencies) and `payment_stuck` (a payment in a state it cannot leave); each
+    block is told once. A store's receipts say what became of a shopper's request for an
+    e-mailed receipt, with `visit` the shopping session, never the address: `receipt_sent`: the
+    mail server accepted it (`data`: `attempts`); `receipt_failed`: given up, the address erased
+    all the same (`data`: `attempts`). `account_erased`: an operator erased everything the store
     held about one account (`store-bridge privacy erase`; `visit` null, never the reference;
     `data`: `visits`, how many of its visits were erased).
     """

@@ -1,0 +1,119 @@
+"""A card's debts follow the card: its fingerprint, keyed, never stored as it is.
+
+The bridge's own SQLite file and the embedded processor (a card's fingerprint reported as
+Stripe reports it); the key file as the bridge keeps it.
+"""
+
+import asyncio
+import stat
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from store_bridge import checkout_store
+from store_bridge.card_debts import KEY_BYTES, CardDebts, card_key, key_path, load_key
+from store_bridge.fake_processor import FakeProcessor
+from store_bridge.payments import Answer
+from store_bridge.storage import Database
+
+NOW = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
+
+
+def test_the_key_is_made_once_readable_by_its_owner_only_and_kept(tmp_path: Path) -> None:
+    path = key_path(tmp_path / "bridge.sqlite3")
+    assert path.name == "bridge.sqlite3.card_key"
+    key = load_key(path)
+    assert len(key) == KEY_BYTES
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_key(path) == key
+    path.write_text("not a key\n", encoding="ascii")
+    assert load_key(path) not in {key, b""}  # unusable: a new one
+
+
+def test_a_fingerprint_is_kept_only_as_its_keyed_hash() -> None:
+    one, other = b"\x01" * KEY_BYTES, b"\x02" * KEY_BYTES
+    assert card_key(one, "fp_abc") == card_key(one, "fp_abc")
+    assert card_key(one, "fp_abc") != card_key(other, "fp_abc")
+    assert "fp_abc" not in card_key(one, "fp_abc")
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "bridge.sqlite3")
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def _debts(db: Database, processor: FakeProcessor, **kwargs: float) -> CardDebts:
+    return CardDebts(db, processor, b"\x07" * KEY_BYTES, NOW.timestamp, **kwargs)
+
+
+async def test_a_card_owes_while_any_of_its_holds_owes(db: Database) -> None:
+    processor = FakeProcessor()
+    debts = _debts(db, processor)
+    first = processor.authorise_hold(300, "EUR", fingerprint="fp_card_a")
+    assert not await debts.owes(first)
+    await db.call(lambda s: s.change(lambda c: checkout_store.owe(c, first, 216, "EUR", NOW), []))
+
+    again = processor.authorise_hold(1000, "EUR", fingerprint="fp_card_a")
+    other = processor.authorise_hold(1000, "EUR", fingerprint="fp_card_b")
+    assert await debts.owes(again)
+    assert not await debts.owes(other)
+
+    await db.call(lambda s: s.change(lambda c: checkout_store.settle(c, first), []))
+    assert not await debts.owes(processor.authorise_hold(1000, "EUR", fingerprint="fp_card_a"))
+    rows = await db.call(lambda s: s.db.execute("SELECT card FROM card_holds").fetchall())
+    assert all("fp_card" not in row[0] for row in rows)
+
+
+async def test_a_card_that_cannot_be_recognised_in_time_is_admitted(db: Database) -> None:
+    processor = FakeProcessor()
+    debts = _debts(db, processor)
+    unnamed = processor.authorise_hold(300, "EUR")  # the processor names no fingerprint
+    assert not await debts.owes(unnamed)
+    processor.down = True
+    assert not await debts.owes(processor.authorise_hold(300, "EUR", fingerprint="fp"))
+
+    class Slow(FakeProcessor):
+        async def retrieve(self, payment: str) -> Answer:
+            await asyncio.Event().wait()  # never answers
+            raise AssertionError(payment)
+
+    slow = Slow()
+    hold = slow.authorise_hold(300, "EUR", fingerprint="fp")
+    assert not await _debts(db, slow, timeout_s=0.01).owes(hold)
+
+
+async def test_a_database_that_cannot_be_read_leaves_the_refusal_to_the_check_in(
+    tmp_path: Path,
+) -> None:
+    database = Database(tmp_path / "bridge.sqlite3")  # never opened: unavailable
+    processor = FakeProcessor()
+    hold = processor.authorise_hold(300, "EUR", fingerprint="fp")
+    try:
+        assert not await _debts(database, processor).owes(hold)
+    finally:
+        await database.close()
+
+
+async def test_a_cards_taps_are_purged_after_the_retention_unless_they_owe(db: Database) -> None:
+    processor = FakeProcessor()
+    debts = _debts(db, processor)
+    owing = processor.authorise_hold(300, "EUR", fingerprint="fp_a")
+    paid = processor.authorise_hold(300, "EUR", fingerprint="fp_b")
+    for hold in (owing, paid):
+        await debts.owes(hold)
+    await db.call(lambda s: s.change(lambda c: checkout_store.owe(c, owing, 1, "EUR", NOW), []))
+
+    later = NOW.timestamp() + 1
+    purged = await db.call(
+        lambda s: s.change(lambda c: checkout_store.purge_batch(c, later, 10), [])
+    )
+
+    assert purged == 1
+    assert await debts.owes(processor.authorise_hold(300, "EUR", fingerprint="fp_a"))
