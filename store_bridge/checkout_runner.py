@@ -6,44 +6,47 @@ deadline) and starts a checkout for each (`core/checkout.py`), stored with its
 `checkout_started` event in one transaction, unique per visit. Each checkout then runs as a
 task (at most `concurrency` at the processor at once): ask `next_step`, call the processor,
 `advance`, and store the new state with its events, committed, BEFORE the next call.
-Unfinished checkouts are resumed at start, their stored payment looked at first.
+Unfinished checkouts are resumed at start, their stored payment looked at first. Every
+state is committed durably (synchronous FULL) before the processor is asked anything; the
+payment a creation answered is stored only if none is (a compare-and-set: another bridge on
+the same file, which `service.serve`'s lock prevents anyway, cannot make it two). A task
+never ends on a surprise: an unexpected exception is taken as an `Unknown` answer (look,
+after a backoff). A backoff waits at most the policy's cap, whatever the wall clock says.
+One task per checkout at most (`_spawn`; a retry runs under the visit's lock).
 
 A declined payment leaves the amount outstanding on the account (`checkout_store.owe`);
 the account's next check-in is refused with ``payment_outstanding`` (`owes`) until an
 operator settles it (`settle`, ``POST /v1/accounts/settle``). The exit gate never waits for
 any of it: checkout starts from what the database holds, later.
 
-``STORE_BRIDGE_CRASH_AT`` (tests only): ``<point>:<n>[,<point>:<n>…]`` kills the process
-with SIGKILL the n-th time it reaches that point (``started``, ``before_<call>``,
-``after_<call>`` with call one of create, confirm, retrieve, capture, cancel, and
-``persisted``), so a test can prove that a crash at any step boundary charges nobody twice.
+``STORE_BRIDGE_CRASH_AT`` (tests only): `crash_points.py`. The operators' part (settle,
+refund, retry): `checkout_operators.py`.
 """
 
 import asyncio
 import contextlib
 import logging
-import os
-import signal
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, timedelta, tzinfo
 from typing import Any, Final
 
-from . import checkout_store
+from . import checkout_calls, checkout_store
+from .checkout_operators import CheckoutOperators
 from .checkout_refunds import RefundRunner
 from .core import checkout as machine
+from .core import checkout_news
 from .core.checkout import Checkout, Phase, RetryPolicy
-from .core.refund import Refund
+from .core.checkout_news import News
+from .crash_points import Crasher
 from .events import Wire
 from .ledger import Ledger
-from .payments import Answer, Processor
+from .payments import Answer, Processor, Unknown
 from .storage import StorageUnavailable
 from .vocabulary import EventType, Outcome
 
 _LOGGER = logging.getLogger(__name__)
 
-CRASH_ENV: Final = "STORE_BRIDGE_CRASH_AT"
 STORE_RETRY_S: Final = 1.0
 TAKE_AT_ONCE: Final = 200
 
@@ -54,40 +57,24 @@ class CheckoutSettings:
 
     settle_s: float = 5.0
     review_deadline_s: float = 600.0
-    max_cart_value: int = 20_000
     concurrency: int = 8
     poll_s: float = 1.0
     timezone: tzinfo = field(default=UTC)
     """The store's: the day a sale is counted on (`daily_totals`)."""
     currency: str = "EUR"
-    """The store's usual currency (the status' `sales_today` before the day's first sale)."""
+    """The store's currency (the status' `sales_today` before the day's first sale, and an
+    empty cart's checkout)."""
 
 
 class _AlreadyTaken(Exception):  # noqa: N818 - a rollback, not an error
     """The visit has a checkout already: roll the transaction (and its events) back."""
 
 
-class _Crasher:
-    """The test-only fault injection of ``STORE_BRIDGE_CRASH_AT``."""
-
-    def __init__(self, spec: str | None) -> None:
-        self._at: dict[str, int] = {}
-        self._seen: Counter[str] = Counter()
-        for part in (spec or "").split(","):
-            point, _, count = part.strip().partition(":")
-            if point:
-                self._at[point] = int(count or "1")
-
-    def point(self, name: str) -> None:
-        if not self._at:
-            return
-        self._seen[name] += 1
-        if self._at.get(name) == self._seen[name]:
-            _LOGGER.warning("Crashing at %s (%s, a test's fault injection)", name, CRASH_ENV)
-            os.kill(os.getpid(), signal.SIGKILL)
+class _PaymentStored(Exception):  # noqa: N818 - a rollback, not an error
+    """A payment is stored for the checkout already: this creation's is an orphan."""
 
 
-class CheckoutRunner:
+class CheckoutRunner(CheckoutOperators):
     """The store's checkouts: taken from final carts, run, resumed, counted."""
 
     def __init__(
@@ -103,10 +90,10 @@ class CheckoutRunner:
         self.processor = processor
         self.settings = settings or CheckoutSettings()
         self._policy = policy or RetryPolicy()
-        self._crash = _Crasher(os.environ.get(CRASH_ENV))
+        self._crash = Crasher.from_environment()
         self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._live: dict[str, Checkout] = {}
-        self._failed = 0
+        self._locks: dict[str, asyncio.Lock] = {}
         self._owing: set[str] = set()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -118,6 +105,7 @@ class CheckoutRunner:
             commit=self._commit_retried,
             zone=self.settings.timezone,
             spawn=self._task,
+            changed=self.changed,  # an uncertain refund's count in the status
         )
         self.on_change: Callable[[], None] = lambda: None
         """Called when a count the status shows may have changed (`checkout_status.py`)."""
@@ -132,7 +120,7 @@ class CheckoutRunner:
 
     def status(self) -> dict[str, int]:
         """Checkouts under way and those retrying (aggregated counts only)."""
-        counted = machine.counts(list(self._live.values()))
+        counted = checkout_news.counts(list(self._live.values()))
         return {"pending": counted["pending"], "retrying": counted["retrying"]}
 
     def changed(self) -> None:
@@ -156,7 +144,7 @@ class CheckoutRunner:
         """Load what accounts owe and resume unfinished checkouts and refunds."""
         ledger = self._ledger
 
-        def load(db: Any) -> tuple[set[str], list[Checkout], int, list[Refund]]:  # noqa: ANN401
+        def load(db: Any) -> tuple[set[str], list[Checkout], int, list[Any]]:  # noqa: ANN401
             return (
                 checkout_store.owing(db),
                 checkout_store.unfinished(db),
@@ -165,7 +153,7 @@ class CheckoutRunner:
             )
 
         owing, unfinished, failed, open_refunds = await ledger.db.call(lambda s: load(s.db))
-        self._owing, self._failed = owing, failed
+        self._owing = owing
         for checkout in unfinished:  # blocked ones too: the operator may have fixed the setup
             self._spawn(machine.resumed(checkout))
         await self._refunds.resume(open_refunds)
@@ -199,7 +187,7 @@ class CheckoutRunner:
 
         task = asyncio.create_task(run(), name=f"store-bridge-{key}")
         self._workers[key] = task
-        task.add_done_callback(self._forget(key))
+        task.add_done_callback(self._forget(key, task))
 
     # --- taking final carts ------------------------------------------------------------
 
@@ -229,35 +217,30 @@ class CheckoutRunner:
             )
         )
         for cart in ready:
-            currency = cart.lines[0].currency if cart.lines else "EUR"
+            currencies = {line.currency.upper() for line in cart.lines}
+            mixed = len(currencies) > 1  # never summed: blocked for the operator
             checkout = machine.start(
                 visit=cart.visit,
                 kind=cart.kind,
                 account=cart.account,
                 customer=cart.customer,
-                total=sum(line.amount for line in cart.lines),
-                currency=currency,
+                total=0 if mixed else sum(line.amount for line in cart.lines),
+                currency=currencies.pop() if len(currencies) == 1 else self.settings.currency,
                 items=sum(line.quantity for line in cart.lines),
+                mixed=mixed,
             )
-            first = machine.started_news(checkout)
-            events = [self._event(checkout, first)]
-            started_news = machine.news(replace(checkout, phase=Phase.FINAL), checkout)
-            events += [self._event(checkout, item) for item in started_news]
-            owed = checkout.outstanding
+            events = [self._event(checkout, item) for item in checkout_news.started(checkout)]
 
-            def work(db: Any, c: Checkout = checkout, owed: int = owed) -> None:  # noqa: ANN401
-                if not checkout_store.start(db, c, now):
+            def work(db: Any, c: Checkout = checkout, lines: Any = cart.lines) -> None:  # noqa: ANN401
+                if not checkout_store.start(db, c, now, lines):
                     raise _AlreadyTaken
-                if owed:
-                    checkout_store.owe(db, c.account, owed, c.currency, now)
 
             if not await self._commit(work, events):
                 continue
             self._crash.point("started")
-            if checkout.phase is Phase.FAILED:
-                self._failed += 1
-                self._owing.add(checkout.account)
-            if not checkout.finished:
+            if checkout.phase is Phase.BLOCKED:
+                self._log_blocked(checkout)
+            if not checkout.stopped:
                 self._spawn(checkout)
             elif checkout.phase is Phase.DONE:
                 self.on_done(checkout.visit)
@@ -267,15 +250,22 @@ class CheckoutRunner:
 
     # --- running one checkout ----------------------------------------------------------
 
-    def _spawn(self, checkout: Checkout) -> None:
+    def _spawn(self, checkout: Checkout) -> bool:
+        """Run `checkout` as a task, unless one runs for it already (False)."""
+        running = self._workers.get(checkout.id)
+        if running is not None and not running.done():
+            _LOGGER.warning("Checkout %s runs already: not started twice", checkout.id)
+            return False
         self._live[checkout.id] = checkout
         task = asyncio.create_task(self._run(checkout), name=f"store-bridge-{checkout.id}")
         self._workers[checkout.id] = task
-        task.add_done_callback(self._forget(checkout.id))
+        task.add_done_callback(self._forget(checkout.id, task))
+        return True
 
-    def _forget(self, key: str) -> Callable[[asyncio.Task[Any]], None]:
+    def _forget(self, key: str, task: asyncio.Task[Any]) -> Callable[[asyncio.Task[Any]], None]:
         def done(_task: asyncio.Task[Any]) -> None:
-            self._workers.pop(key, None)
+            if self._workers.get(key) is task:  # not a newer task of the same key
+                del self._workers[key]
 
         return done
 
@@ -285,93 +275,107 @@ class CheckoutRunner:
                 step = machine.next_step(checkout, self._ledger.clock())
                 if isinstance(step, machine.Finished):  # or blocked for the operator
                     return
-                if isinstance(step, machine.Wait):
+                if isinstance(step, machine.Wait):  # at most the cap, whatever the clock
                     delay = (step.until - self._ledger.clock()).total_seconds()
-                    await asyncio.sleep(max(0.0, delay))  # then the call, whatever the clock
+                    await asyncio.sleep(min(max(0.0, delay), self._policy.cap_s))
                     asked = machine.call(checkout)
                     assert asked is not None  # noqa: S101 - only an unfinished one waits
                     step = asked
-                async with self._slots:
-                    answer = await self._ask(step)
-                after = machine.advance(checkout, answer, self._ledger.clock(), self._policy)
-                await self._persist(checkout, after)
-                checkout = after
+                checkout = await self._step(checkout, step)
         finally:
             self._live.pop(checkout.id, None)
 
+    async def _step(self, checkout: Checkout, step: machine.Call) -> Checkout:
+        """Ask, advance, store: the checkout as it now stands (a surprise is an `Unknown`)."""
+        try:
+            async with self._slots:
+                answer = await self._ask(step)
+        except Exception as err:  # noqa: BLE001 - a task must not die: look again later
+            _LOGGER.error(  # noqa: TRY400 - no traceback: it may hold references
+                "Checkout %s: the processor call failed unexpectedly (%s); looking again",
+                checkout.id,
+                type(err).__name__,
+            )
+            answer = Unknown("unexpected")
+        after = machine.advance(checkout, answer, self._ledger.clock(), self._policy)
+        try:
+            return await self._persist(checkout, after)
+        except Exception as err:  # noqa: BLE001 - not stored: look again after a backoff
+            _LOGGER.error(  # noqa: TRY400 - no traceback: it may hold references
+                "Checkout %s: its state could not be stored (%s); looking again",
+                checkout.id,
+                type(err).__name__,
+            )
+            await asyncio.sleep(self._policy.cap_s)
+            return replace(checkout, look=checkout.payment is not None, retry_at=None)
+
     async def _ask(self, step: machine.Call) -> Answer:
-        processor = self.processor
         name = type(step).__name__.lower()
         self._crash.point(f"before_{name}")
-        match step:
-            case machine.Create():
-                answer = await processor.create_payment(
-                    customer=step.customer,
-                    amount=step.amount,
-                    currency=step.currency,
-                    reference=step.reference,
-                    idempotency_key=step.key,
-                )
-            case machine.Confirm():
-                answer = await processor.confirm_payment(step.payment, idempotency_key=step.key)
-            case machine.Retrieve():
-                answer = await processor.retrieve(step.payment)
-            case machine.Capture():
-                answer = await processor.capture_hold(
-                    step.payment, amount=step.amount, idempotency_key=step.key
-                )
-            case machine.Cancel():
-                answer = await processor.cancel_hold(step.payment, idempotency_key=step.key)
+        answer = await checkout_calls.ask(self.processor, step)
         self._crash.point(f"after_{name}")
         return answer
 
-    async def _persist(self, before: Checkout, after: Checkout) -> None:
-        """Store `after` with its events; retried until the database takes it."""
-        news = machine.news(before, after)
+    async def _persist(self, before: Checkout, after: Checkout) -> Checkout:
+        """Store `after` with its events (retried until the database takes it).
+
+        Returns it, or the stored checkout if another runner stored a payment first.
+        """
+        news = checkout_news.news(before, after)
         events = [self._event(after, item) for item in news]
         now = self._ledger.clock()
         owed = after.outstanding if after.finished and not before.finished else 0
         captured = after.captured if any(n.type == "payment_captured" for n in news) else 0
         day = checkout_store.sales_day(now, self.settings.timezone)
 
+        created = before.payment is None and after.payment is not None
+
         def work(db: Any) -> None:  # noqa: ANN401
-            checkout_store.save(db, after, now)
+            if not created:
+                checkout_store.save(db, after, now)
+            elif not checkout_store.save_created(db, after, now):
+                raise _PaymentStored
             if owed:
                 checkout_store.owe(db, after.account, owed, after.currency, now)
             if captured:  # the day's totals, with the `payment_captured` they count
                 checkout_store.add_sale(db, day, after.currency, captured)
 
-        while not await self._commit(work, events, retry=True):
-            pass  # pragma: no cover - `retry` only returns once stored
+        try:
+            await self._commit(work, events, retry=True)
+        except _PaymentStored:
+            _LOGGER.error(  # noqa: TRY400 - an expected rollback, not a bug
+                "Checkout %s: another runner stored its payment first", after.id
+            )
+            stored = await self._ledger.db.call(lambda s: checkout_store.find(s.db, after.visit))
+            assert stored is not None  # noqa: S101 - a checkout is never deleted while open
+            return machine.resumed(stored)
         self._crash.point("persisted")
         self._live[after.id] = after
         self._after(before, after, owed, news=bool(news))
+        return after
+
+    def _log_blocked(self, checkout: Checkout) -> None:
+        _LOGGER.error(
+            "Checkout %s stopped (%s): fix the store's setup, then restart the bridge or POST "
+            "/v1/visits/%s/checkout/retry (where the processor's answer may change)",
+            checkout.id,
+            checkout.reason,
+            checkout.visit,
+        )
 
     def _after(self, before: Checkout, after: Checkout, owed: int, *, news: bool) -> None:
         """What follows a stored transition: the operator's log, the status, the receipts."""
-        if after.phase is Phase.BLOCKED and before.phase is not Phase.BLOCKED:
-            _LOGGER.error(
-                "Checkout %s stopped: the processor says the store's setup is wrong; fix it, "
-                "then restart the bridge or POST /v1/visits/%s/checkout/retry",
-                after.id,
-                after.visit,
-            )
+        if after.phase is Phase.BLOCKED and not before.alerted:
+            self._log_blocked(after)
         if news or after.stopped or after.attempts != before.attempts:
             self.changed()
         if after.phase is Phase.DONE and not before.finished:
             self.on_done(after.visit)
-        if after.finished:
-            if after.phase is Phase.FAILED:
-                self._failed += 1
-            if owed:
-                self._owing.add(after.account)
-                _LOGGER.warning(
-                    "Checkout %s: %d %s outstanding (%s)",
-                    after.id,
-                    owed,
-                    after.currency,
-                    after.reason,
-                )
+        if after.finished and owed:
+            self._owing.add(after.account)
+            _LOGGER.warning(
+                "Checkout %s: %d %s outstanding (%s)", after.id, owed, after.currency, after.reason
+            )
 
     async def _commit(
         self, work: Callable[[Any], object], events: list[Wire], *, retry: bool = False
@@ -380,7 +384,7 @@ class CheckoutRunner:
         ledger = self._ledger
         while True:
             try:
-                await ledger.db.call(lambda store: store.change(work, events))
+                await ledger.db.call(lambda store: store.change(work, events, durable=True))
             except _AlreadyTaken:
                 return False
             except StorageUnavailable as err:
@@ -399,7 +403,7 @@ class CheckoutRunner:
         if events:
             self.changed()
 
-    def _event(self, checkout: Checkout, news: machine.News) -> Wire:
+    def _event(self, checkout: Checkout, news: News) -> Wire:
         return self._ledger.event(
             EventType(news.type),
             Outcome(news.outcome),
@@ -407,41 +411,3 @@ class CheckoutRunner:
             reason=news.reason,
             data=news.data,
         )
-
-    # --- operators ---------------------------------------------------------------------
-
-    async def settle(self, account: str) -> dict[str, int]:
-        """An operator settled what `account` owed; `account_settled` per currency."""
-        owed = await self._ledger.db.call(lambda s: checkout_store.settle(s.db, account))
-        events = [
-            self._ledger.event(
-                EventType.ACCOUNT_SETTLED,
-                Outcome.OK,
-                data={"amount": amount, "currency": currency},
-            )
-            for currency, amount in sorted(owed.items())
-        ]
-        if events:
-            await self._ledger.write(lambda store: store.add_events(events), events)
-        self._owing.discard(account)
-        self.changed()
-        return owed
-
-    async def refund(self, visit: str, amount: int) -> Refund:
-        """Refund `amount` of `visit`'s captured payment, once (`RefundRefused` with a code)."""
-        return await self._refunds.refund(await self.find(visit), visit, amount)
-
-    async def retry(self, visit: str) -> Checkout | None:
-        """An operator fixed the store's setup: try `visit`'s blocked checkout again.
-
-        None if the visit has no checkout; the checkout unchanged if it is not blocked.
-        """
-        found = await self.find(visit)
-        if found is None or found.phase is not Phase.BLOCKED or found.id in self._workers:
-            return found
-        again = machine.unblocked(found)
-        now = self._ledger.clock()
-        await self._commit(lambda db: checkout_store.save(db, again, now), [], retry=True)
-        self._spawn(again)
-        self.changed()
-        return again

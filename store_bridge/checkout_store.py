@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from .cart_store import _lines as cart_lines
+from .cart_store import lines_from_json, lines_json
 from .core.cart_model import CartLine
 from .core.checkout import Checkout, Kind, Phase
 from .core.refund import Refund, RefundPhase
@@ -49,11 +49,6 @@ class ReadyCart:
         return Kind.CARD if self.source == Source.PAYMENT_CARD.value else Kind.APP
 
 
-def _lines(text: str) -> tuple[CartLine, ...]:
-    """A stored cart's lines (the cart store's own reading)."""
-    return cart_lines(text)
-
-
 def _ts(when: datetime | None) -> float | None:
     return None if when is None else when.timestamp()
 
@@ -71,6 +66,7 @@ def save(db: sqlite3.Connection, checkout: Checkout, now: datetime) -> None:
     values["kind"] = checkout.kind.value
     values["phase"] = checkout.phase.value
     values["look"] = int(checkout.look)
+    values["alerted"] = int(checkout.alerted)
     values["retry_at"] = _ts(checkout.retry_at)
     names = ", ".join((*_COLUMNS, "created", "updated"))
     marks = ", ".join(f":{name}" for name in (*_COLUMNS, "created", "updated"))
@@ -87,8 +83,25 @@ def _checkout(row: sqlite3.Row) -> Checkout:
     values["kind"] = Kind(row["kind"])
     values["phase"] = Phase(row["phase"])
     values["look"] = bool(row["look"])
+    values["alerted"] = bool(row["alerted"])
     values["retry_at"] = _when(row["retry_at"])
     return Checkout(**values)
+
+
+def save_created(db: sqlite3.Connection, checkout: Checkout, now: datetime) -> bool:
+    """Store a checkout whose payment was just created, if it has none stored yet.
+
+    A compare-and-set: False (nothing written) if a payment is stored already (another
+    runner stored its own first): the new payment is then an orphan nobody confirms.
+    """
+    claimed = db.execute(
+        "UPDATE checkouts SET payment = ? WHERE id = ? AND payment IS NULL",
+        (checkout.payment, checkout.id),
+    )
+    if claimed.rowcount != 1:
+        return False
+    save(db, checkout, now)
+    return True
 
 
 def unfinished(db: sqlite3.Connection) -> list[Checkout]:
@@ -140,7 +153,7 @@ def ready_carts(
     return [
         ReadyCart(
             visit=row["visit"],
-            lines=_lines(row["lines"]),
+            lines=lines_from_json(row["lines"]),
             held=row["held"],
             closed=datetime.fromtimestamp(row["closed"], UTC),
             final=bool(row["final"]),
@@ -152,13 +165,27 @@ def ready_carts(
     ]
 
 
-def start(db: sqlite3.Connection, checkout: Checkout, now: datetime) -> bool:
-    """Store a new checkout unless its visit has one; True if stored."""
+def start(
+    db: sqlite3.Connection, checkout: Checkout, now: datetime, lines: tuple[CartLine, ...] = ()
+) -> bool:
+    """Store a new checkout, with the cart's `lines` it charges, unless its visit has one."""
     if db.execute("SELECT 1 FROM checkouts WHERE visit = ?", (checkout.visit,)).fetchone():
         return False
     save(db, checkout, now)
+    db.execute("UPDATE checkouts SET charged = ? WHERE id = ?", (lines_json(lines), checkout.id))
     db.execute("UPDATE carts SET taken = 1 WHERE visit = ?", (checkout.visit,))
     return True
+
+
+def charged_lines(db: sqlite3.Connection, visit: str) -> tuple[CartLine, ...] | None:
+    """The lines `visit`'s checkout charged, as they were when it started (None: no checkout).
+
+    What receipts and refunds by items read: the cart may change after it was taken.
+    """
+    row = db.execute("SELECT charged FROM checkouts WHERE visit = ?", (visit,)).fetchone()
+    if row is None:
+        return None
+    return () if row[0] is None else lines_from_json(row[0])
 
 
 # --- what accounts owe ----------------------------------------------------------------
@@ -224,12 +251,17 @@ def find_refund(db: sqlite3.Connection, visit: str) -> Refund | None:
 
 
 def unfinished_refunds(db: sqlite3.Connection) -> list[Refund]:
-    """The refunds not done nor failed, and the uncertain ones still to be looked at."""
+    """The refunds not done nor failed, and the uncertain ones still to be looked up or at."""
     rows = db.execute(
         "SELECT * FROM refunds WHERE phase IN ('requested', 'sending') OR (phase = 'uncertain' "
-        "AND refund IS NOT NULL AND retry_at IS NOT NULL) ORDER BY created"
+        "AND retry_at IS NOT NULL) ORDER BY created"
     )
     return [_refund(row) for row in rows]
+
+
+def uncertain_refunds(db: sqlite3.Connection) -> int:
+    """How many refunds may or may not have been made (never purged until settled)."""
+    return int(db.execute("SELECT count(*) FROM refunds WHERE phase = 'uncertain'").fetchone()[0])
 
 
 # --- daily totals (no id) -------------------------------------------------------------
@@ -274,7 +306,8 @@ def purge_batch(db: sqlite3.Connection, before: float, limit: int) -> int:
     """Delete at most `limit` finished checkouts and refunds last changed before `before`.
 
     Never an unfinished or blocked checkout, nor a failed one whose account still owes
-    (the debt's record), nor a refund still to be sent or looked at.
+    (the debt's record), nor a refund still to be sent or looked at (uncertain: kept until
+    settled). Card taps' holds (`card_holds`) go the same way, unless the hold still owes.
     """
     checkouts = db.execute(
         "DELETE FROM checkouts WHERE rowid IN (SELECT rowid FROM checkouts "
@@ -287,4 +320,9 @@ def purge_batch(db: sqlite3.Connection, before: float, limit: int) -> int:
         "WHERE phase IN ('done', 'failed') AND updated < ? ORDER BY updated LIMIT ?)",
         (before, limit - checkouts),
     ).rowcount
-    return checkouts + refunds
+    holds = db.execute(  # a card's taps (`card_debts.py`), kept while the hold owes
+        "DELETE FROM card_holds WHERE rowid IN (SELECT rowid FROM card_holds WHERE seen < ? "
+        "AND hold NOT IN (SELECT account FROM outstanding) ORDER BY seen LIMIT ?)",
+        (before, limit - checkouts - refunds),
+    ).rowcount
+    return checkouts + refunds + holds

@@ -46,7 +46,6 @@ Example (every key shown; `store-bridge serve --config store.toml`)::
     demo = false                  # true: a demonstration store (allows processor = "fake")
     settle_s = 5                  # a closed session's cart is charged this long after it left
     review_deadline_s = 600       # … or, with picks waiting for review, this long (not charged)
-    max_cart_value = 20000        # minor units: what a card terminal is to hold at a tap
     concurrency = 8               # checkouts at the processor at once
 
 Shelf lanes, their catalogue and the person tracker: `shelf_config.py`. Receipts by e-mail,

@@ -48,7 +48,6 @@ DEMO_PAYMENTS: Final = PaymentsSpec(
     api_base=None,
     settle_s=2.0,
     review_deadline_s=30.0,
-    max_cart_value=HOLD,
     concurrency=4,
     demo=True,
 )

@@ -27,7 +27,6 @@ class PaymentsSpec:
     api_base: str | None
     settle_s: float
     review_deadline_s: float
-    max_cart_value: int
     concurrency: int
     demo: bool = False
     """A demonstration store (the only kind that may use the fake processor)."""
@@ -94,7 +93,6 @@ def parse_payments(table: object, base: Path = Path()) -> PaymentsSpec:
         "api_base",
         "settle_s",
         "review_deadline_s",
-        "max_cart_value",
         "concurrency",
         "demo",
     }
@@ -127,7 +125,6 @@ def parse_payments(table: object, base: Path = Path()) -> PaymentsSpec:
         api_base=api_base,
         settle_s=settle,
         review_deadline_s=deadline,
-        max_cart_value=_int(table, "max_cart_value", 20_000, 1, 100_000_000),
         concurrency=_int(table, "concurrency", 8, 1, 256),
         demo=demo,
     )

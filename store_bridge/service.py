@@ -6,12 +6,15 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from . import single_bridge
 from .bridge import Bridge, GateInfo, StoreSettings
+from .card_debts import CardDebts, key_path, load_key
 from .checkout_purchases import CheckoutPurchases
 from .checkout_runner import CheckoutRunner, CheckoutSettings
 from .checkout_status import CheckoutStatus
@@ -147,13 +150,16 @@ def build_checkout(
     settings = CheckoutSettings(
         settle_s=spec.settle_s,
         review_deadline_s=spec.review_deadline_s,
-        max_cart_value=spec.max_cart_value,
         concurrency=spec.concurrency,
         timezone=UTC if config is None else config.timezone,
         currency=next((product.currency for product in currencies), "EUR"),
     )
-    runner = CheckoutRunner(bridge.ledger, build_processor(spec), settings)
+    processor = build_processor(spec)
+    runner = CheckoutRunner(bridge.ledger, processor, settings)
     bridge.checkout = runner
+    if str(bridge.db.path) != ":memory:":  # a card's debts follow the card (`card_debts.py`)
+        key = load_key(key_path(Path(bridge.db.path)))
+        bridge.card_debts = CardDebts(bridge.db, processor, key, lambda: bridge.clock().timestamp())
     bridge.checkout_status = CheckoutStatus(
         bridge.db, runner, bridge.ledger.wake_publisher, bridge.clock
     )
@@ -274,15 +280,22 @@ async def running(
 
 
 async def serve(config: BridgeConfig, bridge: Bridge | None = None) -> None:
-    """Run until SIGINT or SIGTERM."""
-    bridge = bridge or build_bridge(config)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with running(
-        bridge, config.api_host, config.api_port, config.api_token, config.terminals
-    ) as url:
-        _LOGGER.info("Store bridge for %s serving on %s", config.site, url)
-        print(f"store-bridge: {config.name} ({config.site}) on {url} — Ctrl+C stops", flush=True)
-        await stop.wait()
+    """Run until SIGINT or SIGTERM; `AlreadyServingError` if a bridge serves the database already.
+
+    The database's lock (`single_bridge.py`) is held for the whole run, before anything
+    starts: a second bridge on the same file never takes a cart.
+    """
+    with single_bridge.held(config.database):
+        bridge = bridge or build_bridge(config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with running(
+            bridge, config.api_host, config.api_port, config.api_token, config.terminals
+        ) as url:
+            _LOGGER.info("Store bridge for %s serving on %s", config.site, url)
+            print(
+                f"store-bridge: {config.name} ({config.site}) on {url} — Ctrl+C stops", flush=True
+            )
+            await stop.wait()

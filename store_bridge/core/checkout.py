@@ -21,16 +21,27 @@ charge happen at most once whatever crashes, lost answers and retries come:
 - `Declined` (or a payment the processor reports failed): `FAILED`; the amount is
   outstanding on the account until an operator settles it.
 - `Misconfigured` (the store's setup or request is wrong: an unknown customer, a refused
-  key, an amount below the processor's minimum …): `BLOCKED`. Nothing happened and the
-  shopper owes nothing; retrying the same call will not help, so none is made until the
-  operator fixed the setup and the checkout is `unblocked` (at the bridge's next start, or
-  ``POST /v1/visits/<visit>/checkout/retry``). Its news is a `payment_failed` with reason
-  ``store_misconfigured`` (the operator is alerted; no account owes anything).
+  key …): `BLOCKED`. Nothing happened and the shopper owes nothing; retrying the same call
+  will not help, so none is made until the operator fixed the setup and the checkout is
+  `unblocked` (at the bridge's next start, or ``POST /v1/visits/<visit>/checkout/retry``).
+  Its news is a `payment_failed` with reason ``store_misconfigured``, once per checkout
+  (`alerted` is stored: a restart that blocks it again alerts nobody again).
+- ``amount_too_small`` (below the processor's minimum charge) is an outcome of its own: the
+  amount is written off (`FAILED`, nothing owed, never retried; `payment_failed` with that
+  reason).
+- Blocked for the operator for good (not unblocked at a restart nor by a retry, since asking
+  again cannot help; `payment_failed` with the reason, nothing owed): an app shopper without
+  a processor customer (a QR without ``cus``: ``store_misconfigured``), a cart of several
+  currencies (``mixed_currencies``), a card payment that is not a capturable hold when it
+  is first looked at (``hold_not_capturable``: the terminal captured or released it, or it
+  never was one: it is never taken as this checkout's charge). A payment that stays in a
+  state it cannot move on from (an app payment reported authorised, a card still waiting
+  for a payment method …) is looked at `MAX_LOOKS` times, then blocked (``payment_stuck``;
+  a retry looks again).
 """
 
-import hashlib
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -43,10 +54,18 @@ from ..payments import (
     Unavailable,
     Unknown,
 )
+from .retry_policy import RetryPolicy as RetryPolicy  # noqa: PLC0414 - re-exported
 
 OVER_HOLD: Final = "over_hold"
-NO_CUSTOMER: Final = "no_customer"
 STORE_MISCONFIGURED: Final = "store_misconfigured"
+AMOUNT_TOO_SMALL: Final = "amount_too_small"
+MIXED_CURRENCIES: Final = "mixed_currencies"
+HOLD_NOT_CAPTURABLE: Final = "hold_not_capturable"
+PAYMENT_STUCK: Final = "payment_stuck"
+RETRYABLE: Final = frozenset({STORE_MISCONFIGURED, PAYMENT_STUCK})
+"""The reasons of a block that asking again may cure (the operator fixed the setup)."""
+MAX_LOOKS: Final = 30
+"""Looks in a row at a payment in a state it cannot move on from, before it is blocked."""
 
 
 class Phase(StrEnum):
@@ -67,21 +86,6 @@ class Kind(StrEnum):
 
     APP = "app"
     CARD = "card"
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential backoff: `base_s` · 2^(attempt-1), at most `cap_s`, jittered to 50-100 %."""
-
-    base_s: float = 1.0
-    cap_s: float = 60.0
-
-    def delay(self, key: str, attempt: int) -> timedelta:
-        """How long to wait before attempt `attempt` + 1 of `key`'s checkout."""
-        raw = min(self.cap_s, self.base_s * 2 ** max(0, min(attempt - 1, 30)))
-        digest = hashlib.sha256(f"{key}:{attempt}".encode()).digest()
-        jitter = 0.5 + digest[0] / 510  # 0.5 … 1.0, the same for the same checkout and attempt
-        return timedelta(seconds=raw * jitter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,10 @@ class Checkout:
     reason: str | None = None
     card_brand: str | None = None
     card_last4: str | None = None
+    alerted: bool = False
+    """The operator was alerted that it is blocked (once per checkout, restarts included)."""
+    looks: int = 0
+    """Looks in a row at a payment in a state it cannot move on from (`MAX_LOOKS`)."""
 
     def __repr__(self) -> str:
         """Without the account, customer and payment references."""
@@ -141,7 +149,7 @@ class Checkout:
 class Create:
     """Create (not confirm) the app shopper's payment."""
 
-    customer: str
+    customer: str = field(repr=False)
     amount: int
     currency: str
     reference: str
@@ -152,7 +160,7 @@ class Create:
 class Confirm:
     """Confirm the stored payment (the money moves)."""
 
-    payment: str
+    payment: str = field(repr=False)
     key: str
 
 
@@ -160,14 +168,14 @@ class Confirm:
 class Retrieve:
     """Look at the stored payment."""
 
-    payment: str
+    payment: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Capture:
     """Capture `amount` of the card's hold."""
 
-    payment: str
+    payment: str = field(repr=False)
     amount: int
     key: str
 
@@ -176,7 +184,7 @@ class Capture:
 class Cancel:
     """Release the card's hold (an empty cart)."""
 
-    payment: str
+    payment: str = field(repr=False)
     key: str
 
 
@@ -205,8 +213,12 @@ def start(  # noqa: PLR0913 - one final cart's parts
     total: int,
     currency: str,
     items: int = 0,
+    mixed: bool = False,
 ) -> Checkout:
-    """A final cart's checkout, before any call. An app shopper's empty cart is done at once."""
+    """A final cart's checkout, before any call. An app shopper's empty cart is done at once.
+
+    `mixed`: the cart's lines are in several currencies (blocked: nothing is summed).
+    """
     checkout = Checkout(
         id=f"co-{visit}",
         visit=visit,
@@ -218,12 +230,27 @@ def start(  # noqa: PLR0913 - one final cart's parts
         items=items,
     )
     if kind is Kind.CARD:
-        return replace(checkout, phase=Phase.CREATED, payment=account, look=True)
-    if total <= 0:
+        checkout = replace(checkout, phase=Phase.CREATED, payment=account, look=True)
+    elif total <= 0 and not mixed:
         return replace(checkout, phase=Phase.DONE)
-    if customer is None:
-        return replace(checkout, phase=Phase.FAILED, reason=NO_CUSTOMER, outstanding=total)
+    if mixed:
+        return _blocked(checkout, MIXED_CURRENCIES)
+    if kind is Kind.APP and customer is None:  # the QR's issuer is wrong, not the shopper
+        return _blocked(checkout, STORE_MISCONFIGURED)
     return checkout
+
+
+def _blocked(checkout: Checkout, reason: str) -> Checkout:
+    return replace(
+        checkout, phase=Phase.BLOCKED, reason=reason, retry_at=None, alerted=True, looks=0
+    )
+
+
+def retryable(checkout: Checkout) -> bool:
+    """A blocked checkout that asking again may move on (the operator fixed the setup)."""
+    if checkout.phase is not Phase.BLOCKED or checkout.reason not in RETRYABLE:
+        return False
+    return checkout.kind is Kind.CARD or checkout.customer is not None
 
 
 def resumed(checkout: Checkout) -> Checkout:
@@ -238,9 +265,10 @@ def unblocked(checkout: Checkout) -> Checkout:
     """A blocked checkout made ready to try again (the operator fixed the store's setup).
 
     Where it stood before is known from what is stored: with a payment it was created (and
-    is looked at first), without one nothing exists at the processor yet.
+    is looked at first), without one nothing exists at the processor yet. One blocked for
+    good (not `retryable`) stays as it is. `alerted` stays: a new block alerts nobody again.
     """
-    if checkout.phase is not Phase.BLOCKED:
+    if not retryable(checkout):
         return checkout
     has_payment = checkout.payment is not None
     return replace(
@@ -250,6 +278,7 @@ def unblocked(checkout: Checkout) -> Checkout:
         attempts=0,
         retry_at=None,
         reason=None,
+        looks=0,
     )
 
 
@@ -260,7 +289,7 @@ def call(checkout: Checkout) -> Call | None:
     payment = checkout.payment
     if payment is None:
         customer = checkout.customer
-        assert customer is not None  # noqa: S101 - `start` fails an app cart without one
+        assert customer is not None  # noqa: S101 - `start` blocks an app cart without one
         return Create(
             customer, checkout.total, checkout.currency, checkout.id, f"{checkout.id}:create"
         )
@@ -311,8 +340,12 @@ def advance(  # noqa: PLR0911 - one answer per kind of call
     if asked is None:
         return checkout
     match answer:
+        case Misconfigured(code=code) if code == AMOUNT_TOO_SMALL:  # written off, never retried
+            return replace(
+                checkout, phase=Phase.FAILED, reason=AMOUNT_TOO_SMALL, retry_at=None, outstanding=0
+            )
         case Misconfigured():  # nothing happened: what is stored stays, nothing is asked
-            return replace(checkout, phase=Phase.BLOCKED, reason=STORE_MISCONFIGURED, retry_at=None)
+            return _blocked(checkout, STORE_MISCONFIGURED)
         case Unavailable():
             return _later(checkout, now, policy, look=checkout.look)
         case Unknown(payment=payment):
@@ -328,10 +361,23 @@ def advance(  # noqa: PLR0911 - one answer per kind of call
             return _accepted(checkout, asked, answer, now, policy)
 
 
+def _first_look(checkout: Checkout, fresh: Checkout, answer: Accepted) -> Checkout:
+    """A card's hold as first seen: only an authorised (capturable) one is this checkout's.
+
+    Captured or released by the terminal already, or never a hold: never taken as this
+    checkout's charge (nor its release as "done"); blocked for the operator.
+    """
+    if answer.state is not PaymentState.AUTHORISED:
+        return _blocked(checkout, HOLD_NOT_CAPTURABLE)
+    return replace(fresh, hold=answer.amount)
+
+
 def _accepted(  # noqa: PLR0911 - one outcome per state the processor reports
     checkout: Checkout, asked: Call, answer: Accepted, now: datetime, policy: RetryPolicy
 ) -> Checkout:
-    fresh = replace(checkout, attempts=0, retry_at=None, look=False)
+    fresh = replace(checkout, attempts=0, retry_at=None, look=False, looks=0)
+    if checkout.kind is Kind.CARD and checkout.hold is None:
+        return _first_look(checkout, fresh, answer)
     if isinstance(asked, Create):
         fresh = replace(fresh, phase=Phase.CREATED, payment=answer.payment)
         if answer.state is PaymentState.CREATED:
@@ -350,9 +396,8 @@ def _accepted(  # noqa: PLR0911 - one outcome per state the processor reports
             card_brand=answer.card_brand,
             card_last4=answer.card_last4,
         )
-    if state is PaymentState.AUTHORISED and checkout.kind is Kind.CARD:
-        return replace(fresh, hold=answer.amount if checkout.hold is None else checkout.hold)
-    if state is PaymentState.CREATED and checkout.kind is Kind.APP:
+    waiting = PaymentState.AUTHORISED if checkout.kind is Kind.CARD else PaymentState.CREATED
+    if state is waiting:  # the hold to capture, the payment to confirm
         return fresh
     if state is PaymentState.CANCELLED:
         if checkout.total <= 0:
@@ -360,64 +405,9 @@ def _accepted(  # noqa: PLR0911 - one outcome per state the processor reports
         return _failed(fresh, "cancelled")
     if state is PaymentState.FAILED:
         return _failed(fresh, "declined")
-    # still processing, or a state this kind of payment should not be in: look again later
-    return _later(checkout, now, policy, look=True)
-
-
-# --- what the shell publishes ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class News:
-    """One event a transition makes (type, outcome, reason and its `data`)."""
-
-    type: str
-    outcome: str
-    reason: str | None
-    data: dict[str, int | str]
-
-
-def started_news(checkout: Checkout) -> News:
-    """The `checkout_started` event of a new checkout."""
-    return News(
-        "checkout_started",
-        "info",
-        None,
-        {"amount": checkout.total, "currency": checkout.currency, "items": checkout.items},
-    )
-
-
-def news(before: Checkout, after: Checkout) -> list[News]:
-    """The events of one transition (none while it is under way)."""
-    money: dict[str, int | str] = {"currency": after.currency}
-    if after.phase is Phase.BLOCKED and before.phase is not Phase.BLOCKED:
-        data: dict[str, int | str] = {"amount": after.total, **money}
-        return [News("payment_failed", "failed", STORE_MISCONFIGURED, data)]
-    if before.finished or not after.finished:
-        return []
-    found: list[News] = []
-    if after.captured:
-        found.append(News("payment_captured", "ok", None, {"amount": after.captured, **money}))
-    released = after.kind is Kind.CARD and not after.captured and after.reason is None
-    if after.phase is Phase.DONE and released:
-        found.append(News("hold_released", "ok", None, money))
-    if after.outstanding:
-        found.append(
-            News(
-                "payment_failed",
-                "failed",
-                after.reason or "declined",
-                {"amount": after.outstanding, **money},
-            )
-        )
-    return found
-
-
-def counts(checkouts: list[Checkout]) -> dict[str, int]:
-    """Checkouts under way, those retrying, and those failed or blocked for the operator."""
-    pending = [c for c in checkouts if not c.stopped]
-    return {
-        "pending": len(pending),
-        "retrying": sum(1 for c in pending if c.attempts),
-        "failed": sum(1 for c in checkouts if c.phase in {Phase.FAILED, Phase.BLOCKED}),
-    }
+    # still processing, or a state this kind of payment should not be in: look again later,
+    # `MAX_LOOKS` times in a row at most
+    base = replace(fresh, attempts=checkout.attempts)  # a creation's payment is kept
+    if checkout.looks + 1 >= MAX_LOOKS:
+        return _blocked(base, PAYMENT_STUCK)
+    return replace(_later(base, now, policy, look=True), looks=checkout.looks + 1)

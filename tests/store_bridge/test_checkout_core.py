@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from store_bridge.core import checkout as machine
+from store_bridge.core import checkout_news
 from store_bridge.core.checkout import Checkout, Kind, Phase, RetryPolicy
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import Accepted, Declined, PaymentState, Unavailable, Unknown
@@ -137,7 +138,7 @@ def test_a_card_hold_is_captured_up_to_the_hold_once_or_released(
     if total == 0:
         assert payment.state is PaymentState.CANCELLED
         assert payment.captured == 0
-        assert [n.type for n in machine.news(start, done)] == ["hold_released"]
+        assert [n.type for n in checkout_news.news(start, done)] == ["hold_released"]
     else:
         assert payment.state is PaymentState.CAPTURED
         assert payment.captured == min(total, 1000) == done.captured
@@ -154,7 +155,7 @@ def test_a_cart_above_the_hold_leaves_the_rest_outstanding_as_over_hold() -> Non
     done = machine.advance(
         held, Accepted("pi_x", PaymentState.CAPTURED, amount=1000, card_last4="1111"), T0
     )
-    assert [(n.type, n.reason, n.data["amount"]) for n in machine.news(held, done)] == [
+    assert [(n.type, n.reason, n.data["amount"]) for n in checkout_news.news(held, done)] == [
         ("payment_captured", None, 1000),
         ("payment_failed", "over_hold", 500),
     ]
@@ -195,12 +196,12 @@ def test_a_lost_answer_to_a_confirmation_is_looked_up_before_anything_else() -> 
     failed = machine.advance(lost, Accepted("pi_5", PaymentState.FAILED), T0)
     assert failed.phase is Phase.FAILED
     assert failed.outstanding == 5
-    assert [(n.type, n.reason) for n in machine.news(lost, failed)] == [
+    assert [(n.type, n.reason) for n in checkout_news.news(lost, failed)] == [
         ("payment_failed", "declined")
     ]
 
 
-def test_an_app_shopper_without_a_customer_owes_the_cart_and_nothing_is_asked() -> None:
+def test_an_app_shopper_without_a_customer_is_blocked_for_the_operator_and_owes_nothing() -> None:
     checkout = machine.start(
         visit="trip-6",
         kind=Kind.APP,
@@ -211,10 +212,11 @@ def test_an_app_shopper_without_a_customer_owes_the_cart_and_nothing_is_asked() 
     )
     assert machine.next_step(checkout, T0) == machine.Finished()
     assert (checkout.phase, checkout.reason, checkout.outstanding) == (
-        Phase.FAILED,
-        "no_customer",
-        7,
+        Phase.BLOCKED,
+        "store_misconfigured",
+        0,
     )
+    assert machine.resumed(checkout) == checkout  # a restart cannot make a customer appear
     assert "acct-secret-9" not in repr(checkout)
 
 
@@ -224,7 +226,7 @@ def test_a_declined_creation_fails_and_counts() -> None:
     )
     failed = machine.advance(checkout, Declined("no_payment_method"), T0)
     pending = machine.advance(checkout, Unavailable("x"), T0)
-    assert machine.counts([failed, pending, checkout]) == {
+    assert checkout_news.counts([failed, pending, checkout]) == {
         "pending": 2,
         "retrying": 1,
         "failed": 1,

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from store_bridge.core import checkout as machine
+from store_bridge.core import checkout_news
 from store_bridge.core import refund as refunds
 from store_bridge.core.checkout import Kind, Phase
 from store_bridge.core.refund import Refund, RefundPhase
@@ -33,7 +34,7 @@ def _app(total: int = 500) -> machine.Checkout:
 
 def test_a_store_mistake_at_creation_stops_the_checkout_without_a_debt() -> None:
     checkout = _app()
-    blocked = machine.advance(checkout, Misconfigured("amount_too_small"), T0)
+    blocked = machine.advance(checkout, Misconfigured("resource_missing"), T0)
     assert (blocked.phase, blocked.reason, blocked.outstanding, blocked.payment) == (
         Phase.BLOCKED,
         "store_misconfigured",
@@ -42,14 +43,14 @@ def test_a_store_mistake_at_creation_stops_the_checkout_without_a_debt() -> None
     )
     assert machine.next_step(blocked, T0) == machine.Finished()
     assert machine.advance(blocked, Accepted("pi_x", PaymentState.CAPTURED), T0) == blocked
-    (news,) = machine.news(checkout, blocked)
+    (news,) = checkout_news.news(checkout, blocked)
     assert (news.type, news.reason, news.data) == (
         "payment_failed",
         "store_misconfigured",
         {"amount": 500, "currency": "EUR"},
     )
-    assert machine.news(blocked, blocked) == []
-    assert machine.counts([blocked]) == {"pending": 0, "retrying": 0, "failed": 1}
+    assert checkout_news.news(blocked, blocked) == []
+    assert checkout_news.counts([blocked]) == {"pending": 0, "retrying": 0, "failed": 1}
     again = machine.unblocked(blocked)
     assert (again.phase, again.reason, again.look) == (Phase.FINAL, None, False)
     assert isinstance(machine.call(again), machine.Create)
@@ -105,9 +106,10 @@ def test_a_store_mistake_when_sending_fails_the_refund_and_a_lost_answer_is_unce
     assert (wrong.phase, wrong.reason) == (RefundPhase.FAILED, "amount_too_large")
     retried = refunds.advance(sent, Unavailable("down"), T0)
     lost = refunds.advance(refunds.sending(retried), Unknown("timeout"), T0)
-    assert (lost.phase, lost.reason, lost.retry_at, refunds.looks(lost)) == (
+    assert (lost.phase, lost.reason, refunds.looks(lost), refunds.lists(lost)) == (
         RefundPhase.UNCERTAIN,
         "answer_lost",
         None,
-        None,
+        True,  # looked up among the payment's refunds before anything is sent again
     )
+    assert lost.retry_at is not None

@@ -4,6 +4,7 @@ The shop (`cart_shop.py`) is a real bridge with a real SQLite file and API, fed 
 test's shelf; the processor is the bridge's own embedded one (`fake_processor.py`).
 """
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
@@ -16,7 +17,7 @@ from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
 from store_bridge.checkout_status import CheckoutStatus
 from store_bridge.core.checkout import Phase, RetryPolicy
 from store_bridge.fake_processor import FakeProcessor
-from store_bridge.payments import PaymentState
+from store_bridge.payments import Answer, PaymentState
 
 from ..waiting import until
 from .cart_shop import CHIPS_TOPIC, COLA_TOPIC, Clock, Shop, start_shop, stop_shop
@@ -148,6 +149,7 @@ async def test_a_shoppers_cart_is_charged_once_to_the_customer_after_the_settle_
         "sales_today": {"amount": 258, "count": 1, "refunded": 0, "currency": "EUR"},
         "receipts_waiting": 0,
         "receipts_failed": 0,
+        "refunds_uncertain": 0,
     }
     text = "\n".join(map(str, store.outbox()))
     assert CUSTOMER not in text
@@ -220,12 +222,13 @@ async def test_an_unreachable_processor_is_retried_and_nothing_is_lost(
         lambda: [p.captured for p in processor.payments.values()],
         want=lambda c: c == [129],
     )
-    _status, _answer = await store.get(f"/v1/visits/{visit}/checkout")
     await until(
         "the checkout is done",
-        lambda: store.bridge.checkout.status()["pending"],  # type: ignore[union-attr]
-        want=lambda p: p == 0,
+        lambda: store.get(f"/v1/visits/{visit}/checkout"),
+        want=lambda answer: answer[1].get("phase") == "done",
     )
+    assert len(processor.payments) == 1  # the creations refused while down made none
+    assert store.bridge.checkout.status()["pending"] == 0  # type: ignore[union-attr]
 
 
 async def test_an_empty_cart_is_never_charged(shop: tuple[Shop, FakeProcessor]) -> None:
@@ -271,13 +274,25 @@ async def test_a_refund_by_items_is_made_once(shop: tuple[Shop, FakeProcessor]) 
     assert status == 400
 
 
+class _HeldConfirmations(FakeProcessor):
+    """Confirms nothing until `release` is set (a slow processor, a crash mid-way)."""
+
+    release: asyncio.Event | None = None
+
+    async def confirm_payment(self, payment: str, *, idempotency_key: str) -> Answer:
+        if self.release is not None:
+            await self.release.wait()
+        return await super().confirm_payment(payment, idempotency_key=idempotency_key)
+
+
 async def test_a_checkout_stored_mid_way_is_looked_at_and_finished_once_after_a_restart(
     tmp_path: Path, operator: Operator, socket_enabled: None
 ) -> None:
     clock = Clock()
     path = tmp_path / "bridge.sqlite3"
     store = await start_shop(path, operator, clock)
-    processor = FakeProcessor()
+    processor = _HeldConfirmations()
+    processor.release = asyncio.Event()
     await _attach(store, processor)
     store.shelf.stock(COLA_TOPIC, 10, UNIT)
     store.shelf.walk(2)
@@ -285,10 +300,17 @@ async def test_a_checkout_stored_mid_way_is_looked_at_and_finished_once_after_a_
     visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     _settle_time(store)
     await until("the payment is created", lambda: len(processor.payments), want=lambda n: n >= 2)
-    await stop_shop(store)
+    stored = await until(
+        "the created payment is stored before it is confirmed",
+        lambda: _stored_phase(path, visit),
+        want=lambda phase: phase == "created",
+    )
+    await stop_shop(store)  # the bridge stops while the confirmation hangs
 
-    with closing(sqlite3.connect(path)) as db:
-        phase = db.execute("SELECT phase FROM checkouts WHERE visit = ?", (visit,)).fetchone()
+    assert stored == "created"
+    assert _stored_phase(path, visit) == "created"
+    assert PaymentState.CAPTURED not in [p.state for p in processor.payments.values()]
+    processor.release = None
     again = await start_shop(path, operator, clock)
     try:
         await _attach(again, processor)
@@ -302,6 +324,11 @@ async def test_a_checkout_stored_mid_way_is_looked_at_and_finished_once_after_a_
         found = await again.bridge.checkout.find(visit)  # type: ignore[union-attr]
         assert found is not None
         assert found.phase is Phase.DONE
-        assert phase is not None
     finally:
         await stop_shop(again)
+
+
+def _stored_phase(path: Path, visit: str) -> str | None:
+    with closing(sqlite3.connect(path)) as db:
+        row = db.execute("SELECT phase FROM checkouts WHERE visit = ?", (visit,)).fetchone()
+    return None if row is None else str(row[0])
