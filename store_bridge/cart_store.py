@@ -54,7 +54,8 @@ def lines_json(lines: Iterable[CartLine]) -> str:
     )
 
 
-def _lines(text: str) -> tuple[CartLine, ...]:
+def lines_from_json(text: str) -> tuple[CartLine, ...]:
+    """A cart's lines from what `lines_json` stored."""
     return tuple(
         CartLine(
             sku=item["sku"],
@@ -80,6 +81,7 @@ def _change_json(change: ShelfChange) -> dict[str, Any]:
         "grams": change.grams,
         "began": change.began.timestamp(),
         "settled": change.settled.timestamp(),
+        **({} if change.began_known else {"began_known": False}),
     }
 
 
@@ -94,6 +96,7 @@ def _change(item: dict[str, Any]) -> ShelfChange:
         grams=float(item["grams"]),
         began=datetime.fromtimestamp(item["began"], UTC),
         settled=datetime.fromtimestamp(item["settled"], UTC),
+        began_known=bool(item.get("began_known", True)),
     )
 
 
@@ -146,7 +149,10 @@ def save(
 
 def _stored(row: sqlite3.Row) -> StoredCart:
     cart = Cart(
-        visit=row["visit"], lines=_lines(row["lines"]), held=row["held"], bound=bool(row["bound"])
+        visit=row["visit"],
+        lines=lines_from_json(row["lines"]),
+        held=row["held"],
+        bound=bool(row["bound"]),
     )
     return StoredCart(cart, _when(row["closed"]), bool(row["final"]))
 
@@ -167,23 +173,33 @@ def live(db: sqlite3.Connection) -> tuple[list[StoredCart], list[Review]]:
     return carts, reviews
 
 
+def taken(db: sqlite3.Connection, visit: str) -> bool:
+    """Whether a checkout has taken the session's cart (it is being charged as it stood)."""
+    row = db.execute("SELECT 1 FROM carts WHERE visit = ? AND taken = 1", (visit,)).fetchone()
+    return row is not None
+
+
 def find(db: sqlite3.Connection, visit: str) -> StoredCart | None:
     """One session's stored cart."""
     row = db.execute("SELECT * FROM carts WHERE visit = ?", (visit,)).fetchone()
     return None if row is None else _stored(row)
 
 
-def purge_batch(db: sqlite3.Connection, closed_before: float, limit: int) -> int:
+def purge_batch(
+    db: sqlite3.Connection, closed_before: float, limit: int, *, charges: bool = False
+) -> int:
     """Delete at most `limit` carts and `limit` reviews past the retention; how many rows.
 
     Carts whose session closed before `closed_before`, reviews waiting since before it (the
     bridge drops those from its queue too, `CartBook.expire_reviews`). Runs inside the caller's
-    transaction. A cart still inside (`closed` NULL) is never deleted.
+    transaction. A cart still inside (`closed` NULL) is never deleted; with `charges` (the
+    store charges carts), neither is one the checkout has not taken yet.
     """
     carts = db.execute(
         "DELETE FROM carts WHERE rowid IN (SELECT rowid FROM carts "
-        "WHERE closed IS NOT NULL AND closed < ? ORDER BY closed LIMIT ?)",
-        (closed_before, limit),
+        "WHERE closed IS NOT NULL AND closed < ? AND NOT (? AND taken = 0) "
+        "ORDER BY closed LIMIT ?)",
+        (closed_before, int(charges), limit),
     ).rowcount
     reviews = db.execute(
         "DELETE FROM reviews WHERE rowid IN (SELECT rowid FROM reviews "

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -38,6 +39,7 @@ from .core.cart_model import Cart, CartNews, NewsKind, Review
 from .core.cart_news import review_news
 from .core.lanes import LaneWatch, parse_weight
 from .core.store import Session
+from .core.tracker_clock import TrackerClock
 from .core.tracks import TrackMessageError, parse_frigate
 from .events import Wire
 from .ledger import Ledger
@@ -50,6 +52,10 @@ TICK_S: Final = 1.0
 FINAL_AFTER: Final = timedelta(seconds=30)
 """How long after its session left a cart may still change: a pick settles, and its tracker
 messages arrive, a little after the shopper walked on."""
+
+
+class CheckoutStarted(Exception):  # noqa: N818 - what happened, as the API says it
+    """A checkout has taken the cart: a review may no longer change it."""
 
 
 class Carts:
@@ -76,6 +82,11 @@ class Carts:
         self._events: list[Wire] = []
         self._shown: dict[str, int] | None = None
         """The `shelf` counts the retained status last showed."""
+        self._tracker_clock = TrackerClock()
+        self.abandoned = 0
+        """Sessions closed here after `max_session_s` inside (never charged)."""
+        self._abandoned: set[str] = set()
+        self._writing = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         ledger.watchers.append(self)
@@ -108,7 +119,16 @@ class Carts:
             return  # not a person: not ours
         cameras = self.shelf.cameras
         if cameras is not None and sighting.camera not in cameras:
+            self._ignore("other_camera", "a track of a camera the store does not use")
             return
+        offset = self._tracker_clock.offset
+        moved = self._tracker_clock.to_bridge(sighting.at, self._ledger.clock())
+        if self._tracker_clock.offset != offset:
+            _LOGGER.warning(
+                "The tracker's frame times are %+.1f s off the bridge's clock; moved by that",
+                self._tracker_clock.offset.total_seconds(),
+            )
+        sighting = replace(sighting, at=moved)
         before = self._book.ignored
         news = self._book.sighting(sighting)
         if self._book.ignored > before:
@@ -126,13 +146,22 @@ class Carts:
         self._closed[session.visit_id] = at
         self._publish(self._book.session_closed(session.visit_id, at), changed=True)
 
-    def resolve(self, review_id: str, visit: str | None) -> None:
+    async def resolve(self, review_id: str, visit: str | None) -> None:
         """An operator decided a review: the pick is `visit`'s, or nobody's (None).
 
-        Raises `KeyError` for an unknown review and `ValueError` for a visit that was not
-        one of its candidates.
+        Returns once the decision is stored with its events (or held with them while the
+        database is down). Raises `KeyError` for an unknown review, `ValueError` for a visit
+        that was not one of its candidates and `CheckoutStarted` when a checkout has taken
+        `visit`'s cart already (its total is being charged: it changes no more).
         """
+        if not any(r.id == review_id for r in self._book.reviews()):
+            raise KeyError(review_id)
+        if visit is not None:
+            stored = await self._ledger.db.call(lambda store: cart_store.taken(store.db, visit))
+            if stored:
+                raise CheckoutStarted(visit)
         self._publish(self._book.resolve(review_id, visit, self._ledger.clock()), changed=True)
+        await self._write()
 
     # --- what it answers ---------------------------------------------------------------
 
@@ -155,6 +184,20 @@ class Carts:
     def reviews(self) -> tuple[Review, ...]:
         """The picks waiting for an operator, oldest first."""
         return self._book.reviews()
+
+    @property
+    def running(self) -> bool:
+        """Whether it ticks and writes in the background (between `start` and `stop`)."""
+        return bool(self._tasks)
+
+    @property
+    def unwritten(self) -> int:
+        """Cart events not yet handed to the database (or to its backlog)."""
+        return len(self._events)
+
+    def sizes(self) -> dict[str, int]:
+        """How much the cart book holds (sessions, tracks, sightings, held picks, …)."""
+        return self._book.sizes()
 
     def status(self) -> dict[str, int]:
         """The status' `shelf` object: carts and review now, the rest since start."""
@@ -188,8 +231,10 @@ class Carts:
             was_held += self._book.restore(stored.cart, reviews, closed=closed)
             self._saved[visit] = stored
             restored.add(visit)
+        longest = timedelta(seconds=self.shelf.tuning.max_session_s)
         for visit in self._ledger.inside.keys() - restored:
-            self._book.restore(Cart(visit))
+            if now - self._ledger.inside[visit].entered <= longest:  # else: abandoned before
+                self._book.restore(Cart(visit))
         self._saved_reviews = () if was_held else self._book.reviews()
         self._publish([review_news(review, now, "restart") for review in was_held])
         self._tasks = [
@@ -234,7 +279,10 @@ class Carts:
                 self.anomalies += 1
             elif item.kind is NewsKind.PICK_UNATTRIBUTED:
                 self.unattributed += 1
-            self._events.append(news_event(item, site=site))
+            try:
+                self._events.append(news_event(item, site=site))
+            except Exception as err:  # noqa: BLE001 - one bad item must not drop the rest
+                self._ignore("bad_news", f"{item.kind.value} news that makes no event ({err!r})")
         if news or changed:
             self._wake.set()
 
@@ -245,12 +293,32 @@ class Carts:
         if self._book.expire_reviews(keep):
             self._wake.set()
         self._watch_lanes(now)
+        self._abandon(now)
         if any(self._final(visit, now) for visit in self._closed):
             self._wake.set()
         shown = self.status()
         if shown != self._shown:  # Home Assistant reads the counts from the retained status
             self._shown = shown
             self._ledger.wake_publisher()
+
+    def _abandon(self, now: datetime) -> None:
+        """Close the sessions inside for longer than `max_session_s`: never charged.
+
+        Someone who left through an exit that could not tell who they were stays inside in
+        the ledger; here their cart stops changing and leaves memory, stored without a
+        closing time so that checkout never takes it (an operator can look it up).
+        """
+        longest = timedelta(seconds=self.shelf.tuning.max_session_s)
+        for visit, session in self._ledger.inside.items():
+            if now - session.entered <= longest or visit in self._closed:
+                continue
+            if self._book.cart(visit) is None:
+                continue
+            self.abandoned += 1
+            self._abandoned.add(visit)
+            self._closed[visit] = now - FINAL_AFTER
+            _LOGGER.warning("A session inside for over %s is closed without charge", longest)
+            self._publish(self._book.session_closed(visit, now), changed=True)
 
     def _watch_lanes(self, now: datetime) -> None:
         """Lanes gone silent, and back: one log line for all that changed at once."""
@@ -270,9 +338,8 @@ class Carts:
         left = self._closed.get(visit)
         if left is None or now - left < FINAL_AFTER:
             return False
-        cart = self._book.cart(visit)
-        waiting = any(visit in review.candidates for review in self._book.reviews())
-        return cart is None or (cart.held == 0 and not waiting)
+        cart = self._book.cart(visit)  # `held` counts its held picks and its reviews
+        return cart is None or cart.held == 0
 
     async def _tick_loop(self) -> None:
         while True:
@@ -292,28 +359,48 @@ class Carts:
                 _LOGGER.exception("The carts could not be written")
 
     async def _write(self) -> None:
-        """Write the changed carts and reviews with the events, in one transaction."""
+        """Write the changed carts and reviews with the events, in one transaction.
+
+        One write at a time (the write loop, a review's decision and the stop take turns).
+
+        On any failure (a bug, a cancellation) the events go back to the front of those
+        waiting, and what was not stored is written with the next write.
+        """
+        async with self._writing:
+            events, self._events = self._events, []
+            try:
+                await self._write_now(events)
+            except BaseException:
+                self._events[:0] = events
+                raise
+
+    async def _write_now(self, events: list[Wire]) -> None:
         now = self._ledger.clock()
-        events, self._events = self._events, []
         final = {visit for visit in self._closed if self._final(visit, now)}
         current = {
-            cart.visit: StoredCart(cart, self._closed.get(cart.visit), cart.visit in final)
+            cart.visit: StoredCart(
+                cart,
+                None if cart.visit in self._abandoned else self._closed.get(cart.visit),
+                cart.visit in final,
+            )
             for cart in self._book.carts()
         }
         changed = [stored for visit, stored in current.items() if self._saved.get(visit) != stored]
         reviews = self._book.reviews() + self._book.held()  # held picks survive a restart
         queue = None if reviews == self._saved_reviews else reviews
-        if not events and not changed and queue is None:
-            return
-        await self._ledger.write(
-            lambda store: store.change(lambda db: cart_store.save(db, changed, queue, now), events),
-            events,
-        )
-        self._saved.update((stored.cart.visit, stored) for stored in changed)
-        self._saved_reviews = reviews
+        if events or changed or queue is not None:
+            await self._ledger.write(
+                lambda store: store.change(
+                    lambda db: cart_store.save(db, changed, queue, now), events
+                ),
+                events,
+            )
+            self._saved.update((stored.cart.visit, stored) for stored in changed)
+            self._saved_reviews = reviews
         if len(self._ledger.backlog):
             return  # held until the database is back: final carts stay in memory till then
         for visit in final:
             self._book.forget(visit)
             self._closed.pop(visit, None)
             self._saved.pop(visit, None)
+            self._abandoned.discard(visit)

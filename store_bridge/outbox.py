@@ -76,8 +76,12 @@ class Backlog:
         self._items.append((write, events))
 
     def __len__(self) -> int:
-        """Events waiting in memory."""
-        return sum(len(events) for _, events in self._items)
+        """Events waiting in memory; a held write without events counts as one.
+
+        So a held write is never invisible: while anything waits, later writes queue behind
+        it (`Ledger.write`) instead of overtaking it, and the bridge flushes it at its stop.
+        """
+        return sum(max(len(events), 1) for _, events in self._items)
 
     def events(self) -> list[Wire]:
         """The waiting events, oldest first."""

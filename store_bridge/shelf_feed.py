@@ -2,13 +2,15 @@
 
 The lanes' weight sensors (ESPHome: `<node>/sensor/<name>/state`, grams as plain text) and
 the person tracker (Frigate: `frigate/events`, JSON) publish on the store's broker. The feed
-subscribes to exactly those topics and gives each message, as it came, to
+subscribes to exactly those topics (QoS 1: the broker hands each message on until we
+acknowledged it) and gives each message, as it came, to
 `Carts.on_lane_message` or `Carts.on_tracker_message`, which check it. It never reads,
 logs or keeps a payload itself.
 
 While the broker is down the feed reconnects with a growing pause (as the publisher does,
 `outbox.py`) and the bridge goes on letting people in and out; what the sensors said
-meanwhile is not known, which the carts see as lanes gone silent (stale).
+meanwhile is not known, which the carts see as lanes gone silent (stale) and a tracker gone
+deaf (its picks go to review).
 """
 
 import asyncio
@@ -98,8 +100,8 @@ class ShelfFeed:
                     self.connected = True
                     self.connects += 1
                     backoff = BACKOFF_START_S
-                    topics = [(topic, 0) for topic in sorted({*self.lane_topics})]
-                    topics.append((self.tracker_topic, 0))
+                    topics = [(topic, 1) for topic in sorted({*self.lane_topics})]
+                    topics.append((self.tracker_topic, 1))
                     await client.subscribe(topics)
                     self.subscribed.set()
                     _LOGGER.info(

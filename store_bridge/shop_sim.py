@@ -159,6 +159,15 @@ class Truth:
     shoppers: list[str] = field(default_factory=list)
     left_elsewhere: Counter[str] = field(default_factory=Counter)
     """Items put down on a wrong lane, by shopper (no longer theirs, not back in stock)."""
+    hands: list[Take] = field(default_factory=list)
+    """Every time a shopper's hand changed a lane's weight by whole units (lifted < 0, put
+    down > 0), even for a moment (a hesitation) or on the wrong lane: what each shelf change
+    can be traced to."""
+
+    def hands_at(self, lane: str, at: datetime, within_s: float) -> list[Take]:
+        """The hands at `lane` within `within_s` of `at`."""
+        near = timedelta(seconds=within_s)
+        return [h for h in self.hands if h.lane == lane and abs(h.at - at) <= near]
 
     def cart(self, shopper: str) -> Counter[str]:
         """What the shopper leaves with, by SKU."""
@@ -317,24 +326,25 @@ class Simulation:
         quantity = 2 if rng.random() < 0.15 else 1  # noqa: PLR2004 - now and then two
         if rng.random() < plan.hesitate:
             lifted = rng.uniform(0.3, 0.6) if rng.random() < 0.5 else rng.uniform(3.0, 6.0)  # noqa: PLR2004
-            self._change(lane, t, -1)
-            self._change(lane, t + lifted, 1)
+            self._change(lane, t, -1, name)
+            self._change(lane, t + lifted, 1, name)
             if lifted > 1.0:
                 self._take(name, lane, 1, t)
                 self._take(name, lane, -1, t + lifted)
             t += lifted + rng.uniform(2.5, 4.0)
-        self._change(lane, t, -quantity)
+        self._change(lane, t, -quantity, name)
         self._take(name, lane, quantity, t)
         t += rng.uniform(3.0, 5.0)
         roll = rng.random()
         others = [other for other in lanes if other is not lane]
         if roll < plan.put_back:
-            self._change(lane, t, 1)
+            self._change(lane, t, 1, name)
             self._take(name, lane, -1, t)
             t += rng.uniform(2.5, 4.0)
         elif roll < plan.put_back + plan.wrong_lane and others:
             other = rng.choice(others)
             self._changes[other.id].append((t, lane.unit_weight_g * rng.uniform(0.99, 1.01), 0.3))
+            self.truth.hands.append(Take(name, other.id, lane.sku, 1, self._time(t)))
             self.truth.left_elsewhere[name] += 1
             self._take(name, lane, -1, t)
             t += rng.uniform(2.5, 4.0)
@@ -347,8 +357,9 @@ class Simulation:
         path.append((now, t + 1.0, frozenset({zone})))
         return t + 1.0
 
-    def _change(self, lane: LaneSpec, at: float, units: int) -> None:
+    def _change(self, lane: LaneSpec, at: float, units: int, who: str) -> None:
         """Units leave (`units` < 0) or come back; each item weighs within 1 % of its unit."""
+        self.truth.hands.append(Take(who, lane.id, lane.sku, units, self._time(at)))
         grams = sum(lane.unit_weight_g * self._rng.uniform(0.99, 1.01) for _ in range(abs(units)))
         self._changes[lane.id].append((at, grams if units > 0 else -grams, 0.3))
 

@@ -18,7 +18,8 @@ changes nothing.
   behind them, total, picks held, whether a track is bound) → 200 / 404 (`cart_views.py`).
 - ``GET /v1/reviews``: the picks waiting for an operator, with their candidate sessions.
 - ``POST /v1/reviews/{review}`` ``{"visit": id}`` (the pick is that session's) or
-  ``{"visit": null}`` (nobody's) → 200 / 404 unknown review / 409 not a candidate.
+  ``{"visit": null}`` (nobody's) → 200 once stored / 404 unknown review / 409 not a candidate,
+  or that visit's checkout has started.
   These three need the API token as well.
 - ``GET /v1/status``: occupancy, gates and their states, counters, refusals in the last hour,
   the last events (type, gate, reason, time), broker and outbox state, shelves, and with a
@@ -37,7 +38,7 @@ from aiohttp import web
 from . import words
 from .bridge import Bridge, Decision, UnknownGateError
 from .cart_views import cart_json, review_json, shelves
-from .carts import Carts
+from .carts import Carts, CheckoutStarted
 from .gates.base import GateSignal, SignalKind
 from .receipt_web import add_routes as add_receipt_routes
 from .receipts import Receipts
@@ -241,11 +242,13 @@ async def resolve_review(request: web.Request) -> web.Response:
     visit = _text(body, "visit", ID_MAX)
     review = request.match_info["review"]
     try:
-        carts.resolve(review, visit)
+        await carts.resolve(review, visit)
     except KeyError:
         return _error(404, "unknown_review", "no review with this id is waiting")
     except ValueError:
         return _error(409, "not_a_candidate", "that visit could not have made this pick")
+    except CheckoutStarted:
+        return _error(409, "checkout_started", "that visit's cart is being charged already")
     return web.json_response({"review": review, "visit": visit})
 
 

@@ -10,7 +10,9 @@ change waits until the tracker's picture covers it (`AttributionTuning`). Then:
   its candidates until evidence decides it — a put-back of that SKU at that lane by the one
   candidate who could only have taken it from this pick, or a candidate's track turning out
   to be the only one bound where an unknown person was — or, after
-  `ambiguity_deadline_s`, ``pick_review`` (the operator's queue, `resolve`).
+  `ambiguity_deadline_s`, ``pick_review`` (the operator's queue, `resolve`); a review no
+  operator decided within `review_deadline_s` is charged to nobody (``pick_unattributed``,
+  ``review_expired``).
 
 A candidate that had left the zone before the pick began (and stayed away until it settled)
 is ruled out when the one remaining candidate stood there from began to settled; nobody is
@@ -38,7 +40,7 @@ from .cart_model import (
     TrackPhase,
     TrackSighting,
 )
-from .cart_news import change_news, review_news
+from .cart_news import change_news, expired_news, review_news
 from .cart_session import ShopSession
 from .gate_binding import Binder
 from .pick_evidence import Seen, sole_picker, who_was_there
@@ -65,10 +67,10 @@ class CartBook:
         self._lanes = lanes
         self._tuning = tuning
         self._tol = timedelta(seconds=tuning.tolerance_s)
-        self._table = TrackTable()
+        self._table = TrackTable(timedelta(seconds=tuning.tracker_silence_s))
         self._sessions: dict[str, ShopSession] = {}
         self._orphans: set[str] = set()
-        self._binder = Binder(self._table, self._sessions, tuning, self._bound)
+        self._binder = Binder(self._table, self._sessions, tuning, self._bound, self._unbound)
         self._waiting: list[tuple[datetime, int, ShelfChange]] = []
         self._order = itertools.count()
         self._queue = ReviewQueue()
@@ -240,6 +242,8 @@ class CartBook:
             "held": len(self._queue.held),
             "reviews": len(self._queue.reviews),
             "zones": len(self._table.by_zone),
+            "adopted_tracks": self._table.adopted,
+            **self._binder.sizes(),
         }
 
     # --- inside ------------------------------------------------------------------------
@@ -250,6 +254,12 @@ class CartBook:
         lag, wait = self._tuning.tracker_lag_s, self._tuning.tracker_wait_s
         marks = [t - timedelta(seconds=s) for t, s in ((newest, lag), (now, wait)) if t]
         return max(marks) if marks else None
+
+    def _unbound(self, visit: str) -> bool:
+        """Whether an open session other than `visit` is without a track (or still waiting)."""
+        return any(
+            other != visit and self._sessions[other].closed is None for other in self._orphans
+        )
 
     def _bound(self, session: ShopSession) -> None:
         self._orphans.discard(session.visit)
@@ -272,6 +282,8 @@ class CartBook:
         deadline = timedelta(seconds=self._tuning.ambiguity_deadline_s)
         for held in self._queue.due(known - deadline):
             news.append(self._to_review(held, known))
+        expired = known - timedelta(seconds=self._tuning.review_deadline_s)
+        news += [expired_news(review, known) for review in self._queue.expire(expired)]
         return news
 
     def _seen(self, c: ShelfChange) -> Seen:
@@ -286,6 +298,10 @@ class CartBook:
 
     def _decide(self, c: ShelfChange, known: datetime) -> list[CartNews]:
         seen = self._seen(c)
+        if not c.began_known:
+            return self._doubtful(c, seen, known, "time_unknown")
+        if self._deaf(c):
+            return self._doubtful(c, self._everyone(c), known, "tracker_silent")
         if c.kind is ShelfChangeKind.RETURN:
             return self._decide_return(c, seen, known)
         picker = sole_picker(c, seen)
@@ -298,6 +314,34 @@ class CartBook:
             return [change_news(NewsKind.PICK_UNATTRIBUTED, c, known, reason=reason)]
         reason = "unknown_person" if seen.unknown or seen.orphans else "several_sessions"
         return [self._hold(c, candidates, known, reason)]
+
+    def _deaf(self, c: ShelfChange) -> bool:
+        """Whether the tracker had gone silent around `c` (as seen when `c` was due)."""
+        due = max(c.began + self._tol, c.settled) + timedelta(seconds=self._tuning.tracker_wait_s)
+        now = None if self._now is None else min(self._now, due)
+        return self._table.deaf(c.began - self._tol, c.began + self._tol, now)
+
+    def _everyone(self, c: ShelfChange) -> Seen:
+        """Every session inside around `c` (the tracker cannot say who was where)."""
+        start, end = c.began - self._tol, c.settled + self._tol
+        inside = {v for v, s in self._sessions.items() if s.open_at(start, end, 0.0)}
+        return Seen({}, [], inside)
+
+    def _doubtful(self, c: ShelfChange, seen: Seen, known: datetime, why: str) -> list[CartNews]:
+        """The hand's moment, or who was there, cannot be known: review, never a cart."""
+        candidates = seen.candidates
+        reason = "unknown_person" if seen.unknown else "nobody_there"
+        if c.kind is ShelfChangeKind.RETURN:
+            if candidates:
+                reason = "wrong_lane"
+            candidates = tuple(v for v in candidates if self._could_return(v, c))
+            if not candidates:
+                return [change_news(NewsKind.LANE_ANOMALY, c, known, reason=reason)]
+        if not candidates:
+            return [change_news(NewsKind.PICK_UNATTRIBUTED, c, known, reason=reason)]
+        self._queue.hold(c, candidates, known)
+        review = self._queue.to_review(self._queue.held[c.id], known)
+        return [review_news(review, known, why)]
 
     def _decide_return(self, c: ShelfChange, seen: Seen, known: datetime) -> list[CartNews]:
         candidates = seen.candidates
@@ -312,7 +356,7 @@ class CartBook:
         return [self._hold(c, tuple(able), known, "put_back")]
 
     def _could_return(self, visit: str, c: ShelfChange) -> bool:
-        return self._sessions[visit].holds(c.sku) > 0 or bool(self._queue.picks_at(visit, c))
+        return self._sessions[visit].holds(c.sku) > 0 or self._queue.may_hold(visit, c)
 
     def _returned(self, session: ShopSession, c: ShelfChange, at: datetime) -> list[CartNews]:
         """`session` put `c` back: out of its cart, or out of the one held pick it came from."""

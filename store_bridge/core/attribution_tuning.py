@@ -27,7 +27,22 @@ class AttributionTuning:
     """How long an ambiguous pick waits for evidence before it goes to review."""
     relink_window_s: float = 3.0
     """How close in time a new track must start to a bound track's end to take its place."""
+    relink_overlap_s: float = 0.5
+    """How much earlier than a bound track's end a new track may start and still take its
+    place (a track that started while the old one was still there is another person)."""
     lost_nearby_s: float = 30.0
     """How long a session whose track was lost stays a candidate in the zones it was lost in."""
+    tracker_silence_s: float = 30.0
+    """A tracker that sent nothing at all (no camera, no track) for longer than this around a
+    shelf change is taken as deaf then (a broker or network drop): nobody's absence counts,
+    the change goes to review with every session inside as a candidate. Frigate reports on
+    change, so a quiet but working tracker may stay silent for a while; this is far longer."""
+    review_deadline_s: float = 900.0
+    """How long a pick waits in the review queue for an operator; then it is charged to
+    nobody (``pick_unattributed``, reason ``review_expired``) and its candidates are free to
+    be checked out."""
+    max_session_s: float = 14400.0
+    """A session inside for longer than this (its shopper left through an exit that could not
+    tell who they were) is closed by the carts, its cart never charged (the shell's job)."""
     history_s: float = 180.0
     """How much track history is kept (longer than any hold above)."""

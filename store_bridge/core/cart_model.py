@@ -85,6 +85,11 @@ class ShelfChange:
     """When the reading first left its settled value (the moment of the hand)."""
     settled: datetime
     """When the new value had held long enough to count."""
+    began_known: bool = True
+    """False when the lane's readings paused for longer than `LaneTuning.gap_s` as the
+    change began or before it settled: the hand's moment is not known (`began` is then the
+    last reading before the pause, the earliest it can have been), so it is never
+    attributed, only reviewed."""
 
 
 class TrackPhase(StrEnum):

@@ -41,3 +41,15 @@ def review_news(review: Review, at: datetime, reason: str) -> CartNews:
         review=review.id,
         reason=reason,
     )
+
+
+def expired_news(review: Review, at: datetime) -> CartNews:
+    """``pick_unattributed``: nobody decided `review` in time; nobody is charged for it."""
+    return change_news(
+        NewsKind.PICK_UNATTRIBUTED,
+        review.change,
+        at,
+        candidates=len(review.candidates),
+        review=review.id,
+        reason="review_expired",
+    )

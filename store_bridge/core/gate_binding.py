@@ -1,9 +1,12 @@
 """Which person tracks are whose: binding at the entry gate, and re-linking a lost track.
 
 At check-in the unbound tracks in the gate's zone around the gate's opening are the
-session's candidates. Up to `party` of them, with no other session that could own one of them
-(checking in at that gate at the same moment, or still waiting for its own track), are bound
-at once (``check_in``). Otherwise the session waits for the candidates to leave the gate zone
+session's candidates. A candidate counts only once it has gone on into the store (seen in a
+zone other than the gate's, or still seen out of the gate's zone `tolerance_s` after it left
+it): one passing the gate and turning back out of the camera's view never does. Up
+to `party` of them, with no other session that could own one of them (checking in at that
+gate at the same moment, or still waiting for its own track), are bound once all of them
+went in (``check_in``). Otherwise the session waits for the candidates to leave the gate zone
 into the store, one at a time: the first to leave after the gate opened is bound
 (``passed_gate``) only when no other session was waiting for a track that one could be —
 opened at that gate before it left (or within `tie_s` after), its party not yet through, the
@@ -12,10 +15,13 @@ apart. Binding never guesses: a session that stays unsure is unbound at the dead
 (`session_unbound`), and its picks go to review, never to a cart.
 
 When a bound track ends, a new unbound track on the same camera that started within
-`relink_window_s` of that end, in a zone the old one was last in, takes its place
-(``relinked``) — only when it is the one new track that fits and the old track is the one
-lost track that fits it. Otherwise the track is lost; a session left without a track is
-said to be unbound (``track_lost``) and stays a candidate for review where it was lost.
+`relink_window_s` after that end (or up to `relink_overlap_s` before it: not while the old
+one was still there), in a zone the old one was last in, takes its place (``relinked``) —
+only when it is the one new track that fits, the old track is the one lost track that fits
+it, no other person no session owns was in those zones around the end, and no other open
+session is without a track (its shopper could be the one the new track saw). Otherwise the
+track is lost; a session left without a track is said to be unbound (``track_lost``) and
+stays a candidate for review where it was lost.
 """
 
 import heapq
@@ -46,15 +52,21 @@ class Binder:
         sessions: dict[str, ShopSession],
         tuning: AttributionTuning,
         on_bound: Callable[[ShopSession], None],
+        unbound: Callable[[str], bool] = lambda _visit: False,
     ) -> None:
-        """Bind into `sessions`, reading `table`; `on_bound` hears of every binding."""
+        """Bind into `sessions`, reading `table`; `on_bound` hears of every binding.
+
+        `unbound(visit)`: whether an open session other than `visit` has no track now.
+        """
         self._table = table
         self._sessions = sessions
         self._tol = timedelta(seconds=tuning.tolerance_s)
         self._deadline = timedelta(seconds=tuning.unbound_deadline_s)
         self._tie = timedelta(seconds=tuning.tie_s)
         self._window = timedelta(seconds=tuning.relink_window_s)
+        self._overlap = timedelta(seconds=tuning.relink_overlap_s)
         self._on_bound = on_bound
+        self._unbound = unbound
         self.owner: dict[str, str] = {}
         self._pending: dict[str, ShopSession] = {}
         self._gate: dict[str, list[str]] = {}
@@ -115,6 +127,14 @@ class Binder:
             self._recent = [lost for lost in self._recent if lost.track.last >= recent]
         return news
 
+    def sizes(self) -> dict[str, int]:
+        """How much it holds: sessions waiting for a track, recent check-ins, lost tracks."""
+        return {
+            "pending": len(self._pending),
+            "check_ins": sum(len(opens) for opens in self._opens.values()),
+            "lost_tracks": len(self._recent),
+        }
+
     def prune(self, cutoff: datetime) -> None:
         """Forget check-ins older than `cutoff`."""
         for zone, opens in list(self._opens.items()):
@@ -141,8 +161,14 @@ class Binder:
             found = self._table.in_zone(session.zone, opened - self._tol, opened + self._tol)
             candidates = [t.id for t in found if t.id not in self.owner]
             self._gate[session.visit] = candidates
-            if 0 < len(candidates) <= session.party and not self._contested(session, candidates):
-                news += [self._bound(session, t, "check_in", opened) for t in candidates]
+        if (
+            not session.at_gate
+            and 0 < len(candidates) <= session.party
+            and all(self._went_in(session, t) for t in candidates)
+            and not any(t in self.owner for t in candidates)
+            and not self._contested(session, candidates)
+        ):
+            news += [self._bound(session, t, "check_in", opened) for t in candidates]
         if session.at_gate < session.party:
             news += self._passers(session, candidates, known)
         if session.at_gate >= session.party or known >= opened + self._deadline:
@@ -157,6 +183,14 @@ class Binder:
                     )
                 )
         return news
+
+    def _went_in(self, session: ShopSession, track_id: str) -> bool:
+        """Whether the track went on from the gate into the store (before the deadline)."""
+        track = self._table.tracks.get(track_id)
+        if track is None:
+            return False
+        went = track.went_in(session.zone, session.opened - self._tol, self._tol)
+        return went is not None and went <= session.opened + self._deadline
 
     def _contested(self, session: ShopSession, candidates: list[str]) -> bool:
         """Whether another check-in near it, or one still waiting, could own a candidate."""
@@ -203,7 +237,11 @@ class Binder:
             if track is None or track_id in self.owner:
                 continue
             left = track.exit_from(zone, opened)
-            if left is not None and left <= opened + self._deadline:
+            if (
+                left is not None
+                and left <= opened + self._deadline
+                and self._went_in(session, track_id)
+            ):
                 exits.append((left, track_id))
         exits.sort()
         news: list[CartNews] = []
@@ -226,6 +264,22 @@ class Binder:
 
     # --- lost tracks ---------------------------------------------------------------------
 
+    def _fits(self, lost: _Lost, new: Track) -> bool:
+        """Whether `new` could be `lost`'s person under a new id.
+
+        It started after the old one ended (within the window), or only a little before
+        (`relink_overlap_s`): one that was seen while the old one still was is someone else.
+        """
+        old = lost.track
+        return (
+            new is not old
+            and new.ended is None
+            and new.camera == old.camera
+            and old.ended is not None
+            and old.ended - self._overlap <= new.first <= old.ended + self._window
+            and bool(new.first_zones & old.last_zones)
+        )
+
     def _rivals(self, lost: _Lost, new: Track) -> bool:
         """Whether another track could have become `new`.
 
@@ -233,12 +287,21 @@ class Binder:
         start, whatever its zones (a tracker's first zones of a new id may be late or out of
         order).
         """
-        if any(o is not lost and _fits(o, new, self._window) for o in self._recent):
+        if any(o is not lost and self._fits(o, new) for o in self._recent):
             return True
-        return any(
-            t is not lost.track and _ended_near(t, new, self._window)
-            for t in self._table.tracks.values()
-        )
+        old = lost.track
+        assert old.ended is not None  # noqa: S101 - a lost track ended
+        start, end = old.ended - self._window, old.ended + self._window
+        for t in self._table.tracks.values():
+            if t is old or t is new:
+                continue
+            if _ended_near(t, new, self._window):
+                return True
+            if self.owner.get(t.id) is None and any(
+                t.in_zone(zone, start, end) for zone in old.last_zones
+            ):
+                return True  # a person no session owns was there: the new track may be theirs
+        return False
 
     def _relink(self, lost: _Lost, known: datetime) -> list[CartNews]:
         visit = lost.visit
@@ -248,10 +311,11 @@ class Binder:
         session = self._sessions.get(visit)
         if session is None or session.closed is not None:
             return []
-        fits = [t for t in self._table.tracks.values() if _fits(lost, t, self._window)]
+        fits = [t for t in self._table.tracks.values() if self._fits(lost, t)]
         if (
             len(fits) == 1
             and self.owner.get(fits[0].id) is None
+            and not self._unbound(visit)
             and not self._rivals(lost, fits[0])
         ):
             self.bind(session, fits[0].id)
@@ -270,17 +334,4 @@ def _ended_near(old: Track, new: Track, window: timedelta) -> bool:
         and old.ended is not None
         and old.camera == new.camera
         and abs(new.first - old.ended) <= window
-    )
-
-
-def _fits(lost: _Lost, new: Track, window: timedelta) -> bool:
-    """Whether `new` could be `lost`'s person under a new id."""
-    old = lost.track
-    return (
-        new is not old
-        and new.ended is None
-        and new.camera == old.camera
-        and old.ended is not None
-        and abs(new.first - old.ended) <= window
-        and bool(new.first_zones & old.last_zones)
     )

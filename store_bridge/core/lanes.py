@@ -22,7 +22,10 @@ with an item: a pick of one), and one back at the weight before an older anomaly
 
 A change's `ShelfChange.began` is the time of the first reading of the last excursion out
 of the old settled band (the moment of the hand, which attribution uses); `settled` is the
-time of the reading with which it counted.
+time of the reading with which it counted. When the readings paused for longer than
+`LaneTuning.gap_s` (a Wi-Fi or broker drop) just before that first reading or before the
+change settled, the hand may have come in the pause: `began` is then the last reading before
+it and the change says its moment is unknown (`ShelfChange.began_known`).
 
 The lane needs readings regularly (ESPHome ``update_interval`` of a second or less, no
 ``delta`` filter, or a ``heartbeat``): a lane without a reading for `LaneTuning.stale_after_s`
@@ -82,6 +85,10 @@ class LaneTuning:
     """How slowly the settled weight follows readings within the band (zero drift)."""
     anchor_s: float = 60.0
     """How long the weight before an anomaly counts as a reference (a hand, a foreign item)."""
+    gap_s: float = 1.5
+    """A pause between readings longer than this as a change begins (or before it settles)
+    leaves its moment unknown (about the attribution's tolerance; readings come every 0.1 s
+    to 1 s)."""
 
     def __post_init__(self) -> None:
         """Every value is a finite number above zero."""
@@ -145,6 +152,7 @@ class LaneWatch:
         "_asked",
         "_baseline",
         "_began",
+        "_doubt",
         "_inside",
         "_last",
         "_last_at",
@@ -174,6 +182,8 @@ class LaneWatch:
         """The settled weights before the last anomalies and when they came, newest first."""
         self._moving = False
         self._began: datetime | None = None
+        self._doubt = False
+        """Whether the readings paused (`gap_s`) as the moving change began or since."""
         self._inside = False
         self._p_values: list[float] = []
         self._p_start = self._p_min = self._p_max = 0.0
@@ -216,7 +226,9 @@ class LaneWatch:
         change: what happened on the shelf while it was silent cannot be known (the shell
         reports the stale lane; a pick in that time is not seen).
         """
+        before = self._last_at
         now, last = self._clock(at)
+        paused = last is not None and now - last > self.tuning.gap_s
         baseline = self._baseline
         if baseline is None:
             if self._plateau(grams, now):
@@ -233,9 +245,13 @@ class LaneWatch:
                     self._anchors = [(grams + step, since) for grams, since in self._anchors]
                 return None
             self._moving, self._began, self._inside = True, at, False
-            self._p_values = []
+            self._p_values, self._doubt = [], False
         elif not inside and self._inside:
-            self._began = at
+            self._began, self._doubt = at, False
+        if paused:
+            self._doubt = True
+            if self._began == at and before is not None:
+                self._began = before  # the hand came in the pause, or just after it
         self._inside = inside
         if not self._plateau(grams, now):
             return None
@@ -345,6 +361,7 @@ class LaneWatch:
             grams=round(grams, 1),
             began=self._began or at,
             settled=at,
+            began_known=not self._doubt,
         )
 
     def _reset(self) -> None:

@@ -4,7 +4,10 @@ Sessions count by their bound tracks in the lane's zone within the tolerance of 
 `began`. A person track no session owns there is *unknown*: it could be anyone (a shopper
 whose track was switched, a party member never bound), so it makes the change ambiguous
 and brings every session without a track in as a candidate. A session whose track was
-lost in that zone a short while ago is a candidate there too.
+lost in that zone a short while ago is a candidate there too, and so is every open session
+without a track whose whereabouts are unknown: one never bound (the tracker never saw its
+shopper, or not yet) or whose track was lost longer than `lost_nearby_s` ago. Such a
+shopper may be standing at any lane unseen, so a pick there is never anyone else's alone.
 """
 
 from collections.abc import Mapping
@@ -44,9 +47,14 @@ def who_was_there(  # noqa: PLR0913 - the book's parts, read only
     orphans: AbstractSet[str],
     tuning: AttributionTuning,
 ) -> Seen:
-    """The sessions and unknown people at `c`'s zone within the tolerance of its `began`."""
+    """The sessions and unknown people at `c`'s zone within the tolerance of its `began`.
+
+    A change whose moment is unknown (`ShelfChange.began_known`): from its `began` (the
+    earliest it can have been) until it settled.
+    """
     tol = tuning.tolerance_s
-    start, end = c.began - timedelta(seconds=tol), c.began + timedelta(seconds=tol)
+    last = c.began if c.began_known else c.settled
+    start, end = c.began - timedelta(seconds=tol), last + timedelta(seconds=tol)
     present: dict[str, list[Track]] = {}
     unknown: list[Track] = []
     for track in table.in_zone(c.zone, start, end):
@@ -61,9 +69,18 @@ def who_was_there(  # noqa: PLR0913 - the book's parts, read only
         visit
         for visit in orphans
         if (session := sessions[visit]).open_at(start, end, tol)
-        and (unknown or _lost_near(session, c.zone, start - nearby))
+        and (
+            unknown
+            or _nowhere(session, start - nearby)
+            or _lost_near(session, c.zone, start - nearby)
+        )
     }
     return Seen(present, unknown, possible - present.keys())
+
+
+def _nowhere(session: ShopSession, since: datetime) -> bool:
+    """Whether nothing says where a session without a track is (it could be anywhere)."""
+    return session.lost_at is None or session.lost_at < since
 
 
 def _lost_near(session: ShopSession, zone: str, since: datetime) -> bool:

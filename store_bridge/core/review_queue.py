@@ -78,14 +78,19 @@ class ReviewQueue:
         return [h for h in self.held.values() if h.change.settled <= before]
 
     def picks_at(self, visit: str, change: ShelfChange) -> list[Held]:
-        """The held picks at `change`'s lane that `visit` may have made."""
+        """The held picks at `change`'s lane, before it, that `visit` may have made."""
         return [
-            h
-            for h in self.held.values()
-            if h.change.kind is ShelfChangeKind.PICK
-            and h.change.lane == change.lane
-            and visit in h.candidates
+            h for h in self.held.values() if _earlier_pick(h.change, h.candidates, visit, change)
         ]
+
+    def may_hold(self, visit: str, change: ShelfChange) -> bool:
+        """Whether `visit` may hold an item of `change`'s lane from an undecided pick.
+
+        One held, or waiting for review, that came before `change`.
+        """
+        return bool(self.picks_at(visit, change)) or any(
+            _earlier_pick(r.change, r.candidates, visit, change) for r in self.reviews.values()
+        )
 
     def pending(self) -> tuple[Review, ...]:
         """The held changes as reviews (noted `HELD_NOTE`): what a restart must not lose."""
@@ -125,3 +130,14 @@ class ReviewQueue:
                 self._for[visit] -= 1
             else:
                 self._for.pop(visit, None)
+
+
+def _earlier_pick(
+    pick: ShelfChange, candidates: tuple[str, ...], visit: str, change: ShelfChange
+) -> bool:
+    return (
+        pick.kind is ShelfChangeKind.PICK
+        and pick.lane == change.lane
+        and pick.began < change.began
+        and visit in candidates
+    )

@@ -9,7 +9,7 @@ that are out of order, repeated, or about a track that already ended.
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .cart_model import TrackPhase, TrackSighting
 
@@ -64,6 +64,26 @@ class Track:
             index += 1
         return True
 
+    def went_in(self, gate: str, after: datetime, stay: timedelta) -> datetime | None:
+        """When, at or after `after`, it was seen going on from `gate` into the store.
+
+        Seen in a zone other than `gate`, or still seen out of the gate's zone `stay` after
+        it left it: someone walking in from an entry gate stays in the camera's view; someone
+        passing the gate and going back out leaves it (their track ends). None: not (yet).
+        """
+        index = max(bisect_right(self.times, after) - 1, 0)
+        out: datetime | None = None
+        for at, zones in zip(self.times[index:], self.zones[index:], strict=True):
+            if zones - {gate}:
+                return max(at, after)
+            if gate in zones:
+                out = None
+            elif out is None:
+                out = at
+            elif at - out >= stay:
+                return max(at, after)
+        return None
+
     def exit_from(self, zone: str, after: datetime) -> datetime | None:
         """The first moment at or after `after` when a sighting shows it leave `zone`."""
         index = max(bisect_right(self.times, after) - 1, 0)
@@ -78,8 +98,9 @@ class Track:
 class TrackTable:
     """The tracks seen lately, by id, with an index of who was ever in which zone."""
 
-    def __init__(self) -> None:
-        """Start empty."""
+    def __init__(self, silence: timedelta = timedelta(seconds=30)) -> None:
+        """Start empty; note pauses of the whole tracker longer than `silence`."""
+        self._silence = silence
         self.tracks: dict[str, Track] = {}
         self.by_zone: dict[str, set[str]] = {}
         self.newest: datetime | None = None
@@ -87,6 +108,8 @@ class TrackTable:
         self.ignored: Counter[str] = Counter()
         """Messages ignored, by reason (``out_of_order``, ``duplicate``, ``after_end``,
         ``unknown_track``, ``too_old``)."""
+        self.silences: list[tuple[datetime, datetime]] = []
+        """Pauses between two messages (by frame time) longer than `silence`, oldest first."""
         self.adopted = 0
         """Updates for a track never seen new (its ``new`` was lost), taken as its start."""
 
@@ -116,8 +139,23 @@ class TrackTable:
                 track.seen_zones.add(zone)
                 self.by_zone.setdefault(zone, set()).add(track.id)
         if self.newest is None or at > self.newest:
+            if self.newest is not None and at - self.newest > self._silence:
+                self.silences.append((self.newest, at))
             self.newest = at
         return track
+
+    def deaf(self, start: datetime, end: datetime, now: datetime | None) -> bool:
+        """Whether the tracker was silent longer than `silence` at some moment of [start, end].
+
+        Before its first message, and from its newest message on while that is longer ago
+        than `silence` (at `now`), it counts as silent.
+        """
+        newest = self.newest
+        if newest is None:
+            return True
+        if newest < end and now is not None and now - newest > self._silence:
+            return True
+        return any(a < end and b > start for a, b in self.silences)
 
     def in_zone(self, zone: str, start: datetime, end: datetime) -> list[Track]:
         """The tracks in `zone` at some moment of [start, end]."""
@@ -141,6 +179,7 @@ class TrackTable:
                 members.discard(track_id)
                 if not members:
                     del self.by_zone[zone]
+        self.silences = [(a, b) for a, b in self.silences if b >= cutoff]
         for track in self.tracks.values():
             cut = bisect_right(track.times, cutoff) - 1
             if cut > 0:

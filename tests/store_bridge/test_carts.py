@@ -247,7 +247,9 @@ async def test_tracks_of_other_things_and_other_cameras_are_not_the_stores_conce
         assert [(ln["sku"], ln["quantity"]) for ln in (await shop.cart(visit))["lines"]] == [
             (COLA.sku, 1)
         ]  # only the shopper was there: neither made the pick ambiguous
-        assert shop.bridge.status()["shelf"]["ignored"] == 0
+        # the other camera's track is counted as ignored input; a car is nobody's concern
+        assert shop.bridge.status()["shelf"]["ignored"] == 1
+        assert shop.carts.ignored == {"other_camera": 1}
     finally:
         await stop_shop(shop)
 
@@ -280,7 +282,9 @@ async def test_a_hand_resting_on_the_shelf_is_an_anomaly_not_a_pick(
 
 async def test_a_pick_nobody_stood_at_is_counted_as_unattributed(make_shop: ShopFactory) -> None:
     shop = await stocked(make_shop)
-    visit = await shop.check_in("frigate-a")  # stays at the entrance
+    visit = await shop.check_in("frigate-a")
+    shop.shelf.move("frigate-a", ["aisle_drinks"])  # and stays at the drinks
+    shop.shelf.walk(2)
     shop.shelf.walk(2, {CHIPS_TOPIC: 4 * 160.0})
     shop.settle()
     assert (await shop.cart(visit))["lines"] == []

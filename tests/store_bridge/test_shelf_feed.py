@@ -223,12 +223,28 @@ async def serving(config_path: Path) -> AsyncIterator[tuple[Any, Api]]:
         yield bridge, Api(session, url)
 
 
-async def check_in(api: Api, sensors: Sensors, operator: Operator, track: str) -> str:
+async def check_in(api: Api, sensors: Sensors, operator: Operator, track: str, bridge: Any) -> str:
+    seen = bridge.carts.sizes()["tracks"]
     await sensors.enter(track, ["entrance"])
-    await asyncio.sleep(0.6)  # the tracker sees them at the gate before it opens
+    await until(  # the tracker sees them at the gate before it opens
+        "the tracker's sighting at the gate arrived",
+        lambda: bridge.carts.sizes()["tracks"] > seen,
+        seconds=WAIT,
+    )
     status, answer = await api.post("/v1/gates/entry_1/check-in", {"qr": operator.qr()})
     assert status == 200, answer
     return str(answer["visit"])
+
+
+async def walked_in(api: Api, sensors: Sensors, track: str, visit: str) -> None:
+    """`track` walks from the gate to the drinks: its session is bound to it there."""
+    sensors.people[track] = ["aisle_drinks"]
+    await until(
+        "the shopper's track is bound",
+        lambda: api.get(f"/v1/visits/{visit}/cart"),
+        want=lambda answer: answer[1]["bound"],
+        seconds=WAIT,
+    )
 
 
 async def test_carts_fill_from_esphome_and_frigate_over_mqtt_and_survive_a_restart(
@@ -240,10 +256,8 @@ async def test_carts_fill_from_esphome_and_frigate_over_mqtt_and_survive_a_resta
     caplog.set_level(logging.DEBUG)
     async with Events(mosquitto) as events, Sensors(mosquitto) as sensors:
         async with serving(config_path) as (bridge, api):
-            visit = await check_in(api, sensors, operator, "1733472000.123-abc")
-            await asyncio.sleep(1.0)
-            sensors.people["1733472000.123-abc"] = ["aisle_drinks"]
-            await asyncio.sleep(1.0)
+            visit = await check_in(api, sensors, operator, "1733472000.123-abc", bridge)
+            await walked_in(api, sensors, "1733472000.123-abc", visit)
             sensors.grams = 8 * UNIT  # two cans
             await until(
                 "the cart holds the two cans",
@@ -276,10 +290,8 @@ async def test_carts_fill_from_esphome_and_frigate_over_mqtt_and_survive_a_resta
             assert await api.lines(visit) == [(COLA_SKU, 1)]
 
             # A second shopper next to the first: the next pick could be either's.
-            other = await check_in(api, sensors, operator, "1733472001.456-def")
-            await asyncio.sleep(1.0)
-            sensors.people["1733472001.456-def"] = ["aisle_drinks"]
-            await asyncio.sleep(1.5)
+            other = await check_in(api, sensors, operator, "1733472001.456-def", bridge)
+            await walked_in(api, sensors, "1733472001.456-def", other)
             sensors.grams = 8 * UNIT
             (review,) = (
                 await until(

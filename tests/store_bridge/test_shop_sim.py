@@ -104,3 +104,19 @@ def test_a_shopper_stands_in_the_entrance_when_checking_in() -> None:
             assert message.zone == ENTRY_ZONE
             checked += 1
     assert checked == 12
+
+
+def test_every_settled_change_is_traced_to_the_hand_that_made_it() -> None:
+    sim = simulate(replace(QUIET, hesitate=0.3, wrong_lane=0.2))
+    watches = {lane.topic: LaneWatch(lane) for lane in sim.shop.lanes.values()}
+    traced = 0
+    for message in sim.messages():
+        if isinstance(message, Reading):
+            change = watches[message.topic].reading(parse_weight(message.payload), message.at)
+            if change is None or change.kind is ShelfChangeKind.ANOMALY:
+                continue
+            sign = -1 if change.kind is ShelfChangeKind.PICK else 1
+            hands = sim.truth.hands_at(change.lane, change.began, 1.5)
+            assert [h.quantity * sign > 0 for h in hands] == [True], (change, hands)
+            traced += 1
+    assert traced >= len(sim.truth.takes) // 2
