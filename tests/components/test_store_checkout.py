@@ -49,6 +49,7 @@ CHECKOUT: dict[str, Any] = {
     "sales_today": SALES,
     "receipts_waiting": 3,
     "receipts_failed": 0,
+    "refunds_uncertain": 0,
 }
 SALES_TODAY = "sensor.corner_store_sales_today"
 SALES_COUNT = "sensor.corner_store_sales_today_count"

@@ -68,6 +68,7 @@ class CheckoutCounts:
     outstanding_accounts: int | None = None
     receipts_waiting: int | None = None
     receipts_failed: int | None = None
+    refunds_uncertain: int | None = None
     sales_today: SalesToday | None = None
 
     @property
