@@ -181,6 +181,15 @@ def due(db: sqlite3.Connection, now: float, limit: int) -> list[DueRequest]:
     return [DueRequest(r[0], r[1], r[2], r[3], int(r[4]), float(r[5])) for r in rows]
 
 
+def due_now(db: sqlite3.Connection, visits: list[str], now: float) -> None:
+    """The waiting requests of `visits` (their checkout is done) are due now."""
+    db.executemany(
+        "UPDATE receipt_requests SET next_try = ? "
+        "WHERE state = 'waiting' AND visit = ? AND next_try > ?",
+        [(now, visit, now) for visit in visits],
+    )
+
+
 def next_due(db: sqlite3.Connection) -> float | None:
     """When the next waiting request is due (None: nothing waits)."""
     row = db.execute(

@@ -184,6 +184,7 @@ class Receipts:
         self._clock = clock
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._done_visits: set[str] = set()
         self._unfolded = False
         """An address was erased and the write-ahead log not truncated since."""
         self.on_change: Callable[[], None] = lambda: None
@@ -206,6 +207,11 @@ class Receipts:
         """Look at the queue now (a checkout is done, a request was queued)."""
         self._wakeup.set()
         self.on_change()
+
+    def checkout_done(self, visit: str) -> None:
+        """`visit`'s checkout is done: its waiting requests are due now, not at their next poll."""
+        self._done_visits.add(visit)
+        self.wake()
 
     async def _known(self, visit: str) -> None:
         if await self._source.purchase(visit) is None:
@@ -293,6 +299,11 @@ class Receipts:
     async def send_due(self) -> float:
         """Send what is due now; how long until the next is due (at most `IDLE_S`)."""
         now = self._clock().timestamp()
+        if self._done_visits:
+            done, self._done_visits = sorted(self._done_visits), set()
+            await self._db.call(
+                lambda store: store.change(lambda db: rs.due_now(db, done, now), ())
+            )
         if await self._db.call(lambda store: rs.erase_is_due(store.db, now)):
             await self._db.call(
                 lambda store: store.change(lambda db: rs.erase_due(db, now), (), durable=True)

@@ -203,7 +203,7 @@ def attach_receipts(bridge: Bridge, receipts: Receipts) -> None:
     """Make `receipts` the bridge's: woken when a checkout is done, counted in its status."""
     bridge.receipts = receipts
     if bridge.checkout is not None:
-        bridge.checkout.on_done = lambda _visit: receipts.wake()
+        bridge.checkout.on_done = receipts.checkout_done
     if bridge.checkout_status is not None:
         receipts.on_change = bridge.checkout_status.changed
 

@@ -189,14 +189,6 @@ async def test_a_store_misconfigured_refund_fails_and_changes_nothing(
     assert processor.refunds == {}
 
 
-@pytest.mark.xfail(
-    reason=(
-        "open defect (#19), found at the end of session 6: with a receipt asked for before the"
-        " checkout, the checkout of this visit is not started in this rig; the end-to-end"
-        " receipt test through `serve` passes"
-    ),
-    strict=False,
-)
 async def test_a_receipt_asked_for_at_the_exit_is_sent_once_the_checkout_is_done(
     shop: tuple[Shop, FakeProcessor],
     tmp_path: Path,
