@@ -18,13 +18,14 @@ from datetime import datetime
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .core.store_sales import CHECKOUT_COUNTS, CheckoutCounts, day_started
+from .store_found import async_add_when_found
 
 OWING_ISSUE = "payments_outstanding"
 """The repair issue's translation key."""
@@ -127,24 +128,11 @@ def async_add_checkout_entities(
     on_unload: Callable[[Callable[[], None]], object],
 ) -> None:
     """Add the checkout entities `make` builds now if payments are known, else once they are."""
-    if view.counts is not None:
-        async_add_entities(make())
-        return
-    unsubscribe: Callable[[], None] | None = None
-
-    @callback
-    def _found() -> None:
-        nonlocal unsubscribe
-        if unsubscribe is not None:
-            unsubscribe()
-            unsubscribe = None
-            async_add_entities(make())
-
-    unsubscribe = async_dispatcher_connect(view.hass, signal_checkout_found(view.entry_id), _found)
-
-    @callback
-    def _stop() -> None:
-        if unsubscribe is not None:
-            unsubscribe()
-
-    on_unload(_stop)
+    async_add_when_found(
+        view.hass,
+        known=view.counts is not None,
+        signal=signal_checkout_found(view.entry_id),
+        async_add_entities=async_add_entities,
+        make=make,
+        on_unload=on_unload,
+    )

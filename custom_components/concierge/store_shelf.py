@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .core.stores import Shelf
+from .store_found import async_add_when_found
 
 REVIEW_ISSUE = "picks_waiting_for_review"
 """The repair issue's translation key."""
@@ -104,24 +105,11 @@ def async_add_shelf_entities(
     on_unload: Callable[[Callable[[], None]], object],
 ) -> None:
     """Add the shelf entities `make` builds now if the shelves are known, else once they are."""
-    if view.shelf is not None:
-        async_add_entities(make())
-        return
-    unsubscribe: Callable[[], None] | None = None
-
-    @callback
-    def _found() -> None:
-        nonlocal unsubscribe
-        if unsubscribe is not None:
-            unsubscribe()
-            unsubscribe = None
-            async_add_entities(make())
-
-    unsubscribe = async_dispatcher_connect(view.hass, signal_shelf_found(view.entry_id), _found)
-
-    @callback
-    def _stop() -> None:
-        if unsubscribe is not None:
-            unsubscribe()
-
-    on_unload(_stop)
+    async_add_when_found(
+        view.hass,
+        known=view.shelf is not None,
+        signal=signal_shelf_found(view.entry_id),
+        async_add_entities=async_add_entities,
+        make=make,
+        on_unload=on_unload,
+    )
