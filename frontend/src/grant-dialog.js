@@ -78,6 +78,9 @@ export class ConciergeGrantDialog extends LitElement {
   _set(key, value) {
     this._form = { ...this._form, [key]: value };
     this._warnings = null;
+    // A message shown for the form as it was goes with the change: what is still wrong
+    // with the form as it is now is shown instead (nothing once it is complete).
+    if (this._problem) this._problem = this._validate();
   }
 
   _toggle(key, value, on) {

@@ -58,7 +58,9 @@ def test_create_weekly_grant_with_generated_pin_warns_and_shows_pin_once(
     dialog = page.locator(".grant-dialog")
     dialog.locator("button.save").click()
     expect(dialog.get_by_role("alert")).to_have_text("Give the grant a label.")
+    # The message follows the form: what is still missing, then nothing once it is complete.
     dialog.locator("input[name=label]").fill("Cleaner Anna")
+    expect(dialog.get_by_role("alert")).to_have_text("Choose at least one door.")
     dialog.locator("select[name=kind]").select_option("cleaner")
     dialog.locator("input[name=portal][value=front]").check()
     dialog.locator("input[name=portal][value=garage]").check()
@@ -66,6 +68,7 @@ def test_create_weekly_grant_with_generated_pin_warns_and_shows_pin_once(
     dialog.locator("input[name=weekday][value=fri]").check()
     dialog.locator("input[name=start_time]").fill("08:30")
     dialog.locator("input[name=end_time]").fill("11:00")
+    expect(dialog.get_by_role("alert")).to_have_count(0)
     shots(page, "form")
     dialog.locator("button.save").click()
     # The garage's lock has no keypad: asked before anything is saved.
@@ -104,6 +107,9 @@ def test_a_refused_save_shows_the_backends_message_and_keeps_the_form(page: Page
     dialog.locator("button.save").click()
     expect(dialog.get_by_role("alert")).to_have_text("The end is before the start.")
     dialog.locator("input[name=pin_mode][value=typed]").check()
+    # The backend's message was about the form as it was: it goes with the change, and
+    # what is wrong now (no PIN typed yet) takes its place.
+    expect(dialog.get_by_role("alert")).to_have_text("A PIN has 4 to 10 digits.")
     dialog.locator("input[name=pin]").fill("12")
     dialog.locator("button.save").click()
     expect(dialog.get_by_role("alert")).to_have_text("A PIN has 4 to 10 digits.")

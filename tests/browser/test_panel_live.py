@@ -158,7 +158,9 @@ def test_cleaner_gets_a_weekly_pin_on_the_keypad_door(
     shots(page, "pin-refused-without-keypad")
     # The Back door's Z-Wave lock has a keypad: a generated PIN, shown once.
     dialog.get_by_label("Front door").uncheck()
+    expect(dialog.locator("p.error")).to_have_text("Choose at least one door.")
     dialog.get_by_label("Back door").check()
+    expect(dialog.locator("p.error")).to_have_count(0)
     expect(dialog.locator("input[name=pin_mode][value=generate]")).to_be_checked()
     shots(page, "form")
     dialog.locator("button.save").click()
