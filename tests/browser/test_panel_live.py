@@ -141,6 +141,8 @@ def test_cleaner_gets_a_weekly_pin_on_the_keypad_door(
     admin_page: Page, hass_instance: RunningHass, shots: Shoot
 ) -> None:
     page = admin_page
+    # The develop instance's stand-in front door starts locked, as a door should.
+    assert hass_instance.call("GET", "/api/states/lock.front_door")["state"] == "locked"
     expect(page.locator("ha-sidebar")).to_contain_text("Access")
     panel = page.locator("concierge-panel")
     expect(panel.locator("h1")).to_have_text("Access")
