@@ -17,7 +17,7 @@ the same and is counted as failed (`counts`).
 
 A send whose answer was lost after the whole message went out (`mailer.Unknown`: it may have
 been accepted) is retried the same way, never blindly: every attempt of a request carries the
-same Message-ID (derived from the request, `message_id`), so a mail system that got the first
+same Message-ID (derived from the request, `receipt_mail.py`), so a mail system that got the first
 one can drop the duplicate; so does a send repeated after a crash between the server's
 acceptance and its record. Marking a request sent or given up, and erasing an address, is
 committed durably (synchronous FULL), and then the write-ahead log is truncated
@@ -41,17 +41,16 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
 from typing import Final, Protocol
 
 from . import receipt_store as rs
 from .core.email_address import AddressProblem, address_problem
-from .core.receipt import Card, Language, ReceiptFacts, ReceiptLine, render
+from .core.receipt import Language
 from .events import Wire
 from .mail_config import MailSpec
 from .mailer import Accepted, Refused, Sender
+from .receipt_mail import Purchase as Purchase  # noqa: PLC0414 - re-exported
+from .receipt_mail import receipt_message
 from .storage import Database, StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
@@ -66,20 +65,6 @@ FAULT_MAX_S: Final = 300.0
 FOLD_RETRY_S: Final = 1.0
 """How soon the write-ahead log is truncated again after a reader kept it."""
 DAY_S: Final = 86_400.0
-
-
-@dataclass(frozen=True, slots=True)
-class Purchase:
-    """A visit's finished checkout, as its receipt shows it."""
-
-    at: datetime
-    """When it was charged (aware; shown in the store's time zone)."""
-    lines: Sequence[ReceiptLine]
-    currency: str
-    card: Card | None = None
-    """As the processor reported it; None when it said nothing (an app shopper)."""
-    paid: int | None = None
-    """What was taken, when less than the lines' total (the rest is owed); else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +124,6 @@ class OpenCode:
 def code_hash(code: str) -> str:
     """What the database keeps of a code."""
     return hashlib.sha256(code.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def message_id(store: str, request: rs.DueRequest, domain: str) -> str:
-    """The Message-ID of every attempt of `request` (nothing personal: a digest)."""
-    seed = f"{store}\x00{request.visit}\x00{request.id}\x00{request.created!r}"
-    digest = hashlib.sha256(seed.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return f"<receipt.{digest}@{domain or 'localhost'}>"
 
 
 def checked_address(text: object) -> str:
@@ -339,7 +317,7 @@ class Receipts:
             await self._later(request, now.timestamp() + self._pending_poll_s, attempted=False)
             return
         try:
-            message = self._message(request, purchase, now)
+            message = receipt_message(request, purchase, now, store=self._store, spec=self.spec)
         except ValueError:
             await self._give_up(request, now, attempted=False, why="it cannot be written")
             return
@@ -354,27 +332,6 @@ class Receipts:
         else:
             delay = min(self.spec.retry_max_s, self.spec.retry_base_s * 2**request.attempts)
             await self._later(request, now.timestamp() + delay, attempted=True)
-
-    def _message(self, request: rs.DueRequest, purchase: Purchase, now: datetime) -> EmailMessage:
-        facts = ReceiptFacts(
-            store=self._store,
-            at=purchase.at.astimezone(self.spec.timezone),
-            lines=purchase.lines,
-            currency=purchase.currency,
-            card=purchase.card,
-            paid=purchase.paid,
-        )
-        receipt = render(facts, Language(request.language))
-        message = EmailMessage()
-        message["Subject"] = " ".join(receipt.subject.split())
-        message["From"] = self.spec.sender
-        message["To"] = Address(addr_spec=request.address)
-        message["Date"] = format_datetime(now)
-        domain = parseaddr(self.spec.sender)[1].rpartition("@")[2]
-        message["Message-ID"] = message_id(self._store, request, domain)
-        message.set_content(receipt.text)
-        message.add_alternative(receipt.html, subtype="html")
-        return message
 
     async def _sent(self, request: rs.DueRequest, now: datetime) -> None:
         days = self.spec.address_retention_days

@@ -2,15 +2,21 @@
 
 A bridge with payments says in its status how its checkouts stand (`checkout`: checkouts
 pending, retrying and failed, the accounts that owe, today's sales, receipts waiting and
-failed — aggregates only, `core.store_sales`). The store's checkout entities (sensors for
-the counts and today's sales, an event entity for what someone may have to act on) are
-added when the bridge first says so, so a store without payments gets none.
+failed, refunds uncertain — aggregates only, `core.store_sales`). The store's checkout
+entities (sensors for the counts and today's sales, an event entity for what someone may
+have to act on) are added when the bridge first says so, so a store without payments gets
+none.
 
 While accounts owe a failed payment a repair issue says how many (their next check-in is
 refused with `payment_outstanding` until an operator settles them); it goes when they are
-settled, and with the store (unload). Today's sales are a daily total: the day starts at
-local midnight, or when the bridge's totals go back down (its day turned, in the store's
-time zone); `last_reset` says which.
+settled, and with the store (unload). Uncertain refunds (sent, the answer lost) get no
+repair: the bridge looks each one up at the processor itself until it is known, so the
+count is for a closer look (a diagnostic sensor), like payments retrying. (The rare refund
+the processor will say nothing about is left to the operator; the status does not count
+those apart, so a repair would stand for every lookup too.)
+
+Today's sales are a daily total: the day starts at local midnight, or when the bridge's
+totals go back down (its day turned, in the store's time zone); `last_reset` says which.
 """
 
 from collections.abc import Callable, Iterable

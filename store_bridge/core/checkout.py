@@ -28,7 +28,9 @@ charge happen at most once whatever crashes, lost answers and retries come:
   (`alerted` is stored: a restart that blocks it again alerts nobody again).
 - ``amount_too_small`` (below the processor's minimum charge) is an outcome of its own: the
   amount is written off (`FAILED`, nothing owed, never retried; `payment_failed` with that
-  reason).
+  reason). A card's capture refused so stays `CREATED` with that reason while its hold is
+  released (`Cancel`, the usual way: a refusal or a lost answer looks again); written off
+  once the processor reports the hold cancelled (`hold_released` too).
 - Blocked for the operator for good (not unblocked at a restart nor by a retry, since asking
   again cannot help; `payment_failed` with the reason, nothing owed): an app shopper without
   a processor customer (a QR without ``cus``: ``store_misconfigured``), a cart of several
@@ -40,7 +42,7 @@ charge happen at most once whatever crashes, lost answers and retries come:
   a retry looks again).
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
@@ -53,6 +55,33 @@ from ..payments import (
     PaymentState,
     Unavailable,
     Unknown,
+)
+from .checkout_steps import (  # the machine's steps, re-exported
+    Call as Call,  # noqa: PLC0414
+)
+from .checkout_steps import (
+    Cancel as Cancel,  # noqa: PLC0414
+)
+from .checkout_steps import (
+    Capture as Capture,  # noqa: PLC0414
+)
+from .checkout_steps import (
+    Confirm as Confirm,  # noqa: PLC0414
+)
+from .checkout_steps import (
+    Create as Create,  # noqa: PLC0414
+)
+from .checkout_steps import (
+    Finished as Finished,  # noqa: PLC0414
+)
+from .checkout_steps import (
+    Retrieve as Retrieve,  # noqa: PLC0414
+)
+from .checkout_steps import (
+    Step as Step,  # noqa: PLC0414
+)
+from .checkout_steps import (
+    Wait as Wait,  # noqa: PLC0414
 )
 from .retry_policy import RetryPolicy as RetryPolicy  # noqa: PLC0414 - re-exported
 
@@ -140,68 +169,6 @@ class Checkout:
     def stopped(self) -> bool:
         """Nothing is asked of the processor now (finished, or blocked for the operator)."""
         return self.finished or self.phase is Phase.BLOCKED
-
-
-# --- steps --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Create:
-    """Create (not confirm) the app shopper's payment."""
-
-    customer: str = field(repr=False)
-    amount: int
-    currency: str
-    reference: str
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Confirm:
-    """Confirm the stored payment (the money moves)."""
-
-    payment: str = field(repr=False)
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Retrieve:
-    """Look at the stored payment."""
-
-    payment: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Capture:
-    """Capture `amount` of the card's hold."""
-
-    payment: str = field(repr=False)
-    amount: int
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Cancel:
-    """Release the card's hold (an empty cart)."""
-
-    payment: str = field(repr=False)
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """Nothing before `until` (a backoff)."""
-
-    until: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    """The checkout is over."""
-
-
-type Call = Create | Confirm | Retrieve | Capture | Cancel
-type Step = Call | Wait | Finished
 
 
 def start(  # noqa: PLR0913 - one final cart's parts
@@ -297,7 +264,7 @@ def call(checkout: Checkout) -> Call | None:
         return Retrieve(payment)
     if checkout.kind is Kind.APP:
         return Confirm(payment, f"{checkout.id}:confirm")
-    if checkout.total <= 0:
+    if checkout.total <= 0 or checkout.reason == AMOUNT_TOO_SMALL:  # nothing to capture
         return Cancel(payment, f"{checkout.id}:cancel")
     hold = checkout.hold or 0
     return Capture(payment, min(checkout.total, hold), f"{checkout.id}:capture")
@@ -340,10 +307,8 @@ def advance(  # noqa: PLR0911 - one answer per kind of call
     if asked is None:
         return checkout
     match answer:
-        case Misconfigured(code=code) if code == AMOUNT_TOO_SMALL:  # written off, never retried
-            return replace(
-                checkout, phase=Phase.FAILED, reason=AMOUNT_TOO_SMALL, retry_at=None, outstanding=0
-            )
+        case Misconfigured(code=code) if code == AMOUNT_TOO_SMALL:
+            return _too_small(checkout, asked)
         case Misconfigured():  # nothing happened: what is stored stays, nothing is asked
             return _blocked(checkout, STORE_MISCONFIGURED)
         case Unavailable():
@@ -356,9 +321,39 @@ def advance(  # noqa: PLR0911 - one answer per kind of call
                 return _later(stored, now, policy, look=True)
             return _later(checkout, now, policy, look=True)
         case Declined(code=code):
-            return _failed(checkout, code)
+            return _declined(checkout, code, now, policy)
         case Accepted():
             return _accepted(checkout, asked, answer, now, policy)
+
+
+def _written_off(checkout: Checkout) -> Checkout:
+    return replace(
+        checkout, phase=Phase.FAILED, reason=AMOUNT_TOO_SMALL, retry_at=None, outstanding=0
+    )
+
+
+def _too_small(checkout: Checkout, asked: Call) -> Checkout:
+    """Below the minimum charge: written off (never retried), a card's hold released first."""
+    if checkout.kind is Kind.APP:
+        return _written_off(checkout)
+    if isinstance(asked, Capture):  # stored before the release is asked for (`call`)
+        return replace(checkout, reason=AMOUNT_TOO_SMALL, attempts=0, retry_at=None)
+    return _blocked(checkout, STORE_MISCONFIGURED)  # not a capture's answer: the store's setup
+
+
+def _declined(checkout: Checkout, code: str, now: datetime, policy: RetryPolicy) -> Checkout:
+    if checkout.reason == AMOUNT_TOO_SMALL:  # a written-off amount's hold not released: look
+        return _later(checkout, now, policy, look=True)
+    return _failed(checkout, code)
+
+
+def _cancelled(checkout: Checkout, fresh: Checkout) -> Checkout:
+    """The payment reported cancelled (a hold released, by us or not)."""
+    if checkout.reason == AMOUNT_TOO_SMALL:  # the written-off amount's hold released
+        return _written_off(fresh)
+    if checkout.total <= 0:
+        return replace(fresh, phase=Phase.DONE)
+    return _failed(fresh, "cancelled")
 
 
 def _first_look(checkout: Checkout, fresh: Checkout, answer: Accepted) -> Checkout:
@@ -400,9 +395,7 @@ def _accepted(  # noqa: PLR0911 - one outcome per state the processor reports
     if state is waiting:  # the hold to capture, the payment to confirm
         return fresh
     if state is PaymentState.CANCELLED:
-        if checkout.total <= 0:
-            return replace(fresh, phase=Phase.DONE)
-        return _failed(fresh, "cancelled")
+        return _cancelled(checkout, fresh)
     if state is PaymentState.FAILED:
         return _failed(fresh, "declined")
     # still processing, or a state this kind of payment should not be in: look again later,

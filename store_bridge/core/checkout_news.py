@@ -6,7 +6,7 @@ references. A block alerts once per checkout (`Checkout.alerted`), restarts incl
 
 from dataclasses import dataclass
 
-from .checkout import STORE_MISCONFIGURED, Checkout, Kind, Phase
+from .checkout import AMOUNT_TOO_SMALL, STORE_MISCONFIGURED, Checkout, Kind, Phase
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +53,10 @@ def news(before: Checkout, after: Checkout) -> list[News]:
     found: list[News] = []
     if after.captured:
         found.append(News("payment_captured", "ok", None, {"amount": after.captured, **money}))
-    released = after.kind is Kind.CARD and not after.captured and after.reason is None
-    if after.phase is Phase.DONE and released:
+    released = after.kind is Kind.CARD and not after.captured  # an empty cart, or written off
+    if released and (
+        after.reason == AMOUNT_TOO_SMALL or (after.phase, after.reason) == (Phase.DONE, None)
+    ):
         found.append(News("hold_released", "ok", None, money))
     if after.outstanding or after.phase is Phase.FAILED:  # owed, or written off
         found.append(

@@ -60,6 +60,7 @@ COUNTS = {
     "retrying": "sensor.corner_store_payments_retrying",
     "pending": "sensor.corner_store_checkouts_pending",
     "receipts_failed": "sensor.corner_store_receipts_not_sent",
+    "refunds_uncertain": "sensor.corner_store_refunds_uncertain",
 }
 ALERTS = "event.corner_store_payment_alerts"
 
@@ -126,7 +127,7 @@ async def test_a_store_without_payments_has_no_checkout_entities_until_its_bridg
     assert count.attributes["last_reset"] == sales.attributes["last_reset"]
     assert state(hass, ALERTS).state == STATE_UNKNOWN
     registry = er.async_get(hass)
-    for key in ("retrying", "pending", "receipts_failed"):
+    for key in ("retrying", "pending", "receipts_failed", "refunds_uncertain"):
         entry = registry.async_get(COUNTS[key])
         assert entry is not None
         assert entry.entity_category is er.EntityCategory.DIAGNOSTIC
@@ -199,6 +200,27 @@ async def test_a_repair_stands_while_accounts_owe_and_goes_when_they_are_settled
     assert await hass.config_entries.async_unload(store.entry_id)
     await hass.async_block_till_done()
     assert _issue(hass, store) is None
+
+
+async def test_refunds_of_unknown_outcome_are_counted_for_a_closer_look_without_a_repair(
+    hass: HomeAssistant, store: MockConfigEntry, bridge: Bridge
+) -> None:
+    # The bridge looks each one up at the processor until it knows: nothing for the owner to do.
+    await _checkout(hass, bridge, outstanding_accounts=0, refunds_uncertain=2)
+    shown = state(hass, COUNTS["refunds_uncertain"])
+    assert (shown.state, shown.attributes["friendly_name"]) == (
+        "2",
+        "Corner store Refunds uncertain",
+    )
+    assert shown.attributes["state_class"] == "measurement"
+    assert [i for i in ir.async_get(hass).issues.values() if i.domain == DOMAIN] == []
+    key = f"component.{DOMAIN}.entity.sensor.store_refunds_uncertain.name"
+    translations = await async_get_translations(hass, "de", "entity", [DOMAIN])
+    assert translations[key] == "Ungeklärte Erstattungen"
+
+    await _checkout(hass, bridge, refunds_uncertain=0)  # each one found done or failed
+    await _checkout(hass, bridge, refunds_uncertain=None)  # a bridge that does not say
+    assert state(hass, COUNTS["refunds_uncertain"]).state == STATE_UNKNOWN
 
 
 async def test_payment_alerts_fire_for_what_needs_someone_and_every_payment_reaches_the_bus(
