@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from .config import ConfigError
 from .payments import Accepted, Processor
 from .storage import Database, StorageUnavailable
 
@@ -40,19 +41,53 @@ def key_path(database: Path) -> Path:
     return database.with_name(f"{database.name}.card_key")
 
 
+class CardKeyError(ConfigError):
+    """The card key file is there but cannot be read: never replaced by a new key then."""
+
+
 def load_key(path: Path) -> bytes:
-    """The card key in `path`; a new one (written owner-only) when there is none usable."""
+    """The card key in `path`; a new one (written owner-only) when there is none yet.
+
+    A file that cannot be read (permissions, an I/O error) raises `CardKeyError`: replacing
+    it would make every card debt unmatchable because of a passing fault. A file that is
+    read but holds no key (damaged) is kept as ``<name>.damaged`` and a new key is made
+    (logged: earlier card debts no longer match a card, they stay with their accounts).
+    """
     try:
-        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except OSError, ValueError:
+        text = path.read_bytes().decode("ascii", "replace").strip()
+    except FileNotFoundError:
+        return _new_key(path)
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise CardKeyError(f"the card key {path} cannot be read ({reason})") from None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
         key = b""
     if len(key) == KEY_BYTES:
         return key
+    damaged = path.with_name(f"{path.name}.damaged")
+    path.replace(damaged)
+    _LOGGER.warning(
+        "The card key %s held no key (kept as %s); a new one was made, so earlier card debts "
+        "no longer match a card",
+        path,
+        damaged.name,
+    )
+    return _new_key(path)
+
+
+def _new_key(path: Path) -> bytes:
+    """A new key in a new file (owner-only, on disk before it is used)."""
     key = secrets.token_bytes(KEY_BYTES)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made meanwhile by another part of the bridge: that one
+        return load_key(path)
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(key.hex() + "\n")
-    _LOGGER.warning("A new card key was made; earlier card debts no longer match a card")
+        out.flush()
+        os.fsync(out.fileno())
     return key
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from secrets import token_bytes
 from typing import Final
 
-from .card_debts import KEY_BYTES, key_path, load_key
+from .card_debts import KEY_BYTES, CardKeyError, key_path, load_key
 from .storage import Database, StorageUnavailable, Store
 from .vocabulary import Source
 
@@ -118,7 +118,7 @@ class CardReplay:
         try:
             memory = path == ":memory:"  # the file and its records die with the process
             card_key = token_bytes(KEY_BYTES) if memory else load_key(key_path(Path(path)))
-        except OSError as err:
+        except (OSError, CardKeyError) as err:
             raise StorageUnavailable("card key") from err
         key = replay_key(card_key)
         added = store.change(lambda db: prepare(db, key, expires), ())

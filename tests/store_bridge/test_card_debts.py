@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 from store_bridge import checkout_store
-from store_bridge.card_debts import KEY_BYTES, CardDebts, card_key, key_path, load_key
+from store_bridge.card_debts import (
+    KEY_BYTES,
+    CardDebts,
+    CardKeyError,
+    card_key,
+    key_path,
+    load_key,
+)
+from store_bridge.config import ConfigError
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import Answer
 from store_bridge.storage import Database
@@ -29,7 +37,21 @@ def test_the_key_is_made_once_readable_by_its_owner_only_and_kept(tmp_path: Path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_key(path) == key
     path.write_text("not a key\n", encoding="ascii")
-    assert load_key(path) not in {key, b""}  # unusable: a new one
+    fresh = load_key(path)  # damaged: kept aside, a new one
+    assert fresh not in {key, b""}
+    assert path.with_name(path.name + ".damaged").read_text(encoding="ascii") == "not a key\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_key(path) == fresh
+
+
+def test_a_key_that_cannot_be_read_is_never_replaced(tmp_path: Path) -> None:
+    path = key_path(tmp_path / "bridge.sqlite3")
+    path.mkdir()  # there, but unreadable as a file (as after a permissions or I/O fault)
+    with pytest.raises(CardKeyError, match="cannot be read"):
+        load_key(path)
+    assert path.is_dir()
+    assert not path.with_name(path.name + ".damaged").exists()
+    assert isinstance(CardKeyError("x"), ConfigError)  # serve reports it as a setup error
 
 
 def test_a_fingerprint_is_kept_only_as_its_keyed_hash() -> None:
