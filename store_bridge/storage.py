@@ -15,7 +15,9 @@ purging in batches is in `retention.py`, over `Store.purge_batch`, `Store.give_b
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,8 @@ from typing import Final
 from .core.store import Session, SessionState
 from .db_thread import DbThread, Lane
 from .events import Wire, to_json
+from .group_commit import Pending, commit_group
+from .purge_counts import Due, Purged
 from .store_schema import connect
 
 PURGE_BATCH: Final = 500
@@ -172,6 +176,10 @@ class Store:
 
         self._tx(work)
 
+    def write_events(self, events: Sequence[Wire]) -> None:
+        """Add `events` inside the transaction under way (`group_commit.py`)."""
+        self._add_events(events)
+
     def add_events(self, events: Sequence[Wire], already_sent: Collection[str] = ()) -> None:
         """Add events that change no state (denials, door signals, events held in memory).
 
@@ -288,59 +296,6 @@ class Store:
         self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
-    """What a purge may delete: everything older than these times (seconds since the epoch)."""
-
-    sent_before: float
-    ended_before: float
-    expired_before: float
-    charges: bool = False
-    """The store charges carts (`[payments]`): only carts the checkout took leave, and only
-    sessions whose cart it took (or that had none)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Purged:
-    """What a purge deleted."""
-
-    events: int = 0
-    sessions: int = 0
-    used_codes: int = 0
-    batches: int = 0
-    pages_freed: int = 0
-    carts: int = 0
-    checkouts: int = 0
-    """Finished checkouts and refunds (`checkout_store.purge_batch`)."""
-    receipts: int = 0
-    """Finished receipt requests and expired receipt codes (`receipt_store.purge`)."""
-
-    @property
-    def rows(self) -> int:
-        """Rows deleted, all tables."""
-        return (
-            self.events
-            + self.sessions
-            + self.used_codes
-            + self.carts
-            + self.checkouts
-            + (self.receipts)
-        )
-
-    def __add__(self, other: Purged) -> Purged:
-        """Both purges' counts."""
-        return Purged(
-            self.events + other.events,
-            self.sessions + other.sessions,
-            self.used_codes + other.used_codes,
-            self.batches + other.batches,
-            self.pages_freed + other.pages_freed,
-            self.carts + other.carts,
-            self.checkouts + other.checkouts,
-            self.receipts + other.receipts,
-        )
-
-
 class Database:
     """`Store` behind one thread, for the event loop: gate jobs first, upkeep after them."""
 
@@ -349,6 +304,11 @@ class Database:
         self.path = path
         self._thread = DbThread("store-bridge-db")
         self._store: Store | None = None
+        self._group: list[Pending] = []
+        self._group_lock = threading.Lock()
+        self._group_queued = False
+        self.groups = 0
+        """Durable groups committed (each one sync of the log, `group_commit.py`)."""
 
     async def open(self) -> Snapshot:
         """Open the file in the database thread and read the start state."""
@@ -362,6 +322,40 @@ class Database:
     async def call[T](self, work: Callable[[Store], T]) -> T:
         """Run `work(store)` in the database thread, before any upkeep that waits."""
         return await self._run(self._bound(work))
+
+    async def change_durable[T](
+        self, work: Callable[[sqlite3.Connection], T], events: Sequence[Wire]
+    ) -> T:
+        """`work` and `events` in one transaction, on disk when this returns.
+
+        Committed together with the other durable changes waiting (`group_commit.py`); an
+        exception `work` raises undoes this change alone and is raised here.
+        """
+        done: Future[T] = Future()
+        with self._group_lock:
+            self._group.append(Pending(work, events, done))
+            start, self._group_queued = not self._group_queued, True
+        if start:
+            try:
+                self._thread.submit(Lane.FOREGROUND, self._commit_group)
+            except RuntimeError:  # the thread was shut down: nothing will run them
+                self._commit_group()
+        try:
+            return await asyncio.wrap_future(done)
+        except sqlite3.Error as err:
+            raise StorageUnavailable(type(err).__name__) from err
+
+    def _commit_group(self) -> None:
+        """The waiting durable changes, committed as one (in the database thread)."""
+        with self._group_lock:
+            group, self._group, self._group_queued = self._group, [], False
+        if self._store is None:
+            for item in group:
+                if item.done.set_running_or_notify_cancel():
+                    item.done.set_exception(StorageUnavailable("closed"))
+            return
+        self.groups += 1
+        commit_group(self._store, group)
 
     async def upkeep[T](self, work: Callable[[Store], T]) -> T:
         """Run `work(store)` in the database thread once no other job waits (`db_thread.py`).
