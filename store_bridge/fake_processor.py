@@ -9,7 +9,11 @@ payment in the wrong state answers `Unknown` (look first). The store's mistakes 
 `Misconfigured`, never `Declined`: an unknown payment or refund (``resource_missing``), a
 capture or refund above what is there (``amount_too_large``), an amount of nothing
 (``amount_too_small``). A customer without a saved card (`remove_card`) is `Declined`
-(``no_payment_method``). A refund is done at once unless told otherwise (`refunds_end`).
+(``no_payment_method``). Each saved card has a payment method id (``pm_fake_…``, a new one
+for each `save_card`): `saved_method` names it, and a payment created with a method the
+customer no longer has (replaced or removed since) is refused as Stripe refuses it
+(`Misconfigured`, ``resource_missing``). `method_lookups` counts the times it was asked which
+method a customer has saved. A refund is done at once unless told otherwise (`refunds_end`).
 
 It can be told
 
@@ -37,11 +41,13 @@ from .payments import (
     Answer,
     Declined,
     ListedRefund,
+    MethodAnswer,
     Misconfigured,
     PaymentState,
     RefundAnswer,
     RefundDone,
     RefundStatus,
+    SavedMethod,
     Unavailable,
     Unknown,
 )
@@ -75,6 +81,8 @@ class FakePayment:
 class _Card:
     brand: str = "visa"
     last4: str = "4242"
+    method: str | None = None
+    """Its payment method id (None: the customer's first card, ``pm_fake_<customer>``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +106,12 @@ class FakeProcessor:
     """Every idempotency key received, oldest first."""
     calls: int = 0
     """Calls answered (whatever the answer)."""
+    method_lookups: int = 0
+    """Times it was asked (or had to find) which payment method a customer has saved."""
     _declines: dict[str, str] = field(default_factory=dict)
     _cards: dict[str, _Card] = field(default_factory=dict)
     _no_card: set[str] = field(default_factory=set)
+    _cards_saved: int = 0
     _lost: int = 0
     _refund_states: dict[str, _RefundState] = field(default_factory=dict)
     _new_refunds: _RefundState = field(default_factory=_RefundState)
@@ -118,7 +129,8 @@ class FakeProcessor:
 
     def save_card(self, customer: str, *, brand: str, last4: str) -> None:
         """The card saved for `customer` (default: a Visa ending in 4242)."""
-        self._cards[customer] = _Card(brand, last4)
+        self._cards_saved += 1
+        self._cards[customer] = _Card(brand, last4, f"pm_fake_{self._cards_saved:06d}")
         self._no_card.discard(customer)
 
     def remove_card(self, customer: str) -> None:
@@ -169,13 +181,32 @@ class FakeProcessor:
 
     # --- payments.Processor ------------------------------------------------------------
 
-    async def create_payment(
-        self, *, customer: str, amount: int, currency: str, reference: str, idempotency_key: str
+    async def saved_method(self, customer: str) -> MethodAnswer:
+        """The payment method `customer` has saved (None: none)."""
+        if (refused := self._refused(None)) is not None:
+            return refused
+        self.method_lookups += 1
+        return SavedMethod(self._method(customer))
+
+    async def create_payment(  # noqa: PLR0913 - one payment's parts
+        self,
+        *,
+        customer: str,
+        amount: int,
+        currency: str,
+        reference: str,
+        idempotency_key: str,
+        payment_method: str | None = None,
     ) -> Answer:
-        """Create an unconfirmed payment of `customer`'s saved card."""
+        """Create an unconfirmed payment of `customer`'s saved card (or `payment_method`)."""
         if (refused := self._refused(idempotency_key)) is not None:
             return refused
-        if customer in self._no_card:
+        saved = self._method(customer)
+        if payment_method is None:
+            self.method_lookups += 1
+        elif payment_method != saved:  # detached or replaced since it was found
+            return Misconfigured(_MISSING)
+        if saved is None:
             return Declined("no_payment_method")
         if amount <= 0:
             return Misconfigured(_TOO_SMALL)
@@ -306,6 +337,12 @@ class FakeProcessor:
         if key is not None:
             self.keys.append(key)
         return None
+
+    def _method(self, customer: str) -> str | None:
+        if customer in self._no_card:
+            return None
+        card = self._cards.get(customer)
+        return card.method if card is not None and card.method else f"pm_fake_{customer}"
 
     def _refund_view(self, refund: str) -> RefundAnswer:
         payment, amount = self.refunds[refund]

@@ -108,6 +108,21 @@ type Answer = Accepted | Declined | Misconfigured | Unavailable | Unknown
 
 
 @dataclass(frozen=True, slots=True)
+class SavedMethod:
+    """A customer's saved payment method, as the processor names it (None: none is saved).
+
+    A processor reference (``pm_…``): kept with the session only, never in an event, a log
+    line or the status.
+    """
+
+    method: str | None = field(repr=False)
+
+
+type MethodAnswer = SavedMethod | Misconfigured | Unavailable | Unknown
+"""What `Processor.saved_method` answers: the method, or why the processor did not say."""
+
+
+@dataclass(frozen=True, slots=True)
 class RefundDone:
     """The processor refunded."""
 
@@ -145,12 +160,31 @@ class ListedRefund:
 class Processor(Protocol):
     """A payment processor, as the checkout uses it. Amounts in minor units."""
 
-    async def create_payment(
-        self, *, customer: str, amount: int, currency: str, reference: str, idempotency_key: str
+    async def saved_method(self, customer: str) -> MethodAnswer:
+        """The payment method `customer` has saved (its default, else its first card).
+
+        Asked at an app shopper's check-in (`saved_methods.py`), so that the checkout need not
+        look. A read: it changes nothing at the processor.
+        """
+        ...
+
+    async def create_payment(  # noqa: PLR0913 - one payment's parts
+        self,
+        *,
+        customer: str,
+        amount: int,
+        currency: str,
+        reference: str,
+        idempotency_key: str,
+        payment_method: str | None = None,
     ) -> Answer:
         """Create, NOT confirm, an off-session payment of a saved customer's method.
 
         `reference` is the bridge's own (the checkout id), stored in the payment's metadata.
+        `payment_method`: the customer's saved method as found at check-in; None: the
+        processor's adapter finds it now (`saved_method`). A method the processor no longer
+        accepts for the customer is refused (`Misconfigured`, ``resource_missing`` …), never
+        charged to another.
         """
         ...
 

@@ -4,7 +4,10 @@ An account is the reference a shopper checked in with (the app's QR `sub`, or a 
 reference from the terminal). What the bridge's database ties to it: its sessions (visits,
 with the processor's customer), their carts, checkouts (with the processor's payment
 reference and the card's brand and last four digits), refunds, what it owes, and its receipt
-requests and receipt codes. Nothing else names it: events carry visit ids, never the
+requests and receipt codes; an app shopper's sessions also keep the saved payment method found
+at check-in (`sessions.payment_method`, a processor reference), and a card shopper's taps
+their hold with the card's keyed fingerprint (`card_holds`, `card_debts.py`). Nothing else
+names it: events carry visit ids, never the
 reference (and once the sessions are erased nothing here links a visit id to it).
 
 - `export`: all of it as one JSON-ready object. A receipt request's address is not in it:
@@ -43,6 +46,13 @@ _VISITS: Final = (
     "SELECT visit_id FROM sessions WHERE account = :account "
     "UNION SELECT visit FROM checkouts WHERE account = :account"
 )
+_CARD_HOLDS: Final = (
+    "FROM card_holds WHERE hold = :account OR hold IN "
+    "(SELECT payment FROM checkouts WHERE payment IS NOT NULL "
+    "AND (account = :account OR visit IN asked))"
+)
+"""The card taps of the account's visits: a card shopper's account is its tap's hold, which
+is also the visit's payment."""
 
 
 FOLD_TRIES: Final = 20
@@ -120,6 +130,7 @@ def export(db: sqlite3.Connection, account: str) -> dict[str, Any]:
             "SELECT visit, expires, used FROM receipt_codes WHERE visit IN asked",
             **found,
         ),
+        "card_holds": _rows(db, f"SELECT hold, card, seen {_CARD_HOLDS}", **found),
         "notes": [
             (
                 "E-mail addresses are not part of the export: the store erases an address once "
@@ -127,6 +138,10 @@ def export(db: sqlite3.Connection, account: str) -> dict[str, Any]:
                 "whether a request still holds one)."
             ),
             "Receipt codes are kept only as their hash.",
+            (
+                "A card tap's card is kept only as a keyed hash of the processor's fingerprint "
+                "of it (card_holds.card), never the card number."
+            ),
             "Events name visits, never the account; times are seconds since the epoch.",
         ],
     }
@@ -224,6 +239,7 @@ def _erase(
         )
     rows = 0
     for sql in (
+        f"DELETE {_CARD_HOLDS}",  # before the checkouts it reads
         "DELETE FROM carts WHERE visit IN asked",
         "DELETE FROM refunds WHERE visit IN asked",
         "DELETE FROM receipt_requests WHERE visit IN asked",

@@ -25,6 +25,10 @@ Schema versions (kept in `meta`, key `schema`):
    card's keyed fingerprint (`card_debts.py`: a card's debts follow the card). Version 4
    was never released: a file written by an unreleased bridge of version 4 is brought up to
    this one the same way (missing columns, tables and indexes added).
+5. `sessions.payment_method`: an app shopper's saved payment method at the processor
+   (``pm_…``), found in the background after the check-in (`saved_methods.py`) so that the
+   checkout need not look it up; NULL until found (or if it never is). A file of version 4
+   gets the column, empty.
 
 A file of version 1 is migrated when it is opened: the column and the indexes in one
 transaction, then, once, a `VACUUM` (SQLite can switch a file that has tables to incremental
@@ -43,7 +47,7 @@ from .receipt_store import RECEIPTS_DDL
 
 _LOGGER = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 BUSY_TIMEOUT_MS: Final = 250
 WAL_LIMIT_BYTES: Final = 4 * 1024 * 1024
 """The write-ahead log is cut back to this size after a checkpoint."""
@@ -205,6 +209,8 @@ def _migrate(db: sqlite3.Connection) -> None:
         columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
         if "customer" not in columns:  # schema 4
             db.execute("ALTER TABLE sessions ADD COLUMN customer TEXT")
+        if "payment_method" not in columns:  # schema 5
+            db.execute("ALTER TABLE sessions ADD COLUMN payment_method TEXT")
         _taken(db)
         _checkout_columns(db)
         db.execute(

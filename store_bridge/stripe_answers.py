@@ -76,24 +76,27 @@ REFUND_KEY: Final = "bridge_key"
 type Failure = Declined | Misconfigured | Unavailable | Unknown
 
 
-def failed(
+def failed(  # noqa: PLR0913 - one error and what the call was
     err: stripe.StripeError,
     *,
     mutating: bool,
     payment: str | None = None,
     acts_on_payment: bool = False,
     refund: bool = False,
+    quiet: bool = False,
 ) -> Failure:
     """What a Stripe error means for the caller (see the module's docstring); logged.
 
     `refund`: the call sent a refund (a server error is `Unknown` then, 503 included).
+    `quiet`: logged at debug level only (a lookup in the background, tried again later).
     """
     answer = _classify(err, mutating=mutating, payment=payment, acts_on_payment=acts_on_payment)
     server_error = (err.http_status or 0) >= HTTPStatus.INTERNAL_SERVER_ERROR
     if refund and server_error and type(answer) is Unavailable:  # it may have been made
         answer = Unknown(answer.reason, payment)
     said = answer.code if isinstance(answer, Declined) else answer.reason
-    _LOGGER.warning("Stripe: %s (%s)", type(answer).__name__.lower(), said)
+    level = logging.DEBUG if quiet else logging.WARNING
+    _LOGGER.log(level, "Stripe: %s (%s)", type(answer).__name__.lower(), said)
     return answer
 
 

@@ -1,7 +1,8 @@
 """Stripe as the checkout's payment processor (`payments.Processor`), with the async client.
 
 Payments are PaymentIntents. An app shopper's payment is created off-session for the
-customer's saved card (its default payment method, else the first card saved), NOT confirmed;
+customer's saved card (its default payment method, else the first card saved: found at
+check-in by `saved_method`, else looked up when the payment is created), NOT confirmed;
 `confirm_payment` moves the money. A card shopper's payment is the terminal's PaymentIntent,
 authorised with manual capture: `capture_hold` takes at most the hold, `cancel_hold` releases
 it. Every answer is one of `payments.Answer`; no Stripe exception leaves this module. What
@@ -28,44 +29,51 @@ status this module does not know) → PROCESSING, requires_action → FAILED (an
 payment has no customer to authenticate it). Card brand and last four digits come from the
 latest charge's ``payment_method_details`` once captured, else from its payment method.
 
-The secret key is read from a file (`load_secret_key`) and never appears in a message,
-a log line or a ``repr``; it travels in clear text to nobody: an ``api_base`` other than
-https is refused unless it is this machine (127.0.0.1, ::1, localhost; localstripe in
-tests).
-
-The ``stripe`` library logs every request's parameters (``customer=cus_…``) and every
-answer's body (a customer's e-mail address and name, a card's last four digits) at debug
-and info level, to the ``stripe`` logger and, when ``stripe.log`` or the ``STRIPE_LOG``
-environment variable say ``debug`` or ``info``, straight to stderr. The adapter pins the
-``stripe`` logger and its children at WARNING (a level set later does not undo it: a filter
-drops the rest) and turns the library's console logging off whatever those two say, so
-``store-bridge -v`` shows no personal data.
+The secret key (`load_secret_key`), where it may travel (`check_api_base`) and the
+library's logging held down (`quiet_stripe_logging`) are `stripe_setup.py`.
 """
 
-import ipaddress
 import logging
-import stat
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import aiohttp
 import stripe
-from stripe import _util as stripe_util
 
 from .payments import (
     Accepted,
     Answer,
     Declined,
     ListedRefund,
+    MethodAnswer,
     Misconfigured,
     PaymentState,
     RefundAnswer,
+    SavedMethod,
     Unavailable,
+    Unknown,
 )
 from .stripe_answers import REFUND_KEY, failed, listed_refund, refund_answer
+from .stripe_setup import (
+    ApiBaseError,
+    SecretKey,
+    SecretKeyError,
+    check_api_base,
+    load_secret_key,
+    quiet_stripe_logging,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ApiBaseError",
+    "SecretKey",
+    "SecretKeyError",
+    "StripeProcessor",
+    "check_api_base",
+    "load_secret_key",
+    "quiet_stripe_logging",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,112 +90,9 @@ _STATES: Final = {
 }
 _CARD_KINDS: Final = ("card", "card_present", "interac_present")
 _EXPAND: Final = ["latest_charge", "payment_method"]
-_STRIPE_LOGGER: Final = "stripe"
 _INTENTS: Final = "/v1/payment_intents"
 
 type _Data = dict[str, Any]
-
-
-class SecretKeyError(ValueError):
-    """The secret key file cannot be used; the message names the file, never its content."""
-
-
-class ApiBaseError(ValueError):
-    """The ``api_base`` setting cannot be used; the message names the setting only."""
-
-
-@dataclass(frozen=True, slots=True)
-class SecretKey:
-    """A Stripe secret key. Its ``repr`` and ``str`` never show it."""
-
-    value: str = field(repr=False)
-
-    def __str__(self) -> str:
-        """Never the key."""
-        return "SecretKey(***)"
-
-
-def load_secret_key(path: Path) -> SecretKey:
-    """Read a Stripe secret key (``sk_…`` or a restricted ``rk_…``) from a file.
-
-    A missing, unreadable or empty file, or one holding something else (a publishable key,
-    more than one word), is refused with a `SecretKeyError` naming the file only. A file
-    others may read is used, with a warning.
-    """
-    try:
-        raw = path.read_bytes()
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise SecretKeyError(f"the secret key file {path} does not exist") from None
-    except OSError as err:
-        raise SecretKeyError(f"cannot read the secret key file {path} ({err.strerror})") from None
-    try:
-        text = raw.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise SecretKeyError(f"the secret key file {path} is not UTF-8 text") from None
-    if not text:
-        raise SecretKeyError(f"the secret key file {path} is empty")
-    if len(text.split()) != 1 or not text.startswith(("sk_", "rk_")):
-        raise SecretKeyError(
-            f"the secret key file {path} must hold one Stripe secret key (sk_… or rk_…)"
-        )
-    if mode & stat.S_IROTH:
-        _LOGGER.warning("The secret key file %s can be read by every user: chmod 600 it", path)
-    return SecretKey(text)
-
-
-def check_api_base(api_base: str) -> str:
-    """``api_base`` if the key may travel there: https, or plain http to this machine only.
-
-    This machine: ``localhost`` or a loopback address (127.0.0.1 …, ::1), as the
-    configuration's own check (`payments_config.py`) has it.
-    """
-    try:
-        parts = urlsplit(api_base)
-        scheme, host = parts.scheme, parts.hostname
-    except ValueError:
-        scheme, host = "", None
-    if scheme not in {"http", "https"} or not host:
-        raise ApiBaseError("payments.api_base: not an http:// or https:// address")
-    if scheme == "http" and not _loopback(host):
-        raise ApiBaseError(
-            "payments.api_base: plain http:// is allowed only to this machine "
-            "(127.0.0.1, ::1, localhost); use https:// for any other host"
-        )
-    return api_base
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":  # urlsplit's hostname is lower case
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class _BelowWarning(logging.Filter):
-    """Drops the ``stripe`` library's debug and info records (personal data)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING
-
-
-def _no_console_log() -> None:
-    """The library's console logging, whatever ``stripe.log`` and ``STRIPE_LOG`` say: none."""
-    return
-
-
-def quiet_stripe_logging() -> None:
-    """Keep the ``stripe`` library from logging requests and answers (see the docstring)."""
-    stripe_util._console_log_level = _no_console_log  # noqa: SLF001 - the library's only switch
-    names = [_STRIPE_LOGGER]
-    names += [n for n in logging.root.manager.loggerDict if n.startswith(f"{_STRIPE_LOGGER}.")]
-    for name in names:
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.WARNING)
-        if not any(isinstance(f, _BelowWarning) for f in logger.filters):
-            logger.addFilter(_BelowWarning())
 
 
 class StripeProcessor:
@@ -217,14 +122,37 @@ class StripeProcessor:
         """Where it talks to, never the key."""
         return f"StripeProcessor(api_base={self._api_base or 'stripe'!r})"
 
-    async def create_payment(
-        self, *, customer: str, amount: int, currency: str, reference: str, idempotency_key: str
-    ) -> Answer:
-        """Create (not confirm) a payment of `customer`'s saved card, for `reference`."""
+    async def saved_method(self, customer: str) -> MethodAnswer:
+        """`customer`'s default payment method, else its first saved card (two reads at most).
+
+        Asked in the background at check-in: a failure is logged at debug level only.
+        """
         try:
-            method = await self._saved_method(customer)
+            return SavedMethod(await self._saved_method(customer))
         except stripe.StripeError as err:
-            return failed(err, mutating=False)
+            answer = failed(err, mutating=False, quiet=True)
+        return answer if isinstance(answer, Unavailable | Unknown) else Unknown(answer.code)
+
+    async def create_payment(  # noqa: PLR0913 - one payment's parts
+        self,
+        *,
+        customer: str,
+        amount: int,
+        currency: str,
+        reference: str,
+        idempotency_key: str,
+        payment_method: str | None = None,
+    ) -> Answer:
+        """Create (not confirm) a payment of `customer`'s saved card, for `reference`.
+
+        With `payment_method` (found at check-in) no lookup is made; else it is found now.
+        """
+        method = payment_method
+        if method is None:
+            try:
+                method = await self._saved_method(customer)
+            except stripe.StripeError as err:
+                return failed(err, mutating=False)
         if method is None:
             return Declined("no_payment_method")
         params: _Data = {
