@@ -45,16 +45,8 @@ from store_bridge.core.attribution import CartBook
 from store_bridge.core.cart_model import CartNews, NewsKind, ShelfChange, ShelfChangeKind
 from store_bridge.core.lanes import LaneWatch, parse_weight
 from store_bridge.core.tracks import TrackMessageError, parse_frigate
-from store_bridge.shop_sim import (
-    CheckIn,
-    CheckOut,
-    Message,
-    Reading,
-    ShopPlan,
-    Simulation,
-    TrackerMessage,
-    simulate,
-)
+from store_bridge.shop_plan import CheckIn, CheckOut, Message, Reading, ShopPlan, TrackerMessage
+from store_bridge.shop_sim import Simulation, simulate
 
 SEEDS = (1, 2, 3)
 CROWDS = (5, 20, 50)

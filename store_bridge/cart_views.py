@@ -86,4 +86,6 @@ def shelves(carts: Carts) -> Shelves:
         unattributed=carts.unattributed,
         ignored=sum(carts.ignored.values()),
         stale=sorted(carts.stale),
+        abandoned=carts.abandoned,
+        tracker_offset_s=carts.tracker_offset_s,
     )

@@ -1,20 +1,26 @@
-"""The virtual carts in the bridge: the one owner of the cart book and the lanes' watches.
+"""The virtual carts in the bridge: the one owner of the cart book and the shelf lanes.
 
 Shelf readings (ESPHome load cells, grams as text) and tracker messages (Frigate's event
 JSON) come in through `on_lane_message` and `on_tracker_message`, from the MQTT feed
 (`shelf_feed.py`) or the demo; sessions open and close through the ledger
-(`ledger.SessionWatcher`). Each lane's `LaneWatch` (`core/lanes.py`) turns readings into
-settled shelf changes; the `CartBook` (`core/attribution.py`) binds tracks to sessions and
-attributes changes; every piece of news it gives becomes an access event
-(`cart_events.py`), recorded through the ledger with the carts and the review queue as they
-then stand (`cart_store.py`), in one transaction, in order, by one writer. The book is
-ticked every `TICK_S` (deadlines; lanes gone silent are reported stale, in one warning for
-all that went silent at once; a lane that never reported waits for its first reading for the
-stale time after the start, without a warning), and the retained status is published again
-when the `shelf` counts changed (at most once a tick). Picks held for evidence are stored
-with the review queue; after a restart, without the tracks that could decide them, they wait
-in the review queue (`pick_review`, reason ``restart``); no pick is lost. Reviews older than
-the retention leave the queue (`cart_store.purge_batch` deletes their rows).
+(`ledger.SessionWatcher`). Each lane's `LaneWatch` (`core/lanes.py`, kept by
+`shelf_lanes.py`) turns readings into settled shelf changes; the `CartBook`
+(`core/attribution.py`) binds tracks to sessions and attributes changes; every piece of
+news it gives becomes an access event (`cart_events.py`), recorded through the ledger with
+the carts and the review queue as they then stand (`cart_store.py`), in one transaction, in
+order, by one writer (`cart_writer.py`). The book is ticked every `TICK_S` (deadlines; lanes
+gone silent are reported stale, in one warning for all that went silent at once; a lane
+that never reported waits for its first reading for the stale time after the start, without
+a warning), and the retained status is published again when the `shelf` counts changed (at
+most once a tick). Picks held for evidence are stored with the review queue; after a
+restart, without the tracks that could decide them, they wait in the review queue
+(`pick_review`, reason ``restart``); no pick is lost. Reviews older than the retention leave
+the queue (`cart_store.purge_batch` deletes their rows).
+
+A session closes at its exit gate, or where its tracks left through an exit zone (the book
+says ``session_unbound`` with reason ``exit_zone``, `core/exit_zones.py`): then its cart is
+charged as at the gate, and a later gate exit changes nothing (the first close stands). One
+inside for longer than `max_session_s` is closed without a charge (`abandoned`).
 
 Bad input is ignored, counted (`ignored`, by reason) and logged without its content: a
 tracker message may carry a face-recognition name (`sub_label`), a snapshot or a box, and
@@ -26,6 +32,7 @@ waits for evidence or review; then it is stored as final and leaves memory.
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -34,16 +41,16 @@ from typing import Final
 from . import cart_store
 from .cart_events import news_event
 from .cart_store import StoredCart
+from .cart_writer import CartWriter
 from .core.attribution import CartBook
 from .core.cart_model import Cart, CartNews, NewsKind, Review
 from .core.cart_news import review_news
-from .core.lanes import LaneWatch, parse_weight
 from .core.store import Session
 from .core.tracker_clock import TrackerClock
 from .core.tracks import TrackMessageError, parse_frigate
-from .events import Wire
 from .ledger import Ledger
 from .shelf_config import ShelfConfig
+from .shelf_lanes import ShelfLanes
 from .storage import StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
@@ -65,28 +72,21 @@ class Carts:
         """Follow `ledger`'s sessions; `start` restores what the database holds."""
         self.shelf = shelf
         self._ledger = ledger
-        self._book = CartBook(shelf.products, shelf.lanes, shelf.tuning)
-        self._watches = {
-            lane.topic: LaneWatch(lane, shelf.lane_tuning) for lane in shelf.lanes.values()
-        }
+        self._book = CartBook(shelf.products, shelf.lanes, shelf.tuning, shelf.exit_zones)
+        self._lanes = ShelfLanes(shelf, self._ignore)
         self.ignored: Counter[str] = Counter()
         """Input ignored since start, by reason."""
         self.anomalies = 0
         self.unattributed = 0
-        self.stale: set[str] = set()
-        """Lanes silent for longer than their timeout, now."""
         self._closed: dict[str, datetime] = {}
         """Sessions that left, whose carts are not final yet: when they left."""
-        self._saved: dict[str, StoredCart] = {}
-        self._saved_reviews: tuple[Review, ...] = ()
-        self._events: list[Wire] = []
-        self._shown: dict[str, int] | None = None
+        self._writer = CartWriter(ledger, self._book)
+        self._shown: dict[str, int | None] | None = None
         """The `shelf` counts the retained status last showed."""
         self._tracker_clock = TrackerClock()
         self.abandoned = 0
         """Sessions closed here after `max_session_s` inside (never charged)."""
         self._abandoned: set[str] = set()
-        self._writing = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         ledger.watchers.append(self)
@@ -95,16 +95,7 @@ class Carts:
 
     def on_lane_message(self, topic: str, payload: bytes, at: datetime | None = None) -> None:
         """A lane's weight sensor published a reading (grams, as text)."""
-        watch = self._watches.get(topic)
-        if watch is None:
-            self._ignore("unknown_topic", "a message on a topic no lane has")
-            return
-        try:
-            grams = parse_weight(payload, tolerance_g=watch.spec.tolerance_g)
-        except ValueError:
-            self._ignore("not_a_weight", f"a reading of lane {watch.spec.id} that is not a weight")
-            return
-        change = watch.reading(grams, at or self._ledger.clock())
+        change = self._lanes.reading(topic, payload, at or self._ledger.clock())
         if change is not None:
             self._publish(self._book.shelf_change(change))
 
@@ -143,6 +134,8 @@ class Carts:
 
     def session_closed(self, session: Session, at: datetime) -> None:
         """A session left the store: its cart stays for checkout."""
+        if session.visit_id in self._closed:
+            return  # closed already (through an exit zone, or the longest stay): that stands
         self._closed[session.visit_id] = at
         self._publish(self._book.session_closed(session.visit_id, at), changed=True)
 
@@ -186,6 +179,11 @@ class Carts:
         return self._book.reviews()
 
     @property
+    def stale(self) -> set[str]:
+        """Lanes silent for longer than their timeout, now."""
+        return self._lanes.stale
+
+    @property
     def running(self) -> bool:
         """Whether it ticks and writes in the background (between `start` and `stop`)."""
         return bool(self._tasks)
@@ -193,14 +191,24 @@ class Carts:
     @property
     def unwritten(self) -> int:
         """Cart events not yet handed to the database (or to its backlog)."""
-        return len(self._events)
+        return len(self._writer.events)
 
     def sizes(self) -> dict[str, int]:
         """How much the cart book holds (sessions, tracks, sightings, held picks, …)."""
         return self._book.sizes()
 
-    def status(self) -> dict[str, int]:
-        """The status' `shelf` object: carts and review now, the rest since start."""
+    @property
+    def tracker_offset_s(self) -> int | None:
+        """The tracker clock's offset applied to its frame times (whole seconds), or None."""
+        offset = self._tracker_clock.offset.total_seconds()
+        return round(offset) if offset else None
+
+    def status(self) -> dict[str, int | None]:
+        """The status' `shelf` object: carts, review, lanes and tracker now, the rest since start.
+
+        `abandoned` counts since start like the others (a restart starts every count afresh;
+        no day boundary, no stored count): a rise is what an operator looks for.
+        """
         return {
             "carts": len(self.open_carts()),
             "review": len(self._book.reviews()),
@@ -208,17 +216,22 @@ class Carts:
             "unattributed": self.unattributed,
             "stale_lanes": len(self.stale),
             "ignored": sum(self.ignored.values()),
+            "abandoned": self.abandoned,
+            "tracker_offset_s": self.tracker_offset_s,
         }
 
     # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
         """Restore the carts and reviews the database holds; start ticking and writing."""
+        inside = self._ledger.inside
         try:
-            carts, reviews = await self._ledger.db.call(lambda store: cart_store.live(store.db))
+            carts, reviews, ended = await self._ledger.db.call(
+                lambda store: _restorable(store.db, set(inside))
+            )
         except StorageUnavailable as err:
             _LOGGER.warning("The stored carts cannot be read (%s); starting with none", err)
-            carts, reviews = [], []
+            carts, reviews, ended = [], [], set()
         now = self._ledger.clock()
         restored: set[str] = set()
         was_held: list[Review] = []
@@ -229,13 +242,13 @@ class Carts:
                 self._closed[visit] = closed = stored.closed or now
             # a review is taken once, by its id; held picks come back as reviews
             was_held += self._book.restore(stored.cart, reviews, closed=closed)
-            self._saved[visit] = stored
+            self._writer.saved[visit] = stored
             restored.add(visit)
         longest = timedelta(seconds=self.shelf.tuning.max_session_s)
-        for visit in self._ledger.inside.keys() - restored:
-            if now - self._ledger.inside[visit].entered <= longest:  # else: abandoned before
+        for visit in inside.keys() - restored - ended:  # ended: left through an exit zone
+            if now - inside[visit].entered <= longest:  # else: abandoned before
                 self._book.restore(Cart(visit))
-        self._saved_reviews = () if was_held else self._book.reviews()
+        self._writer.saved_reviews = () if was_held else self._book.reviews()
         self._publish([review_news(review, now, "restart") for review in was_held])
         self._tasks = [
             asyncio.create_task(self._tick_loop(), name="store-bridge-cart-ticks"),
@@ -243,7 +256,7 @@ class Carts:
         ]
         _LOGGER.info(
             "Shelves: %d lanes, %d carts and %d reviews restored",
-            len(self._watches),
+            len(self._lanes),
             len(carts),
             len(reviews),
         )
@@ -279,8 +292,11 @@ class Carts:
                 self.anomalies += 1
             elif item.kind is NewsKind.PICK_UNATTRIBUTED:
                 self.unattributed += 1
+            elif item.reason == "exit_zone" and item.visit is not None:  # closed as at the gate
+                self._closed.setdefault(item.visit, item.at)
+                _LOGGER.info("A shopper left through an exit zone: the cart closes as at the gate")
             try:
-                self._events.append(news_event(item, site=site))
+                self._writer.events.append(news_event(item, site=site))
             except Exception as err:  # noqa: BLE001 - one bad item must not drop the rest
                 self._ignore("bad_news", f"{item.kind.value} news that makes no event ({err!r})")
         if news or changed:
@@ -292,7 +308,7 @@ class Carts:
         keep = now - timedelta(days=self._ledger.settings.retention_days)
         if self._book.expire_reviews(keep):
             self._wake.set()
-        self._watch_lanes(now)
+        self._lanes.watch(now)
         self._abandon(now)
         if any(self._final(visit, now) for visit in self._closed):
             self._wake.set()
@@ -320,20 +336,6 @@ class Carts:
             _LOGGER.warning("A session inside for over %s is closed without charge", longest)
             self._publish(self._book.session_closed(visit, now), changed=True)
 
-    def _watch_lanes(self, now: datetime) -> None:
-        """Lanes gone silent, and back: one log line for all that changed at once."""
-        silent = {w.spec.id for w in self._watches.values() if w.is_stale(now)}
-        went, back = sorted(silent - self.stale), sorted(self.stale - silent)
-        self.stale = silent
-        if went:
-            _LOGGER.warning(
-                "%d lane(s) send no weight, what is taken from them is not seen: %s",
-                len(went),
-                ", ".join(went),
-            )
-        if back:
-            _LOGGER.info("Lane(s) report again (their weight starts afresh): %s", ", ".join(back))
-
     def _final(self, visit: str, now: datetime) -> bool:
         left = self._closed.get(visit)
         if left is None or now - left < FINAL_AFTER:
@@ -359,48 +361,19 @@ class Carts:
                 _LOGGER.exception("The carts could not be written")
 
     async def _write(self) -> None:
-        """Write the changed carts and reviews with the events, in one transaction.
+        """Write what changed with the events (`cart_writer.py`); final carts leave memory."""
+        await self._writer.write(self._closed, self._abandoned, self._final, self._forget)
 
-        One write at a time (the write loop, a review's decision and the stop take turns).
+    def _forget(self, visit: str) -> None:
+        self._book.forget(visit)
+        self._closed.pop(visit, None)
+        self._abandoned.discard(visit)
 
-        On any failure (a bug, a cancellation) the events go back to the front of those
-        waiting, and what was not stored is written with the next write.
-        """
-        async with self._writing:
-            events, self._events = self._events, []
-            try:
-                await self._write_now(events)
-            except BaseException:
-                self._events[:0] = events
-                raise
 
-    async def _write_now(self, events: list[Wire]) -> None:
-        now = self._ledger.clock()
-        final = {visit for visit in self._closed if self._final(visit, now)}
-        current = {
-            cart.visit: StoredCart(
-                cart,
-                None if cart.visit in self._abandoned else self._closed.get(cart.visit),
-                cart.visit in final,
-            )
-            for cart in self._book.carts()
-        }
-        changed = [stored for visit, stored in current.items() if self._saved.get(visit) != stored]
-        reviews = self._book.reviews() + self._book.held()  # held picks survive a restart
-        queue = None if reviews == self._saved_reviews else reviews
-        if events or changed or queue is not None:
-            await self._ledger.write(
-                lambda store: store.change(
-                    lambda db: cart_store.save(db, changed, queue, now), events
-                ),
-                events,
-            )
-            self._saved.update((stored.cart.visit, stored) for stored in changed)
-            self._saved_reviews = reviews
-        if len(self._ledger.backlog):
-            return  # held until the database is back: final carts stay in memory till then
-        for visit in final:
-            self._book.forget(visit)
-            self._closed.pop(visit, None)
-            self._saved.pop(visit, None)
-            self._abandoned.discard(visit)
+def _restorable(
+    db: sqlite3.Connection, inside: set[str]
+) -> tuple[list[StoredCart], list[Review], set[str]]:
+    """The carts and reviews to restore, and those sessions inside whose cart is final."""
+    carts, reviews = cart_store.live(db)
+    ended = {v for v in inside if (stored := cart_store.find(db, v)) is not None and stored.final}
+    return carts, reviews, ended

@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 
 from .carts import Carts
 from .shelf_config import ShelfConfig
-from .shop_sim import CheckIn, CheckOut, Reading, ShopPlan, Simulation, TrackerMessage, make_shop
+from .shop_plan import CheckIn, CheckOut, Reading, ShopPlan, TrackerMessage, make_shop
+from .shop_sim import Simulation
 
 SHELF_GATE = "entry_2"
 """The entry gate the tracked shoppers use (its tracker zone is the entrance)."""

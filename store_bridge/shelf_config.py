@@ -19,6 +19,7 @@ Example (`store.toml`, next to the rest of `config.py`'s example)::
     [tracking]                    # optional
     topic = "frigate/events"      # Frigate's (or any tracker's) event topic
     cameras = ["store_ceiling"]   # optional: only these cameras' tracks count
+    exit_zones = ["exit"]         # optional: zones in front of the exits (core/exit_zones.py)
     tolerance_s = 2.0             # and the other keys of core/attribution.py AttributionTuning
 
 Entry gates may name the tracker's zone in front of them (`zone = "entrance"` in their
@@ -59,6 +60,9 @@ class ShelfConfig:
     tuning: AttributionTuning = field(default_factory=AttributionTuning)
     entry_zones: Mapping[str, str] = field(default_factory=dict)
     """Entry gate id → the tracker's zone in front of it (else the gate's id is the zone)."""
+    exit_zones: frozenset[str] = frozenset()
+    """The tracker's zones in front of the exits: a session whose tracks all leave through
+    one is closed there, as at the exit gate (`core/exit_zones.py`; none: only the gate)."""
 
 
 def _text(table: Mapping[str, Any], key: str, where: str) -> str:
@@ -148,6 +152,16 @@ def _tracker(
     return topic, frozenset(cameras)
 
 
+def _exit_zones(tracking: Mapping[str, Any], lanes: Mapping[str, LaneSpec]) -> frozenset[str]:
+    zones = tracking.get("exit_zones", [])
+    if not isinstance(zones, list) or not all(isinstance(z, str) and z.strip() for z in zones):
+        raise ShelfConfigError("tracking.exit_zones: must be a list of zone names")
+    shelves = sorted(set(zones) & {lane.zone for lane in lanes.values()})
+    if shelves:
+        raise ShelfConfigError(f"tracking.exit_zones: {shelves[0]} is a lane's zone")
+    return frozenset(zones)
+
+
 def _lanes(raw: list[Any], products: Mapping[str, Product]) -> dict[str, LaneSpec]:
     for index, table in enumerate(raw):
         if not isinstance(table, dict):
@@ -188,5 +202,8 @@ def parse_shelf(raw: Mapping[str, Any], base: Path) -> ShelfConfig | None:
         lane_tuning=lane_tuning,
         tracker_topic=tracker_topic,
         cameras=cameras,
-        tuning=_tuning(AttributionTuning, tracking, "tracking", frozenset({"topic", "cameras"})),
+        tuning=_tuning(
+            AttributionTuning, tracking, "tracking", frozenset({"topic", "cameras", "exit_zones"})
+        ),
+        exit_zones=_exit_zones(tracking, lanes),
     )

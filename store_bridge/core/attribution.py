@@ -14,17 +14,22 @@ change waits until the tracker's picture covers it (`AttributionTuning`). Then:
   operator decided within `review_deadline_s` is charged to nobody (``pick_unattributed``,
   ``review_expired``).
 
-A candidate that had left the zone before the pick began (and stayed away until it settled)
-is ruled out when the one remaining candidate stood there from began to settled; nobody is
-ever ruled in by guessing. A put-back leaves the cart that holds the SKU when its returner is
-clear; a returner whose cart does not hold it is a ``lane_anomaly`` (``wrong_lane``) and no
-cart changes; a put-back several carts could have made is held and reviewed like a pick.
+A candidate that had left the zone before the pick began (by more than the half second the
+clocks may still disagree, and stayed away until it settled) is ruled out when the one
+remaining candidate stood there from began to settled; nobody is ever ruled in by guessing.
+A put-back leaves the cart that holds the SKU when its returner is clear; a returner whose
+cart does not hold it is a ``lane_anomaly`` (``wrong_lane``) and no cart changes; a put-back
+several carts could have made is held and reviewed like a pick (`put_backs.py` decides
+put-backs). A session whose people surely left through an exit zone is closed there
+(``session_unbound``, reason ``exit_zone``, at the moment it left: `exit_zones.py`); a session
+closed once stays closed at that moment.
 """
 
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from .attribution_tuning import AttributionTuning
@@ -42,8 +47,11 @@ from .cart_model import (
 )
 from .cart_news import change_news, expired_news, review_news
 from .cart_session import ShopSession
+from .doubtful_changes import doubtful, everyone_inside
+from .exit_zones import left_through
 from .gate_binding import Binder
 from .pick_evidence import Seen, sole_picker, who_was_there
+from .put_backs import PutBacks
 from .review_queue import Held, ReviewQueue
 from .track_table import TrackTable
 
@@ -61,9 +69,14 @@ class CartBook:
         products: Mapping[str, Product],
         lanes: Mapping[str, LaneSpec],
         tuning: AttributionTuning = AttributionTuning(),  # noqa: B008 - frozen
+        exit_zones: Collection[str] = (),
     ) -> None:
-        """Price picks from `products`; take changes of `lanes` only."""
+        """Price picks from `products`; take changes of `lanes` only.
+
+        `exit_zones`: the tracker's zones in front of the exits (`core/exit_zones.py`).
+        """
         self._products = products
+        self._exits = frozenset(exit_zones)
         self._lanes = lanes
         self._tuning = tuning
         self._tol = timedelta(seconds=tuning.tolerance_s)
@@ -74,6 +87,7 @@ class CartBook:
         self._waiting: list[tuple[datetime, int, ShelfChange]] = []
         self._order = itertools.count()
         self._queue = ReviewQueue()
+        self._returns = PutBacks(self._sessions, self._queue, self._picked, self._hold)
         self._rebound = False
         self._now: datetime | None = None
         self._ignored: Counter[str] = Counter()
@@ -96,6 +110,9 @@ class CartBook:
         session = self._sessions.get(visit)
         if session is None:
             self._ignored["unknown_visit"] += 1
+            return []
+        if session.closed is not None:
+            self._ignored["closed_visit"] += 1  # the first close stands (an exit zone's)
             return []
         session.closed = at
         self._binder.drop(visit)
@@ -163,7 +180,7 @@ class CartBook:
             if change.kind is ShelfChangeKind.PICK:
                 news.append(self._picked(session, change, at, "review"))
             else:
-                news += self._returned(session, change, at)
+                news += self._returns.returned(session, change, at)
         return news
 
     def forget(self, visit: str) -> None:
@@ -255,6 +272,22 @@ class CartBook:
         marks = [t - timedelta(seconds=s) for t, s in ((newest, lag), (now, wait)) if t]
         return max(marks) if marks else None
 
+    def _left(self, visit: str) -> datetime | None:
+        """Close `visit` if its people surely left through an exit zone: when they did."""
+        session = self._sessions[visit]
+        at = left_through(
+            session,
+            table=self._table,
+            owner=self._binder.owner,
+            exits=self._exits,
+            tuning=self._tuning,
+            others_unbound=self._unbound(visit),
+        )
+        if at is not None:
+            session.closed = at
+            self._binder.drop(visit)
+        return at
+
     def _unbound(self, visit: str) -> bool:
         """Whether an open session other than `visit` is without a track (or still waiting)."""
         return any(
@@ -270,9 +303,11 @@ class CartBook:
         if known is None:
             return []
         news = self._binder.advance(known)
-        for item in news:
+        for index, item in enumerate(news):
             if item.kind is NewsKind.SESSION_UNBOUND and item.visit is not None:
                 self._orphans.add(item.visit)
+                if item.reason == "track_lost" and (left := self._left(item.visit)):
+                    news[index] = replace(item, at=left, reason="exit_zone")
         if self._rebound:
             self._rebound = False
             for held in list(self._queue.held.values()):
@@ -301,9 +336,10 @@ class CartBook:
         if not c.began_known:
             return self._doubtful(c, seen, known, "time_unknown")
         if self._deaf(c):
-            return self._doubtful(c, self._everyone(c), known, "tracker_silent")
+            everyone = everyone_inside(c, self._sessions, self._tol)
+            return self._doubtful(c, everyone, known, "tracker_silent")
         if c.kind is ShelfChangeKind.RETURN:
-            return self._decide_return(c, seen, known)
+            return self._returns.decide(c, seen, known)
         picker = sole_picker(c, seen)
         if picker is not None:
             reason = None if len(seen.sessions) == 1 and not seen.unknown else "others_left"
@@ -321,60 +357,9 @@ class CartBook:
         now = None if self._now is None else min(self._now, due)
         return self._table.deaf(c.began - self._tol, c.began + self._tol, now)
 
-    def _everyone(self, c: ShelfChange) -> Seen:
-        """Every session inside around `c` (the tracker cannot say who was where)."""
-        start, end = c.began - self._tol, c.settled + self._tol
-        inside = {v for v, s in self._sessions.items() if s.open_at(start, end, 0.0)}
-        return Seen({}, [], inside)
-
     def _doubtful(self, c: ShelfChange, seen: Seen, known: datetime, why: str) -> list[CartNews]:
-        """The hand's moment, or who was there, cannot be known: review, never a cart."""
-        candidates = seen.candidates
-        reason = "unknown_person" if seen.unknown else "nobody_there"
-        if c.kind is ShelfChangeKind.RETURN:
-            if candidates:
-                reason = "wrong_lane"
-            candidates = tuple(v for v in candidates if self._could_return(v, c))
-            if not candidates:
-                return [change_news(NewsKind.LANE_ANOMALY, c, known, reason=reason)]
-        if not candidates:
-            return [change_news(NewsKind.PICK_UNATTRIBUTED, c, known, reason=reason)]
-        self._queue.hold(c, candidates, known)
-        review = self._queue.to_review(self._queue.held[c.id], known)
-        return [review_news(review, known, why)]
-
-    def _decide_return(self, c: ShelfChange, seen: Seen, known: datetime) -> list[CartNews]:
-        candidates = seen.candidates
-        if not candidates:
-            reason = "unknown_person" if seen.unknown else "nobody_there"
-            return [change_news(NewsKind.LANE_ANOMALY, c, known, reason=reason)]
-        able = [v for v in candidates if self._could_return(v, c)]
-        if not able:
-            return [change_news(NewsKind.LANE_ANOMALY, c, known, reason="wrong_lane")]
-        if len(able) == 1 and not seen.unknown:
-            return self._returned(self._sessions[able[0]], c, known)
-        return [self._hold(c, tuple(able), known, "put_back")]
-
-    def _could_return(self, visit: str, c: ShelfChange) -> bool:
-        return self._sessions[visit].holds(c.sku) > 0 or self._queue.may_hold(visit, c)
-
-    def _returned(self, session: ShopSession, c: ShelfChange, at: datetime) -> list[CartNews]:
-        """`session` put `c` back: out of its cart, or out of the one held pick it came from."""
-        news: list[CartNews] = []
-        if not session.holds(c.sku):
-            held = self._queue.picks_at(session.visit, c)
-            if len(held) != 1:
-                for h in held:
-                    h.notes.append(f"put_back:{c.id}:{session.visit}")
-                return [change_news(NewsKind.LANE_ANOMALY, c, at, reason="put_back_unsure")]
-            pick = held[0]
-            self._queue.release(pick)
-            news.append(self._picked(session, pick.change, at, "put_back"))
-        taken = session.remove(c.sku, c.quantity, c.id)
-        news.append(change_news(NewsKind.ITEM_RETURNED, c, at, visit=session.visit, quantity=taken))
-        if taken < c.quantity:
-            news.append(change_news(NewsKind.LANE_ANOMALY, c, at, reason="more_than_taken"))
-        return news
+        returns = self._returns.could_return
+        return doubtful(c, seen, known, why, queue=self._queue, could_return=returns)
 
     def _picked(
         self, session: ShopSession, c: ShelfChange, at: datetime, reason: str | None
@@ -395,8 +380,7 @@ class CartBook:
         c = held.change
         seen = self._seen(c)
         if c.kind is ShelfChangeKind.RETURN:
-            able = [v for v in seen.candidates if self._could_return(v, c)]
-            maker = able[0] if len(able) == 1 and not seen.unknown else None
+            maker = self._returns.maker(c, seen)
         else:
             maker = sole_picker(c, seen)
         if maker is None or maker not in held.candidates:
@@ -404,7 +388,7 @@ class CartBook:
         self._queue.release(held)
         session = self._sessions[maker]
         if c.kind is ShelfChangeKind.RETURN:
-            return self._returned(session, c, known)
+            return self._returns.returned(session, c, known)
         return [self._picked(session, c, known, "evidence")]
 
     def _to_review(self, held: Held, at: datetime) -> CartNews:

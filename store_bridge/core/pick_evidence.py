@@ -19,6 +19,7 @@ from .attribution_tuning import AttributionTuning
 from .cart_model import ShelfChange
 from .cart_session import ShopSession
 from .track_table import Track, TrackTable
+from .tracker_clock import ALLOWED_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +93,20 @@ def sole_picker(c: ShelfChange, seen: Seen) -> str | None:
 
     Alone at the lane; or the only one (of sessions and unknown people) that had not left
     the zone before the change began, and that stood in it from `began` until `settled`.
+    "Before" by more than what is left of the clocks' disagreement once the shell corrected
+    the tracker's (`tracker_clock.ALLOWED_S`): one that left just before `began` may still
+    have been the hand.
     """
     if seen.orphans:
         return None
     if len(seen.sessions) == 1 and not seen.unknown:
         return next(iter(seen.sessions))
     zone, began, settled = c.zone, c.began, c.settled
+    since = began - timedelta(seconds=ALLOWED_S)
 
     def gone(tracks: list[Track]) -> bool:
         return all(
-            zone not in t.zones_at(began) and not t.in_zone(zone, began, settled) for t in tracks
+            zone not in t.zones_at(since) and not t.in_zone(zone, since, settled) for t in tracks
         )
 
     if not all(gone([t]) for t in seen.unknown):

@@ -41,6 +41,8 @@ EXAMPLES = ROOT / "schema" / "examples" / "store-status"
 VALID = sorted((EXAMPLES / "valid").glob("*.json"))
 INVALID = sorted((EXAMPLES / "invalid").glob("*.json"))
 SITE = "store-042"
+SHELF_CHECKED_ONLY = "tracker_offset_s"
+"""A shelf key the integration checks (as the schema says) but does not show."""
 ODD_VALUES: list[Any] = [
     None,
     0,
@@ -76,7 +78,7 @@ def test_the_schema_is_a_draft_2020_12_schema_that_the_code_agrees_with() -> Non
     assert SCHEMA["properties"]["gates"]["maxItems"] == MAX_GATES
     assert SCHEMA["$defs"]["name"]["maxLength"] == MAX_NAME_LENGTH
     assert set(SCHEMA["required"]) == {"v", "site", "online"}
-    assert set(SCHEMA["$defs"]["shelf"]["properties"]) == set(SHELF_COUNTS)
+    assert set(SCHEMA["$defs"]["shelf"]["properties"]) == {*SHELF_COUNTS, SHELF_CHECKED_ONLY}
     checkout = SCHEMA["$defs"]["checkout"]["properties"]
     assert set(checkout) == {*CHECKOUT_COUNTS, "sales_today"}
     assert set(SCHEMA["$defs"]["sales"]["properties"]) == set(SALES_KEYS)
@@ -153,7 +155,7 @@ def _variants(base: dict[str, Any]) -> list[Any]:
             variants.extend({**base, "gates": [gate, *rest]} for gate in changed)
     shelf = base.get("shelf")
     if shelf:
-        for key in (*SHELF_COUNTS, "later"):
+        for key in (*SHELF_COUNTS, SHELF_CHECKED_ONLY, "later"):
             changed = [{k: v for k, v in shelf.items() if k != key}]
             changed.extend({**shelf, key: value} for value in ODD_VALUES)
             variants.extend({**base, "shelf": counts} for counts in changed)

@@ -175,6 +175,17 @@ def test_a_candidate_gone_before_the_pick_began_leaves_the_one_who_stayed() -> N
     assert (shop.news[-1].visit, shop.news[-1].reason) == ("b", "others_left")
 
 
+def test_a_candidate_leaving_just_before_the_hand_is_not_ruled_out() -> None:
+    """Shelf and tracker clocks may still disagree by up to half a second once corrected."""
+    shop = Shop()
+    two_at_the_cola(shop)
+    shop.see("ta", 34.7, "aisle_2")  # 0.3 s before the hand, as the shelf's clock says
+    shop.pick("l1", 35)
+    shop.see("ta", 40, "aisle_2")
+    assert shop.news[-1].kind is NewsKind.PICK_AMBIGUOUS
+    assert NewsKind.ITEM_PICKED not in shop.kinds()
+
+
 def test_a_candidate_leaving_after_the_hand_is_not_ruled_out() -> None:
     shop = Shop()
     two_at_the_cola(shop)

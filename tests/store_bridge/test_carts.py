@@ -411,6 +411,8 @@ async def test_the_status_page_shows_carts_reviews_and_stale_lanes(
         "unattributed": 0,
         "stale_lanes": 1,
         "ignored": 0,
+        "abandoned": 0,
+        "tracker_offset_s": None,
     }
     shop.shelf.stock(CHIPS_TOPIC, 5, 160.0)
     shop.shelf.walk(1)

@@ -173,6 +173,8 @@ def test_the_bridge_gets_carts_and_a_feed_for_the_lanes(tmp_path: Path) -> None:
         "unattributed": 0,
         "stale_lanes": 0,
         "ignored": 0,
+        "abandoned": 0,
+        "tracker_offset_s": None,
     }
 
 

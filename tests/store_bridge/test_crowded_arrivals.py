@@ -17,15 +17,8 @@ from store_bridge.core.attribution import CartBook
 from store_bridge.core.cart_model import NewsKind
 from store_bridge.core.lanes import LaneWatch, parse_weight
 from store_bridge.core.tracks import TrackMessageError, parse_frigate
-from store_bridge.shop_sim import (
-    CheckIn,
-    CheckOut,
-    Reading,
-    ShopPlan,
-    Simulation,
-    TrackerMessage,
-    simulate,
-)
+from store_bridge.shop_plan import CheckIn, CheckOut, Reading, ShopPlan, TrackerMessage
+from store_bridge.shop_sim import Simulation, simulate
 
 SMALL = ShopPlan(shoppers=10, sessions=20, lanes=12, stay_s=(25.0, 50.0), stops=(1, 3))
 

@@ -23,7 +23,8 @@ import pytest
 from store_bridge.demo import DemoApi, DemoOptions, demo_bridge
 from store_bridge.demo_shelves import DEMO_PLAN, SHELF_GATE, play
 from store_bridge.service import running
-from store_bridge.shop_sim import FACE_NAMES, Simulation
+from store_bridge.shop_plan import FACE_NAMES
+from store_bridge.shop_sim import Simulation
 from tests.waiting import until
 
 FAST = replace(
@@ -79,6 +80,7 @@ async def test_the_demo_shelves_fill_carts_through_the_bridge(tmp_path: Path) ->
             status: dict[str, Any] = await answer.json()
     assert set(status["shelf"]) == {
         "carts", "review", "anomalies", "unattributed", "stale_lanes", "ignored",
+        "abandoned", "tracker_offset_s",
     }  # fmt: skip
     assert entered[0] == "True"
     events = _outbox(tmp_path)

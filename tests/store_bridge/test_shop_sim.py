@@ -13,7 +13,7 @@ from itertools import islice
 from store_bridge.core.cart_model import ShelfChangeKind
 from store_bridge.core.lanes import LaneWatch, parse_weight
 from store_bridge.core.tracks import parse_frigate
-from store_bridge.shop_sim import (
+from store_bridge.shop_plan import (
     ENTRY_ZONE,
     FACE_NAMES,
     CheckIn,
@@ -21,8 +21,8 @@ from store_bridge.shop_sim import (
     Reading,
     ShopPlan,
     TrackerMessage,
-    simulate,
 )
+from store_bridge.shop_sim import simulate
 
 QUIET = ShopPlan(
     shoppers=4, lanes=8, seed=5, hesitate=0.0, wrong_lane=0.0, rest_hand=0.0, spike=0.0

@@ -145,6 +145,7 @@ class Shelf:
     unattributed: int | None = None
     stale_lanes: int | None = None
     ignored: int | None = None
+    abandoned: int | None = None
 
     @property
     def waiting_for_review(self) -> bool:
@@ -229,6 +230,9 @@ def _shelf(value: object) -> Shelf | Drop | None:
         if isinstance(count, Drop):
             return count
         counts[key] = count
+    offset = value.get("tracker_offset_s")  # whole seconds of any sign; not shown here
+    if offset is not None and (isinstance(offset, bool) or not isinstance(offset, int)):
+        return Drop.INVALID_STATUS
     return Shelf(**counts)
 
 
