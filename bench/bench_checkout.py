@@ -7,19 +7,24 @@ Everything is real: localstripe (`tests.localstripe_server`, its own process on 
 the ``stripe`` library with its aiohttp client, the bridge's SQLite file on its own thread,
 the `CheckoutRunner` with the `StripeProcessor`. The event loop runs without debug mode.
 
-1. Checkouts per second. Each round seeds `CHECKOUTS` closed sessions with final carts (1 to
-   5 cans, as the cart owner stores them) for as many app shoppers, each a localstripe
+1. Checkouts per second. Each round checks `CHECKOUTS` app shoppers in, each a localstripe
    customer with a saved default card, one customer per checkout (a shopper checks out once
-   a visit). Timed: the runner takes them (`take`) until every checkout is stored done —
-   created, its id stored, confirmed, captured, each state committed with its events.
+   a visit): each shows the app's signed QR code with the ``cus`` claim at the entry, through
+   the bridge's entry path as a gate reports it, and the bridge looks the saved card up in the
+   background (`saved_methods.py`) and keeps it with the session. Untimed: the check-ins,
+   the wait until every session has its card, the exits, and the final carts (1 to 5 cans,
+   as the cart owner stores them). Timed: the runner takes them (`take`) until every
+   checkout is stored done — created with the card found at check-in, its id stored,
+   confirmed, captured, each state committed with its events.
    The baseline is the bare ``stripe`` library doing the same processor work for the same
    number of fresh customers with the same concurrency (`CONCURRENCY`, the bridge's
    default): create the payment unconfirmed (customer, amount, currency, the checkout as
    metadata, the idempotency key), then confirm it off-session with the latest charge and
    payment method expanded (the receipt's card brand and last four digits). The bare side
    is GIVEN each customer's payment method id (as an app that stored it would be); the
-   bridge is given only the customer reference (the QR's ``cus`` claim) and finds the saved
-   card itself. Each run has a fresh localstripe holding only its own customers (localstripe
+   bridge is given only the customer reference (the QR's ``cus`` claim) and found the saved
+   card itself, at check-in. CPU per payment (here and at localstripe) is measured over the
+   timed part only. Each run has a fresh localstripe holding only its own customers (localstripe
    slows down as it fills). One unrecorded round, then `ROUNDS` rounds alternating which side
    goes first; the ratio asserted is the median of the rounds' ratios (each round's two runs
    are next to each other in time: the machine's load drifts). Goal: ≥ 0.8.
@@ -32,11 +37,14 @@ the `CheckoutRunner` with the `StripeProcessor`. The event loop runs without deb
    `EXITS` shoppers inside (card check-ins). Exits are presented one at a time at random
    intervals; the decision time runs from the moment an exit is presented (its task
    created, as the API or a gate's signal would) to the moment the exit gate's ``open()``
-   is called (wrapped to take the time). Once with no checkout running, then with the
-   runner charging `INFLIGHT_CARTS` final carts `INFLIGHT` at a time (its concurrency)
-   against a localstripe made slow by a proxy in a process of its own that delays every
-   request by `LATENCY_S`, so that `INFLIGHT` checkouts stay at the processor during the
-   whole measurement (counted: the calls under way at each exit), then once more with none
+   is called (wrapped to take the time). Once with no checkout running, then with
+   `INFLIGHT_CARTS` final carts charged `INFLIGHT` at a time (the concurrency) as `serve`
+   charges them: in its checkout process (`checkout_remote.py` starts it, here as in
+   `serve`; its configuration file points the processor at the proxy), against a
+   localstripe made slow by a proxy in a process of its own that delays every request by
+   `LATENCY_S`, so that `INFLIGHT` checkouts stay at the processor during the whole
+   measurement (counted by the proxy: the requests not answered yet at each exit; the
+   exits are measured here, in the parent), then once more with none
    (the baseline is both quiet runs together). The carts' 100 customers pay several times
    each. Goal: p99 with checkouts in flight at most 1.2 times the p99 without. The bridge's
    own `Decision.decided_ms` (from the exit's first step, so without the wait for the event
@@ -45,13 +53,20 @@ the `CheckoutRunner` with the `StripeProcessor`. The event loop runs without deb
 The figures are printed; the goals are asserted as ratios measured in the same run (1, 1b
 and 2). Where the time goes (2026-12, on 2 shared cores): the ``stripe`` library's typed
 objects cost more CPU than the rest of a call, which is why the adapter reads answers as
-plain data; what remains of the gap in 1b is the customer lookup, one round trip more per
-checkout (the bare side is given the payment method; resolving it at check-in would remove
-it); in 2, the checkouts' work shares the gate's event loop: any processor answer handled
-just before an exit delays its open command by that much.
+plain data; the customer's saved card is found at check-in (`saved_methods.py`), so the
+bridge's event loop spends per payment what the bare library does (0.9 ms of CPU, measured
+per thread); what remains of the gap in 1 is the database thread: each checkout's states are
+committed durably (synchronous FULL) before each processor call, one after the other on the
+one SQLite thread (0.65 ms of CPU per payment, half of it the kernel's, plus the fsyncs'
+wait), which bounds the rate when the processor answers at once; in 2, the checkouts'
+work shared the gate's event loop (ratio 9.9: any processor
+answer handled just before an exit delayed its open command by that much) until `serve`
+ran them in a process of their own, which also yields the CPU to the gates (SCHED_BATCH,
+nice +5).
 """
 
 import asyncio
+import mmap
 import os
 import random
 import sqlite3
@@ -67,14 +82,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from store_bridge import checkout_store, store_schema
 from store_bridge.bridge import Bridge, GateInfo, StoreSettings
+from store_bridge.checkout_remote import CheckoutRemote
 from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
+from store_bridge.core.credentials import OperatorKey
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
-from store_bridge.payments import Answer, Processor, RefundAnswer
+from store_bridge.payments import Answer, MethodAnswer, Processor, RefundAnswer
+from store_bridge.saved_methods import SavedMethods
 from store_bridge.storage import Database
 from store_bridge.stripe_processor import SecretKey, StripeProcessor
 from tests.localstripe_server import SECRET_KEY, LocalStripe, add_customer, free_port, make_client
@@ -95,6 +116,7 @@ LATENCY_S = 0.4
 P99_GOAL = 1.2
 PRICE = 129
 SITE = "store-042"
+ISSUER = "bench-app"
 
 
 # The shared bench conftest starts Home Assistant for every benchmark (through these two
@@ -132,6 +154,28 @@ class Run:
     server_cpu_ms: float
 
 
+@dataclass
+class Meter:
+    """CPU here and at localstripe over one run's timed part, per payment."""
+
+    server_pid: int
+    count: int
+    _cpu: float = 0.0
+    _server_cpu: float = 0.0
+
+    def start(self) -> None:
+        """The timed part starts."""
+        self._cpu, self._server_cpu = time.process_time(), _cpu(self.server_pid)
+
+    def run(self, rate: float) -> Run:
+        """The timed part ended at `rate` payments per second."""
+        return Run(
+            rate,
+            (time.process_time() - self._cpu) * 1000 / self.count,
+            (_cpu(self.server_pid) - self._server_cpu) * 1000 / self.count,
+        )
+
+
 # --- the rig -----------------------------------------------------------------------------
 
 
@@ -158,6 +202,88 @@ def _seed(db_path: Path, carts: list[tuple[str, str, int]]) -> None:
                 (visit, lines, now, now),
             )
         db.execute("COMMIT")
+
+
+def _seed_carts(db_path: Path, carts: list[tuple[str, int]]) -> None:
+    """Final carts of sessions that came in and left (visit, cans), as the cart owner stores."""
+    now = time.time()
+    with closing(sqlite3.connect(db_path, timeout=10, isolation_level=None)) as db:
+        db.execute("BEGIN IMMEDIATE")
+        for visit, cans in carts:
+            lines = (
+                f'[{{"sku":"COLA","name":"Cola","quantity":{cans},"unit_price":{PRICE},'
+                f'"currency":"EUR","tax_rate":"0.19","sources":["chg-{visit}"]}}]'
+            )
+            db.execute(
+                "INSERT INTO carts (visit, lines, held, bound, updated, closed, final) "
+                "VALUES (?, ?, 0, 1, ?, ?, 1)",
+                (visit, lines, now, now),
+            )
+        db.execute("COMMIT")
+
+
+def _methods(db_path: Path, visits: list[str]) -> list[str | None]:
+    """The saved payment method each visit's session keeps."""
+    with closing(sqlite3.connect(db_path, timeout=10)) as db:
+        found = dict(db.execute("SELECT visit_id, payment_method FROM sessions").fetchall())
+    return [found.get(visit) for visit in visits]
+
+
+def _operator() -> tuple[ed25519.Ed25519PrivateKey, dict[str, OperatorKey]]:
+    """The app backend's signing key, and the bridge's view of it."""
+    private = ed25519.Ed25519PrivateKey.generate()
+    return private, {"ed": OperatorKey("ed", "EdDSA", private.public_key())}
+
+
+async def _check_in_all(
+    bridge: Bridge, operator: ed25519.Ed25519PrivateKey, customers: list[str]
+) -> list[str]:
+    """Each customer's shopper shows the app's QR code at the entry; their visits."""
+    visits = []
+    for n, customer in enumerate(customers):
+        now = int(time.time())  # signed as shown: a QR code lives a minute at most
+        claims = {
+            "iss": ISSUER,
+            "aud": SITE,
+            "sub": f"acct-{n:05d}",
+            "cus": customer,
+            "jti": f"{n:05d}-{time.monotonic_ns()}",
+            "iat": now,
+            "exp": now + 30,
+        }
+        token = jwt.encode(claims, operator, algorithm="EdDSA", headers={"kid": "ed"})
+        decision = await bridge.check_in_qr("entry_1", token)
+        assert decision.opened, decision
+        assert decision.visit_id is not None
+        visits.append(decision.visit_id)
+    return visits
+
+
+@asynccontextmanager
+async def _app_bridge(
+    db_path: Path, keys: dict[str, OperatorKey], processor: Processor
+) -> AsyncIterator[Bridge]:
+    """A started bridge that checks app shoppers in and looks their saved cards up."""
+    store_schema.connect(db_path).close()
+    entry = SimulatedGate("entry_1", GateRole.ENTRY, passage_seconds=0)
+    exit_ = SimulatedGate("exit_1", GateRole.EXIT, passage_seconds=0)
+    settings = StoreSettings(
+        site=SITE, name="Bench store", capacity=10_000, issuer=ISSUER, keys=keys
+    )
+    bridge = Bridge(
+        settings,
+        Database(db_path),
+        {
+            "entry_1": GateInfo(entry, "Entry", "simulated"),
+            "exit_1": GateInfo(exit_, "Exit", "simulated"),
+        },
+    )
+    bridge.saved_methods = SavedMethods(bridge.db, processor)
+    await bridge.start()
+    try:
+        yield bridge
+    finally:
+        await bridge.stop()
 
 
 @asynccontextmanager
@@ -208,34 +334,48 @@ async def _done(bridge: Bridge, visits: list[str]) -> list[int]:
 # --- 1. throughput -----------------------------------------------------------------------
 
 
-async def _bridge_round(url: str, workdir: Path, customers: list[tuple[str, str]]) -> float:
-    """The bridge's checkouts of one round: checkouts per second."""
+async def _bridge_round(
+    url: str, workdir: Path, customers: list[tuple[str, str]], meter: Meter
+) -> Run:
+    """The bridge's checkouts of one round, the shoppers checked in first (untimed).
+
+    Each shopper shows the app's signed QR code (with the ``cus`` claim) at the entry, as a
+    gate reports it; the bridge looks their saved card up in the background
+    (`saved_methods.py`); once every session has it the shoppers leave and their final carts
+    are stored. Timed: the checkouts only.
+    """
     db_path = workdir / f"bridge-{time.monotonic_ns()}.sqlite3"
-    carts = [
-        (f"v{n:05d}-{time.monotonic_ns()}", customer, 1 + n % 5)
-        for n, (customer, _method) in enumerate(customers)
-    ]
-    async with _bridge(db_path) as (bridge, _exit):
-        _seed(db_path, carts)
+    operator, keys = _operator()
+    processor = StripeProcessor(SecretKey(SECRET_KEY), api_base=url)
+    async with _app_bridge(db_path, keys, processor) as bridge:
+        visits = await _check_in_all(bridge, operator, [c for c, _m in customers])
+        assert bridge.saved_methods is not None
+        await bridge.saved_methods.settled()
+        assert _methods(db_path, visits) == [method for _c, method in customers]
+        for visit in visits:
+            assert (await bridge.exit("exit_1", visit_id=visit)).opened
+        carts = [(visit, 1 + n % 5) for n, visit in enumerate(visits)]
+        _seed_carts(db_path, carts)
         runner = CheckoutRunner(
             bridge.ledger,
-            StripeProcessor(SecretKey(SECRET_KEY), api_base=url),
+            processor,
             CheckoutSettings(settle_s=0, concurrency=CONCURRENCY, poll_s=3600),
         )
         bridge.checkout = runner
+        meter.start()
         started = time.perf_counter()
         while await runner.take():
             pass
         await runner.settled()
-        elapsed = time.perf_counter() - started
-        captured = await _done(bridge, [visit for visit, _c, _n in carts])
+        run = meter.run(len(carts) / (time.perf_counter() - started))
+        captured = await _done(bridge, visits)
         await runner.stop()
         bridge.checkout = None
-    assert captured == [cans * PRICE for _v, _c, cans in carts]
-    return len(carts) / elapsed
+    assert captured == [cans * PRICE for _v, cans in carts]
+    return run
 
 
-async def _bare_round(url: str, customers: list[tuple[str, str]]) -> float:
+async def _bare_round(url: str, customers: list[tuple[str, str]], meter: Meter) -> Run:
     """The bare library creating and confirming the same payments: payments per second."""
     client = make_client(url)
     intents = client.v1.payment_intents
@@ -265,15 +405,16 @@ async def _bare_round(url: str, customers: list[tuple[str, str]]) -> float:
             return int(confirmed.amount)
 
     try:
+        meter.start()
         started = time.perf_counter()
         amounts = await asyncio.gather(
             *(pay(n, customer, method) for n, (customer, method) in enumerate(customers))
         )
-        elapsed = time.perf_counter() - started
+        run = meter.run(len(customers) / (time.perf_counter() - started))
     finally:
         await client._requestor._client.close_async()  # noqa: SLF001 - the rig's own way
     assert amounts == [(1 + n % 5) * PRICE for n in range(len(customers))]
-    return len(customers) / elapsed
+    return run
 
 
 async def measure_throughput(
@@ -283,7 +424,8 @@ async def measure_throughput(
 
     Each side's run has a localstripe of its own, started fresh with only that run's
     customers (localstripe slows down as it holds more objects); with `latency`, the
-    payments reach it through the slow proxy (the customers are made directly).
+    payments (and the bridge's check-in lookups) reach it through the slow proxy (the
+    customers are made directly). CPU is measured over the timed part only (`Meter`).
     """
     ours: list[Run] = []
     bare: list[Run] = []
@@ -295,16 +437,11 @@ async def measure_throughput(
             try:
                 customers = await _customers(server.url, count)
                 async with _slow(server.url, latency) as url:
-                    cpu, server_cpu = time.process_time(), _cpu(server.process.pid)
+                    meter = Meter(server.process.pid, count)
                     if side == "ours":
-                        rate = await _bridge_round(url, workdir, customers)
+                        run = await _bridge_round(url, workdir, customers, meter)
                     else:
-                        rate = await _bare_round(url, customers)
-                    run = Run(
-                        rate,
-                        (time.process_time() - cpu) * 1000 / count,
-                        (_cpu(server.process.pid) - server_cpu) * 1000 / count,
-                    )
+                        run = await _bare_round(url, customers, meter)
             finally:
                 server.stop()
             if round_:
@@ -331,8 +468,18 @@ class Counting:
         finally:
             self.under_way -= 1
 
-    async def create_payment(  # noqa: D102
-        self, *, customer: str, amount: int, currency: str, reference: str, idempotency_key: str
+    async def saved_method(self, customer: str) -> MethodAnswer:  # noqa: D102
+        return await self._count(self.inner.saved_method(customer))  # type: ignore[no-any-return]
+
+    async def create_payment(  # noqa: D102, PLR0913
+        self,
+        *,
+        customer: str,
+        amount: int,
+        currency: str,
+        reference: str,
+        idempotency_key: str,
+        payment_method: str | None = None,
     ) -> Answer:
         return await self._count(  # type: ignore[no-any-return]
             self.inner.create_payment(
@@ -341,6 +488,7 @@ class Counting:
                 currency=currency,
                 reference=reference,
                 idempotency_key=idempotency_key,
+                payment_method=payment_method,
             )
         )
 
@@ -422,8 +570,79 @@ async def _inside(bridge: Bridge, count: int, tag: str) -> list[str]:
     return visits
 
 
+def _checkout_config(workdir: Path, db_path: Path, processor_url: str) -> Path:
+    """The configuration `serve` would read: its checkout process charges through it."""
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    (workdir / "app.pem").write_bytes(pem)
+    (workdir / "stripe-key").write_text(SECRET_KEY)
+    (workdir / "stripe-key").chmod(0o600)
+    (workdir / "catalogue.toml").write_text(
+        'currency = "EUR"\ntax_rate = "0.19"\n\n[[products]]\nsku = "COLA"\nname = "Cola"\n'
+        f"price = {PRICE}\nunit_weight_g = 355.0\n"
+    )
+    (workdir / "exits.toml").write_text(f"""\
+[store]
+site = "{SITE}"
+database = "{db_path}"
+
+[api]
+port = 8787  # not used: the parent measured here serves no API
+token = "{"t" * 40}"
+
+[mqtt]  # not used: the checkout process publishes nothing itself
+host = "127.0.0.1"
+port = 1
+
+[checkin]
+issuer = "bench"
+keys = {{ "ed" = "app.pem" }}
+
+[[gates]]
+id = "entry_1"
+role = "entry"
+kind = "simulated"
+
+[[gates]]
+id = "exit_1"
+role = "exit"
+kind = "simulated"
+
+[catalogue]
+file = "catalogue.toml"
+
+[[lanes]]  # a store that charges has shelves (the carts here are seeded)
+id = "lane_cola"
+topic = "shelf-1/sensor/lane_cola/state"
+sku = "COLA"
+zone = "aisle"
+
+[payments]
+processor = "stripe"
+secret_key_file = "stripe-key"
+api_base = "{processor_url}"
+settle_s = 0
+concurrency = {INFLIGHT}
+""")
+    return workdir / "exits.toml"
+
+
+def _under_way(counter: Path) -> Callable[[], int]:
+    """The processor calls under way, as the slow proxy counts them (requests not answered)."""
+    handle = counter.open("rb")
+    mapped = mmap.mmap(handle.fileno(), 8, access=mmap.ACCESS_READ)
+    return lambda: int.from_bytes(mapped[:8], "little")
+
+
 async def measure_exits(url: str, workdir: Path) -> tuple[ExitTimes, ExitTimes, ExitTimes]:
-    """Exits with no checkout running, with `INFLIGHT` at the processor, and none again."""
+    """Exits with no checkout running, with `INFLIGHT` at the processor, and none again.
+
+    The checkouts run as `serve` runs them: in its checkout process (`checkout_remote.py`),
+    told by the configuration file to charge through the slow proxy; the exits are measured
+    here, in the parent.
+    """
     db_path = workdir / "exits.sqlite3"
     customers = [c for c, _m in await _customers(url, INFLIGHT)]
     async with _bridge(db_path) as (bridge, exit_):
@@ -433,28 +652,31 @@ async def measure_exits(url: str, workdir: Path) -> tuple[ExitTimes, ExitTimes, 
         ]
         _seed(db_path, carts)
         quiet = await _exits(bridge, exit_, await _inside(bridge, EXITS, "a"), lambda: 0)
-        async with _slow(url) as slow_url:
-            processor = Counting(StripeProcessor(SecretKey(SECRET_KEY), api_base=slow_url))
-            runner = CheckoutRunner(
-                bridge.ledger,
-                processor,
-                CheckoutSettings(settle_s=0, concurrency=INFLIGHT, poll_s=0.2),
+        counter = workdir / "under-way"
+        async with _slow(url, counter=counter) as slow_url:
+            under_way = _under_way(counter)
+            remote = CheckoutRemote(
+                bridge.db,
+                CheckoutSettings(settle_s=0, concurrency=INFLIGHT),
+                _checkout_config(workdir, db_path, slow_url),
+                on_committed=bridge.ledger.wake_publisher,
             )
-            bridge.checkout = runner
+            bridge.checkout_remote = remote
             visits = await _inside(bridge, EXITS, "b")
-            await runner.start()
+            await remote.start()
             try:
+                assert remote.up, "the checkout process did not start"
                 await until(
                     "the checkouts fill the processor",
-                    lambda: processor.under_way,
+                    under_way,
                     want=lambda n: n >= INFLIGHT,
                     seconds=60,
                 )
-                loaded = await _exits(bridge, exit_, visits, lambda: processor.under_way)
+                loaded = await _exits(bridge, exit_, visits, under_way)
                 left = sum(1 for c in await _done(bridge, [v for v, _c, _n in carts]) if c < 0)
             finally:
-                await runner.stop()
-                bridge.checkout = None
+                await remote.stop()
+                bridge.checkout_remote = None
         assert left > 0, "the checkouts ran out before the exits were measured"
         again = await _exits(bridge, exit_, await _inside(bridge, EXITS, "c"), lambda: 0)
     return quiet, loaded, again
@@ -463,15 +685,32 @@ async def measure_exits(url: str, workdir: Path) -> tuple[ExitTimes, ExitTimes, 
 class _SlowProxy(TcpProxy):
     """Forwards every byte to the server `latency` seconds late (answers pass at once)."""
 
-    def __init__(self, upstream_port: int, latency: float) -> None:
+    def __init__(self, upstream_port: int, latency: float, counter: Path | None = None) -> None:
         super().__init__(upstream_port, websocket=False)
         self.latency = latency
+        self._asking: set[int] = set()
+        """Connections whose request went upstream and whose answer has not come yet."""
+        self._counter: mmap.mmap | None = None
+        if counter is not None:
+            with counter.open("r+b") as handle:
+                self._counter = mmap.mmap(handle.fileno(), 8)
+
+    def _count(self, connection: _Connection, *, asking: bool) -> None:
+        if asking:
+            self._asking.add(id(connection))
+        else:
+            self._asking.discard(id(connection))
+        if self._counter is not None:
+            self._counter[:8] = len(self._asking).to_bytes(8, "little")
 
     async def _pipe(
         self, connection: _Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        if writer is not connection.upstream:
-            await super()._pipe(connection, reader, writer)
+        if writer is not connection.upstream:  # answers pass at once
+            while data := await reader.read(65536):
+                self._count(connection, asking=False)
+                writer.write(data)
+                await writer.drain()
             return
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
@@ -488,15 +727,16 @@ class _SlowProxy(TcpProxy):
         sender = asyncio.create_task(deliver())
         try:
             while data := await reader.read(65536):
+                self._count(connection, asking=True)
                 queue.put_nowait((loop.time() + self.latency, data))
         finally:
             queue.put_nowait((0.0, b""))
             await sender
 
 
-def _serve_slow_proxy(upstream: int, latency: float) -> None:
+def _serve_slow_proxy(upstream: int, latency: float, counter: Path | None = None) -> None:
     async def main() -> None:
-        proxy = _SlowProxy(upstream, latency)
+        proxy = _SlowProxy(upstream, latency, counter)
         await proxy.start()
         print(proxy.port, flush=True)
         await asyncio.Event().wait()
@@ -505,11 +745,16 @@ def _serve_slow_proxy(upstream: int, latency: float) -> None:
 
 
 @asynccontextmanager
-async def _slow(url: str, latency: float = LATENCY_S) -> AsyncIterator[str]:
+async def _slow(
+    url: str, latency: float = LATENCY_S, *, counter: Path | None = None
+) -> AsyncIterator[str]:
     """The localstripe behind the slow proxy, in a process of its own: its base address.
 
-    No proxy (the localstripe's own address) for no latency.
+    No proxy (the localstripe's own address) for no latency. `counter`: a file the proxy
+    keeps the count of requests under way in (8 bytes, little-endian; `_under_way`).
     """
+    if counter is not None:
+        counter.write_bytes(bytes(8))  # noqa: ASYNC240 - before the proxy starts
     if latency <= 0:
         yield url
         return
@@ -520,6 +765,7 @@ async def _slow(url: str, latency: float = LATENCY_S) -> AsyncIterator[str]:
         __file__,
         str(upstream),
         str(latency),
+        *([] if counter is None else [str(counter)]),
         stdout=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(root)},
         cwd=root,
@@ -609,4 +855,6 @@ async def test_bench_checkout(socket_enabled: None) -> None:  # noqa: ARG001
 
 
 if __name__ == "__main__":
-    _serve_slow_proxy(int(sys.argv[1]), float(sys.argv[2]))
+    _serve_slow_proxy(
+        int(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    )

@@ -5,9 +5,10 @@ One store's parts, wired: what it knows and records (`ledger.py`), the entry pat
 signals, and the upkeep of storage (held writes retried every second, old records purged
 every hour, `retention.py`), and, with shelf lanes, the virtual carts (`carts.py`) and their
 MQTT feed (`shelf_feed.py`); with `[payments]`, the checkout (`checkout_runner.py`) and its
-part of the status (`checkout_status.py`), and with `[mail]` the receipts (`receipts.py`,
-started and stopped with the API by `service.running`). The bridge starts and stops them and
-answers the status.
+part of the status (`checkout_status.py`) and the app shoppers' saved payment methods
+found after their check-in (`saved_methods.py`), and with `[mail]` the receipts
+(`receipts.py`, started and stopped with the API by `service.running`). The bridge starts
+and stops them and answers the status.
 """
 
 import asyncio
@@ -23,6 +24,7 @@ from .activity import Activity
 from .bridge_types import Decision, GateInfo, StoreSettings, UnknownGateError
 from .card_debts import CardDebts
 from .carts import Carts
+from .checkout_remote import CheckoutRemote
 from .checkout_runner import CheckoutRunner
 from .checkout_status import CheckoutStatus
 from .core.store import Session
@@ -31,10 +33,12 @@ from .entry import EntryPath
 from .gates.base import GateRole, GateSignal, SignalKind
 from .ledger import COUNTERS, Ledger
 from .outbox import Backlog, Publisher
+from .purge_counts import Purged
 from .receipts import Receipts
+from .saved_methods import SavedMethods
 from .shelf_config import ShelfConfig
 from .shelf_feed import ShelfFeed
-from .storage import Database, Purged, StorageUnavailable
+from .storage import Database, StorageUnavailable
 from .vocabulary import STATUS_VERSION, EventType, Outcome
 
 __all__ = [
@@ -81,12 +85,18 @@ class Bridge:
         """The lanes' and tracker's MQTT feed (`service.py` sets it with a broker)."""
         self.checkout: CheckoutRunner | None = None
         """Final carts charged (`service.py` sets it with `[payments]`)."""
+        self.checkout_remote: CheckoutRemote | None = None
+        """Or, for `serve`, charged in a process of its own (`checkout_remote.py`; started and
+        stopped by `service.running`)."""
         self.card_debts: CardDebts | None = None
         """A card's debts, by its keyed fingerprint (`service.py` sets it with `[payments]`)."""
         self.checkout_status: CheckoutStatus | None = None
         """The status' `checkout` object (`service.py` sets it with the checkout)."""
         self.receipts: Receipts | None = None
         """Receipts on request (`service.py` sets it with `[mail]`)."""
+        self.saved_methods: SavedMethods | None = None
+        """App shoppers' saved payment methods, looked up after their check-in (`service.py`
+        sets it with `[payments]`; told of each session opened once `start` ran)."""
         self._purge_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -136,7 +146,9 @@ class Bridge:
         """What the bridge knows and records (for the checkout runner)."""
         return self._ledger
 
-    def _owes(self, account: str) -> bool:
+    async def _owes(self, account: str) -> bool:
+        if self.checkout_remote is not None:  # the checkout process's debts, as stored
+            return await self.checkout_remote.owes(account)
         return self.checkout is not None and self.checkout.owes(account)
 
     async def _card_owes(self, hold: str) -> bool:
@@ -157,6 +169,8 @@ class Bridge:
             await self.checkout.start()
         if self.checkout_status is not None:
             await self.checkout_status.start()
+        if self.saved_methods is not None and self.saved_methods not in self._ledger.watchers:
+            self._ledger.watchers.append(self.saved_methods)
         for info in self.gates.values():
             await info.gate.start(self.on_signal)
         if self.publisher is not None:
@@ -184,6 +198,7 @@ class Bridge:
             await info.gate.stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._stop_lookups()
         if self.checkout_status is not None:
             await self.checkout_status.stop()
         if self.checkout is not None:
@@ -195,6 +210,11 @@ class Bridge:
         if len(self.backlog) and not await self.backlog.flush(self.db):
             _LOGGER.error("Stopping with %d events the database did not take", len(self.backlog))
         await self.db.close()
+
+    async def _stop_lookups(self) -> None:
+        """Saved payment methods still looked up stay unknown (the checkout looks then)."""
+        if self.saved_methods is not None:
+            await self.saved_methods.stop()
 
     async def _purge_loop(self) -> None:
         """Retry held writes every second; purge old records every hour."""
@@ -214,7 +234,9 @@ class Bridge:
             purged = await retention.purge(
                 self.db,
                 retention.due(
-                    self.clock(), self.settings.retention_days, charges=self.checkout is not None
+                    self.clock(),
+                    self.settings.retention_days,
+                    charges=self.checkout is not None or self.checkout_remote is not None,
                 ),
             )
         except StorageUnavailable:

@@ -312,7 +312,7 @@ class CheckoutRunner(CheckoutOperators):
     async def _ask(self, step: machine.Call) -> Answer:
         name = type(step).__name__.lower()
         self._crash.point(f"before_{name}")
-        answer = await checkout_calls.ask(self.processor, step)
+        answer = await checkout_calls.ask(self.processor, step, self._ledger.db)
         self._crash.point(f"after_{name}")
         return answer
 
@@ -384,7 +384,7 @@ class CheckoutRunner(CheckoutOperators):
         ledger = self._ledger
         while True:
             try:
-                await ledger.db.call(lambda store: store.change(work, events, durable=True))
+                await ledger.db.change_durable(work, events)  # with others waiting
             except _AlreadyTaken:
                 return False
             except StorageUnavailable as err:

@@ -7,7 +7,8 @@ The object (the STATUS CONTRACT, `schema/store-status.v1.schema.json`)::
      "receipts_waiting": n, "receipts_failed": n, "refunds_uncertain": n}
 
 - `pending`, `retrying`: checkouts under way, and those waiting to try the processor again
-  (the runner's memory).
+  (the runner's memory; for `serve`, the checkout process's, as it last told them, and null
+  while that process is down: unknown, never a hopeful 0).
 - `failed`: checkouts the operator has to act on: declined with the account still owing,
   and checkouts `blocked` because the processor said the store's setup is wrong
   (`Misconfigured`: nobody owes anything; they go on after a restart or
@@ -32,12 +33,12 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from . import checkout_store
-from .checkout_runner import CheckoutRunner
+from .checkout_runner import CheckoutSettings
 from .storage import Database, StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
@@ -76,13 +77,24 @@ def stored_counts(db: sqlite3.Connection, day: str, currency: str) -> dict[str, 
     }
 
 
+class CountSource(Protocol):
+    """Whoever runs the checkouts: the runner, or `serve`'s checkout process (its facade)."""
+
+    settings: CheckoutSettings
+    on_change: Callable[[], None]
+
+    def status(self) -> Mapping[str, int | None]:
+        """Checkouts pending and retrying (None: not known right now)."""
+        ...
+
+
 class CheckoutStatus:
     """Keeps the `checkout` object and republishes the status when it changes."""
 
     def __init__(  # noqa: PLR0913 - the status' sources
         self,
         db: Database,
-        runner: CheckoutRunner,
+        runner: CountSource,
         publish: Callable[[], None],
         clock: Callable[[], datetime],
         *,

@@ -21,11 +21,13 @@
   owed, by currency.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from . import checkout_store
+from .checkout_remote import CheckoutRemote, CheckoutUnavailable
 from .checkout_runner import CheckoutRunner
 from .core.checkout import Checkout, Phase
 from .core.refund import RefundPhase, RefundRefused, items_amount, pending
@@ -34,12 +36,33 @@ from .web import BRIDGE_KEY, ID_MAX, BadRequestError, _authorized, _body, _guard
 
 MAX_ITEMS = 100
 
+type Handler = Callable[[web.Request], Awaitable[web.Response]]
 
-def _runner(request: web.Request) -> CheckoutRunner:
-    runner = request.app[BRIDGE_KEY].checkout
+
+def _runner(request: web.Request) -> CheckoutRunner | CheckoutRemote:
+    bridge = request.app[BRIDGE_KEY]
+    runner = bridge.checkout or bridge.checkout_remote
     if runner is None:
         raise BadRequestError(404, "no_checkout", "this store has no [payments] configured")
     return runner
+
+
+def _available(handler: Handler) -> Handler:
+    """`serve`'s checkout process down (`checkout_remote.py`): 503, never a guess."""
+
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except CheckoutUnavailable:
+            return web.json_response(
+                {
+                    "error": "checkout_unavailable",
+                    "message": "the checkout process is not running; try again shortly",
+                },
+                status=503,
+            )
+
+    return wrapped
 
 
 def _visit(request: web.Request) -> str:
@@ -71,6 +94,7 @@ def _items(raw: object) -> list[tuple[str, int]]:
 
 
 @_guarded
+@_available
 async def checkout_state(request: web.Request) -> web.Response:
     """``GET /v1/visits/{visit}/checkout``."""
     _authorized(request)
@@ -87,6 +111,7 @@ async def checkout_state(request: web.Request) -> web.Response:
 
 
 @_guarded
+@_available
 async def refund(request: web.Request) -> web.Response:
     """``POST /v1/visits/{visit}/refund``."""
     body = await _body(request, frozenset({"amount", "items"}))
@@ -135,6 +160,7 @@ def _state(found: Checkout) -> dict[str, Any]:
 
 
 @_guarded
+@_available
 async def retry(request: web.Request) -> web.Response:
     """``POST /v1/visits/{visit}/checkout/retry``."""
     await _body(request, frozenset())
@@ -152,6 +178,7 @@ async def retry(request: web.Request) -> web.Response:
 
 
 @_guarded
+@_available
 async def settle(request: web.Request) -> web.Response:
     """``POST /v1/accounts/settle``."""
     body = await _body(request, frozenset({"account"}))

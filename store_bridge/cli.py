@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from store_bridge import __version__
+from store_bridge.checkout_channel import CHILD_COMMAND
 
 MAX_NUMBER = 1e6
 
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--mqtt", type=_broker, metavar="HOST:PORT", help="publish events to this broker"
     )
     demo.add_argument("--seed", type=int, help="random seed (repeatable shoppers)")
+    child = commands.add_parser(CHILD_COMMAND)  # serve's checkout process (no help: hidden)
+    child.add_argument("--config", type=Path, required=True)
+    child.add_argument("--parent", type=int, required=True)
     privacy = commands.add_parser(
         "privacy", help="what the store holds about one account, or its erasure"
     )
@@ -107,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "serve":
         return _serve(args)
+    if args.command == CHILD_COMMAND:
+        from .checkout_process import main as child_main  # noqa: PLC0415
+
+        return child_main(args.config, args.parent)
     if args.command == "privacy":
         from .privacy_cli import run  # noqa: PLC0415
 
@@ -121,7 +129,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         config = load_config(args.config)
-        bridge = build_bridge(config)
+        bridge = build_bridge(config, checkout_process=args.config.resolve())
     except ConfigError as err:
         print(f"store-bridge: configuration error: {err}", file=sys.stderr)
         return 2

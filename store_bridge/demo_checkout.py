@@ -26,6 +26,7 @@ from typing import Any, Final, TextIO
 import aiohttp
 
 from .bridge import Bridge
+from .checkout_parts import receipt_events
 from .checkout_purchases import CheckoutPurchases
 from .core.receipt import Language
 from .demo_mail import DemoMailbox
@@ -33,7 +34,7 @@ from .fake_processor import FakeProcessor
 from .mail_config import MailSpec
 from .payments_config import PaymentsSpec
 from .receipts import Receipts
-from .service import attach_receipts, build_checkout, receipt_events
+from .service import attach_receipts, build_checkout
 
 CURRENCY: Final = "EUR"
 HOLD: Final = 5_000

@@ -7,18 +7,18 @@ shut; a database that cannot record the session refuses entry (`storage_unavaila
 gate that cannot be commanded aborts the session.
 
 A card tap's processor reference is the visit's payment (a hold for one visit): it is
-recorded like a used QR id (its digest, kept for the retention and a day), so the same
-reference tapped again (the same tap reported twice, or a hold already captured) is refused
-as `replayed`; the terminal makes a new hold for every tap.
+recorded like a used QR id (its keyed digest, `card_replay.py`, kept for the retention and a
+day), so the same reference tapped again (the same tap reported twice, or a hold already
+captured) is refused as `replayed`; the terminal makes a new hold for every tap.
 """
 
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from .bridge_types import Decision, GateInfo, find_gate
+from .card_replay import CardReplay
 from .core.credentials import CredentialRejected, check_card_token, replay_id, verify_qr
 from .core.store import EntryDenial, Session, SessionState, after_exit, entry_denial, new_session
 from .gates.base import GateError, GateRole
@@ -31,11 +31,6 @@ _LOGGER = logging.getLogger(__name__)
 PAYMENT_OUTSTANDING = "payment_outstanding"
 
 
-def card_replay_id(reference: str) -> str:
-    """What the replay record keeps for a card tap's hold: a digest, not the reference."""
-    return hashlib.sha256(f"card\x00{reference}".encode()).hexdigest()
-
-
 class EntryPath:
     """Check-ins by QR code or card at the store's entry gates."""
 
@@ -43,7 +38,7 @@ class EntryPath:
         self,
         ledger: Ledger,
         gates: Mapping[str, GateInfo],
-        owes: Callable[[str], bool] = lambda _account: False,
+        owes: Callable[[str], Awaitable[bool]] | None = None,
         card_owes: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         """Record through `ledger`; the gates are the bridge's; `owes`: an unpaid account.
@@ -55,6 +50,7 @@ class EntryPath:
         self._gates = gates
         self._owes = owes
         self._card_owes = card_owes
+        self._card_replay = CardReplay(ledger.db)  # a keyed digest of each tapped hold
 
     async def check_in_qr(self, gate_id: str, token: str) -> Decision:
         """A shopper shows the app's QR code at an entry gate."""
@@ -97,7 +93,12 @@ class EntryPath:
                 gate_id, Source.PAYMENT_CARD, PAYMENT_OUTSTANDING, started
             )
         kept = timedelta(days=self._ledger.settings.retention_days + 1)  # its checkout's life
-        replay = (card_replay_id(account), (self._ledger.clock() + kept).timestamp())
+        expires = (self._ledger.clock() + kept).timestamp()
+        try:
+            replay = (await self._card_replay.replay_id(account, expires), expires)
+        except StorageUnavailable:
+            denial = EntryDenial.STORAGE_UNAVAILABLE
+            return await self._ledger.deny(gate_id, Source.PAYMENT_CARD, denial, started)
         return await self._admit(
             gate_id=gate_id,
             source=Source.PAYMENT_CARD,
@@ -128,7 +129,11 @@ class EntryPath:
         )
         if denial is not None:
             return await ledger.deny(gate_id, source, denial.value, started)
-        if self._owes(account):  # a declined checkout not settled yet (`checkout_runner.py`)
+        try:  # a declined checkout not settled yet (`checkout_runner.py`, or as stored)
+            owes = self._owes is not None and await self._owes(account)
+        except StorageUnavailable:  # fail-secure: a debt it cannot read may be there
+            return await ledger.deny(gate_id, source, EntryDenial.STORAGE_UNAVAILABLE, started)
+        if owes:
             return await ledger.deny(gate_id, source, PAYMENT_OUTSTANDING, started)
         session = new_session(
             source=source.value,

@@ -15,22 +15,19 @@ from aiohttp import web
 from . import single_bridge
 from .bridge import Bridge, GateInfo, StoreSettings
 from .card_debts import CardDebts, key_path, load_key
-from .checkout_purchases import CheckoutPurchases
-from .checkout_runner import CheckoutRunner, CheckoutSettings
+from .checkout_parts import build_processor, checkout_settings, make_receipts, settings_for
+from .checkout_remote import CheckoutRemote
+from .checkout_runner import CheckoutRunner
 from .checkout_status import CheckoutStatus
 from .config import BridgeConfig, ConfigError, GateSpec, MqttSpec
-from .events import Wire
 from .gates.base import Gate, GateRole
-from .ledger import Ledger
 from .mail_config import MailSpec
-from .mailer import Mailer
 from .outbox import BrokerConfig, Publisher
-from .payments import Processor
 from .payments_config import PaymentsSpec
-from .receipts import ReceiptNews, Receipts
+from .receipts import Receipts
+from .saved_methods import SavedMethods
 from .shelf_feed import ShelfFeed
 from .storage import Database
-from .vocabulary import EventType, Outcome
 from .web import make_app
 
 _LOGGER = logging.getLogger(__name__)
@@ -122,79 +119,56 @@ def _build_gate(spec: GateSpec, mqtt: MqttSpec | None) -> Gate:
     return OsdpGate.from_options(spec.id, role, options)
 
 
-def build_processor(spec: PaymentsSpec) -> Processor:
-    """The configured payment processor; a secret key that cannot be used is a `ConfigError`."""
-    if spec.processor == "fake":
-        from .fake_processor import FakeProcessor  # noqa: PLC0415
+def build_checkout_process(bridge: Bridge, config: BridgeConfig, path: Path) -> CheckoutRemote:
+    """`serve`'s checkout: in a process of its own (`checkout_process.py`), run from `path`.
 
-        return FakeProcessor()
-    from .stripe_processor import (  # noqa: PLC0415 - only a store that charges needs stripe
-        SecretKeyError,
-        StripeProcessor,
-        load_secret_key,
+    The parent keeps what a check-in asks (the card debts' lookups, the saved methods) with
+    a processor of its own, and the status; the child charges, refunds and sends receipts.
+    """
+    assert config.payments is not None  # noqa: S101 - asked only with payments
+    remote = CheckoutRemote(
+        bridge.db, checkout_settings(config), path, on_committed=bridge.ledger.wake_publisher
     )
-
-    assert spec.secret_key_file is not None  # noqa: S101 - required for Stripe by the config
+    remote.spawn()  # its start (imports, the database) overlaps the rest of serve's
     try:
-        key = load_secret_key(spec.secret_key_file)
-    except SecretKeyError as err:
-        raise ConfigError(f"payments.secret_key_file: {err}") from None
-    return StripeProcessor(key, api_base=spec.api_base)
+        processor = build_processor(config.payments)
+    except ConfigError:
+        remote.discard()
+        raise
+    remote.on_stop = processor.close
+    bridge.checkout_remote = remote
+    if str(bridge.db.path) != ":memory:":  # a card's debts follow the card (`card_debts.py`)
+        key = load_key(key_path(Path(bridge.db.path)))
+        bridge.card_debts = CardDebts(bridge.db, processor, key, lambda: bridge.clock().timestamp())
+    bridge.saved_methods = SavedMethods(bridge.db, processor)  # found at check-in
+    bridge.checkout_status = CheckoutStatus(
+        bridge.db, remote, bridge.ledger.wake_publisher, bridge.clock
+    )
+    return remote
 
 
 def build_checkout(
     bridge: Bridge, spec: PaymentsSpec, config: BridgeConfig | None = None
 ) -> CheckoutRunner:
     """The checkout runner of a bridge with `[payments]`, and its part of the status."""
-    currencies = [] if bridge.carts is None else bridge.carts.shelf.products.values()
-    settings = CheckoutSettings(
-        settle_s=spec.settle_s,
-        review_deadline_s=spec.review_deadline_s,
-        concurrency=spec.concurrency,
-        timezone=UTC if config is None else config.timezone,
-        currency=next((product.currency for product in currencies), "EUR"),
-    )
+    shelf = None if bridge.carts is None else bridge.carts.shelf
+    settings = settings_for(spec, shelf, config)
     processor = build_processor(spec)
     runner = CheckoutRunner(bridge.ledger, processor, settings)
     bridge.checkout = runner
     if str(bridge.db.path) != ":memory:":  # a card's debts follow the card (`card_debts.py`)
         key = load_key(key_path(Path(bridge.db.path)))
         bridge.card_debts = CardDebts(bridge.db, processor, key, lambda: bridge.clock().timestamp())
+    bridge.saved_methods = SavedMethods(bridge.db, processor)  # found at check-in
     bridge.checkout_status = CheckoutStatus(
         bridge.db, runner, bridge.ledger.wake_publisher, bridge.clock
     )
     return runner
 
 
-def receipt_events(ledger: Ledger) -> Callable[[ReceiptNews], list[Wire]]:
-    """The events of what became of a receipt request (`receipt_sent`, `receipt_failed`)."""
-
-    def news(item: ReceiptNews) -> list[Wire]:
-        sent = item.kind == EventType.RECEIPT_SENT.value
-        event = ledger.event(
-            EventType(item.kind),
-            Outcome.OK if sent else Outcome.FAILED,
-            visit=item.visit,
-            data={"attempts": item.attempts},
-        )
-        ledger.activity.saw([event], ledger.clock())
-        ledger.wake_publisher()
-        return [event]
-
-    return news
-
-
 def build_receipts(bridge: Bridge, spec: MailSpec) -> Receipts:
     """Receipts on request for a bridge with `[payments]` and `[mail]`: sent through SMTP."""
-    receipts = Receipts(
-        bridge.db,
-        spec,
-        Mailer(spec),
-        CheckoutPurchases(bridge.db),
-        store=bridge.settings.name,
-        news=receipt_events(bridge.ledger),
-        clock=bridge.clock,
-    )
+    receipts = make_receipts(bridge.db, spec, bridge.ledger, bridge.settings.name)
     attach_receipts(bridge, receipts)
     return receipts
 
@@ -204,12 +178,30 @@ def attach_receipts(bridge: Bridge, receipts: Receipts) -> None:
     bridge.receipts = receipts
     if bridge.checkout is not None:
         bridge.checkout.on_done = receipts.checkout_done
-    if bridge.checkout_status is not None:
-        receipts.on_change = bridge.checkout_status.changed
+    status, remote = bridge.checkout_status, bridge.checkout_remote
+    if remote is not None:  # requests queued here, sent by the checkout process
+
+        def changed() -> None:
+            if status is not None:
+                status.changed()
+            remote.wake_receipts()
+
+        receipts.on_change = changed
+    elif status is not None:
+        receipts.on_change = status.changed
 
 
-def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = None) -> Bridge:
-    """All parts of a configured bridge, not started."""
+def build_bridge(
+    config: BridgeConfig,
+    clock: Callable[[], datetime] | None = None,
+    *,
+    checkout_process: Path | None = None,
+) -> Bridge:
+    """All parts of a configured bridge, not started.
+
+    `checkout_process`: the configuration file, for `serve`: the checkouts then run in a
+    process of their own (`build_checkout_process`); without it, on the bridge's loop.
+    """
     db = Database(config.database)
     gates = {
         spec.id: GateInfo(build_gate(spec, config.mqtt), spec.name, spec.kind)
@@ -228,7 +220,10 @@ def build_bridge(config: BridgeConfig, clock: Callable[[], datetime] | None = No
         settings, db, gates, clock=clock or (lambda: datetime.now(UTC)), shelf=config.shelf
     )
     if config.payments is not None and bridge.carts is not None:
-        build_checkout(bridge, config.payments, config)
+        if checkout_process is not None:
+            build_checkout_process(bridge, config, checkout_process)
+        else:
+            build_checkout(bridge, config.payments, config)
         if config.mail is not None:
             build_receipts(bridge, config.mail)
     if config.mqtt is not None:
@@ -262,11 +257,13 @@ async def running(
 ) -> AsyncIterator[str]:
     """Start the bridge, its receipts and its HTTP API; yield the API's base URL; stop all."""
     await bridge.start()
-    receipts = bridge.receipts
-    if receipts is not None:
+    receipts, remote = bridge.receipts, bridge.checkout_remote
+    if receipts is not None and remote is None:  # else the checkout process sends them
         receipts.start()
     runner = web.AppRunner(make_app(bridge, api_token, terminals, receipts), access_log=None)
     try:
+        if remote is not None:
+            await remote.start()
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
@@ -276,17 +273,22 @@ async def running(
         await runner.cleanup()
         if receipts is not None:
             await receipts.close()
+        if remote is not None:  # stopped before the database closes
+            await remote.stop()
         await bridge.stop()
 
 
-async def serve(config: BridgeConfig, bridge: Bridge | None = None) -> None:
+async def serve(
+    config: BridgeConfig, bridge: Bridge | None = None, path: Path | None = None
+) -> None:
     """Run until SIGINT or SIGTERM; `AlreadyServingError` if a bridge serves the database already.
 
     The database's lock (`single_bridge.py`) is held for the whole run, before anything
-    starts: a second bridge on the same file never takes a cart.
+    starts: a second bridge on the same file never takes a cart. `path`: the configuration's
+    file, for a bridge built here: its checkouts run in a process of their own.
     """
     with single_bridge.held(config.database):
-        bridge = bridge or build_bridge(config)
+        bridge = bridge or build_bridge(config, checkout_process=path)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

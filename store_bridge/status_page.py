@@ -8,8 +8,9 @@ With a checkout: checkouts under way, retrying and failed (or stopped by the sto
 accounts owing, sales today and receipts waiting or given up: counts only.
 With shelf lanes: the carts of the shoppers inside (items, total, picks held, whether the
 tracker follows them: no visit id), the picks waiting for review (lane, product, how many
-shoppers could have made it, for how long), anomalies, unattributed picks, ignored input and
-the lanes gone silent.
+shoppers could have made it, for how long), anomalies, unattributed picks, ignored input,
+sessions closed after the longest stay (never charged), the lanes gone silent and how far the
+tracker's clock is corrected.
 English only: the bridge has no language setting. Times are the bridge machine's local time.
 """
 
@@ -80,6 +81,10 @@ class Shelves:
     ignored: int
     stale: list[str]
     """Lanes gone silent."""
+    abandoned: int = 0
+    """Sessions closed after the longest stay inside (never charged), since start."""
+    tracker_offset_s: int | None = None
+    """Seconds added to the tracker's frame times (None: none applied)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,10 +202,31 @@ def _shelves(shelves: Shelves | None, now: datetime) -> str:
         f"<h2>Carts ({len(shelves.carts)})</h2>{carts}"
         f"<h2{_WARN if shelves.reviews else ''}>Review queue ({len(shelves.reviews)})</h2>"
         f"{queue}{stale}"
+        f"{_tracker_clock(shelves.tracker_offset_s)}"
         f"<p>Since the bridge started: lane anomalies {shelves.anomalies} · picks nobody "
         f"could have made {shelves.unattributed} · sensor and tracker messages ignored "
-        f"{shelves.ignored}</p>"
+        f"{shelves.ignored} · sessions closed after the longest stay, not charged "
+        f"{shelves.abandoned}</p>"
     )
+
+
+def _tracker_clock(offset_s: int | None) -> str:
+    if offset_s is None:
+        return "<p>Tracker clock: used as it is (no correction)</p>"
+    side = "behind" if offset_s > 0 else "ahead of"
+    return (
+        f"<p{_WARN}>Tracker clock {words.plural(abs(offset_s), 'second')} {side} the "
+        f"bridge's: its times are moved by {offset_s:+d} s</p>"
+    )
+
+
+def _under_way(pending: int | None, retrying: int | None) -> str:
+    if pending is None:  # `serve`'s checkout process is down: not known, never a hopeful 0
+        return (
+            f"<p{_WARN}>Checkouts under way: unknown (the checkout process is not running; "
+            "it is being started again)</p>"
+        )
+    return f"<p>Checkouts under way: {pending} · retrying: {retrying}</p>"
 
 
 def _checkout(checkout: dict[str, Any] | None) -> str:
@@ -222,7 +248,7 @@ def _checkout(checkout: dict[str, Any] | None) -> str:
     return (
         f"<h2>Checkout</h2><p>Sales today: <b>{money}</b> "
         f"({words.plural(sales['count'], 'payment')}; refunded {refunded})</p>"
-        f"<p>Checkouts under way: {checkout['pending']} · retrying: {checkout['retrying']}</p>"
+        f"{_under_way(checkout['pending'], checkout['retrying'])}"
         f"{trouble}<p>{receipts}</p>"
     )
 

@@ -17,6 +17,13 @@ at a random point 0.8 to 1.6 s after it serves if it gets that far: up to 48 run
 count (the checkouts are usually all done after 7 to 10), up to 112 with a larger one (every
 pair of point and occurrence twice); then the bridge runs until every checkout is done. The
 figures printed include how often it killed itself at each point.
+
+The checkouts run in `serve`'s checkout process (`checkout_process.py`), which inherits
+``STORE_BRIDGE_CRASH_AT`` and kills itself at the point. Here the run ends there: the test
+kills `serve` at once (as the one process it was, the bridge ended at the point); the random
+kill is `serve`'s SIGKILL too. Its checkout process dies with it: no orphan is left running,
+checked after every such kill. (`serve` itself would start the checkout process again,
+without the crash point; `test_checkout_crash_points.py` lets it, and runs on.)
 """
 
 import asyncio
@@ -39,6 +46,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from store_bridge import store_schema
+from store_bridge.checkout_channel import CHILD_COMMAND
 
 from ..localstripe_server import SECRET_KEY, LocalStripe, add_customer, free_port, make_client
 from ..mosquitto import Mosquitto
@@ -168,6 +176,12 @@ def _unfinished(db_path: Path, total: int) -> int:
     return total - int(done)
 
 
+def _crashes(log_path: Path) -> int:
+    if not log_path.exists():
+        return 0
+    return log_path.read_text(errors="replace").count("Crashing at ")
+
+
 def _last_error(log: str) -> str:
     """The log from its last traceback (what made the bridge exit), else its end."""
     start = log.rfind("Traceback")
@@ -184,10 +198,46 @@ def _serving(config: Path) -> bool:
     return True
 
 
+def checkout_processes(config: Path) -> list[int]:
+    """The checkout processes running for `config` (their ids)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        ours = CHILD_COMMAND.encode() in words and str(config.resolve()).encode() in words
+        if ours and state != "Z":  # a zombie has ended: only its exit status is left
+            found.append(int(entry.name))
+    return found
+
+
+def no_orphan(config: Path, seconds: float = 10.0) -> None:
+    """Assert that no checkout process outlives its `serve` (polled: the kernel kills it)."""
+    deadline = time.monotonic() + seconds
+    while checkout_processes(config) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling another process's end, not proving an absence
+    assert not checkout_processes(config), "a checkout process outlived its serve"
+
+
 def _run_bridge(
-    config: Path, crash_at: str | None, deadline: float, total: int, kill_after: float | None
+    config: Path,
+    crash_at: str | None,
+    deadline: float,
+    total: int,
+    kill_after: float | None,
+    *,
+    end_at_crash: bool = False,
 ) -> int | None:
-    """Run serve until it kills itself or every checkout is done: its exit code (None: done)."""
+    """Run serve until it is killed or every checkout is done: its exit code (None: done).
+
+    `end_at_crash`: kill serve as soon as its checkout process killed itself at its point.
+    """
+    log_path = config.parent / "bridge.log"
+    crashes = _crashes(log_path)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     env.pop("STORE_BRIDGE_CRASH_AT", None)
     if crash_at:
@@ -204,9 +254,14 @@ def _run_bridge(
         while time.monotonic() < deadline:
             if born is None and _serving(config):
                 born = time.monotonic()
-            if kill_after is not None and born and time.monotonic() - born > kill_after:
+            crashed = end_at_crash and _crashes(log_path) > crashes
+            if crashed or (
+                kill_after is not None and born and time.monotonic() - born > kill_after
+            ):
                 process.kill()  # a crash at a random point
-                return process.wait(10)
+                code = process.wait(10)
+                no_orphan(config)
+                return code
             code = process.poll()
             if code is not None:
                 return code
@@ -265,7 +320,12 @@ def test_a_bridge_killed_at_every_step_charges_each_cart_exactly_once(
         schedule = random.Random(restarts)  # noqa: S311 - a test's schedule
         kill_after = schedule.uniform(0.8, 1.6) if crash_at else None
         code = _run_bridge(
-            config, crash_at, min(deadline, time.monotonic() + 20), CHECKOUTS, kill_after
+            config,
+            crash_at,
+            min(deadline, time.monotonic() + 20),
+            CHECKOUTS,
+            kill_after,
+            end_at_crash=True,
         )
         restarts += 1
         assert code in {None, -9}, _last_error((tmp_path / "bridge.log").read_text())
