@@ -78,16 +78,30 @@ def load_key(path: Path) -> bytes:
 
 
 def _new_key(path: Path) -> bytes:
-    """A new key in a new file (owner-only, on disk before it is used)."""
+    """A new key, written whole and synced in a file of its own, then linked into place.
+
+    The link fails if a key appeared meanwhile (another part of the bridge made one): that
+    one is used. A link names only a complete file, so a reader never sees half a key.
+    """
     key = secrets.token_bytes(KEY_BYTES)
+    scratch = path.with_name(f"{path.name}.{secrets.token_hex(4)}.new")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # made meanwhile by another part of the bridge: that one
-        return load_key(path)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(key.hex() + "\n")
-        out.flush()
-        os.fsync(out.fileno())
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(key.hex() + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(scratch, path)
+        except FileExistsError:
+            return load_key(path)
+    finally:
+        scratch.unlink(missing_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the new name survives a power cut too
+    finally:
+        os.close(folder)
     return key
 
 

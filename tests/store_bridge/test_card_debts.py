@@ -6,7 +6,9 @@ Stripe reports it); the key file as the bridge keeps it.
 
 import asyncio
 import stat
+import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -139,3 +141,21 @@ async def test_a_cards_taps_are_purged_after_the_retention_unless_they_owe(db: D
 
     assert purged == 1
     assert await debts.owes(processor.authorise_hold(300, "EUR", fingerprint="fp_a"))
+
+
+def test_keys_made_at_once_agree_and_none_is_taken_for_damaged(tmp_path: Path) -> None:
+    """Parts of the bridge asking for the first key at the same moment all get the same one."""
+    for n in range(20):
+        path = key_path(tmp_path / f"bridge-{n}.sqlite3")
+        start = threading.Barrier(4)
+
+        def load(path: Path = path, start: threading.Barrier = start) -> bytes:
+            start.wait()
+            return load_key(path)
+
+        with ThreadPoolExecutor(4) as pool:
+            keys = set(pool.map(lambda _n: load(), range(4)))
+        assert len(keys) == 1
+        assert keys == {load_key(path)}
+    assert not list(tmp_path.glob("*.damaged"))
+    assert not list(tmp_path.glob("*.new"))  # no scratch file left behind
