@@ -190,7 +190,7 @@ class CartBook:
             return
         self._orphans.discard(visit)
         self._queue.forget(visit)
-        self._binder.drop(visit)
+        self._binder.forget(visit)
         for track in session.tracks:
             self._binder.owner.pop(track, None)
 
@@ -272,17 +272,24 @@ class CartBook:
         marks = [t - timedelta(seconds=s) for t, s in ((newest, lag), (now, wait)) if t]
         return max(marks) if marks else None
 
-    def _left(self, visit: str) -> datetime | None:
+    def _left(self, visit: str, known: datetime) -> datetime | None:
         """Close `visit` if its people surely left through an exit zone: when they did."""
         session = self._sessions[visit]
-        at = left_through(
-            session,
-            table=self._table,
-            owner=self._binder.owner,
-            exits=self._exits,
-            tuning=self._tuning,
-            others_unbound=self._unbound(visit),
-        )
+        try:  # a fault leaves it open (the gate closes it), the tick's other news goes out
+            at = left_through(
+                session,
+                gone=self._binder.gone.get(visit, ()),
+                table=self._table,
+                owner=self._binder.owner,
+                sessions=self._sessions,
+                exits=self._exits,
+                tuning=self._tuning,
+                others_unbound=self._unbound(visit),
+                now=known,
+            )
+        except Exception:  # noqa: BLE001 - a missed close is safe, a lost tick's news is not
+            self._ignored["exit_zone_failed"] += 1
+            return None
         if at is not None:
             session.closed = at
             self._binder.drop(visit)
@@ -306,7 +313,7 @@ class CartBook:
         for index, item in enumerate(news):
             if item.kind is NewsKind.SESSION_UNBOUND and item.visit is not None:
                 self._orphans.add(item.visit)
-                if item.reason == "track_lost" and (left := self._left(item.visit)):
+                if item.reason == "track_lost" and (left := self._left(item.visit, known)):
                     news[index] = replace(item, at=left, reason="exit_zone")
         if self._rebound:
             self._rebound = False

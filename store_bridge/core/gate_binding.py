@@ -20,8 +20,9 @@ one was still there), in a zone the old one was last in, takes its place (``reli
 only when it is the one new track that fits, the old track is the one lost track that fits
 it, no other person no session owns was in those zones around the end, and no other open
 session is without a track (its shopper could be the one the new track saw). Otherwise the
-track is lost; a session left without a track is said to be unbound (``track_lost``) and
-stays a candidate for review where it was lost.
+track is lost (noted in `gone`, which outlives the tracks' pruning: who of a party left, or was
+lost, for `exit_zones.py`); a session left without a track is said to be unbound
+(``track_lost``) and stays a candidate for review where it was lost.
 """
 
 import heapq
@@ -35,6 +36,15 @@ from .attribution_tuning import AttributionTuning
 from .cart_model import CartNews, NewsKind
 from .cart_session import ShopSession
 from .track_table import Track, TrackTable
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """A bound track that ended with no successor: its id, its end and its last zones."""
+
+    track: str
+    ended: datetime
+    zones: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,10 @@ class Binder:
         self._order = itertools.count()
         self.relinking: Counter[str] = Counter()
         """Sessions with a lost track waiting for its relink decision."""
+        self.gone: dict[str, list[Gone]] = {}
+        """Each session's tracks that ended with no successor (the relink decided against),
+        in that order: one per person seen leave or lost; kept until `forget`, whatever the
+        track table prunes."""
 
     def open(self, session: ShopSession) -> None:
         """A session checked in: look for its tracks."""
@@ -88,6 +102,11 @@ class Binder:
         """A session closed or was forgotten: stop looking for its tracks."""
         self._pending.pop(visit, None)
         self._gate.pop(visit, None)
+
+    def forget(self, visit: str) -> None:
+        """A session was forgotten: drop all it holds for it."""
+        self.drop(visit)
+        self.gone.pop(visit, None)
 
     def bind(self, session: ShopSession, track: str) -> None:
         """Bind `track` to `session`."""
@@ -320,6 +339,9 @@ class Binder:
         ):
             self.bind(session, fits[0].id)
             return [CartNews(NewsKind.TRACK_BOUND, known, visit=visit, reason="relinked")]
+        old = lost.track
+        assert old.ended is not None  # noqa: S101 - a lost track ended
+        self.gone.setdefault(visit, []).append(Gone(old.id, old.ended, old.last_zones))
         if self.bound(session):
             return []
         session.lost_zones = lost.track.last_zones

@@ -112,6 +112,8 @@ class TrackTable:
         """Pauses between two messages (by frame time) longer than `silence`, oldest first."""
         self.adopted = 0
         """Updates for a track never seen new (its ``new`` was lost), taken as its start."""
+        self.since: datetime | None = None
+        """Since when it remembers every track (the newest `prune` cutoff; None: since start)."""
 
     def observe(self, sighting: TrackSighting, *, oldest: datetime | None) -> Track | None:
         """Take a sighting; the track it changed, or None when it was ignored."""
@@ -180,6 +182,8 @@ class TrackTable:
                 if not members:
                     del self.by_zone[zone]
         self.silences = [(a, b) for a, b in self.silences if b >= cutoff]
+        if self.since is None or cutoff > self.since:
+            self.since = cutoff
         for track in self.tracks.values():
             cut = bisect_right(track.times, cutoff) - 1
             if cut > 0:

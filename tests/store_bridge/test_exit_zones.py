@@ -7,6 +7,9 @@ of those behind, so it can never close that session early: its shopper, still in
 a candidate for what they put back and pick, and the gate closes the session later.
 """
 
+import pytest
+
+from store_bridge.core import attribution
 from store_bridge.core.attribution import AttributionTuning, CartBook
 from store_bridge.core.cart_model import NewsKind, TrackPhase, TrackSighting
 from store_bridge.core.cart_session import ShopSession
@@ -170,7 +173,7 @@ def test_a_stranger_in_the_store_keeps_a_leaving_session_open() -> None:
     assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
 
 
-def test_a_session_whose_track_is_still_seen_or_forgotten_has_not_left() -> None:
+def test_a_session_whose_track_is_still_seen_or_that_nobody_saw_leave_has_not_left() -> None:
     table = TrackTable()
     sighting = TrackSighting("a", "cam1", frozenset({EXIT}), at(1), TrackPhase.NEW)
     table.observe(sighting, oldest=None)
@@ -179,6 +182,190 @@ def test_a_session_whose_track_is_still_seen_or_forgotten_has_not_left() -> None
         session = ShopSession("A", GATE, 1, at(0), tracks=set(tracks))
         owner = dict.fromkeys(tracks, "A")
         left = left_through(
-            session, table=table, owner=owner, exits={EXIT}, tuning=tuning, others_unbound=False
+            session,
+            gone=[],
+            table=table,
+            owner=owner,
+            sessions={"A": session},
+            exits={EXIT},
+            tuning=tuning,
+            others_unbound=False,
+            now=at(10),
         )
         assert left is None
+
+
+def party_of_two(rig: Shop, *, camera: str = "cam1") -> None:
+    """A party of two checks in together; a1 (on `camera`) and a2 are bound at the gate."""
+    rig.see("a1", 9, GATE, phase=TrackPhase.NEW, camera=camera)
+    rig.see("a2", 9, GATE, phase=TrackPhase.NEW)
+    rig.check_in("A", 10, party=2)
+    rig.see("a1", 11, "aisle_0", camera=camera)
+    rig.see("a2", 11, "aisle_0")
+    rig.tick(16)
+    assert [n.reason for n in rig.news if n.kind is NewsKind.TRACK_BOUND] == ["check_in"] * 2
+
+
+def test_a_party_member_lost_long_ago_keeps_the_party_open_and_out_of_others_carts() -> None:
+    """One of A's party is lost by the tracker in an aisle; the other leaves minutes later.
+
+    The lost track is long forgotten by then, but A's session stays open: the one lost may
+    still be inside, and a pick next to B that nobody saw may be theirs, so it is not B's.
+    """
+    rig = shop()
+    party_of_two(rig)
+    rig.enter("B", "b", 18)
+    rig.see("a1", 28, "aisle_3")
+    rig.end("a1", 30, "aisle_3")  # lost by the tracker, still in the store
+    for seconds in range(31, 250, 5):
+        rig.see("a2", seconds, "aisle_1")
+        rig.see("b", seconds, "aisle_2")
+        rig.tick(seconds + 0.5)
+    rig.see("a2", 252, EXIT)
+    rig.see("b", 252, "aisle_2")
+    rig.end("a2", 254, EXIT)
+    for seconds in range(256, 300, 4):
+        rig.see("b", seconds, "aisle_2")
+        rig.tick(seconds + 0.5)
+    assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
+    rig.see("b", 300, "aisle_2")
+    rig.pick("l2", 301)  # A's lost one, unseen, takes chips next to B
+    for seconds in range(303, 340, 4):
+        rig.see("b", seconds, "aisle_2")
+        rig.tick(seconds + 0.5)
+    assert rig.quantities("B") == {}
+    assert NewsKind.PICK_AMBIGUOUS in rig.kinds()
+
+
+def test_a_party_member_lost_in_an_aisle_keeps_the_party_open_when_the_other_leaves() -> None:
+    rig = shop()
+    party_of_two(rig)
+    rig.see("a1", 20, "aisle_3")
+    rig.end("a1", 22, "aisle_3")
+    rig.see("a2", 30, "aisle_1")
+    rig.see("a2", 40, EXIT)
+    rig.end("a2", 42, EXIT)
+    rig.tick(55)
+    assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
+
+
+def test_a_lost_member_is_not_taken_over_by_the_other_member_s_new_track() -> None:
+    """a1 is lost in aisle_3 as a2 is relinked to a3 nearby; a3 leaves through the exit zone.
+
+    a3 took a2's place (the binder relinked it), not a1's: a1's person may still shop, so A
+    stays open and a pick next to B is not B's.
+    """
+    rig = shop()
+    party_of_two(rig, camera="cam2")
+    rig.enter("B", "b", 18)
+    rig.see("a1", 28, "aisle_3", camera="cam2")
+    rig.end("a1", 30, "aisle_3")
+    rig.see("a2", 29, "aisle_2")
+    rig.end("a2", 30.5, "aisle_2")
+    rig.see("a3", 31, "aisle_2", phase=TrackPhase.NEW)
+    rig.see("b", 31, "aisle_1")
+    rig.tick(40)
+    assert [n.reason for n in rig.news if n.kind is NewsKind.TRACK_BOUND][-1] == "relinked"
+    rig.see("a3", 45, EXIT)
+    rig.end("a3", 50, EXIT)
+    for seconds in (52, 60, 70, 80):
+        rig.see("b", seconds, "aisle_2")
+        rig.tick(seconds + 1)
+    assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
+    rig.see("b", 88, "aisle_2")
+    rig.pick("l2", 90)  # a1's person, unseen, takes chips next to B
+    rig.see("b", 92, "aisle_2")
+    rig.tick(100)
+    assert rig.quantities("B") == {}
+    assert rig.kinds()[-1] is NewsKind.PICK_AMBIGUOUS
+
+
+def test_a_party_lost_all_at_once_in_an_aisle_is_said_lost_not_closed() -> None:
+    rig = shop()
+    rig.see("a1", 9, GATE, phase=TrackPhase.NEW)
+    rig.see("a2", 9, GATE, phase=TrackPhase.NEW)
+    rig.check_in("A", 9.1, party=2)
+    rig.see("a1", 9.3, "aisle_0")
+    rig.see("a2", 9.3, "aisle_0")
+    rig.end("a1", 9.45, "aisle_0")
+    rig.end("a2", 9.45, "aisle_0")
+    for seconds in range(10, 60, 2):
+        rig.tick(seconds)
+    assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
+    assert rig.book.ignored_by_reason.get("exit_zone_failed", 0) == 0
+
+
+def test_a_fault_in_the_exit_zone_check_leaves_the_session_open_and_keeps_the_news(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("broken")
+
+    monkeypatch.setattr(attribution, "left_through", broken)
+    rig = shop()
+    rig.enter("A", "a", 10)
+    picks_cola_and_walks_out(rig, "A", "a", 20)
+    rig.tick(45)
+    assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
+    assert rig.book.ignored_by_reason["exit_zone_failed"] == 1
+    assert rig.quantities("A") == {"cola": 1}
+
+
+def test_a_party_with_a_member_never_bound_is_not_closed_by_the_one_who_left() -> None:
+    rig = shop()
+    rig.see("a1", 9, GATE, phase=TrackPhase.NEW)  # only one of the two is seen at the gate
+    rig.check_in("A", 10, party=2)
+    rig.see("a1", 11, "aisle_0")
+    rig.tick(16)
+    picks_cola_and_walks_out(rig, "A", "a1", 20)
+    rig.tick(45)
+    assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
+
+
+def test_a_party_leaving_further_apart_than_the_history_kept_is_not_closed_by_the_zone() -> None:
+    """Who was in the store between the two leaving is forgotten: not sure, so left open."""
+    rig = shop()
+    party_of_two(rig)
+    picks_cola_and_walks_out(rig, "A", "a1", 20)
+    for seconds in range(40, 260, 5):
+        rig.see("a2", seconds, "aisle_2")
+        rig.tick(seconds + 0.5)
+    rig.see("a2", 262, EXIT)
+    rig.end("a2", 264, EXIT)
+    rig.tick(275)
+    assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
+
+
+def test_someone_appearing_unowned_just_after_the_session_left_keeps_it_open() -> None:
+    rig = shop()
+    rig.enter("A", "a", 10)
+    picks_cola_and_walks_out(rig, "A", "a", 20)  # a ends in the exit zone at 34
+    rig.see("x", 35, "aisle_3", phase=TrackPhase.NEW)  # nobody's, a moment later
+    rig.see("x", 40, "aisle_3")
+    rig.tick(45)
+    assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
+
+
+def test_a_track_still_seen_after_its_session_left_by_the_gate_counts_as_a_stranger() -> None:
+    """B left through the gate, yet B's track walks on: it follows someone else now."""
+    rig = shop()
+    rig.enter("A", "a", 10)
+    rig.enter("B", "b", 20)
+    rig.see("b", 28, "aisle_2")
+    assert rig.leave("B", 29) == []
+    picks_cola_and_walks_out(rig, "A", "a", 30)  # a ends in the exit zone at 44
+    rig.see("b", 46, "aisle_2")
+    rig.tick(55)
+    assert [reason for reason, _ in unbound(rig, "A")] == ["track_lost"]
+
+
+def test_a_shopper_who_left_by_the_gate_just_before_does_not_keep_a_leaving_session_open() -> None:
+    rig = shop()
+    rig.enter("A", "a", 10)
+    rig.enter("B", "b", 20)
+    rig.see("b", 28, GATE)
+    assert rig.leave("B", 29) == []
+    rig.end("b", 30, GATE)  # B's track ends as B walks out of the gate
+    picks_cola_and_walks_out(rig, "A", "a", 30)
+    rig.tick(55)
+    assert unbound(rig, "A") == [("exit_zone", at(44))]
