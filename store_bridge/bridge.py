@@ -171,6 +171,8 @@ class Bridge:
             await self.checkout_status.start()
         if self.saved_methods is not None and self.saved_methods not in self._ledger.watchers:
             self._ledger.watchers.append(self.saved_methods)
+        if self.card_debts is not None:  # a store that takes cards: its replay records keyed now
+            await self._entry.prepare()
         for info in self.gates.values():
             await info.gate.start(self.on_signal)
         if self.publisher is not None:

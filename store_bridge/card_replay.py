@@ -9,7 +9,8 @@ back up; the derivation keeps the two uses apart). Without the key, a guessed re
 no longer be confirmed from the table (an erased account's replay row included).
 
 Keying the plain digest, not the reference, is what lets the rows stored before stay
-refused: before the first card tap after a start, `prepare` gives every plain row (a QR id
+refused: at the start of a bridge that takes cards (`EntryPath.prepare`; else before the
+first card tap), `prepare` gives every plain row (a QR id
 or an earlier card tap: the two look alike) its keyed twin with the same expiry, in one
 transaction, once per key (a check of the key is kept in `meta`); the plain rows then expire
 with the retention as before. Should the key file be lost and a new key made, the rows keyed
@@ -105,6 +106,10 @@ class CardReplay:
         """
         key = self._key or await self._prepared(expires)
         return card_replay_id(key, reference)
+
+    async def prepare(self, expires: float) -> None:
+        """Key the table now (a bridge's start), so that no shopper's tap waits for it."""
+        await self._prepared(expires)
 
     async def _prepared(self, expires: float) -> bytes:
         async with self._lock:

@@ -52,6 +52,17 @@ class EntryPath:
         self._card_owes = card_owes
         self._card_replay = CardReplay(ledger.db)  # a keyed digest of each tapped hold
 
+    async def prepare(self) -> None:
+        """Key the card replay records before the first tap (`card_replay.py`).
+
+        A failure is only logged: the first tap tries again (and is refused if it cannot).
+        """
+        kept = timedelta(days=self._ledger.settings.retention_days + 1)
+        try:
+            await self._card_replay.prepare((self._ledger.clock() + kept).timestamp())
+        except StorageUnavailable as err:
+            _LOGGER.warning("Card replay records not keyed at start (%s); at the first tap", err)
+
     async def check_in_qr(self, gate_id: str, token: str) -> Decision:
         """A shopper shows the app's QR code at an entry gate."""
         started = time.perf_counter()

@@ -126,6 +126,7 @@ async def make_store(
         path: Path | None = None,
         clock: Callable[[], datetime] | None = None,
         publisher: Callable[[Bridge], Any] | None = None,
+        before_start: Callable[[Bridge], None] | None = None,
     ) -> Store:
         db_path = path or tmp_path / "bridge.sqlite3"
         entry = SimulatedGate("entry_1", GateRole.ENTRY, passage_seconds=0)
@@ -144,6 +145,8 @@ async def make_store(
         )
         if publisher is not None:
             bridge.publisher = publisher(bridge)
+        if before_start is not None:
+            before_start(bridge)
         await bridge.start()
         client = TestClient(TestServer(make_app(bridge, API_TOKEN)))
         await client.start_server()

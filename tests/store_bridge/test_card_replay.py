@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from store_bridge.card_debts import key_path, load_key
+from store_bridge.bridge import Bridge
+from store_bridge.card_debts import CardDebts, key_path, load_key
 from store_bridge.card_replay import KEY_MARK, CardReplay, card_replay_id, prepare, replay_key
+from store_bridge.fake_processor import FakeProcessor
 from store_bridge.storage import Database
 from store_bridge.store_schema import connect
 
@@ -86,10 +88,12 @@ async def test_a_lost_card_key_keeps_the_holds_the_database_names_refused(
 
 
 async def test_a_card_key_that_cannot_be_kept_refuses_the_tap_until_it_can(
-    make_store: StoreFactory,
+    make_store: StoreFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store: Store = await make_store()
-    key_path(store.path).mkdir()  # neither readable nor writable as a key file
+    key_path(tmp_path / "bridge.sqlite3").mkdir()  # neither readable nor writable as a key file
+    with caplog.at_level(logging.WARNING, "store_bridge"):
+        store: Store = await make_store(before_start=_takes_cards)  # starts all the same
+    assert "not keyed at start" in caplog.text
 
     status, answer = await store.check_in(card_token="pi_3WhileNoKey")
     assert (status, answer["reason"]) == (403, "storage_unavailable")
@@ -133,3 +137,23 @@ async def test_a_database_in_memory_keys_with_a_key_of_its_own(
         assert await asyncio.to_thread(os.listdir, tmp_path) == []  # no key file made
     finally:
         await db.close()
+
+
+def _takes_cards(bridge: Bridge) -> None:
+    """A store with payments: card taps' debts are looked up (`card_debts.py`)."""
+    bridge.card_debts = CardDebts(bridge.db, FakeProcessor(), b"\x01" * 32, lambda: 0.0)
+
+
+async def test_a_store_that_takes_cards_keys_the_table_at_start_not_at_a_tap(
+    make_store: StoreFactory,
+) -> None:
+    old: Store = await make_store()
+    await stop(old)
+    _as_an_older_bridge_left_it(old.path, _plain(OLD_HOLD))
+
+    store: Store = await make_store(path=old.path, before_start=_takes_cards)
+
+    key = replay_key(load_key(key_path(store.path)))
+    assert card_replay_id(key, OLD_HOLD) in _replay_ids(store.path)  # before any tap
+    status, again = await store.check_in(card_token=OLD_HOLD)
+    assert (status, again["reason"]) == (403, "replayed")
