@@ -30,9 +30,14 @@ Plain functions over the ``stripe`` library's exceptions and a refund's data; th
   rate limited (429), a 503 → `Unavailable`; but a 503 (or any 5xx) answering a refund →
   `Unknown`: a refund sent twice cannot be taken back, so the payment's refunds are looked up
   (`list_refunds`) before it is sent again.
+- An idempotency key reused with other parameters (``idempotency_error``, 400) →
+  `Misconfigured`: the bridge's own mistake, refused again at every retry, so it blocks the
+  checkout and alerts the operator once, never owed (nothing was made) and never retried
+  in silence; the same key's first request still under way (409) → `Unknown` (look or ask
+  again after a backoff: it ends soon).
 - The request may have been sent: the connection dropped, a timeout, any other error
-  status (5xx, an idempotency error) → `Unknown` for the calls that change something,
-  `Unavailable` for a read (a read changes nothing).
+  status (5xx) → `Unknown` for the calls that change something, `Unavailable` for a read
+  (a read changes nothing).
 
 A refund (``status``): ``succeeded`` → `RefundDone` with the amount Stripe reports (a
 refund whose amount it does not report is `Unknown`: look again); ``pending``,
@@ -174,8 +179,10 @@ def _invalid_request(
 
 def _server_said(
     err: stripe.StripeError, *, mutating: bool, payment: str | None
-) -> Unavailable | Unknown:
-    """Rate limited, or a server error."""
+) -> Misconfigured | Unavailable | Unknown:
+    """Rate limited, a key reused with other parameters, or a server error."""
+    if isinstance(err, stripe.IdempotencyError) and err.http_status != HTTPStatus.CONFLICT:
+        return Misconfigured("idempotency_error", payment)
     if isinstance(err, stripe.RateLimitError):
         return Unavailable("rate limited")
     status = err.http_status or 0

@@ -30,7 +30,12 @@ charge happen at most once whatever crashes, lost answers and retries come:
   amount is written off (`FAILED`, nothing owed, never retried; `payment_failed` with that
   reason). A card's capture refused so stays `CREATED` with that reason while its hold is
   released (`Cancel`, the usual way: a refusal or a lost answer looks again); written off
-  once the processor reports the hold cancelled (`hold_released` too).
+  once the processor reports the hold cancelled (`hold_released` too). The reason stays
+  through a block of the release (alerted as ``store_misconfigured``): unblocked, it is
+  released again, and a hold found cancelled meanwhile is written off too, never owed.
+- A payment with the check-in card whose confirmation is refused while the customer has
+  another card now (``payment_method_replaced``, the shell compares) is abandoned once (never
+  confirmed: an orphan), back to `FINAL` with that reason; the next one uses the current card.
 - Blocked for the operator for good (not unblocked at a restart nor by a retry, since asking
   again cannot help; `payment_failed` with the reason, nothing owed): an app shopper without
   a processor customer (a QR without ``cus``: ``store_misconfigured``), a cart of several
@@ -91,8 +96,11 @@ AMOUNT_TOO_SMALL: Final = "amount_too_small"
 MIXED_CURRENCIES: Final = "mixed_currencies"
 HOLD_NOT_CAPTURABLE: Final = "hold_not_capturable"
 PAYMENT_STUCK: Final = "payment_stuck"
-RETRYABLE: Final = frozenset({STORE_MISCONFIGURED, PAYMENT_STUCK})
-"""The reasons of a block that asking again may cure (the operator fixed the setup)."""
+METHOD_REPLACED: Final = "payment_method_replaced"
+"""A confirmation refused for the check-in card when the customer has another one now."""
+RETRYABLE: Final = frozenset({STORE_MISCONFIGURED, PAYMENT_STUCK, AMOUNT_TOO_SMALL})
+"""The reasons of a block that asking again may cure (the operator fixed the setup); a
+blocked ``amount_too_small`` is a written-off amount's hold release (only a card's blocks)."""
 MAX_LOOKS: Final = 30
 """Looks in a row at a payment in a state it cannot move on from, before it is blocked."""
 
@@ -208,6 +216,8 @@ def start(  # noqa: PLR0913 - one final cart's parts
 
 
 def _blocked(checkout: Checkout, reason: str) -> Checkout:
+    if checkout.reason == AMOUNT_TOO_SMALL:  # a write-off's release: it stays written off
+        reason = AMOUNT_TOO_SMALL
     return replace(
         checkout, phase=Phase.BLOCKED, reason=reason, retry_at=None, alerted=True, looks=0
     )
@@ -234,6 +244,7 @@ def unblocked(checkout: Checkout) -> Checkout:
     Where it stood before is known from what is stored: with a payment it was created (and
     is looked at first), without one nothing exists at the processor yet. One blocked for
     good (not `retryable`) stays as it is. `alerted` stays: a new block alerts nobody again.
+    A written-off amount's release stays one (its reason kept: never owed).
     """
     if not retryable(checkout):
         return checkout
@@ -244,7 +255,7 @@ def unblocked(checkout: Checkout) -> Checkout:
         look=has_payment,
         attempts=0,
         retry_at=None,
-        reason=None,
+        reason=AMOUNT_TOO_SMALL if checkout.reason == AMOUNT_TOO_SMALL else None,
         looks=0,
     )
 
@@ -258,12 +269,23 @@ def call(checkout: Checkout) -> Call | None:
         customer = checkout.customer
         assert customer is not None  # noqa: S101 - `start` blocks an app cart without one
         return Create(
-            customer, checkout.total, checkout.currency, checkout.id, f"{checkout.id}:create"
+            customer,
+            checkout.total,
+            checkout.currency,
+            checkout.id,
+            f"{checkout.id}:create",
+            checkin_method=checkout.reason != METHOD_REPLACED,
         )
     if checkout.look or (checkout.kind is Kind.CARD and checkout.hold is None):
         return Retrieve(payment)
     if checkout.kind is Kind.APP:
-        return Confirm(payment, f"{checkout.id}:confirm")
+        return Confirm(
+            payment,
+            f"{checkout.id}:confirm",
+            checkout.id,
+            checkout.customer,
+            checkin_method=checkout.reason != METHOD_REPLACED,
+        )
     if checkout.total <= 0 or checkout.reason == AMOUNT_TOO_SMALL:  # nothing to capture
         return Cancel(payment, f"{checkout.id}:cancel")
     hold = checkout.hold or 0
@@ -307,10 +329,8 @@ def advance(  # noqa: PLR0911 - one answer per kind of call
     if asked is None:
         return checkout
     match answer:
-        case Misconfigured(code=code) if code == AMOUNT_TOO_SMALL:
-            return _too_small(checkout, asked)
-        case Misconfigured():  # nothing happened: what is stored stays, nothing is asked
-            return _blocked(checkout, STORE_MISCONFIGURED)
+        case Misconfigured(code=code):
+            return _misconfigured(checkout, asked, code)
         case Unavailable():
             return _later(checkout, now, policy, look=checkout.look)
         case Unknown(payment=payment):
@@ -324,6 +344,30 @@ def advance(  # noqa: PLR0911 - one answer per kind of call
             return _declined(checkout, code, now, policy)
         case Accepted():
             return _accepted(checkout, asked, answer, now, policy)
+
+
+def _misconfigured(checkout: Checkout, asked: Call, code: str) -> Checkout:
+    if code == AMOUNT_TOO_SMALL:
+        return _too_small(checkout, asked)
+    if code == METHOD_REPLACED and isinstance(asked, Confirm):
+        return _replaced(checkout)
+    return _blocked(checkout, STORE_MISCONFIGURED)  # nothing happened: nothing is asked
+
+
+def _replaced(checkout: Checkout) -> Checkout:
+    """The unconfirmed payment of a card replaced since the check-in abandoned (once)."""
+    if checkout.reason == METHOD_REPLACED:  # the shell asks once: never a second time
+        return _blocked(checkout, STORE_MISCONFIGURED)
+    return replace(
+        checkout,
+        phase=Phase.FINAL,
+        payment=None,
+        look=False,
+        attempts=0,
+        retry_at=None,
+        reason=METHOD_REPLACED,
+        looks=0,
+    )
 
 
 def _written_off(checkout: Checkout) -> Checkout:

@@ -1,7 +1,9 @@
 """What a checkout's transitions tell the world: its events (`News`) and the counts.
 
 Events carry amounts, currencies and reasons only: never the account, customer or payment
-references. A block alerts once per checkout (`Checkout.alerted`), restarts included.
+references. A block alerts once per checkout (`Checkout.alerted`), restarts included; a
+written-off amount's blocked release alerts as ``store_misconfigured`` (what the operator
+fixes), its reason staying ``amount_too_small`` (it is never owed).
 """
 
 from dataclasses import dataclass
@@ -47,7 +49,8 @@ def news(before: Checkout, after: Checkout) -> list[News]:
         if before.alerted:  # alerted once already (before a restart): not again
             return []
         data: dict[str, int | str] = {"amount": after.total, **money}
-        return [News("payment_failed", "failed", after.reason or STORE_MISCONFIGURED, data)]
+        reason = after.reason if after.reason != AMOUNT_TOO_SMALL else None
+        return [News("payment_failed", "failed", reason or STORE_MISCONFIGURED, data)]
     if before.finished or not after.finished:
         return []
     found: list[News] = []

@@ -17,6 +17,9 @@ class Create:
     currency: str
     reference: str
     key: str
+    """The creation's key; the shell adds the method's digest (a key per method sent)."""
+    checkin_method: bool = True
+    """The card found at check-in may be used (not after a payment with it was abandoned)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,11 @@ class Confirm:
 
     payment: str = field(repr=False)
     key: str
+    reference: str = ""
+    """The checkout's id (its session's card found at check-in)."""
+    customer: str | None = field(default=None, repr=False)
+    checkin_method: bool = False
+    """A refusal may be the check-in card's, replaced since: the shell compares (once)."""
 
 
 @dataclass(frozen=True, slots=True)

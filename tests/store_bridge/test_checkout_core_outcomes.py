@@ -90,7 +90,10 @@ def test_a_look_that_moves_on_starts_the_count_again() -> None:
     going = machine.advance(checkout, Unavailable("down"), T0)  # not a look's answer
     assert going.phase is Phase.CREATED
     going = machine.advance(going, Accepted("pi_1", PaymentState.CREATED), T0)
-    assert (going.looks, machine.call(going)) == (0, machine.Confirm("pi_1", "co-trip-a:confirm"))
+    assert (going.looks, machine.call(going)) == (
+        0,
+        machine.Confirm("pi_1", "co-trip-a:confirm", "co-trip-a", "cus_1", checkin_method=True),
+    )
 
 
 def test_a_creation_answered_processing_keeps_its_payment() -> None:

@@ -7,11 +7,14 @@ crash looks first, a hold found cancelled already is not cancelled again (`core/
 no I/O).
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+import pytest
 
 from store_bridge.core import checkout as machine
 from store_bridge.core import checkout_news
-from store_bridge.core.checkout import Kind, Phase
+from store_bridge.core.checkout import MAX_LOOKS, Kind, Phase
 from store_bridge.payments import (
     Accepted,
     Declined,
@@ -100,18 +103,58 @@ def test_a_hold_the_terminal_captured_meanwhile_is_the_charge() -> None:
 def test_a_release_the_store_is_misconfigured_for_is_blocked_and_tried_again() -> None:
     _, releasing = _refused_capture()
     blocked = machine.advance(releasing, Misconfigured("api_key_invalid", HOLD), T0)
-    assert (blocked.phase, blocked.reason) == (Phase.BLOCKED, "store_misconfigured")
+    assert (blocked.phase, blocked.outstanding) == (Phase.BLOCKED, 0)
+    assert _types(checkout_news.news(releasing, blocked)) == [
+        ("payment_failed", "store_misconfigured")  # the operator's alert: the setup
+    ]
+    assert checkout_news.counts([blocked])["failed"] == 1
+    assert machine.retryable(blocked)
     again = machine.unblocked(blocked)
     assert machine.call(again) == machine.Retrieve(HOLD)
     held = machine.advance(again, Accepted(HOLD, PaymentState.AUTHORISED, 5000), T0)
-    assert machine.call(held) == machine.Capture(HOLD, 20, "co-trip-s:capture")
-    assert machine.call(machine.advance(held, TOO_SMALL, T0)) == RELEASE
+    assert machine.call(held) == RELEASE  # still written off: released, not captured
+    released = machine.advance(held, Accepted(HOLD, PaymentState.CANCELLED, 5000), T0)
+    assert (released.phase, released.reason, released.outstanding) == (
+        Phase.FAILED,
+        "amount_too_small",
+        0,
+    )
+
+
+@pytest.mark.parametrize("again", [machine.unblocked, machine.resumed])
+def test_a_written_off_hold_cancelled_while_its_release_was_blocked_is_never_owed(
+    again: Callable[[machine.Checkout], machine.Checkout],
+) -> None:
+    _, releasing = _refused_capture()
+    blocked = machine.advance(releasing, Misconfigured("api_key_invalid", HOLD), T0)
+    looked = again(blocked)  # the key fixed; meanwhile the hold expired or was released
+    assert machine.call(looked) == machine.Retrieve(HOLD)
+
+    gone = machine.advance(looked, Accepted(HOLD, PaymentState.CANCELLED, 0), T0)
+
+    assert (gone.phase, gone.reason, gone.outstanding) == (Phase.FAILED, "amount_too_small", 0)
+    assert _types(checkout_news.news(looked, gone)) == [
+        ("hold_released", None),
+        ("payment_failed", "amount_too_small"),
+    ]
+
+
+def test_a_written_off_hold_stuck_while_released_stays_written_off() -> None:
+    _, releasing = _refused_capture()
+    checkout = machine.resumed(releasing)
+    for _ in range(MAX_LOOKS):  # the hold reported processing, look after look
+        checkout = machine.advance(checkout, Accepted(HOLD, PaymentState.PROCESSING, 5000), T0)
+    assert checkout.phase is Phase.BLOCKED
+    looked = machine.unblocked(checkout)
+    gone = machine.advance(looked, Accepted(HOLD, PaymentState.CANCELLED, 0), T0)
+    assert (gone.phase, gone.reason, gone.outstanding) == (Phase.FAILED, "amount_too_small", 0)
 
 
 def test_only_a_capture_refused_as_too_small_releases_the_hold() -> None:
     _, releasing = _refused_capture()
     odd = machine.advance(releasing, Misconfigured("amount_too_small", HOLD), T0)  # to a release
-    assert (odd.phase, odd.reason) == (Phase.BLOCKED, "store_misconfigured")
+    assert (odd.phase, odd.outstanding) == (Phase.BLOCKED, 0)
+    assert _types(checkout_news.news(releasing, odd)) == [("payment_failed", "store_misconfigured")]
 
 
 def test_a_hold_released_by_someone_else_before_its_capture_is_owed() -> None:

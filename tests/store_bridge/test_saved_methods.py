@@ -403,10 +403,15 @@ class _Silent(FakeProcessor):
 
 
 class _Broken(FakeProcessor):
-    """A processor adapter with a bug in its lookup."""
+    """A processor adapter whose first lookup (the check-in's) breaks."""
 
-    async def saved_method(self, customer: str) -> Any:  # noqa: ARG002
-        raise RuntimeError
+    broke = False
+
+    async def saved_method(self, customer: str) -> Any:
+        if not self.broke:
+            self.broke = True
+            raise RuntimeError
+        return await super().saved_method(customer)
 
 
 async def test_a_bridge_stops_without_waiting_for_a_lookup_that_never_ends(

@@ -76,11 +76,19 @@ def _wrong(code: str) -> Misconfigured:
         (429, _error("rate_limit"), Unavailable("rate limited"), Unavailable("rate limited")),
         (503, _error(None, "api_error"), Unavailable("processor error 503"), None),
         (500, _error(None, "api_error"), Unknown("processor error 500", "pi_1"), None),
+        # a key reused with other parameters: the bridge's mistake, refused at every retry
         (
             400,
             {"error": {"type": "idempotency_error", "message": "reused"}},
-            Unknown("processor error 400", "pi_1"),
-            Unavailable("processor error 400"),
+            _wrong("idempotency_error"),
+            _wrong("idempotency_error"),
+        ),
+        # the same key's first request still under way: it ends soon
+        (
+            409,
+            {"error": {"type": "idempotency_error", "message": "in progress"}},
+            Unknown("processor error 409", "pi_1"),
+            Unavailable("processor error 409"),
         ),
         # the request may have taken effect already: look
         (
