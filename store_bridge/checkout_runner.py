@@ -7,7 +7,12 @@ deadline) and starts a checkout for each (`core/checkout.py`), stored with its
 task (at most `concurrency` at the processor at once): ask `next_step`, call the processor,
 `advance`, and store the new state with its events, committed, BEFORE the next call.
 Unfinished checkouts are resumed at start, their stored payment looked at first. Every
-state is committed durably (synchronous FULL) before the processor is asked anything; the
+state is committed before the processor is asked anything; the commit that stores a
+payment's id is also on disk before the payment may be confirmed (synchronous FULL, shared
+with the other checkouts' commits waiting: `group_commit.py`): lost to a power cut, the
+payment would be created again. The others need not wait for the disk: a state lost to a
+power cut is found again by looking at the stored payment (a confirmed or captured payment
+is seen as such), and a later synced commit makes every earlier one durable too. The
 payment a creation answered is stored only if none is (a compare-and-set: another bridge on
 the same file, which `service.serve`'s lock prevents anyway, cannot make it two). A task
 never ends on a surprise: an unexpected exception is taken as an `Unknown` answer (look,
@@ -235,7 +240,7 @@ class CheckoutRunner(CheckoutOperators):
                 if not checkout_store.start(db, c, now, lines):
                     raise _AlreadyTaken
 
-            if not await self._commit(work, events):
+            if not await self._commit(work, events, durable=False):  # nothing asked yet
                 continue
             self._crash.point("started")
             if checkout.phase is Phase.BLOCKED:
@@ -340,8 +345,8 @@ class CheckoutRunner(CheckoutOperators):
             if captured:  # the day's totals, with the `payment_captured` they count
                 checkout_store.add_sale(db, day, after.currency, captured)
 
-        try:
-            await self._commit(work, events, retry=True)
+        try:  # a payment's id on disk before it may be confirmed; the rest can be looked at
+            await self._commit(work, events, retry=True, durable=created)
         except _PaymentStored:
             _LOGGER.error(  # noqa: TRY400 - an expected rollback, not a bug
                 "Checkout %s: another runner stored its payment first", after.id
@@ -378,13 +383,24 @@ class CheckoutRunner(CheckoutOperators):
             )
 
     async def _commit(
-        self, work: Callable[[Any], object], events: list[Wire], *, retry: bool = False
+        self,
+        work: Callable[[Any], object],
+        events: list[Wire],
+        *,
+        retry: bool = False,
+        durable: bool = True,
     ) -> bool:
-        """Write `work` and `events` in one transaction; False if the visit was taken."""
+        """Write `work` and `events` in one transaction; False if the visit was taken.
+
+        `durable`: on disk when this returns (together with the other durable changes waiting).
+        """
         ledger = self._ledger
         while True:
             try:
-                await ledger.db.change_durable(work, events)  # with others waiting
+                if durable:
+                    await ledger.db.change_durable(work, events)
+                else:
+                    await ledger.db.call(lambda store: store.change(work, events))
             except _AlreadyTaken:
                 return False
             except StorageUnavailable as err:

@@ -1,0 +1,67 @@
+"""Which of a checkout's commits wait for the disk (a power cut, not a crash, loses the rest).
+
+The payment's id must be on disk before the payment may be confirmed: lost, the checkout
+would create and confirm a second payment. Every other state can be lost to a power cut
+and found again by looking at the stored payment, so it need not wait for the disk (a
+crash of the process loses nothing committed: the write-ahead log is in the system's cache).
+Read from SQLite's own statement trace of a real checkout (fake processor: the edge).
+"""
+
+from pathlib import Path
+
+from store_bridge.fake_processor import FakeProcessor
+
+from ..waiting import until
+from .cart_shop import COLA_TOPIC, Clock, start_shop, stop_shop
+from .conftest import Operator
+from .test_checkout_runner import CUSTOMER, UNIT, _attach, _payment_events, _settle_time
+from .test_checkout_runner import _shop_and_leave as shop_and_leave
+
+
+def _synced(statements: list[str]) -> list[list[str]]:
+    """The transactions committed with ``synchronous=FULL``, each as its statements."""
+    groups, current = [], None
+    for statement in statements:
+        if statement == "PRAGMA synchronous=FULL":
+            current = []
+        elif statement == "PRAGMA synchronous=NORMAL" and current is not None:
+            groups.append(current)
+            current = None
+        elif current is not None:
+            current.append(statement)
+    return groups
+
+
+async def test_only_the_payments_id_waits_for_the_disk_before_it_is_confirmed(
+    tmp_path: Path, operator: Operator, socket_enabled: None
+) -> None:
+    store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
+    processor = FakeProcessor()
+    try:
+        await _attach(store, processor)
+        statements: list[str] = []
+        await store.bridge.db.call(lambda s: s.db.set_trace_callback(statements.append))
+        store.shelf.stock(COLA_TOPIC, 10, UNIT)
+        store.shelf.walk(2)
+        visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+        _settle_time(store)
+        events = await until(
+            "the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2
+        )
+        await store.bridge.db.call(lambda s: s.db.set_trace_callback(None))
+    finally:
+        await stop_shop(store)
+
+    assert [event[0] for event in events] == ["checkout_started", "payment_captured"]
+    assert events[1][1] == visit
+    synced = [
+        group
+        for group in _synced(statements)
+        if any("checkouts" in statement for statement in group)
+    ]
+    assert len(synced) == 1, synced  # of the checkout's commits, one waited for the disk
+    (group,) = synced
+    assert any(s.startswith("UPDATE checkouts SET payment = ") for s in group)
+    assert group[-1] == "COMMIT"
+    committed = [s for s in statements if s == "COMMIT"]
+    assert len(committed) >= 3  # started, payment stored, captured: all committed
