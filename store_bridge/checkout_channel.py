@@ -5,13 +5,17 @@ and the child answers each request once its work is committed (``{"id": n, "resu
 or ``{"id": n, "refused": "<reason>"}`` for a refund refused, ``{"id": n, "failed": kind}``).
 Besides, the child tells (``{"tell": …}``): ``ready`` (it holds the checkout lock and runs),
 ``committed`` (new events are in the outbox: the parent's publisher is woken), and
-``counts`` (its own counts, pending and retrying: the status may have changed).
+``counts`` (its own counts, pending and retrying: the status may have changed). Its
+heartbeat: every `HEARTBEAT_S` (the parent sets it in `HEARTBEAT_ENV`) it tells ``counts``
+once it runs, ``beat`` before (while it starts or waits for the checkout lock); a child the
+parent hears nothing from for a few beats is taken as hung (`checkout_remote.py`).
 
 A checkout or a refund travels whole (the references included: the pipe is private to the
 two processes; nothing here is logged).
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime
 from enum import Enum
@@ -24,6 +28,19 @@ CHILD_COMMAND: Final = "checkout-process"
 """The hidden ``store-bridge`` subcommand the parent starts the child with."""
 LINE_LIMIT: Final = 1 << 20
 """The longest line either side reads (a checkout is well under a kilobyte)."""
+HEARTBEAT_S: Final = 2.0
+"""How often the child tells the parent it is alive."""
+HEARTBEAT_ENV: Final = "STORE_BRIDGE_CHECKOUT_HEARTBEAT_S"
+"""Where the parent puts the child's heartbeat interval (seconds) in the child's environment."""
+
+
+def heartbeat_s(environ: Mapping[str, str]) -> float:
+    """The child's heartbeat interval from its environment (`HEARTBEAT_S` if none or unusable)."""
+    try:
+        every = float(environ.get(HEARTBEAT_ENV, HEARTBEAT_S))
+    except ValueError:
+        return HEARTBEAT_S
+    return every if every > 0 else HEARTBEAT_S
 
 
 def _plain(value: object) -> object:

@@ -12,7 +12,9 @@ holder ends), so a child left over from a parent killed a moment ago is gone fir
 It opens the database on its own connection (WAL), builds the processor from the
 configuration, and runs the `CheckoutRunner` (refunds included) and, with ``[mail]``, the
 receipts' sender. The parent's requests (`checkout_channel.py`) are answered once the work
-is committed; what it commits and its counts are told to the parent as they change.
+is committed; what it commits and its counts are told to the parent as they change, and
+again every heartbeat (`checkout_channel.HEARTBEAT_S`, a plain ``beat`` before it runs): a
+child whose loop is stuck falls silent, and the parent kills it and starts another.
 """
 
 import asyncio
@@ -115,6 +117,8 @@ class Child:
         self._counts_due = False
         self.runner: CheckoutRunner | None = None
         self.receipts: Receipts | None = None
+        self.running = False
+        """Told `ready`: the heartbeat carries the counts from now on."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     def send(self, message: dict[str, Any]) -> None:
@@ -127,6 +131,11 @@ class Child:
         """Another checkout runner holds the lock: nothing is taken until it is gone."""
         _LOGGER.warning("The checkout process waits for another to end (it holds the lock)")
         self.send({"tell": "waiting"})
+
+    def beat(self) -> None:
+        """The heartbeat: the counts once the checkouts run, a plain beat before."""
+        runner = self.runner if self.running else None
+        self.send({"tell": "counts", **runner.status()} if runner is not None else {"tell": "beat"})
 
     def committed(self) -> None:
         """New events: told once per turn of the loop, however many commits."""
@@ -199,6 +208,12 @@ async def _listen(reader: asyncio.StreamReader, child: Child, stop: asyncio.Even
     stop.set()  # the parent is gone (or closed the channel): stop
 
 
+async def _beat(child: Child, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        child.beat()
+
+
 async def run_child(config_path: Path, parent: int) -> int:
     """The checkout process's life: 0 when told to stop, 2 for a configuration it cannot use."""
     die_with_parent()
@@ -214,22 +229,30 @@ async def run_child(config_path: Path, parent: int) -> int:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     try:
         return await serve_checkouts(
-            load_config(config_path), reader, out, stop, ready=yield_to_gates
+            load_config(config_path),
+            reader,
+            out,
+            stop,
+            ready=yield_to_gates,
+            heartbeat_s=channel.heartbeat_s(os.environ),
         )
     except ConfigError as err:
         _LOGGER.error("The checkout process cannot use %s: %s", config_path, err)  # noqa: TRY400
         return 2
 
 
-async def serve_checkouts(
+async def serve_checkouts(  # noqa: PLR0913 - the channel, the stop and two settings
     config: BridgeConfig,
     reader: asyncio.StreamReader,
     out: int,
     stop: asyncio.Event,
     *,
     ready: Callable[[], None] = lambda: None,
+    heartbeat_s: float = channel.HEARTBEAT_S,
 ) -> int:
     """Run the checkouts of `config`, asked on `reader`, telling on `out`, until `stop`.
+
+    It tells the parent it is alive every `heartbeat_s` from the start (the lock's wait too).
 
     `ready` is called once they run (the process then yields the CPU to the gates: its
     start, the imports and the database, goes at the usual priority, so it is soon there).
@@ -239,6 +262,7 @@ async def serve_checkouts(
         return 2
     child = Child(out)
     listener = asyncio.create_task(_listen(reader, child, stop))
+    beating = asyncio.create_task(_beat(child, heartbeat_s))
     try:
         with _lock_file(config.database) as fd:
             locked = asyncio.create_task(_take_lock(fd, child.waiting))
@@ -267,6 +291,7 @@ async def serve_checkouts(
                 child.receipts = receipts
             await runner.start()
             child.send({"tell": "ready", **runner.status()})
+            child.running = True
             ready()
             try:
                 await stop.wait()
@@ -278,6 +303,7 @@ async def serve_checkouts(
             return 0
     finally:
         listener.cancel()
+        beating.cancel()
 
 
 def main(config_path: Path, parent: int) -> int:

@@ -10,17 +10,22 @@ parent sees of them:
 - `owes` (at a check-in) reads the debts from the database, not from the child's memory:
   a decline the child committed refuses the next check-in even while the channel is down;
 - `status` gives the child's own counts (pending, retrying) as it last told them, or None
-  for each while it is down (unknown, never a hopeful 0);
+  for each while it is down or hung (unknown, never a hopeful 0);
 - the child's commits wake the parent's publisher (`on_committed`), its counts the status
   (`on_change`).
 
-A child that ends is restarted after a doubling delay (`RESTART_BASE_S` to `RESTART_CAP_S`,
-back to the base after it ran `STABLE_S`), logged at error with its exit code; the gates go
-on meanwhile. ``STORE_BRIDGE_CRASH_AT`` (tests) reaches the first child only: a child that
-killed itself at its crash point is restarted without one, so a test's run of `serve` crashes
-once at its point and then finishes the work. `spawn` starts the first child while `serve`
-is still being built, so that the two starts overlap; `stop` ends the child: SIGTERM, a
-wait, then SIGKILL.
+The child tells its counts (or a plain beat) every `heartbeat_s`. A child the parent heard
+nothing from for `SILENT_BEATS` beats (`start_s` before its first word) is hung —
+deadlocked, stopped, stuck: its counts become unknown, its requests are answered
+`CheckoutUnavailable`, it is logged once at error and killed (SIGKILL), and the supervisor
+starts another as for any child that ended (which waits for the checkout lock, so never
+runs beside the old one). A child that ends is restarted after a doubling delay
+(`RESTART_BASE_S` to `RESTART_CAP_S`, back to the base after it ran `STABLE_S`), logged at
+error with its exit code; the gates go on meanwhile. ``STORE_BRIDGE_CRASH_AT`` (tests)
+reaches the first child only: a child that killed itself at its crash point is restarted
+without one, so a test's run of `serve` crashes once at its point and then finishes the
+work. `spawn` starts the first child while `serve` is still being built, so that the two
+starts overlap; `stop` ends the child: SIGTERM, a wait, then SIGKILL (a stopped child too).
 """
 
 import asyncio
@@ -52,6 +57,10 @@ READY_S: Final = 20.0
 STOP_S: Final = 10.0
 ASK_S: Final = 60.0
 """How long a request waits for its answer before the API says the checkout is unavailable."""
+SILENT_BEATS: Final = 3
+"""How many heartbeats the child may miss before it is taken as hung and killed."""
+START_S: Final = 20.0
+"""How long a child may take to say its first word (its imports, before it beats)."""
 
 
 class CheckoutUnavailable(Exception):  # noqa: N818 - named after the condition
@@ -66,7 +75,7 @@ def _owes(store: Any, account: str) -> bool:  # noqa: ANN401 - a `Store`
 class CheckoutRemote:
     """The checkout process, as `serve` and its API see it."""
 
-    def __init__(  # noqa: PLR0913 - the child's command and the parent's ears
+    def __init__(  # noqa: PLR0913 - the child's command, the parent's ears and its bounds
         self,
         db: Database,
         settings: CheckoutSettings,
@@ -75,8 +84,18 @@ class CheckoutRemote:
         on_committed: Callable[[], None],
         restart_base_s: float = RESTART_BASE_S,
         restart_cap_s: float = RESTART_CAP_S,
+        stable_s: float = STABLE_S,
+        heartbeat_s: float = channel.HEARTBEAT_S,
+        ready_s: float = READY_S,
+        start_s: float = START_S,
+        ask_s: float = ASK_S,
+        stop_s: float = STOP_S,
     ) -> None:
-        """Run the child on `config_path`'s configuration; `on_committed` wakes the publisher."""
+        """Run the child on `config_path`'s configuration; `on_committed` wakes the publisher.
+
+        The bounds are the module's constants unless given (tests shorten them); they are
+        attributes of the same names, read when used.
+        """
         self.settings = settings
         self._db = db
         self._config = config_path
@@ -85,6 +104,12 @@ class CheckoutRemote:
         """What else `stop` closes (the parent's own processor, for check-ins)."""
         self._base_s = restart_base_s
         self._cap_s = restart_cap_s
+        self.stable_s = stable_s
+        self.heartbeat_s = heartbeat_s
+        self.ready_s = ready_s
+        self.start_s = start_s
+        self.ask_s = ask_s
+        self.stop_s = stop_s
         self.on_change: Callable[[], None] = lambda: None
         """Called when the child's counts changed, or it went down or up (the status)."""
         self._process: subprocess.Popen[bytes] | None = None
@@ -99,6 +124,8 @@ class CheckoutRemote:
         self._stopping = False
         self.started = 0
         """How many children were started (tests, the log)."""
+        self.last_heard = 0.0
+        """When the child last said anything (`time.monotonic`; 0: never)."""
 
     # --- what the parent asks -----------------------------------------------------------
 
@@ -152,7 +179,7 @@ class CheckoutRemote:
         self._asked[ident] = future
         try:
             self._send({"id": ident, "op": op, **values})
-            return await asyncio.wait_for(asyncio.shield(future), ASK_S)
+            return await asyncio.wait_for(asyncio.shield(future), self.ask_s)
         except TimeoutError:
             raise CheckoutUnavailable(op) from None
         finally:
@@ -171,7 +198,7 @@ class CheckoutRemote:
         self._stopping = False
         self._task = asyncio.create_task(self._supervise(), name="store-bridge-checkout-process")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._ready.wait(), READY_S)
+            await asyncio.wait_for(self._ready.wait(), self.ready_s)
         if not self.up:
             _LOGGER.error("The checkout process is not ready yet; the gates go on without it")
 
@@ -183,9 +210,9 @@ class CheckoutRemote:
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()
             try:
-                await asyncio.wait_for(asyncio.to_thread(process.wait), STOP_S)
+                await asyncio.wait_for(asyncio.to_thread(process.wait), self.stop_s)
             except TimeoutError:
-                _LOGGER.error("The checkout process did not stop in %.0f s: killed", STOP_S)  # noqa: TRY400
+                _LOGGER.error("The checkout process did not stop in %.1f s: killed", self.stop_s)  # noqa: TRY400
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await asyncio.to_thread(process.wait)
@@ -211,7 +238,7 @@ class CheckoutRemote:
             self._down()
             if self._stopped():
                 return
-            if time.monotonic() - began >= STABLE_S:
+            if time.monotonic() - began >= self.stable_s:
                 delay = self._base_s
             _LOGGER.error(
                 "The checkout process ended (exit code %s); starting it again in %.1f s",
@@ -236,6 +263,7 @@ class CheckoutRemote:
 
     def _popen(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
+        env[channel.HEARTBEAT_ENV] = repr(self.heartbeat_s)
         if self.started:  # the crash test's point: the first child only
             env.pop(CRASH_ENV, None)
         self.started += 1
@@ -270,12 +298,20 @@ class CheckoutRemote:
             lambda: asyncio.StreamReaderProtocol(reader), process.stdout
         )
         self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, process.stdin)
+        silence = self.start_s  # until its first word: its start (the imports)
         try:
-            while line := await reader.readline():
-                message = channel.decode(line)
-                if message is not None:
-                    self._heard(message)
-        except (ValueError, OSError) as err:  # an overlong line, a broken pipe
+            while True:
+                try:
+                    line = await asyncio.wait_for(reader.readline(), silence)
+                except TimeoutError:
+                    self._hung(process, silence)
+                    break
+                if not line:
+                    break
+                silence = self.heartbeat_s * SILENT_BEATS
+                self.last_heard = time.monotonic()
+                self._heard(channel.decode(line) or {})  # the child writes messages only
+        except (ValueError, OSError) as err:  # an overlong line, a read that failed
             _LOGGER.error("The checkout process's channel failed (%s)", type(err).__name__)  # noqa: TRY400
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
@@ -306,9 +342,22 @@ class CheckoutRemote:
         else:
             future.set_exception(CheckoutUnavailable(str(message.get("failed"))))
 
+    def _hung(self, process: subprocess.Popen[bytes], silence: float) -> None:
+        """Nothing heard for `silence`: counts unknown, requests unanswered, the child killed."""
+        _LOGGER.error(
+            "The checkout process said nothing for %.1f s (hung?): killed, to be started again",
+            silence,
+        )
+        self._unknown()
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+
     def _down(self) -> None:
         """The child ended: its requests unanswered, its counts unknown."""
         self._process = None
+        self._unknown()
+
+    def _unknown(self) -> None:
         self._counts = None
         for future in self._asked.values():
             if not future.done():
