@@ -4,7 +4,8 @@ The object (the STATUS CONTRACT, `schema/store-status.v1.schema.json`)::
 
     {"pending": n, "retrying": n, "failed": n, "outstanding_accounts": n,
      "sales_today": {"amount": n, "count": n, "refunded": n, "currency": "EUR"},
-     "receipts_waiting": n, "receipts_failed": n, "refunds_uncertain": n}
+     "receipts_waiting": n, "receipts_failed": n, "refunds_uncertain": n,
+     "refunds_stuck": n}
 
 - `pending`, `retrying`: checkouts under way, and those waiting to try the processor again
   (the runner's memory; for `serve`, the checkout process's, as it last told them, and null
@@ -19,13 +20,16 @@ The object (the STATUS CONTRACT, `schema/store-status.v1.schema.json`)::
   (within the retention).
 - `refunds_uncertain`: refunds that may or may not have been made (an answer lost, pending
   at the processor), looked up until the processor says; kept until settled.
+- `refunds_stuck`: of those, the ones asked for more than an hour ago
+  (`core/refund.STUCK_AFTER`): the operator is told (Home Assistant raises a repair).
 
 Never an id, a reference or an address. The bridge's status is built synchronously (the
 publisher asks for it), so the object is kept here and refreshed from the database when a
 part says something changed (`changed`), at most once per `min_interval_s`, and every
-`refresh_s` besides (the day turns at midnight); when it differs from the last one the
-retained status is published again (`publish`). A read that fails (the database, or anything
-unexpected: logged by its kind) is tried again after a doubling delay; the loop never stops.
+`refresh_s` besides (the day turns at midnight, an uncertain refund's hour runs out); when
+it differs from the last one the retained status is published again (`publish`). A read
+that fails (the database, or anything unexpected: logged by its kind) is tried again after a
+doubling delay; the loop never stops.
 """
 
 import asyncio
@@ -39,6 +43,7 @@ from typing import Any, Final, Protocol
 
 from . import checkout_store
 from .checkout_runner import CheckoutSettings
+from .core.refund import stuck_before
 from .storage import Database, StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
@@ -54,8 +59,8 @@ def _receipts(db: sqlite3.Connection) -> tuple[int, int]:
     return int(waiting.fetchone()[0]), int(failed.fetchone()[0])
 
 
-def stored_counts(db: sqlite3.Connection, day: str, currency: str) -> dict[str, Any]:
-    """What the object takes from the database (all but the runner's own counts)."""
+def stored_counts(db: sqlite3.Connection, day: str, currency: str, now: datetime) -> dict[str, Any]:
+    """What the object takes from the database (all but the runner's own counts) at `now`."""
     by_currency = checkout_store.sales(db, day)
     shown = currency if currency in by_currency or not by_currency else None
     if shown is None:  # another currency than the store's usual one: the busiest
@@ -74,6 +79,7 @@ def stored_counts(db: sqlite3.Connection, day: str, currency: str) -> dict[str, 
         "receipts_waiting": waiting,
         "receipts_failed": failed,
         "refunds_uncertain": checkout_store.uncertain_refunds(db),
+        "refunds_stuck": checkout_store.stuck_refunds(db, stuck_before(now)),
     }
 
 
@@ -143,8 +149,11 @@ class CheckoutStatus:
     async def refresh(self) -> bool:
         """Read the object now; True (and the status published) if it changed."""
         settings = self._runner.settings
-        day = checkout_store.sales_day(self._clock(), settings.timezone)
-        stored = await self._db.call(lambda store: stored_counts(store.db, day, settings.currency))
+        now = self._clock()
+        day = checkout_store.sales_day(now, settings.timezone)
+        stored = await self._db.call(
+            lambda store: stored_counts(store.db, day, settings.currency, now)
+        )
         fresh = {**self._runner.status(), **stored}
         ordered = {key: fresh[key] for key in ("pending", "retrying", *stored)}
         if ordered == self.current:

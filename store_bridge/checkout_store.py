@@ -264,6 +264,18 @@ def uncertain_refunds(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT count(*) FROM refunds WHERE phase = 'uncertain'").fetchone()[0])
 
 
+def stuck_refunds(db: sqlite3.Connection, before: datetime) -> int:
+    """How many of those were asked for before `before` (`core/refund.stuck_before`).
+
+    Read from the partial index of uncertain refunds by their creation.
+    """
+    row = db.execute(
+        "SELECT count(*) FROM refunds WHERE phase = 'uncertain' AND created < ?",
+        (before.timestamp(),),
+    ).fetchone()
+    return int(row[0])
+
+
 # --- daily totals (no id) -------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""A store's checkout in Home Assistant: its sales and payments sensors and the debts' repair.
+"""A store's checkout in Home Assistant: its sales and payments sensors and their repairs.
 
 A bridge with payments says in its status how its checkouts stand (`checkout`: checkouts
 pending, retrying and failed, the accounts that owe, today's sales, receipts waiting and
@@ -9,11 +9,11 @@ none.
 
 While accounts owe a failed payment a repair issue says how many (their next check-in is
 refused with `payment_outstanding` until an operator settles them); it goes when they are
-settled, and with the store (unload). Uncertain refunds (sent, the answer lost) get no
-repair: the bridge looks each one up at the processor itself until it is known, so the
-count is for a closer look (a diagnostic sensor), like payments retrying. (The rare refund
-the processor will say nothing about is left to the operator; the status does not count
-those apart, so a repair would stand for every lookup too.)
+settled, and with the store (unload). Uncertain refunds (sent, the answer lost, pending at
+the processor) are for a closer look only (a diagnostic sensor), like payments retrying: the
+bridge looks each one up itself until it is known. One still uncertain an hour after it was
+asked for (the bridge counts those apart: `refunds_stuck`) is the operator's to look into: a
+second repair issue stands while there is any, the same way.
 
 Today's sales are a daily total: the day starts at local midnight, or when the bridge's
 totals go back down (its day turned, in the store's time zone); `last_reset` says which.
@@ -34,7 +34,10 @@ from .core.store_sales import CHECKOUT_COUNTS, CheckoutCounts, day_started
 from .store_found import async_add_when_found
 
 OWING_ISSUE = "payments_outstanding"
-"""The repair issue's translation key."""
+"""The debts' repair issue's translation key."""
+STUCK_ISSUE = "refunds_stuck"
+"""The stuck refunds' repair issue's translation key."""
+ISSUES = (OWING_ISSUE, STUCK_ISSUE)
 
 
 def signal_checkout_found(entry_id: str) -> str:
@@ -45,6 +48,11 @@ def signal_checkout_found(entry_id: str) -> str:
 def owing_issue_id(entry_id: str) -> str:
     """The id of a store's repair issue about accounts that owe."""
     return f"{OWING_ISSUE}_{entry_id}"
+
+
+def stuck_issue_id(entry_id: str) -> str:
+    """The id of a store's repair issue about refunds uncertain for too long."""
+    return f"{STUCK_ISSUE}_{entry_id}"
 
 
 class CheckoutView:
@@ -58,11 +66,12 @@ class CheckoutView:
         self.counts: CheckoutCounts | None = None
         self.day_started_at: datetime = dt_util.start_of_local_day()
         """When today's sales began: local midnight, or when the bridge's day turned."""
-        self._issue_count = 0
+        self._issue_counts: dict[str, int] = {}
+        """The count each repair issue last said (absent: no issue)."""
 
     @callback
     def update(self, counts: CheckoutCounts) -> None:
-        """Take the bridge's counts; announce the checkout the first time; follow debts."""
+        """Take the bridge's counts; announce the checkout the first time; follow repairs."""
         first = self.counts is None
         before = None if self.counts is None else self.counts.sales_today
         if day_started(before, counts.sales_today):
@@ -70,7 +79,8 @@ class CheckoutView:
             midnight = dt_util.start_of_local_day(now)
             self.day_started_at = midnight if midnight > self.day_started_at else now
         self.counts = counts
-        self._follow_debts(counts)
+        self._follow(OWING_ISSUE, counts.outstanding_accounts or 0)
+        self._follow(STUCK_ISSUE, counts.refunds_stuck or 0)
         if first:
             async_dispatcher_send(self.hass, signal_checkout_found(self.entry_id))
 
@@ -80,31 +90,33 @@ class CheckoutView:
         return max(midnight, self.day_started_at)
 
     @callback
-    def _follow_debts(self, counts: CheckoutCounts) -> None:
-        """Raise, update or clear the repair issue (only when the number of accounts changed)."""
-        owing = counts.outstanding_accounts or 0
-        if owing == self._issue_count:
+    def _follow(self, key: str, count: int) -> None:
+        """Raise, update or clear the repair issue `key` (only when its count changed)."""
+        if count == self._issue_counts.get(key, 0):
             return
-        self._issue_count = owing
-        if not owing:
-            ir.async_delete_issue(self.hass, DOMAIN, owing_issue_id(self.entry_id))
+        issue_id = f"{key}_{self.entry_id}"
+        if not count:
+            del self._issue_counts[key]
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
+        self._issue_counts[key] = count
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            owing_issue_id(self.entry_id),
+            issue_id,
             is_fixable=False,
             is_persistent=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=OWING_ISSUE,
-            translation_placeholders={"site": self.store_name, "count": str(owing)},
+            translation_key=key,
+            translation_placeholders={"site": self.store_name, "count": str(count)},
         )
 
     @callback
     def close(self) -> None:
-        """The store goes (unload): its repair issue goes with it."""
-        ir.async_delete_issue(self.hass, DOMAIN, owing_issue_id(self.entry_id))
-        self._issue_count = 0
+        """The store goes (unload): its repair issues go with it."""
+        for key in ISSUES:
+            ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry_id}")
+        self._issue_counts.clear()
 
     def diagnostics(self) -> dict[str, object] | None:
         """The last counts (numbers and a currency only), or None for a store without payments."""

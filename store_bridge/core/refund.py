@@ -20,11 +20,16 @@ each state before it calls the processor:
   processor says it is done or failed. A refund the processor no longer knows (or a payment
   whose refunds it will not list) is left to the operator (`retry_at` None), counted in the
   status as uncertain.
+
+A refund still uncertain `STUCK_AFTER` after the operator asked for it is *stuck*
+(`stuck_before`): the status counts those apart (`refunds_stuck`), so that the operator is
+told; the bridge goes on looking it up all the same.
 """
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 from ..payments import (
     Declined,
@@ -38,6 +43,23 @@ from ..payments import (
 )
 from .cart_model import CartLine
 from .retry_policy import RetryPolicy
+
+STUCK_AFTER: Final = timedelta(hours=1)
+"""How long after it was asked for a refund may stay uncertain before the operator is told.
+
+Reckoned from the request (the refund's `created`), not from when it last became uncertain:
+a refund whose answers keep getting lost flips between uncertain and sent again, and must not
+start its hour afresh each time. The bound: a lost answer is normally found at the first
+lookup, seconds later, and the lookups back off to at most a minute (`RetryPolicy`), so by
+then the bridge has asked some sixty times; a processor outage or a card refund pending
+longer than that is no longer a hiccup the bridge rides out alone. An hour still tells the
+operator the same shift, while the shopper can be told; a shorter bound would raise a repair
+for every short outage, which would teach the operator to ignore it."""
+
+
+def stuck_before(now: datetime) -> datetime:
+    """Refunds asked for before this instant and still uncertain at `now` are stuck."""
+    return now - STUCK_AFTER
 
 
 class RefundPhase(StrEnum):

@@ -3,9 +3,9 @@
 The test plays a bridge that takes payments: its retained status carries the `checkout`
 counts and today's sales, and its events include the checkout's. The owner sees today's
 sales (money in the currency's major units, exactly, and how many), payments failing,
-accounts owing and receipts waiting as sensors; a repair issue while accounts owe; one
-event entity for what needs someone. Every payment is on the bus and in the audit chain,
-but a capture fires no entity.
+accounts owing and receipts waiting as sensors; a repair issue while accounts owe, and one
+while refunds stay uncertain past the bridge's bound; one event entity for what needs
+someone. Every payment is on the bus and in the audit chain, but a capture fires no entity.
 """
 
 import json
@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.core.stores import CHECKOUT_ALERT_TYPES, CHECKOUT_EVENT_TYPES
 from custom_components.concierge.diagnostics import async_get_config_entry_diagnostics
-from custom_components.concierge.store_checkout import owing_issue_id
+from custom_components.concierge.store_checkout import owing_issue_id, stuck_issue_id
 from tests.waiting import until
 
 from . import test_store_site as site
@@ -50,6 +50,7 @@ CHECKOUT: dict[str, Any] = {
     "receipts_waiting": 3,
     "receipts_failed": 0,
     "refunds_uncertain": 0,
+    "refunds_stuck": 0,
 }
 SALES_TODAY = "sensor.corner_store_sales_today"
 SALES_COUNT = "sensor.corner_store_sales_today_count"
@@ -77,6 +78,10 @@ def _checkout_entities(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]
 
 def _issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
     return ir.async_get(hass).async_get_issue(DOMAIN, owing_issue_id(entry.entry_id))
+
+
+def _stuck_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, stuck_issue_id(entry.entry_id))
 
 
 def _shown(hass: HomeAssistant, entity_id: str) -> str | None:
@@ -221,6 +226,48 @@ async def test_refunds_of_unknown_outcome_are_counted_for_a_closer_look_without_
     await _checkout(hass, bridge, refunds_uncertain=0)  # each one found done or failed
     await _checkout(hass, bridge, refunds_uncertain=None)  # a bridge that does not say
     assert state(hass, COUNTS["refunds_uncertain"]).state == STATE_UNKNOWN
+
+
+async def test_a_repair_stands_while_refunds_stay_uncertain_past_the_bound_until_known(
+    hass: HomeAssistant, store: MockConfigEntry, bridge: Bridge
+) -> None:
+    # Two of three uncertain refunds were asked for over an hour ago: the operator is told.
+    await _checkout(hass, bridge, outstanding_accounts=0, refunds_uncertain=3, refunds_stuck=2)
+    issue = await until(lambda: _stuck_issue(hass, store))
+    assert issue.translation_key == "refunds_stuck"
+    assert issue.translation_placeholders == {"site": "Corner store", "count": "2"}
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert _issue(hass, store) is None  # nobody owes anything
+    # What the operator reads, in English and German: where to look, and what the bridge lacks.
+    key = f"component.{DOMAIN}.issues.refunds_stuck"
+    for language, dashboard, no_way in (
+        ("en", "payment processor's dashboard", "offers no way to settle an uncertain refund"),
+        ("de", "Dashboard des Zahlungsdienstleisters", "bietet keine Möglichkeit"),
+    ):
+        words = await async_get_translations(hass, language, "issues", [DOMAIN])
+        description = words[f"{key}.description"]
+        assert dashboard in description
+        assert no_way in description
+        assert "{count}" in description
+        assert "{site}" in words[f"{key}.title"]
+    assert "ungeklärt" in words[f"{key}.title"]
+
+    await _checkout(hass, bridge, refunds_uncertain=3, refunds_stuck=1)
+    await until(
+        lambda: (i := _stuck_issue(hass, store)) and i.translation_placeholders["count"] == "1"
+    )
+
+    # Known at last (done or failed): the repair goes; still uncertain but young ones raise none.
+    await _checkout(hass, bridge, refunds_uncertain=1, refunds_stuck=0)
+    await until(lambda: _stuck_issue(hass, store) is None)
+    await _checkout(hass, bridge, refunds_uncertain=2, refunds_stuck=None)  # an older bridge
+    assert _stuck_issue(hass, store) is None
+
+    await _checkout(hass, bridge, refunds_uncertain=2, refunds_stuck=2)
+    await until(lambda: _stuck_issue(hass, store))
+    assert await hass.config_entries.async_unload(store.entry_id)
+    await hass.async_block_till_done()
+    assert _stuck_issue(hass, store) is None
 
 
 async def test_payment_alerts_fire_for_what_needs_someone_and_every_payment_reaches_the_bus(

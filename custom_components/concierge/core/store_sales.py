@@ -2,9 +2,11 @@
 
 A bridge with payments adds a `checkout` object to its retained status
 (`schema/store-status.v1.schema.json`): checkouts pending, retrying and failed, the
-accounts that owe, today's sales (in the store's time zone) and the receipts waiting or
-failed. Aggregates only: nothing in it names a shopper, an account, a payment or an
-address, and nothing here keeps more.
+accounts that owe, today's sales (in the store's time zone), the receipts waiting or
+failed, and the refunds whose outcome is not known (and of those, the ones stuck: not known
+an hour after they were asked for, which the operator has to look into). Aggregates only:
+nothing in it names a shopper, an account, a payment or an address, and nothing here keeps
+more.
 
 `read_checkout` reads the object strictly (counts are non-negative whole numbers or null,
 a currency is three capital letters); `major_units` turns an amount in minor units into
@@ -69,6 +71,8 @@ class CheckoutCounts:
     receipts_waiting: int | None = None
     receipts_failed: int | None = None
     refunds_uncertain: int | None = None
+    refunds_stuck: int | None = None
+    """Uncertain refunds asked for over an hour ago (the bridge's bound; None: it does not say)."""
     sales_today: SalesToday | None = None
 
     @property
