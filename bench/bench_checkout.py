@@ -78,13 +78,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from store_bridge import checkout_store, store_schema
@@ -99,6 +97,7 @@ from store_bridge.saved_methods import SavedMethods
 from store_bridge.storage import Database
 from store_bridge.stripe_processor import SecretKey, StripeProcessor
 from tests.localstripe_server import SECRET_KEY, LocalStripe, add_customer, free_port, make_client
+from tests.store_bridge.checkout_rig import PRICE, Closed, seed, seed_app_carts, write_config
 from tests.tcp_proxy import TcpProxy, _Connection
 from tests.waiting import until
 
@@ -114,7 +113,6 @@ INFLIGHT = 100
 INFLIGHT_CARTS = 1200
 LATENCY_S = 0.4
 P99_GOAL = 1.2
-PRICE = 129
 SITE = "store-042"
 ISSUER = "bench-app"
 
@@ -179,47 +177,9 @@ class Meter:
 # --- the rig -----------------------------------------------------------------------------
 
 
-def _seed(db_path: Path, carts: list[tuple[str, str, int]]) -> None:
-    """Closed app sessions with final carts, as the bridge stores them (visit, customer, cans)."""
-    now = time.time()
-    stamp = datetime.now(UTC).isoformat()
-    with closing(sqlite3.connect(db_path, timeout=10, isolation_level=None)) as db:
-        db.execute("BEGIN IMMEDIATE")
-        for visit, customer, cans in carts:
-            db.execute(
-                "INSERT INTO sessions (visit_id, track_id, source, entry_gate, party, entered, "
-                "account, state, exit_gate, left_at, ended, customer) VALUES "
-                "(?, ?, 'store_app', 'entry_1', 1, ?, ?, 'left', 'exit_1', ?, ?, ?)",
-                (visit, f"t-{visit}", stamp, f"acct-{visit}", stamp, now, customer),
-            )
-            lines = (
-                f'[{{"sku":"COLA","name":"Cola","quantity":{cans},"unit_price":{PRICE},'
-                f'"currency":"EUR","tax_rate":"0.19","sources":["chg-{visit}"]}}]'
-            )
-            db.execute(
-                "INSERT INTO carts (visit, lines, held, bound, updated, closed, final) "
-                "VALUES (?, ?, 0, 1, ?, ?, 1)",
-                (visit, lines, now, now),
-            )
-        db.execute("COMMIT")
-
-
 def _seed_carts(db_path: Path, carts: list[tuple[str, int]]) -> None:
     """Final carts of sessions that came in and left (visit, cans), as the cart owner stores."""
-    now = time.time()
-    with closing(sqlite3.connect(db_path, timeout=10, isolation_level=None)) as db:
-        db.execute("BEGIN IMMEDIATE")
-        for visit, cans in carts:
-            lines = (
-                f'[{{"sku":"COLA","name":"Cola","quantity":{cans},"unit_price":{PRICE},'
-                f'"currency":"EUR","tax_rate":"0.19","sources":["chg-{visit}"]}}]'
-            )
-            db.execute(
-                "INSERT INTO carts (visit, lines, held, bound, updated, closed, final) "
-                "VALUES (?, ?, 0, 1, ?, ?, 1)",
-                (visit, lines, now, now),
-            )
-        db.execute("COMMIT")
+    seed(db_path, (Closed(visit, cans=cans) for visit, cans in carts), sessions=False)
 
 
 def _methods(db_path: Path, visits: list[str]) -> list[str | None]:
@@ -571,62 +531,21 @@ async def _inside(bridge: Bridge, count: int, tag: str) -> list[str]:
 
 
 def _checkout_config(workdir: Path, db_path: Path, processor_url: str) -> Path:
-    """The configuration `serve` would read: its checkout process charges through it."""
-    key = ed25519.Ed25519PrivateKey.generate().public_key()
-    pem = key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    """The configuration `serve` would read: its checkout process charges through it.
+
+    Its API port and broker are not used: the parent measured here serves no API, and the
+    checkout process publishes nothing itself.
+    """
+    return write_config(
+        workdir,
+        stripe_url=processor_url,
+        mqtt_port=1,
+        site=SITE,
+        database=db_path,
+        issuer="bench",
+        concurrency=INFLIGHT,
+        file="exits.toml",
     )
-    (workdir / "app.pem").write_bytes(pem)
-    (workdir / "stripe-key").write_text(SECRET_KEY)
-    (workdir / "stripe-key").chmod(0o600)
-    (workdir / "catalogue.toml").write_text(
-        'currency = "EUR"\ntax_rate = "0.19"\n\n[[products]]\nsku = "COLA"\nname = "Cola"\n'
-        f"price = {PRICE}\nunit_weight_g = 355.0\n"
-    )
-    (workdir / "exits.toml").write_text(f"""\
-[store]
-site = "{SITE}"
-database = "{db_path}"
-
-[api]
-port = 8787  # not used: the parent measured here serves no API
-token = "{"t" * 40}"
-
-[mqtt]  # not used: the checkout process publishes nothing itself
-host = "127.0.0.1"
-port = 1
-
-[checkin]
-issuer = "bench"
-keys = {{ "ed" = "app.pem" }}
-
-[[gates]]
-id = "entry_1"
-role = "entry"
-kind = "simulated"
-
-[[gates]]
-id = "exit_1"
-role = "exit"
-kind = "simulated"
-
-[catalogue]
-file = "catalogue.toml"
-
-[[lanes]]  # a store that charges has shelves (the carts here are seeded)
-id = "lane_cola"
-topic = "shelf-1/sensor/lane_cola/state"
-sku = "COLA"
-zone = "aisle"
-
-[payments]
-processor = "stripe"
-secret_key_file = "stripe-key"
-api_base = "{processor_url}"
-settle_s = 0
-concurrency = {INFLIGHT}
-""")
-    return workdir / "exits.toml"
 
 
 def _under_way(counter: Path) -> Callable[[], int]:
@@ -650,7 +569,7 @@ async def measure_exits(url: str, workdir: Path) -> tuple[ExitTimes, ExitTimes, 
             (f"load-{n:05d}", customers[n % len(customers)], 1 + n % 5)
             for n in range(INFLIGHT_CARTS)
         ]
-        _seed(db_path, carts)
+        seed_app_carts(db_path, carts)
         quiet = await _exits(bridge, exit_, await _inside(bridge, EXITS, "a"), lambda: 0)
         counter = workdir / "under-way"
         async with _slow(url, counter=counter) as slow_url:

@@ -26,6 +26,8 @@ from store_bridge.gates.simulator import SimulatedGate
 from store_bridge.storage import Database
 from store_bridge.web import make_app
 
+from ..localstripe_server import AnswerDroppingProxy, LocalStripe
+
 SITE = "store-042"
 ISSUER = "corner-app"
 API_TOKEN = "t" * 40
@@ -106,6 +108,17 @@ class Store:
 
 
 StoreFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def proxy(localstripe: LocalStripe) -> AsyncIterator[AnswerDroppingProxy]:
+    """Between the bridge and localstripe: drops the answers the test tells it to."""
+    between = AnswerDroppingProxy(localstripe.port)
+    await between.start()
+    try:
+        yield between
+    finally:
+        await between.close()
 
 
 @pytest.fixture

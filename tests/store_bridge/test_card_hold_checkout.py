@@ -18,9 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from store_bridge.card_debts import CardDebts, key_path, load_key
 from store_bridge.checkout_purchases import CheckoutPurchases
-from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
 from store_bridge.core.receipt import Language, ReceiptFacts, render
-from store_bridge.core.retry_policy import RetryPolicy
 from store_bridge.receipts import Purchase
 from store_bridge.stripe_processor import SecretKey, StripeProcessor
 from store_bridge.web import make_app
@@ -33,10 +31,10 @@ from ..localstripe_server import (
     terminal_hold,
 )
 from ..waiting import until
-from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .cart_shop import Shop
+from .charging_shop import attach, leave_by_the_gate, stocked_shop, take_cans, walk_in
 from .conftest import API_TOKEN, Operator
 
-UNIT = 355.0
 PRICE = 129
 TERMINAL = "term_entry_1"
 PAYMENTS = frozenset({"checkout_started", "payment_captured", "payment_failed", "hold_released"})
@@ -45,52 +43,33 @@ PAYMENTS = frozenset({"checkout_started", "payment_captured", "payment_failed", 
 @pytest.fixture
 async def shop(tmp_path: Path, operator: Operator, localstripe: LocalStripe) -> AsyncIterator[Shop]:
     """A store with a card terminal at its entry, charging through localstripe."""
-    store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
-    await store.client.close()  # the same API, with the terminal standing at entry_1
-    store.client = TestClient(TestServer(make_app(store.bridge, API_TOKEN, {TERMINAL: "entry_1"})))
-    await store.client.start_server()
-    processor = StripeProcessor(SecretKey(SECRET_KEY), api_base=localstripe.url)
-    key = load_key(key_path(tmp_path / "bridge.sqlite3"))
-    store.bridge.card_debts = CardDebts(
-        store.bridge.db,
-        processor,
-        key,
-        lambda: store.clock.now.timestamp(),  # noqa: PLW0108 - the shop's clock moves
-    )
-    runner = CheckoutRunner(
-        store.bridge.ledger,
-        processor,
-        CheckoutSettings(settle_s=5, review_deadline_s=60, poll_s=0.05),
-        policy=RetryPolicy(base_s=0.05, cap_s=0.2),
-    )
-    store.bridge.checkout = runner
-    await runner.start()
-    store.shelf.stock(COLA_TOPIC, 10, UNIT)
-    store.shelf.walk(2)
-    try:
+
+    async def take_taps_and_cards(store: Shop) -> None:
+        await store.client.close()  # the same API, with the terminal standing at entry_1
+        app = make_app(store.bridge, API_TOKEN, {TERMINAL: "entry_1"})
+        store.client = TestClient(TestServer(app))
+        await store.client.start_server()
+        processor = StripeProcessor(SecretKey(SECRET_KEY), api_base=localstripe.url)
+        key = load_key(key_path(tmp_path / "bridge.sqlite3"))
+        store.bridge.card_debts = CardDebts(
+            store.bridge.db,
+            processor,
+            key,
+            lambda: store.clock.now.timestamp(),  # noqa: PLW0108 - the shop's clock moves
+        )
+        await attach(store, processor, status=False)
+
+    async with stocked_shop(
+        tmp_path / "bridge.sqlite3", operator, chips=False, before_stock=take_taps_and_cards
+    ) as store:
         yield store
-    finally:
-        await stop_shop(store)
 
 
 async def _tap_shop_and_leave(store: Shop, track: str, hold: str, cans: int) -> str:
     """`track` taps a card (its hold `hold`) at the entry, takes `cans` cans, leaves."""
-    store.shelf.enter(track, ["entrance"])
-    store.shelf.walk(0.5)
-    status, answer = await store.post(f"/v1/terminals/{TERMINAL}/tap", {"card_token": hold})
-    assert status == 200, answer
-    visit = str(answer["visit"])
-    store.shelf.walk(0.5)
-    store.shelf.move(track, ["aisle_drinks"])
-    store.shelf.walk(2)
-    if cans:
-        left = store.shelf.weights[COLA_TOPIC] - cans * UNIT
-        store.shelf.walk(2, {COLA_TOPIC: left})
-    store.settle()
-    status, _ = await store.post("/v1/gates/exit_1/exit", {"visit": visit})
-    assert status == 200
-    store.shelf.leave(track)
-    store.settle()
+    visit = await walk_in(store, track, card=hold, path=f"/v1/terminals/{TERMINAL}/tap")
+    take_cans(store, track, cans)
+    await leave_by_the_gate(store, track, visit)
     return visit
 
 

@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,14 +47,19 @@ def _as_an_older_bridge_left_it(path: Path, *digests: str) -> None:
         db.executemany("INSERT INTO replay VALUES (?, ?)", [(d, FAR) for d in digests])
 
 
-async def test_a_hold_recorded_before_the_upgrade_stays_refused_and_new_ones_are_keyed(
-    make_store: StoreFactory,
-) -> None:
+async def _upgraded(make_store: StoreFactory, **options: Any) -> Store:
+    """A store whose older bridge recorded `OLD_HOLD`'s tap, started by this bridge."""
     old: Store = await make_store()
     await stop(old)
     _as_an_older_bridge_left_it(old.path, _plain(OLD_HOLD))
+    store: Store = await make_store(path=old.path, **options)
+    return store
 
-    store: Store = await make_store(path=old.path)
+
+async def test_a_hold_recorded_before_the_upgrade_stays_refused_and_new_ones_are_keyed(
+    make_store: StoreFactory,
+) -> None:
+    store = await _upgraded(make_store)
     status, again = await store.check_in(card_token=OLD_HOLD)
     assert (status, again["reason"]) == (403, "replayed")
     assert (await store.check_in(card_token="pi_3NewHoldAfterUpgrade"))[0] == 200
@@ -147,11 +153,7 @@ def _takes_cards(bridge: Bridge) -> None:
 async def test_a_store_that_takes_cards_keys_the_table_at_start_not_at_a_tap(
     make_store: StoreFactory,
 ) -> None:
-    old: Store = await make_store()
-    await stop(old)
-    _as_an_older_bridge_left_it(old.path, _plain(OLD_HOLD))
-
-    store: Store = await make_store(path=old.path, before_start=_takes_cards)
+    store = await _upgraded(make_store, before_start=_takes_cards)
 
     key = replay_key(load_key(key_path(store.path)))
     assert card_replay_id(key, OLD_HOLD) in _replay_ids(store.path)  # before any tap

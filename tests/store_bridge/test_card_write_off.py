@@ -16,16 +16,14 @@ from typing import Any
 
 import pytest
 
-from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
-from store_bridge.core.checkout import RetryPolicy
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import Answer, Misconfigured, PaymentState, Unavailable
 
 from ..waiting import until
-from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .cart_shop import Shop, start_shop, stop_shop
+from .charging_shop import attach, leave_by_the_gate, stocked_shop, take_cans, walk_in
 from .conftest import Operator
 
-UNIT = 355.0
 PAYMENTS = frozenset({"checkout_started", "payment_captured", "payment_failed", "hold_released"})
 
 
@@ -52,42 +50,14 @@ class _MinimumCharge(FakeProcessor):
 
 @pytest.fixture
 async def shop(tmp_path: Path, operator: Operator, socket_enabled: None) -> AsyncIterator[Shop]:
-    store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
-    store.shelf.stock(COLA_TOPIC, 10, UNIT)
-    store.shelf.walk(2)
-    try:
+    async with stocked_shop(tmp_path / "bridge.sqlite3", operator, chips=False) as store:
         yield store
-    finally:
-        await stop_shop(store)
-
-
-async def _attach(store: Shop, processor: FakeProcessor) -> CheckoutRunner:
-    runner = CheckoutRunner(
-        store.bridge.ledger,
-        processor,
-        CheckoutSettings(settle_s=5, review_deadline_s=60, poll_s=0.05),
-        policy=RetryPolicy(base_s=0.05, cap_s=0.2),
-    )
-    store.bridge.checkout = runner
-    await runner.start()
-    return runner
 
 
 async def _tap_take_a_can_and_leave(store: Shop, hold: str) -> str:
-    store.shelf.enter("frigate-c", ["entrance"])
-    store.shelf.walk(0.5)
-    status, answer = await store.post("/v1/gates/entry_1/check-in", {"card_token": hold})
-    assert status == 200, answer
-    visit = str(answer["visit"])
-    store.shelf.walk(0.5)
-    store.shelf.move("frigate-c", ["aisle_drinks"])
-    store.shelf.walk(2)
-    store.shelf.walk(2, {COLA_TOPIC: store.shelf.weights[COLA_TOPIC] - UNIT})
-    store.settle()
-    status, _ = await store.post("/v1/gates/exit_1/exit", {"visit": visit})
-    assert status == 200
-    store.shelf.leave("frigate-c")
-    store.settle()
+    visit = await walk_in(store, "frigate-c", card=hold)
+    take_cans(store, "frigate-c", 1)
+    await leave_by_the_gate(store, "frigate-c", visit)
     store.clock.advance(6)  # the settle time for late shelf messages
     return visit
 
@@ -117,7 +87,7 @@ async def test_a_cart_below_the_minimum_is_written_off_and_the_hold_released_onc
     processor = _MinimumCharge()
     hold = processor.authorise_hold(5000, "eur")
     processor.lose_answers(1)  # the release takes effect, its answer is lost: looked at
-    await _attach(shop, processor)
+    await attach(shop, processor, status=False)
 
     await _tap_take_a_can_and_leave(shop, hold)
     assert shop.bridge.checkout is not None
@@ -141,7 +111,7 @@ async def test_a_release_stored_before_a_restart_is_asked_for_once_after_it(
 ) -> None:
     processor = _MinimumCharge(down_after_refusal=True)  # unreachable once it refused
     hold = processor.authorise_hold(5000, "eur")
-    await _attach(shop, processor)
+    await attach(shop, processor, status=False)
     await _tap_take_a_can_and_leave(shop, hold)
     assert shop.bridge.checkout is not None
     shop.bridge.checkout.wake()
@@ -157,7 +127,7 @@ async def test_a_release_stored_before_a_restart_is_asked_for_once_after_it(
     processor.down = False
     again = await start_shop(shop.path, operator, shop.clock)
     try:
-        await _attach(again, processor)
+        await attach(again, processor, status=False)
         events = await _written_off(again)
         assert [kind for kind, _, _ in events] == [
             "checkout_started",

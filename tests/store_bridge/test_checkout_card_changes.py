@@ -113,6 +113,22 @@ async def _ended(shop: Shop, visit: str) -> tuple[str, int] | None:
     )
 
 
+async def _card_replaced(
+    shop: Shop, processor: _StripeLike, *, attached: bool = True
+) -> tuple[str, str]:
+    """A shopper checks in; then their customer saves another card (a Mastercard).
+
+    The visit and the card kept at the check-in; `attached`: that card is still taken at
+    creation, refused at confirmation (else detached: refused at creation).
+    """
+    visit = await _checked_in(shop)
+    old = str(shop.method_of(visit))
+    processor.save_card("cus_A", brand="mastercard", last4="4444")
+    if attached:
+        processor.replaced.add(old)
+    return visit, old
+
+
 def _owed(shop: Shop) -> int:
     return int(_one(shop.path, "SELECT count(*) FROM outstanding"))
 
@@ -122,9 +138,7 @@ async def test_a_creation_retried_after_the_check_in_card_was_refused_reuses_no_
 ) -> None:
     processor = _StripeLike()
     async with _shop(tmp_path / "bridge.sqlite3", operator, processor) as shop:
-        visit = await _checked_in(shop)
-        old = shop.method_of(visit)
-        processor.save_card("cus_A", brand="mastercard", last4="4444")  # the old one detached
+        visit, old = await _card_replaced(shop, processor, attached=False)
         processor.fail_creations = 2  # the current card's creation fails, then again
 
         await shop.leave_with(visit, 2)
@@ -148,10 +162,7 @@ async def test_a_card_replaced_since_the_check_in_refused_at_confirmation_charge
 ) -> None:
     processor = _StripeLike(refusal=refusal)
     async with _shop(tmp_path / "bridge.sqlite3", operator, processor) as shop:
-        visit = await _checked_in(shop)
-        old = shop.method_of(visit)
-        processor.save_card("cus_A", brand="mastercard", last4="4444")
-        processor.replaced.add(old)  # still attached: taken at creation, refused at confirm
+        visit, _old = await _card_replaced(shop, processor)
 
         await shop.leave_with(visit, 1)
 
@@ -184,10 +195,7 @@ async def test_a_refusal_not_yet_compared_with_the_current_card_is_not_owed_yet(
 ) -> None:
     processor = _StripeLike()
     async with _shop(tmp_path / "bridge.sqlite3", operator, processor) as shop:
-        visit = await _checked_in(shop)
-        old = shop.method_of(visit)
-        processor.save_card("cus_A", brand="mastercard", last4="4444")
-        processor.replaced.add(old)
+        visit, _old = await _card_replaced(shop, processor)
         processor.lookups = Unavailable("unreachable")  # the customer's card cannot be read
 
         await shop.leave_with(visit, 1)
@@ -205,10 +213,7 @@ async def test_a_refusal_the_store_may_not_compare_stands(
 ) -> None:
     processor = _StripeLike()
     async with _shop(tmp_path / "bridge.sqlite3", operator, processor) as shop:
-        visit = await _checked_in(shop)
-        old = shop.method_of(visit)
-        processor.save_card("cus_A", brand="mastercard", last4="4444")
-        processor.replaced.add(str(old))
+        visit, _old = await _card_replaced(shop, processor)
         processor.lookups = Misconfigured("api_key_not_permitted")
 
         await shop.leave_with(visit, 1)

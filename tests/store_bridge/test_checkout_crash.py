@@ -38,18 +38,16 @@ import time
 import tomllib
 from collections import Counter
 from contextlib import closing
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from store_bridge import store_schema
 from store_bridge.checkout_channel import CHILD_COMMAND
 
-from ..localstripe_server import SECRET_KEY, LocalStripe, add_customer, free_port, make_client
+from ..localstripe_server import LocalStripe, add_customer, free_port, make_client
 from ..mosquitto import Mosquitto
+from .checkout_rig import seed_app_carts as _seed
+from .checkout_rig import write_config
 
 CHECKOUTS = int(os.environ.get("STORE_BRIDGE_CRASH_CHECKOUTS", "120"))
 CI_CHECKOUTS = 120
@@ -67,105 +65,13 @@ POINTS = (
 KILLS = 2 * len(POINTS) * 7 if FULL else 48
 """How many runs are killed at a step boundary (then the bridge runs until it is done)."""
 DEADLINE_S = max(100.0, CHECKOUTS * 0.6)
-CATALOGUE = """\
-currency = "EUR"
-tax_rate = "0.19"
-
-[[products]]
-sku = "COLA"
-name = "Cola"
-price = 129
-unit_weight_g = 355.0
-"""
 
 
 def _config(tmp: Path, *, stripe_url: str, broker: Mosquitto) -> Path:
-    key = ed25519.Ed25519PrivateKey.generate().public_key()
-    pem = key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    """The store's configuration: its API on a port of its own, two checkouts at a time."""
+    return write_config(
+        tmp, stripe_url=stripe_url, mqtt_port=broker.port, api_port=free_port(), concurrency=2
     )
-    (tmp / "app.pem").write_bytes(pem)
-    (tmp / "stripe-key").write_text(SECRET_KEY)
-    (tmp / "stripe-key").chmod(0o600)
-    (tmp / "catalogue.toml").write_text(CATALOGUE)
-    (tmp / "store.toml").write_text(f"""\
-[store]
-site = "store-042"
-database = "bridge.sqlite3"
-
-[api]
-port = {free_port()}
-token = "{"t" * 40}"
-
-[mqtt]
-host = "127.0.0.1"
-port = {broker.port}
-
-[checkin]
-issuer = "corner-app"
-keys = {{ "ed" = "app.pem" }}
-
-[[gates]]
-id = "entry_1"
-role = "entry"
-kind = "simulated"
-
-[[gates]]
-id = "exit_1"
-role = "exit"
-kind = "simulated"
-
-[catalogue]
-file = "catalogue.toml"
-
-[[lanes]]
-id = "lane_cola"
-topic = "shelf-1/sensor/lane_cola/state"
-sku = "COLA"
-zone = "aisle"
-
-[payments]
-processor = "stripe"
-secret_key_file = "stripe-key"
-api_base = "{stripe_url}"
-settle_s = 0
-concurrency = 2
-""")
-    return tmp / "store.toml"
-
-
-def _seed(db_path: Path, carts: list[tuple[str, str, int]]) -> None:
-    """Closed sessions with final carts, as the bridge stores them (visit, customer, cans)."""
-    now = time.time()
-    with closing(sqlite3.connect(db_path, timeout=10, isolation_level=None)) as db:
-        db.execute("BEGIN IMMEDIATE")
-        for visit, customer, cans in carts:
-            db.execute(
-                "INSERT INTO sessions (visit_id, track_id, source, entry_gate, party, entered, "
-                "account, state, exit_gate, left_at, ended, customer) VALUES "
-                "(?, ?, 'store_app', 'entry_1', 1, ?, ?, 'left', 'exit_1', ?, ?, ?)",
-                (
-                    visit,
-                    f"t-{visit}",
-                    datetime.now(UTC).isoformat(),
-                    f"acct-{visit}",
-                    datetime.now(UTC).isoformat(),
-                    now,
-                    customer,
-                ),
-            )
-            lines = (
-                "[]"
-                if not cans
-                else f'[{{"sku":"COLA","name":"Cola","quantity":{cans},"unit_price":129,'
-                f'"currency":"EUR","tax_rate":"0.19","sources":["chg-{visit}"]}}]'
-            )
-            db.execute(
-                "INSERT INTO carts (visit, lines, held, bound, updated, closed, final) "
-                "VALUES (?, ?, 0, 1, ?, ?, 1)",
-                (visit, lines, now, now),
-            )
-        db.execute("COMMIT")
 
 
 def _unfinished(db_path: Path, total: int) -> int:

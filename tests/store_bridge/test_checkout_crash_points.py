@@ -17,7 +17,6 @@ import sqlite3
 import time
 from collections import Counter
 from contextlib import closing
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from store_bridge import store_schema
 
 from ..localstripe_server import LocalStripe, add_customer, make_client, terminal_hold
 from ..mosquitto import Mosquitto
+from .checkout_rig import PRICE, Closed, seed
 from .test_checkout_crash import _config, _last_error, _payments, _run_bridge, _unfinished
 
 POINTS = (
@@ -42,7 +42,7 @@ POINTS = (
     "persisted",
 )
 HOLD = 1000
-UNIT = 129
+UNIT = PRICE
 TRIES = 3
 """Batches of fresh carts a point may need before a checkout reaches it."""
 
@@ -65,37 +65,13 @@ async def _batch(url: str, batch: int) -> list[tuple[str, str, str, str | None, 
 
 
 def _seed(db_path: Path, carts: list[tuple[str, str, str, str | None, int]]) -> None:
-    now = time.time()
-    with closing(sqlite3.connect(db_path, timeout=10, isolation_level=None)) as db:
-        db.execute("BEGIN IMMEDIATE")
-        for visit, source, account, customer, cans in carts:
-            db.execute(
-                "INSERT INTO sessions (visit_id, track_id, source, entry_gate, party, entered, "
-                "account, state, exit_gate, left_at, ended, customer) VALUES "
-                "(?, ?, ?, 'entry_1', 1, ?, ?, 'left', 'exit_1', ?, ?, ?)",
-                (
-                    visit,
-                    f"t-{visit}",
-                    source,
-                    datetime.now(UTC).isoformat(),
-                    account,
-                    datetime.now(UTC).isoformat(),
-                    now,
-                    customer,
-                ),
-            )
-            lines = (
-                "[]"
-                if not cans
-                else f'[{{"sku":"COLA","name":"Cola","quantity":{cans},"unit_price":{UNIT},'
-                f'"currency":"EUR","tax_rate":"0.19","sources":["chg-{visit}"]}}]'
-            )
-            db.execute(
-                "INSERT INTO carts (visit, lines, held, bound, updated, closed, final) "
-                "VALUES (?, ?, 0, 1, ?, ?, 1)",
-                (visit, lines, now, now),
-            )
-        db.execute("COMMIT")
+    seed(
+        db_path,
+        (
+            Closed(v, customer, cans, source, account)
+            for v, source, account, customer, cans in carts
+        ),
+    )
 
 
 def _fired(log_path: Path) -> Counter[str]:

@@ -13,9 +13,8 @@ from store_bridge.fake_processor import FakeProcessor
 
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, start_shop, stop_shop
+from .charging_shop import CUSTOMER, UNIT, attach, payment_events, settle_time, shop_and_leave
 from .conftest import Operator
-from .test_checkout_runner import CUSTOMER, UNIT, _attach, _payment_events, _settle_time
-from .test_checkout_runner import _shop_and_leave as shop_and_leave
 
 
 def _synced(statements: list[str]) -> list[list[str]]:
@@ -38,15 +37,15 @@ async def test_only_the_payments_id_waits_for_the_disk_before_it_is_confirmed(
     store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
     processor = FakeProcessor()
     try:
-        await _attach(store, processor)
+        await attach(store, processor)
         statements: list[str] = []
         await store.bridge.db.call(lambda s: s.db.set_trace_callback(statements.append))
         store.shelf.stock(COLA_TOPIC, 10, UNIT)
         store.shelf.walk(2)
         visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
-        _settle_time(store)
+        settle_time(store)
         events = await until(
-            "the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2
+            "the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2
         )
         await store.bridge.db.call(lambda s: s.db.set_trace_callback(None))
     finally:

@@ -22,7 +22,14 @@ from ..waiting import until
 from .receipt_helpers import mail_server  # noqa: F401 - the mail server fixture
 from .smtp_rig import MailServer
 from .test_checkout_crash import no_orphan
-from .test_receipt_end_to_end import ADDRESS, CANS, PRICE, TOKEN, VISIT, _config, _holding, _seed
+from .test_receipt_end_to_end import (
+    ADDRESS,
+    TOKEN,
+    _charged_and_receipt_asked,
+    _config,
+    _holding,
+    _seed,
+)
 
 
 async def test_a_receipt_asked_of_serve_is_sent_by_its_checkout_process(
@@ -44,17 +51,7 @@ async def test_a_receipt_asked_of_serve_is_sent_by_its_checkout_process(
         running(bridge, "127.0.0.1", 0, TOKEN) as url,
         aiohttp.ClientSession(url, headers=auth) as api,
     ):
-
-        async def checkout() -> dict[str, Any]:
-            async with api.get(f"/v1/visits/{VISIT}/checkout") as answer:
-                return dict(await answer.json()) if answer.status == 200 else {}
-
-        charged = await until(
-            "the cart is charged", checkout, want=lambda c: c.get("phase") == "done", seconds=30
-        )
-        assert charged["captured"] == CANS * PRICE
-        async with api.post(f"/v1/visits/{VISIT}/receipt", json={"email": ADDRESS}) as answer:
-            assert answer.status == 202, await answer.text()
+        await _charged_and_receipt_asked(api, seconds=30)
         [mail] = await until("the receipt arrives", lambda: list(server.received), seconds=30)
         assert mail["To"] == ADDRESS
 

@@ -9,119 +9,51 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
-from store_bridge.checkout_status import CheckoutStatus
-from store_bridge.core.checkout import Phase, RetryPolicy
+from store_bridge.core.checkout import Phase
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import Answer, PaymentState
 
 from ..waiting import until
-from .cart_shop import CHIPS_TOPIC, COLA_TOPIC, Clock, Shop, start_shop, stop_shop
-from .conftest import Operator
-
-UNIT = 355.0
-CUSTOMER = "cus_rigShopper01"
-ACCOUNT = "acct-7f3a"
-PAYMENTS = frozenset(
-    {"checkout_started", "payment_captured", "payment_failed", "hold_released", "refund_issued"}
+from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .charging_shop import (
+    ACCOUNT,
+    CUSTOMER,
+    UNIT,
+    attach,
+    charging_shop,
+    checkout_status,
+    payment_events,
+    settle_time,
+    shop_and_leave,
 )
+from .conftest import Operator
 
 
 @pytest.fixture
 async def shop(
     tmp_path: Path, operator: Operator, socket_enabled: None
 ) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    clock = Clock()
-    shop = await start_shop(tmp_path / "bridge.sqlite3", operator, clock)
-    processor = FakeProcessor()
-    await _attach(shop, processor)
-    shop.shelf.stock(COLA_TOPIC, 10, UNIT)
-    shop.shelf.stock(CHIPS_TOPIC, 5, 160.0)
-    shop.shelf.walk(2)
-    try:
-        yield shop, processor
-    finally:
-        await stop_shop(shop)
-
-
-async def _attach(shop: Shop, processor: FakeProcessor) -> CheckoutRunner:
-    runner = CheckoutRunner(
-        shop.bridge.ledger,
+    async with charging_shop(tmp_path / "bridge.sqlite3", operator, FakeProcessor()) as (
+        store,
         processor,
-        CheckoutSettings(settle_s=5, review_deadline_s=60, poll_s=0.05),
-        policy=RetryPolicy(base_s=0.05, cap_s=0.2),
-    )
-    shop.bridge.checkout = runner
-    status = CheckoutStatus(
-        shop.bridge.db,
-        runner,
-        shop.bridge.ledger.wake_publisher,
-        shop.bridge.clock,
-        min_interval_s=0.02,
-    )
-    shop.bridge.checkout_status = status
-    await runner.start()
-    await status.start()
-    return runner
-
-
-async def _checkout_status(shop: Shop) -> dict[str, Any]:
-    """The `checkout` object of the bridge's `/v1/status`."""
-    status, body = await shop.get("/v1/status")
-    assert status == 200
-    return dict(body["checkout"])
-
-
-async def _shop_and_leave(shop: Shop, track: str, cans: int, **claims: Any) -> str:
-    """`track` checks in with the app, takes `cans` cans of cola, leaves: the visit."""
-    shop.shelf.enter(track, ["entrance"])
-    shop.shelf.walk(0.5)
-    qr = shop.operator.qr(now=shop.clock.now.timestamp(), **claims)
-    status, answer = await shop.post("/v1/gates/entry_1/check-in", {"qr": qr})
-    assert status == 200, answer
-    visit = str(answer["visit"])
-    shop.shelf.walk(0.5)
-    shop.shelf.move(track, ["aisle_drinks"])
-    shop.shelf.walk(2)
-    left = shop.shelf.weights[COLA_TOPIC] - cans * UNIT
-    shop.shelf.walk(2, {COLA_TOPIC: left})
-    shop.settle()
-    status, _ = await shop.post("/v1/gates/exit_1/exit", {"visit": visit})
-    assert status == 200
-    shop.shelf.leave(track)
-    shop.settle()
-    return visit
-
-
-def _payment_events(shop: Shop) -> list[tuple[str, str | None, str | None, dict[str, Any]]]:
-    return [
-        (e["type"], e["visit"], e["reason"], e["data"])
-        for e in shop.outbox()
-        if e["type"] in PAYMENTS
-    ]
-
-
-def _settle_time(shop: Shop) -> None:
-    shop.clock.advance(6)
-    assert shop.bridge.checkout is not None
-    shop.bridge.checkout.wake()
+    ):
+        yield store, processor
 
 
 async def test_a_shoppers_cart_is_charged_once_to_the_customer_after_the_settle_time(
     shop: tuple[Shop, FakeProcessor],
 ) -> None:
     store, processor = shop
-    visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+    visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
     assert processor.payments == {}  # the exit never waits, the cart settles first
 
-    _settle_time(store)
+    settle_time(store)
     events = await until(
         "the cart is charged",
-        lambda: _payment_events(store),
+        lambda: payment_events(store),
         want=lambda e: len(e) == 2,
     )
     assert events == [
@@ -138,7 +70,7 @@ async def test_a_shoppers_cart_is_charged_once_to_the_customer_after_the_settle_
     assert (status, answer.get("phase"), answer.get("captured")) == (200, "done", 258), answer
     sold = await until(
         "the status counts the sale",
-        lambda: _checkout_status(store),
+        lambda: checkout_status(store),
         want=lambda c: c["sales_today"]["count"] == 1,
     )
     assert sold == {
@@ -150,6 +82,7 @@ async def test_a_shoppers_cart_is_charged_once_to_the_customer_after_the_settle_
         "receipts_waiting": 0,
         "receipts_failed": 0,
         "refunds_uncertain": 0,
+        "refunds_stuck": 0,
     }
     text = "\n".join(map(str, store.outbox()))
     assert CUSTOMER not in text
@@ -165,10 +98,10 @@ async def test_a_declined_card_is_owed_the_next_check_in_refused_until_settled(
 ) -> None:
     store, processor = shop
     processor.decline(CUSTOMER)
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    _settle_time(store)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    settle_time(store)
     events = await until(
-        "the payment fails", lambda: _payment_events(store), want=lambda e: len(e) == 2
+        "the payment fails", lambda: payment_events(store), want=lambda e: len(e) == 2
     )
     assert events[1] == (
         "payment_failed",
@@ -178,7 +111,7 @@ async def test_a_declined_card_is_owed_the_next_check_in_refused_until_settled(
     )
     failing = await until(
         "the status shows the failure",
-        lambda: _checkout_status(store),
+        lambda: checkout_status(store),
         want=lambda c: c["failed"] == 1,
     )
     assert failing["outstanding_accounts"] == 1
@@ -196,7 +129,7 @@ async def test_a_declined_card_is_owed_the_next_check_in_refused_until_settled(
     assert "account_settled" in [e["type"] for e in store.outbox()]
     settled = await until(
         "the status shows nobody owing",
-        lambda: _checkout_status(store),
+        lambda: checkout_status(store),
         want=lambda c: c["outstanding_accounts"] == 0,
     )
     assert settled["failed"] == 0  # the failure is settled: nothing for the operator
@@ -207,12 +140,12 @@ async def test_an_unreachable_processor_is_retried_and_nothing_is_lost(
 ) -> None:
     store, processor = shop
     processor.down = True
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    _settle_time(store)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    settle_time(store)
     await until("the processor is asked", lambda: processor.calls, want=lambda c: c >= 2)
     retrying = await until(
         "the status shows the checkout retrying",
-        lambda: _checkout_status(store),
+        lambda: checkout_status(store),
         want=lambda c: c["retrying"] == 1,
     )
     assert retrying["pending"] == 1
@@ -233,14 +166,14 @@ async def test_an_unreachable_processor_is_retried_and_nothing_is_lost(
 
 async def test_an_empty_cart_is_never_charged(shop: tuple[Shop, FakeProcessor]) -> None:
     store, processor = shop
-    visit = await _shop_and_leave(store, "frigate-a", 0, cus=CUSTOMER)
-    _settle_time(store)
+    visit = await shop_and_leave(store, "frigate-a", 0, cus=CUSTOMER)
+    settle_time(store)
     await until(
         "the checkout is recorded",
-        lambda: _payment_events(store),
+        lambda: payment_events(store),
         want=lambda e: len(e) == 1,
     )
-    assert _payment_events(store) == [
+    assert payment_events(store) == [
         ("checkout_started", visit, None, {"amount": 0, "currency": "EUR", "items": 0})
     ]
     assert processor.calls == 0
@@ -248,11 +181,11 @@ async def test_an_empty_cart_is_never_charged(shop: tuple[Shop, FakeProcessor]) 
 
 async def test_a_refund_by_items_is_made_once(shop: tuple[Shop, FakeProcessor]) -> None:
     store, processor = shop
-    visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+    visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
     status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 10})
     assert (status, answer["reason"]) == (409, "nothing_captured")
-    _settle_time(store)
-    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    settle_time(store)
+    await until("the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2)
 
     body = {"items": [{"sku": "4006381333931", "quantity": 1}]}
     status, answer = await store.post(f"/v1/visits/{visit}/refund", body)
@@ -260,7 +193,7 @@ async def test_a_refund_by_items_is_made_once(shop: tuple[Shop, FakeProcessor]) 
     status, answer = await store.post(f"/v1/visits/{visit}/refund", body)
     assert (status, answer["reason"]) == (409, "already_refunded")
     assert list(processor.refunds.values()) == [(next(iter(processor.payments)), 129)]
-    assert _payment_events(store)[-1] == (
+    assert payment_events(store)[-1] == (
         "refund_issued",
         visit,
         None,
@@ -293,12 +226,12 @@ async def test_a_checkout_stored_mid_way_is_looked_at_and_finished_once_after_a_
     store = await start_shop(path, operator, clock)
     processor = _HeldConfirmations()
     processor.release = asyncio.Event()
-    await _attach(store, processor)
+    await attach(store, processor)
     store.shelf.stock(COLA_TOPIC, 10, UNIT)
     store.shelf.walk(2)
     processor.lose_answers(1)  # the creation's answer is lost: an orphan, never confirmed
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    _settle_time(store)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    settle_time(store)
     await until("the payment is created", lambda: len(processor.payments), want=lambda n: n >= 2)
     stored = await until(
         "the created payment is stored before it is confirmed",
@@ -313,7 +246,7 @@ async def test_a_checkout_stored_mid_way_is_looked_at_and_finished_once_after_a_
     processor.release = None
     again = await start_shop(path, operator, clock)
     try:
-        await _attach(again, processor)
+        await attach(again, processor)
         await until(
             "the checkout is done",
             lambda: [p.state for p in processor.payments.values()],

@@ -25,30 +25,26 @@ from store_bridge.payments import Answer, PaymentState
 
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
-from .conftest import Operator
-from .test_checkout_runner import (
+from .charging_shop import (
     CUSTOMER,
     UNIT,
-    _attach,
-    _payment_events,
-    _settle_time,
-    _shop_and_leave,
+    attach,
+    charging_shop,
+    payment_events,
+    settle_time,
+    shop_and_leave,
 )
+from .conftest import Operator
 
 
 @pytest.fixture
 async def shop(
     tmp_path: Path, operator: Operator, socket_enabled: None
 ) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
-    processor = FakeProcessor()
-    await _attach(store, processor)
-    store.shelf.stock(COLA_TOPIC, 10, UNIT)
-    store.shelf.walk(2)
-    try:
+    async with charging_shop(
+        tmp_path / "bridge.sqlite3", operator, FakeProcessor(), chips=False
+    ) as (store, processor):
         yield store, processor
-    finally:
-        await stop_shop(store)
 
 
 def _sql(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -63,8 +59,8 @@ def _captured(processor: FakeProcessor) -> list[int]:
 async def _blocked(store: Shop, processor: FakeProcessor) -> str:
     """A shopper's checkout blocked by the store's own mistake (a refused key): the visit."""
     processor.misconfigured = "api_key_invalid"
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    _settle_time(store)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    settle_time(store)
     await until(
         "the checkout is blocked for the operator",
         lambda: _sql(store.path, "SELECT phase FROM checkouts WHERE visit = ?", visit),
@@ -172,14 +168,14 @@ async def test_an_unexpected_exception_is_looked_at_and_the_checkout_ends_once(
     store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
     processor = _Surprising()
     try:
-        runner = await _attach(store, processor)
+        runner = await attach(store, processor)
         store.shelf.stock(COLA_TOPIC, 10, UNIT)
         store.shelf.walk(2)
-        visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+        visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
         with caplog.at_level(logging.INFO):
-            _settle_time(store)
+            settle_time(store)
             events = await until(
-                "the checkout ends", lambda: _payment_events(store), want=lambda e: len(e) == 2
+                "the checkout ends", lambda: payment_events(store), want=lambda e: len(e) == 2
             )
         assert events[1] == ("payment_captured", visit, None, {"amount": 129, "currency": "EUR"})
         assert _captured(processor) == [129]
@@ -201,11 +197,11 @@ async def test_a_wall_clock_set_back_does_not_stall_a_retry(
     path = tmp_path / "bridge.sqlite3"
     store = await start_shop(path, operator, clock)
     processor = FakeProcessor(down=True)
-    await _attach(store, processor)
+    await attach(store, processor)
     store.shelf.stock(COLA_TOPIC, 10, UNIT)
     store.shelf.walk(2)
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    _settle_time(store)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    settle_time(store)
     await until("the processor is asked", lambda: processor.calls, want=lambda c: c >= 1)
     ahead = clock.advance(7200)  # the machine's clock ran two hours ahead
     await until(
@@ -218,7 +214,7 @@ async def test_a_wall_clock_set_back_does_not_stall_a_retry(
     processor.down = False
     again = await start_shop(path, operator, clock)
     try:
-        await _attach(again, processor)
+        await attach(again, processor)
         await until("the cart is charged", lambda: _captured(processor), want=lambda c: c == [129])
     finally:
         await stop_shop(again)
@@ -231,7 +227,7 @@ async def test_a_restart_does_not_alert_a_block_again(
     path = tmp_path / "bridge.sqlite3"
     store = await start_shop(path, operator, clock)
     processor = FakeProcessor()
-    await _attach(store, processor)
+    await attach(store, processor)
     store.shelf.stock(COLA_TOPIC, 10, UNIT)
     store.shelf.walk(2)
     visit = await _blocked(store, processor)
@@ -239,7 +235,7 @@ async def test_a_restart_does_not_alert_a_block_again(
     asked = processor.calls
     again = await start_shop(path, operator, clock)
     try:
-        runner = await _attach(again, processor)  # still misconfigured: blocked again
+        runner = await attach(again, processor)  # still misconfigured: blocked again
         await until(
             "the processor is asked again", lambda: processor.calls, want=lambda c: c > asked
         )
@@ -247,7 +243,7 @@ async def test_a_restart_does_not_alert_a_block_again(
         found = await runner.find(visit)
         assert found is not None
         assert found.phase is Phase.BLOCKED
-        alerts = [e for e in _payment_events(again) if e[0] == "payment_failed"]
+        alerts = [e for e in payment_events(again) if e[0] == "payment_failed"]
         assert alerts == [
             ("payment_failed", visit, "store_misconfigured", {"amount": 129, "currency": "EUR"})
         ]
@@ -259,8 +255,8 @@ async def test_the_lines_charged_are_kept_whatever_the_cart_becomes(
     shop: tuple[Shop, FakeProcessor],
 ) -> None:
     store, processor = shop
-    visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
-    _settle_time(store)
+    visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+    settle_time(store)
     await until("the cart is charged", lambda: _captured(processor), want=lambda c: c == [258])
     with closing(sqlite3.connect(store.path)) as db:
         db.execute("UPDATE carts SET lines = '[]' WHERE visit = ?", (visit,))
@@ -287,10 +283,10 @@ async def test_an_empty_cart_is_recorded_in_the_stores_currency(
     try:
         store.shelf.stock(COLA_TOPIC, 10, UNIT)
         store.shelf.walk(2)
-        visit = await _shop_and_leave(store, "frigate-a", 0, cus=CUSTOMER)
-        _settle_time(store)
+        visit = await shop_and_leave(store, "frigate-a", 0, cus=CUSTOMER)
+        settle_time(store)
         events = await until(
-            "the checkout is recorded", lambda: _payment_events(store), want=lambda e: e
+            "the checkout is recorded", lambda: payment_events(store), want=lambda e: e
         )
         assert events == [
             ("checkout_started", visit, None, {"amount": 0, "currency": "CHF", "items": 0})
@@ -310,9 +306,9 @@ async def test_a_created_payment_that_cannot_be_stored_is_never_confirmed(
             "BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
         db.commit()
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     with caplog.at_level(logging.WARNING):
-        _settle_time(store)
+        settle_time(store)
         await until("the state is refused", lambda: "be stored" in caplog.text)
     assert processor.payments  # created, not stored: an orphan
     assert _captured(processor) == []

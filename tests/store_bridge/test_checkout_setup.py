@@ -26,16 +26,16 @@ from store_bridge.store_schema import connect
 
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
-from .conftest import Operator
-from .test_checkout_runner import (
+from .charging_shop import (
     ACCOUNT,
     CUSTOMER,
     UNIT,
-    _attach,
-    _payment_events,
-    _settle_time,
-    _shop_and_leave,
+    attach,
+    payment_events,
+    settle_time,
+    shop_and_leave,
 )
+from .conftest import Operator
 from .test_config_lanes import LANES, _write
 
 PAYMENTS = '\n[payments]\nprocessor = "fake"\ndemo = true\n'
@@ -163,18 +163,18 @@ async def charged(
     """A shop where the account bought twice (charged) and another was declined."""
     shop = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
     processor = FakeProcessor()
-    await _attach(shop, processor)
+    await attach(shop, processor)
     shop.shelf.stock(COLA_TOPIC, 10, UNIT)
     shop.shelf.walk(2)
     visits = [
-        await _shop_and_leave(shop, "frigate-a", 1, cus=CUSTOMER),
-        await _shop_and_leave(shop, "frigate-b", 2, cus=CUSTOMER),
+        await shop_and_leave(shop, "frigate-a", 1, cus=CUSTOMER),
+        await shop_and_leave(shop, "frigate-b", 2, cus=CUSTOMER),
     ]
     processor.decline("cus_other")
-    visits.append(await _shop_and_leave(shop, "frigate-c", 1, cus="cus_other", sub="acct-other"))
-    _settle_time(shop)
+    visits.append(await shop_and_leave(shop, "frigate-c", 1, cus="cus_other", sub="acct-other"))
+    settle_time(shop)
     await until(
-        "all three are paid or failed", lambda: _payment_events(shop), want=lambda e: len(e) == 6
+        "all three are paid or failed", lambda: payment_events(shop), want=lambda e: len(e) == 6
     )
     try:
         yield shop, processor, visits

@@ -21,20 +21,21 @@ from store_bridge.receipts import Pending, Purchase
 from store_bridge.service import build_receipts
 
 from ..waiting import until
-from .cart_shop import CHIPS_TOPIC, COLA_TOPIC, Clock, Shop, start_shop, stop_shop
-from .conftest import Operator
-from .receipt_helpers import ADDRESS, mail_server, mail_table
-from .smtp_rig import MailServer
-from .test_checkout_runner import (
+from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .charging_shop import (
     ACCOUNT,
     CUSTOMER,
     UNIT,
-    _attach,
-    _checkout_status,
-    _payment_events,
-    _settle_time,
-    _shop_and_leave,
+    attach,
+    charging_shop,
+    checkout_status,
+    payment_events,
+    settle_time,
+    shop_and_leave,
 )
+from .conftest import Operator
+from .receipt_helpers import ADDRESS, mail_server, mail_table
+from .smtp_rig import MailServer
 
 __all__ = ["mail_server"]
 
@@ -43,17 +44,11 @@ __all__ = ["mail_server"]
 async def shop(
     tmp_path: Path, operator: Operator, socket_enabled: None
 ) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    clock = Clock()
-    shop = await start_shop(tmp_path / "bridge.sqlite3", operator, clock)
-    processor = FakeProcessor()
-    await _attach(shop, processor)
-    shop.shelf.stock(COLA_TOPIC, 10, UNIT)
-    shop.shelf.stock(CHIPS_TOPIC, 5, 160.0)
-    shop.shelf.walk(2)
-    try:
-        yield shop, processor
-    finally:
-        await stop_shop(shop)
+    async with charging_shop(tmp_path / "bridge.sqlite3", operator, FakeProcessor()) as (
+        store,
+        processor,
+    ):
+        yield store, processor
 
 
 def _sql(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -66,10 +61,10 @@ async def test_a_store_misconfigured_blames_nobody_alerts_and_charges_once_fixed
 ) -> None:
     store, processor = shop
     processor.misconfigured = "api_key_invalid"
-    visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
-    _settle_time(store)
+    visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+    settle_time(store)
     events = await until(
-        "the operator is told", lambda: _payment_events(store), want=lambda e: len(e) == 2
+        "the operator is told", lambda: payment_events(store), want=lambda e: len(e) == 2
     )
     assert events[1] == (
         "payment_failed",
@@ -79,7 +74,7 @@ async def test_a_store_misconfigured_blames_nobody_alerts_and_charges_once_fixed
     )
     alerted = await until(
         "the status counts it for the operator",
-        lambda: _checkout_status(store),
+        lambda: checkout_status(store),
         want=lambda c: c["failed"] == 1,
     )
     assert alerted["outstanding_accounts"] == 0  # the shopper owes nothing
@@ -105,7 +100,7 @@ async def test_a_store_misconfigured_blames_nobody_alerts_and_charges_once_fixed
     )
     done = await until(
         "the status shows the sale and nothing failing",
-        lambda: _checkout_status(store),
+        lambda: checkout_status(store),
         want=lambda c: c["sales_today"]["count"] == 1,
     )
     assert (done["failed"], done["sales_today"]["amount"]) == (0, 258)
@@ -122,12 +117,12 @@ async def test_a_blocked_checkout_goes_on_after_a_restart(
     path = tmp_path / "bridge.sqlite3"
     store = await start_shop(path, operator, clock)
     processor = FakeProcessor()
-    await _attach(store, processor)
+    await attach(store, processor)
     store.shelf.stock(COLA_TOPIC, 10, UNIT)
     store.shelf.walk(2)
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     processor.misconfigured = "api_key_invalid"
-    _settle_time(store)
+    settle_time(store)
     await until(
         "the checkout stops",
         lambda: _sql(path, "SELECT phase FROM checkouts WHERE visit = ?", visit),
@@ -137,7 +132,7 @@ async def test_a_blocked_checkout_goes_on_after_a_restart(
     processor.misconfigured = None
     again = await start_shop(path, operator, clock)
     try:
-        await _attach(again, processor)
+        await attach(again, processor)
         await until(
             "the restarted bridge charges it",
             lambda: [p.state for p in processor.payments.values()],
@@ -151,24 +146,24 @@ async def test_a_pending_refund_is_looked_at_until_the_processor_says_it_is_done
     shop: tuple[Shop, FakeProcessor],
 ) -> None:
     store, processor = shop
-    visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
-    _settle_time(store)
-    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+    settle_time(store)
+    await until("the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2)
     processor.refunds_end("pending")
     status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 129})
     assert (status, answer["phase"], answer["reason"]) == (202, "uncertain", "pending")
-    assert "refund_issued" not in [e[0] for e in _payment_events(store)]
+    assert "refund_issued" not in [e[0] for e in payment_events(store)]
     (refund,) = processor.refunds
     processor.settle_refund(refund)
     events = await until(
         "the refund is issued once the processor says so",
-        lambda: _payment_events(store),
+        lambda: payment_events(store),
         want=lambda e: e[-1][0] == "refund_issued",
     )
     assert events[-1] == ("refund_issued", visit, None, {"amount": 129, "currency": "EUR"})
     today = await until(
         "the day's totals count the refund",
-        lambda: _checkout_status(store),
+        lambda: checkout_status(store),
         want=lambda c: c["sales_today"]["refunded"] == 129,
     )
     assert today["sales_today"] == {"amount": 258, "count": 1, "refunded": 129, "currency": "EUR"}
@@ -180,9 +175,9 @@ async def test_a_store_misconfigured_refund_fails_and_changes_nothing(
     shop: tuple[Shop, FakeProcessor],
 ) -> None:
     store, processor = shop
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    _settle_time(store)
-    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    settle_time(store)
+    await until("the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2)
     processor.misconfigured = "api_key_invalid"
     status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 129})
     assert (status, answer["phase"], answer["reason"]) == (502, "failed", "api_key_invalid")
@@ -201,15 +196,15 @@ async def test_a_receipt_asked_for_at_the_exit_is_sent_once_the_checkout_is_done
     receipts = build_receipts(store.bridge, spec)
     receipts.start()
     try:
-        visit = await _shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+        visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
         await receipts.request(visit, ADDRESS, None)  # before the checkout: it waits
         waiting = await until(
             "the status shows the receipt waiting",
-            lambda: _checkout_status(store),
+            lambda: checkout_status(store),
             want=lambda c: c["receipts_waiting"] == 1,
         )
         assert waiting["receipts_failed"] == 0
-        _settle_time(store)
+        settle_time(store)
         (mail,) = await until("the receipt arrives", lambda: server.received)
         text = mail.get_body(("plain",)).get_content()
         assert "4444" in text
@@ -222,7 +217,7 @@ async def test_a_receipt_asked_for_at_the_exit_is_sent_once_the_checkout_is_done
         assert [(e["visit"], e["data"]) for e in events] == [(visit, {"attempts": 1})]
         await until(
             "the status shows nothing waiting",
-            lambda: _checkout_status(store),
+            lambda: checkout_status(store),
             want=lambda c: c["receipts_waiting"] == 0,
         )
     finally:
@@ -240,10 +235,10 @@ async def test_what_a_visit_bought_is_pending_until_its_checkout_is_done(
     store, _ = shop
     purchases = CheckoutPurchases(store.bridge.db)
     assert await purchases.purchase("nobody") is None
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     assert await purchases.purchase(visit) == Pending()
-    _settle_time(store)
-    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    settle_time(store)
+    await until("the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2)
     bought = await purchases.purchase(visit)
     assert isinstance(bought, Purchase)
     assert [(line.name, line.quantity, line.amount) for line in bought.lines] == [
@@ -257,11 +252,11 @@ async def test_the_status_page_shows_sales_and_trouble_as_counts(
 ) -> None:
     store, processor = shop
     processor.decline(CUSTOMER)
-    await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    _settle_time(store)
+    await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    settle_time(store)
     await until(
         "the status shows the failure",
-        lambda: _checkout_status(store),
+        lambda: checkout_status(store),
         want=lambda c: c["failed"] == 1,
     )
     answer = await store.client.get("/")
@@ -283,9 +278,9 @@ async def test_the_ready_carts_are_read_from_an_index(shop: tuple[Shop, FakeProc
         "ORDER BY c.closed LIMIT 200",
     )
     assert any("carts_ready" in str(row) for row in plan), plan
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    _settle_time(store)
-    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    settle_time(store)
+    await until("the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2)
     assert _sql(store.path, "SELECT taken FROM carts WHERE visit = ?", visit) == [(1,)]
 
 
@@ -293,7 +288,7 @@ async def test_the_checkout_api_refuses_what_it_cannot_do(
     shop: tuple[Shop, FakeProcessor],
 ) -> None:
     store, processor = shop
-    visit = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     assert (await store.get("/v1/visits/nobody/checkout"))[0] == 404
     assert (await store.get(f"/v1/visits/{'x' * 65}/checkout"))[0] == 404
     for body in (
@@ -307,15 +302,15 @@ async def test_the_checkout_api_refuses_what_it_cannot_do(
         assert (status, answer["error"]) == (400, "bad_request"), body
     status, answer = await store.post("/v1/accounts/settle", {})
     assert (status, answer["error"]) == (400, "bad_request")
-    _settle_time(store)
-    await until("the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2)
+    settle_time(store)
+    await until("the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2)
     processor.down = True
     status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 129})
     assert (status, answer["phase"]) == (202, "requested")  # retried from here on
     processor.down = False
     await until(
         "the refund goes through once the processor is back",
-        lambda: _payment_events(store),
+        lambda: payment_events(store),
         want=lambda e: e[-1][0] == "refund_issued",
     )
 
@@ -324,10 +319,10 @@ async def test_an_app_shopper_without_a_customer_is_blocked_and_owes_nothing(
     shop: tuple[Shop, FakeProcessor],
 ) -> None:
     store, processor = shop
-    visit = await _shop_and_leave(store, "frigate-a", 1)
-    _settle_time(store)
+    visit = await shop_and_leave(store, "frigate-a", 1)
+    settle_time(store)
     events = await until(
-        "the checkout is blocked", lambda: _payment_events(store), want=lambda e: len(e) == 2
+        "the checkout is blocked", lambda: payment_events(store), want=lambda e: len(e) == 2
     )
     assert events[1] == (
         "payment_failed",
@@ -338,7 +333,7 @@ async def test_an_app_shopper_without_a_customer_is_blocked_and_owes_nothing(
     assert processor.calls == 0
     blocked = await until(
         "the status shows it for the operator",
-        lambda: _checkout_status(store),
+        lambda: checkout_status(store),
         want=lambda c: c["failed"] == 1,
     )
     assert blocked["outstanding_accounts"] == 0  # the QR's issuer is wrong, not the shopper
@@ -353,13 +348,13 @@ async def test_refunds_caught_mid_way_are_resumed_after_a_restart(
     path = tmp_path / "bridge.sqlite3"
     store = await start_shop(path, operator, clock)
     processor = FakeProcessor()
-    await _attach(store, processor)
+    await attach(store, processor)
     store.shelf.stock(COLA_TOPIC, 10, UNIT)
     store.shelf.walk(2)
-    first = await _shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    second = await _shop_and_leave(store, "frigate-b", 1, cus=CUSTOMER)
-    _settle_time(store)
-    await until("both are charged", lambda: _payment_events(store), want=lambda e: len(e) == 4)
+    first = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+    second = await shop_and_leave(store, "frigate-b", 1, cus=CUSTOMER)
+    settle_time(store)
+    await until("both are charged", lambda: payment_events(store), want=lambda e: len(e) == 4)
     processor.refunds_end("pending")
     status, _ = await store.post(f"/v1/visits/{first}/refund", {"amount": 129})
     assert status == 202  # pending at the processor: looked at until it says
@@ -374,10 +369,10 @@ async def test_refunds_caught_mid_way_are_resumed_after_a_restart(
     processor.settle_refund(refund)
     again = await start_shop(path, operator, clock)
     try:
-        await _attach(again, processor)
+        await attach(again, processor)
         await until(
             "the pending refund is issued after the restart",
-            lambda: _payment_events(again),
+            lambda: payment_events(again),
             want=lambda e: (
                 e[-1] == ("refund_issued", first, None, {"amount": 129, "currency": "EUR"})
             ),

@@ -18,17 +18,22 @@ from store_bridge.shelf_config import ShelfConfigError, parse_shelf
 from tests.waiting import until
 
 from .cart_shop import (
-    CHIPS_TOPIC,
     COLA,
-    COLA_TOPIC,
-    Clock,
     Shop,
     shelf_config,
     start_shop,
     stop_shop,
 )
+from .charging_shop import (
+    CUSTOMER,
+    attach,
+    charging_shop,
+    payment_events,
+    settle_time,
+    take_cans,
+    walk_in,
+)
 from .conftest import Operator
-from .test_checkout_runner import CUSTOMER, UNIT, _attach, _payment_events, _settle_time
 from .test_config_lanes import CATALOGUE_TOML
 
 EXITS = shelf_config(exit_zones=frozenset({"exit"}))
@@ -38,38 +43,19 @@ EXITS = shelf_config(exit_zones=frozenset({"exit"}))
 async def shop(
     tmp_path: Path, operator: Operator, socket_enabled: None
 ) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    store = await start_shop(
-        tmp_path / "bridge.sqlite3",
-        operator,
-        Clock(),
-        EXITS,
-    )
-    processor = FakeProcessor()
-    await _attach(store, processor)
-    store.shelf.stock(COLA_TOPIC, 10, UNIT)
-    store.shelf.stock(CHIPS_TOPIC, 5, 160.0)
-    store.shelf.walk(2)
-    try:
+    async with charging_shop(tmp_path / "bridge.sqlite3", operator, FakeProcessor(), EXITS) as (
+        store,
+        processor,
+    ):
         yield store, processor
-    finally:
-        await stop_shop(store)
 
 
 async def test_a_shopper_leaving_through_the_exit_zone_is_charged_their_cart_once(
     shop: tuple[Shop, FakeProcessor], operator: Operator
 ) -> None:
     store, processor = shop
-    store.shelf.enter("frigate-a", ["entrance"])
-    store.shelf.walk(0.5)
-    qr = store.operator.qr(now=store.clock.now.timestamp(), cus=CUSTOMER)
-    status, answer = await store.post("/v1/gates/entry_1/check-in", {"qr": qr})
-    assert status == 200, answer
-    visit = str(answer["visit"])
-    store.shelf.walk(0.5)
-    store.shelf.move("frigate-a", ["aisle_drinks"])
-    store.shelf.walk(2)
-    store.shelf.walk(2, {COLA_TOPIC: 8 * UNIT})  # two cans
-    store.settle()
+    visit = await walk_in(store, "frigate-a", cus=CUSTOMER)
+    take_cans(store, "frigate-a", 2)
     store.shelf.move("frigate-a", ["exit"])
     store.shelf.walk(1)
     left = store.clock.now
@@ -87,9 +73,9 @@ async def test_a_shopper_leaving_through_the_exit_zone_is_charged_their_cart_onc
 
     store.shelf.walk(31)  # the cart becomes final
     store.carts.tick(store.clock.now)
-    _settle_time(store)
+    settle_time(store)
     events = await until(
-        "the cart is charged", lambda: _payment_events(store), want=lambda e: len(e) == 2
+        "the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2
     )
     assert events == [
         ("checkout_started", visit, None, {"amount": 258, "currency": "EUR", "items": 2}),
@@ -103,7 +89,7 @@ async def test_a_shopper_leaving_through_the_exit_zone_is_charged_their_cart_onc
     await stop_shop(store)
     again = await start_shop(store.path, operator, store.clock, EXITS)
     try:
-        await _attach(again, processor)
+        await attach(again, processor)
         assert again.carts.open_carts() == []
         assert again.carts.cart(visit) is None
         # the exit gate reports the same visit later: nothing changes, nothing more is charged
@@ -116,7 +102,7 @@ async def test_a_shopper_leaving_through_the_exit_zone_is_charged_their_cart_onc
         with closing(sqlite3.connect(again.path, isolation_level=None)) as db:
             (closed,) = db.execute("SELECT closed FROM carts WHERE visit = ?", (visit,)).fetchone()
         assert closed == left.timestamp()  # when the track left the store, not the gate's time
-        _settle_time(again)
+        settle_time(again)
         await again.bridge.checkout.take()  # type: ignore[union-attr]
         assert len(processor.payments) == 1
     finally:

@@ -11,24 +11,21 @@ database file, its write-ahead log included.
 """
 
 import sqlite3
-import time
 from contextlib import closing
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from store_bridge import store_schema
 from store_bridge.config import load_config
 from store_bridge.service import build_bridge, running
 
-from ..localstripe_server import SECRET_KEY, LocalStripe, add_customer
+from ..localstripe_server import LocalStripe, add_customer
 from ..mosquitto import Mosquitto
 from ..waiting import until
+from .checkout_rig import PRICE, Closed, seed, write_config
 from .receipt_helpers import mail_server, mail_table  # noqa: F401 - the mail server fixture
 from .smtp_rig import MailServer
 
@@ -36,7 +33,6 @@ TOKEN = "t" * 40
 ADDRESS = "erika.mustermann@example.org"
 VISIT = "trip-receipt-00001"
 CANS = 3
-PRICE = 129
 
 
 def _toml(table: dict[str, Any]) -> str:
@@ -51,88 +47,45 @@ def _toml(table: dict[str, Any]) -> str:
 
 
 def _config(tmp: Path, stripe_url: str, broker: Mosquitto, mail: MailServer) -> Path:
-    public = ed25519.Ed25519PrivateKey.generate().public_key()
-    (tmp / "app.pem").write_bytes(
-        public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+    return write_config(
+        tmp,
+        stripe_url=stripe_url,
+        mqtt_port=broker.port,
+        store_name="Corner store",
+        mail=_toml(mail_table(mail, tmp)),
     )
-    (tmp / "stripe-key").write_text(SECRET_KEY)
-    (tmp / "stripe-key").chmod(0o600)
-    (tmp / "catalogue.toml").write_text(
-        'currency = "EUR"\ntax_rate = "0.19"\n\n[[products]]\nsku = "COLA"\nname = "Cola"\n'
-        f"price = {PRICE}\nunit_weight_g = 355.0\n"
-    )
-    (tmp / "store.toml").write_text(f"""\
-[store]
-site = "store-042"
-name = "Corner store"
-database = "bridge.sqlite3"
-
-[api]
-port = 8787  # not used: the test serves on a free port
-token = "{TOKEN}"
-
-[mqtt]
-host = "127.0.0.1"
-port = {broker.port}
-
-[checkin]
-issuer = "corner-app"
-keys = {{ "ed" = "app.pem" }}
-
-[[gates]]
-id = "entry_1"
-role = "entry"
-kind = "simulated"
-
-[[gates]]
-id = "exit_1"
-role = "exit"
-kind = "simulated"
-
-[catalogue]
-file = "catalogue.toml"
-
-[[lanes]]
-id = "lane_cola"
-topic = "shelf-1/sensor/lane_cola/state"
-sku = "COLA"
-zone = "aisle"
-
-[payments]
-processor = "stripe"
-secret_key_file = "stripe-key"
-api_base = "{stripe_url}"
-settle_s = 0
-
-[mail]
-{_toml(mail_table(mail, tmp))}
-""")
-    return tmp / "store.toml"
 
 
 def _seed(db_path: Path, customer: str) -> None:
     """An app shopper's closed visit with a final cart, as the bridge stores them."""
-    now = time.time()
-    stamp = datetime.now(UTC).isoformat()
-    lines = (
-        f'[{{"sku":"COLA","name":"Cola","quantity":{CANS},"unit_price":{PRICE},'
-        '"currency":"EUR","tax_rate":"0.19","sources":["chg-receipt-1"]}]'
+    seed(
+        db_path,
+        [
+            Closed(
+                VISIT,
+                customer,
+                CANS,
+                account="acct-receipt",
+                track="t-receipt",
+                charge="chg-receipt-1",
+            )
+        ],
     )
-    with closing(sqlite3.connect(db_path, isolation_level=None)) as db:
-        db.execute(
-            "INSERT INTO sessions (visit_id, track_id, source, entry_gate, party, entered, "
-            "account, state, exit_gate, left_at, ended, customer) VALUES "
-            "(?, 't-receipt', 'store_app', 'entry_1', 1, ?, 'acct-receipt', 'left', 'exit_1', "
-            "?, ?, ?)",
-            (VISIT, stamp, stamp, now, customer),
-        )
-        db.execute(
-            "INSERT INTO carts (visit, lines, held, bound, updated, closed, final) "
-            "VALUES (?, ?, 0, 1, ?, ?, 1)",
-            (VISIT, lines, now, now),
-        )
+
+
+async def _charged_and_receipt_asked(api: aiohttp.ClientSession, seconds: float = 10.0) -> None:
+    """Wait until the visit's cart is charged (`seconds` at most), then ask for its receipt."""
+
+    async def checkout() -> dict[str, Any]:
+        async with api.get(f"/v1/visits/{VISIT}/checkout") as answer:
+            return dict(await answer.json()) if answer.status == 200 else {}
+
+    charged = await until(
+        "the cart is charged", checkout, want=lambda c: c.get("phase") == "done", seconds=seconds
+    )
+    assert charged["captured"] == CANS * PRICE
+    async with api.post(f"/v1/visits/{VISIT}/receipt", json={"email": ADDRESS}) as answer:
+        assert answer.status == 202, await answer.text()
 
 
 def _holding(folder: Path, text: str) -> list[str]:
@@ -171,18 +124,7 @@ async def test_a_shopper_asks_for_a_receipt_and_gets_exactly_one_and_the_address
         running(bridge, "127.0.0.1", 0, TOKEN) as url,
         aiohttp.ClientSession(url, headers=auth) as api,
     ):
-
-        async def checkout() -> dict[str, Any]:
-            async with api.get(f"/v1/visits/{VISIT}/checkout") as answer:
-                return dict(await answer.json()) if answer.status == 200 else {}
-
-        charged = await until(
-            "the cart is charged", checkout, want=lambda c: c.get("phase") == "done"
-        )
-        assert charged["captured"] == CANS * PRICE
-
-        async with api.post(f"/v1/visits/{VISIT}/receipt", json={"email": ADDRESS}) as answer:
-            assert answer.status == 202, await answer.text()
+        await _charged_and_receipt_asked(api)
 
         [mail] = await until("the receipt arrives", lambda: list(server.received))
         assert mail["To"] == ADDRESS

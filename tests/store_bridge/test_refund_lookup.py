@@ -36,16 +36,17 @@ from tests.localstripe_server import SECRET_KEY, LocalStripe, add_customer, term
 
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
-from .conftest import Operator
-from .test_checkout_runner import (
+from .charging_shop import (
     CUSTOMER,
     UNIT,
-    _attach,
-    _checkout_status,
-    _payment_events,
-    _settle_time,
-    _shop_and_leave,
+    attach,
+    charging_shop,
+    checkout_status,
+    payment_events,
+    settle_time,
+    shop_and_leave,
 )
+from .conftest import Operator
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 
@@ -160,15 +161,10 @@ async def _fake_listed(processor: FakeProcessor, payment: str) -> list[ListedRef
 async def store(
     tmp_path: Path, operator: Operator, socket_enabled: None
 ) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    shop = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
-    processor = FakeProcessor()
-    await _attach(shop, processor)
-    shop.shelf.stock(COLA_TOPIC, 10, UNIT)
-    shop.shelf.walk(2)
-    try:
+    async with charging_shop(
+        tmp_path / "bridge.sqlite3", operator, FakeProcessor(), chips=False
+    ) as (shop, processor):
         yield shop, processor
-    finally:
-        await stop_shop(shop)
 
 
 def _sql(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -177,15 +173,15 @@ def _sql(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
 
 
 def _refunds_issued(shop: Shop) -> list[tuple[str | None, dict[str, Any]]]:
-    return [(e[1], e[3]) for e in _payment_events(shop) if e[0] == "refund_issued"]
+    return [(e[1], e[3]) for e in payment_events(shop) if e[0] == "refund_issued"]
 
 
 async def _charged(shop: Shop, track: str) -> str:
-    visit = await _shop_and_leave(shop, track, 2, cus=CUSTOMER)
-    _settle_time(shop)
+    visit = await shop_and_leave(shop, track, 2, cus=CUSTOMER)
+    settle_time(shop)
     await until(
         "the cart is charged",
-        lambda: [e[0] for e in _payment_events(shop) if e[1] == visit],
+        lambda: [e[0] for e in payment_events(shop) if e[1] == visit],
         want=lambda kinds: "payment_captured" in kinds,
     )
     return visit
@@ -211,7 +207,7 @@ async def test_a_refund_whose_answer_was_lost_is_found_and_never_sent_twice(
     assert sum(p.refunded for p in processor.payments.values()) == 129
     today = await until(
         "nothing uncertain is left",
-        lambda: _checkout_status(shop),
+        lambda: checkout_status(shop),
         want=lambda c: c["refunds_uncertain"] == 0 and c["sales_today"]["refunded"] == 129,
     )
     assert today["refunds_uncertain"] == 0
@@ -227,14 +223,14 @@ async def test_a_pending_refund_is_counted_uncertain_until_the_processor_settles
     assert (status, answer["phase"]) == (202, "uncertain")
     await until(
         "the status counts the uncertain refund",
-        lambda: _checkout_status(shop),
+        lambda: checkout_status(shop),
         want=lambda c: c["refunds_uncertain"] == 1,
     )
     (refund,) = processor.refunds
     processor.settle_refund(refund)
     await until(
         "the status no longer counts it once it is done",
-        lambda: _checkout_status(shop),
+        lambda: checkout_status(shop),
         want=lambda c: c["refunds_uncertain"] == 0 and c["sales_today"]["refunded"] == 129,
     )
 
@@ -258,7 +254,7 @@ async def test_a_refund_caught_mid_send_is_made_exactly_once_after_a_restart(
     path = tmp_path / "bridge.sqlite3"
     shop = await start_shop(path, operator, clock)
     processor = FakeProcessor()
-    await _attach(shop, processor)
+    await attach(shop, processor)
     shop.shelf.stock(COLA_TOPIC, 10, UNIT)
     shop.shelf.walk(2)
     visit = await _charged(shop, "frigate-a")
@@ -271,7 +267,7 @@ async def test_a_refund_caught_mid_send_is_made_exactly_once_after_a_restart(
 
     again = await start_shop(path, operator, clock)
     try:
-        await _attach(again, processor)
+        await attach(again, processor)
         issued = await until(
             "the refund is issued after the restart",
             lambda: _refunds_issued(again),

@@ -40,7 +40,6 @@ from store_bridge.stripe_processor import SecretKey, StripeProcessor
 from ..localstripe_server import (
     SECRET_KEY,
     AnswerDroppingProxy,
-    LocalStripe,
     add_customer,
     payment_intents,
 )
@@ -147,16 +146,6 @@ async def _shop(
         yield Shop(bridge, runner, saved, operator, path)
     finally:
         await bridge.stop()
-
-
-@pytest.fixture
-async def proxy(localstripe: LocalStripe) -> AsyncIterator[AnswerDroppingProxy]:
-    between = AnswerDroppingProxy(localstripe.port)
-    await between.start()
-    try:
-        yield between
-    finally:
-        await between.close()
 
 
 @pytest.fixture

@@ -59,16 +59,6 @@ async def processor(localstripe: LocalStripe) -> AsyncIterator[StripeProcessor]:
         await adapter.close()
 
 
-@pytest.fixture
-async def proxy(localstripe: LocalStripe) -> AsyncIterator[AnswerDroppingProxy]:
-    between = AnswerDroppingProxy(localstripe.port)
-    await between.start()
-    try:
-        yield between
-    finally:
-        await between.close()
-
-
 async def _charge(processor: StripeProcessor, customer: str, amount: int = 1234) -> str:
     created = await processor.create_payment(
         customer=customer, amount=amount, currency="EUR", reference="co-1", idempotency_key="c1"
