@@ -5,16 +5,15 @@ retries at once start one checkout task, never two (two tasks would create two p
 """
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from . import checkout_store
+from .checkout_commits import CheckoutCommits
 from .checkout_refunds import RefundRunner
 from .core import checkout as machine
 from .core.checkout import Checkout
 from .core.refund import Refund
-from .events import Wire
 from .ledger import Ledger
 from .vocabulary import EventType, Outcome
 
@@ -23,6 +22,7 @@ class CheckoutOperators:
     """Settle, refund and retry (the runner provides the rest)."""
 
     _ledger: Ledger
+    _commits: CheckoutCommits
     _owing: set[str]
     _refunds: RefundRunner
     _workers: dict[str, asyncio.Task[Any]]
@@ -37,15 +37,6 @@ class CheckoutOperators:
         raise NotImplementedError
 
     def _spawn(self, checkout: Checkout) -> bool:
-        raise NotImplementedError
-
-    async def _commit(
-        self,
-        work: Callable[[Any], object],
-        events: list[Wire],
-        *,
-        retry: bool = False,
-    ) -> bool:
         raise NotImplementedError
 
     def lock(self, visit: str) -> asyncio.Lock:
@@ -90,7 +81,9 @@ class CheckoutOperators:
                 await asyncio.wait([old])
             again = machine.unblocked(found)
             now: datetime = self._ledger.clock()
-            await self._commit(lambda db: checkout_store.save(db, again, now), [], retry=True)
+            await self._commits.commit(
+                lambda db: checkout_store.save(db, again, now), [], retry=True
+            )
             self._spawn(again)
         self.changed()
         return again, True

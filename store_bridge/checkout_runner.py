@@ -25,7 +25,8 @@ operator settles it (`settle`, ``POST /v1/accounts/settle``). The exit gate neve
 any of it: checkout starts from what the database holds, later.
 
 ``STORE_BRIDGE_CRASH_AT`` (tests only): `crash_points.py`. The operators' part (settle,
-refund, retry): `checkout_operators.py`.
+refund, retry): `checkout_operators.py`. Its writes (a state and its events in one
+transaction, durable or not, retried): `checkout_commits.py`.
 """
 
 import asyncio
@@ -37,22 +38,20 @@ from datetime import UTC, timedelta, tzinfo
 from typing import Any, Final
 
 from . import checkout_calls, checkout_store
+from .checkout_commits import AlreadyTaken, CheckoutCommits
 from .checkout_operators import CheckoutOperators
 from .checkout_refunds import RefundRunner
 from .core import checkout as machine
 from .core import checkout_news
 from .core.checkout import Checkout, Phase, RetryPolicy
-from .core.checkout_news import News
 from .crash_points import Crasher
 from .events import Wire
 from .ledger import Ledger
 from .payments import Answer, Processor, Unknown
 from .storage import StorageUnavailable
-from .vocabulary import EventType, Outcome
 
 _LOGGER = logging.getLogger(__name__)
 
-STORE_RETRY_S: Final = 1.0
 TAKE_AT_ONCE: Final = 200
 
 
@@ -71,14 +70,6 @@ class CheckoutSettings:
     empty cart's checkout)."""
 
 
-class _AlreadyTaken(Exception):  # noqa: N818 - a rollback, not an error
-    """The visit has a checkout already: roll the transaction (and its events) back."""
-
-
-class _PaymentStored(Exception):  # noqa: N818 - a rollback, not an error
-    """A payment is stored for the checkout already: this creation's is an orphan."""
-
-
 class CheckoutRunner(CheckoutOperators):
     """The store's checkouts: taken from final carts, run, resumed, counted."""
 
@@ -92,6 +83,7 @@ class CheckoutRunner(CheckoutOperators):
     ) -> None:
         """Charge through `processor`; `start` resumes what the database holds."""
         self._ledger = ledger
+        self._commits = CheckoutCommits(ledger)
         self.processor = processor
         self.settings = settings or CheckoutSettings()
         self._policy = policy or RetryPolicy()
@@ -234,13 +226,14 @@ class CheckoutRunner(CheckoutOperators):
                 items=sum(line.quantity for line in cart.lines),
                 mixed=mixed,
             )
-            events = [self._event(checkout, item) for item in checkout_news.started(checkout)]
+            news = checkout_news.started(checkout)
+            events = [self._commits.event(checkout, item) for item in news]
 
             def work(db: Any, c: Checkout = checkout, lines: Any = cart.lines) -> None:  # noqa: ANN401
                 if not checkout_store.start(db, c, now, lines):
-                    raise _AlreadyTaken
+                    raise AlreadyTaken
 
-            if not await self._commit(work, events, durable=False):  # nothing asked yet
+            if not await self._commits.commit(work, events, durable=False):  # nothing asked
                 continue
             self._crash.point("started")
             if checkout.phase is Phase.BLOCKED:
@@ -327,30 +320,10 @@ class CheckoutRunner(CheckoutOperators):
         Returns it, or the stored checkout if another runner stored a payment first.
         """
         news = checkout_news.news(before, after)
-        events = [self._event(after, item) for item in news]
-        now = self._ledger.clock()
-        owed = after.outstanding if after.finished and not before.finished else 0
-        captured = after.captured if any(n.type == "payment_captured" for n in news) else 0
-        day = checkout_store.sales_day(now, self.settings.timezone)
-
-        created = before.payment is None and after.payment is not None
-
-        def work(db: Any) -> None:  # noqa: ANN401
-            if not created:
-                checkout_store.save(db, after, now)
-            elif not checkout_store.save_created(db, after, now):
-                raise _PaymentStored
-            if owed:
-                checkout_store.owe(db, after.account, owed, after.currency, now)
-            if captured:  # the day's totals, with the `payment_captured` they count
-                checkout_store.add_sale(db, day, after.currency, captured)
-
-        try:  # a payment's id on disk before it may be confirmed; the rest can be looked at
-            await self._commit(work, events, retry=True, durable=created)
-        except _PaymentStored:
-            _LOGGER.error(  # noqa: TRY400 - an expected rollback, not a bug
-                "Checkout %s: another runner stored its payment first", after.id
-            )
+        zone = self.settings.timezone
+        owed = await self._commits.transition(before, after, news, zone=zone)
+        if owed is None:
+            _LOGGER.error("Checkout %s: another runner stored its payment first", after.id)
             stored = await self._ledger.db.call(lambda s: checkout_store.find(s.db, after.visit))
             assert stored is not None  # noqa: S101 - a checkout is never deleted while open
             return machine.resumed(stored)
@@ -382,48 +355,7 @@ class CheckoutRunner(CheckoutOperators):
                 "Checkout %s: %d %s outstanding (%s)", after.id, owed, after.currency, after.reason
             )
 
-    async def _commit(
-        self,
-        work: Callable[[Any], object],
-        events: list[Wire],
-        *,
-        retry: bool = False,
-        durable: bool = True,
-    ) -> bool:
-        """Write `work` and `events` in one transaction; False if the visit was taken.
-
-        `durable`: on disk when this returns (together with the other durable changes waiting).
-        """
-        ledger = self._ledger
-        while True:
-            try:
-                if durable:
-                    await ledger.db.change_durable(work, events)
-                else:
-                    await ledger.db.call(lambda store: store.change(work, events))
-            except _AlreadyTaken:
-                return False
-            except StorageUnavailable as err:
-                if not retry:
-                    raise
-                _LOGGER.warning("A checkout's state cannot be stored (%s); waiting", err)
-                await asyncio.sleep(STORE_RETRY_S)
-                continue
-            break
-        ledger.activity.saw(events, ledger.clock())
-        ledger.wake_publisher()
-        return True
-
     async def _commit_retried(self, work: Callable[[Any], object], events: list[Wire]) -> None:
-        await self._commit(work, events, retry=True)
+        await self._commits.commit(work, events, retry=True)
         if events:
             self.changed()
-
-    def _event(self, checkout: Checkout, news: News) -> Wire:
-        return self._ledger.event(
-            EventType(news.type),
-            Outcome(news.outcome),
-            visit=checkout.visit,
-            reason=news.reason,
-            data=news.data,
-        )

@@ -18,11 +18,12 @@ from .card_debts import CardDebts, key_path, load_key
 from .checkout_parts import build_processor, checkout_settings, make_receipts, settings_for
 from .checkout_remote import CheckoutRemote
 from .checkout_runner import CheckoutRunner
-from .checkout_status import CheckoutStatus
+from .checkout_status import CheckoutStatus, CountSource
 from .config import BridgeConfig, ConfigError, GateSpec, MqttSpec
 from .gates.base import Gate, GateRole
 from .mail_config import MailSpec
 from .outbox import BrokerConfig, Publisher
+from .payments import Processor
 from .payments_config import PaymentsSpec
 from .receipts import Receipts
 from .saved_methods import SavedMethods
@@ -137,13 +138,7 @@ def build_checkout_process(bridge: Bridge, config: BridgeConfig, path: Path) -> 
         raise
     remote.on_stop = processor.close
     bridge.checkout_remote = remote
-    if str(bridge.db.path) != ":memory:":  # a card's debts follow the card (`card_debts.py`)
-        key = load_key(key_path(Path(bridge.db.path)))
-        bridge.card_debts = CardDebts(bridge.db, processor, key, lambda: bridge.clock().timestamp())
-    bridge.saved_methods = SavedMethods(bridge.db, processor)  # found at check-in
-    bridge.checkout_status = CheckoutStatus(
-        bridge.db, remote, bridge.ledger.wake_publisher, bridge.clock
-    )
+    _attach_checkout_parts(bridge, processor, remote)
     return remote
 
 
@@ -156,14 +151,23 @@ def build_checkout(
     processor = build_processor(spec)
     runner = CheckoutRunner(bridge.ledger, processor, settings)
     bridge.checkout = runner
+    _attach_checkout_parts(bridge, processor, runner)
+    return runner
+
+
+def _attach_checkout_parts(bridge: Bridge, processor: Processor, counts: CountSource) -> None:
+    """What a check-in asks of the checkout (card debts, saved methods) and its status.
+
+    `processor` answers the check-in's lookups; `counts` (the runner, or the child's facade)
+    gives the status its counts.
+    """
     if str(bridge.db.path) != ":memory:":  # a card's debts follow the card (`card_debts.py`)
         key = load_key(key_path(Path(bridge.db.path)))
         bridge.card_debts = CardDebts(bridge.db, processor, key, lambda: bridge.clock().timestamp())
     bridge.saved_methods = SavedMethods(bridge.db, processor)  # found at check-in
     bridge.checkout_status = CheckoutStatus(
-        bridge.db, runner, bridge.ledger.wake_publisher, bridge.clock
+        bridge.db, counts, bridge.ledger.wake_publisher, bridge.clock
     )
-    return runner
 
 
 def build_receipts(bridge: Bridge, spec: MailSpec) -> Receipts:

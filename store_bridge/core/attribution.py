@@ -19,10 +19,10 @@ clocks may still disagree, and stayed away until it settled) is ruled out when t
 remaining candidate stood there from began to settled; nobody is ever ruled in by guessing.
 A put-back leaves the cart that holds the SKU when its returner is clear; a returner whose
 cart does not hold it is a ``lane_anomaly`` (``wrong_lane``) and no cart changes; a put-back
-several carts could have made is held and reviewed like a pick (`put_backs.py` decides
-put-backs). A session whose people surely left through an exit zone is closed there
-(``session_unbound``, reason ``exit_zone``, at the moment it left: `exit_zones.py`); a session
-closed once stays closed at that moment.
+several carts could have made is held and reviewed like a pick (`change_decisions.py` decides
+a due change, `put_backs.py` put-backs). A session whose people surely left through an exit
+zone is closed there (``session_unbound``, reason ``exit_zone``, at the moment it left:
+`exit_zones.py`); a session closed once stays closed at that moment.
 """
 
 import heapq
@@ -47,11 +47,9 @@ from .cart_model import (
 )
 from .cart_news import change_news, expired_news, review_news
 from .cart_session import ShopSession
-from .doubtful_changes import doubtful, everyone_inside
+from .change_decisions import ChangeDecisions
 from .exit_zones import left_through
 from .gate_binding import Binder
-from .pick_evidence import Seen, sole_picker, who_was_there
-from .put_backs import PutBacks
 from .review_queue import Held, ReviewQueue
 from .track_table import TrackTable
 
@@ -87,7 +85,16 @@ class CartBook:
         self._waiting: list[tuple[datetime, int, ShelfChange]] = []
         self._order = itertools.count()
         self._queue = ReviewQueue()
-        self._returns = PutBacks(self._sessions, self._queue, self._picked, self._hold)
+        self._changes = ChangeDecisions(
+            products=products,
+            sessions=self._sessions,
+            orphans=self._orphans,
+            table=self._table,
+            owner=self._binder.owner,
+            queue=self._queue,
+            tuning=tuning,
+            now=lambda: self._now,
+        )
         self._rebound = False
         self._now: datetime | None = None
         self._ignored: Counter[str] = Counter()
@@ -178,9 +185,9 @@ class CartBook:
         if visit is not None:
             session = self._sessions[visit]
             if change.kind is ShelfChangeKind.PICK:
-                news.append(self._picked(session, change, at, "review"))
+                news.append(self._changes.picked(session, change, at, "review"))
             else:
-                news += self._returns.returned(session, change, at)
+                news += self._changes.returns.returned(session, change, at)
         return news
 
     def forget(self, visit: str) -> None:
@@ -318,85 +325,15 @@ class CartBook:
         if self._rebound:
             self._rebound = False
             for held in list(self._queue.held.values()):
-                news += self._reconsider(held, known)
+                news += self._changes.reconsider(held, known)
         while self._waiting and self._waiting[0][0] <= known:
-            news += self._decide(heapq.heappop(self._waiting)[2], known)
+            news += self._changes.decide(heapq.heappop(self._waiting)[2], known)
         deadline = timedelta(seconds=self._tuning.ambiguity_deadline_s)
         for held in self._queue.due(known - deadline):
             news.append(self._to_review(held, known))
         expired = known - timedelta(seconds=self._tuning.review_deadline_s)
         news += [expired_news(review, known) for review in self._queue.expire(expired)]
         return news
-
-    def _seen(self, c: ShelfChange) -> Seen:
-        return who_was_there(
-            c,
-            table=self._table,
-            owner=self._binder.owner,
-            sessions=self._sessions,
-            orphans=self._orphans,
-            tuning=self._tuning,
-        )
-
-    def _decide(self, c: ShelfChange, known: datetime) -> list[CartNews]:
-        seen = self._seen(c)
-        if not c.began_known:
-            return self._doubtful(c, seen, known, "time_unknown")
-        if self._deaf(c):
-            everyone = everyone_inside(c, self._sessions, self._tol)
-            return self._doubtful(c, everyone, known, "tracker_silent")
-        if c.kind is ShelfChangeKind.RETURN:
-            return self._returns.decide(c, seen, known)
-        picker = sole_picker(c, seen)
-        if picker is not None:
-            reason = None if len(seen.sessions) == 1 and not seen.unknown else "others_left"
-            return [self._picked(self._sessions[picker], c, known, reason)]
-        candidates = seen.candidates
-        if not candidates:
-            reason = "unknown_person" if seen.unknown else "nobody_there"
-            return [change_news(NewsKind.PICK_UNATTRIBUTED, c, known, reason=reason)]
-        reason = "unknown_person" if seen.unknown or seen.orphans else "several_sessions"
-        return [self._hold(c, candidates, known, reason)]
-
-    def _deaf(self, c: ShelfChange) -> bool:
-        """Whether the tracker had gone silent around `c` (as seen when `c` was due)."""
-        due = max(c.began + self._tol, c.settled) + timedelta(seconds=self._tuning.tracker_wait_s)
-        now = None if self._now is None else min(self._now, due)
-        return self._table.deaf(c.began - self._tol, c.began + self._tol, now)
-
-    def _doubtful(self, c: ShelfChange, seen: Seen, known: datetime, why: str) -> list[CartNews]:
-        returns = self._returns.could_return
-        return doubtful(c, seen, known, why, queue=self._queue, could_return=returns)
-
-    def _picked(
-        self, session: ShopSession, c: ShelfChange, at: datetime, reason: str | None
-    ) -> CartNews:
-        session.add(self._products[c.sku], c.quantity, c.id)
-        return change_news(NewsKind.ITEM_PICKED, c, at, visit=session.visit, reason=reason)
-
-    def _hold(
-        self, c: ShelfChange, candidates: tuple[str, ...], at: datetime, reason: str
-    ) -> CartNews:
-        self._queue.hold(c, candidates, at)
-        return change_news(
-            NewsKind.PICK_AMBIGUOUS, c, at, candidates=len(candidates), reason=reason
-        )
-
-    def _reconsider(self, held: Held, known: datetime) -> list[CartNews]:
-        """A binding changed: a held change may now have exactly one maker."""
-        c = held.change
-        seen = self._seen(c)
-        if c.kind is ShelfChangeKind.RETURN:
-            maker = self._returns.maker(c, seen)
-        else:
-            maker = sole_picker(c, seen)
-        if maker is None or maker not in held.candidates:
-            return []
-        self._queue.release(held)
-        session = self._sessions[maker]
-        if c.kind is ShelfChangeKind.RETURN:
-            return self._returns.returned(session, c, known)
-        return [self._picked(session, c, known, "evidence")]
 
     def _to_review(self, held: Held, at: datetime) -> CartNews:
         review = self._queue.to_review(held, at)
