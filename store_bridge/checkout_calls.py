@@ -35,11 +35,21 @@ from .storage import Database, StorageUnavailable
 _LOGGER = logging.getLogger(__name__)
 
 
-async def ask(processor: Processor, step: machine.Call, db: Database | None = None) -> Answer:
-    """What `processor` answers to `step` (`db`: where the sessions' saved methods are)."""
+async def ask(
+    processor: Processor,
+    step: machine.Call,
+    db: Database | None = None,
+    *,
+    known: str | None = None,
+) -> Answer:
+    """What `processor` answers to `step` (`db`: where the sessions' saved methods are).
+
+    `known`: the saved method found at check-in, as the runner read it when the checkout
+    started (a creation then reads none itself); None: read from `db`.
+    """
     match step:
         case machine.Create():
-            return await _create(processor, step, db)
+            return await _create(processor, step, db, known)
         case machine.Confirm():
             return await _confirm(processor, step, db)
         case machine.Retrieve():
@@ -72,8 +82,10 @@ async def _forget(db: Database | None, checkout: str) -> None:
             await db.call(lambda s: s.change(lambda c: forget_method(c, checkout), []))
 
 
-async def _create(processor: Processor, step: machine.Create, db: Database | None) -> Answer:
-    method = await _stored(db, step.reference, step.customer)
+async def _create(
+    processor: Processor, step: machine.Create, db: Database | None, known: str | None
+) -> Answer:
+    method = known or await _stored(db, step.reference, step.customer)
     if method is not None and not step.checkin_method:  # its payment was abandoned
         await _forget(db, step.reference)
         method = None

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, timedelta, tzinfo
 from typing import Any, Final
 
-from . import checkout_calls, checkout_store
+from . import checkout_calls, checkout_store, saved_methods
 from .checkout_commits import AlreadyTaken, CheckoutCommits
 from .checkout_operators import CheckoutOperators
 from .checkout_refunds import RefundRunner
@@ -95,6 +95,9 @@ class CheckoutRunner(CheckoutOperators):
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._workers: dict[str, asyncio.Task[Any]] = {}
+        self._methods: dict[str, str] = {}
+        """The saved card found at check-in, read when a checkout starts (its first creation
+        then needs no read of its own: `checkout_calls.ask`'s `known`)."""
         self._refunds = RefundRunner(
             ledger,
             processor,
@@ -213,6 +216,7 @@ class CheckoutRunner(CheckoutOperators):
                 limit=TAKE_AT_ONCE,
             )
         )
+        methods = self._methods
         for cart in ready:
             currencies = {line.currency.upper() for line in cart.lines}
             mixed = len(currencies) > 1  # never summed: blocked for the operator
@@ -232,8 +236,12 @@ class CheckoutRunner(CheckoutOperators):
             def work(db: Any, c: Checkout = checkout, lines: Any = cart.lines) -> None:  # noqa: ANN401
                 if not checkout_store.start(db, c, now, lines):
                     raise AlreadyTaken
+                method = c.customer and saved_methods.stored_method(db, c.id, c.customer)
+                if method:  # kept only once the start is stored (read in its transaction)
+                    methods[c.id] = method
 
             if not await self._commits.commit(work, events, durable=False):  # nothing asked
+                methods.pop(checkout.id, None)
                 continue
             self._crash.point("started")
             if checkout.phase is Phase.BLOCKED:
@@ -282,6 +290,7 @@ class CheckoutRunner(CheckoutOperators):
                 checkout = await self._step(checkout, step)
         finally:
             self._live.pop(checkout.id, None)
+            self._methods.pop(checkout.id, None)
 
     async def _step(self, checkout: Checkout, step: machine.Call) -> Checkout:
         """Ask, advance, store: the checkout as it now stands (a surprise is an `Unknown`)."""
@@ -310,7 +319,10 @@ class CheckoutRunner(CheckoutOperators):
     async def _ask(self, step: machine.Call) -> Answer:
         name = type(step).__name__.lower()
         self._crash.point(f"before_{name}")
-        answer = await checkout_calls.ask(self.processor, step, self._ledger.db)
+        known = (
+            self._methods.pop(step.reference, None) if isinstance(step, machine.Create) else None
+        )
+        answer = await checkout_calls.ask(self.processor, step, self._ledger.db, known=known)
         self._crash.point(f"after_{name}")
         return answer
 

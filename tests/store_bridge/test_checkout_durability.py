@@ -10,6 +10,8 @@ Read from SQLite's own statement trace of a real checkout (fake processor: the e
 from pathlib import Path
 
 from store_bridge.fake_processor import FakeProcessor
+from store_bridge.payments import SavedMethod
+from store_bridge.saved_methods import store_method
 
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, start_shop, stop_shop
@@ -64,3 +66,42 @@ async def test_only_the_payments_id_waits_for_the_disk_before_it_is_confirmed(
     assert group[-1] == "COMMIT"
     committed = [s for s in statements if s == "COMMIT"]
     assert len(committed) >= 3  # started, payment stored, captured: all committed
+
+
+async def test_the_card_found_at_check_in_is_read_with_the_start_not_again(
+    tmp_path: Path, operator: Operator, socket_enabled: None
+) -> None:
+    """The first creation takes the card the start read in its own transaction: no read more."""
+    store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
+    processor = FakeProcessor()
+    try:
+        await attach(store, processor)
+        store.shelf.stock(COLA_TOPIC, 10, UNIT)
+        store.shelf.walk(2)
+        visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
+        found = await processor.saved_method(CUSTOMER)  # what the check-in's lookup found
+        assert isinstance(found, SavedMethod)
+        assert found.method is not None
+        await store.bridge.db.call(  # kept with the session, as `saved_methods.py` keeps it
+            lambda s: s.change(lambda db: store_method(db, visit, CUSTOMER, found.method), [])
+        )
+        processor.method_lookups = 0
+        statements: list[str] = []
+        await store.bridge.db.call(lambda s: s.db.set_trace_callback(statements.append))
+        settle_time(store)
+        events = await until(
+            "the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2
+        )
+        await store.bridge.db.call(lambda s: s.db.set_trace_callback(None))
+    finally:
+        await stop_shop(store)
+
+    assert events[1][0] == "payment_captured"
+    assert processor.method_lookups == 0  # the processor was not asked which card
+    (payment,) = processor.payments.values()
+    assert payment.captured == events[1][3]["amount"] > 0
+    reads = [n for n, s in enumerate(statements) if s.startswith("SELECT s.payment_method")]
+    assert len(reads) == 1  # one read of the card, in the start's transaction
+    start = max(n for n in range(reads[0]) if statements[n] == "BEGIN IMMEDIATE")
+    assert statements[start + 1 :].index("COMMIT") + start + 1 > reads[0]
+    assert any(s.startswith("INSERT INTO checkouts") for s in statements[start : reads[0]])
