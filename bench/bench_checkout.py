@@ -55,10 +55,13 @@ and 2). Where the time goes (2026-12, on 2 shared cores): the ``stripe`` library
 objects cost more CPU than the rest of a call, which is why the adapter reads answers as
 plain data; the customer's saved card is found at check-in (`saved_methods.py`), so the
 bridge's event loop spends per payment what the bare library does (0.9 ms of CPU, measured
-per thread); what remains of the gap in 1 is the database thread: each checkout's states are
-committed durably (synchronous FULL) before each processor call, one after the other on the
-one SQLite thread (0.65 ms of CPU per payment, half of it the kernel's, plus the fsyncs'
-wait), which bounds the rate when the processor answers at once; in 2, the checkouts'
+per thread); what remained of the gap in 1 was the database thread: each checkout's three
+states were each committed with a sync of the log, one after the other (0.65 ms of CPU per
+payment, half of it the kernel's, plus the syncs' wait: 3.7 ms each on this machine). Now
+only the commit that stores a payment's id waits for the disk, and the commits waiting
+share one sync (`group_commit.py`); the card is read in the start's own transaction. With
+the processor answering at once on the same two cores, the run is bound by CPU: the
+bridge's work per payment (its durable record and events) against none; in 2, the checkouts'
 work shared the gate's event loop (ratio 9.9: any processor
 answer handled just before an exit delayed its open command by that much) until `serve`
 ran them in a process of their own, which also yields the CPU to the gates (SCHED_BATCH,
