@@ -1,6 +1,7 @@
 """The channel between `serve` and its checkout process: JSON lines on the child's stdin/stdout.
 
-The parent asks (``{"id": n, "op": "find"|"refund"|"retry"|"settle"|"wake_receipts", …}``)
+The parent asks (``{"id": n, "op": "find"|"refund"|"settle_refund"|"retry"|"settle"|
+"wake_receipts", …}``)
 and the child answers each request once its work is committed (``{"id": n, "result": …}``
 or ``{"id": n, "refused": "<reason>"}`` for a refund refused, ``{"id": n, "failed": kind}``).
 Besides, the child tells (``{"tell": …}``): ``ready`` (it holds the checkout lock and runs),

@@ -1,5 +1,7 @@
 """What an operator asks of the checkout: settle an account, refund a visit, retry a block.
 
+And close a visit's uncertain refund once they looked it up (`settle_refund`).
+
 A part of `CheckoutRunner` (its base class). A retry runs under the visit's lock: two
 retries at once start one checkout task, never two (two tasks would create two payments).
 """
@@ -13,7 +15,7 @@ from .checkout_commits import CheckoutCommits
 from .checkout_refunds import RefundRunner
 from .core import checkout as machine
 from .core.checkout import Checkout
-from .core.refund import Refund
+from .core.refund import Refund, Settlement
 from .ledger import Ledger
 from .vocabulary import EventType, Outcome
 
@@ -63,6 +65,14 @@ class CheckoutOperators:
     async def refund(self, visit: str, amount: int) -> Refund:
         """Refund `amount` of `visit`'s captured payment, once (`RefundRefused` with a code)."""
         return await self._refunds.refund(await self.find(visit), visit, amount)
+
+    async def settle_refund(self, visit: str, outcome: Settlement) -> tuple[Refund | None, bool]:
+        """Close `visit`'s uncertain refund as the processor's dashboard shows it, once.
+
+        The refund as it stands (None: the visit has none) and whether it was closed (not:
+        it is not uncertain; the processor's answer stands). `RefundRunner.settle`.
+        """
+        return await self._refunds.settle(visit, outcome)
 
     async def retry(self, visit: str) -> tuple[Checkout | None, bool]:
         """An operator fixed the store's setup: try `visit`'s blocked checkout again.

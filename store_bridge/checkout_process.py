@@ -35,7 +35,7 @@ from .bridge_types import StoreSettings
 from .checkout_parts import build_processor, checkout_settings, make_receipts
 from .checkout_runner import CheckoutRunner
 from .config import BridgeConfig, ConfigError, load_config
-from .core.refund import RefundRefused
+from .core.refund import RefundRefused, Settlement
 from .ledger import Ledger
 from .receipts import Receipts
 from .storage import Database, StorageUnavailable
@@ -178,7 +178,7 @@ class Child:
             if ident is not None:
                 self.send({"id": ident, "result": result})
 
-    async def _do(self, message: dict[str, Any]) -> object:
+    async def _do(self, message: dict[str, Any]) -> object:  # noqa: PLR0911 - one per operation
         op = message.get("op")
         if op == "wake_receipts":  # asked before it runs too: it looks when it starts
             if self.receipts is not None:
@@ -192,6 +192,11 @@ class Child:
         if op == "refund":
             refund = await runner.refund(str(message["visit"]), int(message["amount"]))
             return channel.refund_to_wire(refund)
+        if op == "settle_refund":
+            outcome = Settlement(str(message["outcome"]))
+            closed, settled = await runner.settle_refund(str(message["visit"]), outcome)
+            wired = None if closed is None else channel.refund_to_wire(closed)
+            return {"refund": wired, "settled": settled}
         if op == "retry":
             found, retried = await runner.retry(str(message["visit"]))
             return {"checkout": channel.checkout_to_wire(found), "retried": retried}

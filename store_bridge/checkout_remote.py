@@ -4,7 +4,8 @@ The checkouts run in a process of their own (`checkout_process.py`), so that the
 never holds an exit's open command up on the gates' event loop. This facade is all the
 parent sees of them:
 
-- the operator's requests (`find`, `refund`, `retry`, `settle`, the API's) are forwarded
+- the operator's requests (`find`, `refund`, `settle_refund`, `retry`, `settle`, the API's)
+  are forwarded
   over the channel (`checkout_channel.py`) and answered once the child committed; while the
   child is down they raise `CheckoutUnavailable` (the API answers 503), never a guess;
 - `owes` (at a check-in) reads the debts from the database, not from the child's memory:
@@ -43,7 +44,7 @@ from typing import Any, Final
 from . import checkout_channel as channel
 from .checkout_runner import CheckoutSettings
 from .core.checkout import Checkout
-from .core.refund import Refund, RefundRefused
+from .core.refund import Refund, RefundRefused, Settlement
 from .crash_points import CRASH_ENV
 from .storage import Database, StorageUnavailable
 
@@ -155,6 +156,12 @@ class CheckoutRemote:
     async def refund(self, visit: str, amount: int) -> Refund:
         """Refund `amount` of `visit`'s captured payment (`RefundRefused` with a code)."""
         return channel.refund_from_wire(await self._ask("refund", visit=visit, amount=amount))
+
+    async def settle_refund(self, visit: str, outcome: Settlement) -> tuple[Refund | None, bool]:
+        """Close `visit`'s uncertain refund (`CheckoutOperators.settle_refund`)."""
+        answer = await self._ask("settle_refund", visit=visit, outcome=outcome.value)
+        found = answer["refund"]
+        return (None if found is None else channel.refund_from_wire(found)), bool(answer["settled"])
 
     async def retry(self, visit: str) -> tuple[Checkout | None, bool]:
         """Try `visit`'s blocked checkout again (`CheckoutOperators.retry`)."""

@@ -250,6 +250,23 @@ def find_refund(db: sqlite3.Connection, visit: str) -> Refund | None:
     return None if row is None else _refund(row)
 
 
+def refund_overtaken(db: sqlite3.Connection, refund: Refund) -> bool:
+    """Whether `refund` may no longer be written: its visit's refund is over, or another one.
+
+    The compare-and-set of a refund's writes: an answer never overwrites a refund the operator
+    closed (`core/refund.settled`) meanwhile, nor a refund asked for after it.
+    """
+    row = db.execute("SELECT id, phase FROM refunds WHERE visit = ?", (refund.visit,)).fetchone()
+    if row is None:
+        return False
+    return bool(row["id"] != refund.id or row["phase"] in {"done", "failed"})
+
+
+def delete_refund(db: sqlite3.Connection, refund_id: str) -> None:
+    """Forget a refund (one the operator closed as never made, for a new one of its visit)."""
+    db.execute("DELETE FROM refunds WHERE id = ?", (refund_id,))
+
+
 def unfinished_refunds(db: sqlite3.Connection) -> list[Refund]:
     """The refunds not done nor failed, and the uncertain ones still to be looked up or at."""
     rows = db.execute(

@@ -11,6 +11,13 @@
   409 refused (``reason``: ``nothing_captured``, ``already_refunded``, ``amount_too_large``,
   ``not_in_cart``) / 502 the processor declined it, or an uncertain refund the bridge cannot
   look up (look it up in the processor's dashboard).
+- ``POST /v1/visits/{visit}/refund/settle`` ``{"outcome": "refunded"|"not_refunded"}``: the
+  operator looked an ``uncertain`` refund up in the processor's dashboard and closes it,
+  stored durably before the answer: ``refunded`` → ``done`` (counted in the day's refunds and
+  announced by ``refund_issued``, as any refund done), ``not_refunded`` → ``failed`` (nothing
+  refunded: a new refund may be asked for) → 200 with the refund / 404 no refund for the
+  visit / 409 ``not_uncertain`` with the refund as it stands (the processor answered first,
+  or it is still to be sent: its answer stands) / 400 a bad body.
 - ``POST /v1/visits/{visit}/checkout/retry`` ``{}``: the operator fixed what the processor
   said was wrong with the store's setup (``store_misconfigured``): the visit's blocked
   checkout goes on → 200 with where it stands / 404 no checkout / 409 ``not_blocked`` (not
@@ -30,7 +37,14 @@ from . import checkout_store
 from .checkout_remote import CheckoutRemote, CheckoutUnavailable
 from .checkout_runner import CheckoutRunner
 from .core.checkout import Checkout, Phase
-from .core.refund import RefundPhase, RefundRefused, items_amount, pending
+from .core.refund import (
+    Refund,
+    RefundPhase,
+    RefundRefused,
+    Settlement,
+    items_amount,
+    pending,
+)
 from .storage import StorageUnavailable
 from .web import BRIDGE_KEY, ID_MAX, BadRequestError, _authorized, _body, _guarded, _text
 
@@ -136,14 +150,40 @@ async def refund(request: web.Request) -> web.Response:
             status=409,
         )
     status = 200 if done.phase is RefundPhase.DONE else 202 if pending(done) else 502
-    answer: dict[str, Any] = {
-        "visit": visit,
-        "phase": done.phase.value,
-        "amount": done.amount,
-        "currency": done.currency,
-        "reason": done.reason,
+    return web.json_response(_refund_state(done), status=status)
+
+
+def _refund_state(refund: Refund) -> dict[str, Any]:
+    """A refund as the API shows it (never a reference)."""
+    return {
+        "visit": refund.visit,
+        "phase": refund.phase.value,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "reason": refund.reason,
     }
-    return web.json_response(answer, status=status)
+
+
+@_guarded
+@_available
+async def settle_refund(request: web.Request) -> web.Response:
+    """``POST /v1/visits/{visit}/refund/settle``."""
+    body = await _body(request, frozenset({"outcome"}))
+    runner = _runner(request)
+    visit = _visit(request)
+    outcomes = {item.value: item for item in Settlement}
+    outcome = outcomes.get(body["outcome"]) if isinstance(body.get("outcome"), str) else None
+    if outcome is None:
+        raise BadRequestError(400, "bad_request", "'outcome' must be 'refunded' or 'not_refunded'")
+    found, settled = await runner.settle_refund(visit, outcome)
+    if found is None:
+        raise BadRequestError(404, "unknown_refund", "no refund for this visit")
+    if not settled:
+        message = "only an uncertain refund can be settled; this one stands as it is"
+        return web.json_response(
+            {"error": "not_uncertain", "message": message, **_refund_state(found)}, status=409
+        )
+    return web.json_response(_refund_state(found))
 
 
 def _state(found: Checkout) -> dict[str, Any]:
@@ -194,5 +234,6 @@ def add_routes(app: web.Application) -> None:
     """The checkout's routes."""
     app.router.add_get("/v1/visits/{visit}/checkout", checkout_state)
     app.router.add_post("/v1/visits/{visit}/refund", refund)
+    app.router.add_post("/v1/visits/{visit}/refund/settle", settle_refund)
     app.router.add_post("/v1/visits/{visit}/checkout/retry", retry)
     app.router.add_post("/v1/accounts/settle", settle)

@@ -24,6 +24,15 @@ each state before it calls the processor:
 A refund still uncertain `STUCK_AFTER` after the operator asked for it is *stuck*
 (`stuck_before`): the status counts those apart (`refunds_stuck`), so that the operator is
 told; the bridge goes on looking it up all the same.
+
+The operator closes an uncertain refund once they looked it up in the processor's dashboard
+(`settled`, ``POST /v1/visits/<visit>/refund/settle``): `Settlement.REFUNDED` makes it `DONE`
+(counted and announced as any refund done), `Settlement.NOT_REFUNDED` makes it `FAILED`
+(nothing refunded), both with the reason ``settled_by_operator``. Only an uncertain refund
+can be closed so: one the processor answered meanwhile keeps the processor's answer. After a
+`NOT_REFUNDED` a new refund may be asked for (`blocks`); it carries a new id, hence a new key
+(`next_id`), so that the old request, should it turn up at the processor after all, is never
+taken for the new one.
 """
 
 from dataclasses import dataclass, replace
@@ -94,6 +103,17 @@ class Refund:
         return f"Refund(id={self.id!r}, amount={self.amount}, phase={self.phase.value!r})"
 
 
+class Settlement(StrEnum):
+    """What the operator found in the processor's dashboard for an uncertain refund."""
+
+    REFUNDED = "refunded"
+    NOT_REFUNDED = "not_refunded"
+
+
+SETTLED_BY_OPERATOR: Final = "settled_by_operator"
+"""The reason of a refund the operator closed (`settled`)."""
+
+
 class RefundRefused(ValueError):  # noqa: N818 - named after the outcome
     """A refund that cannot be asked for; the message is a reason code."""
 
@@ -111,6 +131,32 @@ def items_amount(lines: tuple[CartLine, ...], items: list[tuple[str, int]]) -> i
             raise RefundRefused("not_in_cart")
         total += quantity * line.unit_price
     return total
+
+
+def settled(refund: Refund, outcome: Settlement) -> Refund | None:
+    """An uncertain refund closed by the operator (None: it is not uncertain, nothing to close)."""
+    if refund.phase is not RefundPhase.UNCERTAIN:
+        return None
+    phase = RefundPhase.DONE if outcome is Settlement.REFUNDED else RefundPhase.FAILED
+    return replace(refund, phase=phase, reason=SETTLED_BY_OPERATOR, retry_at=None)
+
+
+def blocks(refund: Refund) -> bool:
+    """Whether a visit's refund keeps a new one from being asked for.
+
+    Only a refund the operator found was never made (closed as `NOT_REFUNDED`) does not:
+    any other may have moved money, or still may.
+    """
+    return not (refund.phase is RefundPhase.FAILED and refund.reason == SETTLED_BY_OPERATOR)
+
+
+def next_id(visit: str, previous: Refund | None) -> str:
+    """The id of a visit's new refund: ``rf-<visit>``, then ``rf-<visit>~2``, ``~3``, and so on."""
+    first = f"rf-{visit}"
+    if previous is None:
+        return first
+    _, _, count = previous.id.partition(f"{first}~")
+    return f"{first}~{int(count or 1) + 1}"
 
 
 def sending(refund: Refund) -> Refund:

@@ -238,16 +238,18 @@ async def test_a_repair_stands_while_refunds_stay_uncertain_past_the_bound_until
     assert issue.translation_placeholders == {"site": "Corner store", "count": "2"}
     assert issue.severity is ir.IssueSeverity.WARNING
     assert _issue(hass, store) is None  # nobody owes anything
-    # What the operator reads, in English and German: where to look, and what the bridge lacks.
+    # What the operator reads, in English and German: where to look, and how to close them.
     key = f"component.{DOMAIN}.issues.refunds_stuck"
-    for language, dashboard, no_way in (
-        ("en", "payment processor's dashboard", "offers no way to settle an uncertain refund"),
-        ("de", "Dashboard des Zahlungsdienstleisters", "bietet keine Möglichkeit"),
+    for language, dashboard in (
+        ("en", "payment processor's dashboard"),
+        ("de", "Dashboard des Zahlungsdienstleisters"),
     ):
         words = await async_get_translations(hass, language, "issues", [DOMAIN])
         description = words[f"{key}.description"]
         assert dashboard in description
-        assert no_way in description
+        assert "POST /v1/visits/VISIT/refund/settle" in description
+        assert '"refunded"' in description
+        assert '"not_refunded"' in description
         assert "{count}" in description
         assert "{site}" in words[f"{key}.title"]
     assert "ungeklärt" in words[f"{key}.title"]
