@@ -12,7 +12,8 @@ holder ends), so a child left over from a parent killed a moment ago is gone fir
 It opens the database on its own connection (WAL), builds the processor from the
 configuration, and runs the `CheckoutRunner` (refunds included) and, with ``[mail]``, the
 receipts' sender. The parent's requests (`checkout_channel.py`) are answered once the work
-is committed; what it commits and its counts are told to the parent as they change, and
+is committed; what it commits and its counts are told to the parent as they change (at most
+every `TELL_S`, coalesced), and
 again every heartbeat (`checkout_channel.HEARTBEAT_S`, a plain ``beat`` before it runs): a
 child whose loop is stuck falls silent, and the parent kills it and starts another.
 """
@@ -45,6 +46,8 @@ _LOGGER = logging.getLogger(__name__)
 PR_SET_PDEATHSIG: Final = 1
 NICE_INCREMENT: Final = 5
 LOCK_POLL_S: Final = 0.05
+TELL_S: Final = 0.1
+"""Commits and changed counts are told to the parent at most this often (coalesced)."""
 
 
 def checkout_lock_path(database: Path) -> Path:
@@ -115,6 +118,7 @@ class Child:
         self._out = out
         self._committed = False
         self._counts_due = False
+        self._telling: asyncio.TimerHandle | None = None
         self.runner: CheckoutRunner | None = None
         self.receipts: Receipts | None = None
         self.running = False
@@ -138,18 +142,32 @@ class Child:
         self.send({"tell": "counts", **runner.status()} if runner is not None else {"tell": "beat"})
 
     def committed(self) -> None:
-        """New events: told once per turn of the loop, however many commits."""
-        if not self._committed:
-            self._committed = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        """New events: told at most once per `TELL_S`, however many commits."""
+        self._committed = True
+        self._due()
 
     def counts_changed(self) -> None:
-        """The counts may have changed: sent once per turn of the loop."""
-        if not self._counts_due:
-            self._counts_due = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        """The counts may have changed: sent at most once per `TELL_S`."""
+        self._counts_due = True
+        self._due()
+
+    def _due(self) -> None:
+        """Tell the parent in `TELL_S` (whatever comes meanwhile goes with it).
+
+        What the parent's loop handles stays a few messages a second: an exit's open
+        command there never queues behind a message per commit.
+        """
+        if self._telling is None:
+            self._telling = asyncio.get_running_loop().call_later(TELL_S, self._flush)
+
+    def flush(self) -> None:
+        """Tell what is due now (the child ends)."""
+        self._flush()
 
     def _flush(self) -> None:
+        if self._telling is not None:
+            self._telling.cancel()  # when called at the end, before its time
+            self._telling = None
         if self._committed:
             self._committed = False
             self.send({"tell": "committed"})
@@ -305,6 +323,7 @@ async def serve_checkouts(  # noqa: PLR0913 - the channel, the stop and two sett
                     await child.receipts.close()
                 await runner.stop()
                 await db.close()
+                child.flush()  # what the last commits did, told now
             return 0
     finally:
         listener.cancel()

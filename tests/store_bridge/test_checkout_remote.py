@@ -118,8 +118,12 @@ async def test_the_child_charges_tells_and_answers_once_committed(
         await until(
             "both checkouts finished", both_finished, want=lambda p: p == ["done", "failed"]
         )
-        assert parent.tells("committed"), "the parent's publisher was never woken"
-        assert parent.tells("counts")[-1] == {"tell": "counts", "pending": 0, "retrying": 0}
+        await until("the parent's publisher is woken", lambda: parent.tells("committed"))
+        await until(  # told at most every TELL_S: the last counts follow shortly
+            "the counts are told",
+            lambda: parent.tells("counts"),
+            want=lambda t: t[-1] == {"tell": "counts", "pending": 0, "retrying": 0},
+        )
 
         found = channel.checkout_from_wire((await parent.ask("find", visit="trip-a"))["result"])
         assert found is not None
@@ -228,7 +232,7 @@ async def test_the_facade_starts_asks_restarts_and_stops_its_checkout_process(
         await remote.start()
         assert remote.up
         await until("the decline is stored", lambda: remote.owes("acct-trip-declined"), seconds=30)
-        assert woken, "the publisher was never woken"
+        await until("the child's commit wakes the publisher", lambda: woken, seconds=5)
         found = await remote.find("trip-declined")
         assert found is not None
         assert (found.phase, found.outstanding) == (Phase.FAILED, 3 * CAN)
