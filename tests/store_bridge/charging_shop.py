@@ -18,6 +18,7 @@ from store_bridge.core.checkout import RetryPolicy
 from store_bridge.payments import Processor
 from store_bridge.shelf_config import ShelfConfig
 
+from ..waiting import until
 from .cart_shop import CHIPS_TOPIC, COLA_TOPIC, Clock, Shop, start_shop, stop_shop
 from .conftest import Operator
 
@@ -165,3 +166,15 @@ def settle_time(shop: Shop) -> None:
     shop.clock.advance(6)
     assert shop.bridge.checkout is not None
     shop.bridge.checkout.wake()
+
+
+async def charged(shop: Shop, track: str = "frigate-a") -> str:
+    """An app shopper takes two cans and leaves; their cart is charged: the visit."""
+    visit = await shop_and_leave(shop, track, 2, cus=CUSTOMER)
+    settle_time(shop)
+    await until(
+        "the cart is charged",
+        lambda: [e[0] for e in payment_events(shop) if e[1] == visit],
+        want=lambda kinds: "payment_captured" in kinds,
+    )
+    return visit

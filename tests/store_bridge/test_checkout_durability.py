@@ -8,6 +8,7 @@ Read from SQLite's own statement trace of a real checkout (fake processor: the e
 """
 
 from pathlib import Path
+from typing import Any
 
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import SavedMethod
@@ -33,18 +34,32 @@ def _synced(statements: list[str]) -> list[list[str]]:
     return groups
 
 
-async def test_only_the_payments_id_waits_for_the_disk_before_it_is_confirmed(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> None:
+async def _charged(
+    tmp_path: Path, operator: Operator, cans: int, *, card_kept: bool = False
+) -> tuple[list[Any], list[str], FakeProcessor]:
+    """A shopper's cart charged: its payment events, the statements the checkout ran.
+
+    `card_kept`: the customer's saved card is kept with the session first, as the check-in's
+    lookup keeps it (`saved_methods.py`), and the processor's count of lookups starts at 0.
+    """
     store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
     processor = FakeProcessor()
     try:
         await attach(store, processor)
-        statements: list[str] = []
-        await store.bridge.db.call(lambda s: s.db.set_trace_callback(statements.append))
         store.shelf.stock(COLA_TOPIC, 10, UNIT)
         store.shelf.walk(2)
-        visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
+        visit = await shop_and_leave(store, "frigate-a", cans, cus=CUSTOMER)
+        if card_kept:
+            found = await processor.saved_method(CUSTOMER)
+            assert isinstance(found, SavedMethod)
+            assert found.method is not None
+            method = found.method
+            await store.bridge.db.call(
+                lambda s: s.change(lambda db: store_method(db, visit, CUSTOMER, method), [])
+            )
+            processor.method_lookups = 0
+        statements: list[str] = []
+        await store.bridge.db.call(lambda s: s.db.set_trace_callback(statements.append))
         settle_time(store)
         events = await until(
             "the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2
@@ -52,9 +67,16 @@ async def test_only_the_payments_id_waits_for_the_disk_before_it_is_confirmed(
         await store.bridge.db.call(lambda s: s.db.set_trace_callback(None))
     finally:
         await stop_shop(store)
-
     assert [event[0] for event in events] == ["checkout_started", "payment_captured"]
     assert events[1][1] == visit
+    return events, statements, processor
+
+
+async def test_only_the_payments_id_waits_for_the_disk_before_it_is_confirmed(
+    tmp_path: Path, operator: Operator, socket_enabled: None
+) -> None:
+    _events, statements, _processor = await _charged(tmp_path, operator, 2)
+
     synced = [
         group
         for group in _synced(statements)
@@ -72,31 +94,8 @@ async def test_the_card_found_at_check_in_is_read_with_the_start_not_again(
     tmp_path: Path, operator: Operator, socket_enabled: None
 ) -> None:
     """The first creation takes the card the start read in its own transaction: no read more."""
-    store = await start_shop(tmp_path / "bridge.sqlite3", operator, Clock())
-    processor = FakeProcessor()
-    try:
-        await attach(store, processor)
-        store.shelf.stock(COLA_TOPIC, 10, UNIT)
-        store.shelf.walk(2)
-        visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-        found = await processor.saved_method(CUSTOMER)  # what the check-in's lookup found
-        assert isinstance(found, SavedMethod)
-        assert found.method is not None
-        await store.bridge.db.call(  # kept with the session, as `saved_methods.py` keeps it
-            lambda s: s.change(lambda db: store_method(db, visit, CUSTOMER, found.method), [])
-        )
-        processor.method_lookups = 0
-        statements: list[str] = []
-        await store.bridge.db.call(lambda s: s.db.set_trace_callback(statements.append))
-        settle_time(store)
-        events = await until(
-            "the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2
-        )
-        await store.bridge.db.call(lambda s: s.db.set_trace_callback(None))
-    finally:
-        await stop_shop(store)
+    events, statements, processor = await _charged(tmp_path, operator, 1, card_kept=True)
 
-    assert events[1][0] == "payment_captured"
     assert processor.method_lookups == 0  # the processor was not asked which card
     (payment,) = processor.payments.values()
     assert payment.captured == events[1][3]["amount"] > 0

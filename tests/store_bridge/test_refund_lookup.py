@@ -37,14 +37,12 @@ from tests.localstripe_server import SECRET_KEY, LocalStripe, add_customer, term
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
 from .charging_shop import (
-    CUSTOMER,
     UNIT,
     attach,
+    charged,
     charging_shop,
     checkout_status,
     payment_events,
-    settle_time,
-    shop_and_leave,
 )
 from .conftest import Operator
 
@@ -176,22 +174,11 @@ def _refunds_issued(shop: Shop) -> list[tuple[str | None, dict[str, Any]]]:
     return [(e[1], e[3]) for e in payment_events(shop) if e[0] == "refund_issued"]
 
 
-async def _charged(shop: Shop, track: str) -> str:
-    visit = await shop_and_leave(shop, track, 2, cus=CUSTOMER)
-    settle_time(shop)
-    await until(
-        "the cart is charged",
-        lambda: [e[0] for e in payment_events(shop) if e[1] == visit],
-        want=lambda kinds: "payment_captured" in kinds,
-    )
-    return visit
-
-
 async def test_a_refund_whose_answer_was_lost_is_found_and_never_sent_twice(
     store: tuple[Shop, FakeProcessor],
 ) -> None:
     shop, processor = store
-    visit = await _charged(shop, "frigate-a")
+    visit = await charged(shop, "frigate-a")
     processor.lose_answers(1)  # the refund is made; its answer never arrives
 
     status, answer = await shop.post(f"/v1/visits/{visit}/refund", {"amount": 129})
@@ -217,7 +204,7 @@ async def test_a_pending_refund_is_counted_uncertain_until_the_processor_settles
     store: tuple[Shop, FakeProcessor],
 ) -> None:
     shop, processor = store
-    visit = await _charged(shop, "frigate-a")
+    visit = await charged(shop, "frigate-a")
     processor.refunds_end("pending")
     status, answer = await shop.post(f"/v1/visits/{visit}/refund", {"amount": 129})
     assert (status, answer["phase"]) == (202, "uncertain")
@@ -257,7 +244,7 @@ async def test_a_refund_caught_mid_send_is_made_exactly_once_after_a_restart(
     await attach(shop, processor)
     shop.shelf.stock(COLA_TOPIC, 10, UNIT)
     shop.shelf.walk(2)
-    visit = await _charged(shop, "frigate-a")
+    visit = await charged(shop, "frigate-a")
     await stop_shop(shop)
     await _crash_mid_send(path, visit)
     if it_was_sent:  # the processor made it before the bridge died

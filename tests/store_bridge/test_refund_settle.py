@@ -28,12 +28,10 @@ from store_bridge.payments import Declined, ListedRefund, RefundAnswer, Unavaila
 from ..waiting import until
 from .cart_shop import Shop
 from .charging_shop import (
-    CUSTOMER,
+    charged,
     charging_shop,
     checkout_status,
     payment_events,
-    settle_time,
-    shop_and_leave,
 )
 from .conftest import Operator
 
@@ -91,20 +89,9 @@ async def store(
         yield shop, processor
 
 
-async def _charged(shop: Shop) -> str:
-    visit = await shop_and_leave(shop, "frigate-a", 2, cus=CUSTOMER)
-    settle_time(shop)
-    await until(
-        "the cart is charged",
-        lambda: [e[0] for e in payment_events(shop) if e[1] == visit],
-        want=lambda kinds: "payment_captured" in kinds,
-    )
-    return visit
-
-
 async def _uncertain(shop: Shop, processor: Dashboard, *, made: bool) -> str:
     """A charged visit whose refund of `CANS` is uncertain (`made`: it did go through)."""
-    visit = await _charged(shop)
+    visit = await charged(shop)
     processor.lists_fail = True
     if made:
         processor.lose_answers(1)
@@ -263,7 +250,7 @@ async def test_the_processors_answer_first_stands_and_the_operator_is_told_what_
     store: tuple[Shop, Dashboard],
 ) -> None:
     shop, processor = store
-    visit = await _charged(shop)
+    visit = await charged(shop)
     processor.refunds_end("pending")
     status, answer = await shop.post(f"/v1/visits/{visit}/refund", {"amount": CANS})
     assert (status, answer["phase"]) == (202, "uncertain")
@@ -336,7 +323,7 @@ async def test_closing_the_refund_of_a_visit_without_one_is_not_found(
     store: tuple[Shop, Dashboard],
 ) -> None:
     shop, _processor = store
-    visit = await _charged(shop)
+    visit = await charged(shop)
     for unknown in (visit, "no-such-visit"):
         status, answer = await _settle(shop, unknown, "refunded")
         assert (status, answer["error"]) == (404, "unknown_refund"), unknown

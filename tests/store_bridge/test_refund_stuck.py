@@ -23,13 +23,10 @@ from store_bridge.payments import ListedRefund, Unavailable
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
 from .charging_shop import (
-    CUSTOMER,
     UNIT,
     attach,
+    charged,
     checkout_status,
-    payment_events,
-    settle_time,
-    shop_and_leave,
 )
 from .conftest import SITE, Operator
 
@@ -70,17 +67,6 @@ async def store(
         await stop_shop(shop)
 
 
-async def _charged(shop: Shop) -> str:
-    visit = await shop_and_leave(shop, "frigate-a", 2, cus=CUSTOMER)
-    settle_time(shop)
-    await until(
-        "the cart is charged",
-        lambda: [e[0] for e in payment_events(shop) if e[1] == visit],
-        want=lambda kinds: "payment_captured" in kinds,
-    )
-    return visit
-
-
 def _published(shop: Shop) -> dict[str, Any]:
     """The retained status as the bridge publishes it, checked as Home Assistant reads it."""
     status = shop.bridge.status()
@@ -97,7 +83,7 @@ async def test_a_refund_uncertain_past_the_bound_is_counted_stuck_until_it_is_kn
     store: tuple[Shop, Unlistable], why: str
 ) -> None:
     shop, processor = store
-    visit = await _charged(shop)
+    visit = await charged(shop)
     if why == "lookups_keep_failing":  # made, its answer lost, and it cannot be looked up
         processor.lose_answers(1)
         processor.lists_fail = True
