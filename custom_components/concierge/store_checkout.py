@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -32,6 +31,7 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .core.store_sales import CHECKOUT_COUNTS, CheckoutCounts, day_started
 from .store_found import async_add_when_found
+from .store_issues import CountIssues, count_issue_id
 
 OWING_ISSUE = "payments_outstanding"
 """The debts' repair issue's translation key."""
@@ -47,12 +47,12 @@ def signal_checkout_found(entry_id: str) -> str:
 
 def owing_issue_id(entry_id: str) -> str:
     """The id of a store's repair issue about accounts that owe."""
-    return f"{OWING_ISSUE}_{entry_id}"
+    return count_issue_id(OWING_ISSUE, entry_id)
 
 
 def stuck_issue_id(entry_id: str) -> str:
     """The id of a store's repair issue about refunds uncertain for too long."""
-    return f"{STUCK_ISSUE}_{entry_id}"
+    return count_issue_id(STUCK_ISSUE, entry_id)
 
 
 class CheckoutView:
@@ -66,8 +66,7 @@ class CheckoutView:
         self.counts: CheckoutCounts | None = None
         self.day_started_at: datetime = dt_util.start_of_local_day()
         """When today's sales began: local midnight, or when the bridge's day turned."""
-        self._issue_counts: dict[str, int] = {}
-        """The count each repair issue last said (absent: no issue)."""
+        self._issues = CountIssues(hass, entry_id, store_name, ISSUES)
 
     @callback
     def update(self, counts: CheckoutCounts) -> None:
@@ -79,8 +78,8 @@ class CheckoutView:
             midnight = dt_util.start_of_local_day(now)
             self.day_started_at = midnight if midnight > self.day_started_at else now
         self.counts = counts
-        self._follow(OWING_ISSUE, counts.outstanding_accounts or 0)
-        self._follow(STUCK_ISSUE, counts.refunds_stuck or 0)
+        self._issues.follow(OWING_ISSUE, counts.outstanding_accounts or 0)
+        self._issues.follow(STUCK_ISSUE, counts.refunds_stuck or 0)
         if first:
             async_dispatcher_send(self.hass, signal_checkout_found(self.entry_id))
 
@@ -90,33 +89,9 @@ class CheckoutView:
         return max(midnight, self.day_started_at)
 
     @callback
-    def _follow(self, key: str, count: int) -> None:
-        """Raise, update or clear the repair issue `key` (only when its count changed)."""
-        if count == self._issue_counts.get(key, 0):
-            return
-        issue_id = f"{key}_{self.entry_id}"
-        if not count:
-            del self._issue_counts[key]
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        self._issue_counts[key] = count
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            is_persistent=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=key,
-            translation_placeholders={"site": self.store_name, "count": str(count)},
-        )
-
-    @callback
     def close(self) -> None:
         """The store goes (unload): its repair issues go with it."""
-        for key in ISSUES:
-            ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry_id}")
-        self._issue_counts.clear()
+        self._issues.close()
 
     def diagnostics(self) -> dict[str, object] | None:
         """The last counts (numbers and a currency only), or None for a store without payments."""

@@ -12,7 +12,6 @@ and with the store (unload).
 from collections.abc import Callable, Iterable
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -20,6 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import DOMAIN
 from .core.stores import Shelf
 from .store_found import async_add_when_found
+from .store_issues import CountIssues, count_issue_id
 
 REVIEW_ISSUE = "picks_waiting_for_review"
 """The repair issue's translation key."""
@@ -32,7 +32,7 @@ def signal_shelf_found(entry_id: str) -> str:
 
 def review_issue_id(entry_id: str) -> str:
     """The id of a store's review-queue repair issue."""
-    return f"{REVIEW_ISSUE}_{entry_id}"
+    return count_issue_id(REVIEW_ISSUE, entry_id)
 
 
 class ShelfView:
@@ -44,43 +44,21 @@ class ShelfView:
         self.entry_id = entry_id
         self.store_name = store_name
         self.shelf: Shelf | None = None
-        self._issue_count: int | None = None
+        self._issues = CountIssues(hass, entry_id, store_name, (REVIEW_ISSUE,))
 
     @callback
     def update(self, shelf: Shelf) -> None:
         """Take the bridge's counts; announce the shelves the first time; follow the queue."""
         first = self.shelf is None
         self.shelf = shelf
-        self._follow_review_queue(shelf)
+        self._issues.follow(REVIEW_ISSUE, shelf.review or 0)
         if first:
             async_dispatcher_send(self.hass, signal_shelf_found(self.entry_id))
 
     @callback
-    def _follow_review_queue(self, shelf: Shelf) -> None:
-        """Raise, update or clear the repair issue (only when the queue's length changed)."""
-        waiting = shelf.review or 0
-        if waiting == (self._issue_count or 0):
-            return
-        self._issue_count = waiting
-        if not waiting:
-            ir.async_delete_issue(self.hass, DOMAIN, review_issue_id(self.entry_id))
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            review_issue_id(self.entry_id),
-            is_fixable=False,
-            is_persistent=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=REVIEW_ISSUE,
-            translation_placeholders={"site": self.store_name, "count": str(waiting)},
-        )
-
-    @callback
     def close(self) -> None:
         """The store goes (unload): its repair issue goes with it."""
-        ir.async_delete_issue(self.hass, DOMAIN, review_issue_id(self.entry_id))
-        self._issue_count = None
+        self._issues.close()
 
     def diagnostics(self) -> dict[str, int | None] | None:
         """The last counts (numbers only), or None for a store without shelves."""
