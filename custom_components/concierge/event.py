@@ -180,7 +180,23 @@ class PortalAccessEvent(PortalEntity, EventEntity):
         )
 
 
-class GateAccessEvent(GateEntity, EventEntity):
+class StoreEventEntity(StoreEntity, EventEntity):
+    """An event entity of a store that hears each of its bridge's access events."""
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the store's access events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, signal_event(self.store.site_id), self._on_event)
+        )
+
+    @callback
+    def _on_event(self, event: AccessEvent) -> None:
+        """One access event of the store: fire if it is one of this entity's."""
+        raise NotImplementedError
+
+
+class GateAccessEvent(GateEntity, StoreEventEntity):
     """Fires with each of the bridge's events at its gate (anonymous: no person, no card)."""
 
     _attr_event_types = [kind.value for kind in GATE_EVENT_TYPES]
@@ -189,13 +205,6 @@ class GateAccessEvent(GateEntity, EventEntity):
     def __init__(self, store: StoreSite, gate: Gate) -> None:
         """Create the event entity of a gate."""
         super().__init__(store, gate, "access")
-
-    async def async_added_to_hass(self) -> None:
-        """Listen to the store's access events."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, signal_event(self.store.site_id), self._on_event)
-        )
 
     @callback
     def _on_event(self, event: AccessEvent) -> None:
@@ -209,7 +218,7 @@ SHELF_DATA = ("lane", "sku", "quantity", "candidates", "review")
 """What a shelf alert shows of its event's data: ids, SKUs and whole numbers."""
 
 
-class ShelfAlertEvent(StoreEntity, EventEntity):
+class ShelfAlertEvent(StoreEventEntity):
     """Fires when the store's shelves need someone: review, shrink, anomalies, unbound."""
 
     _attr_event_types = [kind.value for kind in SHELF_ALERT_TYPES]
@@ -218,13 +227,6 @@ class ShelfAlertEvent(StoreEntity, EventEntity):
     def __init__(self, store: StoreSite) -> None:
         """Create the shelf-alert entity of a store."""
         super().__init__(store, "shelf_alerts")
-
-    async def async_added_to_hass(self) -> None:
-        """Listen to the store's access events."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, signal_event(self.store.site_id), self._on_event)
-        )
 
     @callback
     def _on_event(self, event: AccessEvent) -> None:
@@ -235,7 +237,7 @@ class ShelfAlertEvent(StoreEntity, EventEntity):
         self.async_write_ha_state()
 
 
-class PaymentAlertEvent(StoreEntity, EventEntity):
+class PaymentAlertEvent(StoreEventEntity):
     """Fires when the store's payments need someone: a payment failed, a refund, a receipt.
 
     Aggregated only: its attributes are what happened (`event_type`, `outcome`, `reason`),
@@ -250,13 +252,6 @@ class PaymentAlertEvent(StoreEntity, EventEntity):
     def __init__(self, store: StoreSite) -> None:
         """Create the payment-alert entity of a store."""
         super().__init__(store, "payment_alerts")
-
-    async def async_added_to_hass(self) -> None:
-        """Listen to the store's access events."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, signal_event(self.store.site_id), self._on_event)
-        )
 
     @callback
     def _on_event(self, event: AccessEvent) -> None:
