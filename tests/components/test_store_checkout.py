@@ -8,17 +8,15 @@ while refunds stay uncertain past the bridge's bound; one event entity for what 
 someone. Every payment is on the bus and in the audit chain, but a capture fires no entity.
 """
 
-import json
 import logging
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -31,7 +29,17 @@ from tests.waiting import until
 
 from . import test_store_site as site
 from .helpers import call
-from .test_store_site import ENTRY_EVENT, EXAMPLES, EXIT_EVENT, WILL, Bridge, event, runtime, state
+from .store_views import (
+    assert_warning,
+    counts_shown,
+    entities,
+    issue,
+    shown_state,
+    track_fired,
+    unload,
+    valid_examples,
+)
+from .test_store_site import ENTRY_EVENT, WILL, Bridge, event, runtime, state
 from .test_store_site import status as store_status
 
 # The store site's fixtures: a real broker, Home Assistant's MQTT, a loaded store.
@@ -67,38 +75,32 @@ ALERTS = "event.corner_store_payment_alerts"
 
 
 def _checkout_entities(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
-    registry = er.async_get(hass)
-    return sorted(
-        e.entity_id
-        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
-        if e.unique_id.endswith(("sales_today", "sales_count", "payment_alerts"))
-        or "_checkout_" in e.unique_id
+    return entities(
+        hass,
+        entry,
+        lambda unique_id: (
+            unique_id.endswith(("sales_today", "sales_count", "payment_alerts"))
+            or "_checkout_" in unique_id
+        ),
     )
 
 
 def _issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
-    return ir.async_get(hass).async_get_issue(DOMAIN, owing_issue_id(entry.entry_id))
+    return issue(hass, owing_issue_id(entry.entry_id))
 
 
 def _stuck_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
-    return ir.async_get(hass).async_get_issue(DOMAIN, stuck_issue_id(entry.entry_id))
-
-
-def _shown(hass: HomeAssistant, entity_id: str) -> str | None:
-    found = hass.states.get(entity_id)
-    return None if found is None else found.state
+    return issue(hass, stuck_issue_id(entry.entry_id))
 
 
 async def _checkout(hass: HomeAssistant, bridge: Bridge, **counts: Any) -> dict[str, Any]:
     """Publish a status with these checkout counts and wait until the sensors show them."""
     checkout = CHECKOUT | counts
     await bridge.status(store_status(checkout=checkout))
-    for key, entity_id in COUNTS.items():
-        shown = "unknown" if checkout.get(key) is None else str(checkout[key])
-        await until(lambda e=entity_id, s=shown: _shown(hass, e) == s)
+    await counts_shown(hass, COUNTS, checkout)
     sales = checkout["sales_today"] or {}
     count = "unknown" if sales.get("count") is None else str(sales["count"])
-    await until(lambda: _shown(hass, SALES_COUNT) == count)
+    await until(lambda: shown_state(hass, SALES_COUNT) == count)
     return checkout
 
 
@@ -180,11 +182,7 @@ async def test_a_repair_stands_while_accounts_owe_and_goes_when_they_are_settled
     hass: HomeAssistant, store: MockConfigEntry, bridge: Bridge
 ) -> None:
     await _checkout(hass, bridge, outstanding_accounts=2)
-    issue = _issue(hass, store)
-    assert issue is not None
-    assert issue.translation_key == "payments_outstanding"
-    assert issue.translation_placeholders == {"site": "Corner store", "count": "2"}
-    assert issue.severity is ir.IssueSeverity.WARNING
+    assert_warning(_issue(hass, store), "payments_outstanding", "2")
 
     await _checkout(hass, bridge, outstanding_accounts=3)
     await until(lambda: (i := _issue(hass, store)) and i.translation_placeholders["count"] == "3")
@@ -202,8 +200,7 @@ async def test_a_repair_stands_while_accounts_owe_and_goes_when_they_are_settled
     assert state(hass, SALES_TODAY).state == STATE_UNAVAILABLE
     assert _issue(hass, store) is not None
 
-    assert await hass.config_entries.async_unload(store.entry_id)
-    await hass.async_block_till_done()
+    await unload(hass, store)
     assert _issue(hass, store) is None
 
 
@@ -233,10 +230,7 @@ async def test_a_repair_stands_while_refunds_stay_uncertain_past_the_bound_until
 ) -> None:
     # Two of three uncertain refunds were asked for over an hour ago: the operator is told.
     await _checkout(hass, bridge, outstanding_accounts=0, refunds_uncertain=3, refunds_stuck=2)
-    issue = await until(lambda: _stuck_issue(hass, store))
-    assert issue.translation_key == "refunds_stuck"
-    assert issue.translation_placeholders == {"site": "Corner store", "count": "2"}
-    assert issue.severity is ir.IssueSeverity.WARNING
+    assert_warning(await until(lambda: _stuck_issue(hass, store)), "refunds_stuck", "2")
     assert _issue(hass, store) is None  # nobody owes anything
     # What the operator reads, in English and German: where to look, and how to close them.
     key = f"component.{DOMAIN}.issues.refunds_stuck"
@@ -267,8 +261,7 @@ async def test_a_repair_stands_while_refunds_stay_uncertain_past_the_bound_until
 
     await _checkout(hass, bridge, refunds_uncertain=2, refunds_stuck=2)
     await until(lambda: _stuck_issue(hass, store))
-    assert await hass.config_entries.async_unload(store.entry_id)
-    await hass.async_block_till_done()
+    await unload(hass, store)
     assert _stuck_issue(hass, store) is None
 
 
@@ -276,19 +269,8 @@ async def test_payment_alerts_fire_for_what_needs_someone_and_every_payment_reac
     hass: HomeAssistant, store: MockConfigEntry, bridge: Bridge, access_events: list[dict[str, Any]]
 ) -> None:
     await _checkout(hass, bridge)
-    fired: list[tuple[str, str]] = []
-
-    @callback
-    def _changed(change: Event[EventStateChangedData]) -> None:
-        new = change.data["new_state"]
-        if new is not None and new.state not in {STATE_UNKNOWN, STATE_UNAVAILABLE}:
-            fired.append((change.data["entity_id"], new.attributes["event_type"]))
-
-    async_track_state_change_event(hass, [ALERTS, ENTRY_EVENT, EXIT_EVENT], _changed)
-    every = [
-        json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted((EXAMPLES / "valid").glob("store-*.json"))
-    ]
+    fired = track_fired(hass, ALERTS)
+    every = valid_examples("store-*.json")
     examples = [e for e in every if e["type"] in CHECKOUT_EVENT_TYPES]
     assert {e["type"] for e in examples} >= {
         "checkout_started",

@@ -7,27 +7,30 @@ picks wait for review; one event entity for what needs someone. Every pick is on
 and in the audit chain, but fires no entity.
 """
 
-import json
 from typing import Any
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.concierge.const import DOMAIN
 from custom_components.concierge.diagnostics import async_get_config_entry_diagnostics
 from custom_components.concierge.store_shelf import review_issue_id
 from tests.waiting import until
 
 from . import test_store_site as site
 from .helpers import call
+from .store_views import (
+    assert_warning,
+    counts_shown,
+    entities,
+    issue,
+    track_fired,
+    unload,
+    valid_examples,
+)
 from .test_store_site import (
-    ENTRY_EVENT,
-    EXAMPLES,
-    EXIT_EVENT,
     WILL,
     Bridge,
     event,
@@ -54,30 +57,18 @@ ALERTS = "event.corner_store_shelf_alerts"
 
 
 def _shelf_entities(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
-    registry = er.async_get(hass)
-    return sorted(
-        e.entity_id
-        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
-        if "shelf" in e.unique_id
-    )
+    return entities(hass, entry, lambda unique_id: "shelf" in unique_id)
 
 
 def _issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
-    return ir.async_get(hass).async_get_issue(DOMAIN, review_issue_id(entry.entry_id))
+    return issue(hass, review_issue_id(entry.entry_id))
 
 
 async def _shelves(hass: HomeAssistant, bridge: Bridge, **counts: int | None) -> None:
     """Publish a status with these shelf counts and wait until the sensors show them."""
     shelf = SHELF | counts
     await bridge.status(status(shelf=shelf))
-    for key, entity_id in SENSORS.items():
-        shown = "unknown" if shelf[key] is None else str(shelf[key])
-        await until(lambda e=entity_id, s=shown: _shown(hass, e) == s)
-
-
-def _shown(hass: HomeAssistant, entity_id: str) -> str | None:
-    found = hass.states.get(entity_id)
-    return None if found is None else found.state
+    await counts_shown(hass, SENSORS, shelf)
 
 
 async def test_a_store_without_shelves_has_no_shelf_entities_until_its_bridge_names_them(
@@ -105,11 +96,7 @@ async def test_a_repair_stands_while_picks_wait_for_review(
     hass: HomeAssistant, store: MockConfigEntry, bridge: Bridge
 ) -> None:
     await _shelves(hass, bridge, review=2)
-    issue = _issue(hass, store)
-    assert issue is not None
-    assert issue.translation_key == "picks_waiting_for_review"
-    assert issue.translation_placeholders == {"site": "Corner store", "count": "2"}
-    assert issue.severity is ir.IssueSeverity.WARNING
+    assert_warning(_issue(hass, store), "picks_waiting_for_review", "2")
 
     await _shelves(hass, bridge, review=5)
     await until(lambda: (i := _issue(hass, store)) and i.translation_placeholders["count"] == "5")
@@ -123,8 +110,7 @@ async def test_a_repair_stands_while_picks_wait_for_review(
     assert _issue(hass, store) is not None
 
     # Unloading the store takes its repair with it.
-    assert await hass.config_entries.async_unload(store.entry_id)
-    await hass.async_block_till_done()
+    await unload(hass, store)
     assert _issue(hass, store) is None
 
 
@@ -140,19 +126,8 @@ async def test_shelf_alerts_fire_for_what_needs_someone_and_every_pick_reaches_t
     hass: HomeAssistant, store: MockConfigEntry, bridge: Bridge, access_events: list[dict[str, Any]]
 ) -> None:
     await _shelves(hass, bridge)
-    fired: list[tuple[str, str]] = []
-
-    @callback
-    def _changed(change: Event[EventStateChangedData]) -> None:
-        new = change.data["new_state"]
-        if new is not None and new.state not in {STATE_UNKNOWN, STATE_UNAVAILABLE}:
-            fired.append((change.data["entity_id"], new.attributes["event_type"]))
-
-    async_track_state_change_event(hass, [ALERTS, ENTRY_EVENT, EXIT_EVENT], _changed)
-    examples = [
-        json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted((EXAMPLES / "valid").glob("store-cart-*.json"))
-    ]
+    fired = track_fired(hass, ALERTS)
+    examples = valid_examples("store-cart-*.json")
     assert len(examples) == 9
     await bridge.events(*examples)
     await site._marker(bridge, access_events)

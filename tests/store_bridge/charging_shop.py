@@ -7,8 +7,10 @@ shopper walks in (the app's QR code or a card), takes cans of cola and leaves by
 gate, as the shelf and the tracker report it.
 """
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,54 @@ async def stocked_shop(
         yield shop
     finally:
         await stop_shop(shop)
+
+
+@dataclass
+class Premises:
+    """Where a shop outlives its restarts: its SQLite file and its clock."""
+
+    path: Path
+    operator: Operator
+    clock: Clock = field(default_factory=Clock)
+
+    async def open[P: Processor](self, processor: P) -> tuple[Shop, P]:
+        """The shop charging through `processor`, with 10 cans of cola; the caller stops it."""
+        shop = await start_shop(self.path, self.operator, self.clock)
+        await attach(shop, processor)
+        shop.shelf.stock(COLA_TOPIC, 10, UNIT)
+        shop.shelf.walk(2)
+        return shop, processor
+
+    @asynccontextmanager
+    async def reopened(self, processor: Processor) -> AsyncIterator[tuple[Shop, CheckoutRunner]]:
+        """The shop started again, charging through `processor`: it and its runner."""
+        shop = await start_shop(self.path, self.operator, self.clock)
+        try:
+            yield shop, await attach(shop, processor)
+        finally:
+            await stop_shop(shop)
+
+
+async def payment_failed(shop: Shop, visit: str, reason: str, amount: int) -> dict[str, Any]:
+    """The settle time passes, `visit`'s payment of `amount` fails for `reason` and the
+    status counts it: the status's `checkout`."""
+    settle_time(shop)
+    events = await until(
+        "the payment fails", lambda: payment_events(shop), want=lambda e: len(e) == 2
+    )
+    assert events[1] == ("payment_failed", visit, reason, {"amount": amount, "currency": "EUR"})
+    counted: dict[str, Any] = await until(
+        "the status counts the failure",
+        lambda: checkout_status(shop),
+        want=lambda c: c["failed"] == 1,
+    )
+    return counted
+
+
+def sql(path: Path, query: str, *args: Any) -> list[tuple[Any, ...]]:
+    """The rows `query` reads from the bridge's SQLite file at `path`."""
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute(query, args).fetchall()
 
 
 @asynccontextmanager
@@ -168,9 +218,9 @@ def settle_time(shop: Shop) -> None:
     shop.bridge.checkout.wake()
 
 
-async def charged(shop: Shop, track: str = "frigate-a") -> str:
-    """An app shopper takes two cans and leaves; their cart is charged: the visit."""
-    visit = await shop_and_leave(shop, track, 2, cus=CUSTOMER)
+async def charged(shop: Shop, track: str = "frigate-a", cans: int = 2) -> str:
+    """An app shopper takes `cans` cans and leaves; their cart is charged: the visit."""
+    visit = await shop_and_leave(shop, track, cans, cus=CUSTOMER)
     settle_time(shop)
     await until(
         "the cart is charged",

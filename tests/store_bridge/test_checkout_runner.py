@@ -6,41 +6,28 @@ test's shelf; the processor is the bridge's own embedded one (`fake_processor.py
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
-
-import pytest
 
 from store_bridge.core.checkout import Phase
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import Answer, PaymentState
 
 from ..waiting import until
-from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .cart_shop import Shop, stop_shop
+from .charging_fixtures import premises, shop
 from .charging_shop import (
     ACCOUNT,
     CUSTOMER,
-    UNIT,
-    attach,
-    charging_shop,
+    Premises,
     checkout_status,
     payment_events,
+    payment_failed,
     settle_time,
     shop_and_leave,
 )
-from .conftest import Operator
 
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    async with charging_shop(tmp_path / "bridge.sqlite3", operator, FakeProcessor()) as (
-        store,
-        processor,
-    ):
-        yield store, processor
+__all__ = ["premises", "shop"]
 
 
 async def test_a_shoppers_cart_is_charged_once_to_the_customer_after_the_settle_time(
@@ -99,21 +86,7 @@ async def test_a_declined_card_is_owed_the_next_check_in_refused_until_settled(
     store, processor = shop
     processor.decline(CUSTOMER)
     visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    settle_time(store)
-    events = await until(
-        "the payment fails", lambda: payment_events(store), want=lambda e: len(e) == 2
-    )
-    assert events[1] == (
-        "payment_failed",
-        visit,
-        "card_declined",
-        {"amount": 129, "currency": "EUR"},
-    )
-    failing = await until(
-        "the status shows the failure",
-        lambda: checkout_status(store),
-        want=lambda c: c["failed"] == 1,
-    )
+    failing = await payment_failed(store, visit, "card_declined", 129)
     assert failing["outstanding_accounts"] == 1
     assert failing["sales_today"]["count"] == 0
 
@@ -219,34 +192,27 @@ class _HeldConfirmations(FakeProcessor):
 
 
 async def test_a_checkout_stored_mid_way_is_looked_at_and_finished_once_after_a_restart(
-    tmp_path: Path, operator: Operator, socket_enabled: None
+    premises: Premises,
 ) -> None:
-    clock = Clock()
-    path = tmp_path / "bridge.sqlite3"
-    store = await start_shop(path, operator, clock)
     processor = _HeldConfirmations()
     processor.release = asyncio.Event()
-    await attach(store, processor)
-    store.shelf.stock(COLA_TOPIC, 10, UNIT)
-    store.shelf.walk(2)
+    store, _ = await premises.open(processor)
     processor.lose_answers(1)  # the creation's answer is lost: an orphan, never confirmed
     visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     settle_time(store)
     await until("the payment is created", lambda: len(processor.payments), want=lambda n: n >= 2)
     stored = await until(
         "the created payment is stored before it is confirmed",
-        lambda: _stored_phase(path, visit),
+        lambda: _stored_phase(premises.path, visit),
         want=lambda phase: phase == "created",
     )
     await stop_shop(store)  # the bridge stops while the confirmation hangs
 
     assert stored == "created"
-    assert _stored_phase(path, visit) == "created"
+    assert _stored_phase(premises.path, visit) == "created"
     assert PaymentState.CAPTURED not in [p.state for p in processor.payments.values()]
     processor.release = None
-    again = await start_shop(path, operator, clock)
-    try:
-        await attach(again, processor)
+    async with premises.reopened(processor) as (_, runner):
         await until(
             "the checkout is done",
             lambda: [p.state for p in processor.payments.values()],
@@ -254,11 +220,9 @@ async def test_a_checkout_stored_mid_way_is_looked_at_and_finished_once_after_a_
         )
         states = sorted(p.state.value for p in processor.payments.values())
         assert states == ["captured", "created"]  # the orphan stays unconfirmed
-        found = await again.bridge.checkout.find(visit)  # type: ignore[union-attr]
+        found = await runner.find(visit)
         assert found is not None
         assert found.phase is Phase.DONE
-    finally:
-        await stop_shop(again)
 
 
 def _stored_phase(path: Path, visit: str) -> str | None:

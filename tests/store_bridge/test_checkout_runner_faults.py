@@ -25,16 +25,21 @@ from store_bridge.payments import Answer, PaymentState
 
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .charging_fixtures import premises
 from .charging_shop import (
     CUSTOMER,
     UNIT,
+    Premises,
     attach,
     charging_shop,
     payment_events,
     settle_time,
     shop_and_leave,
+    sql,
 )
 from .conftest import Operator
+
+__all__ = ["premises"]
 
 
 @pytest.fixture
@@ -45,11 +50,6 @@ async def shop(
         tmp_path / "bridge.sqlite3", operator, FakeProcessor(), chips=False
     ) as (store, processor):
         yield store, processor
-
-
-def _sql(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(path)) as db:
-        return db.execute(sql, args).fetchall()
 
 
 def _captured(processor: FakeProcessor) -> list[int]:
@@ -63,7 +63,7 @@ async def _blocked(store: Shop, processor: FakeProcessor) -> str:
     settle_time(store)
     await until(
         "the checkout is blocked for the operator",
-        lambda: _sql(store.path, "SELECT phase FROM checkouts WHERE visit = ?", visit),
+        lambda: sql(store.path, "SELECT phase FROM checkouts WHERE visit = ?", visit),
         want=lambda rows: rows == [("blocked",)],
     )
     return visit
@@ -122,7 +122,7 @@ async def test_two_runners_on_one_database_store_one_payment_and_charge_once(
         await third.stop()
     assert _captured(processor) == [129]
     assert [p.state for p in processor.payments.values()].count(PaymentState.CAPTURED) == 1
-    stored = _sql(store.path, "SELECT phase, payment FROM checkouts WHERE visit = ?", visit)
+    stored = sql(store.path, "SELECT phase, payment FROM checkouts WHERE visit = ?", visit)
     (phase, payment), *_ = stored
     assert phase == "done"
     assert processor.payments[payment].state is PaymentState.CAPTURED
@@ -190,52 +190,31 @@ async def test_an_unexpected_exception_is_looked_at_and_the_checkout_ends_once(
         await stop_shop(store)
 
 
-async def test_a_wall_clock_set_back_does_not_stall_a_retry(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> None:
-    clock = Clock()
-    path = tmp_path / "bridge.sqlite3"
-    store = await start_shop(path, operator, clock)
-    processor = FakeProcessor(down=True)
-    await attach(store, processor)
-    store.shelf.stock(COLA_TOPIC, 10, UNIT)
-    store.shelf.walk(2)
+async def test_a_wall_clock_set_back_does_not_stall_a_retry(premises: Premises) -> None:
+    store, processor = await premises.open(FakeProcessor(down=True))
     visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     settle_time(store)
     await until("the processor is asked", lambda: processor.calls, want=lambda c: c >= 1)
-    ahead = clock.advance(7200)  # the machine's clock ran two hours ahead
+    ahead = premises.clock.advance(7200)  # the machine's clock ran two hours ahead
     await until(
         "a retry is scheduled by the clock that ran ahead",
-        lambda: _sql(path, "SELECT retry_at FROM checkouts WHERE visit = ?", visit),
+        lambda: sql(premises.path, "SELECT retry_at FROM checkouts WHERE visit = ?", visit),
         want=lambda rows: rows[0][0] is not None and rows[0][0] > ahead.timestamp(),
     )
     await stop_shop(store)
-    clock.advance(-7200)  # set right
+    premises.clock.advance(-7200)  # set right
     processor.down = False
-    again = await start_shop(path, operator, clock)
-    try:
-        await attach(again, processor)
+    async with premises.reopened(processor):
         await until("the cart is charged", lambda: _captured(processor), want=lambda c: c == [129])
-    finally:
-        await stop_shop(again)
 
 
-async def test_a_restart_does_not_alert_a_block_again(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> None:
-    clock = Clock()
-    path = tmp_path / "bridge.sqlite3"
-    store = await start_shop(path, operator, clock)
-    processor = FakeProcessor()
-    await attach(store, processor)
-    store.shelf.stock(COLA_TOPIC, 10, UNIT)
-    store.shelf.walk(2)
+async def test_a_restart_does_not_alert_a_block_again(premises: Premises) -> None:
+    store, processor = await premises.open(FakeProcessor())
     visit = await _blocked(store, processor)
     await stop_shop(store)
     asked = processor.calls
-    again = await start_shop(path, operator, clock)
-    try:
-        runner = await attach(again, processor)  # still misconfigured: blocked again
+    # still misconfigured: blocked again
+    async with premises.reopened(processor) as (again, runner):
         await until(
             "the processor is asked again", lambda: processor.calls, want=lambda c: c > asked
         )
@@ -247,8 +226,6 @@ async def test_a_restart_does_not_alert_a_block_again(
         assert alerts == [
             ("payment_failed", visit, "store_misconfigured", {"amount": 129, "currency": "EUR"})
         ]
-    finally:
-        await stop_shop(again)
 
 
 async def test_the_lines_charged_are_kept_whatever_the_cart_becomes(

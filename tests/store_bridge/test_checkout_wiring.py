@@ -6,12 +6,9 @@ A real bridge with a real SQLite file and API (`cart_shop.py`), the embedded pro
 """
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from store_bridge.checkout_purchases import CheckoutPurchases
 from store_bridge.fake_processor import FakeProcessor
@@ -21,39 +18,24 @@ from store_bridge.receipts import Pending, Purchase
 from store_bridge.service import build_receipts
 
 from ..waiting import until
-from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
+from .cart_shop import Shop, stop_shop
+from .charging_fixtures import premises, shop
 from .charging_shop import (
     ACCOUNT,
     CUSTOMER,
-    UNIT,
-    attach,
-    charging_shop,
+    Premises,
+    charged,
     checkout_status,
     payment_events,
+    payment_failed,
     settle_time,
     shop_and_leave,
+    sql,
 )
-from .conftest import Operator
 from .receipt_helpers import ADDRESS, mail_server, mail_table
 from .smtp_rig import MailServer
 
-__all__ = ["mail_server"]
-
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    async with charging_shop(tmp_path / "bridge.sqlite3", operator, FakeProcessor()) as (
-        store,
-        processor,
-    ):
-        yield store, processor
-
-
-def _sql(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(path)) as db:
-        return db.execute(sql, args).fetchall()
+__all__ = ["mail_server", "premises", "shop"]
 
 
 async def test_a_store_misconfigured_blames_nobody_alerts_and_charges_once_fixed(
@@ -62,21 +44,7 @@ async def test_a_store_misconfigured_blames_nobody_alerts_and_charges_once_fixed
     store, processor = shop
     processor.misconfigured = "api_key_invalid"
     visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
-    settle_time(store)
-    events = await until(
-        "the operator is told", lambda: payment_events(store), want=lambda e: len(e) == 2
-    )
-    assert events[1] == (
-        "payment_failed",
-        visit,
-        "store_misconfigured",
-        {"amount": 258, "currency": "EUR"},
-    )
-    alerted = await until(
-        "the status counts it for the operator",
-        lambda: checkout_status(store),
-        want=lambda c: c["failed"] == 1,
-    )
+    alerted = await payment_failed(store, visit, "store_misconfigured", 258)
     assert alerted["outstanding_accounts"] == 0  # the shopper owes nothing
     status, answer = await store.get(f"/v1/visits/{visit}/checkout")
     assert (answer["phase"], answer["reason"], answer["outstanding"]) == (
@@ -110,45 +78,32 @@ async def test_a_store_misconfigured_blames_nobody_alerts_and_charges_once_fixed
     assert (status, answer["error"]) == (404, "unknown_visit")
 
 
-async def test_a_blocked_checkout_goes_on_after_a_restart(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> None:
-    clock = Clock()
-    path = tmp_path / "bridge.sqlite3"
-    store = await start_shop(path, operator, clock)
-    processor = FakeProcessor()
-    await attach(store, processor)
-    store.shelf.stock(COLA_TOPIC, 10, UNIT)
-    store.shelf.walk(2)
+async def test_a_blocked_checkout_goes_on_after_a_restart(premises: Premises) -> None:
+    store, processor = await premises.open(FakeProcessor())
     visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     processor.misconfigured = "api_key_invalid"
     settle_time(store)
     await until(
         "the checkout stops",
-        lambda: _sql(path, "SELECT phase FROM checkouts WHERE visit = ?", visit),
+        lambda: sql(premises.path, "SELECT phase FROM checkouts WHERE visit = ?", visit),
         want=lambda rows: rows == [("blocked",)],
     )
     await stop_shop(store)
     processor.misconfigured = None
-    again = await start_shop(path, operator, clock)
-    try:
-        await attach(again, processor)
+    async with premises.reopened(processor):
         await until(
             "the restarted bridge charges it",
             lambda: [p.state for p in processor.payments.values()],
             want=lambda s: s == [PaymentState.CAPTURED],
         )
-    finally:
-        await stop_shop(again)
 
 
 async def test_a_pending_refund_is_looked_at_until_the_processor_says_it_is_done(
     shop: tuple[Shop, FakeProcessor],
 ) -> None:
     store, processor = shop
-    visit = await shop_and_leave(store, "frigate-a", 2, cus=CUSTOMER)
-    settle_time(store)
-    await until("the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2)
+    visit = await charged(store)
+    await until("it is charged once", lambda: payment_events(store), want=lambda e: len(e) == 2)
     processor.refunds_end("pending")
     status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 129})
     assert (status, answer["phase"], answer["reason"]) == (202, "uncertain", "pending")
@@ -167,7 +122,7 @@ async def test_a_pending_refund_is_looked_at_until_the_processor_says_it_is_done
         want=lambda c: c["sales_today"]["refunded"] == 129,
     )
     assert today["sales_today"] == {"amount": 258, "count": 1, "refunded": 129, "currency": "EUR"}
-    day = _sql(store.path, "SELECT day, currency, amount, count, refunded FROM daily_totals")
+    day = sql(store.path, "SELECT day, currency, amount, count, refunded FROM daily_totals")
     assert day == [(store.clock.now.date().isoformat(), "EUR", 258, 1, 129)]
 
 
@@ -175,9 +130,8 @@ async def test_a_store_misconfigured_refund_fails_and_changes_nothing(
     shop: tuple[Shop, FakeProcessor],
 ) -> None:
     store, processor = shop
-    visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
-    settle_time(store)
-    await until("the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2)
+    visit = await charged(store, cans=1)
+    await until("it is charged once", lambda: payment_events(store), want=lambda e: len(e) == 2)
     processor.misconfigured = "api_key_invalid"
     status, answer = await store.post(f"/v1/visits/{visit}/refund", {"amount": 129})
     assert (status, answer["phase"], answer["reason"]) == (502, "failed", "api_key_invalid")
@@ -222,7 +176,7 @@ async def test_a_receipt_asked_for_at_the_exit_is_sent_once_the_checkout_is_done
         )
     finally:
         await receipts.close()
-    assert _sql(store.path, "SELECT address FROM receipt_requests") == [(None,)]
+    assert sql(store.path, "SELECT address FROM receipt_requests") == [(None,)]
     outbox = "\n".join(map(str, store.outbox()))
     for secret in (ADDRESS, CUSTOMER, ACCOUNT, "4444"):
         assert secret not in outbox
@@ -269,7 +223,7 @@ async def test_the_status_page_shows_sales_and_trouble_as_counts(
 
 async def test_the_ready_carts_are_read_from_an_index(shop: tuple[Shop, FakeProcessor]) -> None:
     store, _ = shop
-    plan = _sql(
+    plan = sql(
         store.path,
         "EXPLAIN QUERY PLAN SELECT c.visit FROM carts c JOIN sessions s ON s.visit_id = c.visit "
         "WHERE c.closed IS NOT NULL AND c.taken = 0 AND c.closed <= 1e12 "
@@ -281,7 +235,7 @@ async def test_the_ready_carts_are_read_from_an_index(shop: tuple[Shop, FakeProc
     visit = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     settle_time(store)
     await until("the cart is charged", lambda: payment_events(store), want=lambda e: len(e) == 2)
-    assert _sql(store.path, "SELECT taken FROM carts WHERE visit = ?", visit) == [(1,)]
+    assert sql(store.path, "SELECT taken FROM carts WHERE visit = ?", visit) == [(1,)]
 
 
 async def test_the_checkout_api_refuses_what_it_cannot_do(
@@ -320,37 +274,15 @@ async def test_an_app_shopper_without_a_customer_is_blocked_and_owes_nothing(
 ) -> None:
     store, processor = shop
     visit = await shop_and_leave(store, "frigate-a", 1)
-    settle_time(store)
-    events = await until(
-        "the checkout is blocked", lambda: payment_events(store), want=lambda e: len(e) == 2
-    )
-    assert events[1] == (
-        "payment_failed",
-        visit,
-        "store_misconfigured",
-        {"amount": 129, "currency": "EUR"},
-    )
+    blocked = await payment_failed(store, visit, "store_misconfigured", 129)
     assert processor.calls == 0
-    blocked = await until(
-        "the status shows it for the operator",
-        lambda: checkout_status(store),
-        want=lambda c: c["failed"] == 1,
-    )
     assert blocked["outstanding_accounts"] == 0  # the QR's issuer is wrong, not the shopper
     status, answer = await store.post(f"/v1/visits/{visit}/checkout/retry", {})
     assert (status, answer["error"]) == (409, "not_retryable")
 
 
-async def test_refunds_caught_mid_way_are_resumed_after_a_restart(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> None:
-    clock = Clock()
-    path = tmp_path / "bridge.sqlite3"
-    store = await start_shop(path, operator, clock)
-    processor = FakeProcessor()
-    await attach(store, processor)
-    store.shelf.stock(COLA_TOPIC, 10, UNIT)
-    store.shelf.walk(2)
+async def test_refunds_caught_mid_way_are_resumed_after_a_restart(premises: Premises) -> None:
+    store, processor = await premises.open(FakeProcessor())
     first = await shop_and_leave(store, "frigate-a", 1, cus=CUSTOMER)
     second = await shop_and_leave(store, "frigate-b", 1, cus=CUSTOMER)
     settle_time(store)
@@ -359,7 +291,7 @@ async def test_refunds_caught_mid_way_are_resumed_after_a_restart(
     status, _ = await store.post(f"/v1/visits/{first}/refund", {"amount": 129})
     assert status == 202  # pending at the processor: looked at until it says
     await stop_shop(store)
-    with closing(sqlite3.connect(path, isolation_level=None)) as db:  # a crash mid-send
+    with closing(sqlite3.connect(premises.path, isolation_level=None)) as db:  # a crash mid-send
         db.execute(
             "INSERT INTO refunds (id, visit, payment, amount, currency, phase, attempts, "
             "created, updated) VALUES ('rf-x', ?, 'pi_x', 1, 'EUR', 'sending', 0, 0, 0)",
@@ -367,9 +299,7 @@ async def test_refunds_caught_mid_way_are_resumed_after_a_restart(
         )
     (refund,) = processor.refunds
     processor.settle_refund(refund)
-    again = await start_shop(path, operator, clock)
-    try:
-        await attach(again, processor)
+    async with premises.reopened(processor) as (again, _):
         await until(
             "the pending refund is issued after the restart",
             lambda: payment_events(again),
@@ -379,9 +309,7 @@ async def test_refunds_caught_mid_way_are_resumed_after_a_restart(
         )
         await until(  # looked up among pi_x's refunds; the processor does not know pi_x
             "the refund caught mid-send is left to the operator",
-            lambda: _sql(path, "SELECT phase, reason FROM refunds WHERE visit = ?", second),
+            lambda: sql(premises.path, "SELECT phase, reason FROM refunds WHERE visit = ?", second),
             want=lambda rows: rows == [("uncertain", "resource_missing")],
         )
         assert len(processor.refunds) == 1  # never sent blindly
-    finally:
-        await stop_shop(again)

@@ -47,8 +47,12 @@ def _error(code: str | None, kind: str = "invalid_request_error") -> dict[str, A
     return {"error": {"type": kind, "code": code, "message": "stand-in"}}
 
 
+Stand = tuple[StandIn, StripeProcessor]
+"""The stand-in server and the adapter that talks to it."""
+
+
 @pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[tuple[StandIn, StripeProcessor]]:
+async def stand_in(socket_enabled: None) -> AsyncIterator[Stand]:
     fake = StandIn()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", fake.handle)
@@ -64,6 +68,11 @@ async def stand_in(socket_enabled: None) -> AsyncIterator[tuple[StandIn, StripeP
 
 CONFIRM = "/v1/payment_intents/pi_1/confirm"
 RETRIEVE = "/v1/payment_intents/pi_1"
+
+
+def _intent(status: str, amount: int, **more: Any) -> dict[str, Any]:
+    """A payment intent as Stripe answers it: pi_1 in `status` for `amount`, and `more`."""
+    return {"id": "pi_1", "object": "payment_intent", "status": status, "amount": amount, **more}
 
 
 def _wrong(code: str) -> Misconfigured:
@@ -141,11 +150,7 @@ def _wrong(code: str) -> Misconfigured:
     ],
 )
 async def test_what_each_stripe_error_tells_the_caller(
-    stand_in: tuple[StandIn, StripeProcessor],
-    status: int,
-    body: dict[str, Any],
-    confirm_says: Any,
-    retrieve_says: Any,
+    stand_in: Stand, status: int, body: dict[str, Any], confirm_says: Any, retrieve_says: Any
 ) -> None:
     fake, adapter = stand_in
     fake.answers = {CONFIRM: (status, body), RETRIEVE: (status, body)}
@@ -196,7 +201,7 @@ INTENTS = "/v1/payment_intents"
     ],
 )
 async def test_a_payment_the_store_cannot_create_is_not_the_shoppers_decline(
-    stand_in: tuple[StandIn, StripeProcessor],
+    stand_in: Stand,
     answers: dict[str, tuple[int, dict[str, Any]]],
     says: Any,
 ) -> None:
@@ -244,7 +249,7 @@ def _refund(status: str, amount: int | None = 700, reason: str | None = None) ->
     ],
 )
 async def test_a_refund_is_what_stripe_says_it_is(
-    stand_in: tuple[StandIn, StripeProcessor], refund: dict[str, Any], says: Any
+    stand_in: Stand, refund: dict[str, Any], says: Any
 ) -> None:
     fake, adapter = stand_in
     fake.answers = {REFUNDS: (200, refund), f"{REFUNDS}/re_1": (200, refund)}
@@ -270,11 +275,7 @@ async def test_a_refund_is_what_stripe_says_it_is(
     ],
 )
 async def test_what_a_refused_refund_tells_the_caller(
-    stand_in: tuple[StandIn, StripeProcessor],
-    status: int,
-    body: dict[str, Any],
-    refund_says: Any,
-    retrieve_says: Any,
+    stand_in: Stand, status: int, body: dict[str, Any], refund_says: Any, retrieve_says: Any
 ) -> None:
     fake, adapter = stand_in
     fake.answers = {REFUNDS: (status, body), f"{REFUNDS}/re_1": (status, body)}
@@ -288,21 +289,19 @@ async def test_what_a_refused_refund_tells_the_caller(
 
 
 async def test_the_card_comes_from_the_charge_when_stripe_reports_it(
-    stand_in: tuple[StandIn, StripeProcessor],
+    stand_in: Stand,
 ) -> None:
     fake, adapter = stand_in
-    intent = {
-        "id": "pi_1",
-        "object": "payment_intent",
-        "status": "succeeded",
-        "amount": 900,
-        "amount_received": 850,
-        "latest_charge": {
+    intent = _intent(
+        "succeeded",
+        900,
+        amount_received=850,
+        latest_charge={
             "id": "ch_1",
             "object": "charge",
             "payment_method_details": {"card_present": {"brand": "mastercard", "last4": "4444"}},
         },
-    }
+    )
     fake.answers = {RETRIEVE: (200, intent)}
 
     answer = await adapter.retrieve("pi_1")
@@ -334,19 +333,17 @@ async def test_the_card_comes_from_the_charge_when_stripe_reports_it(
     ],
 )
 async def test_the_card_is_looked_up_when_the_answer_does_not_name_it(
-    stand_in: tuple[StandIn, StripeProcessor],
+    stand_in: Stand,
     method_answer: tuple[int, dict[str, Any]],
     card: tuple[str | None, str | None],
 ) -> None:
     fake, adapter = stand_in
-    intent = {
-        "id": "pi_1",
-        "object": "payment_intent",
-        "status": "succeeded",
-        "amount": 900,
-        "payment_method": "pm_1",
-        "latest_charge": {"id": "ch_1", "object": "charge", "amount_captured": 900},
-    }
+    intent = _intent(
+        "succeeded",
+        900,
+        payment_method="pm_1",
+        latest_charge={"id": "ch_1", "object": "charge", "amount_captured": 900},
+    )
     fake.answers = {RETRIEVE: (200, intent), "/v1/payment_methods/pm_1": method_answer}
 
     answer = await adapter.retrieve("pi_1")
@@ -356,23 +353,17 @@ async def test_the_card_is_looked_up_when_the_answer_does_not_name_it(
 
 
 async def test_a_hold_is_what_stripe_says_can_be_captured(
-    stand_in: tuple[StandIn, StripeProcessor],
+    stand_in: Stand,
 ) -> None:
     fake, adapter = stand_in
-    intent = {
-        "id": "pi_1",
-        "object": "payment_intent",
-        "status": "requires_capture",
-        "amount": 5000,
-        "amount_capturable": 4500,
-    }
+    intent = _intent("requires_capture", 5000, amount_capturable=4500)
     fake.answers = {RETRIEVE: (200, intent)}
 
     assert await adapter.retrieve("pi_1") == Accepted("pi_1", PaymentState.AUTHORISED, 4500)
 
 
 async def test_a_terminals_card_is_recognised_by_the_fingerprint_stripe_reports(
-    stand_in: tuple[StandIn, StripeProcessor],
+    stand_in: Stand,
 ) -> None:
     fake, adapter = stand_in
     present = {"card_present": {"brand": "visa", "last4": "0005", "fingerprint": "fp_term"}}
@@ -406,10 +397,10 @@ async def test_a_terminals_card_is_recognised_by_the_fingerprint_stripe_reports(
     ],
 )
 async def test_stripe_statuses_as_payment_states(
-    stand_in: tuple[StandIn, StripeProcessor], status: str, state: PaymentState
+    stand_in: Stand, status: str, state: PaymentState
 ) -> None:
     fake, adapter = stand_in
-    intent = {"id": "pi_1", "object": "payment_intent", "status": status, "amount": 700}
+    intent = _intent(status, 700)
     fake.answers = {RETRIEVE: (200, intent)}
 
     answer = await adapter.retrieve("pi_1")
@@ -419,10 +410,10 @@ async def test_stripe_statuses_as_payment_states(
 
 
 async def test_a_captured_payment_that_names_no_card_has_none(
-    stand_in: tuple[StandIn, StripeProcessor],
+    stand_in: Stand,
 ) -> None:
     fake, adapter = stand_in
-    intent = {"id": "pi_1", "object": "payment_intent", "status": "succeeded", "amount": 700}
+    intent = _intent("succeeded", 700)
     fake.answers = {RETRIEVE: (200, intent)}
 
     answer = await adapter.retrieve("pi_1")
@@ -432,7 +423,7 @@ async def test_a_captured_payment_that_names_no_card_has_none(
 
 
 async def test_a_payments_refunds_are_listed_page_by_page_with_their_keys(
-    stand_in: tuple[StandIn, StripeProcessor],
+    stand_in: Stand,
 ) -> None:
     fake, adapter = stand_in
     page = {
