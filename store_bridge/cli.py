@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=8787,
         help="HTTP port on 127.0.0.1 (default 8787; 0 picks one)",
     )
-    demo.add_argument("--capacity", type=int, default=8, help="people inside at most (default 8)")
+    demo.add_argument("--capacity", type=int, default=12, help="people inside at most (default 12)")
     demo.add_argument("--duration", type=_positive, help="stop after this many seconds")
     demo.add_argument("--shoppers", type=int, help="stop once this many shoppers came and went")
     demo.add_argument(

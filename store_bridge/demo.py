@@ -4,14 +4,16 @@ An entry and an exit turnstile (simulated gates), a SQLite file in a temporary f
 `--data`), the real HTTP API on 127.0.0.1, and a stream of simulated shoppers who check in
 (most with the app's QR code, signed with a demo operator key made at start; some with a
 card tap from a simulated card terminal; now and then one with an expired code), walk
-around, and leave through the exit (mostly recognised by their anonymous track id). The
-store is small, so at busy moments the entry refuses with `store_full`.
+around, and leave through the exit (recognised by their anonymous track id). The person
+tracker sees them too (`demo_walkers.py`: one at a time through the turnstile, bound to their
+tracks at the gate, never at a shelf); they leave room for the tracked entry's shoppers and
+stay away while only that is free, and a full store refuses them with `store_full`.
 
 The store has shelves too (`demo_shelves.py`): a dozen lanes on load cells and a person
 tracker, simulated by `shop_sim` in real time. Tracked shoppers come in through a second
 entry gate, pick, hesitate, put back, crowd at one shelf and lose their track now and then:
 the status page shows their carts filling, the picks waiting for review, the anomalies.
-The other shoppers come in untracked through the first gate (their sessions stay unbound).
+The first gate's shoppers only walk the hall: a pick at a shelf is never theirs.
 
 The tracked shoppers pay (`demo_checkout.py`): their carts are charged after they leave by
 an embedded fake processor, with the app's saved card or a card tapped at the tracked
@@ -44,6 +46,7 @@ from .core.card_numbers import looks_like_card_number
 from .core.credentials import OperatorKey
 from .demo_checkout import DemoPayments, DemoShoppers, attach_demo_payments, summary
 from .demo_shelves import SHELF_GATE, demo_shelf, demo_simulation, play
+from .demo_walkers import Walkers
 from .gates.base import GateRole
 from .gates.simulator import SimulatedGate
 from .outbox import BrokerConfig, Publisher
@@ -62,7 +65,7 @@ class DemoOptions:
     """What the command line chose."""
 
     port: int = 8787
-    capacity: int = 8
+    capacity: int = 12
     duration: float | None = None
     shoppers: int | None = None
     speed: float = 1.0
@@ -162,28 +165,40 @@ class DemoApi:
             return result
 
 
-async def _shopper(
+async def _shopper(  # noqa: PLR0913, PLR0917 - a shopper's world
     api: DemoApi,
     terminal: SimulatedTerminal,
     signer: QrSigner,
+    walkers: Walkers,
     rng: random.Random,
     speed: float,
 ) -> None:
+    if walkers.stays_away():
+        return  # a long queue at the gate, or a busy store: they come another time
     roll = rng.random()
-    now = time.time()
-    if roll < 0.7:  # noqa: PLR2004 - the demo's mix of shoppers
-        qr = signer.sign(now=now, party=rng.choice((1, 1, 1, 2)))
-        result = await api.post("/v1/gates/entry_1/check-in", {"qr": qr})
-    elif roll < 0.95:  # noqa: PLR2004 - a card tap at the entry's terminal
-        answer = await terminal.tap()
-        result = answer if isinstance(answer, dict) else {}
-    else:  # an old screenshot of a code: expired
-        result = await api.post("/v1/gates/entry_1/check-in", {"qr": signer.sign(now=now - 600)})
-    if not result.get("opened"):
+    party = rng.choice((1, 1, 1, 2)) if roll < 0.7 else 1  # noqa: PLR2004 - the demo's mix
+    async with walkers.at_gate(party) as walk:
+        if walk is None:
+            return
+        now = time.time()
+        if roll < 0.7:  # noqa: PLR2004 - the app's QR code
+            qr = signer.sign(now=now, party=party)
+            result = await api.post("/v1/gates/entry_1/check-in", {"qr": qr})
+        elif roll < 0.95:  # noqa: PLR2004 - a card tap at the entry's terminal
+            answer = await terminal.tap()
+            result = answer if isinstance(answer, dict) else {}
+        else:  # an old screenshot of a code: expired
+            old = signer.sign(now=now - 600)
+            result = await api.post("/v1/gates/entry_1/check-in", {"qr": old})
+        walk.admitted = bool(result.get("opened"))
+    if not walk.admitted:
         return
-    await asyncio.sleep(rng.uniform(3, 12) / speed)
-    leave = {"track": result["track"]} if rng.random() < 0.9 else {}  # noqa: PLR2004
-    await api.post("/v1/gates/exit_1/exit", leave)
+    try:
+        await asyncio.sleep(rng.uniform(3, 12) / speed)
+        leave = {"track": result["track"]}
+        await walk.leave(lambda: api.post("/v1/gates/exit_1/exit", leave))
+    finally:
+        walk.forget()
 
 
 def tally(bridge: Bridge) -> str:
@@ -300,6 +315,12 @@ async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
     tasks: set[asyncio.Task[None]] = set()
     started = time.monotonic()
     next_line = 0.0
+    assert bridge.carts is not None  # noqa: S101 - the demo store always has shelves
+    walkers = Walkers(
+        bridge.carts.on_tracker_message,
+        random.Random(f"{options.seed}-walkers"),  # noqa: S311 - a simulation
+        lambda: (bridge.occupancy, bridge.settings.capacity),
+    )
     async with aiohttp.ClientSession() as http:
         api = DemoApi(http, url, headers)
         terminal = SimulatedTerminal(
@@ -319,7 +340,9 @@ async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
                     if not tasks:
                         break
                 else:
-                    task = asyncio.create_task(_shopper(api, terminal, signer, rng, options.speed))
+                    task = asyncio.create_task(
+                        _shopper(api, terminal, signer, walkers, rng, options.speed)
+                    )
                     tally.started += 1
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
@@ -338,7 +361,7 @@ async def _simulate(  # noqa: PLR0913, PLR0917 - the demo loop's context
                         flush=True,
                     )
                     next_line = elapsed + 1.0
-                await asyncio.sleep(rng.uniform(0.3, 1.5) / options.speed)
+                await asyncio.sleep(rng.uniform(1.5, 4.5) / options.speed)
         finally:
             for task in tasks:
                 task.cancel()

@@ -20,10 +20,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from .carts import Carts
+from .demo_walkers import GATE_ZONE
 from .shelf_config import ShelfConfig
-from .shop_plan import CheckIn, CheckOut, Reading, ShopPlan, TrackerMessage, make_shop
+from .shop_plan import EXIT_ZONE, CheckIn, CheckOut, Reading, ShopPlan, TrackerMessage, make_shop
 from .shop_sim import Simulation
 
+FIRST_GATE = "entry_1"
+"""The entry gate the other shoppers use (tracked too: `demo_walkers.py`)."""
 SHELF_GATE = "entry_2"
 """The entry gate the tracked shoppers use (its tracker zone is the entrance)."""
 
@@ -43,7 +46,8 @@ def demo_shelf(plan: ShopPlan = DEMO_PLAN) -> ShelfConfig:
     return ShelfConfig(
         products=shop.products,
         lanes=shop.lanes,
-        entry_zones={SHELF_GATE: shop.entry_zone},
+        entry_zones={SHELF_GATE: shop.entry_zone, FIRST_GATE: GATE_ZONE},
+        exit_zones=frozenset({EXIT_ZONE}),
     )
 
 

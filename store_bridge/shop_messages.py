@@ -124,23 +124,39 @@ def _track(person: Person, plan: ShopPlan, rng: random.Random) -> list[tuple[flo
 def _frigate(
     track: str, person: Person, moment: float, rng: random.Random, times: tuple[float, float]
 ) -> dict[str, object]:
-    """Frigate's `after` object, with what a tracker says and the bridge must drop.
+    """Frigate's `after` object for `person` at `moment` (`frigate_after`).
 
     `times`: the run's start (epoch seconds) and when the track began (seconds after it).
     """
     epoch, first = times
     zones = next((z for a, b, z in person.zones if a <= moment < b), person.zones[-1][2])
+    return frigate_after(track, zones, (epoch + moment, epoch + first), person.face, rng)
+
+
+def frigate_after(
+    track: str,
+    zones: frozenset[str],
+    times: tuple[float, float],
+    face: str | None,
+    rng: random.Random,
+) -> dict[str, object]:
+    """Frigate's `after` object, with what a tracker says and the bridge must drop.
+
+    `times`: the frame's time and the track's start (epoch seconds); `face`: a name a
+    face-recognition tracker put in `sub_label`, or None.
+    """
+    frame, start = times
     x, y = rng.randrange(0, 1800), rng.randrange(0, 1000)
     return {
         "id": track,
         "camera": CAMERA,
-        "frame_time": epoch + moment,
-        "snapshot": {"frame_time": epoch + moment, "box": [x, y]},
+        "frame_time": frame,
+        "snapshot": {"frame_time": frame, "box": [x, y]},
         "label": "person",
-        "sub_label": None if person.face is None else [person.face, 0.93],
+        "sub_label": None if face is None else [face, 0.93],
         "top_score": 0.87,
         "false_positive": False,
-        "start_time": epoch + first,
+        "start_time": start,
         "end_time": None,
         "score": round(rng.uniform(0.7, 0.95), 2),
         "box": [x, y, x + 120, y + 310],
@@ -153,6 +169,6 @@ def _frigate(
         "entered_zones": sorted(zones),
         "has_clip": True,
         "has_snapshot": True,
-        "attributes": {"face": 0.81} if person.face else {},
+        "attributes": {"face": 0.81} if face else {},
         "current_attributes": [],
     }

@@ -456,10 +456,10 @@ def test_demo_runs_for_its_duration(capsys: pytest.CaptureFixture[str]) -> None:
 
     captured = capsys.readouterr()
     _page, statuses, done = _demo_lines(captured.out)
-    assert captured.out.startswith("store-bridge demo: Demo store, 8 people at most\n")
+    assert captured.out.startswith("store-bridge demo: Demo store, 12 people at most\n")
     assert len(statuses) >= 2  # a line a second
     assert statuses[0]["elapsed"] == "0"
-    assert all(status["capacity"] == "8" for status in statuses)
+    assert all(status["capacity"] == "12" for status in statuses)
     assert int(done["checked_in"]) >= 1
 
 
