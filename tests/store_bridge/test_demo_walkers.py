@@ -15,7 +15,7 @@ import json
 import random
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from contextlib import closing
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -85,8 +85,8 @@ async def test_the_readme_demo_charges_carts_while_the_first_gate_is_busy(tmp_pa
         demo.cancel()  # as Ctrl+C does
         with contextlib.suppress(asyncio.CancelledError):
             await demo
-    charged, receipts = _seen(out)
-    assert charged > 0
+    money, receipts = _seen(out)
+    assert money > 0
     assert receipts >= 1
     assert len(_receipts(tmp_path)) >= receipts  # in the demo's folder
     events = _events(tmp_path)
@@ -193,7 +193,7 @@ async def test_one_at_a_time_through_the_gate_and_a_long_queue_goes_away() -> No
     walkers = _walkers(tracker, places)
     at_gate: list[str] = []
 
-    def _step(name: str) -> Callable[[], Awaitable[None]]:
+    def _step(name: str) -> Callable[[], Coroutine[Any, Any, None]]:
         async def _go() -> None:
             async with walkers.at_gate(2) as walk:
                 assert walk is not None
