@@ -30,9 +30,9 @@ The operator closes an uncertain refund once they looked it up in the processor'
 (counted and announced as any refund done), `Settlement.NOT_REFUNDED` makes it `FAILED`
 (nothing refunded), both with the reason ``settled_by_operator``. Only an uncertain refund
 can be closed so: one the processor answered meanwhile keeps the processor's answer. After a
-`NOT_REFUNDED` a new refund may be asked for (`blocks`); it carries a new id, hence a new key
-(`next_id`), so that the old request, should it turn up at the processor after all, is never
-taken for the new one.
+failed refund (declined, refused, failed at the processor, or closed as `NOT_REFUNDED`) a new
+refund may be asked for (`blocks`); it carries a new id, hence a new key (`next_id`), so that
+the old request, should it turn up at the processor after all, is never taken for the new one.
 """
 
 from dataclasses import dataclass, replace
@@ -144,10 +144,11 @@ def settled(refund: Refund, outcome: Settlement) -> Refund | None:
 def blocks(refund: Refund) -> bool:
     """Whether a visit's refund keeps a new one from being asked for.
 
-    Only a refund the operator found was never made (closed as `NOT_REFUNDED`) does not:
-    any other may have moved money, or still may.
+    A failed one does not: the processor declined it, refused the request, or said it
+    failed, or the operator found it was never made (closed as `NOT_REFUNDED`); no money
+    moved. Any other may have moved money, or still may.
     """
-    return not (refund.phase is RefundPhase.FAILED and refund.reason == SETTLED_BY_OPERATOR)
+    return refund.phase is not RefundPhase.FAILED
 
 
 def next_id(visit: str, previous: Refund | None) -> str:

@@ -152,7 +152,9 @@ def test_only_an_uncertain_refund_is_closed_and_the_operators_word_ends_it() -> 
         assert refunds.settled(answered, Settlement.REFUNDED) is None
     declined = refunds.advance(refunds.sending(lost), Declined("card_declined"), T0)
     assert declined.phase is RefundPhase.FAILED
-    assert refunds.blocks(declined)  # anything but a refund closed as never made blocks
+    assert not refunds.blocks(declined)  # nothing moved: a new refund may be asked for
+    uncertain = refunds.advance(refunds.sending(lost), Unknown("timeout"), T0)
+    assert refunds.blocks(uncertain)  # it may have moved money
 
 
 def test_a_new_refund_after_one_closed_as_never_made_has_a_new_key() -> None:
@@ -244,6 +246,27 @@ async def test_a_refund_closed_as_never_made_is_not_sent_and_a_new_one_may_be_as
     assert shown["refunds_uncertain"] == 0
     status, refused = await shop.post(f"/v1/visits/{visit}/refund", {"amount": 1})
     assert (status, refused["reason"]) == (409, "already_refunded")  # a done one blocks
+
+
+async def test_a_refund_the_processor_failed_may_be_asked_for_again(
+    store: tuple[Shop, Dashboard],
+) -> None:
+    shop, processor = store
+    visit = await charged(shop)
+    processor.refunds_end("failed", "expired_or_canceled_card")
+
+    status, failed = await shop.post(f"/v1/visits/{visit}/refund", {"amount": CANS})
+
+    assert (status, failed["phase"]) == (502, "failed")  # the processor failed it
+    assert _issued(shop) == []
+    processor.refunds_end("succeeded")
+    status, made = await shop.post(f"/v1/visits/{visit}/refund", {"amount": CANS})
+    assert (status, made["phase"], made["amount"]) == (200, "done", CANS)
+    assert processor.sent_keys() == [f"rf-{visit}:refund", f"rf-{visit}~2:refund"]
+    assert _stored(shop, visit) == [(f"rf-{visit}~2", "done", None)]
+    assert _issued(shop) == [(visit, {"amount": CANS, "currency": "EUR"})]
+    status, refused = await shop.post(f"/v1/visits/{visit}/refund", {"amount": 1})
+    assert (status, refused["reason"]) == (409, "already_refunded")
 
 
 async def test_the_processors_answer_first_stands_and_the_operator_is_told_what_it_is(
