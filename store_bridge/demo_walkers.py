@@ -47,6 +47,10 @@ tracked shoppers walk in even when their gate refuses them (someone slipping thr
 picks no cart may take), so they must find room. At most half the store's capacity."""
 UPDATE_S: Final = 1.0
 """The tracker's updates of a track (Frigate sends one on every change; here every second)."""
+HALL_MIN_S: Final = 4.0
+"""The least time a shopper spends in the hall, whatever `--speed` says: the cart book binds
+a track once it saw it go on into the store (with the tracker's lag and tolerance), and a
+session that left before it was bound was a shopper it could not place."""
 EXIT_S: Final = 1.0
 """How long a shopper stays in view in the exit's zone after the exit gate."""
 
@@ -66,6 +70,8 @@ class Walk:
         self._feed, self._rng, self._clock = feed, rng, clock
         self._zones = frozenset({GATE_ZONE})
         self._updates: asyncio.Task[None] | None = None
+        self._in_hall = 0.0
+        """When they walked on into the hall (`time.monotonic`)."""
         now = clock()
         self._tracks = [
             (f"{now:.6f}-{rng.randrange(16**6):06x}", now, self._face())
@@ -89,6 +95,7 @@ class Walk:
     def walk_on(self) -> None:
         """Through the gate into the hall, seen every `UPDATE_S` from now on."""
         self._zones = frozenset({HALL})
+        self._in_hall = time.monotonic()
         self._say("update")
         self._updates = asyncio.create_task(self._keep_seen())
 
@@ -102,7 +109,12 @@ class Walk:
         self._say("end")
 
     async def leave(self, through: Callable[[], Awaitable[object]]) -> None:
-        """Into the exit's zone, `through` the exit gate, and out of view."""
+        """Into the exit's zone, `through` the exit gate, and out of view.
+
+        Not before they spent `HALL_MIN_S` in the hall.
+        """
+        if (stay := self._in_hall + HALL_MIN_S - time.monotonic()) > 0:
+            await asyncio.sleep(stay)
         if self._updates is not None:
             self._updates.cancel()
             with contextlib.suppress(asyncio.CancelledError):

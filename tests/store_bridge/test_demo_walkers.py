@@ -15,6 +15,7 @@ import json
 import random
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Coroutine
 from contextlib import closing
 from email import message_from_bytes
@@ -26,7 +27,14 @@ from typing import Any
 import pytest
 
 from store_bridge.demo import DemoOptions, run_demo
-from store_bridge.demo_walkers import GATE_ZONE, HALL, QUEUE_MAX, TRACKED_ROOM, Walkers
+from store_bridge.demo_walkers import (
+    GATE_ZONE,
+    HALL,
+    HALL_MIN_S,
+    QUEUE_MAX,
+    TRACKED_ROOM,
+    Walkers,
+)
 from store_bridge.shop_plan import EXIT_ZONE
 from tests.waiting import until
 
@@ -172,6 +180,7 @@ async def test_an_admitted_shopper_walks_the_hall_and_leaves_through_the_exit_zo
     tracker = _Tracker()
     walkers = _walkers(tracker, [(0, 12)])
     _done, walk = await _check_in(walkers, opened=True)
+    in_hall = time.monotonic()
     (track,) = {heard for _phase, heard, _zones in tracker.heard}
     assert tracker.of(track) == [("new", [GATE_ZONE]), ("update", [HALL])]
     await until(lambda: len(tracker.of(track)) >= 3)  # seen again in the hall
@@ -180,6 +189,8 @@ async def test_an_admitted_shopper_walks_the_hall_and_leaves_through_the_exit_zo
 
     async def _exit() -> None:
         through.append(tracker.of(track)[-1][1])  # where the tracker saw them at the gate
+        # Long enough in the hall for the cart book to bind them, whatever --speed says.
+        assert time.monotonic() - in_hall >= HALL_MIN_S
 
     await walk.leave(_exit)
     assert through == [[EXIT_ZONE]]
