@@ -1,9 +1,10 @@
 """A checkout's changes stored: its state and its events in one transaction, then published.
 
 Every change of `checkout_runner.py` (and of the operators' retry) goes through `commit`:
-the work and the events in one transaction, durable (synchronous FULL, shared with the other
-durable changes waiting: `group_commit.py`) unless asked otherwise, retried while the
-database is down when asked to; then the activity is counted and the publisher woken. Two
+the work and the events in one transaction (committed together with the other changes
+waiting: `group_commit.py`), durable (on disk before it returns: `wal_sync.py`) unless asked
+otherwise, retried while the database is down when asked to; then the activity is counted
+and the publisher woken; `commit_each`: a batch of changes in one transaction. Two
 rollbacks are expected, not errors: a visit that has a checkout already (`AlreadyTaken`,
 raised by the work) and a payment stored for the checkout already (`PaymentStored`: the
 compare-and-set of `transition`; this creation's payment is an orphan, never confirmed).
@@ -11,6 +12,7 @@ compare-and-set of `transition`; this creation's payment is an orphan, never con
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any, Final
@@ -19,6 +21,7 @@ from . import checkout_store
 from .core.checkout import Checkout
 from .core.checkout_news import News
 from .events import Wire
+from .group_commit import Change, Result
 from .ledger import Ledger
 from .storage import StorageUnavailable
 from .vocabulary import EventType, Outcome
@@ -71,7 +74,7 @@ class CheckoutCommits:
 
         def work(db: Any) -> None:  # noqa: ANN401
             if not created:
-                checkout_store.save(db, after, now)
+                checkout_store.update(db, before, after, now)
             elif not checkout_store.save_created(db, after, now):
                 raise PaymentStored
             if owed:
@@ -101,10 +104,7 @@ class CheckoutCommits:
         ledger = self._ledger
         while True:
             try:
-                if durable:
-                    await ledger.db.change_durable(work, events)
-                else:
-                    await ledger.db.call(lambda store: store.change(work, events))
+                await ledger.db.group(work, events, durable=durable)
             except AlreadyTaken:
                 return False
             except StorageUnavailable as err:
@@ -117,3 +117,28 @@ class CheckoutCommits:
         ledger.activity.saw(events, ledger.clock())
         ledger.wake_publisher()
         return True
+
+    async def commit_each(self, changes: list[Change]) -> list[bool | Exception]:
+        """Each change with its events, all in one transaction (not waiting for the disk).
+
+        For each: True (stored), False (its work raised `AlreadyTaken`: undone alone), or the
+        exception that undid it alone (`StorageUnavailable` for the database's). A commit that
+        fails stores none and raises `StorageUnavailable`.
+        """
+        ledger = self._ledger
+        outcomes = await ledger.db.change_each(changes)
+        events = [e for c, o in zip(changes, outcomes, strict=True) if o.stored for e in c.events]
+        if events:
+            ledger.activity.saw(events, ledger.clock())
+            ledger.wake_publisher()
+        return [_stored(outcome) for outcome in outcomes]
+
+
+def _stored(outcome: Result) -> bool | Exception:
+    if outcome.stored:
+        return True
+    if isinstance(outcome.value, AlreadyTaken):
+        return False
+    if isinstance(outcome.value, sqlite3.Error):
+        return StorageUnavailable(type(outcome.value).__name__)
+    return outcome.value  # type: ignore[no-any-return]

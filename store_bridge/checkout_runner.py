@@ -3,21 +3,24 @@
 Every `poll_s` (and when woken) it takes the closed carts that may be charged
 (`checkout_store.ready_carts`: settled, nothing waiting for review, or past the review
 deadline) and starts a checkout for each (`core/checkout.py`), stored with its
-`checkout_started` event in one transaction, unique per visit. Each checkout then runs as a
-task (at most `concurrency` at the processor at once): ask `next_step`, call the processor,
-`advance`, and store the new state with its events, committed, BEFORE the next call.
-Unfinished checkouts are resumed at start, their stored payment looked at first. Every
-state is committed before the processor is asked anything; the commit that stores a
-payment's id is also on disk before the payment may be confirmed (synchronous FULL, shared
-with the other checkouts' commits waiting: `group_commit.py`): lost to a power cut, the
-payment would be created again. The others need not wait for the disk: a state lost to a
-power cut is found again by looking at the stored payment (a confirmed or captured payment
-is seen as such), and a later synced commit makes every earlier one durable too. The
-payment a creation answered is stored only if none is (a compare-and-set: another bridge on
-the same file, which `service.serve`'s lock prevents anyway, cannot make it two). A task
-never ends on a surprise: an unexpected exception is taken as an `Unknown` answer (look,
-after a backoff). A backoff waits at most the policy's cap, whatever the wall clock says.
-One task per checkout at most (`_spawn`; a retry runs under the visit's lock).
+`checkout_started` event, unique per visit: `START_AT_ONCE` starts in one transaction, each
+undone alone if its visit has a checkout already (`checkout_starts.py`). Each checkout then
+runs as a task (at most `concurrency` at the processor at once, a payment under way before a
+new one: `processor_slots.py`): ask `next_step`, call the processor, `advance`, and store
+the new state with its events, committed, BEFORE the next call (committed together with the
+other checkouts' changes waiting: `group_commit.py`). Unfinished checkouts are resumed at
+start, their stored payment looked at first. Every state is committed before the processor
+is asked anything; the commit that stores a payment's id is also on disk before the payment
+may be confirmed (the log synced after the commit, once for all the durable commits waiting,
+in a thread of its own: `wal_sync.py`): lost to a power cut, the payment would be created
+again. The others need not wait for the disk: a state lost to a power cut is found again by
+looking at the stored payment (a confirmed or captured payment is seen as such), and a later
+synced commit makes every earlier one durable too. The payment a creation answered is stored
+only if none is (a compare-and-set: another bridge on the same file, which `service.serve`'s
+lock prevents anyway, cannot make it two). A task never ends on a surprise: an unexpected
+exception is taken as an `Unknown` answer (look, after a backoff). A backoff waits at most
+the policy's cap, whatever the wall clock says. One task per checkout at most (`_spawn`; a
+retry runs under the visit's lock).
 
 A declined payment leaves the amount outstanding on the account (`checkout_store.owe`);
 the account's next check-in is refused with ``payment_outstanding`` (`owes`) until an
@@ -34,11 +37,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Final
 
-from . import checkout_calls, checkout_store, saved_methods
-from .checkout_commits import AlreadyTaken, CheckoutCommits
+from . import checkout_calls, checkout_starts, checkout_store
+from .checkout_commits import CheckoutCommits
 from .checkout_operators import CheckoutOperators
 from .checkout_refunds import RefundRunner
 from .core import checkout as machine
@@ -46,13 +49,18 @@ from .core import checkout_news
 from .core.checkout import Checkout, Phase, RetryPolicy
 from .crash_points import Crasher
 from .events import Wire
+from .group_commit import Change
 from .ledger import Ledger
 from .payments import Answer, Processor, Unknown
+from .processor_slots import ProcessorSlots
 from .storage import StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 
 TAKE_AT_ONCE: Final = 200
+START_AT_ONCE: Final = 8
+"""Checkouts started in one transaction: the first go to the processor as soon as the default
+concurrency's worth is stored, and a gate job waits for one short transaction at most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +96,7 @@ class CheckoutRunner(CheckoutOperators):
         self.settings = settings or CheckoutSettings()
         self._policy = policy or RetryPolicy()
         self._crash = Crasher.from_environment()
-        self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._slots = ProcessorSlots(self.settings.concurrency)
         self._live: dict[str, Checkout] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._owing: set[str] = set()
@@ -216,32 +224,39 @@ class CheckoutRunner(CheckoutOperators):
                 limit=TAKE_AT_ONCE,
             )
         )
+        for first in range(0, len(ready), START_AT_ONCE):
+            await self._start_each(now, ready[first : first + START_AT_ONCE])
+        if ready:
+            self.changed()
+        return len(ready)
+
+    async def _start_each(self, now: datetime, carts: list[checkout_store.ReadyCart]) -> None:
+        """Start a checkout for each cart: all stored in one transaction, then each run.
+
+        A start is undone alone if its visit has a checkout already (`AlreadyTaken`); one
+        undone by an error is raised once the others run.
+        """
         methods = self._methods
-        for cart in ready:
-            currencies = {line.currency.upper() for line in cart.lines}
-            mixed = len(currencies) > 1  # never summed: blocked for the operator
-            checkout = machine.start(
-                visit=cart.visit,
-                kind=cart.kind,
-                account=cart.account,
-                customer=cart.customer,
-                total=0 if mixed else sum(line.amount for line in cart.lines),
-                currency=currencies.pop() if len(currencies) == 1 else self.settings.currency,
-                items=sum(line.quantity for line in cart.lines),
-                mixed=mixed,
+        checkouts = [checkout_starts.checkout_of(cart, self.settings.currency) for cart in carts]
+        changes = [
+            Change(
+                checkout_starts.start_work(now, c, cart.lines, methods),
+                [self._commits.event(c, item) for item in checkout_news.started(c)],
             )
-            news = checkout_news.started(checkout)
-            events = [self._commits.event(checkout, item) for item in news]
-
-            def work(db: Any, c: Checkout = checkout, lines: Any = cart.lines) -> None:  # noqa: ANN401
-                if not checkout_store.start(db, c, now, lines):
-                    raise AlreadyTaken
-                method = c.customer and saved_methods.stored_method(db, c.id, c.customer)
-                if method:  # kept only once the start is stored (read in its transaction)
-                    methods[c.id] = method
-
-            if not await self._commits.commit(work, events, durable=False):  # nothing asked
+            for c, cart in zip(checkouts, carts, strict=True)
+        ]
+        try:
+            stored = await self._commits.commit_each(changes)
+        except BaseException:
+            for checkout in checkouts:  # none of them stored: nothing asked
                 methods.pop(checkout.id, None)
+            raise
+        failure: Exception | None = None
+        for checkout, outcome in zip(checkouts, stored, strict=True):
+            if outcome is not True:  # taken already, or not stored: nothing asked
+                methods.pop(checkout.id, None)
+                if isinstance(outcome, Exception) and failure is None:
+                    failure = outcome
                 continue
             self._crash.point("started")
             if checkout.phase is Phase.BLOCKED:
@@ -250,9 +265,8 @@ class CheckoutRunner(CheckoutOperators):
                 self._spawn(checkout)
             elif checkout.phase is Phase.DONE:
                 self.on_done(checkout.visit)
-        if ready:
-            self.changed()
-        return len(ready)
+        if failure is not None:
+            raise failure
 
     # --- running one checkout ----------------------------------------------------------
 
@@ -295,7 +309,7 @@ class CheckoutRunner(CheckoutOperators):
     async def _step(self, checkout: Checkout, step: machine.Call) -> Checkout:
         """Ask, advance, store: the checkout as it now stands (a surprise is an `Unknown`)."""
         try:
-            async with self._slots:
+            async with self._slots.slot(first=not isinstance(step, machine.Create)):
                 answer = await self._ask(step)
         except Exception as err:  # noqa: BLE001 - a task must not die: look again later
             _LOGGER.error(  # noqa: TRY400 - no traceback: it may hold references

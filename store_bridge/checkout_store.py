@@ -58,24 +58,51 @@ def _when(seconds: float | None) -> datetime | None:
 
 
 _COLUMNS = tuple(f.name for f in fields(Checkout))
+_FIXED = ("id", "visit", "kind", "account", "customer", "total", "currency", "items")
+"""Columns a checkout never changes after its start (`_CHANGING`: the others)."""
+_CHANGING = tuple(name for name in _COLUMNS if name not in _FIXED)
+_STORED = (*_COLUMNS, "created", "updated")
 
 
-def save(db: sqlite3.Connection, checkout: Checkout, now: datetime) -> None:
-    """Write a checkout as it stands (insert or replace its row)."""
+def _insert(columns: tuple[str, ...]) -> str:
+    names, marks = ", ".join(columns), ", ".join(f":{name}" for name in columns)
+    return f"INSERT INTO checkouts ({names}) VALUES ({marks})"  # noqa: S608 - fixed names
+
+
+_SAVE = (
+    f"{_insert(_STORED)} ON CONFLICT(id) DO UPDATE SET "
+    f"{', '.join(f'{name} = excluded.{name}' for name in (*_COLUMNS, 'updated'))}"
+)
+_START = f"{_insert((*_STORED, 'charged'))} ON CONFLICT DO NOTHING"
+"""A new checkout with the lines it charges; nothing if its visit has one already."""
+_SETS = ", ".join(f"{name} = :{name}" for name in (*_CHANGING, "updated"))
+_UPDATE = f"UPDATE checkouts SET {_SETS} WHERE id = :id"  # noqa: S608 - fixed names
+
+
+def _values(checkout: Checkout, now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(checkout, name) for name in _COLUMNS}
     values["kind"] = checkout.kind.value
     values["phase"] = checkout.phase.value
     values["look"] = int(checkout.look)
     values["alerted"] = int(checkout.alerted)
     values["retry_at"] = _ts(checkout.retry_at)
-    names = ", ".join((*_COLUMNS, "created", "updated"))
-    marks = ", ".join(f":{name}" for name in (*_COLUMNS, "created", "updated"))
-    updates = ", ".join(f"{name} = excluded.{name}" for name in (*_COLUMNS, "updated"))
-    db.execute(
-        f"INSERT INTO checkouts ({names}) VALUES ({marks}) "  # noqa: S608 - fixed names
-        f"ON CONFLICT(id) DO UPDATE SET {updates}",
-        {**values, "created": now.timestamp(), "updated": now.timestamp()},
-    )
+    values["created"] = values["updated"] = now.timestamp()
+    return values
+
+
+def save(db: sqlite3.Connection, checkout: Checkout, now: datetime) -> None:
+    """Write a checkout as it stands (insert or replace its row)."""
+    db.execute(_SAVE, _values(checkout, now))
+
+
+def update(db: sqlite3.Connection, before: Checkout, after: Checkout, now: datetime) -> None:
+    """Write `after` over `before`, stored: one UPDATE of the columns a checkout may change.
+
+    Written whole if a column fixed at the start changed after all, or if it has no row.
+    """
+    fixed = all(getattr(before, name) == getattr(after, name) for name in _FIXED)
+    if not (fixed and db.execute(_UPDATE, _values(after, now)).rowcount == 1):
+        save(db, after, now)
 
 
 def _checkout(row: sqlite3.Row) -> Checkout:
@@ -94,14 +121,8 @@ def save_created(db: sqlite3.Connection, checkout: Checkout, now: datetime) -> b
     A compare-and-set: False (nothing written) if a payment is stored already (another
     runner stored its own first): the new payment is then an orphan nobody confirms.
     """
-    claimed = db.execute(
-        "UPDATE checkouts SET payment = ? WHERE id = ? AND payment IS NULL",
-        (checkout.payment, checkout.id),
-    )
-    if claimed.rowcount != 1:
-        return False
-    save(db, checkout, now)
-    return True
+    claimed = db.execute(f"{_UPDATE} AND payment IS NULL", _values(checkout, now))
+    return claimed.rowcount == 1
 
 
 def unfinished(db: sqlite3.Connection) -> list[Checkout]:
@@ -169,10 +190,10 @@ def start(
     db: sqlite3.Connection, checkout: Checkout, now: datetime, lines: tuple[CartLine, ...] = ()
 ) -> bool:
     """Store a new checkout, with the cart's `lines` it charges, unless its visit has one."""
-    if db.execute("SELECT 1 FROM checkouts WHERE visit = ?", (checkout.visit,)).fetchone():
+    values = _values(checkout, now)
+    values["charged"] = lines_json(lines)
+    if db.execute(_START, values).rowcount != 1:
         return False
-    save(db, checkout, now)
-    db.execute("UPDATE checkouts SET charged = ? WHERE id = ?", (lines_json(lines), checkout.id))
     db.execute("UPDATE carts SET taken = 1 WHERE visit = ?", (checkout.visit,))
     return True
 

@@ -1,26 +1,37 @@
-"""Durable changes committed together: one write to disk for all that wait (group commit).
+"""Changes committed together: one transaction for all that wait (group commit).
 
 A durable change (`Database.change_durable`: a checkout's state, before the processor is
 asked anything) must be on disk before its caller goes on, and each one costs a sync of the
 write-ahead log: with checkouts in flight the disk, not the processor, would set the pace.
-So the changes that are waiting when the database thread gets to them go into ONE
-transaction, committed with ``synchronous=FULL``, and their callers all go on after that one
-sync. Nobody waits for a group to fill: a change that arrives alone is committed alone.
+So the changes that are waiting when the database thread gets to them (`Database.group`,
+durable or not: a checkout's other states join them) go into ONE transaction, and the
+durable ones' callers all go on after one sync of the log (`wal_sync.py`: in a thread of
+its own, so that the database thread goes on with the next jobs meanwhile; once a sync
+failed, durable changes are refused). Nobody waits for a group to fill: a change that
+arrives alone is committed alone. The same runs a batch of changes that need not wait for
+the disk (`Database.change_each`: the checkouts started from the final carts taken at once)
+in one transaction instead of one each.
 
-Each change stays atomic on its own: it runs inside a savepoint, and one that raises (a
-checkout whose visit was taken meanwhile, a constraint) is rolled back alone, its caller gets
-the exception, and the others commit. If the commit itself fails (a full disk, an I/O error),
-nothing of the group is stored and every caller gets the error: none is told "stored" for a
-change that is not.
+Each change stays atomic on its own: it runs inside a savepoint (alone, the transaction is
+its savepoint), and one that raises (a checkout whose visit was taken meanwhile, a
+constraint) is rolled back alone, its caller gets the exception, and the others commit. If
+the commit itself fails (a full disk, an I/O error), nothing of the group is stored and
+`run_group` raises: no caller is told "stored" for a change that is not.
 """
 
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .events import Wire
+from .wal_sync import SyncFailed, WalSync
+
+
+class Closed(Exception):  # noqa: N818 - named after the condition
+    """The database was closed: nothing was stored."""
 
 
 class Store(Protocol):
@@ -34,56 +45,137 @@ class Store(Protocol):
         ...
 
 
-@dataclass(slots=True)
-class Pending:
-    """One durable change waiting for its group: the work, its events, its caller's future."""
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change of a group: the work (given the connection) and its events."""
 
     work: Callable[[sqlite3.Connection], Any]
     events: Sequence[Wire]
-    done: Future[Any]
 
 
-def commit_group(store: Store, group: list[Pending]) -> None:
-    """Run `group` in one durable transaction; every future is resolved when this returns."""
-    live = [item for item in group if item.done.set_running_or_notify_cancel()]
-    outcomes: list[tuple[Pending, bool, Any]] = []
-    db = store.db
-    try:
-        db.execute("PRAGMA synchronous=FULL")
-        try:
-            db.execute("BEGIN IMMEDIATE")
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What became of one change: stored with its result, or undone with its exception."""
+
+    stored: bool
+    value: Any
+    """The work's result (stored) or the exception it raised (undone)."""
+
+
+class Groups:
+    """The changes waiting for the database thread: each time it gets to them, one group."""
+
+    def __init__(
+        self,
+        store: Callable[[], Store | None],
+        wal: WalSync,
+        submit: Callable[[Callable[[], None]], object],
+    ) -> None:
+        """Commit to `store()` (None once closed), sync through `wal`, run by `submit`."""
+        self._store = store
+        self._wal = wal
+        self._submit = submit
+        self._waiting: list[tuple[Change, Future[Any], bool]] = []
+        self._lock = threading.Lock()
+        self._queued = False
+        self.count = 0
+        """Groups committed with a durable change (each waits for one sync of the log)."""
+
+    def add(self, change: Change, *, durable: bool) -> Future[Any]:
+        """Queue `change` for the next group; its future (its result, or why it failed)."""
+        done: Future[Any] = Future()
+        with self._lock:
+            self._waiting.append((change, done, durable))
+            start, self._queued = not self._queued, True
+        if start:
             try:
-                outcomes = [_one(store, item) for item in live]
-                db.execute("COMMIT")
-            except BaseException:
-                _rollback(db)
-                raise
-        finally:
-            db.execute("PRAGMA synchronous=NORMAL")
-    except BaseException as err:  # noqa: BLE001 - handed to every caller of the group
-        for item in live:
-            item.done.set_exception(err)
-        return
-    for item, ok, value in outcomes:
-        if ok:
-            item.done.set_result(value)
+                self._submit(self.commit)
+            except RuntimeError:  # the thread was shut down: nothing will run them
+                self.commit()
+        return done
+
+    def commit(self) -> None:
+        """The waiting changes, committed as one (in the database thread).
+
+        The callers of durable changes are told by the log's sync thread once the commit is
+        on disk (refused once a sync failed); the others, those whose change was undone, and
+        all of them if the commit failed, at once.
+        """
+        with self._lock:
+            group, self._waiting, self._queued = self._waiting, [], False
+        live = [item for item in group if item[1].set_running_or_notify_cancel()]
+        if (failed := self._wal.failed) is not None:  # the log may have lost what it held
+            for _change, done, _durable in (item for item in live if item[2]):
+                done.set_exception(SyncFailed(failed))
+            live = [item for item in live if not item[2]]
+        store = self._store()
+        if store is None:
+            for _change, done, _durable in live:
+                done.set_exception(Closed("closed"))
+            return
+        try:
+            results = run_group(store, [change for change, _done, _durable in live])
+        except BaseException as err:  # noqa: BLE001 - nothing stored: every caller told
+            for _change, done, _durable in live:
+                done.set_exception(err)
+            return
+        synced = []
+        for (_change, done, durable), result in zip(live, results, strict=True):
+            if not result.stored:
+                done.set_exception(result.value)
+            elif durable:
+                synced.append((done, result.value))
+            else:
+                done.set_result(result.value)
+        self.count += bool(synced)
+        self._wal.after_commit(synced)
+
+
+def run_group(store: Store, group: Sequence[Change]) -> list[Result]:
+    """Run `group` in one transaction (committed, not synced): each change's outcome.
+
+    Raises (nothing of the group stored) if the transaction cannot begin or commit. A change
+    alone needs no savepoint of its own: the transaction is undone if it raises.
+    """
+    db = store.db
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if len(group) == 1:
+            results = [_alone(store, group[0])]  # rolled back already if it raised
         else:
-            item.done.set_exception(value)
+            results = [_one(store, change) for change in group]
+        if db.in_transaction:
+            db.execute("COMMIT")
+    except BaseException:
+        _rollback(db)
+        raise
+    return results
 
 
-def _one(store: Store, item: Pending) -> tuple[Pending, bool, Any]:
-    """One change in a savepoint of its own: (item, stored, its result or exception)."""
+def _alone(store: Store, change: Change) -> Result:
+    """The only change of its transaction: undone with it if it raises."""
+    try:
+        result = change.work(store.db)
+        store.write_events(change.events)
+    except Exception as err:  # noqa: BLE001 - undone, its caller told
+        store.db.execute("ROLLBACK")
+        return Result(stored=False, value=err)
+    return Result(stored=True, value=result)
+
+
+def _one(store: Store, change: Change) -> Result:
+    """One change in a savepoint of its own."""
     db = store.db
     db.execute("SAVEPOINT one_change")
     try:
-        result = item.work(db)
-        store.write_events(item.events)
+        result = change.work(db)
+        store.write_events(change.events)
     except Exception as err:  # noqa: BLE001 - this change alone is undone, its caller told
         db.execute("ROLLBACK TO one_change")
         db.execute("RELEASE one_change")
-        return item, False, err
+        return Result(stored=False, value=err)
     db.execute("RELEASE one_change")
-    return item, True, result
+    return Result(stored=True, value=result)
 
 
 def _rollback(db: sqlite3.Connection) -> None:

@@ -6,16 +6,17 @@ sends what the outbox holds. Nothing is deleted before it was published.
 
 SQLite runs in one dedicated thread (`db_thread.py`); `Database.call` runs a function there,
 ahead of any upkeep that waits, and `Database.upkeep` runs one step of upkeep when no other
-job waits. Any SQLite failure (locked, disk full, file gone) surfaces as `StorageUnavailable`;
-`busy_timeout` is short so that a stuck database answers quickly instead of holding a gate
-decision. The schema, its migrations and the file's settings are in `store_schema.py`;
-purging in batches is in `retention.py`, over `Store.purge_batch`, `Store.give_back` and
-`Store.checkpoint`.
+job waits. Changes that wait together are committed as one group (`Database.group`,
+`group_commit.py`); a durable one's caller goes on once the log is synced, in a thread of
+its own (`wal_sync.py`). Any SQLite failure (locked, disk full, file gone) surfaces as
+`StorageUnavailable`; `busy_timeout` is short so that a stuck database answers quickly
+instead of holding a gate decision. The schema, its migrations and the file's settings are
+in `store_schema.py`; purging in batches is in `retention.py`, over `Store.purge_batch`,
+`Store.give_back` and `Store.checkpoint`.
 """
 
 import asyncio
 import sqlite3
-import threading
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -26,9 +27,10 @@ from typing import Final
 from .core.store import Session, SessionState
 from .db_thread import DbThread, Lane
 from .events import Wire, to_json
-from .group_commit import Pending, commit_group
+from .group_commit import Change, Closed, Groups, Result, run_group
 from .purge_counts import Due, Purged
 from .store_schema import connect
+from .wal_sync import SyncFailed, WalSync
 
 PURGE_BATCH: Final = 500
 """Rows one purge transaction deletes at most (across the three tables)."""
@@ -68,9 +70,10 @@ def _session(row: sqlite3.Row) -> Session:
 class Store:
     """The synchronous SQLite side (used only from the database thread)."""
 
-    def __init__(self, path: Path | str) -> None:
-        """Open (and create) the database."""
+    def __init__(self, path: Path | str, wal: WalSync | None = None) -> None:
+        """Open (and create) the database; `wal`: whose failed sync refuses durable changes."""
         self.db = connect(path)
+        self._wal = wal
 
     def close(self) -> None:
         """Close the connection."""
@@ -80,9 +83,11 @@ class Store:
         """`work` in one transaction; `durable`: on disk when this returns (synchronous=FULL).
 
         The write-ahead log is written in order, so a durable commit makes every commit
-        before it durable as well.
+        before it durable as well. Refused once a sync of the log failed (`wal_sync.py`).
         """
         if durable:
+            if self._wal is not None and self._wal.failed is not None:
+                raise StorageUnavailable(self._wal.failed)
             self.db.execute("PRAGMA synchronous=FULL")
         try:
             self.db.execute("BEGIN IMMEDIATE")
@@ -98,6 +103,8 @@ class Store:
         return result
 
     def _add_events(self, events: Sequence[Wire], already_sent: Collection[str] = ()) -> None:
+        if not events:
+            return
         now = datetime.now(UTC).timestamp()
         self.db.executemany(
             "INSERT OR IGNORE INTO outbox (event_id, payload, created, sent) VALUES (?, ?, ?, ?)",
@@ -303,18 +310,23 @@ class Database:
         """Remember where the file is; `open` opens it."""
         self.path = path
         self._thread = DbThread("store-bridge-db")
+        self._wal = WalSync(path)
         self._store: Store | None = None
-        self._group: list[Pending] = []
-        self._group_lock = threading.Lock()
-        self._group_queued = False
-        self.groups = 0
-        """Durable groups committed (each one sync of the log, `group_commit.py`)."""
+        self._groups = Groups(
+            lambda: self._store, self._wal, lambda job: self._thread.submit(Lane.FOREGROUND, job)
+        )
+
+    @property
+    def groups(self) -> int:
+        """Groups committed with a durable change (each waits for one sync of the log)."""
+        return self._groups.count
 
     async def open(self) -> Snapshot:
-        """Open the file in the database thread and read the start state."""
+        """Open the file in the database thread, sync its log and read the start state."""
 
         def work() -> Snapshot:
-            self._store = Store(self.path)
+            self._store = Store(self.path, self._wal)
+            self._wal.sync_now()  # what a crash left in the log is on disk before it is used
             return self._store.snapshot()
 
         return await self._run(work)
@@ -323,39 +335,29 @@ class Database:
         """Run `work(store)` in the database thread, before any upkeep that waits."""
         return await self._run(self._bound(work))
 
+    async def change_each(self, changes: Sequence[Change]) -> list[Result]:
+        """`changes` in one transaction, each undone alone if it raises (`group_commit.py`).
+
+        Not waiting for the disk; `StorageUnavailable` (nothing stored) if the commit fails.
+        """
+        return await self.call(lambda store: run_group(store, changes))
+
     async def change_durable[T](
         self, work: Callable[[sqlite3.Connection], T], events: Sequence[Wire]
     ) -> T:
-        """`work` and `events` in one transaction, on disk when this returns.
+        """`work` and `events` in one transaction, on disk when this returns (`group`)."""
+        return await self.group(work, events, durable=True)
 
-        Committed together with the other durable changes waiting (`group_commit.py`); an
-        exception `work` raises undoes this change alone and is raised here.
+    async def group[T](
+        self, work: Callable[[sqlite3.Connection], T], events: Sequence[Wire], *, durable: bool
+    ) -> T:
+        """`work` and `events` committed with the other changes waiting (`group_commit.py`).
+
+        `durable`: on disk when this returns (the log synced for all of them in a thread of its
+        own, `wal_sync.py`). An exception `work` raises undoes this change alone.
         """
-        done: Future[T] = Future()
-        with self._group_lock:
-            self._group.append(Pending(work, events, done))
-            start, self._group_queued = not self._group_queued, True
-        if start:
-            try:
-                self._thread.submit(Lane.FOREGROUND, self._commit_group)
-            except RuntimeError:  # the thread was shut down: nothing will run them
-                self._commit_group()
-        try:
-            return await asyncio.wrap_future(done)
-        except sqlite3.Error as err:
-            raise StorageUnavailable(type(err).__name__) from err
-
-    def _commit_group(self) -> None:
-        """The waiting durable changes, committed as one (in the database thread)."""
-        with self._group_lock:
-            group, self._group, self._group_queued = self._group, [], False
-        if self._store is None:
-            for item in group:
-                if item.done.set_running_or_notify_cancel():
-                    item.done.set_exception(StorageUnavailable("closed"))
-            return
-        self.groups += 1
-        commit_group(self._store, group)
+        result: T = await _answer(self._groups.add(Change(work, events), durable=durable))
+        return result
 
     async def upkeep[T](self, work: Callable[[Store], T]) -> T:
         """Run `work(store)` in the database thread once no other job waits (`db_thread.py`).
@@ -383,15 +385,13 @@ class Database:
             done = self._thread.submit(lane, work)
         except RuntimeError as err:  # the thread was shut down
             raise StorageUnavailable("closed") from err
-        try:
-            return await asyncio.wrap_future(done)
-        except sqlite3.Error as err:
-            raise StorageUnavailable(type(err).__name__) from err
+        return await _answer(done)
 
     async def close(self) -> None:
-        """Close the file and end the thread."""
+        """Close the file and end the threads (the changes waiting for a sync are told first)."""
 
         def work() -> None:
+            self._wal.close()  # committed changes synced and their callers told
             if self._store is not None:
                 self._store.close()
                 self._store = None
@@ -400,3 +400,13 @@ class Database:
             await self._run(work)
         finally:
             self._thread.shutdown()  # nothing is left to run: this only joins it
+
+
+async def _answer[T](done: Future[T]) -> T:
+    """What a job of the database's threads answered; its failures as `StorageUnavailable`."""
+    try:
+        return await asyncio.wrap_future(done)
+    except sqlite3.Error as err:
+        raise StorageUnavailable(type(err).__name__) from err
+    except (SyncFailed, Closed) as err:
+        raise StorageUnavailable(str(err)) from err

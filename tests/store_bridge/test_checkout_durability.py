@@ -4,40 +4,39 @@ The payment's id must be on disk before the payment may be confirmed: lost, the 
 would create and confirm a second payment. Every other state can be lost to a power cut
 and found again by looking at the stored payment, so it need not wait for the disk (a
 crash of the process loses nothing committed: the write-ahead log is in the system's cache).
-Read from SQLite's own statement trace of a real checkout (fake processor: the edge).
+Read from SQLite's own statement trace of a real checkout, the syncs of the log at the edge
+(``os.fsync``, `disk_syncs.py`) and the calls the processor gets (fake processor: the edge),
+in one log.
 """
 
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from store_bridge.fake_processor import FakeProcessor
-from store_bridge.payments import SavedMethod
+from store_bridge.payments import Answer, SavedMethod
 from store_bridge.saved_methods import store_method
 
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, start_shop, stop_shop
 from .charging_shop import CUSTOMER, UNIT, attach, payment_events, settle_time, shop_and_leave
 from .conftest import Operator
-
-
-def _synced(statements: list[str]) -> list[list[str]]:
-    """The transactions committed with ``synchronous=FULL``, each as its statements."""
-    groups, current = [], None
-    for statement in statements:
-        if statement == "PRAGMA synchronous=FULL":
-            current = []
-        elif statement == "PRAGMA synchronous=NORMAL" and current is not None:
-            groups.append(current)
-            current = None
-        elif current is not None:
-            current.append(statement)
-    return groups
+from .disk_syncs import Syncs
 
 
 async def _charged(
-    tmp_path: Path, operator: Operator, cans: int, *, card_kept: bool = False
-) -> tuple[list[Any], list[str], FakeProcessor]:
+    tmp_path: Path,
+    operator: Operator,
+    cans: int,
+    *,
+    card_kept: bool = False,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[list[Any], list[Any], FakeProcessor]:
     """A shopper's cart charged: its payment events, the statements the checkout ran.
+
+    With `monkeypatch`, the log holds the syncs of the log file and the confirmations sent
+    too, in the order they happened (`disk_syncs.py`).
 
     `card_kept`: the customer's saved card is kept with the session first, as the check-in's
     lookup keeps it (`saved_methods.py`), and the processor's count of lookups starts at 0.
@@ -58,7 +57,16 @@ async def _charged(
                 lambda s: s.change(lambda db: store_method(db, visit, CUSTOMER, method), [])
             )
             processor.method_lookups = 0
-        statements: list[str] = []
+        statements: list[Any] = []
+        if monkeypatch is not None:
+            Syncs(monkeypatch, statements)
+            confirm = processor.confirm_payment
+
+            async def confirming(payment: str, *, idempotency_key: str) -> Answer:
+                statements.append(("confirm", payment))
+                return await confirm(payment, idempotency_key=idempotency_key)
+
+            monkeypatch.setattr(processor, "confirm_payment", confirming)
         await store.bridge.db.call(lambda s: s.db.set_trace_callback(statements.append))
         settle_time(store)
         events = await until(
@@ -73,21 +81,25 @@ async def _charged(
 
 
 async def test_only_the_payments_id_waits_for_the_disk_before_it_is_confirmed(
-    tmp_path: Path, operator: Operator, socket_enabled: None
+    tmp_path: Path, operator: Operator, socket_enabled: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _events, statements, _processor = await _charged(tmp_path, operator, 2)
+    _events, log, processor = await _charged(tmp_path, operator, 2, monkeypatch=monkeypatch)
 
-    synced = [
-        group
-        for group in _synced(statements)
-        if any("checkouts" in statement for statement in group)
-    ]
-    assert len(synced) == 1, synced  # of the checkout's commits, one waited for the disk
-    (group,) = synced
-    assert any(s.startswith("UPDATE checkouts SET payment = ") for s in group)
-    assert group[-1] == "COMMIT"
-    committed = [s for s in statements if s == "COMMIT"]
-    assert len(committed) >= 3  # started, payment stored, captured: all committed
+    wal = f"{(tmp_path / 'bridge.sqlite3').resolve()}-wal"
+    synced = [n for n, entry in enumerate(log) if entry == ("fsync", wal)]
+    assert len(synced) == 1, log  # of the checkout's commits, one waited for the disk
+    (payment,) = processor.payments
+    stored = next(
+        n
+        for n, s in enumerate(log)
+        if isinstance(s, str) and s.startswith("UPDATE checkouts SET") and payment in s
+    )
+    assert "payment IS NULL" in log[stored]  # the payment's id, stored once (compare-and-set)
+    committed = log.index("COMMIT", stored)
+    confirmed = log.index(("confirm", payment))
+    # Its commit ended, then the log was synced, then (only then) the payment was confirmed.
+    assert committed < synced[0] < confirmed
+    assert log.count("COMMIT") >= 3  # started, payment stored, captured: all committed
 
 
 async def test_the_card_found_at_check_in_is_read_with_the_start_not_again(

@@ -1,20 +1,23 @@
-"""Durable changes committed together (`group_commit.py`), against a real SQLite file.
+"""Changes committed together (`group_commit.py`), against a real SQLite file.
 
-What a caller notices: its change is on disk when `change_durable` returns (the commit ran
-with ``synchronous=FULL``), changes waiting together share one commit, a change that fails is
-undone alone (the others are stored), and a commit that fails stores nothing of its group and
-tells every caller.
+What a caller notices: its change is on disk when `change_durable` returns (the log was
+synced, once for the group, after the commit: seen at ``os.fsync``, `disk_syncs.py`),
+changes waiting together share one commit, a change that fails is undone alone (the others
+are stored), and a commit that fails stores nothing of its group and tells every caller.
 """
 
 import asyncio
 import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from store_bridge.events import Wire
 from store_bridge.storage import Database, StorageUnavailable
+
+from .disk_syncs import Syncs
 
 
 def _event(n: int) -> Wire:
@@ -49,31 +52,39 @@ class TakenError(Exception):
 
 def _stored(path: Path) -> tuple[list[int], list[str]]:
     """What another connection reads from the file: the notes and the outbox's event ids."""
-    with sqlite3.connect(path) as other:
+    with closing(sqlite3.connect(path)) as other:
         notes = [row[0] for row in other.execute("SELECT n FROM notes ORDER BY n")]
         events = [row[0] for row in other.execute("SELECT event_id FROM outbox ORDER BY seq")]
     return notes, events
 
 
-async def test_changes_waiting_together_share_one_durable_commit(tmp_path: Path) -> None:
+async def test_changes_waiting_together_share_one_durable_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = await _opened(tmp_path)
-    statements: list[str] = []
-    await db.call(lambda s: s.db.set_trace_callback(statements.append))
+    log: list[object] = []
+    syncs = Syncs(monkeypatch, log)
+    await db.call(lambda s: s.db.set_trace_callback(log.append))
     free = await _hold(db)
     waiting = [asyncio.ensure_future(db.change_durable(_note(n), [_event(n)])) for n in range(8)]
+    for n, change in enumerate(waiting):
+        change.add_done_callback(lambda _f, n=n: log.append(("told", n)))
     await asyncio.sleep(0)  # every change is queued behind the busy thread
     free.set()
     assert await asyncio.gather(*waiting) == [1] * 8
     await db.call(lambda s: s.db.set_trace_callback(None))
 
     assert _stored(db.path) == (list(range(8)), [f"ev-{n}" for n in range(8)])
-    assert statements.count("COMMIT") == 1
+    assert log.count("COMMIT") == 1
     assert db.groups == 1
-    full = statements.index("PRAGMA synchronous=FULL")
-    assert statements.index("COMMIT") < statements.index("PRAGMA synchronous=NORMAL", full)
-    # Alone, a change does not wait for company: its own commit.
+    (synced,) = syncs.of(db.path)  # one sync of the log for the group
+    committed, told = log.index("COMMIT"), log.index(("told", 0))
+    assert committed < log.index(synced) < told  # committed, then on disk, then told
+    assert all(log.index(("told", n)) > log.index(synced) for n in range(8))
+    # Alone, a change does not wait for company: its own commit and sync.
     assert await db.change_durable(_note(100), [_event(100)]) == 1
     assert db.groups == 2
+    assert len(syncs.of(db.path)) == 2
     await db.close()
 
 

@@ -1,0 +1,241 @@
+"""Durable changes synced to disk off the database thread (`wal_sync.py`), on a real SQLite file.
+
+What a caller notices: `change_durable` returns only once its commit is on disk (the log
+synced after the commit ended), while the database thread goes on with other jobs meanwhile;
+a sync that fails refuses the change and every durable change after it; closing tells those
+still waiting. The disk is the edge: syncs are seen, held or failed at ``os.fsync``
+(`disk_syncs.py`); SQLite and its file are real.
+"""
+
+import asyncio
+import errno
+import logging
+import sqlite3
+import threading
+from concurrent.futures import Future
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store_bridge.events import Wire
+from store_bridge.storage import Database, StorageUnavailable
+from store_bridge.wal_sync import SyncFailed, WalSync
+
+from ..waiting import until
+from .disk_syncs import Syncs
+
+
+def _event(n: int) -> Wire:
+    return {"id": f"ev-{n}", "type": "test", "n": n}
+
+
+def _note(n: int) -> Any:
+    return lambda db: db.execute("INSERT INTO notes VALUES (?)", (n,)).rowcount
+
+
+async def _opened(path: Path) -> Database:
+    db = Database(path)
+    await db.open()
+    await db.call(lambda s: s.db.execute("CREATE TABLE IF NOT EXISTS notes (n INTEGER UNIQUE)"))
+    return db
+
+
+def _notes(path: Path | str) -> list[int]:
+    """What another connection reads from the file (committed, synced or not)."""
+    with closing(sqlite3.connect(path)) as other:
+        return [row[0] for row in other.execute("SELECT n FROM notes ORDER BY n")]
+
+
+async def _syncing(syncs: Syncs) -> None:
+    await until("a sync is held", syncs.waiting.is_set)
+
+
+async def test_the_database_thread_goes_on_while_the_log_is_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await _opened(tmp_path / "bridge.sqlite3")
+    syncs = Syncs(monkeypatch)
+    syncs.hold()
+    durable = asyncio.ensure_future(db.change_durable(_note(1), [_event(1)]))
+    await _syncing(syncs)
+
+    # Committed, not on disk yet: its caller waits, everyone else goes on.
+    assert _notes(db.path) == [1]
+    assert await db.call(lambda s: s.db.execute("SELECT count(*) FROM notes").fetchone()[0]) == 1
+    assert await db.group(_note(2), [_event(2)], durable=False) == 1
+    assert not durable.done()
+
+    syncs.release()
+    assert await durable == 1
+    assert len(syncs.of(db.path)) == 1
+    await db.close()
+
+
+async def test_a_change_committed_during_a_sync_waits_for_the_next_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await _opened(tmp_path / "bridge.sqlite3")
+    log: list[object] = []
+    syncs = Syncs(monkeypatch, log)
+    syncs.hold()
+    first = asyncio.ensure_future(db.change_durable(_note(1), [_event(1)]))
+    await _syncing(syncs)  # the sync for `first` began before `second` committed
+    second = asyncio.ensure_future(db.change_durable(_note(2), [_event(2)]))
+    second.add_done_callback(lambda _f: log.append("second told"))
+    await until("the second change is committed", lambda: _notes(db.path), want=[1, 2].__eq__)
+
+    syncs.release()
+    assert list(await asyncio.gather(first, second)) == [1, 1]
+    synced = syncs.of(db.path)
+    assert len(synced) == 2
+    assert log.index(synced[1]) < log.index("second told")  # told after a sync of its own
+    await db.close()
+
+
+async def test_a_change_that_needs_no_disk_is_told_without_waiting_for_the_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await _opened(tmp_path / "bridge.sqlite3")
+    syncs = Syncs(monkeypatch)
+    syncs.hold()
+    durable = asyncio.ensure_future(db.change_durable(_note(1), [_event(1)]))
+    await _syncing(syncs)
+    busy, free = threading.Event(), threading.Event()
+
+    def hold(_store: object) -> bool:
+        busy.set()
+        return free.wait(10)
+
+    held = asyncio.ensure_future(db.call(hold))
+    assert await asyncio.to_thread(busy.wait, 10)  # the database thread is busy
+    both = [
+        asyncio.ensure_future(db.change_durable(_note(2), [_event(2)])),
+        asyncio.ensure_future(db.group(_note(3), [_event(3)], durable=False)),
+    ]
+    await asyncio.sleep(0)  # both queued behind the busy thread: one group
+    free.set()
+    await held
+    assert await both[1] == 1  # the sync for the durable one is still held
+    assert not both[0].done()
+
+    syncs.release()
+    assert list(await asyncio.gather(durable, both[0])) == [1, 1]
+    assert _notes(db.path) == [1, 2, 3]
+    await db.close()
+
+
+async def test_a_failed_sync_refuses_the_change_and_every_durable_one_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "bridge.sqlite3"
+    db = await _opened(path)
+    syncs = Syncs(monkeypatch)
+    syncs.fail(errno.EIO)
+    with (
+        caplog.at_level(logging.ERROR, logger="store_bridge.wal_sync"),
+        pytest.raises(StorageUnavailable, match="EIO"),
+    ):
+        await db.change_durable(_note(1), [_event(1)])
+    assert "durable changes are refused until the bridge restarts" in caplog.text
+
+    syncs.error = None  # the next sync would succeed, and may be a lie: never asked
+    with pytest.raises(StorageUnavailable, match="EIO"):
+        await db.change_durable(_note(2), [_event(2)])
+    with pytest.raises(StorageUnavailable, match="EIO"):  # a check-in's own durable commit
+        await db.call(lambda s: s.change(_note(3), [_event(3)], durable=True))
+    wal = f"{path.resolve()}-wal"
+    assert syncs.of(path) == [("fsync failed", wal)]  # never tried again
+    assert _notes(path) == [1]  # the failed one was committed, its caller was never told
+    # Changes that need not wait for the disk go on.
+    assert await db.group(_note(4), [_event(4)], durable=False) == 1
+    await db.close()
+
+    again = await _opened(path)  # the bridge restarted: the log is synced at open
+    assert syncs.of(path)[1:] == [("fsync", wal)]
+    assert await again.change_durable(_note(5), [_event(5)]) == 1
+    assert syncs.of(path)[1:] == [("fsync", wal)] * 2
+    assert _notes(path) == [1, 4, 5]
+    await again.close()
+
+
+async def test_a_log_that_cannot_be_synced_at_open_keeps_the_file_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Syncs(monkeypatch).fail(errno.ENOSPC)
+    db = Database(tmp_path / "bridge.sqlite3")
+    with pytest.raises(StorageUnavailable, match="ENOSPC"):
+        await db.open()
+    await db.close()
+
+
+async def test_closing_tells_the_callers_waiting_for_a_sync_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await _opened(tmp_path / "bridge.sqlite3")
+    syncs = Syncs(monkeypatch)
+    syncs.hold()
+    durable = asyncio.ensure_future(db.change_durable(_note(1), [_event(1)]))
+    await _syncing(syncs)
+    closing_down = asyncio.ensure_future(db.close())
+    await asyncio.sleep(0)
+    syncs.release()
+
+    assert await durable == 1
+    await closing_down
+    assert len(syncs.of(db.path)) == 1
+    with pytest.raises(StorageUnavailable, match="closed"):
+        await db.change_durable(_note(2), [_event(2)])
+
+
+async def test_the_first_sync_of_a_log_syncs_its_directory_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bridge.sqlite3"
+    syncs = Syncs(monkeypatch)
+    db = await _opened(path)  # a new file: its log is new
+    assert await db.change_durable(_note(1), [_event(1)]) == 1
+    assert await db.change_durable(_note(2), [_event(2)]) == 1
+
+    assert len(syncs.of(path)) == 3  # at open, then once per change
+    assert len(syncs.of(tmp_path, "")) == 1  # its directory, with the first
+    await db.close()
+
+
+def test_no_log_file_means_its_changes_were_checkpointed_to_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite deletes the log only after checkpointing it into the file, both synced."""
+    syncs = Syncs(monkeypatch)
+    wal = WalSync(tmp_path / "gone.sqlite3")
+    wal.sync_now()
+    done: Future[int] = Future()
+    done.set_running_or_notify_cancel()
+    wal.after_commit([(done, 7)])
+    assert done.result(10) == 7
+    wal.close()
+    assert syncs.log == []
+
+    late: Future[int] = Future()
+    late.set_running_or_notify_cancel()
+    wal.after_commit([(late, 8)])  # nothing syncs after close: refused, never "stored"
+    with pytest.raises(SyncFailed, match="closed"):
+        late.result(0)
+
+
+def test_a_log_that_cannot_be_opened_is_a_failed_sync_for_good(tmp_path: Path) -> None:
+    """The log cannot be opened (here a link to itself): nothing is known to be on disk."""
+    (tmp_path / "bridge.sqlite3-wal").symlink_to(tmp_path / "bridge.sqlite3-wal")
+    wal = WalSync(tmp_path / "bridge.sqlite3")
+    with pytest.raises(SyncFailed, match="ELOOP"):
+        wal.sync_now()
+    (tmp_path / "bridge.sqlite3-wal").unlink()  # openable again: still refused
+    with pytest.raises(SyncFailed, match="ELOOP"):
+        wal.sync_now()
+    done: Future[int] = Future()
+    done.set_running_or_notify_cancel()
+    wal.after_commit([(done, 1)])
+    with pytest.raises(SyncFailed, match="ELOOP"):
+        done.result(0)
+    wal.close()
