@@ -4,7 +4,7 @@ The checkout runner hands it a visit's captured checkout and an amount (`refund`
 once and the answer returned (the operator's request does not wait longer); a refund to be
 retried (unreachable), looked up (its answer lost) or looked at (pending) goes on in a task.
 Each state is stored before the processor is called again (one refund per visit, unique in
-the database); `SENDING` is committed durably (synchronous FULL) before the refund is sent,
+the database); `SENDING` is on disk (`Database.change_durable`) before the refund is sent,
 so a power cut cannot forget that it may have gone. A refund whose answer was lost (a
 timeout, a server error, a crash mid-send) is looked up among its payment's refunds
 (`list_refunds`, by the key it was sent with) and sent again only if it is not there; a
