@@ -73,7 +73,7 @@ _SAVE = (
     f"{_insert(_STORED)} ON CONFLICT(id) DO UPDATE SET "
     f"{', '.join(f'{name} = excluded.{name}' for name in (*_COLUMNS, 'updated'))}"
 )
-_START = f"{_insert((*_STORED, 'charged'))} ON CONFLICT DO NOTHING"
+_START = f"{_insert((*_STORED, 'charged'))} ON CONFLICT(visit) DO NOTHING"
 """A new checkout with the lines it charges; nothing if its visit has one already."""
 _SETS = ", ".join(f"{name} = :{name}" for name in (*_CHANGING, "updated"))
 _UPDATE = f"UPDATE checkouts SET {_SETS} WHERE id = :id"  # noqa: S608 - fixed names

@@ -44,6 +44,9 @@ class Store(Protocol):
     def write_events(self, events: Sequence[Wire]) -> None:  # noqa: D102
         ...
 
+    def io_error(self, err: BaseException) -> None:  # noqa: D102
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -146,7 +149,8 @@ def run_group(store: Store, group: Sequence[Change]) -> list[Result]:
             results = [_one(store, change) for change in group]
         if db.in_transaction:
             db.execute("COMMIT")
-    except BaseException:
+    except BaseException as err:
+        store.io_error(err)  # an I/O error: the log may have lost what it held
         _rollback(db)
         raise
     return results

@@ -97,10 +97,18 @@ class Store:
                 self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+        except sqlite3.Error as err:
+            self.io_error(err)
+            raise
         finally:
             if durable:
                 self.db.execute("PRAGMA synchronous=NORMAL")
         return result
+
+    def io_error(self, err: BaseException) -> None:
+        """SQLite failed a write: an I/O error refuses durable changes from now on."""
+        if self._wal is not None:
+            self._wal.io_error(err)
 
     def _add_events(self, events: Sequence[Wire], already_sent: Collection[str] = ()) -> None:
         if not events:
@@ -326,7 +334,10 @@ class Database:
 
         def work() -> Snapshot:
             self._store = Store(self.path, self._wal)
-            self._wal.sync_now()  # what a crash left in the log is on disk before it is used
+            # What a crash (or a failed sync) left in the log is written afresh into the file
+            # and synced (a reader of the other process in the way: the log is synced instead).
+            self._store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            self._wal.sync_now()  # on disk before it is used
             return self._store.snapshot()
 
         return await self._run(work)

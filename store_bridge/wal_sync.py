@@ -2,30 +2,38 @@
 
 A durable change (`Database.change_durable`) is committed by the database thread like any
 other (``synchronous=NORMAL``: its frames are written to the log, not synced), and its caller
-is handed here. This thread syncs the log file (open, ``fsync``, close: on Linux ``fsync``
-writes the file's data wherever it was written from) and then tells every caller whose
-commit had finished before that sync began: one sync for all that wait, while the database
-thread goes on with the next jobs. A caller is never told before its commit is on disk.
+is handed here. This thread syncs the log file and then tells every caller whose commit had
+finished before that sync began: one sync for all that wait, while the database thread goes
+on with the next jobs. A caller is never told before its commit is on disk.
 
+- The log is the one SQLite writes: beside the database file the path leads to, symbolic
+  links followed (`log_path`), as SQLite does.
+- One descriptor of the log is kept open from the database's open on (`sync_now`), and
+  every sync goes through it: Linux reports a write-back error of a file once to each
+  descriptor that was open when it happened, so a failure that SQLite's own sync (a
+  check-in's, or the other process's) saw first is still reported here. A commit that
+  SQLite itself refuses with an I/O error keeps the failure too (`io_error`).
 - The log starts over after a checkpoint (SQLite writes it again from its start, the same
   file): with ``synchronous=NORMAL`` SQLite syncs the log before a checkpoint copies it into
   the database file and syncs the database file after, so a commit that was checkpointed
-  before this sync is on disk either way.
-- No log file: SQLite deletes it only when its last connection closes, after checkpointing
-  it (synced as above) into the database file; what it held is on disk.
-- The first sync of a log file (a new one, by its inode) syncs its directory too, so that
-  the file itself is found after a power cut (as SQLite's own first sync of a log does).
+  before this sync is on disk either way. SQLite deletes the log only when its last
+  connection closes, and ours is open: a log missing when a commit waits is a failure.
+- The first sync of the log syncs its directory too, so that the file itself is found after
+  a power cut (as SQLite's own first sync of a log does).
 - A sync that fails (``EIO``, ``ENOSPC`` …): every caller waiting for it gets `SyncFailed`.
   After a failed ``fsync`` Linux may drop the pages it could not write and report success
   to the next one, so the failure is kept: every durable change after it is refused
-  (`failed`) until the bridge restarts and the file is opened, and synced (`sync_now`),
-  again.
+  (`failed`) until the bridge restarts. A restart is no proof either (what the page cache
+  still holds was never written): a database opened with an error of its log behind it is
+  checkpointed and its log emptied first (`sync_now`), which writes all of it afresh.
 - `close`: the callers still waiting are synced and told first, then the thread ends.
 """
 
+import contextlib
 import errno
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -48,14 +56,14 @@ class WalSync:
 
     def __init__(self, database: Path | str, name: str = "store-bridge-wal-sync") -> None:
         """The log of `database` (its ``-wal`` file); the thread starts with the first caller."""
-        self.path = Path(f"{os.fspath(database)}-wal").absolute()
+        self._database = database
+        self._handle: int | None = None
         self._name = name
         self._waiting: list[Waiting] = []
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
-        self._inode: int | None = None
-        """The log file last synced (its directory was synced with its first sync)."""
+        self._synced_directory = False
         self.failed: str | None = None
         """Why a sync failed (then every durable change is refused), or None."""
         self.syncs = 0
@@ -79,14 +87,34 @@ class WalSync:
         for done, _value in committed:
             done.set_exception(SyncFailed(refused))
 
+    @property
+    def path(self) -> Path:
+        """The log's file: beside the database file, symbolic links followed (as SQLite)."""
+        return log_path(self._database)
+
     def sync_now(self) -> None:
-        """Sync the log in this thread (at open: what it holds is on disk before it is used).
+        """Open the log and sync it in this thread (at open, before what it holds is used).
 
         Raises `SyncFailed`, and keeps the failure, if it cannot be synced.
         """
+        if self.failed is not None:
+            raise SyncFailed(self.failed)
+        if self._handle is None:
+            try:
+                self._handle = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                return  # no log yet: the first commit makes it, and the first sync opens it
+            except OSError as err:
+                raise self._fail(err) from err
         failure = self._sync()
         if failure is not None:
             raise failure
+
+    def io_error(self, err: BaseException) -> None:
+        """SQLite failed a commit or a sync of ours: an I/O error is kept as a failed sync."""
+        code = getattr(err, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_IOERR:
+            self._fail(OSError(errno.EIO, f"SQLite: {getattr(err, 'sqlite_errorname', 'IOERR')}"))
 
     def close(self) -> None:
         """Sync for the callers still waiting and tell them, then end the thread."""
@@ -96,6 +124,11 @@ class WalSync:
             self._ready.notify()
         if thread is not None:
             thread.join()
+        with self._ready:
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            with contextlib.suppress(OSError):  # every sync through it was told already
+                os.close(handle)
 
     def _serve(self) -> None:
         while True:
@@ -116,26 +149,26 @@ class WalSync:
         """Sync the log (and its directory, the first time): None, or why it failed."""
         if self.failed is not None:
             return SyncFailed(self.failed)
+        if self._handle is None:  # the log was made after the open: open it now
+            try:
+                self._handle = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError as err:  # missing too: a commit waits, so it is not where we look
+                return self._fail(err)
         try:
-            handle = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return None  # checkpointed into the database file, synced, and deleted by SQLite
-        except OSError as err:
-            return self._fail(err)
-        try:
-            inode = os.fstat(handle).st_ino
-            os.fsync(handle)
-            if inode != self._inode:
+            os.fsync(self._handle)
+            if self.failed is not None:  # SQLite saw an I/O error meanwhile: it may be ours
+                return SyncFailed(self.failed)
+            if not self._synced_directory:
                 _sync_directory(self.path.parent)
-                self._inode = inode
+                self._synced_directory = True
         except OSError as err:
             return self._fail(err)
-        finally:
-            os.close(handle)
         self.syncs += 1
         return None
 
     def _fail(self, err: OSError) -> SyncFailed:
+        if self.failed is not None:
+            return SyncFailed(self.failed)
         self.failed = f"log not synced ({errno.errorcode.get(err.errno or 0, 'error')})"
         _LOGGER.error(
             "The database's log could not be written to disk (%s): durable changes are refused "
@@ -143,6 +176,11 @@ class WalSync:
             err.strerror or type(err).__name__,
         )
         return SyncFailed(self.failed)
+
+
+def log_path(database: Path | str) -> Path:
+    """Where SQLite keeps `database`'s write-ahead log: beside the file a link leads to."""
+    return Path(f"{os.path.realpath(os.fspath(database))}-wal")
 
 
 def _sync_directory(directory: Path) -> None:

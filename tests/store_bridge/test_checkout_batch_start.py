@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,14 @@ import pytest
 from store_bridge import checkout_store
 from store_bridge.checkout_commits import AlreadyTaken, CheckoutCommits
 from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
+from store_bridge.core import checkout as machine
+from store_bridge.core.checkout import Checkout
+from store_bridge.core.checkout_record import Kind
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.group_commit import Change
 from store_bridge.payments import PaymentState
 from store_bridge.storage import StorageUnavailable
+from store_bridge.store_schema import connect
 
 from ..waiting import until
 from .cart_shop import Shop
@@ -200,3 +205,25 @@ async def test_a_batch_the_database_cannot_take_starts_nothing_until_it_can(
     assert await runner.take() == 1
     await runner.settled()
     assert _captured(processor) == [129]
+
+
+def test_a_start_refused_for_another_reason_than_its_visit_is_not_taken_for_a_taken_visit(
+    tmp_path: Path,
+) -> None:
+    """Only a visit that has a checkout already is skipped quietly: a start that clashes with
+    another checkout's payment (a card hold already charged for another visit) is refused,
+    loudly, and never read as "taken"."""
+    db = connect(tmp_path / "b.sqlite3")
+    now = datetime.now(UTC)
+
+    def card(visit: str) -> Checkout:
+        return machine.start(
+            visit=visit, kind=Kind.CARD, account="pi_hold", customer=None, total=100,
+            currency="EUR",
+        )  # fmt: skip
+
+    assert checkout_store.start(db, card("v1"), now)
+    assert not checkout_store.start(db, card("v1"), now)  # taken already: skipped
+    with pytest.raises(sqlite3.IntegrityError):
+        checkout_store.start(db, card("v2"), now)
+    db.close()

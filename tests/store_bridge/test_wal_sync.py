@@ -203,25 +203,85 @@ async def test_the_first_sync_of_a_log_syncs_its_directory_too(
     await db.close()
 
 
-def test_no_log_file_means_its_changes_were_checkpointed_to_disk(
+def test_a_log_missing_while_a_commit_waits_is_a_failed_sync(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SQLite deletes the log only after checkpointing it into the file, both synced."""
+    """No log at open: nothing to sync yet. SQLite deletes the log only when its last
+    connection closes, and ours is open: a log missing when a commit waits is not where we
+    look (it is never taken for "on disk")."""
     syncs = Syncs(monkeypatch)
     wal = WalSync(tmp_path / "gone.sqlite3")
-    wal.sync_now()
+    wal.sync_now()  # nothing there yet: the open goes on
     done: Future[int] = Future()
     done.set_running_or_notify_cancel()
     wal.after_commit([(done, 7)])
-    assert done.result(10) == 7
+    with pytest.raises(SyncFailed, match="ENOENT"):
+        done.result(10)
     wal.close()
     assert syncs.log == []
 
     late: Future[int] = Future()
     late.set_running_or_notify_cancel()
     wal.after_commit([(late, 8)])  # nothing syncs after close: refused, never "stored"
-    with pytest.raises(SyncFailed, match="closed"):
+    with pytest.raises(SyncFailed):
         late.result(0)
+
+
+async def test_a_durable_change_on_a_linked_database_syncs_the_log_beside_its_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The configured file is a symbolic link (a data disk mounted elsewhere): SQLite keeps
+    the log beside the target, and that is the log synced before a caller is told."""
+    (tmp_path / "data").mkdir()
+    link = tmp_path / "link.sqlite3"
+    link.symlink_to(tmp_path / "data" / "real.sqlite3")
+    db = Database(link)
+    await db.open()
+    syncs = Syncs(monkeypatch)
+    await db.group(lambda c: c.execute("CREATE TABLE pay (id TEXT)"), [], durable=True)
+    await db.group(lambda c: c.execute("INSERT INTO pay VALUES ('pi_1')"), [], durable=True)
+    synced = syncs.of(tmp_path / "data" / "real.sqlite3")
+    await db.close()
+    assert synced
+
+
+async def test_an_io_error_sqlite_saw_during_a_sync_refuses_the_changes_it_may_cover(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A payment's id waits for the log's sync; meanwhile SQLite's own synced commit fails
+    with an I/O error (the disk failed writing the log back; Linux may report that once, to
+    whoever syncs first). The payment is refused, never told "on disk", and so is every
+    durable change after it. (Fault injected at the edge: `os.fsync` held, then SQLite's
+    commit answered with SQLITE_IOERR_FSYNC as SQLite raises it.)"""
+    db = Database(tmp_path / "b.sqlite3")
+    await db.open()
+    await db.call(lambda s: s.db.execute("CREATE TABLE pay (id TEXT)"))
+    syncs = Syncs(monkeypatch)
+    syncs.hold()
+    payment = asyncio.ensure_future(
+        db.group(lambda c: c.execute("INSERT INTO pay VALUES ('pi_1')"), [], durable=True)
+    )
+    await _syncing(syncs)
+
+    def full_commit_fails(store: Any) -> None:
+        err = sqlite3.OperationalError("disk I/O error")
+        err.sqlite_errorcode = sqlite3.SQLITE_IOERR_FSYNC  # type: ignore[attr-defined]
+        err.sqlite_errorname = "SQLITE_IOERR_FSYNC"  # type: ignore[attr-defined]
+
+        def work() -> None:
+            raise err
+
+        store._tx(work, durable=True)
+
+    with pytest.raises(StorageUnavailable):
+        await db.call(full_commit_fails)
+    syncs.release()
+    with pytest.raises(StorageUnavailable, match="EIO"):
+        await payment
+    with pytest.raises(StorageUnavailable, match="EIO"):
+        await db.group(lambda c: c.execute("INSERT INTO pay VALUES ('pi_2')"), [], durable=True)
+    assert await db.group(lambda c: c.execute("SELECT 1").fetchone()[0], [], durable=False) == 1
+    await db.close()
 
 
 def test_a_log_that_cannot_be_opened_is_a_failed_sync_for_good(tmp_path: Path) -> None:
