@@ -156,8 +156,8 @@ class WalSync:
                 return self._fail(err)
         try:
             os.fsync(self._handle)
-            if self.failed is not None:  # SQLite saw an I/O error meanwhile: it may be ours
-                return SyncFailed(self.failed)
+            if (failed := self._latched()) is not None:  # SQLite saw an I/O error meanwhile:
+                return SyncFailed(failed)  # it may be ours
             if not self._synced_directory:
                 _sync_directory(self.path.parent)
                 self._synced_directory = True
@@ -165,6 +165,10 @@ class WalSync:
             return self._fail(err)
         self.syncs += 1
         return None
+
+    def _latched(self) -> str | None:
+        """Why a sync failed, as another thread may have found meanwhile (`io_error`)."""
+        return self.failed
 
     def _fail(self, err: OSError) -> SyncFailed:
         if self.failed is not None:
