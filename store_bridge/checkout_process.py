@@ -48,6 +48,12 @@ NICE_INCREMENT: Final = 5
 LOCK_POLL_S: Final = 0.05
 TELL_S: Final = 0.1
 """Commits and changed counts are told to the parent at most this often (coalesced)."""
+LOG_NOT_SYNCED: Final = 4
+"""The exit code when the database's log could not be synced: every durable change would be
+refused from then on, and a payment waiting for its id to be on disk never confirmed. The
+parent starts a new checkout process, whose open writes the log afresh into the file
+(`Database.open`); while the disk still fails, that open fails and the checkouts stay down,
+visibly (the status' counts unknown, operator requests 503)."""
 
 
 def checkout_lock_path(database: Path) -> Path:
@@ -238,7 +244,11 @@ async def _beat(child: Child, every: float) -> None:
 
 
 async def run_child(config_path: Path, parent: int) -> int:
-    """The checkout process's life: 0 when told to stop, 2 for a configuration it cannot use."""
+    """The checkout process's life: its exit code.
+
+    0 when told to stop, 2 for a configuration it cannot use, `LOG_NOT_SYNCED` (4) when the
+    database's log could not be synced.
+    """
     die_with_parent()
     if os.getppid() != parent:  # the parent ended before the death signal was set
         return 0
@@ -299,6 +309,9 @@ async def serve_checkouts(  # noqa: PLR0913 - the channel, the stop and two sett
                 site=config.site, name=config.name, capacity=config.capacity, issuer=config.issuer
             )
             db = Database(config.database)
+            loop = asyncio.get_running_loop()
+            unsynced = asyncio.Event()
+            db.on_sync_failed(lambda: _call_soon(loop, unsynced.set))
             await db.open()
             ledger = _TellingLedger(settings, db, child.committed)
             runner = CheckoutRunner(
@@ -317,7 +330,12 @@ async def serve_checkouts(  # noqa: PLR0913 - the channel, the stop and two sett
             child.running = True
             ready()
             try:
-                await stop.wait()
+                if await _first(stop, unsynced) is unsynced:
+                    _LOGGER.error(
+                        "The database's log could not be written to disk: the checkout "
+                        "process ends, and the next one writes the log afresh at its start"
+                    )
+                    return LOG_NOT_SYNCED
             finally:
                 if child.receipts is not None:
                     await child.receipts.close()
@@ -328,6 +346,21 @@ async def serve_checkouts(  # noqa: PLR0913 - the channel, the stop and two sett
     finally:
         listener.cancel()
         beating.cancel()
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, job: Callable[[], object]) -> None:
+    """Run `job` in `loop` (from another thread; nothing once the loop is closed)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(job)
+
+
+async def _first(*events: asyncio.Event) -> asyncio.Event:
+    """The first of `events` to be set."""
+    waits = {asyncio.create_task(event.wait()): event for event in events}
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    return waits[next(iter(done))]
 
 
 def main(config_path: Path, parent: int) -> int:

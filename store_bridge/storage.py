@@ -17,6 +17,7 @@ in `store_schema.py`; purging in batches is in `retention.py`, over `Store.purge
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ from .purge_counts import Due, Purged
 from .store_schema import connect
 from .wal_sync import SyncFailed, WalSync
 
+OPEN_CHECKPOINT_TRIES: Final = 40
+"""How often the open tries to fold the log into the file while a reader is in the way
+(25 ms apart: a second in all; then the log is synced as it stands)."""
 PURGE_BATCH: Final = 500
 """Rows one purge transaction deletes at most (across the three tables)."""
 
@@ -324,6 +328,13 @@ class Database:
             lambda: self._store, self._wal, lambda job: self._thread.submit(Lane.FOREGROUND, job)
         )
 
+    def on_sync_failed(self, tell: Callable[[], None]) -> None:
+        """Have `tell` called (once, in a thread of the database's) if a sync of its log fails.
+
+        From then on every durable change is refused (`wal_sync.py`).
+        """
+        self._wal.on_failure = tell
+
     @property
     def groups(self) -> int:
         """Groups committed with a durable change (each waits for one sync of the log)."""
@@ -336,7 +347,11 @@ class Database:
             self._store = Store(self.path, self._wal)
             # What a crash (or a failed sync) left in the log is written afresh into the file
             # and synced (a reader of the other process in the way: the log is synced instead).
-            self._store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            for _ in range(OPEN_CHECKPOINT_TRIES):
+                busy, _, _ = self._store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    break
+                time.sleep(0.025)
             self._wal.sync_now()  # on disk before it is used
             return self._store.snapshot()
 

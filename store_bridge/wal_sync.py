@@ -35,7 +35,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,8 @@ class WalSync:
         """Why a sync failed (then every durable change is refused), or None."""
         self.syncs = 0
         """Syncs of the log made (each for every caller committed before it began)."""
+        self.on_failure: Callable[[], None] | None = None
+        """Called once (in the thread that found it) when a sync failed."""
 
     def after_commit(self, committed: Sequence[Waiting]) -> None:
         """Changes committed: each future gets its result once the log is on disk."""
@@ -179,6 +181,8 @@ class WalSync:
             "until the bridge restarts",
             err.strerror or type(err).__name__,
         )
+        if self.on_failure is not None:
+            self.on_failure()
         return SyncFailed(self.failed)
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from store_bridge import checkout_channel as channel
 from store_bridge import store_schema
-from store_bridge.checkout_process import checkout_lock_path, serve_checkouts
+from store_bridge.checkout_process import LOG_NOT_SYNCED, checkout_lock_path, serve_checkouts
 from store_bridge.checkout_remote import CheckoutRemote, CheckoutUnavailable
 from store_bridge.checkout_runner import CheckoutSettings
 from store_bridge.config import load_config
@@ -30,8 +30,15 @@ from store_bridge.core.checkout import Kind, Phase
 from store_bridge.core.refund import RefundPhase, RefundRefused
 from store_bridge.storage import Database
 
-from ..localstripe_server import DECLINES_ON_CHARGE, LocalStripe, add_customer, make_client
+from ..localstripe_server import (
+    DECLINES_ON_CHARGE,
+    LocalStripe,
+    add_customer,
+    make_client,
+    payment_intents,
+)
 from ..waiting import until
+from .disk_syncs import Syncs
 from .test_checkout_crash import _config, _seed, no_orphan
 
 CAN = 129
@@ -100,6 +107,30 @@ async def _child(config: Path) -> AsyncIterator[tuple[Parent, asyncio.Task[int],
         await asyncio.wait_for(work, 30)
         os.close(write_end)
         await asyncio.wait_for(hearing, 10)
+
+
+async def test_a_log_the_disk_refused_to_sync_ends_the_child_before_any_payment_is_confirmed(
+    tmp_path: Path, localstripe: LocalStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fails (EIO at ``os.fsync``, the edge) after the child started: the payment's
+    id never reaches the disk, so the payment is never confirmed, and the child ends with
+    `LOG_NOT_SYNCED` (the parent starts a new one, whose open writes the log afresh)."""
+    config = _store(tmp_path, localstripe)
+    (paying,) = await _customers(localstripe.url, "4242424242424242")
+    async with _child(config) as (parent, work, _stop):
+        await until("ready", lambda: parent.tells("ready"))
+        Syncs(monkeypatch).fail()
+        _seed(tmp_path / "bridge.sqlite3", [("trip-a", paying, 2)])
+        assert await asyncio.wait_for(work, 30) == LOG_NOT_SYNCED
+    client = make_client(localstripe.url)
+    try:
+        intents = await payment_intents(client)
+    finally:
+        await client._requestor._client.close_async()
+    assert [intent["status"] for intent in intents] == ["requires_confirmation"]
+    with closing(sqlite3.connect(tmp_path / "bridge.sqlite3")) as db:
+        stored = db.execute("SELECT phase FROM checkouts").fetchall()
+    assert stored == [("created",)]  # committed (maybe not on disk), never gone further
 
 
 async def test_the_child_charges_tells_and_answers_once_committed(

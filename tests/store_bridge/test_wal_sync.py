@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
+from store_bridge import store_schema
 from store_bridge.events import Wire
 from store_bridge.storage import Database, StorageUnavailable
-from store_bridge.wal_sync import SyncFailed, WalSync
+from store_bridge.wal_sync import SyncFailed, WalSync, log_path
 
 from ..waiting import until
 from .disk_syncs import Syncs
@@ -299,3 +300,19 @@ def test_a_log_that_cannot_be_opened_is_a_failed_sync_for_good(tmp_path: Path) -
     with pytest.raises(SyncFailed, match="ELOOP"):
         done.result(0)
     wal.close()
+
+
+async def test_the_open_writes_what_the_log_holds_afresh_into_the_file(tmp_path: Path) -> None:
+    """A log left by a crash (or behind a failed sync: the page cache may hold what never
+    reached the disk) is folded into the database file and emptied at the open, so that what
+    the bridge goes on from is written anew and synced by SQLite."""
+    path = tmp_path / "bridge.sqlite3"
+    with closing(store_schema.connect(path)) as left:  # another connection keeps the log
+        left.execute("CREATE TABLE notes (n INTEGER)")
+        left.execute("INSERT INTO notes VALUES (1)")
+        assert log_path(path).stat().st_size > 0
+        db = Database(path)
+        await db.open()
+        assert log_path(path).stat().st_size == 0
+        assert _notes(path) == [1]
+        await db.close()
