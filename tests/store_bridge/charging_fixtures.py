@@ -27,6 +27,17 @@ async def shop(
         yield store, processor
 
 
+@pytest.fixture(name="shop")
+async def shop_without_chips(
+    tmp_path: Path, operator: Operator, socket_enabled: None
+) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
+    """`shop` for a module that imports this one: its terminals read no card chips."""
+    async with charging_shop(
+        tmp_path / "bridge.sqlite3", operator, FakeProcessor(), chips=False
+    ) as (store, processor):
+        yield store, processor
+
+
 @pytest.fixture
 def premises(tmp_path: Path, operator: Operator, socket_enabled: None) -> Premises:
     """A shop's file and clock for a test that restarts it."""

@@ -8,7 +8,6 @@ others taken with it, is charged once the database takes it, and nobody is charg
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -30,22 +29,14 @@ from store_bridge.store_schema import connect
 
 from ..waiting import until
 from .cart_shop import Shop
-from .charging_shop import CUSTOMER, charging_shop, payment_events, settle_time, shop_and_leave
-from .conftest import Operator
+from .charging_fixtures import shop_without_chips
+from .charging_shop import CUSTOMER, payment_events, settle_time, shop_and_leave
+
+__all__ = ["shop_without_chips"]  # the `shop` fixture
 
 
 class BugError(Exception):
     """A change's work that fails for a reason of its own (a bug)."""
-
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    async with charging_shop(
-        tmp_path / "bridge.sqlite3", operator, FakeProcessor(), chips=False
-    ) as (store, processor):
-        yield store, processor
 
 
 def _sql(path: Path, sql: str, *args: str) -> None:

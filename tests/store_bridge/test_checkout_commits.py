@@ -6,7 +6,6 @@ shopper or operator would notice: whether and how often the cart is charged, wha
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 
@@ -17,18 +16,10 @@ from store_bridge.payments import PaymentState
 
 from ..waiting import until
 from .cart_shop import Shop
-from .charging_shop import CUSTOMER, charging_shop, payment_events, settle_time, shop_and_leave
-from .conftest import Operator
+from .charging_fixtures import shop_without_chips
+from .charging_shop import CUSTOMER, payment_events, settle_time, shop_and_leave
 
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    async with charging_shop(
-        tmp_path / "bridge.sqlite3", operator, FakeProcessor(), chips=False
-    ) as (store, processor):
-        yield store, processor
+__all__ = ["shop_without_chips"]  # the `shop` fixture
 
 
 def _sql(path: Path, sql: str) -> None:

@@ -8,7 +8,6 @@ whether a checkout ends, what the operator is told.
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,13 +24,12 @@ from store_bridge.payments import Answer, PaymentState
 
 from ..waiting import until
 from .cart_shop import COLA_TOPIC, Clock, Shop, start_shop, stop_shop
-from .charging_fixtures import premises
+from .charging_fixtures import premises, shop_without_chips
 from .charging_shop import (
     CUSTOMER,
     UNIT,
     Premises,
     attach,
-    charging_shop,
     payment_events,
     settle_time,
     shop_and_leave,
@@ -39,17 +37,7 @@ from .charging_shop import (
 )
 from .conftest import Operator
 
-__all__ = ["premises"]
-
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, operator: Operator, socket_enabled: None
-) -> AsyncIterator[tuple[Shop, FakeProcessor]]:
-    async with charging_shop(
-        tmp_path / "bridge.sqlite3", operator, FakeProcessor(), chips=False
-    ) as (store, processor):
-        yield store, processor
+__all__ = ["premises", "shop_without_chips"]
 
 
 def _captured(processor: FakeProcessor) -> list[int]:
