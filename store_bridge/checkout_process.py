@@ -308,11 +308,10 @@ async def serve_checkouts(  # noqa: PLR0913 - the channel, the stop and two sett
             settings = StoreSettings(
                 site=config.site, name=config.name, capacity=config.capacity, issuer=config.issuer
             )
-            db = Database(config.database)
-            loop = asyncio.get_running_loop()
             unsynced = asyncio.Event()
-            db.on_sync_failed(lambda: _call_soon(loop, unsynced.set))
-            await db.open()
+            db = await _open(config.database, unsynced)
+            if db is None:
+                return LOG_NOT_SYNCED
             ledger = _TellingLedger(settings, db, child.committed)
             runner = CheckoutRunner(
                 ledger, build_processor(config.payments), checkout_settings(config)
@@ -346,6 +345,20 @@ async def serve_checkouts(  # noqa: PLR0913 - the channel, the stop and two sett
     finally:
         listener.cancel()
         beating.cancel()
+
+
+async def _open(path: Path, unsynced: asyncio.Event) -> Database | None:
+    """The database, opened (`unsynced` set when a sync of its log fails); None: it cannot be."""
+    db = Database(path)
+    loop = asyncio.get_running_loop()
+    db.on_sync_failed(lambda: _call_soon(loop, unsynced.set))
+    try:
+        await db.open()
+    except StorageUnavailable as err:
+        _LOGGER.error("The checkout process cannot open the database: %s", err)  # noqa: TRY400
+        await db.close()
+        return None
+    return db
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, job: Callable[[], object]) -> None:

@@ -47,6 +47,9 @@ class Store(Protocol):
     def io_error(self, err: BaseException) -> None:  # noqa: D102
         ...
 
+    def log_writable(self) -> bool:  # noqa: D102
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -107,11 +110,12 @@ class Groups:
         with self._lock:
             group, self._waiting, self._queued = self._waiting, [], False
         live = [item for item in group if item[1].set_running_or_notify_cancel()]
-        if (failed := self._wal.failed) is not None:  # the log may have lost what it held
+        store = self._store()
+        if store is not None and not store.log_writable():  # the log may have lost what it held
+            failed = self._wal.failed or "log not synced"
             for _change, done, _durable in (item for item in live if item[2]):
                 done.set_exception(SyncFailed(failed))
             live = [item for item in live if not item[2]]
-        store = self._store()
         if store is None:
             for _change, done, _durable in live:
                 done.set_exception(Closed("closed"))

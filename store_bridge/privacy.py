@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from .events import Wire
-from .receipt_store import fold_log
+from .store_schema import fold_log
 
 _VISITS: Final = (
     "SELECT visit_id FROM sessions WHERE account = :account "

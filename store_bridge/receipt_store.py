@@ -15,7 +15,8 @@ transaction's work (`storage.Store.change` runs it with the events it goes with)
 
 Deleted and overwritten addresses are zeroed on disk (``PRAGMA secure_delete``, set on every
 connection by `store_schema.connect`), so the file's free space does not keep them; after an
-erasure `fold_log` truncates the write-ahead log, whose old frames would still hold them.
+erasure `store_schema.fold_log` truncates the write-ahead log, whose old frames would still
+hold them.
 Times are seconds since the epoch.
 """
 
@@ -88,22 +89,6 @@ def create_tables(db: sqlite3.Connection) -> None:
     for statement in RECEIPTS_DDL.split(";"):
         if statement.strip():
             db.execute(statement)
-
-
-def fold_log(db: sqlite3.Connection) -> bool:
-    """Copy the write-ahead log into the file and truncate it; False if a reader kept it.
-
-    After an address was erased, the log's old frames still hold it until the log is
-    truncated. Never waits for a reader (the database thread also decides gates): busy, the
-    caller tries again soon. Outside a transaction.
-    """
-    waits = int(db.execute("PRAGMA busy_timeout").fetchone()[0])
-    db.execute("PRAGMA busy_timeout=0")
-    try:  # a reader or a writer of another connection in the way: busy
-        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        db.execute(f"PRAGMA busy_timeout={waits}")
-    return not busy
 
 
 def add_request(db: sqlite3.Connection, visit: str, address: str, language: str, now: float) -> int:

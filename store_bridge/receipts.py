@@ -21,7 +21,7 @@ same Message-ID (derived from the request, `receipt_mail.py`), so a mail system 
 one can drop the duplicate; so does a send repeated after a crash between the server's
 acceptance and its record. Marking a request sent or given up, and erasing an address, is
 committed durably (synchronous FULL), and then the write-ahead log is truncated
-(`receipt_store.fold_log`; a reader in the way: again soon), so that no old frame of it keeps
+(`store_schema.fold_log`; a reader in the way: again soon), so that no old frame of it keeps
 the address while the bridge runs.
 
 The sending loop survives any failure: the database unavailable, or anything unexpected (a
@@ -52,6 +52,7 @@ from .mailer import Accepted, Refused, Sender
 from .receipt_mail import Purchase as Purchase  # noqa: PLC0414 - re-exported
 from .receipt_mail import receipt_message
 from .storage import Database, StorageUnavailable
+from .store_schema import fold_log
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -295,7 +296,7 @@ class Receipts:
         if upcoming is not None:
             delay = min(IDLE_S, max(0.0, upcoming - self._clock().timestamp()))
         if self._unfolded:
-            self._unfolded = not await self._db.upkeep(lambda store: rs.fold_log(store.db))
+            self._unfolded = not await self._db.upkeep(lambda store: fold_log(store.db))
             if self._unfolded:
                 delay = min(delay, FOLD_RETRY_S)
         return delay

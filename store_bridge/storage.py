@@ -30,12 +30,13 @@ from .db_thread import DbThread, Lane
 from .events import Wire, to_json
 from .group_commit import Change, Closed, Groups, Result, run_group
 from .purge_counts import Due, Purged
-from .store_schema import connect
+from .store_schema import connect, fold_log
 from .wal_sync import SyncFailed, WalSync
 
 OPEN_CHECKPOINT_TRIES: Final = 40
 """How often the open tries to fold the log into the file while a reader is in the way
-(25 ms apart: a second in all; then the log is synced as it stands)."""
+(never waiting with the lock held; 25 ms apart: a second in all; then the log is synced as
+it stands)."""
 PURGE_BATCH: Final = 500
 """Rows one purge transaction deletes at most (across the three tables)."""
 
@@ -90,8 +91,8 @@ class Store:
         before it durable as well. Refused once a sync of the log failed (`wal_sync.py`).
         """
         if durable:
-            if self._wal is not None and self._wal.failed is not None:
-                raise StorageUnavailable(self._wal.failed)
+            if not self.log_writable():
+                raise StorageUnavailable(self._wal.failed if self._wal else "log not synced")
             self.db.execute("PRAGMA synchronous=FULL")
         try:
             self.db.execute("BEGIN IMMEDIATE")
@@ -108,6 +109,14 @@ class Store:
             if durable:
                 self.db.execute("PRAGMA synchronous=NORMAL")
         return result
+
+    def log_writable(self) -> bool:
+        """Whether durable changes are taken.
+
+        Yes with no failed sync of the log, or once the log was written afresh since
+        (`WalSync.recover`, tried here at most every second).
+        """
+        return self._wal is None or self._wal.recover(lambda: fold_log(self.db))
 
     def io_error(self, err: BaseException) -> None:
         """SQLite failed a write: an I/O error refuses durable changes from now on."""
@@ -348,8 +357,7 @@ class Database:
             # What a crash (or a failed sync) left in the log is written afresh into the file
             # and synced (a reader of the other process in the way: the log is synced instead).
             for _ in range(OPEN_CHECKPOINT_TRIES):
-                busy, _, _ = self._store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-                if not busy:
+                if fold_log(self._store.db):  # never waits for a reader with the lock held
                     break
                 time.sleep(0.025)
             self._wal.sync_now()  # on disk before it is used
@@ -402,7 +410,11 @@ class Database:
         def bound() -> T:
             if self._store is None:
                 raise StorageUnavailable("closed")
-            return work(self._store)
+            try:
+                return work(self._store)
+            except sqlite3.Error as err:  # a checkpoint's, a purge's: an I/O error counts too
+                self._wal.io_error(err)
+                raise
 
         return bound
 

@@ -232,3 +232,21 @@ def _migrate(db: sqlite3.Connection) -> None:
             "Store database rewritten once to give purged space back (%.1f s)",
             time.monotonic() - started,
         )
+
+
+def fold_log(db: sqlite3.Connection) -> bool:
+    """Copy the write-ahead log into the file and truncate it; False if a reader kept it.
+
+    SQLite writes what the log holds into the file, syncs it, and empties the log: after an
+    address was erased (the log's old frames still hold it), and after a failed sync of the
+    log (what it holds is written afresh: `wal_sync.py`). Never waits for a reader (the
+    database thread also decides gates): busy, the caller tries again soon. Outside a
+    transaction.
+    """
+    waits = int(db.execute("PRAGMA busy_timeout").fetchone()[0])
+    db.execute("PRAGMA busy_timeout=0")
+    try:  # a reader or a writer of another connection in the way: busy
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout={waits}")
+    return not busy

@@ -22,10 +22,14 @@ on with the next jobs. A caller is never told before its commit is on disk.
   a power cut (as SQLite's own first sync of a log does).
 - A sync that fails (``EIO``, ``ENOSPC`` …): every caller waiting for it gets `SyncFailed`.
   After a failed ``fsync`` Linux may drop the pages it could not write and report success
-  to the next one, so the failure is kept: every durable change after it is refused
-  (`failed`) until the bridge restarts. A restart is no proof either (what the page cache
-  still holds was never written): a database opened with an error of its log behind it is
-  checkpointed and its log emptied first (`sync_now`), which writes all of it afresh.
+  to the next one, so a sync that succeeds later proves nothing: the failure is kept, and
+  every durable change after it is refused (`failed`) until the log was written afresh.
+  `recover` (tried by the next durable change, at most every `RECOVER_S`) has SQLite fold
+  the log into the database file (what this process holds is written anew and synced, and
+  the log emptied: `store_schema.fold_log`), then syncs the log through a new descriptor;
+  only then are durable changes taken again. A reader of the other process in the way, or
+  the disk still failing: refused, and tried again later. Every open folds the log so too
+  (`Database.open`): a restart is no proof either.
 - `close`: the callers still waiting are synced and told first, then the thread ends.
 """
 
@@ -35,10 +39,11 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,6 +51,9 @@ _LOGGER = logging.getLogger(__name__)
 class SyncFailed(Exception):  # noqa: N818 - named after the condition
     """The log could not be synced: the change may not be on disk."""
 
+
+RECOVER_S: Final = 1.0
+"""How often at most a durable change tries to write the log afresh after a failed sync."""
 
 type Waiting = tuple[Future[Any], Any]
 """A committed change's caller and the result it gets once the log is on disk."""
@@ -69,7 +77,10 @@ class WalSync:
         self.syncs = 0
         """Syncs of the log made (each for every caller committed before it began)."""
         self.on_failure: Callable[[], None] | None = None
-        """Called once (in the thread that found it) when a sync failed."""
+        """Called (in the thread that found it) when a sync failed."""
+        self._handle_lock = threading.Lock()
+        """Held while the descriptor is used or replaced."""
+        self._next_recovery = 0.0
 
     def after_commit(self, committed: Sequence[Waiting]) -> None:
         """Changes committed: each future gets its result once the log is on disk."""
@@ -118,6 +129,43 @@ class WalSync:
         if isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_IOERR:
             self._fail(OSError(errno.EIO, f"SQLite: {getattr(err, 'sqlite_errorname', 'IOERR')}"))
 
+    def recover(self, fold: Callable[[], bool]) -> bool:
+        """After a failed sync: write the log afresh, and take durable changes again.
+
+        `fold` has SQLite write the whole log into the database file, sync it and empty the
+        log (True), or says a reader was in the way (False). Then the log is synced through a
+        new descriptor. True when durable changes are taken again; tried at most every
+        `RECOVER_S` (in the database thread, outside a transaction).
+        """
+        if self.failed is None:
+            return True
+        now = time.monotonic()
+        if now < self._next_recovery:
+            return False
+        self._next_recovery = now + RECOVER_S
+        handle = None
+        try:
+            if not fold():
+                return False
+            handle = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            os.fsync(handle)
+            _sync_directory(self.path.parent)
+        except (OSError, sqlite3.Error) as err:
+            _LOGGER.debug("The database's log cannot be written afresh yet: %s", err)
+            if handle is not None:
+                with contextlib.suppress(OSError):
+                    os.close(handle)
+            return False
+        with self._handle_lock:
+            old, self._handle = self._handle, handle
+            self._synced_directory = True
+            self.failed = None
+        if old is not None:
+            with contextlib.suppress(OSError):
+                os.close(old)
+        _LOGGER.warning("The database's log is written to disk again: durable changes go on")
+        return True
+
     def close(self) -> None:
         """Sync for the callers still waiting and tell them, then end the thread."""
         with self._ready:
@@ -157,7 +205,8 @@ class WalSync:
             except OSError as err:  # missing too: a commit waits, so it is not where we look
                 return self._fail(err)
         try:
-            os.fsync(self._handle)
+            with self._handle_lock:
+                os.fsync(self._handle)
             if (failed := self._latched()) is not None:  # SQLite saw an I/O error meanwhile:
                 return SyncFailed(failed)  # it may be ours
             if not self._synced_directory:
@@ -176,13 +225,17 @@ class WalSync:
         if self.failed is not None:
             return SyncFailed(self.failed)
         self.failed = f"log not synced ({errno.errorcode.get(err.errno or 0, 'error')})"
+        self._next_recovery = time.monotonic() + RECOVER_S
         _LOGGER.error(
             "The database's log could not be written to disk (%s): durable changes are refused "
-            "until the bridge restarts",
+            "until it is written afresh",
             err.strerror or type(err).__name__,
         )
         if self.on_failure is not None:
-            self.on_failure()
+            try:
+                self.on_failure()
+            except Exception:
+                _LOGGER.exception("Telling of a failed sync of the database's log failed")
         return SyncFailed(self.failed)
 
 

@@ -15,8 +15,8 @@ from store_bridge import store_schema
 from store_bridge.core.receipt import Language
 from store_bridge.mail_config import parse_mail
 from store_bridge.mailer import Accepted, Mailer, Unknown
-from store_bridge.receipt_store import fold_log
 from store_bridge.receipts import Pending, Purchase
+from store_bridge.store_schema import fold_log
 from tests.waiting import until
 
 from .receipt_helpers import ADDRESS, PURCHASE, VISIT, Checkouts, database, mail_server, mail_table

@@ -12,6 +12,7 @@ import errno
 import logging
 import sqlite3
 import threading
+import time
 from concurrent.futures import Future
 from contextlib import closing
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from store_bridge import store_schema
+from store_bridge import store_schema, wal_sync
 from store_bridge.events import Wire
 from store_bridge.storage import Database, StorageUnavailable
 from store_bridge.wal_sync import SyncFailed, WalSync, log_path
@@ -127,21 +128,33 @@ async def test_a_change_that_needs_no_disk_is_told_without_waiting_for_the_sync(
     await db.close()
 
 
-async def test_a_failed_sync_refuses_the_change_and_every_durable_one_after(
+class _Clock:
+    """The log's sync thread's `time.monotonic`, moved by the test (the clock: an edge)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = 1000.0
+        monkeypatch.setattr(wal_sync, "time", self)
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+async def test_a_failed_sync_refuses_durable_changes_until_the_log_is_written_afresh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "bridge.sqlite3"
     db = await _opened(path)
     syncs = Syncs(monkeypatch)
     syncs.fail(errno.EIO)
+    clock = _Clock(monkeypatch)  # when the log is tried again (at most every RECOVER_S)
     with (
         caplog.at_level(logging.ERROR, logger="store_bridge.wal_sync"),
         pytest.raises(StorageUnavailable, match="EIO"),
     ):
         await db.change_durable(_note(1), [_event(1)])
-    assert "durable changes are refused until the bridge restarts" in caplog.text
+    assert "durable changes are refused until it is written afresh" in caplog.text
 
-    syncs.error = None  # the next sync would succeed, and may be a lie: never asked
+    syncs.error = None  # the next sync would succeed, and may be a lie: never believed
     with pytest.raises(StorageUnavailable, match="EIO"):
         await db.change_durable(_note(2), [_event(2)])
     with pytest.raises(StorageUnavailable, match="EIO"):  # a check-in's own durable commit
@@ -151,13 +164,28 @@ async def test_a_failed_sync_refuses_the_change_and_every_durable_one_after(
     assert _notes(path) == [1]  # the failed one was committed, its caller was never told
     # Changes that need not wait for the disk go on.
     assert await db.group(_note(4), [_event(4)], durable=False) == 1
+
+    # Tried again later: while a reader (the other process) keeps the log, it cannot be
+    # written afresh, and durable changes stay refused.
+    clock.now += wal_sync.RECOVER_S
+    with closing(sqlite3.connect(path)) as reader:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM notes").fetchall()
+        with pytest.raises(StorageUnavailable, match="EIO"):
+            await db.change_durable(_note(5), [_event(5)])
+        reader.execute("COMMIT")
+    assert log_path(path).stat().st_size > 0
+    clock.now += wal_sync.RECOVER_S
+    # The reader gone: the log is folded into the file (written anew, synced by SQLite),
+    # synced through a new descriptor, and durable changes are taken again.
+    assert await db.change_durable(_note(6), [_event(6)]) == 1
+    assert syncs.of(path)[1:] == [("fsync", wal)] * 2  # the new descriptor's, the change's
+    assert _notes(path) == [1, 4, 6]
     await db.close()
 
-    again = await _opened(path)  # the bridge restarted: the log is synced at open
-    assert syncs.of(path)[1:] == [("fsync", wal)]
-    assert await again.change_durable(_note(5), [_event(5)]) == 1
-    assert syncs.of(path)[1:] == [("fsync", wal)] * 2
-    assert _notes(path) == [1, 4, 5]
+    again = await _opened(path)  # a restart: the log is folded and synced at open
+    assert await again.change_durable(_note(7), [_event(7)]) == 1
+    assert _notes(path) == [1, 4, 6, 7]
     await again.close()
 
 
@@ -257,6 +285,7 @@ async def test_an_io_error_sqlite_saw_during_a_sync_refuses_the_changes_it_may_c
     db = Database(tmp_path / "b.sqlite3")
     await db.open()
     await db.call(lambda s: s.db.execute("CREATE TABLE pay (id TEXT)"))
+    monkeypatch.setattr(wal_sync, "RECOVER_S", 3600.0)  # not written afresh meanwhile
     syncs = Syncs(monkeypatch)
     syncs.hold()
     payment = asyncio.ensure_future(
@@ -316,3 +345,38 @@ async def test_the_open_writes_what_the_log_holds_afresh_into_the_file(tmp_path:
         assert log_path(path).stat().st_size == 0
         assert _notes(path) == [1]
         await db.close()
+
+
+async def test_an_open_while_a_reader_keeps_the_log_never_holds_a_writer_up(
+    tmp_path: Path,
+) -> None:
+    """The checkout process opens the database while the gates' process reads and writes it:
+    folding the log never waits for the reader with the lock held, so no check-in's write is
+    refused ("database is locked") meanwhile; the open goes on once it gave up folding."""
+    path = tmp_path / "bridge.sqlite3"
+    await (await _opened(path)).close()
+    written, refused = 0, []
+    with closing(sqlite3.connect(path)) as reader, closing(store_schema.connect(path)) as writer:
+        writer.execute("INSERT INTO notes VALUES (0)")  # something in the log
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM notes").fetchall()  # a snapshot: keeps the log
+        db = Database(path)
+        started = time.monotonic()
+        opening = asyncio.ensure_future(db.open())
+        while not opening.done():
+            try:
+                writer.execute("INSERT INTO notes VALUES (?)", (written + 1,))
+                written += 1
+            except sqlite3.OperationalError as err:
+                refused.append(str(err))
+            await asyncio.sleep(0.01)
+        await opening
+        took = time.monotonic() - started
+        reader.execute("COMMIT")
+    await db.close()
+    assert refused == []
+    # About a second of tries (OPEN_CHECKPOINT_TRIES): folding with the lock held while it
+    # waited for the reader took 11 s, the writes waiting behind it each time.
+    assert took < 5
+    assert written > 10  # the writes went on during the open's second of tries
+    assert _notes(path) == list(range(written + 1))
