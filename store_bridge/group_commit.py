@@ -111,7 +111,8 @@ class Groups:
             group, self._waiting, self._queued = self._waiting, [], False
         live = [item for item in group if item[1].set_running_or_notify_cancel()]
         store = self._store()
-        if store is not None and not store.log_writable():  # the log may have lost what it held
+        durable = any(item[2] for item in live)
+        if store is not None and durable and not store.log_writable():  # the log may have lost
             failed = self._wal.failed or "log not synced"
             for _change, done, _durable in (item for item in live if item[2]):
                 done.set_exception(SyncFailed(failed))

@@ -35,8 +35,8 @@ from .wal_sync import SyncFailed, WalSync
 
 OPEN_CHECKPOINT_TRIES: Final = 40
 """How often the open tries to fold the log into the file while a reader is in the way
-(never waiting with the lock held; 25 ms apart: a second in all; then the log is synced as
-it stands)."""
+(never waiting with the lock held; 25 ms apart: a second in all). Not folded: the log is
+synced as it stands, and durable changes wait until it could be folded (`WalSync.recover`)."""
 PURGE_BATCH: Final = 500
 """Rows one purge transaction deletes at most (across the three tables)."""
 
@@ -338,7 +338,7 @@ class Database:
         )
 
     def on_sync_failed(self, tell: Callable[[], None]) -> None:
-        """Have `tell` called (once, in a thread of the database's) if a sync of its log fails.
+        """Have `tell` called (in a thread of the database's) when a sync of its log fails.
 
         From then on every durable change is refused (`wal_sync.py`).
         """
@@ -356,11 +356,12 @@ class Database:
             self._store = Store(self.path, self._wal)
             # What a crash (or a failed sync) left in the log is written afresh into the file
             # and synced (a reader of the other process in the way: the log is synced instead).
+            folded = False
             for _ in range(OPEN_CHECKPOINT_TRIES):
-                if fold_log(self._store.db):  # never waits for a reader with the lock held
+                if folded := fold_log(self._store.db):  # never waits with the lock held
                     break
                 time.sleep(0.025)
-            self._wal.sync_now()  # on disk before it is used
+            self._wal.sync_now(folded=folded)  # on disk before it is used
             return self._store.snapshot()
 
         return await self._run(work)

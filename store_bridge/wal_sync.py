@@ -28,8 +28,12 @@ on with the next jobs. A caller is never told before its commit is on disk.
   the log into the database file (what this process holds is written anew and synced, and
   the log emptied: `store_schema.fold_log`), then syncs the log through a new descriptor;
   only then are durable changes taken again. A reader of the other process in the way, or
-  the disk still failing: refused, and tried again later. Every open folds the log so too
-  (`Database.open`): a restart is no proof either.
+  the disk still failing: refused, and tried again later. The database file itself is synced
+  then too, through a descriptor kept since the open: if that fails, the file lost writes a
+  checkpoint took as done, nothing heals it (`lost`), and durable changes stay refused until
+  the disk was checked and the bridge restarted. Every open folds the log so too
+  (`Database.open`: a restart is no proof either); an open that could not fold it (a reader
+  in the way) takes durable changes only once `recover` could.
 - `close`: the callers still waiting are synced and told first, then the thread ends.
 """
 
@@ -52,6 +56,8 @@ class SyncFailed(Exception):  # noqa: N818 - named after the condition
     """The log could not be synced: the change may not be on disk."""
 
 
+NOT_FOLDED: Final = "log not folded at open"
+"""Why durable changes wait after an open that could not fold the log (not an error)."""
 RECOVER_S: Final = 1.0
 """How often at most a durable change tries to write the log afresh after a failed sync."""
 
@@ -78,6 +84,10 @@ class WalSync:
         """Syncs of the log made (each for every caller committed before it began)."""
         self.on_failure: Callable[[], None] | None = None
         """Called (in the thread that found it) when a sync failed."""
+        self.lost: str | None = None
+        """Why the database file itself was found to have lost writes (nothing heals it)."""
+        self._file: int | None = None
+        """The database file, open since the database's open (its write-back errors)."""
         self._handle_lock = threading.Lock()
         """Held while the descriptor is used or replaced."""
         self._next_recovery = 0.0
@@ -105,23 +115,34 @@ class WalSync:
         """The log's file: beside the database file, symbolic links followed (as SQLite)."""
         return log_path(self._database)
 
-    def sync_now(self) -> None:
-        """Open the log and sync it in this thread (at open, before what it holds is used).
+    def sync_now(self, *, folded: bool) -> None:
+        """Open the log and the file, and sync the log (at the database's open, in its thread).
 
-        Raises `SyncFailed`, and keeps the failure, if it cannot be synced.
+        What the log holds is on disk before it is used. `folded`: whether SQLite folded
+        the log into the file first. If not (a reader of the other process was in the way),
+        what the log holds may sit behind a write-back error this process never saw: durable
+        changes wait until the log was folded (`recover`, tried by the first of them). Raises
+        `SyncFailed`, and keeps the failure, if it cannot be synced.
         """
         if self.failed is not None:
             raise SyncFailed(self.failed)
-        if self._handle is None:
-            try:
+        try:
+            if self._file is None:
+                with contextlib.suppress(FileNotFoundError):  # no file: nothing written yet
+                    self._file = os.open(
+                        os.path.realpath(self._database), os.O_RDONLY | os.O_CLOEXEC
+                    )
+            if self._handle is None:
                 self._handle = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                return  # no log yet: the first commit makes it, and the first sync opens it
-            except OSError as err:
-                raise self._fail(err) from err
+        except FileNotFoundError:
+            return  # no log yet: the first commit makes it, and the first sync opens it
+        except OSError as err:
+            raise self._fail(err) from err
         failure = self._sync()
         if failure is not None:
             raise failure
+        if not folded:
+            self.failed, self._next_recovery = NOT_FOLDED, 0.0
 
     def io_error(self, err: BaseException) -> None:
         """SQLite failed a commit or a sync of ours: an I/O error is kept as a failed sync."""
@@ -132,39 +153,59 @@ class WalSync:
     def recover(self, fold: Callable[[], bool]) -> bool:
         """After a failed sync: write the log afresh, and take durable changes again.
 
-        `fold` has SQLite write the whole log into the database file, sync it and empty the
-        log (True), or says a reader was in the way (False). Then the log is synced through a
-        new descriptor. True when durable changes are taken again; tried at most every
-        `RECOVER_S` (in the database thread, outside a transaction).
+        A new descriptor of the log is opened first (a write-back error from then on is
+        reported to it). `fold` has SQLite write the whole log into the database file, sync
+        it and empty the log (True), or says a reader was in the way (False). The database
+        file is then synced through the descriptor kept since the open: an error there means
+        the file itself lost writes SQLite took as done, and nothing heals that (`lost`:
+        refused until the disk is checked and the bridge restarted). Then the log is synced
+        through the new descriptor. True when durable changes are taken again; tried at most
+        every `RECOVER_S` (in the database thread, outside a transaction).
         """
         if self.failed is None:
             return True
         now = time.monotonic()
-        if now < self._next_recovery:
+        if self.lost is not None or now < self._next_recovery:
             return False
         self._next_recovery = now + RECOVER_S
         handle = None
         try:
-            if not fold():
-                return False
             handle = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            if not fold():
+                _close(handle)
+                return False
+            if self._file is not None:
+                try:
+                    os.fsync(self._file)
+                except OSError as err:
+                    self._lose(err)
+                    _close(handle)
+                    return False
             os.fsync(handle)
             _sync_directory(self.path.parent)
         except (OSError, sqlite3.Error) as err:
             _LOGGER.debug("The database's log cannot be written afresh yet: %s", err)
             if handle is not None:
-                with contextlib.suppress(OSError):
-                    os.close(handle)
+                _close(handle)
             return False
         with self._handle_lock:
             old, self._handle = self._handle, handle
             self._synced_directory = True
-            self.failed = None
+            was, self.failed = self.failed, None
         if old is not None:
-            with contextlib.suppress(OSError):
-                os.close(old)
-        _LOGGER.warning("The database's log is written to disk again: durable changes go on")
+            _close(old)
+        if was != NOT_FOLDED:
+            _LOGGER.warning("The database's log is written to disk again: durable changes go on")
         return True
+
+    def _lose(self, err: OSError) -> None:
+        self.lost = f"database file not synced ({errno.errorcode.get(err.errno or 0, 'error')})"
+        self.failed = self.lost
+        _LOGGER.error(
+            "The database file could not be written to disk (%s) after a failed sync of its "
+            "log: durable changes are refused; check the disk, then restart the bridge",
+            err.strerror or type(err).__name__,
+        )
 
     def close(self) -> None:
         """Sync for the callers still waiting and tell them, then end the thread."""
@@ -176,9 +217,10 @@ class WalSync:
             thread.join()
         with self._ready:
             handle, self._handle = self._handle, None
-        if handle is not None:
-            with contextlib.suppress(OSError):  # every sync through it was told already
-                os.close(handle)
+            file, self._file = self._file, None
+        for descriptor in (handle, file):  # every sync through them was told already
+            if descriptor is not None:
+                _close(descriptor)
 
     def _serve(self) -> None:
         while True:
@@ -204,15 +246,22 @@ class WalSync:
                 self._handle = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
             except OSError as err:  # missing too: a commit waits, so it is not where we look
                 return self._fail(err)
+        handle = self._handle
         try:
             with self._handle_lock:
-                os.fsync(self._handle)
+                if self._handle is not handle:  # written afresh meanwhile: sync the new one
+                    handle = self._handle
+                os.fsync(handle)
             if (failed := self._latched()) is not None:  # SQLite saw an I/O error meanwhile:
                 return SyncFailed(failed)  # it may be ours
             if not self._synced_directory:
                 _sync_directory(self.path.parent)
                 self._synced_directory = True
         except OSError as err:
+            with self._handle_lock:
+                retired = self._handle is not handle
+            if retired:  # the log was written afresh meanwhile: this one's error is past
+                return SyncFailed("log not synced")
             return self._fail(err)
         self.syncs += 1
         return None
@@ -242,6 +291,11 @@ class WalSync:
 def log_path(database: Path | str) -> Path:
     """Where SQLite keeps `database`'s write-ahead log: beside the file a link leads to."""
     return Path(f"{os.path.realpath(os.fspath(database))}-wal")
+
+
+def _close(descriptor: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(descriptor)
 
 
 def _sync_directory(directory: Path) -> None:

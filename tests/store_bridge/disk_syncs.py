@@ -29,6 +29,7 @@ class Syncs:
         self.waiting = threading.Event()
         """Set while a held sync waits for `release`."""
         self.error: int | None = None
+        self.failing: str | None = None
         monkeypatch.setattr(os, "fsync", self._fsync)
 
     def _fsync(self, handle: int) -> None:
@@ -36,7 +37,7 @@ class Syncs:
         if not self._free.is_set():
             self.waiting.set()
             assert self._free.wait(10), "a held sync was never released"
-        if self.error is not None:
+        if self.error is not None and (self.failing is None or path == self.failing):
             self.log.append(("fsync failed", path))
             raise OSError(self.error, os.strerror(self.error), path)
         self._real(handle)
@@ -51,9 +52,10 @@ class Syncs:
         """Let the held syncs go on."""
         self._free.set()
 
-    def fail(self, code: int = errno.EIO) -> None:
-        """Every sync from now on fails with `code`."""
+    def fail(self, code: int = errno.EIO, path: Path | str | None = None) -> None:
+        """Every sync from now on fails with `code` (only those of the file `path`, if given)."""
         self.error = code
+        self.failing = None if path is None else str(Path(path).resolve())
 
     def of(self, path: Path | str, suffix: str = "-wal") -> list[object]:
         """The syncs of `path`'s log (or of `path` + `suffix`: "" for `path` itself), in order."""

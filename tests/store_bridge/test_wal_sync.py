@@ -240,7 +240,7 @@ def test_a_log_missing_while_a_commit_waits_is_a_failed_sync(
     look (it is never taken for "on disk")."""
     syncs = Syncs(monkeypatch)
     wal = WalSync(tmp_path / "gone.sqlite3")
-    wal.sync_now()  # nothing there yet: the open goes on
+    wal.sync_now(folded=True)  # nothing there yet: the open goes on
     done: Future[int] = Future()
     done.set_running_or_notify_cancel()
     wal.after_commit([(done, 7)])
@@ -314,15 +314,15 @@ async def test_an_io_error_sqlite_saw_during_a_sync_refuses_the_changes_it_may_c
     await db.close()
 
 
-def test_a_log_that_cannot_be_opened_is_a_failed_sync_for_good(tmp_path: Path) -> None:
+def test_a_log_that_cannot_be_opened_is_a_failed_sync(tmp_path: Path) -> None:
     """The log cannot be opened (here a link to itself): nothing is known to be on disk."""
     (tmp_path / "bridge.sqlite3-wal").symlink_to(tmp_path / "bridge.sqlite3-wal")
     wal = WalSync(tmp_path / "bridge.sqlite3")
     with pytest.raises(SyncFailed, match="ELOOP"):
-        wal.sync_now()
+        wal.sync_now(folded=True)
     (tmp_path / "bridge.sqlite3-wal").unlink()  # openable again: still refused
     with pytest.raises(SyncFailed, match="ELOOP"):
-        wal.sync_now()
+        wal.sync_now(folded=True)
     done: Future[int] = Future()
     done.set_running_or_notify_cancel()
     wal.after_commit([(done, 1)])
@@ -348,11 +348,12 @@ async def test_the_open_writes_what_the_log_holds_afresh_into_the_file(tmp_path:
 
 
 async def test_an_open_while_a_reader_keeps_the_log_never_holds_a_writer_up(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The checkout process opens the database while the gates' process reads and writes it:
     folding the log never waits for the reader with the lock held, so no check-in's write is
     refused ("database is locked") meanwhile; the open goes on once it gave up folding."""
+    clock = _Clock(monkeypatch)  # when the log is tried again
     path = tmp_path / "bridge.sqlite3"
     await (await _opened(path)).close()
     written, refused = 0, []
@@ -372,11 +373,67 @@ async def test_an_open_while_a_reader_keeps_the_log_never_holds_a_writer_up(
             await asyncio.sleep(0.01)
         await opening
         took = time.monotonic() - started
+        # Not folded: what the log holds may sit behind an error this process never saw, so
+        # durable changes wait until it could be folded.
+        with pytest.raises(StorageUnavailable, match="not folded"):
+            await db.change_durable(_note(-1), [_event(1)])
         reader.execute("COMMIT")
+    clock.now += wal_sync.RECOVER_S  # tried again a second later: folded first, then taken
+    assert await db.change_durable(_note(-2), [_event(2)]) == 1
+    assert log_path(path).stat().st_size > 0  # the log started over with the change
     await db.close()
     assert refused == []
     # About a second of tries (OPEN_CHECKPOINT_TRIES): folding with the lock held while it
     # waited for the reader took 11 s, the writes waiting behind it each time.
     assert took < 5
     assert written > 10  # the writes went on during the open's second of tries
-    assert _notes(path) == list(range(written + 1))
+    assert _notes(path) == [-2, *range(written + 1)]
+
+
+async def test_a_log_that_cannot_be_synced_afresh_yet_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bridge.sqlite3"
+    db = await _opened(path)
+    syncs = Syncs(monkeypatch)
+    clock = _Clock(monkeypatch)
+    syncs.fail(errno.EIO, log_path(path))  # the log's syncs fail, the file's do not
+    with pytest.raises(StorageUnavailable, match="EIO"):
+        await db.change_durable(_note(1), [_event(1)])
+    clock.now += wal_sync.RECOVER_S  # folded, but the log's sync still fails: refused
+    with pytest.raises(StorageUnavailable, match="EIO"):
+        await db.change_durable(_note(2), [_event(2)])
+    syncs.error = None
+    clock.now += wal_sync.RECOVER_S  # the disk works again: taken
+    assert await db.change_durable(_note(3), [_event(3)]) == 1
+    assert _notes(path) == [1, 3]
+    await db.close()
+
+
+async def test_a_database_file_that_lost_writes_is_never_healed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failed sync of the log, then the database file itself fails to sync (the pages a
+    checkpoint wrote into it may be lost): a fold that succeeds later proves nothing about
+    them, so durable changes stay refused, and the operator is told to check the disk."""
+    path = tmp_path / "bridge.sqlite3"
+    db = await _opened(path)
+    syncs = Syncs(monkeypatch)
+    clock = _Clock(monkeypatch)
+    syncs.fail(errno.EIO)
+    with pytest.raises(StorageUnavailable, match="EIO"):
+        await db.change_durable(_note(1), [_event(1)])
+    syncs.fail(errno.EIO, path)  # only the database file's syncs fail now
+    clock.now += wal_sync.RECOVER_S
+    with (
+        caplog.at_level(logging.ERROR, logger="store_bridge.wal_sync"),
+        pytest.raises(StorageUnavailable, match="database file not synced"),
+    ):
+        await db.change_durable(_note(2), [_event(2)])
+    assert "check the disk, then restart the bridge" in caplog.text
+    syncs.error = None
+    clock.now += wal_sync.RECOVER_S
+    with pytest.raises(StorageUnavailable, match="database file not synced"):
+        await db.change_durable(_note(3), [_event(3)])
+    assert await db.group(_note(4), [_event(4)], durable=False) == 1  # the rest goes on
+    await db.close()
