@@ -219,10 +219,17 @@ class Bridge:
             await self.saved_methods.stop()
 
     async def _purge_loop(self) -> None:
-        """Retry held writes every second; purge old records every hour."""
+        """Retry held writes every second; purge old records every hour.
+
+        A log that failed to sync is written afresh as soon as it can be (`Database.heal`),
+        not only when the next check-in needs it.
+        """
         last_purge = time.monotonic()
         while True:
             await asyncio.sleep(BACKLOG_RETRY_S)
+            if self.db.log_failed:
+                with contextlib.suppress(StorageUnavailable):
+                    await self.db.heal()
             if len(self.backlog) and await self.backlog.flush(self.db):
                 _LOGGER.warning("Storage is back; the events held in memory are written")
                 self._ledger.wake_publisher()

@@ -345,6 +345,15 @@ class Database:
         self._wal.on_failure = tell
 
     @property
+    def log_failed(self) -> bool:
+        """Whether durable changes are refused after a failed sync of the log (`wal_sync.py`)."""
+        return self._wal.failed is not None
+
+    async def heal(self) -> bool:
+        """Try to write the log afresh after a failed sync (an upkeep step); True once done."""
+        return await self.upkeep(lambda store: store.log_writable())
+
+    @property
     def groups(self) -> int:
         """Groups committed with a durable change (each waits for one sync of the log)."""
         return self._groups.count

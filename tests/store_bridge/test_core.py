@@ -1,5 +1,6 @@
 """The bridge's plain parts: operator keys, card tokens, retention, reader signals."""
 
+import errno
 import sqlite3
 import time
 from contextlib import closing
@@ -21,9 +22,12 @@ from store_bridge.core.credentials import (
 )
 from store_bridge.core.store import occupancy_data
 from store_bridge.gates.base import GateSignal, SignalKind
+from store_bridge.storage import StorageUnavailable
+from store_bridge.wal_sync import log_path
 from tests.waiting import until
 
 from .conftest import ISSUER, SITE, Operator, Store, StoreFactory
+from .disk_syncs import Syncs
 
 
 async def settled(store: Store, count: int) -> None:
@@ -160,6 +164,25 @@ async def test_the_housekeeping_loop_retries_and_purges(
     with closing(sqlite3.connect(store.path, isolation_level=None)) as db:
         db.execute("UPDATE outbox SET sent = 1")
     await until("the purge empties the outbox of sent events", lambda: not store.outbox())
+
+
+async def test_the_housekeeping_loop_heals_a_log_that_failed_to_sync_before_a_check_in(
+    make_store: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fails once syncing the log (EIO at ``os.fsync``, the edge): durable changes
+    are refused; once it works again, the loop writes the log afresh by itself, so the next
+    shopper's check-in is not refused for it."""
+    monkeypatch.setattr(bridge_module, "BACKLOG_RETRY_S", 0.01)
+    store: Store = await make_store()
+    syncs = Syncs(monkeypatch)
+    syncs.fail(errno.EIO, log_path(store.path))
+    with pytest.raises(StorageUnavailable, match="EIO"):
+        await store.bridge.db.change_durable(lambda db: db.total_changes, [])
+    assert store.bridge.db.log_failed
+    syncs.error = None
+    await until("the log is written afresh", lambda: not store.bridge.db.log_failed, seconds=10)
+    store.bridge.on_signal(GateSignal("entry_1", SignalKind.CREDENTIAL, store.operator.qr()))
+    await until("the shopper is in", lambda: store.bridge.occupancy == 1)
 
 
 async def test_a_reader_at_the_entry_checks_in_and_one_at_the_exit_lets_out(
