@@ -54,14 +54,22 @@ async def _syncing(syncs: Syncs) -> None:
     await until("a sync is held", syncs.waiting.is_set)
 
 
-async def test_the_database_thread_goes_on_while_the_log_is_synced(
+async def _one_waiting_for_a_held_sync(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[Database, Syncs, asyncio.Future[int]]:
+    """An opened database with one durable change committed, waiting for its held sync."""
     db = await _opened(tmp_path / "bridge.sqlite3")
     syncs = Syncs(monkeypatch)
     syncs.hold()
     durable = asyncio.ensure_future(db.change_durable(_note(1), [_event(1)]))
     await _syncing(syncs)
+    return db, syncs, durable
+
+
+async def test_the_database_thread_goes_on_while_the_log_is_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, syncs, durable = await _one_waiting_for_a_held_sync(tmp_path, monkeypatch)
 
     # Committed, not on disk yet: its caller waits, everyone else goes on.
     assert _notes(db.path) == [1]
@@ -99,11 +107,7 @@ async def test_a_change_committed_during_a_sync_waits_for_the_next_one(
 async def test_a_change_that_needs_no_disk_is_told_without_waiting_for_the_sync(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = await _opened(tmp_path / "bridge.sqlite3")
-    syncs = Syncs(monkeypatch)
-    syncs.hold()
-    durable = asyncio.ensure_future(db.change_durable(_note(1), [_event(1)]))
-    await _syncing(syncs)
+    db, syncs, durable = await _one_waiting_for_a_held_sync(tmp_path, monkeypatch)
     busy, free = threading.Event(), threading.Event()
 
     def hold(_store: object) -> bool:
@@ -202,11 +206,7 @@ async def test_a_log_that_cannot_be_synced_at_open_keeps_the_file_closed(
 async def test_closing_tells_the_callers_waiting_for_a_sync_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = await _opened(tmp_path / "bridge.sqlite3")
-    syncs = Syncs(monkeypatch)
-    syncs.hold()
-    durable = asyncio.ensure_future(db.change_durable(_note(1), [_event(1)]))
-    await _syncing(syncs)
+    db, syncs, durable = await _one_waiting_for_a_held_sync(tmp_path, monkeypatch)
     closing_down = asyncio.ensure_future(db.close())
     await asyncio.sleep(0)
     syncs.release()
@@ -295,8 +295,8 @@ async def test_an_io_error_sqlite_saw_during_a_sync_refuses_the_changes_it_may_c
 
     def full_commit_fails(store: Any) -> None:
         err = sqlite3.OperationalError("disk I/O error")
-        err.sqlite_errorcode = sqlite3.SQLITE_IOERR_FSYNC  # type: ignore[attr-defined]
-        err.sqlite_errorname = "SQLITE_IOERR_FSYNC"  # type: ignore[attr-defined]
+        err.sqlite_errorcode = sqlite3.SQLITE_IOERR_FSYNC
+        err.sqlite_errorname = "SQLITE_IOERR_FSYNC"
 
         def work() -> None:
             raise err
