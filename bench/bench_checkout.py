@@ -110,11 +110,11 @@ from store_bridge.bridge import Bridge, GateInfo, StoreSettings
 from store_bridge.checkout_remote import CheckoutRemote
 from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
 from store_bridge.core.credentials import OperatorKey
+from store_bridge.database import Database
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
 from store_bridge.payments import Answer, MethodAnswer, Processor, RefundAnswer
 from store_bridge.saved_methods import SavedMethods
-from store_bridge.storage import Database
 from store_bridge.stripe_processor import SecretKey, StripeProcessor
 from tests.localstripe_server import SECRET_KEY, LocalStripe, add_customer, free_port, make_client
 from tests.store_bridge.checkout_rig import PRICE, Closed, seed, seed_app_carts, write_config

@@ -72,11 +72,12 @@ from aiohttp.test_utils import TestServer
 
 from store_bridge.bridge import Bridge, Decision, GateInfo, StoreSettings
 from store_bridge.core.credentials import verify_qr
+from store_bridge.database import Database
 from store_bridge.events import Wire, to_json
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
 from store_bridge.outbox import BATCH, BrokerConfig, Publisher
-from store_bridge.storage import Database, Store
+from store_bridge.storage import Store
 from store_bridge.vocabulary import events_topic, new_id
 from store_bridge.web import make_app
 from tests.mosquitto import Mosquitto, find_mosquitto

@@ -50,10 +50,11 @@ import pytest
 
 from store_bridge import retention
 from store_bridge.bridge import Bridge, GateInfo, StoreSettings
+from store_bridge.database import Database
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
 from store_bridge.purge_counts import Due
-from store_bridge.storage import Database, Store
+from store_bridge.storage import Store
 from tests.store_bridge.conftest import ISSUER, SITE, Operator
 from tests.store_bridge.test_retention import _SCHEMA_1
 

@@ -28,6 +28,7 @@ from .checkout_remote import CheckoutRemote
 from .checkout_runner import CheckoutRunner
 from .checkout_status import CheckoutStatus
 from .core.store import Session
+from .database import Database
 from .egress import ExitPath
 from .entry import EntryPath
 from .gates.base import GateRole, GateSignal, SignalKind
@@ -38,7 +39,7 @@ from .receipts import Receipts
 from .saved_methods import SavedMethods
 from .shelf_config import ShelfConfig
 from .shelf_feed import ShelfFeed
-from .storage import Database, StorageUnavailable
+from .storage import StorageUnavailable
 from .vocabulary import STATUS_VERSION, EventType, Outcome
 
 __all__ = [

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Final
 
 from .config import ConfigError
+from .database import Database
 from .payments import Accepted, Processor
-from .storage import Database, StorageUnavailable
+from .storage import StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -28,7 +28,8 @@ from secrets import token_bytes
 from typing import Final
 
 from .card_debts import KEY_BYTES, CardKeyError, key_path, load_key
-from .storage import Database, StorageUnavailable, Store
+from .database import Database
+from .storage import StorageUnavailable, Store
 from .vocabulary import Source
 
 _LOGGER = logging.getLogger(__name__)

@@ -28,9 +28,10 @@ import hmac
 import logging
 
 from .core import checkout as machine
+from .database import Database
 from .payments import Answer, Declined, Misconfigured, Processor, SavedMethod, Unknown
 from .saved_methods import forget_method, stored_method
-from .storage import Database, StorageUnavailable
+from .storage import StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 

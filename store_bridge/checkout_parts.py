@@ -10,6 +10,7 @@ from datetime import UTC
 from .checkout_purchases import CheckoutPurchases
 from .checkout_runner import CheckoutSettings
 from .config import BridgeConfig, ConfigError
+from .database import Database
 from .events import Wire
 from .ledger import Ledger
 from .mail_config import MailSpec
@@ -18,7 +19,6 @@ from .payments import Processor
 from .payments_config import PaymentsSpec
 from .receipts import ReceiptNews, Receipts
 from .shelf_config import ShelfConfig
-from .storage import Database
 from .vocabulary import EventType, Outcome
 
 

@@ -37,9 +37,10 @@ from .checkout_parts import build_processor, checkout_settings, make_receipts
 from .checkout_runner import CheckoutRunner
 from .config import BridgeConfig, ConfigError, load_config
 from .core.refund import RefundRefused, Settlement
+from .database import Database
 from .ledger import Ledger
 from .receipts import Receipts
-from .storage import Database, StorageUnavailable
+from .storage import StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from . import checkout_store
 from .core.cart_model import CartLine
 from .core.checkout import Checkout, Phase
 from .core.receipt import Card, ReceiptLine
+from .database import Database
 from .receipts import Pending, Purchase
-from .storage import Database
 
 
 @dataclass(frozen=True, slots=True)

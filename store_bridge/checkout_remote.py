@@ -46,7 +46,8 @@ from .checkout_runner import CheckoutSettings
 from .core.checkout import Checkout
 from .core.refund import Refund, RefundRefused, Settlement
 from .crash_points import CRASH_ENV
-from .storage import Database, StorageUnavailable
+from .database import Database
+from .storage import StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -44,7 +44,8 @@ from typing import Any, Final, Protocol
 from . import checkout_store
 from .checkout_runner import CheckoutSettings
 from .core.refund import stuck_before
-from .storage import Database, StorageUnavailable
+from .database import Database
+from .storage import StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -44,6 +44,7 @@ from . import words
 from .bridge import Bridge, GateInfo, StoreSettings
 from .core.card_numbers import looks_like_card_number
 from .core.credentials import OperatorKey
+from .database import Database
 from .demo_checkout import DemoPayments, DemoShoppers, attach_demo_payments, summary
 from .demo_shelves import SHELF_GATE, demo_shelf, demo_simulation, play
 from .demo_walkers import Walkers
@@ -51,7 +52,6 @@ from .gates.base import GateRole
 from .gates.simulator import SimulatedGate
 from .outbox import BrokerConfig, Publisher
 from .service import running
-from .storage import Database
 from .terminals import SimulatedTerminal
 
 SITE = "demo-store"

@@ -15,9 +15,10 @@ from typing import Any, Final, Protocol
 from .activity import Activity
 from .bridge_types import Decision, StoreSettings
 from .core.store import Session, occupancy_data
+from .database import Database
 from .events import Wire, make_event
 from .outbox import Backlog, Publisher
-from .storage import Database, StorageUnavailable, Store
+from .storage import StorageUnavailable, Store
 from .vocabulary import EventType, Outcome, Source
 
 _LOGGER = logging.getLogger(__name__)

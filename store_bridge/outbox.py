@@ -28,8 +28,9 @@ from typing import Any, Final
 
 import aiomqtt
 
+from .database import Database
 from .events import Wire, to_json
-from .storage import Database, StorageUnavailable, Store
+from .storage import StorageUnavailable, Store
 from .vocabulary import DEFAULT_TOPIC_PREFIX, STATUS_VERSION, events_topic, status_topic
 
 _LOGGER = logging.getLogger(__name__)

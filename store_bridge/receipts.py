@@ -46,12 +46,13 @@ from typing import Final, Protocol
 from . import receipt_store as rs
 from .core.email_address import AddressProblem, address_problem
 from .core.receipt import Language
+from .database import Database
 from .events import Wire
 from .mail_config import MailSpec
 from .mailer import Accepted, Refused, Sender
 from .receipt_mail import Purchase as Purchase  # noqa: PLC0414 - re-exported
 from .receipt_mail import receipt_message
-from .storage import Database, StorageUnavailable
+from .storage import StorageUnavailable
 from .store_schema import fold_log
 
 _LOGGER = logging.getLogger(__name__)

@@ -29,8 +29,9 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from . import cart_store, checkout_store, receipt_store
+from .database import Database
 from .purge_counts import Due, Purged
-from .storage import PURGE_BATCH, Database, Store
+from .storage import PURGE_BATCH, Store
 
 GIVE_BACK_PAGES: Final = 128
 """Free pages returned to the file system per step (512 KiB with SQLite's 4 KiB pages)."""

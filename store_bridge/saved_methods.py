@@ -29,8 +29,9 @@ from datetime import datetime
 from typing import Final
 
 from .core.store import Session
+from .database import Database
 from .payments import Processor, SavedMethod
-from .storage import Database, StorageUnavailable
+from .storage import StorageUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from .checkout_remote import CheckoutRemote
 from .checkout_runner import CheckoutRunner
 from .checkout_status import CheckoutStatus, CountSource
 from .config import BridgeConfig, ConfigError, GateSpec, MqttSpec
+from .database import Database
 from .gates.base import Gate, GateRole
 from .mail_config import MailSpec
 from .outbox import BrokerConfig, Publisher
@@ -28,7 +29,6 @@ from .payments_config import PaymentsSpec
 from .receipts import Receipts
 from .saved_methods import SavedMethods
 from .shelf_feed import ShelfFeed
-from .storage import Database
 from .web import make_app
 
 _LOGGER = logging.getLogger(__name__)

@@ -15,10 +15,10 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.helpers.event import async_track_state_change_event
 
 from store_bridge.bridge import Bridge, GateInfo, StoreSettings
+from store_bridge.database import Database
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
 from store_bridge.outbox import BrokerConfig, Publisher
-from store_bridge.storage import Database
 from tests.mosquitto import Mosquitto
 from tests.store_bridge.conftest import ISSUER, Operator
 from tests.waiting import until

@@ -26,10 +26,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from store_bridge.bridge import Bridge, GateInfo, StoreSettings
 from store_bridge.carts import Carts
 from store_bridge.core.cart_model import LaneSpec, NewsKind, Product
+from store_bridge.database import Database
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
 from store_bridge.shelf_config import ShelfConfig
-from store_bridge.storage import Database
 from store_bridge.web import make_app
 
 from .conftest import API_TOKEN, AUTH, ISSUER, SITE, Operator

@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from store_bridge.bridge import Bridge, GateInfo, StoreSettings
 from store_bridge.core.credentials import OperatorKey
+from store_bridge.database import Database
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
-from store_bridge.storage import Database
 from store_bridge.web import make_app
 
 from ..localstripe_server import AnswerDroppingProxy, LocalStripe

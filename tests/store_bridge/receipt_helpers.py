@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from store_bridge.core.receipt import Card, ReceiptLine
+from store_bridge.database import Database
 from store_bridge.receipt_store import create_tables
 from store_bridge.receipts import Pending, Purchase
-from store_bridge.storage import Database
 
 from .smtp_rig import PASSWORD, USER, MailServer
 

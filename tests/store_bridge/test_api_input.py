@@ -24,11 +24,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from store_bridge.bridge import Bridge, GateInfo, StoreSettings
 from store_bridge.core.credentials import OperatorKey
+from store_bridge.database import Database
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
 from store_bridge.outbox import BrokerConfig, Publisher
 from store_bridge.service import running
-from store_bridge.storage import Database, Store
+from store_bridge.storage import Store
 from store_bridge.web import MAX_BODY
 from tests.mosquitto import Mosquitto
 from tests.waiting import until

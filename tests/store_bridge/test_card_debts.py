@@ -24,9 +24,9 @@ from store_bridge.card_debts import (
     load_key,
 )
 from store_bridge.config import ConfigError
+from store_bridge.database import Database
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import Answer
-from store_bridge.storage import Database
 
 NOW = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 

@@ -22,8 +22,8 @@ import pytest
 from store_bridge.bridge import Bridge
 from store_bridge.card_debts import CardDebts, key_path, load_key
 from store_bridge.card_replay import KEY_MARK, CardReplay, card_replay_id, prepare, replay_key
+from store_bridge.database import Database
 from store_bridge.fake_processor import FakeProcessor
-from store_bridge.storage import Database
 from store_bridge.store_schema import connect
 
 from .conftest import Store, StoreFactory, stop

@@ -16,6 +16,7 @@ import pytest
 
 from store_bridge import checkout_calls
 from store_bridge.core import checkout as machine
+from store_bridge.database import Database
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import (
     Accepted,
@@ -26,7 +27,6 @@ from store_bridge.payments import (
     Unavailable,
     Unknown,
 )
-from store_bridge.storage import Database
 
 from ..waiting import until
 from .conftest import Operator

@@ -27,8 +27,9 @@ from store_bridge.checkout_process import checkout_lock_path
 from store_bridge.checkout_remote import SILENT_BEATS, CheckoutRemote, CheckoutUnavailable
 from store_bridge.checkout_runner import CheckoutSettings
 from store_bridge.config import ConfigError, load_config
+from store_bridge.database import Database
 from store_bridge.service import build_bridge, running
-from store_bridge.storage import Database, StorageUnavailable
+from store_bridge.storage import StorageUnavailable
 
 from ..localstripe_server import DECLINES_ON_CHARGE, VISA, LocalStripe
 from ..waiting import until

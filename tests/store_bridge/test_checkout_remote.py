@@ -28,7 +28,7 @@ from store_bridge.checkout_runner import CheckoutSettings
 from store_bridge.config import load_config
 from store_bridge.core.checkout import Kind, Phase
 from store_bridge.core.refund import RefundPhase, RefundRefused
-from store_bridge.storage import Database
+from store_bridge.database import Database
 
 from ..localstripe_server import (
     DECLINES_ON_CHARGE,

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from store_bridge.checkout_status import CheckoutStatus
-from store_bridge.storage import Database, StorageUnavailable
+from store_bridge.database import Database
+from store_bridge.storage import StorageUnavailable
 
 from ..waiting import until
 

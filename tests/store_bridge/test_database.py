@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from store_bridge import retention
+from store_bridge.database import Database
 from store_bridge.db_thread import UPKEEP_PASSED_MAX, DbThread, Lane
-from store_bridge.storage import Database, StorageUnavailable
+from store_bridge.storage import StorageUnavailable
 
 from .conftest import Store, StoreFactory
 from .test_retention import _published_events

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from store_bridge.database import Database
 from store_bridge.events import Wire
-from store_bridge.storage import Database, StorageUnavailable
+from store_bridge.storage import StorageUnavailable
 
 from .disk_syncs import Syncs
 

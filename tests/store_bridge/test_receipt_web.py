@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from store_bridge.bridge import Bridge, GateInfo, StoreSettings
+from store_bridge.database import Database
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
 from store_bridge.mail_config import parse_mail
@@ -20,7 +21,6 @@ from store_bridge.mailer import Mailer
 from store_bridge.receipt_store import create_tables
 from store_bridge.receipt_web import add_routes
 from store_bridge.receipts import Receipts
-from store_bridge.storage import Database
 from store_bridge.web import make_app
 from tests.waiting import until
 

@@ -11,6 +11,7 @@ import pytest
 
 from store_bridge.core.email_address import AddressProblem
 from store_bridge.core.receipt import Language
+from store_bridge.database import Database
 from store_bridge.mail_config import parse_mail
 from store_bridge.mailer import Mailer
 from store_bridge.receipt_store import (
@@ -29,7 +30,6 @@ from store_bridge.receipts import (
     Receipts,
     UnknownVisitError,
 )
-from store_bridge.storage import Database
 from tests.waiting import until
 
 from .receipt_helpers import (

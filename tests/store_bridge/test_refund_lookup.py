@@ -21,6 +21,7 @@ import pytest
 from store_bridge import checkout_store
 from store_bridge.core import refund as refunds
 from store_bridge.core.refund import Refund, RefundPhase
+from store_bridge.database import Database
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.payments import (
     ListedRefund,
@@ -30,7 +31,6 @@ from store_bridge.payments import (
     Unavailable,
     Unknown,
 )
-from store_bridge.storage import Database
 from store_bridge.stripe_processor import SecretKey, StripeProcessor
 from tests.localstripe_server import SECRET_KEY, LocalStripe, add_customer, terminal_hold
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from store_bridge import retention
-from store_bridge.storage import Database, StorageUnavailable
+from store_bridge.database import Database
+from store_bridge.storage import StorageUnavailable
 from store_bridge.store_schema import SCHEMA_VERSION
 from tests.waiting import until
 

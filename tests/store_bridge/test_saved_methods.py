@@ -28,12 +28,12 @@ import pytest
 from store_bridge.bridge import Bridge, GateInfo, StoreSettings
 from store_bridge.checkout_runner import CheckoutRunner, CheckoutSettings
 from store_bridge.core.checkout import RetryPolicy
+from store_bridge.database import Database
 from store_bridge.fake_processor import FakeProcessor
 from store_bridge.gates.base import GateRole
 from store_bridge.gates.simulator import SimulatedGate
 from store_bridge.payments import Processor
 from store_bridge.saved_methods import SavedMethods, store_method
-from store_bridge.storage import Database
 from store_bridge.store_schema import SCHEMA_VERSION, connect
 from store_bridge.stripe_processor import SecretKey, StripeProcessor
 

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from store_bridge import store_schema, wal_sync
+from store_bridge.database import Database
 from store_bridge.events import Wire
-from store_bridge.storage import Database, StorageUnavailable
+from store_bridge.storage import StorageUnavailable
 from store_bridge.wal_sync import SyncFailed, WalSync, log_path
 
 from ..waiting import until
