@@ -271,7 +271,7 @@ class WalSync:
         return self.failed
 
     def _fail(self, err: OSError) -> SyncFailed:
-        if self.failed is not None:
+        if self.failed not in {None, NOT_FOLDED}:  # an open's unfolded log is no error: told
             return SyncFailed(self.failed)
         self.failed = f"log not synced ({errno.errorcode.get(err.errno or 0, 'error')})"
         self._next_recovery = time.monotonic() + RECOVER_S

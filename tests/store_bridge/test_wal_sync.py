@@ -438,3 +438,21 @@ async def test_a_database_file_that_lost_writes_is_never_healed(
         await db.change_durable(_note(3), [_event(3)])
     assert await db.group(_note(4), [_event(4)], durable=False) == 1  # the rest goes on
     await db.close()
+
+
+def test_a_real_failure_after_an_unfolded_open_is_told(tmp_path: Path) -> None:
+    """An open that could not fold the log only waits; an I/O error after it is a failure of
+    its own: logged, and told (the checkout process ends on it)."""
+    path = tmp_path / "bridge.sqlite3"
+    with closing(store_schema.connect(path)) as db:
+        db.execute("CREATE TABLE notes (n INTEGER)")
+        told: list[str] = []
+        wal = WalSync(path)
+        wal.on_failure = lambda: told.append(wal.failed or "")
+        wal.sync_now(folded=False)
+        assert (wal.failed, told) == (wal_sync.NOT_FOLDED, [])
+        err = sqlite3.OperationalError("disk I/O error")
+        err.sqlite_errorcode = sqlite3.SQLITE_IOERR_FSYNC
+        wal.io_error(err)
+        assert told == ["log not synced (EIO)"]
+        wal.close()
